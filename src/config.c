@@ -1,0 +1,640 @@
+/* config.c - reads the JSON configuration and checks it against keys[].
+ *
+ * Owns: the table of every key (path, type, default, bounds, secret env var)
+ * and the cross-checks between keys. Keys whose name starts with "//" are
+ * comments and ignored, so the example file can document itself.
+ * Must not: touch the network, the store or the file system beyond reading
+ * the one file.
+ */
+#include "config.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "text.h"
+
+enum kind { K_BOOL, K_INT, K_I64, K_STR, K_CUSTOM };
+
+struct ctx {
+    struct vt_config *cfg;
+    char *msg;
+    size_t msglen;
+};
+
+typedef int (*custom_fn)(struct ctx *c, const cJSON *v);
+
+struct key {
+    const char *path;
+    enum kind kind;
+    size_t off;           /* offset in struct vt_config (not for K_CUSTOM) */
+    long long dflt;       /* K_BOOL, K_INT, K_I64 */
+    const char *sdflt;    /* K_STR */
+    long long min, max;   /* bounds; for K_STR the length in characters */
+    const char *env;      /* environment variable that overrides the value */
+    custom_fn custom;
+};
+
+static int closing_time(struct ctx *c, const cJSON *v);
+static int non_working_days(struct ctx *c, const cJSON *v);
+static int allowed_types(struct ctx *c, const cJSON *v);
+static int groups(struct ctx *c, const cJSON *v);
+static int default_group(struct ctx *c, const cJSON *v);
+static int domain_rules(struct ctx *c, const cJSON *v);
+static int keyword_rules(struct ctx *c, const cJSON *v);
+static int log_level(struct ctx *c, const cJSON *v);
+
+#define O(f) offsetof(struct vt_config, f)
+#define T(i) (O(terms) + (i) * sizeof(int))
+#define MIB (1024LL * 1024)
+
+/* Every key the daemon understands; one line each: path, type, offset, default, bounds. */
+static const struct key keys[] = {
+    {"server.listen", K_STR, O(listen), 0, "127.0.0.1", 1, 255, NULL, NULL},
+    {"server.port", K_INT, O(port), 8080, NULL, 0, 65535, NULL, NULL},
+    {"server.data_dir", K_STR, O(data_dir), 0, "data", 1, 4000, NULL, NULL},
+    {"server.max_body_bytes", K_I64, O(max_body_bytes), 25 * MIB, NULL, 1024, 1024 * MIB, NULL, NULL},
+    {"server.max_json_bytes", K_I64, O(max_json_bytes), 256 * 1024, NULL, 1024, 64 * MIB, NULL, NULL},
+    {"server.trust_forwarded_for", K_BOOL, O(trust_forwarded_for), 0, NULL, 0, 1, NULL, NULL},
+    {"entity.name", K_STR, O(entity_name), 0, "Entidad de ejemplo", 1, 200, NULL, NULL},
+    {"office.closing_time", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, closing_time},
+    {"office.non_working_days", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, non_working_days},
+    {"terms.peticion_general", K_INT, T(VT_TERM_PETICION_GENERAL), 15, NULL, 1, 365, NULL, NULL},
+    {"terms.peticion_documentos", K_INT, T(VT_TERM_PETICION_DOCUMENTOS), 10, NULL, 1, 365, NULL, NULL},
+    {"terms.peticion_consulta", K_INT, T(VT_TERM_PETICION_CONSULTA), 30, NULL, 1, 365, NULL, NULL},
+    {"terms.queja", K_INT, T(VT_TERM_QUEJA), 15, NULL, 1, 365, NULL, NULL},
+    {"terms.reclamo", K_INT, T(VT_TERM_RECLAMO), 15, NULL, 1, 365, NULL, NULL},
+    {"terms.sugerencia", K_INT, T(VT_TERM_SUGERENCIA), 15, NULL, 1, 365, NULL, NULL},
+    {"terms.denuncia", K_INT, T(VT_TERM_DENUNCIA), 15, NULL, 1, 365, NULL, NULL},
+    {"terms.hearing_question", K_INT, T(VT_TERM_HEARING_QUESTION), 15, NULL, 1, 365, NULL, NULL},
+    {"radicado.prefix", K_STR, O(radicado_prefix), 0, "", 0, 20, NULL, NULL},
+    {"radicado.digits", K_INT, O(radicado_digits), 6, NULL, 4, 10, NULL, NULL},
+    {"intake.rate_limit_per_minute", K_INT, O(rate_limit_per_minute), 60, NULL, 0, 1000000, NULL, NULL},
+    {"intake.rate_limit_burst", K_INT, O(rate_limit_burst), 20, NULL, 1, 1000000, NULL, NULL},
+    {"intake.max_subject_chars", K_INT, O(max_subject_chars), 200, NULL, 10, 1000, NULL, NULL},
+    {"intake.max_body_chars", K_INT, O(max_body_chars), 20000, NULL, 100, 1000000, NULL, NULL},
+    {"attachments.max_bytes", K_I64, O(attachment_max_bytes), 10 * MIB, NULL, 1024, 1024 * MIB, NULL, NULL},
+    {"attachments.max_count", K_INT, O(attachment_max_count), 5, NULL, 0, 100, NULL, NULL},
+    {"attachments.allowed_types", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, allowed_types},
+    {"classification.groups", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, groups},
+    {"classification.default_group", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, default_group},
+    {"classification.domain_rules", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, domain_rules},
+    {"classification.keyword_rules", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, keyword_rules},
+    {"store.batch_max", K_INT, O(batch_max), 1024, NULL, 1, 100000, NULL, NULL},
+    {"live.due_soon_days", K_INT, O(due_soon_days), 3, NULL, 0, 60, NULL, NULL},
+    {"metrics.token", K_STR, O(metrics_token), 0, "", 0, 200, "VENTANILLA_METRICS_TOKEN", NULL},
+    {"log.level", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, log_level},
+};
+
+static const char *default_types[] = {
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "text/plain",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "application/msword",
+    "application/vnd.ms-excel",
+    "audio/ogg",
+    "audio/mpeg",
+    "video/mp4",
+};
+
+static int fail(struct ctx *c, const char *fmt, const char *arg)
+{
+    snprintf(c->msg, c->msglen, fmt, arg);
+    return VT_ECONFIG;
+}
+
+static void free_strv(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+int vt_config_defaults(struct vt_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    vt_calendar_init(&cfg->calendar);
+    cfg->log_level = VT_LOG_INFO;
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const struct key *k = &keys[i];
+        char *p = (char *)cfg + k->off;
+        switch (k->kind) {
+        case K_BOOL: *(bool *)p = k->dflt != 0; break;
+        case K_INT: *(int *)p = (int)k->dflt; break;
+        case K_I64: *(long long *)p = k->dflt; break;
+        case K_STR:
+            if (!(*(char **)p = strdup(k->sdflt)))
+                goto fail;
+            break;
+        case K_CUSTOM: break;
+        }
+    }
+    size_t n = sizeof(default_types) / sizeof(default_types[0]);
+    if (!(cfg->allowed_types = calloc(n, sizeof(char *))))
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        if (!(cfg->allowed_types[i] = strdup(default_types[i])))
+            goto fail;
+        cfg->n_allowed_types++;
+    }
+    if (vt_classify_rules_defaults(&cfg->rules))
+        goto fail;
+    return 0;
+fail:
+    vt_config_cleanup(cfg);
+    return VT_ENOMEM;
+}
+
+void vt_config_cleanup(struct vt_config *cfg)
+{
+    if (!cfg)
+        return;
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (keys[i].kind == K_STR) {
+            char **p = (char **)((char *)cfg + keys[i].off);
+            free(*p);
+            *p = NULL;
+        }
+    }
+    free(cfg->file);
+    free_strv(cfg->allowed_types, cfg->n_allowed_types);
+    vt_calendar_cleanup(&cfg->calendar);
+    vt_classify_rules_cleanup(&cfg->rules);
+    memset(cfg, 0, sizeof(*cfg));
+}
+
+/* A JSON number that is an exact integer within [min, max]. */
+static int get_integer(struct ctx *c, const cJSON *v, long long min, long long max, long long *out)
+{
+    if (!cJSON_IsNumber(v))
+        return fail(c, "must be a number%s", "");
+    double d = v->valuedouble;
+    if (d != (double)(long long)d)
+        return fail(c, "must be a whole number%s", "");
+    if (d < (double)min || d > (double)max) {
+        snprintf(c->msg, c->msglen, "must be between %lld and %lld", min, max);
+        return VT_ECONFIG;
+    }
+    *out = (long long)d;
+    return 0;
+}
+
+static int get_string(struct ctx *c, const cJSON *v, long long min, long long max, char **out)
+{
+    if (!cJSON_IsString(v))
+        return fail(c, "must be a string%s", "");
+    size_t len = strlen(v->valuestring);
+    if (!vt_utf8_valid(v->valuestring, len))
+        return fail(c, "must be valid UTF-8%s", "");
+    size_t chars = vt_utf8_chars(v->valuestring, len);
+    if ((long long)chars < min || (long long)chars > max) {
+        snprintf(c->msg, c->msglen, "must be %lld to %lld characters long", min, max);
+        return VT_ECONFIG;
+    }
+    char *s = strdup(v->valuestring);
+    if (!s)
+        return VT_ENOMEM;
+    free(*out);
+    *out = s;
+    return 0;
+}
+
+static int closing_time(struct ctx *c, const cJSON *v)
+{
+    int minutes;
+    if (!cJSON_IsString(v) || vt_time_parse_hhmm(v->valuestring, &minutes))
+        return fail(c, "must be a time \"HH:MM\"%s", "");
+    c->cfg->calendar.closing_minute = minutes;
+    return 0;
+}
+
+static int non_working_days(struct ctx *c, const cJSON *v)
+{
+    if (!cJSON_IsArray(v))
+        return fail(c, "must be an array of dates \"YYYY-MM-DD\"%s", "");
+    const cJSON *e;
+    cJSON_ArrayForEach(e, v)
+    {
+        vt_date_t d;
+        if (!cJSON_IsString(e) || vt_date_parse(e->valuestring, &d))
+            return fail(c, "must be an array of dates \"YYYY-MM-DD\"%s", "");
+        if (vt_calendar_add_non_working(&c->cfg->calendar, d))
+            return VT_ENOMEM;
+    }
+    return 0;
+}
+
+static int allowed_types(struct ctx *c, const cJSON *v)
+{
+    if (!cJSON_IsArray(v))
+        return fail(c, "must be an array of MIME types%s", "");
+    int n = cJSON_GetArraySize(v);
+    char **types = calloc((size_t)n + 1, sizeof(char *));
+    if (!types)
+        return VT_ENOMEM;
+    size_t i = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, v)
+    {
+        if (!cJSON_IsString(e) || !strchr(e->valuestring, '/') || strlen(e->valuestring) > 100) {
+            free_strv(types, i);
+            return fail(c, "must be an array of MIME types such as \"application/pdf\"%s", "");
+        }
+        if (!(types[i++] = strdup(e->valuestring))) {
+            free_strv(types, i);
+            return VT_ENOMEM;
+        }
+    }
+    free_strv(c->cfg->allowed_types, c->cfg->n_allowed_types);
+    c->cfg->allowed_types = types;
+    c->cfg->n_allowed_types = i;
+    return 0;
+}
+
+static bool valid_id(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 63)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return false;
+    return true;
+}
+
+static const char *str_member(const cJSON *obj, const char *name)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(obj, name);
+    return cJSON_IsString(m) ? m->valuestring : NULL;
+}
+
+static int groups(struct ctx *c, const cJSON *v)
+{
+    struct vt_classify_rules *r = &c->cfg->rules;
+    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
+        return fail(c, "must be a non-empty array of {\"id\", \"name\"}%s", "");
+    int n = cJSON_GetArraySize(v);
+    struct vt_group *g = calloc((size_t)n, sizeof(*g));
+    if (!g)
+        return VT_ENOMEM;
+    size_t i = 0;
+    int rc = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, v)
+    {
+        const char *id = str_member(e, "id"), *name = str_member(e, "name");
+        if (!cJSON_IsObject(e) || cJSON_GetArraySize(e) != 2 || !id || !name || !*name) {
+            rc = fail(c, "each group must be {\"id\": \"...\", \"name\": \"...\"}%s", "");
+            goto fail;
+        }
+        if (!valid_id(id)) {
+            rc = fail(c, "group id \"%s\" must be 1-63 characters of a-z, 0-9 and _", id);
+            goto fail;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(g[j].id, id) == 0) {
+                rc = fail(c, "group id \"%s\" appears twice", id);
+                goto fail;
+            }
+        g[i].id = strdup(id);
+        g[i].name = strdup(name);
+        i++;
+        if (!g[i - 1].id || !g[i - 1].name) {
+            rc = VT_ENOMEM;
+            goto fail;
+        }
+    }
+    for (size_t j = 0; j < r->n_groups; j++) {
+        free(r->groups[j].id);
+        free(r->groups[j].name);
+    }
+    free(r->groups);
+    r->groups = g;
+    r->n_groups = i;
+    return 0;
+fail:
+    for (size_t j = 0; j < i; j++) {
+        free(g[j].id);
+        free(g[j].name);
+    }
+    free(g);
+    return rc;
+}
+
+static int default_group(struct ctx *c, const cJSON *v)
+{
+    if (!cJSON_IsString(v) || !valid_id(v->valuestring))
+        return fail(c, "must be a group id%s", "");
+    char *s = strdup(v->valuestring);
+    if (!s)
+        return VT_ENOMEM;
+    free(c->cfg->rules.default_group);
+    c->cfg->rules.default_group = s;
+    return 0;
+}
+
+static int domain_rules(struct ctx *c, const cJSON *v)
+{
+    struct vt_classify_rules *r = &c->cfg->rules;
+    if (!cJSON_IsArray(v))
+        return fail(c, "must be an array of {\"pattern\", \"group\"}%s", "");
+    int n = cJSON_GetArraySize(v);
+    struct vt_domain_rule *d = calloc((size_t)n + 1, sizeof(*d));
+    if (!d)
+        return VT_ENOMEM;
+    size_t i = 0;
+    int rc = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, v)
+    {
+        const char *pat = str_member(e, "pattern"), *grp = str_member(e, "group");
+        if (!cJSON_IsObject(e) || cJSON_GetArraySize(e) != 2 || !pat || !*pat || !grp) {
+            rc = fail(c, "each rule must be {\"pattern\": \"*.gov.co\", \"group\": \"...\"}%s", "");
+            goto fail;
+        }
+        d[i].pattern = strdup(pat);
+        d[i].group = strdup(grp);
+        i++;
+        if (!d[i - 1].pattern || !d[i - 1].group) {
+            rc = VT_ENOMEM;
+            goto fail;
+        }
+    }
+    for (size_t j = 0; j < r->n_domains; j++) {
+        free(r->domains[j].pattern);
+        free(r->domains[j].group);
+    }
+    free(r->domains);
+    r->domains = d;
+    r->n_domains = i;
+    return 0;
+fail:
+    for (size_t j = 0; j < i; j++) {
+        free(d[j].pattern);
+        free(d[j].group);
+    }
+    free(d);
+    return rc;
+}
+
+static void free_keyword_rules(struct vt_keyword_rule *k, size_t n)
+{
+    for (size_t j = 0; j < n; j++) {
+        free_strv(k[j].keywords, k[j].n_keywords);
+        free(k[j].group);
+    }
+    free(k);
+}
+
+static int keyword_rules(struct ctx *c, const cJSON *v)
+{
+    struct vt_classify_rules *r = &c->cfg->rules;
+    if (!cJSON_IsArray(v))
+        return fail(c, "must be an array of {\"keywords\": [...], \"group\"}%s", "");
+    int n = cJSON_GetArraySize(v);
+    struct vt_keyword_rule *k = calloc((size_t)n + 1, sizeof(*k));
+    if (!k)
+        return VT_ENOMEM;
+    size_t i = 0;
+    int rc = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, v)
+    {
+        const cJSON *words = cJSON_GetObjectItemCaseSensitive(e, "keywords");
+        const char *grp = str_member(e, "group");
+        if (!cJSON_IsObject(e) || cJSON_GetArraySize(e) != 2 || !cJSON_IsArray(words) ||
+            cJSON_GetArraySize(words) == 0 || !grp) {
+            rc = fail(c, "each rule must be {\"keywords\": [\"...\"], \"group\": \"...\"}%s", "");
+            goto fail;
+        }
+        struct vt_keyword_rule *rule = &k[i++];
+        if (!(rule->group = strdup(grp)) ||
+            !(rule->keywords = calloc((size_t)cJSON_GetArraySize(words), sizeof(char *)))) {
+            rc = VT_ENOMEM;
+            goto fail;
+        }
+        const cJSON *w;
+        cJSON_ArrayForEach(w, words)
+        {
+            if (!cJSON_IsString(w) || !*w->valuestring) {
+                rc = fail(c, "keywords must be non-empty strings%s", "");
+                goto fail;
+            }
+            if (!(rule->keywords[rule->n_keywords] = strdup(w->valuestring))) {
+                rc = VT_ENOMEM;
+                goto fail;
+            }
+            rule->n_keywords++;
+        }
+    }
+    free_keyword_rules(r->keywords, r->n_keywords);
+    r->keywords = k;
+    r->n_keywords = i;
+    return 0;
+fail:
+    free_keyword_rules(k, i);
+    return rc;
+}
+
+static int log_level(struct ctx *c, const cJSON *v)
+{
+    static const char *names[] = {"debug", "info", "warn", "error"};
+    for (int i = 0; cJSON_IsString(v) && i < 4; i++)
+        if (strcmp(v->valuestring, names[i]) == 0) {
+            c->cfg->log_level = i;
+            return 0;
+        }
+    return fail(c, "must be one of \"debug\", \"info\", \"warn\", \"error\"%s", "");
+}
+
+static const struct key *find_key(const char *path)
+{
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (strcmp(keys[i].path, path) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+static bool is_section(const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (strncmp(keys[i].path, name, n) == 0 && keys[i].path[n] == '.')
+            return true;
+    return false;
+}
+
+static int apply(struct ctx *c, const struct key *k, const cJSON *v)
+{
+    char *p = (char *)c->cfg + k->off;
+    long long n;
+    int rc;
+    switch (k->kind) {
+    case K_BOOL:
+        if (!cJSON_IsBool(v))
+            return fail(c, "must be true or false%s", "");
+        *(bool *)p = cJSON_IsTrue(v);
+        return 0;
+    case K_INT:
+        if ((rc = get_integer(c, v, k->min, k->max, &n)))
+            return rc;
+        *(int *)p = (int)n;
+        return 0;
+    case K_I64:
+        if ((rc = get_integer(c, v, k->min, k->max, &n)))
+            return rc;
+        *(long long *)p = n;
+        return 0;
+    case K_STR: return get_string(c, v, k->min, k->max, (char **)p);
+    case K_CUSTOM: return k->custom(c, v);
+    }
+    return VT_ECONFIG;
+}
+
+/* Checks that every group a rule names exists. */
+static int cross_check(struct ctx *c, char *path, size_t pathlen)
+{
+    const struct vt_classify_rules *r = &c->cfg->rules;
+    if (!vt_classify_group_known(r, r->default_group)) {
+        snprintf(path, pathlen, "classification.default_group");
+        return fail(c, "group \"%s\" is not in classification.groups", r->default_group);
+    }
+    for (size_t i = 0; i < r->n_domains; i++)
+        if (!vt_classify_group_known(r, r->domains[i].group)) {
+            snprintf(path, pathlen, "classification.domain_rules[%zu].group", i);
+            return fail(c, "group \"%s\" is not in classification.groups", r->domains[i].group);
+        }
+    for (size_t i = 0; i < r->n_keywords; i++)
+        if (!vt_classify_group_known(r, r->keywords[i].group)) {
+            snprintf(path, pathlen, "classification.keyword_rules[%zu].group", i);
+            return fail(c, "group \"%s\" is not in classification.groups", r->keywords[i].group);
+        }
+    return 0;
+}
+
+int vt_config_load_text(struct vt_config *cfg, const char *name, const char *text, size_t len,
+                        char *err, size_t errlen)
+{
+    char msg[300] = "", path[200] = "";
+    struct ctx c = {cfg, msg, sizeof(msg)};
+    int rc = 0;
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    if (!root) {
+        snprintf(path, sizeof(path), "(document)");
+        snprintf(msg, sizeof(msg), "not valid JSON near byte %ld",
+                 (long)(cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() - text : 0));
+        rc = VT_ECONFIG;
+        goto done;
+    }
+    if (!cJSON_IsObject(root)) {
+        snprintf(path, sizeof(path), "(document)");
+        rc = fail(&c, "must be a JSON object%s", "");
+        goto done;
+    }
+    const cJSON *sec;
+    cJSON_ArrayForEach(sec, root)
+    {
+        if (strncmp(sec->string, "//", 2) == 0)
+            continue;
+        snprintf(path, sizeof(path), "%s", sec->string);
+        if (!is_section(sec->string)) {
+            rc = fail(&c, "unknown key%s", "");
+            goto done;
+        }
+        if (!cJSON_IsObject(sec)) {
+            rc = fail(&c, "must be an object%s", "");
+            goto done;
+        }
+        const cJSON *v;
+        cJSON_ArrayForEach(v, sec)
+        {
+            if (strncmp(v->string, "//", 2) == 0)
+                continue;
+            snprintf(path, sizeof(path), "%s.%s", sec->string, v->string);
+            const struct key *k = find_key(path);
+            if (!k) {
+                rc = fail(&c, "unknown key%s", "");
+                goto done;
+            }
+            if ((rc = apply(&c, k, v)))
+                goto done;
+        }
+    }
+    /* Secrets from the environment win over the file. */
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const char *env = keys[i].env ? getenv(keys[i].env) : NULL;
+        if (!env)
+            continue;
+        char **p = (char **)((char *)cfg + keys[i].off);
+        char *s = strdup(env);
+        if (!s) {
+            rc = VT_ENOMEM;
+            goto done;
+        }
+        free(*p);
+        *p = s;
+    }
+    rc = cross_check(&c, path, sizeof(path));
+done:
+    if (rc && err)
+        snprintf(err, errlen, "%s: %s: %s", name, path, rc == VT_ENOMEM ? "out of memory" : msg);
+    cJSON_Delete(root);
+    if (rc == 0) {
+        free(cfg->file);
+        if (!(cfg->file = strdup(name)))
+            rc = VT_ENOMEM;
+    }
+    return rc == VT_ENOMEM ? rc : rc ? VT_ECONFIG : 0;
+}
+
+int vt_config_load(struct vt_config *cfg, const char *file, char *err, size_t errlen)
+{
+    FILE *f = fopen(file, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: (file): %s", file, strerror(errno));
+        return VT_EIO;
+    }
+    struct vt_buf_s {
+        char *p;
+        size_t n;
+    } b = {NULL, 0};
+    char chunk[8192];
+    size_t got;
+    int rc = 0;
+    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (b.n + got > 4 * 1024 * 1024) {
+            snprintf(err, errlen, "%s: (file): larger than 4 MiB", file);
+            rc = VT_ECONFIG;
+            goto done;
+        }
+        char *p = realloc(b.p, b.n + got + 1);
+        if (!p) {
+            rc = VT_ENOMEM;
+            goto done;
+        }
+        b.p = p;
+        memcpy(b.p + b.n, chunk, got);
+        b.n += got;
+    }
+    if (ferror(f)) {
+        snprintf(err, errlen, "%s: (file): read error", file);
+        rc = VT_EIO;
+        goto done;
+    }
+    rc = vt_config_load_text(cfg, file, b.p ? b.p : "", b.n, err, errlen);
+done:
+    free(b.p);
+    fclose(f);
+    return rc;
+}

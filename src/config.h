@@ -1,0 +1,87 @@
+/* config.h - the daemon's configuration: one JSON file read with cJSON and
+ * checked against a table of keys (config.c), one line per key.
+ *
+ * Owns: struct vt_config and everything hanging off it.
+ * Must not: open the store or start anything; it only reads and validates.
+ *
+ * Errors are reported as "FILE: key.path: message" so an operator can find the
+ * offending node at once. Secrets may come from environment variables instead
+ * of the file (the table says which).
+ */
+#ifndef VT_CONFIG_H
+#define VT_CONFIG_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "calendar.h"
+#include "classify.h"
+
+/* Legal terms, indexed by enum vt_term (see item.h for the mapping). */
+enum vt_term {
+    VT_TERM_PETICION_GENERAL,
+    VT_TERM_PETICION_DOCUMENTOS,
+    VT_TERM_PETICION_CONSULTA,
+    VT_TERM_QUEJA,
+    VT_TERM_RECLAMO,
+    VT_TERM_SUGERENCIA,
+    VT_TERM_DENUNCIA,
+    VT_TERM_HEARING_QUESTION,
+    VT_TERM_COUNT
+};
+
+enum vt_log_level { VT_LOG_DEBUG, VT_LOG_INFO, VT_LOG_WARN, VT_LOG_ERROR };
+
+struct vt_config {
+    char *file; /* the path it was read from */
+
+    char *listen;
+    int port;
+    char *data_dir;
+    long long max_body_bytes;
+    long long max_json_bytes;
+    bool trust_forwarded_for;
+
+    char *entity_name;
+
+    struct vt_calendar calendar; /* closing time and extra non-working days */
+
+    int terms[VT_TERM_COUNT];
+
+    char *radicado_prefix;
+    int radicado_digits;
+
+    int rate_limit_per_minute; /* 0 disables */
+    int rate_limit_burst;
+    int max_subject_chars;
+    int max_body_chars;
+
+    long long attachment_max_bytes;
+    int attachment_max_count;
+    char **allowed_types;
+    size_t n_allowed_types;
+
+    struct vt_classify_rules rules;
+
+    int batch_max;
+    int due_soon_days;
+    char *metrics_token; /* empty: /metrics is open */
+    int log_level;
+};
+
+/* Fills cfg with the defaults of every key. Returns 0 or VT_ENOMEM. */
+int vt_config_defaults(struct vt_config *cfg);
+
+/* Reads and validates FILE over the defaults. On failure returns VT_ECONFIG
+ * (or VT_EIO/VT_ENOMEM) and writes "FILE: key.path: message" into err. */
+int vt_config_load(struct vt_config *cfg, const char *file, char *err, size_t errlen);
+
+/* Same as vt_config_load but from a JSON text in memory (tests, fuzzing);
+ * name stands for the file in messages. */
+int vt_config_load_text(struct vt_config *cfg, const char *name, const char *text, size_t len,
+                        char *err, size_t errlen);
+
+/* Frees everything cfg owns; NULL is fine. */
+void vt_config_cleanup(struct vt_config *cfg);
+
+#endif

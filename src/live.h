@@ -1,0 +1,41 @@
+/* live.h - the live feed: WebSocket /live (subprotocol ventanilla-live) with
+ * the "items" and "metrics" topics.
+ *
+ * Owns: the subscriber list, each subscriber's outgoing queue, the dashboard
+ * counts (loaded from the store at start, then advanced by each commit) and
+ * the hand-off queue from the writer thread.
+ * Must not: carry personal data. Item events hold only radicado, kind, type,
+ * channel, group, status, due date and receipt time.
+ *
+ * Threads: vt_live_publish runs on the writer thread and only queues; every
+ * other function runs on the loop thread.
+ */
+#ifndef VT_LIVE_H
+#define VT_LIVE_H
+#include <stddef.h>
+
+#include "item.h"
+#include "store.h"
+
+struct vt_live;
+struct vt_server;
+struct lws_protocols;
+
+/* Creates the feed with counts from the database (snapshot may be NULL). */
+struct vt_live *vt_live_new(struct vt_server *srv, const struct vt_snapshot *snapshot);
+void vt_live_free(struct vt_live *l); /* NULL ok */
+
+/* Writer thread: queues the committed items' public facts and wakes the loop. */
+void vt_live_publish(struct vt_live *l, struct vt_item *const *items, size_t n);
+/* Loop thread: sends what was queued to the subscribers. */
+void vt_live_drain(struct vt_live *l);
+/* Loop thread: replaces overdue/due-soon counts (they move with the clock). */
+void vt_live_set_due_counts(struct vt_live *l, long long overdue, long long due_soon);
+
+/* Connected WebSocket clients (for /metrics). */
+int vt_live_clients(struct vt_live *l);
+
+/* The lws protocol entry for "ventanilla-live". */
+const struct lws_protocols *vt_live_protocol(void);
+
+#endif

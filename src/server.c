@@ -1,0 +1,463 @@
+/* server.c - the daemon's lifetime: start, serve, drain on SIGTERM, stop
+ * (server.h). Also the hooks the store calls at commit time and /metrics.
+ *
+ * Threads: main runs the lws loop (the loop thread); the store runs its
+ * writer thread. Counters touched by both are atomics.
+ */
+#include "server.h"
+
+#include <cjson/cJSON.h>
+#include <fcntl.h>
+#include <libwebsockets.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "attach.h"
+#include "buf.h"
+#include "calendar.h"
+#include "channel.h"
+#include "error.h"
+#include "log.h"
+#include "ratelimit.h"
+
+static const char *const channel_names[] = {"web", "email", "whatsapp", "staff", NULL};
+
+struct vt_server {
+    struct vt_config *cfg;
+    char *data_dir;
+    struct vt_store *store;
+    struct vt_http *http;
+    struct vt_live *live;
+    struct vt_store_reader *reader; /* loop thread */
+    struct vt_sniffer *sniffer;     /* loop thread */
+    struct vt_ratelimit *rl;        /* loop thread */
+    struct vt_intake_ctx intake;
+    lws_sorted_usec_list_t due_timer;
+
+    atomic_ullong intakes[4]; /* by channel_names */
+    unsigned long long responses[6]; /* by status class 1xx..5xx; loop thread */
+};
+
+/* Signal handlers can reach only this. */
+static struct vt_http *volatile signal_target;
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const struct vt_config *vt_server_config(struct vt_server *srv)
+{
+    return srv->cfg;
+}
+struct vt_http *vt_server_http(struct vt_server *srv)
+{
+    return srv->http;
+}
+struct vt_live *vt_server_live(struct vt_server *srv)
+{
+    return srv->live;
+}
+struct vt_store_reader *vt_server_reader(struct vt_server *srv)
+{
+    return srv->reader;
+}
+const struct vt_intake_ctx *vt_server_intake(struct vt_server *srv)
+{
+    return &srv->intake;
+}
+
+/* ---- store hooks (writer thread) ---- */
+
+static void stamp(void *ctx, struct vt_item *it)
+{
+    struct vt_server *srv = ctx;
+    const struct vt_config *cfg = srv->cfg;
+    vt_date_t filed = vt_calendar_filed_date(&cfg->calendar, it->received_at);
+    vt_date_format(filed, it->filed_date);
+    it->due_date[0] = '\0';
+    if (it->term_days >= 0)
+        vt_date_format(vt_calendar_due_date(&cfg->calendar, it->received_at, it->term_days),
+                       it->due_date);
+    if (it->seq > 0) {
+        const char *p = cfg->radicado_prefix;
+        snprintf(it->radicado, sizeof(it->radicado), "%s%s%04d-%0*lld", p, *p ? "-" : "", it->year,
+                 cfg->radicado_digits, (long long)it->seq);
+    }
+}
+
+static void committed(void *ctx, struct vt_item *const *items, size_t n)
+{
+    struct vt_server *srv = ctx;
+    for (size_t i = 0; i < n; i++)
+        for (int c = 0; channel_names[c]; c++)
+            if (strcmp(items[i]->channel, channel_names[c]) == 0)
+                atomic_fetch_add(&srv->intakes[c], 1);
+    vt_live_publish(srv->live, items, n);
+}
+
+/* ---- submissions ---- */
+
+struct pending {
+    struct vt_store_job job;
+    struct vt_item *item;
+    struct vt_form keep;
+    void (*render)(struct vt_http_request *, struct vt_item *, int);
+    struct vt_http_request *req;
+};
+
+static void job_done(struct vt_store_job *job)
+{
+    struct pending *p = job->ctx;
+    p->req->result = job->result;
+    vt_http_wake(p->req); /* on_complete runs on the loop thread */
+}
+
+static void submit_complete(struct vt_http_request *req)
+{
+    struct pending *p = req->user;
+    if (!req->orphan) {
+        if (req->result == 0)
+            vt_log(VT_LOG_INFO, "intake", "radicado=%s channel=%s kind=%s attachments=%zu",
+                   p->item->radicado, p->item->channel, p->item->kind, p->item->n_att);
+        else
+            vt_log(VT_LOG_ERROR, "intake_failed", "channel=%s error=\"%s\"", p->item->channel,
+                   vt_strerror(req->result));
+        p->render(req, p->item, req->result);
+    }
+    vt_item_free(p->item);
+    vt_form_cleanup(&p->keep);
+    free(p);
+    req->user = NULL;
+}
+
+static void unavailable(struct vt_http_request *req)
+{
+    static const char body[] = "{\"error\":{\"code\":\"unavailable\",\"field\":null,\"message\":"
+                               "\"El servicio se está reiniciando. Intente de nuevo en un "
+                               "momento.\"}}";
+    vt_http_header(req, "Retry-After", "5");
+    vt_http_respond(req, 503, "application/json", body, sizeof(body) - 1);
+}
+
+int vt_server_submit(struct vt_http_request *req, struct vt_item *item, struct vt_form *keep,
+                     void (*render)(struct vt_http_request *, struct vt_item *, int))
+{
+    struct vt_server *srv = req->srv;
+    struct pending *p = calloc(1, sizeof(*p));
+    if (!p || vt_http_stopping(srv->http)) {
+        free(p);
+        vt_item_free(item);
+        vt_form_cleanup(keep);
+        unavailable(req);
+        return VT_ESHUTDOWN;
+    }
+    p->item = item;
+    if (keep) {
+        p->keep = *keep;
+        memset(keep, 0, sizeof(*keep));
+    }
+    p->render = render;
+    p->req = req;
+    p->job.item = item;
+    p->job.done = job_done;
+    p->job.ctx = p;
+    req->user = p;
+    vt_http_defer(req, submit_complete);
+    if (vt_store_submit(srv->store, &p->job) != 0) {
+        /* Not queued: answer now through the same path. */
+        req->result = VT_ESHUTDOWN;
+        vt_http_wake(req);
+    }
+    return 0;
+}
+
+/* ---- standard answers ---- */
+
+static bool wants_json(const struct vt_http_request *req)
+{
+    return strncmp(req->path, "/api/", 5) == 0;
+}
+
+static void page_error(struct vt_http_request *req, int status, const char *title,
+                       const char *text)
+{
+    struct vt_buf b = {0};
+    vt_buf_printf(&b,
+                  "<!doctype html><html lang=\"es-CO\"><head><meta charset=\"utf-8\">"
+                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                  "<title>%s</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head>"
+                  "<body><main><h1>%s</h1><p>%s</p><p><a href=\"/\">Ir al formulario</a></p>"
+                  "</main></body></html>",
+                  title, title, text);
+    vt_http_respond(req, status, "text/html; charset=utf-8", b.data, b.len);
+    vt_buf_cleanup(&b);
+}
+
+void vt_server_json_error(struct vt_http_request *req, const struct vt_intake_error *err)
+{
+    char *s = vt_intake_error_json(err);
+    vt_http_respond(req, err->status, "application/json", s ? s : "{}", s ? strlen(s) : 2);
+    free(s);
+}
+
+void vt_server_not_found(struct vt_http_request *req)
+{
+    if (wants_json(req)) {
+        struct vt_intake_error e = {404, "not_found", "", "No existe esa dirección."};
+        vt_server_json_error(req, &e);
+    } else {
+        page_error(req, 404, "Página no encontrada", "La dirección que abrió no existe.");
+    }
+}
+
+void vt_server_too_large(struct vt_http_request *req)
+{
+    if (wants_json(req)) {
+        struct vt_intake_error e = {413, "too_large", "body", ""};
+        snprintf(e.message, sizeof(e.message),
+                 "La solicitud es demasiado grande. Los archivos pueden pesar hasta %lld MB.",
+                 req->srv->cfg->attachment_max_bytes / (1024 * 1024));
+        vt_server_json_error(req, &e);
+    } else {
+        page_error(req, 413, "Archivos demasiado grandes",
+                   "Lo que envió supera el tamaño permitido. Adjunte archivos más livianos e "
+                   "intente de nuevo.");
+    }
+}
+
+bool vt_server_rate_allow(struct vt_server *srv, struct vt_http_request *req)
+{
+    int retry;
+    if (vt_ratelimit_take(srv->rl, req->peer, now_ms(), &retry))
+        return true;
+    char ra[16];
+    snprintf(ra, sizeof(ra), "%d", retry);
+    vt_http_header(req, "Retry-After", ra);
+    vt_log(VT_LOG_WARN, "rate_limited", "path=%s", req->path);
+    if (wants_json(req)) {
+        struct vt_intake_error e = {429, "rate_limited", "", ""};
+        snprintf(e.message, sizeof(e.message),
+                 "Ha enviado muchas solicitudes seguidas. Espere %d segundos e intente de nuevo.",
+                 retry);
+        vt_server_json_error(req, &e);
+    } else {
+        char text[200];
+        snprintf(text, sizeof(text),
+                 "Ha enviado muchas solicitudes seguidas. Espere %d segundos e intente de nuevo.",
+                 retry);
+        page_error(req, 429, "Espere un momento", text);
+    }
+    return false;
+}
+
+void vt_server_count_response(struct vt_server *srv, int status)
+{
+    int c = status / 100;
+    if (c >= 1 && c <= 5)
+        srv->responses[c]++;
+}
+
+/* ---- /metrics ---- */
+
+char *vt_server_metrics_text(struct vt_server *srv)
+{
+    struct vt_buf b = {0};
+    struct vt_store_stats st;
+    vt_store_stats(srv->store, &st);
+    vt_buf_puts(&b, "# HELP ventanilla_intakes_total Items committed, by channel.\n"
+                    "# TYPE ventanilla_intakes_total counter\n");
+    for (int c = 0; channel_names[c]; c++)
+        vt_buf_printf(&b, "ventanilla_intakes_total{channel=\"%s\"} %llu\n", channel_names[c],
+                      (unsigned long long)atomic_load(&srv->intakes[c]));
+    static const char *batch_le[] = {"1", "4", "16", "64", "256", "1024", "4096", "+Inf"};
+    static const char *lat_le[] = {"0.001", "0.002", "0.005", "0.01",
+                                   "0.025", "0.05",  "0.1",   "+Inf"};
+    vt_buf_puts(&b, "# HELP ventanilla_commit_batch_size Jobs per group commit.\n"
+                    "# TYPE ventanilla_commit_batch_size histogram\n");
+    unsigned long long cum = 0;
+    for (int i = 0; i < 8; i++) {
+        cum += st.batch_hist[i];
+        vt_buf_printf(&b, "ventanilla_commit_batch_size_bucket{le=\"%s\"} %llu\n", batch_le[i],
+                      cum);
+    }
+    vt_buf_printf(&b, "ventanilla_commit_batch_size_sum %llu\nventanilla_commit_batch_size_count %llu\n",
+                  (unsigned long long)st.items, (unsigned long long)st.batches);
+    vt_buf_printf(&b, "# HELP ventanilla_commit_batches_total Group commits.\n"
+                      "# TYPE ventanilla_commit_batches_total counter\n"
+                      "ventanilla_commit_batches_total %llu\n",
+                  (unsigned long long)st.batches);
+    vt_buf_puts(&b, "# HELP ventanilla_commit_latency_seconds Time from BEGIN to durable COMMIT.\n"
+                    "# TYPE ventanilla_commit_latency_seconds histogram\n");
+    cum = 0;
+    for (int i = 0; i < 8; i++) {
+        cum += st.latency_hist[i];
+        vt_buf_printf(&b, "ventanilla_commit_latency_seconds_bucket{le=\"%s\"} %llu\n", lat_le[i],
+                      cum);
+    }
+    vt_buf_printf(&b,
+                  "ventanilla_commit_latency_seconds_sum %.6f\n"
+                  "ventanilla_commit_latency_seconds_count %llu\n",
+                  st.latency_sum, (unsigned long long)st.batches);
+    vt_buf_printf(&b, "# HELP ventanilla_websocket_clients Connected /live clients.\n"
+                      "# TYPE ventanilla_websocket_clients gauge\n"
+                      "ventanilla_websocket_clients %d\n",
+                  vt_live_clients(srv->live));
+    vt_buf_puts(&b, "# HELP ventanilla_http_responses_total HTTP responses by status class.\n"
+                    "# TYPE ventanilla_http_responses_total counter\n");
+    for (int c = 1; c <= 5; c++)
+        vt_buf_printf(&b, "ventanilla_http_responses_total{code=\"%dxx\"} %llu\n", c,
+                      srv->responses[c]);
+    return vt_buf_steal(&b, NULL);
+}
+
+/* ---- due-date counts, refreshed every minute ---- */
+
+static void due_window(const struct vt_config *cfg, char today[11], char limit[11])
+{
+    vt_date_t d = vt_date_from_unix_ms(now_ms());
+    vt_date_format(d, today);
+    vt_date_format(vt_calendar_add_business_days(&cfg->calendar, d, cfg->due_soon_days), limit);
+}
+
+static void refresh_due(lws_sorted_usec_list_t *sul)
+{
+    struct vt_server *srv = lws_container_of(sul, struct vt_server, due_timer);
+    char today[11], limit[11];
+    long long overdue, soon;
+    due_window(srv->cfg, today, limit);
+    if (vt_store_due_counts(srv->reader, today, limit, &overdue, &soon) == 0)
+        vt_live_set_due_counts(srv->live, overdue, soon);
+    lws_sul_schedule(vt_http_context(srv->http), 0, &srv->due_timer, refresh_due,
+                     60 * LWS_US_PER_SEC);
+}
+
+/* ---- lifetime ---- */
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (signal_target)
+        vt_http_stop(signal_target);
+}
+
+/* One daemon per data directory: the audit chain has one writer. */
+static int lock_data_dir(const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/ventanilla.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0)
+        return -1;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd; /* held until the process exits */
+}
+
+static int start_http(struct vt_server *srv, int port, char *err, size_t errlen);
+
+int vt_server_main(struct vt_config *cfg, const char *data_dir, int port)
+{
+    struct vt_server *srv = calloc(1, sizeof(*srv));
+    char err[512] = "";
+    int code = 1, lock_fd = -1;
+    if (!srv || sodium_init() < 0)
+        goto done;
+    srv->cfg = cfg;
+    vt_log_set_level(cfg->log_level);
+    if ((lock_fd = lock_data_dir(data_dir)) < 0) {
+        vt_log(VT_LOG_ERROR, "start_failed", "error=\"another ventanilla uses %s\"", data_dir);
+        goto done;
+    }
+    struct vt_store_options opt = {
+        .data_dir = data_dir,
+        .batch_max = cfg->batch_max,
+        .hooks = {.ctx = srv, .stamp = stamp, .committed = committed},
+    };
+    if (vt_store_open(&opt, &srv->store, err, sizeof(err))) {
+        vt_log(VT_LOG_ERROR, "start_failed", "error=\"%s\"", err);
+        goto done;
+    }
+    if (!(srv->reader = vt_store_reader_new(srv->store)) || !(srv->sniffer = vt_sniffer_new()) ||
+        !(srv->rl = vt_ratelimit_new(cfg->rate_limit_per_minute, cfg->rate_limit_burst))) {
+        vt_log(VT_LOG_ERROR, "start_failed", "error=\"cannot open readers\"");
+        goto done;
+    }
+    srv->intake = (struct vt_intake_ctx){cfg, srv->reader, srv->sniffer};
+    struct vt_snapshot snap;
+    char today[11], limit[11];
+    due_window(cfg, today, limit);
+    if (vt_store_snapshot(srv->reader, today, limit, &snap) ||
+        !(srv->live = vt_live_new(srv, &snap))) {
+        vt_log(VT_LOG_ERROR, "start_failed", "error=\"cannot read the dashboard counts\"");
+        goto done;
+    }
+    if (start_http(srv, port, err, sizeof(err))) {
+        vt_log(VT_LOG_ERROR, "start_failed", "error=\"%s\"", err);
+        goto done;
+    }
+    signal_target = srv->http;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    lws_sul_schedule(vt_http_context(srv->http), 0, &srv->due_timer, refresh_due,
+                     60 * LWS_US_PER_SEC);
+    vt_log(VT_LOG_INFO, "listening", "port=%d address=%s items=%lld", vt_http_port(srv->http),
+           cfg->listen, (long long)snap.total);
+
+    vt_http_run(srv->http);
+
+    vt_log(VT_LOG_INFO, "stopping", "reason=signal");
+    signal_target = NULL;
+    code = 0;
+done:
+    if (srv) {
+        for (const struct vt_channel *const *c = vt_channels; *c; c++)
+            if ((*c)->stop && srv->http)
+                (*c)->stop(srv);
+        /* The store first: it finishes every commit already handed to it. */
+        vt_store_close(srv->store);
+        srv->store = NULL;
+        vt_http_free(srv->http);
+        vt_live_free(srv->live);
+        vt_store_reader_free(srv->reader);
+        vt_sniffer_free(srv->sniffer);
+        vt_ratelimit_free(srv->rl);
+        free(srv);
+    }
+    if (lock_fd >= 0)
+        close(lock_fd);
+    if (code == 0)
+        vt_log(VT_LOG_INFO, "stopped", "code=0");
+    return code;
+}
+
+#include "api.h"
+
+static int start_http(struct vt_server *srv, int port, char *err, size_t errlen)
+{
+    if (!(srv->http = vt_http_new(srv, srv->cfg->listen, port, err, errlen)))
+        return VT_EIO;
+    vt_api_register(srv->http);
+    for (const struct vt_channel *const *c = vt_channels; *c; c++)
+        if ((*c)->start(srv, srv->http)) {
+            snprintf(err, errlen, "channel %s did not start", (*c)->name);
+            return VT_ECONFIG;
+        }
+    return 0;
+}

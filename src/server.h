@@ -1,0 +1,52 @@
+/* server.h - the daemon: one struct vt_server made by `ventanilla serve` and
+ * passed down to every module that needs the others.
+ *
+ * Owns: the configuration, the store, the HTTP loop, the live feed, the loop
+ * thread's read connection, sniffer and rate limiter, and the counters behind
+ * /metrics.
+ * Must not: hold request logic; handlers live in api.c and channels/.
+ */
+#ifndef VT_SERVER_H
+#define VT_SERVER_H
+#include <stdbool.h>
+
+#include "config.h"
+#include "http.h"
+#include "intake.h"
+#include "item.h"
+#include "live.h"
+#include "store.h"
+
+struct vt_server;
+
+/* Runs the daemon until SIGTERM/SIGINT. Returns a process exit code. */
+int vt_server_main(struct vt_config *cfg, const char *data_dir, int port);
+
+const struct vt_config *vt_server_config(struct vt_server *srv);
+struct vt_http *vt_server_http(struct vt_server *srv);
+struct vt_live *vt_server_live(struct vt_server *srv);
+/* Loop thread only. */
+struct vt_store_reader *vt_server_reader(struct vt_server *srv);
+const struct vt_intake_ctx *vt_server_intake(struct vt_server *srv);
+
+/* Hands item to the store; when it is committed (or failed) render runs on
+ * the loop thread with result 0 or VT_E*, unless the client left. The server
+ * takes ownership of item and of keep (freed with vt_form_cleanup; it holds
+ * attachment bytes the item borrows). Returns 0, or VT_ESHUTDOWN having
+ * answered 503 itself. */
+int vt_server_submit(struct vt_http_request *req, struct vt_item *item, struct vt_form *keep,
+                     void (*render)(struct vt_http_request *req, struct vt_item *item,
+                                    int result));
+
+/* Rate limit for public intake: true to go on; false having answered 429. */
+bool vt_server_rate_allow(struct vt_server *srv, struct vt_http_request *req);
+/* Standard answers, JSON under /api/ and HTML elsewhere. */
+void vt_server_not_found(struct vt_http_request *req);
+void vt_server_too_large(struct vt_http_request *req);
+void vt_server_json_error(struct vt_http_request *req, const struct vt_intake_error *err);
+/* Counts a response for /metrics (loop thread). */
+void vt_server_count_response(struct vt_server *srv, int status);
+/* The Prometheus text of /metrics; caller frees. */
+char *vt_server_metrics_text(struct vt_server *srv);
+
+#endif

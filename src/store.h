@@ -1,0 +1,147 @@
+/* store.h - the traceable store: items, requesters, attachments, the audit
+ * chain, radicado counters and the contacts registry.
+ *
+ * Owns: every line of SQL in the program (in the backend), the write
+ * connection and the writer thread that commits intakes in groups.
+ * Must not: know HTTP, channels or pages. Domain decisions that depend on the
+ * commit time (due date, radicado text) come in through struct vt_store_hooks.
+ *
+ * The public functions dispatch through struct vt_store_backend, so a
+ * PostgreSQL backend can be added for deployments with several daemons; the
+ * SQLite backend (store_sqlite.c) is the default and the only one today.
+ *
+ * Threads: vt_store_submit() may be called from any thread. The writer thread
+ * calls hooks.stamp, hooks.committed and each job's done callback. Readers
+ * (struct vt_store_reader) belong to the thread that opened them.
+ *
+ * Job lifecycle:
+ *
+ *   submitted --(writer takes a batch)--> stamped --COMMIT ok--> done(result 0)
+ *                                                 \--failure---> done(result <0)
+ */
+#ifndef VT_STORE_H
+#define VT_STORE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "item.h"
+
+struct vt_store;
+struct vt_store_reader;
+
+struct vt_store_hooks {
+    void *ctx;
+    /* Writer thread, inside the transaction: the store has set received_at,
+     * year and seq; fill filed_date, due_date and radicado. */
+    void (*stamp)(void *ctx, struct vt_item *it);
+    /* Writer thread, after a successful COMMIT, with the batch's items. */
+    void (*committed)(void *ctx, struct vt_item *const *items, size_t n);
+    /* Clock in Unix ms; NULL means the real clock. Tests set it. */
+    int64_t (*now_ms)(void *ctx);
+};
+
+struct vt_store_options {
+    const char *data_dir; /* holds ventanilla.db and attachments/ */
+    int batch_max;
+    struct vt_store_hooks hooks;
+};
+
+struct vt_store_job {
+    struct vt_item *item; /* borrowed; the submitter keeps it alive until done */
+    int result;           /* 0 or VT_E*, set before done is called */
+    void (*done)(struct vt_store_job *job); /* writer thread */
+    void *ctx;
+    struct vt_store_job *next; /* queue link, the store's */
+};
+
+/* Commit statistics, read by /metrics. Updated by the writer thread. */
+struct vt_store_stats {
+    uint64_t batches, items;
+    uint64_t batch_hist[8];   /* batch sizes <=1,4,16,64,256,1024,4096,+Inf */
+    uint64_t latency_hist[8]; /* commit latency <=1,2,5,10,25,50,100 ms,+Inf */
+    double latency_sum;       /* seconds */
+};
+
+/* Applies pending migrations (each in its own transaction). Returns 0,
+ * VT_EVERSION when the database is newer than this binary, or VT_ESTORE. */
+int vt_store_migrate(const char *data_dir, char *err, size_t errlen);
+
+/* Opens the store (the schema must be current) and starts the writer thread.
+ * Returns 0 and *out, or VT_EVERSION / VT_ESTORE / VT_EIO with err filled. */
+int vt_store_open(const struct vt_store_options *opt, struct vt_store **out, char *err,
+                  size_t errlen);
+/* Finishes every submitted job, stops the writer thread and closes. NULL ok. */
+void vt_store_close(struct vt_store *s);
+
+/* Hands an intake to the writer thread. Returns 0 (done will be called) or
+ * VT_ESHUTDOWN (done will not be called). */
+int vt_store_submit(struct vt_store *s, struct vt_store_job *job);
+
+/* Copies the commit statistics (thread-safe). */
+void vt_store_stats(struct vt_store *s, struct vt_store_stats *out);
+
+/* A read connection for the calling thread. NULL on failure. */
+struct vt_store_reader *vt_store_reader_new(struct vt_store *s);
+/* Closes it; NULL ok. */
+void vt_store_reader_free(struct vt_store_reader *r);
+
+/* Looks a contact up for the classifier (vt_contact_lookup_fn shape; ctx is a
+ * struct vt_store_reader). */
+int vt_store_contact_lookup(void *reader, const char *key_type, const char *key, char *group,
+                            size_t group_len);
+
+struct vt_track_event {
+    int64_t at;
+    char action[32];
+    char description[200];
+};
+
+struct vt_track {
+    char radicado[48];
+    char kind[24], type[24], petition_class[24], status[24];
+    int64_t received_at;
+    char due_date[11];
+    struct vt_track_event *events; /* owned by the struct; vt_track_cleanup frees */
+    size_t n_events;
+};
+
+/* Finds the item by radicado whose tracking hash equals hash (constant-time
+ * compare). Returns 0, or VT_ENOTFOUND for an unknown radicado or a wrong
+ * code alike. */
+int vt_store_track(struct vt_store_reader *r, const char *radicado, const unsigned char hash[32],
+                   struct vt_track *out);
+void vt_track_cleanup(struct vt_track *t);
+
+/* Counts for the live dashboard. Each map is a JSON-ready list of (key, n). */
+struct vt_count {
+    char key[64];
+    int64_t n;
+};
+struct vt_snapshot {
+    int64_t total, overdue, due_soon;
+    struct vt_count by_channel[16], by_type[16], by_group[32], by_status[16];
+    size_t n_channel, n_type, n_group, n_status;
+};
+/* Fills counts from the database; today and soon_limit are "YYYY-MM-DD"
+ * (due_soon counts open items due in [today, soon_limit]). */
+int vt_store_snapshot(struct vt_store_reader *r, const char *today, const char *soon_limit,
+                      struct vt_snapshot *out);
+
+/* Counts open items overdue (due before today) and due soon (today..soon_limit). */
+int vt_store_due_counts(struct vt_store_reader *r, const char *today, const char *soon_limit,
+                        long long *overdue, long long *due_soon);
+
+/* Walks the audit chain; returns 0 and *n_events, or VT_ETAMPER with the first
+ * bad event's id in *bad_id and a reason in err. data_dir as for open. */
+int vt_store_audit_verify(const char *data_dir, int64_t *n_events, int64_t *bad_id, char *err,
+                          size_t errlen);
+
+/* Imports contacts in one transaction. rows[i] = {key_type, key, group, label}. */
+struct vt_contact {
+    const char *key_type, *key, *group, *label;
+};
+int vt_store_contacts_import(const char *data_dir, const struct vt_contact *rows, size_t n,
+                             char *err, size_t errlen);
+
+#endif

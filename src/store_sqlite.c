@@ -1,0 +1,1042 @@
+/* store_sqlite.c - the SQLite backend of the store (store.h).
+ *
+ * Owns: the database file DATA_DIR/ventanilla.db, the write connection and the
+ * writer thread, the prepared statements, the migration runner.
+ * Must not: make domain decisions; those come through the hooks.
+ *
+ * Invariants:
+ *  1. Only the writer thread writes items, requesters, attachments, audit
+ *     events, radicado counters and the audit head, always in one transaction
+ *     per batch (group commit: one fsync for many intakes).
+ *  2. A job's done callback runs only after its batch is durably committed
+ *     (WAL, synchronous=FULL) or has failed; nothing is acknowledged before.
+ *  3. Radicado counters and the audit head are read inside the transaction
+ *     that advances them, so numbers stay gap-free even if a batch fails.
+ *  4. Each item runs inside a SAVEPOINT: a failing item rolls back alone and
+ *     takes no number.
+ */
+#include <cjson/cJSON.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "attach.h"
+#include "audit.h"
+#include "calendar.h"
+#include "error.h"
+#include "migrations.h"
+#include "store.h"
+
+enum {
+    S_BEGIN,
+    S_COMMIT,
+    S_ROLLBACK,
+    S_SAVEPOINT,
+    S_RELEASE,
+    S_ROLLBACK_TO,
+    S_COUNTER_GET,
+    S_COUNTER_PUT,
+    S_HEAD_GET,
+    S_HEAD_PUT,
+    S_ITEM_INSERT,
+    S_REQUESTER_INSERT,
+    S_ATTACHMENT_INSERT,
+    S_EVENT_INSERT,
+    S_COUNT
+};
+
+static const char *const writer_sql[S_COUNT] = {
+    [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_SAVEPOINT] = "SAVEPOINT item",
+    [S_RELEASE] = "RELEASE item",
+    [S_ROLLBACK_TO] = "ROLLBACK TO item",
+    [S_COUNTER_GET] = "SELECT last FROM radicado_counters WHERE year = ?1",
+    [S_COUNTER_PUT] = "INSERT INTO radicado_counters (year, last) VALUES (?1, ?2) "
+                      "ON CONFLICT (year) DO UPDATE SET last = excluded.last",
+    [S_HEAD_GET] = "SELECT last_event_id, last_hash FROM audit_head WHERE id = 1",
+    [S_HEAD_PUT] = "INSERT INTO audit_head (id, last_event_id, last_hash) VALUES (1, ?1, ?2) "
+                   "ON CONFLICT (id) DO UPDATE SET last_event_id = excluded.last_event_id, "
+                   "last_hash = excluded.last_hash",
+    [S_ITEM_INSERT] =
+        "INSERT INTO items (kind, radicado, radicado_year, radicado_seq, tracking_hash, type, "
+        "petition_class, channel, subject, body, status, received_at, filed_date, term_days, "
+        "due_date, stakeholder_group, classified_by, reply_channel) VALUES (?1, ?2, ?3, ?4, ?5, "
+        "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+    [S_REQUESTER_INSERT] =
+        "INSERT INTO requesters (item_id, person_type, name, id_type, id_number, email, phone, "
+        "address, municipality, data_consent, characterization) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+        "?7, ?8, ?9, ?10, ?11)",
+    [S_ATTACHMENT_INSERT] = "INSERT INTO attachments (item_id, sha256, size, content_type, "
+                            "filename) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_EVENT_INSERT] = "INSERT INTO audit_events (id, item_id, at, actor, action, payload, "
+                       "public, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+};
+
+struct counter {
+    int year;
+    int64_t last;
+    int64_t saved; /* value at the item's savepoint */
+};
+
+struct vt_store {
+    struct vt_store_options opt;
+    char *data_dir;
+    sqlite3 *db; /* the write connection: writer thread only */
+    sqlite3_stmt *st[S_COUNT];
+    unsigned char audit_key[VT_AUDIT_KEY_BYTES];
+
+    pthread_t writer;
+    pthread_mutex_t lock; /* guards queue, stopping and stats */
+    pthread_cond_t wake;
+    struct vt_store_job *head, *tail;
+    bool stopping;
+    struct vt_store_stats stats;
+
+    int64_t last_stamp; /* writer thread: receipt times never go backwards */
+};
+
+struct vt_store_reader {
+    sqlite3 *db;
+    sqlite3_stmt *contact, *track_item, *track_events;
+};
+
+static int64_t real_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void db_path(const char *data_dir, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%s/ventanilla.db", data_dir);
+}
+
+/* Opens a connection with the pragmas every connection needs. */
+static int open_db(const char *data_dir, bool create, sqlite3 **out, char *err, size_t errlen)
+{
+    char path[4200];
+    db_path(data_dir, path, sizeof(path));
+    if (create && mkdir(data_dir, 0750) != 0 && access(data_dir, W_OK) != 0) {
+        snprintf(err, errlen, "cannot create data directory %s", data_dir);
+        return VT_EIO;
+    }
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "no memory");
+        sqlite3_close(db);
+        return VT_ESTORE;
+    }
+    sqlite3_busy_timeout(db, 10000);
+    char *msg = NULL;
+    if (sqlite3_exec(db,
+                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
+                     "PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 4000;",
+                     NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot set up %s: %s", path, msg ? msg : "?");
+        sqlite3_free(msg);
+        sqlite3_close(db);
+        return VT_ESTORE;
+    }
+    *out = db;
+    return 0;
+}
+
+static int latest_known_version(void)
+{
+    int v = 0;
+    for (const struct vt_migration *m = vt_migrations; m->name; m++)
+        if (m->version > v)
+            v = m->version;
+    return v;
+}
+
+/* The schema version recorded in the database, 0 for a new one. */
+static int current_version(sqlite3 *db, int *version)
+{
+    sqlite3_stmt *st = NULL;
+    *version = 0;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                           "name = 'schema_migrations'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return VT_ESTORE;
+    int exists = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+    sqlite3_finalize(st);
+    if (!exists)
+        return 0;
+    if (sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1, &st,
+                           NULL) != SQLITE_OK)
+        return VT_ESTORE;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return 0;
+}
+
+int vt_store_migrate(const char *data_dir, char *err, size_t errlen)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *rec = NULL;
+    int rc = open_db(data_dir, true, &db, err, errlen), version;
+    if (rc)
+        return rc;
+    unsigned char key[VT_AUDIT_KEY_BYTES];
+    if (vt_audit_key_load(data_dir, 1, key)) {
+        snprintf(err, errlen, "cannot create the audit key in %s", data_dir);
+        rc = VT_EIO;
+        goto fail;
+    }
+    sodium_memzero(key, sizeof(key));
+    char *msg = NULL;
+    if (sqlite3_exec(db,
+                     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                     "name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+                     NULL, NULL, &msg) != SQLITE_OK)
+        goto sqlfail;
+    if ((rc = current_version(db, &version)))
+        goto fail;
+    if (version > latest_known_version()) {
+        snprintf(err, errlen,
+                 "the database schema is version %d but this program knows up to %d; "
+                 "use a newer ventanilla",
+                 version, latest_known_version());
+        rc = VT_EVERSION;
+        goto fail;
+    }
+    if (sqlite3_prepare_v2(db,
+                           "INSERT INTO schema_migrations (version, name, applied_at) "
+                           "VALUES (?1, ?2, ?3)",
+                           -1, &rec, NULL) != SQLITE_OK)
+        goto sqlfail;
+    for (const struct vt_migration *m = vt_migrations; m->name; m++) {
+        if (m->version <= version)
+            continue;
+        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
+            goto sqlfail;
+        if (sqlite3_exec(db, m->sql, NULL, NULL, &msg) != SQLITE_OK) {
+            snprintf(err, errlen, "migration %s failed: %s", m->name, msg ? msg : "?");
+            sqlite3_free(msg);
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            rc = VT_ESTORE;
+            goto fail;
+        }
+        sqlite3_reset(rec);
+        sqlite3_bind_int(rec, 1, m->version);
+        sqlite3_bind_text(rec, 2, m->name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(rec, 3, real_now_ms());
+        if (sqlite3_step(rec) != SQLITE_DONE ||
+            sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+            snprintf(err, errlen, "migration %s failed: %s", m->name, sqlite3_errmsg(db));
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            rc = VT_ESTORE;
+            goto fail;
+        }
+    }
+    sqlite3_finalize(rec);
+    sqlite3_close(db);
+    return 0;
+sqlfail:
+    snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(db));
+    sqlite3_free(msg);
+    rc = VT_ESTORE;
+fail:
+    sqlite3_finalize(rec);
+    sqlite3_close(db);
+    return rc;
+}
+
+/* Opens an existing, current database (not creating it). */
+static int open_current(const char *data_dir, sqlite3 **out, char *err, size_t errlen)
+{
+    char path[4200];
+    db_path(data_dir, path, sizeof(path));
+    if (access(path, F_OK) != 0) {
+        snprintf(err, errlen, "no database at %s; run `ventanilla migrate` first", path);
+        return VT_ENOTFOUND;
+    }
+    int rc = open_db(data_dir, false, out, err, errlen), version;
+    if (rc)
+        return rc;
+    if ((rc = current_version(*out, &version)))
+        goto fail;
+    if (version > latest_known_version()) {
+        snprintf(err, errlen,
+                 "the database schema is version %d but this program knows up to %d; "
+                 "use a newer ventanilla",
+                 version, latest_known_version());
+        rc = VT_EVERSION;
+        goto fail;
+    }
+    if (version < latest_known_version()) {
+        snprintf(err, errlen, "the database schema is version %d, not %d; run `ventanilla migrate`",
+                 version, latest_known_version());
+        rc = VT_EVERSION;
+        goto fail;
+    }
+    return 0;
+fail:
+    sqlite3_close(*out);
+    *out = NULL;
+    return rc;
+}
+
+/* ---- writer thread ---- */
+
+static struct counter *counter_for(struct vt_store *s, struct counter *c, size_t *n, int year)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (c[i].year == year)
+            return &c[i];
+    if (*n == 4)
+        return NULL; /* four years in one batch cannot happen; refuse rather than guess */
+    sqlite3_stmt *st = s->st[S_COUNTER_GET];
+    sqlite3_reset(st);
+    sqlite3_bind_int(st, 1, year);
+    int64_t last = 0;
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW)
+        last = sqlite3_column_int64(st, 0);
+    else if (r != SQLITE_DONE)
+        return NULL;
+    sqlite3_reset(st);
+    c[*n] = (struct counter){year, last, last};
+    return &c[(*n)++];
+}
+
+static int step_done(sqlite3_stmt *st)
+{
+    int r = sqlite3_step(st);
+    sqlite3_reset(st);
+    return r == SQLITE_DONE ? 0 : VT_ESTORE;
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s && *s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+struct head {
+    int64_t last_id;
+    char last_hash[65];
+};
+
+/* The payload of the "radicado" audit event: the item's immutable facts. */
+static char *created_payload(const struct vt_item *it)
+{
+    cJSON *o = cJSON_CreateObject();
+    char hash[65];
+    sodium_bin2hex(hash, sizeof(hash), it->tracking_hash, sizeof(it->tracking_hash));
+    cJSON_AddNumberToObject(o, "item_id", (double)it->id);
+    cJSON_AddStringToObject(o, "kind", it->kind);
+    if (it->radicado[0])
+        cJSON_AddStringToObject(o, "radicado", it->radicado);
+    if (it->type)
+        cJSON_AddStringToObject(o, "type", it->type);
+    if (it->petition_class)
+        cJSON_AddStringToObject(o, "petition_class", it->petition_class);
+    cJSON_AddStringToObject(o, "channel", it->channel);
+    cJSON_AddNumberToObject(o, "received_at", (double)it->received_at);
+    cJSON_AddStringToObject(o, "filed_date", it->filed_date);
+    if (it->due_date[0])
+        cJSON_AddStringToObject(o, "due_date", it->due_date);
+    cJSON_AddStringToObject(o, "stakeholder_group", it->group);
+    cJSON_AddStringToObject(o, "classified_by", it->classified_by);
+    cJSON_AddStringToObject(o, "tracking_hash", hash);
+    cJSON_AddNumberToObject(o, "attachments", (double)it->n_att);
+    char *p = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return p;
+}
+
+static int append_event(struct vt_store *s, struct head *h, const struct vt_audit_event *ev_in)
+{
+    struct vt_audit_event ev = *ev_in;
+    char hash[65];
+    ev.id = h->last_id + 1;
+    vt_audit_hash(s->audit_key, h->last_hash, &ev, hash);
+    sqlite3_stmt *st = s->st[S_EVENT_INSERT];
+    sqlite3_bind_int64(st, 1, ev.id);
+    if (ev.item_id)
+        sqlite3_bind_int64(st, 2, ev.item_id);
+    else
+        sqlite3_bind_null(st, 2);
+    sqlite3_bind_int64(st, 3, ev.at);
+    sqlite3_bind_text(st, 4, ev.actor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, ev.action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, ev.payload, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 7, ev.is_public);
+    sqlite3_bind_text(st, 8, h->last_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, hash, -1, SQLITE_STATIC);
+    int rc = step_done(st);
+    sqlite3_clear_bindings(st);
+    if (rc == 0) {
+        h->last_id = ev.id;
+        memcpy(h->last_hash, hash, sizeof(hash));
+    }
+    return rc;
+}
+
+/* Inserts one item with its requester, attachments and "radicado" event. */
+static int insert_item(struct vt_store *s, struct vt_item *it, struct counter *counters,
+                       size_t *n_counters, struct head *h)
+{
+    int64_t now = s->opt.hooks.now_ms ? s->opt.hooks.now_ms(s->opt.hooks.ctx) : real_now_ms();
+    if (now < s->last_stamp)
+        now = s->last_stamp;
+    it->received_at = now;
+    it->year = vt_date_from_unix_ms(now).year;
+    it->seq = 0;
+    it->radicado[0] = '\0';
+    struct counter *c = NULL;
+    if (strcmp(it->kind, "survey_response") != 0) {
+        if (!(c = counter_for(s, counters, n_counters, it->year)))
+            return VT_ESTORE;
+        c->saved = c->last;
+        it->seq = ++c->last;
+    }
+    s->opt.hooks.stamp(s->opt.hooks.ctx, it);
+
+    sqlite3_stmt *st = s->st[S_ITEM_INSERT];
+    sqlite3_bind_text(st, 1, it->kind, -1, SQLITE_STATIC);
+    bind_text_or_null(st, 2, it->radicado);
+    if (c) {
+        sqlite3_bind_int(st, 3, it->year);
+        sqlite3_bind_int64(st, 4, it->seq);
+        sqlite3_bind_blob(st, 5, it->tracking_hash, 32, SQLITE_STATIC);
+    }
+    bind_text_or_null(st, 6, it->type);
+    bind_text_or_null(st, 7, it->petition_class);
+    sqlite3_bind_text(st, 8, it->channel, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, it->subject ? it->subject : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 10, it->body ? it->body : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 11, it->status, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 12, it->received_at);
+    sqlite3_bind_text(st, 13, it->filed_date, -1, SQLITE_STATIC);
+    if (it->term_days >= 0)
+        sqlite3_bind_int(st, 14, it->term_days);
+    bind_text_or_null(st, 15, it->due_date);
+    sqlite3_bind_text(st, 16, it->group, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 17, it->classified_by, -1, SQLITE_STATIC);
+    bind_text_or_null(st, 18, it->reply_channel);
+    int rc = step_done(st);
+    sqlite3_clear_bindings(st);
+    if (rc)
+        goto fail;
+    it->id = sqlite3_last_insert_rowid(s->db);
+
+    const struct vt_requester *r = &it->req;
+    st = s->st[S_REQUESTER_INSERT];
+    sqlite3_bind_int64(st, 1, it->id);
+    sqlite3_bind_text(st, 2, r->person_type ? r->person_type : "anonimo", -1, SQLITE_STATIC);
+    bind_text_or_null(st, 3, r->name);
+    bind_text_or_null(st, 4, r->id_type);
+    bind_text_or_null(st, 5, r->id_number);
+    bind_text_or_null(st, 6, r->email);
+    bind_text_or_null(st, 7, r->phone);
+    bind_text_or_null(st, 8, r->address);
+    bind_text_or_null(st, 9, r->municipality);
+    sqlite3_bind_int(st, 10, r->data_consent);
+    bind_text_or_null(st, 11, r->characterization);
+    rc = step_done(st);
+    sqlite3_clear_bindings(st);
+    if (rc)
+        goto fail;
+
+    for (size_t i = 0; i < it->n_att; i++) {
+        const struct vt_attachment *a = &it->att[i];
+        st = s->st[S_ATTACHMENT_INSERT];
+        sqlite3_bind_int64(st, 1, it->id);
+        sqlite3_bind_text(st, 2, a->sha256, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, (int64_t)a->size);
+        sqlite3_bind_text(st, 4, a->content_type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, a->filename ? a->filename : "", -1, SQLITE_STATIC);
+        rc = step_done(st);
+        sqlite3_clear_bindings(st);
+        if (rc)
+            goto fail;
+    }
+
+    char *payload = created_payload(it);
+    if (!payload) {
+        rc = VT_ENOMEM;
+        goto fail;
+    }
+    char actor[64];
+    snprintf(actor, sizeof(actor), "ciudadano:%s", it->channel);
+    struct vt_audit_event ev = {0, it->id, it->received_at, actor, "radicado", payload, 1};
+    rc = append_event(s, h, &ev);
+    free(payload);
+    if (rc)
+        goto fail;
+    s->last_stamp = now;
+    return 0;
+fail:
+    if (c)
+        c->last = c->saved;
+    return rc;
+}
+
+static void hist_add(uint64_t *hist, const double *bounds, size_t nb, double v)
+{
+    size_t i = 0;
+    while (i < nb && v > bounds[i])
+        i++;
+    hist[i]++;
+}
+
+/* Commits one batch. Every job gets its result; done is called after. */
+static void commit_batch(struct vt_store *s, struct vt_store_job *batch, size_t n)
+{
+    double t0 = mono_s();
+    struct counter counters[4];
+    size_t n_counters = 0;
+    struct head h = {0, VT_AUDIT_GENESIS};
+    struct vt_item *items[n];
+    size_t n_items = 0;
+    int rc = 0;
+
+    /* Attachment files first: they must be durable before the rows naming them. */
+    for (struct vt_store_job *j = batch; j; j = j->next) {
+        j->result = 0;
+        for (size_t i = 0; i < j->item->n_att && j->result == 0; i++) {
+            const struct vt_attachment *a = &j->item->att[i];
+            j->result = vt_attach_write(s->data_dir, a->data, a->size, a->sha256);
+        }
+    }
+
+    if (step_done(s->st[S_BEGIN])) {
+        rc = VT_ESTORE;
+        goto finish;
+    }
+    sqlite3_stmt *st = s->st[S_HEAD_GET];
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        h.last_id = sqlite3_column_int64(st, 0);
+        snprintf(h.last_hash, sizeof(h.last_hash), "%s", (const char *)sqlite3_column_text(st, 1));
+    }
+    sqlite3_reset(st);
+    for (struct vt_store_job *j = batch; j; j = j->next) {
+        if (j->result)
+            continue;
+        struct head saved = h;
+        if (step_done(s->st[S_SAVEPOINT])) {
+            j->result = VT_ESTORE;
+            continue;
+        }
+        j->result = insert_item(s, j->item, counters, &n_counters, &h);
+        if (j->result) {
+            h = saved;
+            step_done(s->st[S_ROLLBACK_TO]);
+        }
+        step_done(s->st[S_RELEASE]);
+        if (j->result == 0)
+            items[n_items++] = j->item;
+    }
+    for (size_t i = 0; i < n_counters && rc == 0; i++) {
+        st = s->st[S_COUNTER_PUT];
+        sqlite3_bind_int(st, 1, counters[i].year);
+        sqlite3_bind_int64(st, 2, counters[i].last);
+        rc = step_done(st);
+    }
+    if (rc == 0 && n_items) {
+        st = s->st[S_HEAD_PUT];
+        sqlite3_bind_int64(st, 1, h.last_id);
+        sqlite3_bind_text(st, 2, h.last_hash, -1, SQLITE_STATIC);
+        rc = step_done(st);
+    }
+    if (rc == 0)
+        rc = step_done(s->st[S_COMMIT]);
+    if (rc)
+        step_done(s->st[S_ROLLBACK]);
+finish:
+    if (rc) {
+        fprintf(stderr, "level=error event=commit_failed error=\"%s\"\n", sqlite3_errmsg(s->db));
+        for (struct vt_store_job *j = batch; j; j = j->next)
+            if (j->result == 0)
+                j->result = rc;
+        n_items = 0;
+    }
+    double dt = mono_s() - t0;
+    static const double batch_bounds[7] = {1, 4, 16, 64, 256, 1024, 4096};
+    static const double lat_bounds[7] = {0.001, 0.002, 0.005, 0.010, 0.025, 0.050, 0.100};
+    pthread_mutex_lock(&s->lock);
+    s->stats.batches++;
+    s->stats.items += n_items;
+    hist_add(s->stats.batch_hist, batch_bounds, 7, (double)n);
+    hist_add(s->stats.latency_hist, lat_bounds, 7, dt);
+    s->stats.latency_sum += dt;
+    pthread_mutex_unlock(&s->lock);
+
+    if (n_items && s->opt.hooks.committed)
+        s->opt.hooks.committed(s->opt.hooks.ctx, items, n_items);
+    while (batch) {
+        struct vt_store_job *next = batch->next;
+        batch->next = NULL;
+        batch->done(batch);
+        batch = next;
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    struct vt_store *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->lock);
+        while (!s->head && !s->stopping)
+            pthread_cond_wait(&s->wake, &s->lock);
+        if (!s->head && s->stopping) {
+            pthread_mutex_unlock(&s->lock);
+            break;
+        }
+        struct vt_store_job *batch = s->head, *last = s->head;
+        size_t n = 1;
+        while (last->next && n < (size_t)s->opt.batch_max) {
+            last = last->next;
+            n++;
+        }
+        s->head = last->next;
+        if (!s->head)
+            s->tail = NULL;
+        last->next = NULL;
+        pthread_mutex_unlock(&s->lock);
+        commit_batch(s, batch, n);
+    }
+    return NULL;
+}
+
+int vt_store_open(const struct vt_store_options *opt, struct vt_store **out, char *err,
+                  size_t errlen)
+{
+    struct vt_store *s = calloc(1, sizeof(*s));
+    int rc;
+    if (!s || !(s->data_dir = strdup(opt->data_dir))) {
+        free(s);
+        return VT_ENOMEM;
+    }
+    s->opt = *opt;
+    s->opt.data_dir = s->data_dir;
+    if (s->opt.batch_max < 1)
+        s->opt.batch_max = 1;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->wake, NULL);
+    if ((rc = open_current(s->data_dir, &s->db, err, errlen)))
+        goto fail;
+    if (vt_audit_key_load(s->data_dir, 0, s->audit_key)) {
+        snprintf(err, errlen, "cannot read %s/audit.key; run `ventanilla migrate`", s->data_dir);
+        rc = VT_EIO;
+        goto fail;
+    }
+    for (int i = 0; i < S_COUNT; i++)
+        if (sqlite3_prepare_v3(s->db, writer_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+                               NULL) != SQLITE_OK) {
+            snprintf(err, errlen, "cannot prepare statement: %s", sqlite3_errmsg(s->db));
+            rc = VT_ESTORE;
+            goto fail;
+        }
+    if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+        rc = VT_ENOMEM;
+        goto fail;
+    }
+    *out = s;
+    return 0;
+fail:
+    for (int i = 0; i < S_COUNT; i++)
+        sqlite3_finalize(s->st[i]);
+    sqlite3_close(s->db);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->wake);
+    free(s->data_dir);
+    free(s);
+    return rc;
+}
+
+void vt_store_close(struct vt_store *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->stopping = true;
+    pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+    pthread_join(s->writer, NULL);
+    for (int i = 0; i < S_COUNT; i++)
+        sqlite3_finalize(s->st[i]);
+    sqlite3_close(s->db);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->wake);
+    sodium_memzero(s->audit_key, sizeof(s->audit_key));
+    free(s->data_dir);
+    free(s);
+}
+
+int vt_store_submit(struct vt_store *s, struct vt_store_job *job)
+{
+    job->next = NULL;
+    pthread_mutex_lock(&s->lock);
+    if (s->stopping) {
+        pthread_mutex_unlock(&s->lock);
+        return VT_ESHUTDOWN;
+    }
+    if (s->tail)
+        s->tail->next = job;
+    else
+        s->head = job;
+    s->tail = job;
+    pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+void vt_store_stats(struct vt_store *s, struct vt_store_stats *out)
+{
+    pthread_mutex_lock(&s->lock);
+    *out = s->stats;
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* ---- readers ---- */
+
+struct vt_store_reader *vt_store_reader_new(struct vt_store *s)
+{
+    struct vt_store_reader *r = calloc(1, sizeof(*r));
+    char err[300];
+    if (!r)
+        return NULL;
+    if (open_db(s->data_dir, false, &r->db, err, sizeof(err)))
+        goto fail;
+    if (sqlite3_prepare_v3(r->db, "SELECT group_id FROM contacts WHERE key_type = ?1 AND key = ?2",
+                           -1, SQLITE_PREPARE_PERSISTENT, &r->contact, NULL) ||
+        sqlite3_prepare_v3(r->db,
+                           "SELECT id, tracking_hash, kind, coalesce(type, ''), "
+                           "coalesce(petition_class, ''), status, received_at, "
+                           "coalesce(due_date, '') FROM items WHERE radicado = ?1",
+                           -1, SQLITE_PREPARE_PERSISTENT, &r->track_item, NULL) ||
+        sqlite3_prepare_v3(r->db,
+                           "SELECT at, action FROM audit_events WHERE item_id = ?1 AND "
+                           "public = 1 ORDER BY id",
+                           -1, SQLITE_PREPARE_PERSISTENT, &r->track_events, NULL))
+        goto fail;
+    return r;
+fail:
+    vt_store_reader_free(r);
+    return NULL;
+}
+
+void vt_store_reader_free(struct vt_store_reader *r)
+{
+    if (!r)
+        return;
+    sqlite3_finalize(r->contact);
+    sqlite3_finalize(r->track_item);
+    sqlite3_finalize(r->track_events);
+    sqlite3_close(r->db);
+    free(r);
+}
+
+int vt_store_contact_lookup(void *reader, const char *key_type, const char *key, char *group,
+                            size_t group_len)
+{
+    struct vt_store_reader *r = reader;
+    sqlite3_stmt *st = r->contact;
+    sqlite3_bind_text(st, 1, key_type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    int ret = VT_ENOTFOUND;
+    if (rc == SQLITE_ROW) {
+        snprintf(group, group_len, "%s", (const char *)sqlite3_column_text(st, 0));
+        ret = 0;
+    } else if (rc != SQLITE_DONE) {
+        ret = VT_ESTORE;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return ret;
+}
+
+static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    snprintf(dst, n, "%s", t ? (const char *)t : "");
+}
+
+int vt_store_track(struct vt_store_reader *r, const char *radicado, const unsigned char hash[32],
+                   struct vt_track *out)
+{
+    memset(out, 0, sizeof(*out));
+    sqlite3_stmt *st = r->track_item;
+    sqlite3_bind_text(st, 1, radicado, -1, SQLITE_STATIC);
+    int rc = VT_ENOTFOUND;
+    int64_t id = 0;
+    unsigned char stored[32] = {0};
+    bool have = false;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        have = sqlite3_column_bytes(st, 1) == 32;
+        if (have)
+            memcpy(stored, sqlite3_column_blob(st, 1), 32);
+        id = sqlite3_column_int64(st, 0);
+        snprintf(out->radicado, sizeof(out->radicado), "%s", radicado);
+        copy_col(out->kind, sizeof(out->kind), st, 2);
+        copy_col(out->type, sizeof(out->type), st, 3);
+        copy_col(out->petition_class, sizeof(out->petition_class), st, 4);
+        copy_col(out->status, sizeof(out->status), st, 5);
+        out->received_at = sqlite3_column_int64(st, 6);
+        copy_col(out->due_date, sizeof(out->due_date), st, 7);
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    /* Compare even for an unknown radicado, so timing says nothing either. */
+    int match = sodium_memcmp(stored, hash, 32) == 0;
+    if (!have || !match) {
+        memset(out, 0, sizeof(*out));
+        return VT_ENOTFOUND;
+    }
+    st = r->track_events;
+    sqlite3_bind_int64(st, 1, id);
+    rc = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        struct vt_track_event *e = realloc(out->events, (out->n_events + 1) * sizeof(*e));
+        if (!e) {
+            rc = VT_ENOMEM;
+            break;
+        }
+        out->events = e;
+        e = &out->events[out->n_events++];
+        memset(e, 0, sizeof(*e));
+        e->at = sqlite3_column_int64(st, 0);
+        copy_col(e->action, sizeof(e->action), st, 1);
+    }
+    sqlite3_reset(st);
+    if (rc)
+        vt_track_cleanup(out);
+    return rc;
+}
+
+void vt_track_cleanup(struct vt_track *t)
+{
+    if (!t)
+        return;
+    free(t->events);
+    t->events = NULL;
+    t->n_events = 0;
+}
+
+static int group_counts(sqlite3 *db, const char *sql, struct vt_count *out, size_t cap,
+                        size_t *n)
+{
+    sqlite3_stmt *st = NULL;
+    *n = 0;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return VT_ESTORE;
+    while (sqlite3_step(st) == SQLITE_ROW && *n < cap) {
+        copy_col(out[*n].key, sizeof(out[*n].key), st, 0);
+        out[*n].n = sqlite3_column_int64(st, 1);
+        (*n)++;
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+/* Statuses in which an item still runs against its legal term. */
+#define OPEN_STATUSES "('radicado', 'asignado', 'en_tramite', 'prorrogado')"
+
+int vt_store_snapshot(struct vt_store_reader *r, const char *today, const char *soon_limit,
+                      struct vt_snapshot *out)
+{
+    memset(out, 0, sizeof(*out));
+    int rc = group_counts(r->db, "SELECT channel, count(*) FROM items GROUP BY channel",
+                          out->by_channel, 16, &out->n_channel);
+    rc = rc ? rc
+            : group_counts(r->db,
+                           "SELECT coalesce(type, kind), count(*) FROM items GROUP BY 1",
+                           out->by_type, 16, &out->n_type);
+    rc = rc ? rc
+            : group_counts(r->db,
+                           "SELECT stakeholder_group, count(*) FROM items GROUP BY 1",
+                           out->by_group, 32, &out->n_group);
+    rc = rc ? rc
+            : group_counts(r->db, "SELECT status, count(*) FROM items GROUP BY 1",
+                           out->by_status, 16, &out->n_status);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < out->n_channel; i++)
+        out->total += out->by_channel[i].n;
+    long long overdue, soon;
+    rc = vt_store_due_counts(r, today, soon_limit, &overdue, &soon);
+    out->overdue = overdue;
+    out->due_soon = soon;
+    return rc;
+}
+
+int vt_store_due_counts(struct vt_store_reader *r, const char *today, const char *soon_limit,
+                        long long *overdue, long long *due_soon)
+{
+    sqlite3_stmt *st = NULL;
+    *overdue = *due_soon = 0;
+    if (sqlite3_prepare_v2(r->db,
+                           "SELECT count(*) FILTER (WHERE due_date < ?1), count(*) FILTER "
+                           "(WHERE due_date BETWEEN ?1 AND ?2) FROM items WHERE status IN "
+                           OPEN_STATUSES " AND due_date IS NOT NULL",
+                           -1, &st, NULL) != SQLITE_OK)
+        return VT_ESTORE;
+    sqlite3_bind_text(st, 1, today, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, soon_limit, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *overdue = sqlite3_column_int64(st, 0);
+        *due_soon = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+/* ---- command-line operations on a closed store ---- */
+
+int vt_store_audit_verify(const char *data_dir, int64_t *n_events, int64_t *bad_id, char *err,
+                          size_t errlen)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    unsigned char key[VT_AUDIT_KEY_BYTES];
+    char prev[65] = VT_AUDIT_GENESIS;
+    int64_t last_id = 0;
+    int rc = open_current(data_dir, &db, err, errlen);
+    *n_events = 0;
+    *bad_id = 0;
+    if (rc)
+        return rc;
+    if (vt_audit_key_load(data_dir, 0, key)) {
+        snprintf(err, errlen, "cannot read %s/audit.key", data_dir);
+        rc = VT_EIO;
+        goto done;
+    }
+    if (sqlite3_prepare_v2(db,
+                           "SELECT id, coalesce(item_id, 0), at, actor, action, payload, public, "
+                           "prev_hash, hash FROM audit_events ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = VT_ESTORE;
+        goto done;
+    }
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct vt_audit_event ev = {
+            sqlite3_column_int64(st, 0),
+            sqlite3_column_int64(st, 1),
+            sqlite3_column_int64(st, 2),
+            (const char *)sqlite3_column_text(st, 3),
+            (const char *)sqlite3_column_text(st, 4),
+            (const char *)sqlite3_column_text(st, 5),
+            sqlite3_column_int(st, 6),
+        };
+        const char *row_prev = (const char *)sqlite3_column_text(st, 7);
+        const char *row_hash = (const char *)sqlite3_column_text(st, 8);
+        char hash[65];
+        *bad_id = ev.id;
+        if (ev.id != last_id + 1) {
+            snprintf(err, errlen, "event %lld is missing (deleted or renumbered)",
+                     (long long)(last_id + 1));
+            *bad_id = last_id + 1;
+            rc = VT_ETAMPER;
+            goto done;
+        }
+        if (!row_prev || strcmp(row_prev, prev) != 0) {
+            snprintf(err, errlen, "its previous hash does not match event %lld",
+                     (long long)last_id);
+            rc = VT_ETAMPER;
+            goto done;
+        }
+        vt_audit_hash(key, prev, &ev, hash);
+        if (!row_hash || strcmp(row_hash, hash) != 0) {
+            snprintf(err, errlen, "its contents do not match its hash (altered or forged)");
+            rc = VT_ETAMPER;
+            goto done;
+        }
+        memcpy(prev, hash, sizeof(prev));
+        last_id = ev.id;
+        (*n_events)++;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (step != SQLITE_DONE) {
+        rc = VT_ESTORE;
+        goto done;
+    }
+    /* The head catches a deleted tail. */
+    int64_t head_id = 0;
+    char head_hash[65] = VT_AUDIT_GENESIS;
+    if (sqlite3_prepare_v2(db, "SELECT last_event_id, last_hash FROM audit_head WHERE id = 1", -1,
+                           &st, NULL) != SQLITE_OK) {
+        rc = VT_ESTORE;
+        goto done;
+    }
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        head_id = sqlite3_column_int64(st, 0);
+        copy_col(head_hash, sizeof(head_hash), st, 1);
+    }
+    if (head_id != last_id || strcmp(head_hash, prev) != 0) {
+        *bad_id = last_id + 1;
+        snprintf(err, errlen, "the chain ends at event %lld but its head records event %lld",
+                 (long long)last_id, (long long)head_id);
+        rc = VT_ETAMPER;
+        goto done;
+    }
+    *bad_id = 0;
+done:
+    sodium_memzero(key, sizeof(key));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc;
+}
+
+int vt_store_contacts_import(const char *data_dir, const struct vt_contact *rows, size_t n,
+                             char *err, size_t errlen)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = open_current(data_dir, &db, err, errlen);
+    if (rc)
+        return rc;
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "INSERT INTO contacts (key_type, key, group_id, label) VALUES "
+                           "(?1, ?2, ?3, ?4) ON CONFLICT (key_type, key) DO UPDATE SET "
+                           "group_id = excluded.group_id, label = excluded.label",
+                           -1, &st, NULL) != SQLITE_OK)
+        goto sqlfail;
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_bind_text(st, 1, rows[i].key_type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, rows[i].key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, rows[i].group, -1, SQLITE_STATIC);
+        bind_text_or_null(st, 4, rows[i].label);
+        if (step_done(st))
+            goto sqlfail;
+        sqlite3_clear_bindings(st);
+    }
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        goto sqlfail;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return 0;
+sqlfail:
+    snprintf(err, errlen, "cannot import contacts: %s", sqlite3_errmsg(db));
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return VT_ESTORE;
+}
