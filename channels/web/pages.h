@@ -1,0 +1,30 @@
+/* pages.h - the HTML pages of the web channel, rendered into a vt_buf with
+ * every outside value escaped.
+ *
+ * Owns: the Spanish wording and the markup of the citizen form, the
+ * acknowledgement (acuse de recibo), the status page and the live dashboard.
+ * Must not: read requests or the store; web.c hands it plain values.
+ */
+#ifndef VT_WEB_PAGES_H
+#define VT_WEB_PAGES_H
+
+#include "src/buf.h"
+#include "src/config.h"
+#include "src/form.h"
+#include "src/intake.h"
+#include "src/item.h"
+#include "src/store.h"
+
+/* The PQRSD form; values (may be NULL) refill it, err (may be NULL) marks the
+ * field in error. */
+void vt_page_form(struct vt_buf *b, const struct vt_config *cfg, const struct vt_form *values,
+                  const struct vt_intake_error *err);
+/* The acknowledgement of a committed item. */
+void vt_page_ack(struct vt_buf *b, const struct vt_config *cfg, const struct vt_item *it);
+/* The status page: t NULL shows the lookup form, with not_found the message. */
+void vt_page_status(struct vt_buf *b, const struct vt_config *cfg, const struct vt_track *t,
+                    int not_found);
+/* The live operations dashboard. */
+void vt_page_tablero(struct vt_buf *b, const struct vt_config *cfg);
+
+#endif

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# One command for a newcomer: install what is missing, build, migrate and
+# start the daemon with config/ventanilla.example.json on an embedded SQLite
+# file in ./data, at http://localhost:8080. Ctrl-C stops it cleanly.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$(nproc)"
+./build/ventanilla migrate --config config/ventanilla.example.json
+echo "Ventanilla: http://localhost:8080  (tablero: http://localhost:8080/tablero)"
+exec ./build/ventanilla serve --config config/ventanilla.example.json

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The whole test suite: unit and integration tests (ctest) on a normal build
+# with -Werror, the same again under AddressSanitizer + UndefinedBehaviorSanitizer,
+# then every libFuzzer target for a short run over its seed corpus.
+# FUZZ_SECONDS (default 20) sets the length of each fuzz run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+jobs=$(nproc)
+
+echo "== build and test (release) =="
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+(cd build && ctest --output-on-failure -j"$jobs")
+
+echo "== build and test (ASan + UBSan) =="
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DVT_SANITIZE=ON >/dev/null
+cmake --build build-asan -j"$jobs"
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --output-on-failure -j"$jobs")
+
+echo "== fuzz (short runs) =="
+CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DVT_SANITIZE=ON -DVT_FUZZ=ON >/dev/null
+cmake --build build-fuzz -j"$jobs" --target fuzzers
+seconds=${FUZZ_SECONDS:-20}
+for f in build-fuzz/fuzz_*; do
+  name=$(basename "$f")
+  corpus=$(mktemp -d)
+  [ -d "tests/fuzz/corpus/$name" ] && cp -r "tests/fuzz/corpus/$name/." "$corpus/"
+  echo "-- $name ($seconds s)"
+  "$f" -max_total_time="$seconds" -print_final_stats=1 "$corpus" 2>&1 | tail -n 3
+  rm -rf "$corpus"
+done
+echo "all tests passed"

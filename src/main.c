@@ -1,0 +1,391 @@
+/* main.c - the `ventanilla` command: parses the subcommand and its options,
+ * loads the configuration and hands over to the module that does the work.
+ *
+ *   ventanilla serve --config FILE [--port N] [--data-dir DIR]
+ *   ventanilla migrate --config FILE [--data-dir DIR]
+ *   ventanilla check-config --config FILE
+ *   ventanilla audit verify --config FILE [--data-dir DIR]
+ *   ventanilla contacts import --config FILE [--data-dir DIR] CSV
+ *   ventanilla calendar holidays YEAR
+ *   ventanilla calendar due --type TYPE [--class CLASS] --received ISO8601
+ */
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calendar.h"
+#include "classify.h"
+#include "config.h"
+#include "csv.h"
+#include "error.h"
+#include "item.h"
+#include "server.h"
+#include "store.h"
+
+struct opts {
+    const char *config, *data_dir, *type, *petition_class, *received;
+    int port; /* -1: from the config */
+    const char *args[4];
+    int n_args;
+};
+
+static int usage(void)
+{
+    fprintf(stderr,
+            "usage:\n"
+            "  ventanilla serve --config FILE [--port N] [--data-dir DIR]\n"
+            "  ventanilla migrate --config FILE [--data-dir DIR]\n"
+            "  ventanilla check-config --config FILE\n"
+            "  ventanilla audit verify --config FILE [--data-dir DIR]\n"
+            "  ventanilla contacts import --config FILE [--data-dir DIR] CSV\n"
+            "  ventanilla calendar holidays YEAR\n"
+            "  ventanilla calendar due --type TYPE [--class CLASS] --received ISO8601\n");
+    return 2;
+}
+
+static int parse_opts(int argc, char **argv, int first, struct opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->port = -1;
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        const char **dst = NULL;
+        if (strcmp(a, "--config") == 0)
+            dst = &o->config;
+        else if (strcmp(a, "--data-dir") == 0)
+            dst = &o->data_dir;
+        else if (strcmp(a, "--type") == 0)
+            dst = &o->type;
+        else if (strcmp(a, "--class") == 0)
+            dst = &o->petition_class;
+        else if (strcmp(a, "--received") == 0)
+            dst = &o->received;
+        else if (strcmp(a, "--port") == 0) {
+            if (i + 1 >= argc)
+                return -1;
+            char *end;
+            errno = 0;
+            long p = strtol(argv[++i], &end, 10);
+            if (*end || errno || p < 0 || p > 65535) {
+                fprintf(stderr, "--port: must be a number from 0 to 65535\n");
+                return -1;
+            }
+            o->port = (int)p;
+            continue;
+        } else if (a[0] == '-' && a[1] == '-') {
+            fprintf(stderr, "unknown option %s\n", a);
+            return -1;
+        } else {
+            if (o->n_args == 4)
+                return -1;
+            o->args[o->n_args++] = a;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "%s needs a value\n", a);
+            return -1;
+        }
+        *dst = argv[++i];
+    }
+    return 0;
+}
+
+/* Loads --config into cfg; prints the error and returns non-zero on failure. */
+static int load_config(const struct opts *o, struct vt_config *cfg)
+{
+    char err[600];
+    if (!o->config) {
+        fprintf(stderr, "--config FILE is required\n");
+        return 2;
+    }
+    if (vt_config_defaults(cfg)) {
+        fprintf(stderr, "out of memory\n");
+        return 1;
+    }
+    if (vt_config_load(cfg, o->config, err, sizeof(err))) {
+        fprintf(stderr, "%s\n", err);
+        vt_config_cleanup(cfg);
+        return 1;
+    }
+    return 0;
+}
+
+static const char *data_dir(const struct opts *o, const struct vt_config *cfg)
+{
+    return o->data_dir ? o->data_dir : cfg->data_dir;
+}
+
+static int cmd_migrate(const struct opts *o, struct vt_config *cfg)
+{
+    char err[600];
+    int rc = vt_store_migrate(data_dir(o, cfg), err, sizeof(err));
+    if (rc) {
+        fprintf(stderr, "migrate: %s\n", err);
+        return 1;
+    }
+    printf("database is up to date\n");
+    return 0;
+}
+
+static int cmd_audit_verify(const struct opts *o, struct vt_config *cfg)
+{
+    char err[600] = "";
+    int64_t n = 0, bad = 0;
+    int rc = vt_store_audit_verify(data_dir(o, cfg), &n, &bad, err, sizeof(err));
+    if (rc == VT_ETAMPER) {
+        printf("audit chain broken at event %lld: %s\n", (long long)bad, err);
+        return 1;
+    }
+    if (rc) {
+        fprintf(stderr, "audit verify: %s\n", err[0] ? err : vt_strerror(rc));
+        return 1;
+    }
+    printf("audit chain ok: %lld events\n", (long long)n);
+    return 0;
+}
+
+/* ---- contacts import ---- */
+
+struct import {
+    const struct vt_config *cfg;
+    struct vt_contact *rows;
+    char **strings; /* owned copies behind rows */
+    size_t n_rows, n_strings;
+    int col_email, col_phone, col_id, col_group, col_name;
+    char err[300];
+};
+
+static const char *keep(struct import *im, const char *s)
+{
+    char **p = realloc(im->strings, (im->n_strings + 1) * sizeof(char *));
+    if (!p)
+        return NULL;
+    im->strings = p;
+    return (p[im->n_strings++] = strdup(s));
+}
+
+static int add_contact(struct import *im, const char *type, const char *key, const char *group,
+                       const char *label)
+{
+    struct vt_contact *r = realloc(im->rows, (im->n_rows + 1) * sizeof(*r));
+    if (!r)
+        return VT_ENOMEM;
+    im->rows = r;
+    r[im->n_rows].key_type = type;
+    r[im->n_rows].key = keep(im, key);
+    r[im->n_rows].group = keep(im, group);
+    r[im->n_rows].label = label && *label ? keep(im, label) : NULL;
+    im->n_rows++;
+    return 0;
+}
+
+static int import_row(void *ctx, size_t line, char **f, size_t n)
+{
+    struct import *im = ctx;
+    if (line == 1) {
+        im->col_email = im->col_phone = im->col_id = im->col_group = im->col_name = -1;
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(f[i], "email") == 0)
+                im->col_email = (int)i;
+            else if (strcmp(f[i], "phone") == 0)
+                im->col_phone = (int)i;
+            else if (strcmp(f[i], "id_number") == 0)
+                im->col_id = (int)i;
+            else if (strcmp(f[i], "group") == 0)
+                im->col_group = (int)i;
+            else if (strcmp(f[i], "name") == 0)
+                im->col_name = (int)i;
+        }
+        if (im->col_group < 0 || (im->col_email < 0 && im->col_phone < 0 && im->col_id < 0)) {
+            snprintf(im->err, sizeof(im->err),
+                     "line 1: the header must name a group column and at least one of email, "
+                     "phone, id_number");
+            return VT_EINVAL;
+        }
+        return 0;
+    }
+#define COL(c) ((c) >= 0 && (size_t)(c) < n ? f[c] : "")
+    const char *group = COL(im->col_group), *name = COL(im->col_name);
+    if (n == 1 && !*f[0])
+        return 0; /* blank line */
+    if (!vt_classify_group_known(&im->cfg->rules, group)) {
+        snprintf(im->err, sizeof(im->err), "line %zu: unknown group \"%.64s\"", line, group);
+        return VT_EINVAL;
+    }
+    char key[320];
+    int found = 0, rc = 0;
+    if (*COL(im->col_email) && !vt_contact_normalize_email(COL(im->col_email), key, sizeof(key))) {
+        rc = rc ? rc : add_contact(im, "email", key, group, name);
+        found++;
+    }
+    if (*COL(im->col_phone) && !vt_contact_normalize_phone(COL(im->col_phone), key, sizeof(key))) {
+        rc = rc ? rc : add_contact(im, "phone", key, group, name);
+        found++;
+    }
+    if (*COL(im->col_id) && !vt_contact_normalize_id(COL(im->col_id), key, sizeof(key))) {
+        rc = rc ? rc : add_contact(im, "id", key, group, name);
+        found++;
+    }
+#undef COL
+    if (!found) {
+        snprintf(im->err, sizeof(im->err), "line %zu: no usable email, phone or id_number", line);
+        return VT_EINVAL;
+    }
+    return rc;
+}
+
+static int cmd_contacts_import(const struct opts *o, struct vt_config *cfg)
+{
+    if (o->n_args != 1)
+        return usage();
+    const char *file = o->args[0];
+    FILE *f = fopen(file, "rb");
+    if (!f) {
+        fprintf(stderr, "%s: %s\n", file, strerror(errno));
+        return 1;
+    }
+    char *data = NULL;
+    size_t len = 0, cap = 0, got;
+    char chunk[65536];
+    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (len + got + 1 > cap) {
+            cap = (len + got + 1) * 2;
+            char *p = realloc(data, cap);
+            if (!p) {
+                fclose(f);
+                free(data);
+                return 1;
+            }
+            data = p;
+        }
+        memcpy(data + len, chunk, got);
+        len += got;
+    }
+    fclose(f);
+    struct import im = {.cfg = cfg};
+    size_t err_line = 0;
+    int rc = vt_csv_parse(data ? data : "", len, 64, import_row, &im, &err_line);
+    int code = 1;
+    if (rc) {
+        if (!im.err[0])
+            snprintf(im.err, sizeof(im.err), "line %zu: malformed CSV", err_line);
+        fprintf(stderr, "%s: %s\n", file, im.err);
+        goto done;
+    }
+    char err[600];
+    if (vt_store_contacts_import(data_dir(o, cfg), im.rows, im.n_rows, err, sizeof(err))) {
+        fprintf(stderr, "contacts import: %s\n", err);
+        goto done;
+    }
+    printf("imported %zu contacts\n", im.n_rows);
+    code = 0;
+done:
+    for (size_t i = 0; i < im.n_strings; i++)
+        free(im.strings[i]);
+    free(im.strings);
+    free(im.rows);
+    free(data);
+    return code;
+}
+
+/* ---- calendar ---- */
+
+static int cmd_calendar(int argc, char **argv)
+{
+    struct opts o;
+    if (argc < 3 || parse_opts(argc, argv, 3, &o))
+        return usage();
+    if (strcmp(argv[2], "holidays") == 0) {
+        char *end;
+        long year = o.n_args == 1 ? strtol(o.args[0], &end, 10) : 0;
+        if (o.n_args != 1 || *end || year < 1900 || year > 9999) {
+            fprintf(stderr, "calendar holidays: YEAR must be from 1900 to 9999\n");
+            return 2;
+        }
+        struct vt_holiday h[32];
+        size_t n = vt_calendar_holidays((int)year, h, 32);
+        for (size_t i = 0; i < n && i < 32; i++) {
+            char d[11];
+            vt_date_format(h[i].date, d);
+            printf("%s %s\n", d, h[i].name);
+        }
+        return 0;
+    }
+    if (strcmp(argv[2], "due") == 0) {
+        struct vt_config cfg;
+        int64_t ms;
+        if (vt_config_defaults(&cfg))
+            return 1;
+        const char *type = vt_item_enum(vt_item_types, o.type);
+        const char *cls = vt_item_enum(vt_item_classes, o.petition_class);
+        int code = 2;
+        if (!type || (o.petition_class && !cls)) {
+            fprintf(stderr, "calendar due: --type must be one of peticion, queja, reclamo, "
+                            "sugerencia, denuncia, felicitacion; --class one of general, "
+                            "documentos, consulta\n");
+        } else if (!o.received || vt_time_parse_iso(o.received, &ms)) {
+            fprintf(stderr, "calendar due: --received must be an ISO 8601 date and time\n");
+        } else {
+            int days = vt_item_term_days(&cfg, "pqrsd", type, cls);
+            if (days < 0) {
+                printf("none\n");
+            } else {
+                char d[11];
+                vt_date_format(vt_calendar_due_date(&cfg.calendar, ms, days), d);
+                printf("%s\n", d);
+            }
+            code = 0;
+        }
+        vt_config_cleanup(&cfg);
+        return code;
+    }
+    return usage();
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage();
+    if (sodium_init() < 0) {
+        fprintf(stderr, "libsodium failed to start\n");
+        return 1;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "calendar") == 0)
+        return cmd_calendar(argc, argv);
+    int first = 2;
+    if (strcmp(cmd, "audit") == 0 || strcmp(cmd, "contacts") == 0) {
+        if (argc < 3)
+            return usage();
+        if ((strcmp(cmd, "audit") == 0 && strcmp(argv[2], "verify") != 0) ||
+            (strcmp(cmd, "contacts") == 0 && strcmp(argv[2], "import") != 0))
+            return usage();
+        first = 3;
+    } else if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "check-config")) {
+        return usage();
+    }
+    struct opts o;
+    if (parse_opts(argc, argv, first, &o))
+        return usage();
+    struct vt_config cfg;
+    int rc = load_config(&o, &cfg);
+    if (rc)
+        return rc;
+    if (strcmp(cmd, "check-config") == 0) {
+        printf("ok\n");
+        rc = 0;
+    } else if (strcmp(cmd, "migrate") == 0) {
+        rc = cmd_migrate(&o, &cfg);
+    } else if (strcmp(cmd, "audit") == 0) {
+        rc = cmd_audit_verify(&o, &cfg);
+    } else if (strcmp(cmd, "contacts") == 0) {
+        rc = cmd_contacts_import(&o, &cfg);
+    } else {
+        int port = o.port >= 0 ? o.port : cfg.port;
+        rc = vt_server_main(&cfg, data_dir(&o, &cfg), port);
+    }
+    vt_config_cleanup(&cfg);
+    return rc;
+}
