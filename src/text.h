@@ -28,4 +28,9 @@ int vt_html_escape(struct vt_buf *b, const char *s);
  * malformed escape. The result is NUL-terminated. */
 long vt_percent_decode(char *s, size_t len);
 
+/* As vt_percent_decode but '+' stays '+' (RFC 3986 and RFC 5987 values such
+ * as filename*=UTF-8''...). s must have room for len + 1 bytes; on -1 it is
+ * left unchanged. The result may hold NUL bytes: use the returned length. */
+long vt_percent_decode_uri(char *s, size_t len);
+
 #endif
