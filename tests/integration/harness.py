@@ -1,0 +1,571 @@
+"""Shared harness for Ventanilla's integration tests.
+
+Each test script builds one or more Daemon objects (one fresh temporary
+directory per test class), talks real HTTP / WebSocket to them and inspects
+the SQLite database read-only. Run a script directly:
+
+    VENTANILLA_BIN=build/ventanilla VT_SOURCE_DIR=. /usr/bin/python3 tests/integration/test_02_intake.py
+
+Only the Python standard library (plus python3-websockets for test_05) is used.
+Set VT_KEEP=1 to keep the temporary directories for post-mortem inspection.
+"""
+
+import copy
+import datetime
+import hashlib
+import http.client
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.parse
+import zlib
+
+BIN = os.environ.get("VENTANILLA_BIN", "")
+SOURCE_DIR = os.environ.get("VT_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+HTTP_TIMEOUT = 15.0
+BOGOTA = datetime.timezone(datetime.timedelta(hours=-5))
+
+RADICADO_RE = re.compile(r"^(\d{4})-(\d{6})$")
+RECEIVED_AT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?-05:00$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+# ---------------------------------------------------------------------------
+# Small utilities
+
+
+def deep_merge(base, over):
+    """Returns base updated recursively with over (dicts merged, rest replaced)."""
+    out = copy.deepcopy(base)
+    for k, v in (over or {}).items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def parse_logfmt(line):
+    """Parses one logfmt line into a dict (values unquoted)."""
+    out = {}
+    for m in re.finditer(r'([A-Za-z_][\w.\-]*)=("(?:[^"\\]|\\.)*"|\S*)', line):
+        v = m.group(2)
+        if v.startswith('"') and v.endswith('"') and len(v) >= 2:
+            v = v[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+        out[m.group(1)] = v
+    return out
+
+
+def bogota_now():
+    return datetime.datetime.now(BOGOTA)
+
+
+def run_cli(*args, timeout=30, env=None, input=None):
+    """Runs $VENTANILLA_BIN with args; returns CompletedProcess (text mode)."""
+    if not BIN:
+        raise RuntimeError("VENTANILLA_BIN is not set")
+    e = dict(os.environ)
+    if env:
+        e.update(env)
+    return subprocess.run([BIN] + [str(a) for a in args], capture_output=True, text=True,
+                          timeout=timeout, env=e, input=input)
+
+
+def cli_due_date(received_at, type_="peticion", petition_class=None):
+    """Asks `ventanilla calendar due` for the due date of an item received at
+    received_at (ISO 8601); returns the last YYYY-MM-DD printed."""
+    args = ["calendar", "due", "--type", type_]
+    if petition_class:
+        args += ["--class", petition_class]
+    args += ["--received", received_at]
+    p = run_cli(*args)
+    if p.returncode != 0:
+        raise AssertionError("calendar due %r failed (%d): %s %s" % (args, p.returncode, p.stdout, p.stderr))
+    dates = re.findall(r"\d{4}-\d{2}-\d{2}", p.stdout)
+    if not dates:
+        raise AssertionError("calendar due printed no date: %r" % p.stdout)
+    return dates[-1]
+
+
+# ---------------------------------------------------------------------------
+# Test data builders
+
+_counter = [0]
+_counter_lock = threading.Lock()
+
+
+def unique():
+    with _counter_lock:
+        _counter[0] += 1
+        return _counter[0]
+
+
+def person(n=None):
+    """Distinctive personal data, easy to grep for in logs."""
+    if n is None:
+        n = unique()
+    tag = "%d%04d" % (os.getpid() % 1000, n)
+    return {
+        "name": "Zenaida Quintero Prueba%s" % tag,
+        "email": "zenaida.q%s@correo-prueba.example.com" % tag,
+        "phone": "3%09d" % (int(tag) % 10 ** 9),
+        "id_number": "7%09d" % (int(tag) % 10 ** 9),
+    }
+
+
+def item_payload(**over):
+    """A valid JSON intake; keyword arguments override top-level keys
+    (requester=... replaces the requester object)."""
+    p = person()
+    body = {
+        "kind": "pqrsd",
+        "type": "peticion",
+        "subject": "Solicitud de información sobre el alumbrado público",
+        "body": "Solicito información sobre el contrato de alumbrado del barrio La Esperanza.",
+        "requester": {
+            "person_type": "natural",
+            "name": p["name"],
+            "id_type": "CC",
+            "id_number": p["id_number"],
+            "email": p["email"],
+            "phone": p["phone"],
+        },
+    }
+    for k, v in over.items():
+        if v is None and k in body:
+            del body[k]
+        else:
+            body[k] = v
+    return body
+
+
+def form_fields(**over):
+    """Valid flat form fields (web form / urlencoded / multipart)."""
+    p = person()
+    f = {
+        "kind": "pqrsd",
+        "type": "queja",
+        "subject": "Queja por mala atención en la ventanilla",
+        "body": "El funcionario de turno no me atendió el día de ayer.",
+        "person_type": "natural",
+        "name": p["name"],
+        "id_type": "CC",
+        "id_number": p["id_number"],
+        "email": p["email"],
+        "phone": p["phone"],
+        "data_consent": "on",
+    }
+    for k, v in over.items():
+        if v is None:
+            f.pop(k, None)
+        else:
+            f[k] = v
+    return f
+
+
+def minimal_pdf(text="Ventanilla"):
+    """A small but structurally valid one-page PDF."""
+    content = ("BT /F1 12 Tf 20 100 Td (%s) Tj ET" % text).encode()
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for i, o in enumerate(objs, 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % i + o + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n" % (len(objs) + 1))
+    out.write(b"0000000000 65535 f \n")
+    for off in offsets:
+        out.write(b"%010d 00000 n \n" % off)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref))
+    return out.getvalue()
+
+
+def minimal_png(w=2, h=2, rgb=(200, 30, 30)):
+    def chunk(tag, data):
+        c = struct.pack(">I", len(data)) + tag + data
+        return c + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+
+    raw = b"".join(b"\x00" + bytes(rgb) * w for _ in range(h))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def minimal_pe():
+    """A tiny Windows PE (MZ + PE header) executable."""
+    dos = bytearray(64)
+    dos[0:2] = b"MZ"
+    struct.pack_into("<I", dos, 0x3C, 64)
+    coff = struct.pack("<4sHHIIIHH", b"PE\0\0", 0x8664, 1, 0, 0, 0, 240, 0x22)
+    opt = bytearray(240)
+    struct.pack_into("<H", opt, 0, 0x20B)  # PE32+
+    section = struct.pack("<8sIIIIIIHHI", b".text\0\0\0", 16, 0x1000, 512, 512, 0, 0, 0, 0, 0x60000020)
+    body = bytes(dos) + coff + bytes(opt) + section
+    body += b"\0" * (512 - len(body))
+    body += b"\xc3" + b"\0" * 511
+    return body
+
+
+def elf_executable():
+    """A real ELF executable from the system."""
+    for p in ("/bin/true", "/usr/bin/true"):
+        if os.path.exists(p):
+            with open(p, "rb") as f:
+                return f.read()
+    raise RuntimeError("no /bin/true")
+
+
+def multipart(fields, files=()):
+    """Encodes fields (dict or list of pairs) and files (list of
+    (fieldname, filename, content_type, bytes)) as multipart/form-data.
+    Returns (content_type, body)."""
+    boundary = "----vtboundary%d%d" % (os.getpid(), unique())
+    out = io.BytesIO()
+    items = fields.items() if isinstance(fields, dict) else fields
+    for k, v in items:
+        out.write(("--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n" % (boundary, k)).encode())
+        out.write(v.encode() if isinstance(v, str) else v)
+        out.write(b"\r\n")
+    for name, filename, ctype, data in files:
+        out.write(("--%s\r\nContent-Disposition: form-data; name=\"%s\"; filename=\"%s\"\r\n"
+                   "Content-Type: %s\r\n\r\n" % (boundary, name, filename, ctype)).encode())
+        out.write(data)
+        out.write(b"\r\n")
+    out.write(("--%s--\r\n" % boundary).encode())
+    return "multipart/form-data; boundary=%s" % boundary, out.getvalue()
+
+
+# ---------------------------------------------------------------------------
+# HTTP
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers  # dict, lower-case names
+        self.body = body
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", errors="replace")
+
+    def json(self):
+        return json.loads(self.body.decode("utf-8"))
+
+    def header(self, name, default=None):
+        return self.headers.get(name.lower(), default)
+
+    def __repr__(self):
+        b = self.body[:600]
+        return "<HTTP %s %r>" % (self.status, b)
+
+
+def http_request(port, method, path, body=None, headers=None, timeout=HTTP_TIMEOUT):
+    """One request on its own connection, written on a raw socket so that
+    invalid bytes can be sent and an early answer (413) can still be read."""
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    lines = ["%s %s HTTP/1.1" % (method, path), "Host: 127.0.0.1:%d" % port, "Connection: close"]
+    hdrs = dict(headers or {})
+    if body is not None and not any(k.lower() == "content-length" for k in hdrs):
+        hdrs["Content-Length"] = str(len(body))
+    for k, v in hdrs.items():
+        lines.append("%s: %s" % (k, v))
+    raw = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (body or b"")
+    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        try:
+            sock.sendall(raw)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server may answer before reading everything (413)
+        resp = http.client.HTTPResponse(sock, method=method)
+        resp.begin()
+        data = resp.read()
+        headers = {k.lower(): v for k, v in resp.getheaders()}
+        return Response(resp.status, headers, data)
+    finally:
+        sock.close()
+
+
+# ---------------------------------------------------------------------------
+# The daemon
+
+
+class Daemon:
+    """One daemon in its own temporary directory."""
+
+    def __init__(self, config=None, name="vt", env=None, migrate=True):
+        if not BIN or not os.path.exists(BIN):
+            raise RuntimeError("VENTANILLA_BIN (%r) does not exist" % BIN)
+        self.dir = tempfile.mkdtemp(prefix="vt-it-%s-" % name)
+        self.data_dir = os.path.join(self.dir, "data")
+        self.cfg_path = os.path.join(self.dir, "ventanilla.json")
+        base = {
+            "//": "integration test configuration; comment keys are ignored",
+            "server": {"listen": "127.0.0.1", "port": 0, "data_dir": self.data_dir},
+            "intake": {"rate_limit_per_minute": 100000, "rate_limit_burst": 100000},
+            "log": {"level": "info"},
+        }
+        self.config = deep_merge(base, config or {})
+        with open(self.cfg_path, "w", encoding="utf-8") as f:
+            json.dump(self.config, f, ensure_ascii=False, indent=2)
+        self.env = dict(os.environ)
+        self.env.update(env or {})
+        self.proc = None
+        self.port = None
+        self.lines = []  # every stderr line of every run
+        self.stdout_lines = []
+        self._cond = threading.Condition()
+        self._threads = []
+        if migrate:
+            self.migrate()
+
+    # -- CLI helpers
+    def cli(self, *args, timeout=30):
+        return run_cli(*args, timeout=timeout, env=self.env)
+
+    def migrate(self):
+        p = self.cli("migrate", "--config", self.cfg_path, "--data-dir", self.data_dir)
+        if p.returncode != 0:
+            raise AssertionError("migrate failed (%d): %s %s" % (p.returncode, p.stdout, p.stderr))
+        return p
+
+    # -- process control
+    def _drain(self, stream, sink):
+        for raw in iter(stream.readline, b""):
+            line = raw.decode("utf-8", errors="replace").rstrip("\n")
+            with self._cond:
+                sink.append(line)
+                self._cond.notify_all()
+        stream.close()
+
+    def start(self, timeout=15):
+        assert self.proc is None, "already running"
+        first = len(self.lines)
+        self.proc = subprocess.Popen(
+            [BIN, "serve", "--config", self.cfg_path, "--data-dir", self.data_dir, "--port", "0"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env)
+        self._threads = [
+            threading.Thread(target=self._drain, args=(self.proc.stderr, self.lines), daemon=True),
+            threading.Thread(target=self._drain, args=(self.proc.stdout, self.stdout_lines), daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for line in self.lines[first:]:
+                    if "event=listening" in line:
+                        kv = parse_logfmt(line)
+                        m = re.search(r"\bport=(\d+)", line)
+                        if m:
+                            self.port = int(m.group(1))
+                        elif "port" in kv:
+                            self.port = int(kv["port"])
+                        if self.port:
+                            return self
+                if self.proc.poll() is not None:
+                    rc = self.proc.returncode
+                    self.proc = None
+                    raise AssertionError("daemon exited with %d before listening:\n%s"
+                                         % (rc, "\n".join(self.lines[first:])))
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self.kill()
+                    raise AssertionError("no event=listening line within %ss:\n%s"
+                                         % (timeout, "\n".join(self.lines[first:])))
+                self._cond.wait(min(left, 0.2))
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout=10):
+        """SIGTERM; asserts a clean exit (0) within timeout seconds."""
+        assert self.proc is not None, "not running"
+        proc = self.proc
+        proc.send_signal(signal.SIGTERM)
+        try:
+            rc = proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            self.proc = None
+            raise AssertionError("daemon did not exit within %ss of SIGTERM" % timeout)
+        for t in self._threads:
+            t.join(5)
+        self.proc = None
+        self.port = None
+        if rc != 0:
+            raise AssertionError("daemon exited with %d after SIGTERM; last log lines:\n%s"
+                                 % (rc, "\n".join(self.lines[-20:])))
+        return rc
+
+    def restart(self):
+        self.stop()
+        return self.start()
+
+    def kill(self):
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait()
+            for t in self._threads:
+                t.join(5)
+            self.proc = None
+
+    def cleanup(self):
+        self.kill()
+        if os.environ.get("VT_KEEP"):
+            print("keeping %s" % self.dir, file=sys.stderr)
+        else:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def log_text(self):
+        with self._cond:
+            return "\n".join(self.lines + self.stdout_lines)
+
+    # -- HTTP helpers
+    def request(self, method, path, body=None, headers=None, timeout=HTTP_TIMEOUT):
+        assert self.port, "daemon not running"
+        return http_request(self.port, method, path, body, headers, timeout)
+
+    def get(self, path, headers=None):
+        return self.request("GET", path, headers=headers)
+
+    def post_json(self, obj, path="/api/v1/items", raw=None):
+        body = raw if raw is not None else json.dumps(obj, ensure_ascii=False).encode("utf-8")
+        return self.request("POST", path, body, {"Content-Type": "application/json"})
+
+    def post_form(self, fields, path="/api/v1/items"):
+        body = urllib.parse.urlencode(fields).encode("ascii")
+        return self.request("POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"})
+
+    def post_multipart(self, fields, files=(), path="/api/v1/items"):
+        ctype, body = multipart(fields, files)
+        return self.request("POST", path, body, {"Content-Type": ctype})
+
+    def track(self, radicado, code):
+        q = urllib.parse.urlencode({"radicado": radicado, "code": code})
+        return self.get("/api/v1/track?" + q)
+
+    # -- database
+    @property
+    def db_path(self):
+        return os.path.join(self.data_dir, "ventanilla.db")
+
+    def db(self):
+        """A read-only connection to the daemon's database."""
+        uri = "file:%s?mode=ro" % urllib.parse.quote(self.db_path)
+        con = sqlite3.connect(uri, uri=True, timeout=10)
+        con.row_factory = sqlite3.Row
+        return con
+
+    def query(self, sql, args=()):
+        con = self.db()
+        try:
+            return [dict(r) for r in con.execute(sql, args).fetchall()]
+        finally:
+            con.close()
+
+    def scalar(self, sql, args=()):
+        con = self.db()
+        try:
+            return con.execute(sql, args).fetchone()[0]
+        finally:
+            con.close()
+
+
+# ---------------------------------------------------------------------------
+# Assertions shared by several scripts
+
+
+def assert_error(tc, resp, status, code=None, field=None, codes=None, fields=None):
+    """Checks the JSON error envelope {"error":{"code","field","message"}}."""
+    tc.assertEqual(resp.status, status, "expected HTTP %d, got %r" % (status, resp))
+    try:
+        doc = resp.json()
+    except Exception as e:  # noqa: BLE001
+        tc.fail("error body is not JSON (%s): %r" % (e, resp.body[:300]))
+    tc.assertIsInstance(doc, dict, resp)
+    tc.assertIn("error", doc, resp)
+    err = doc["error"]
+    tc.assertIsInstance(err, dict, resp)
+    if code is not None:
+        tc.assertEqual(err.get("code"), code, "error code in %r" % err)
+    if codes is not None:
+        tc.assertIn(err.get("code"), codes, "error code in %r" % err)
+    if field is not None:
+        tc.assertEqual(err.get("field"), field, "error field in %r" % err)
+    if fields is not None:
+        tc.assertIn(err.get("field"), fields, "error field in %r" % err)
+    msg = err.get("message")
+    tc.assertIsInstance(msg, str, err)
+    tc.assertTrue(msg.strip(), "empty error message: %r" % err)
+    return err
+
+
+def assert_created(tc, resp):
+    tc.assertEqual(resp.status, 201, "expected 201, got %r" % resp)
+    doc = resp.json()
+    tc.assertRegex(doc.get("radicado", ""), RADICADO_RE, doc)
+    tc.assertIsInstance(doc.get("tracking_code"), str, doc)
+    tc.assertGreaterEqual(len(doc["tracking_code"]), 6, doc)
+    tc.assertRegex(doc.get("received_at", ""), RECEIVED_AT_RE, doc)
+    tc.assertEqual(doc.get("status"), "radicado", doc)
+    tc.assertIn("due_date", doc)
+    tc.assertIsInstance(doc.get("stakeholder_group"), str, doc)
+    tc.assertIsInstance(doc.get("classified_by"), str, doc)
+    return doc
+
+
+def radicado_seq(radicado):
+    m = RADICADO_RE.match(radicado)
+    assert m, radicado
+    return int(m.group(2))
+
+
+# ---------------------------------------------------------------------------
+# Runner
+
+
+class _Result(unittest.TextTestResult):
+    pass
+
+
+def main():
+    """Runs the calling module's tests; prints 'N passed, M failed' last and
+    exits non-zero on any failure."""
+    mod = sys.modules["__main__"]
+    suite = unittest.defaultTestLoader.loadTestsFromModule(mod)
+    runner = unittest.TextTestRunner(stream=sys.stdout, verbosity=2, resultclass=_Result)
+    t0 = time.monotonic()
+    result = runner.run(suite)
+    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    # setUpClass errors count as errors but not as tests run
+    passed = max(0, result.testsRun - len(result.failures) - len(result.errors)
+                 - len(result.skipped) - len(result.unexpectedSuccesses))
+    sys.stdout.flush()
+    print("(%.1f s)" % (time.monotonic() - t0))
+    print("%d passed, %d failed" % (passed, failed))
+    sys.stdout.flush()
+    sys.exit(1 if failed or result.testsRun == 0 else 0)
