@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,6 +110,22 @@ int vt_item_term_days(const struct vt_config *cfg, const char *kind, const char 
     if (strcmp(type, "denuncia") == 0)
         return cfg->terms[VT_TERM_DENUNCIA];
     return -1; /* felicitacion: no term */
+}
+
+void vt_item_stamp(const struct vt_config *cfg, struct vt_item *it)
+{
+    vt_date_t filed = vt_calendar_filed_date(&cfg->calendar, it->received_at);
+    vt_date_format(filed, it->filed_date);
+    it->due_date[0] = '\0';
+    if (it->term_days >= 0)
+        vt_date_format(vt_calendar_due_date(&cfg->calendar, it->received_at, it->term_days),
+                       it->due_date);
+    it->radicado[0] = '\0';
+    if (it->seq > 0) {
+        const char *p = cfg->radicado_prefix;
+        snprintf(it->radicado, sizeof(it->radicado), "%s%s%04d-%0*lld", p, *p ? "-" : "",
+                 it->year, cfg->radicado_digits, (long long)it->seq);
+    }
 }
 
 /* No 0/O, 1/I/L, so a code read aloud or copied by hand survives. Ten

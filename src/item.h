@@ -92,6 +92,10 @@ void vt_item_free(struct vt_item *it);
 int vt_item_term_days(const struct vt_config *cfg, const char *kind, const char *type,
                       const char *petition_class);
 
+/* Fills filed_date, due_date and (when seq > 0) radicado from received_at,
+ * year and seq under cfg: the store's stamp hook at commit time. */
+void vt_item_stamp(const struct vt_config *cfg, struct vt_item *it);
+
 /* Draws a new random tracking code (libsodium) into it and its hash. */
 void vt_item_new_tracking_code(struct vt_item *it);
 /* BLAKE2b-256 of a tracking code as typed by a citizen (case and spaces ignored). */

@@ -82,18 +82,7 @@ const struct vt_intake_ctx *vt_server_intake(struct vt_server *srv)
 static void stamp(void *ctx, struct vt_item *it)
 {
     struct vt_server *srv = ctx;
-    const struct vt_config *cfg = srv->cfg;
-    vt_date_t filed = vt_calendar_filed_date(&cfg->calendar, it->received_at);
-    vt_date_format(filed, it->filed_date);
-    it->due_date[0] = '\0';
-    if (it->term_days >= 0)
-        vt_date_format(vt_calendar_due_date(&cfg->calendar, it->received_at, it->term_days),
-                       it->due_date);
-    if (it->seq > 0) {
-        const char *p = cfg->radicado_prefix;
-        snprintf(it->radicado, sizeof(it->radicado), "%s%s%04d-%0*lld", p, *p ? "-" : "", it->year,
-                 cfg->radicado_digits, (long long)it->seq);
-    }
+    vt_item_stamp(srv->cfg, it);
 }
 
 static void committed(void *ctx, struct vt_item *const *items, size_t n)

@@ -3,6 +3,7 @@
  * and every error to its field (aria-describedby, aria-invalid). */
 #include "channels/web/pages.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "src/calendar.h"
