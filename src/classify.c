@@ -353,8 +353,8 @@ static size_t len_or_zero(const char *s)
     return s ? strlen(s) : 0;
 }
 
-/* Folded text can be no longer than its source, except that a conservative
- * folder may emit up to two bytes for each (e.g. a ligature); allow for that. */
+/* vt_fold_es does not lengthen text today ("æ", two bytes, becomes "ae");
+ * twice the room keeps a future wider mapping from silently cutting the body. */
 static size_t fold_size(size_t n)
 {
     return n * 2 + 1;
