@@ -74,7 +74,7 @@ static int ensure_dir(const char *dir)
 
 int vt_attach_write(const char *data_dir, const void *data, size_t len, const char *sha)
 {
-    char top[4096], dir[4096], path[4200], tmp[4200];
+    char top[4096], dir[4200], path[4300], tmp[4300];
     snprintf(top, sizeof(top), "%s/attachments", data_dir);
     snprintf(dir, sizeof(dir), "%s/%.2s", top, sha);
     snprintf(path, sizeof(path), "%s/%s", dir, sha);

@@ -198,7 +198,7 @@ static void read_peer(struct lws *wsi, struct vt_http_request *req, bool trust_f
             last = last ? last + 1 : xff;
             while (*last == ' ')
                 last++;
-            snprintf(req->peer, sizeof(req->peer), "%s", last);
+            snprintf(req->peer, sizeof(req->peer), "%.63s", last);
         }
     }
     if (!req->peer[0])

@@ -10,6 +10,7 @@
  *   ventanilla calendar due --type TYPE [--class CLASS] --received ISO8601
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,6 +154,7 @@ struct import {
     struct vt_contact *rows;
     char **strings; /* owned copies behind rows */
     size_t n_rows, n_strings;
+    bool header_seen;
     int col_email, col_phone, col_id, col_group, col_name;
     char err[300];
 };
@@ -184,7 +186,8 @@ static int add_contact(struct import *im, const char *type, const char *key, con
 static int import_row(void *ctx, size_t line, char **f, size_t n)
 {
     struct import *im = ctx;
-    if (line == 1) {
+    if (!im->header_seen) {
+        im->header_seen = true;
         im->col_email = im->col_phone = im->col_id = im->col_group = im->col_name = -1;
         for (size_t i = 0; i < n; i++) {
             if (strcmp(f[i], "email") == 0)
@@ -200,16 +203,15 @@ static int import_row(void *ctx, size_t line, char **f, size_t n)
         }
         if (im->col_group < 0 || (im->col_email < 0 && im->col_phone < 0 && im->col_id < 0)) {
             snprintf(im->err, sizeof(im->err),
-                     "line 1: the header must name a group column and at least one of email, "
-                     "phone, id_number");
+                     "line %zu: the header must name a group column and at least one of email, "
+                     "phone, id_number",
+                     line);
             return VT_EINVAL;
         }
         return 0;
     }
 #define COL(c) ((c) >= 0 && (size_t)(c) < n ? f[c] : "")
     const char *group = COL(im->col_group), *name = COL(im->col_name);
-    if (n == 1 && !*f[0])
-        return 0; /* blank line */
     if (!vt_classify_group_known(&im->cfg->rules, group)) {
         snprintf(im->err, sizeof(im->err), "line %zu: unknown group \"%.64s\"", line, group);
         return VT_EINVAL;

@@ -108,7 +108,7 @@ static void exec_sql(const char *dir, const char *sql)
 /* Copies the closed store into a fresh directory for one tampering case. */
 static void copy_store(const char *from, const char *to)
 {
-    char cmd[1200];
+    char cmd[4000];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s' && cp '%s'/ventanilla.db '%s'/audit.key '%s'/",
              to, to, from, from, to);
     ASSERT_EQ(system(cmd), 0);
