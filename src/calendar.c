@@ -225,8 +225,8 @@ static int64_t rule_days(const struct rule *r, int64_t year, int64_t easter)
 size_t vt_calendar_holidays(int year, struct vt_holiday *out, size_t cap)
 {
     int64_t easter = easter_days(year);
-    int64_t days[VT_CALENDAR_HOLIDAYS_PER_YEAR];
-    int order[VT_CALENDAR_HOLIDAYS_PER_YEAR];
+    int64_t days[VT_CALENDAR_HOLIDAYS_PER_YEAR] = {0}; /* zeroed only to quiet cppcheck */
+    int order[VT_CALENDAR_HOLIDAYS_PER_YEAR] = {0};
     /* Insertion sort by date; stable, so equal dates keep the order of the rules table. */
     for (int i = 0; i < VT_CALENDAR_HOLIDAYS_PER_YEAR; i++) {
         int64_t d = rule_days(&rules[i], year, easter);
