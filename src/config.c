@@ -141,7 +141,7 @@ int vt_config_defaults(struct vt_config *cfg)
         }
     }
     size_t n = sizeof(default_types) / sizeof(default_types[0]);
-    if (!(cfg->allowed_types = calloc(n, sizeof(char *))))
+    if (!(cfg->allowed_types = calloc(n + 1, sizeof(char *)))) /* NULL-terminated */
         goto fail;
     for (size_t i = 0; i < n; i++) {
         if (!(cfg->allowed_types[i] = strdup(default_types[i])))

@@ -148,9 +148,7 @@ static int write_response(struct lws *wsi, struct vt_http_request *req)
     if (lws_add_http_common_headers(wsi, (unsigned)req->status, req->resp_type,
                                     (lws_filepos_t)req->resp.len, &p, end))
         goto done;
-    if (lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
-                                    (const unsigned char *)"nosniff", 7, &p, end) ||
-        lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+    if (lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
                                     (const unsigned char *)"no-store", 8, &p, end))
         goto done;
     /* Extra "Name: value\r\n" lines, set by handlers. */
@@ -319,7 +317,8 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
             req->body = b;
             req->body_cap = cap;
         }
-        memcpy(req->body + req->body_len, in, len);
+        if (len)
+            memcpy(req->body + req->body_len, in, len);
         req->body_len += len;
         req->body[req->body_len] = '\0';
         return 0;

@@ -20,8 +20,7 @@
 
 static void html(struct vt_http_request *req, int status, struct vt_buf *b)
 {
-    vt_http_header(req, "Content-Security-Policy",
-                   "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+    /* libwebsockets adds the security headers (CSP, X-Frame-Options, ...). */
     vt_http_respond(req, status, "text/html; charset=utf-8", b->data ? b->data : "", b->len);
     vt_buf_cleanup(b);
 }
