@@ -333,6 +333,7 @@ class Daemon:
         self.env.update(env or {})
         self.proc = None
         self.port = None
+        self.crashes = []  # (exit status, last log lines) of unexpected deaths
         self.lines = []  # every stderr line of every run
         self.stdout_lines = []
         self._cond = threading.Condition()
@@ -396,6 +397,23 @@ class Daemon:
                                          % (timeout, "\n".join(self.lines[first:])))
                 self._cond.wait(min(left, 0.2))
 
+    def revive(self):
+        """If the daemon died on its own, records it in self.crashes and
+        starts it again so that later tests still say something."""
+        if self.proc is not None and self.proc.poll() is not None:
+            rc = self.proc.returncode
+            for t in self._threads:
+                t.join(5)
+            self.crashes.append((rc, "\n".join(self.lines[-10:])))
+            if os.environ.get("VT_DUMP_CRASH"):
+                print("\n".join(self.lines[-80:]), file=sys.stderr)
+            print("\n  !! daemon had died with status %s; restarting it" % rc, file=sys.stderr)
+            self.proc = None
+            self.port = None
+            self.start()
+            return True
+        return False
+
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
@@ -447,7 +465,19 @@ class Daemon:
     # -- HTTP helpers
     def request(self, method, path, body=None, headers=None, timeout=HTTP_TIMEOUT):
         assert self.port, "daemon not running"
-        return http_request(self.port, method, path, body, headers, timeout)
+        try:
+            return http_request(self.port, method, path, body, headers, timeout)
+        except (ConnectionError, http.client.HTTPException, socket.timeout) as e:
+            if self.proc is not None:
+                try:
+                    self.proc.wait(0.5)
+                except subprocess.TimeoutExpired:
+                    pass
+            if self.proc is not None and self.proc.poll() is not None:
+                raise AssertionError("the daemon died (exit status %s) before/while answering %s %s: %s; "
+                                     "last log lines:\n%s" % (self.proc.returncode, method, path, e,
+                                                              "\n".join(self.lines[-15:])))
+            raise
 
     def get(self, path, headers=None):
         return self.request("GET", path, headers=headers)
@@ -493,6 +523,21 @@ class Daemon:
             return con.execute(sql, args).fetchone()[0]
         finally:
             con.close()
+
+
+class DaemonCase(unittest.TestCase):
+    """Base for test classes sharing one daemon in cls.d: a daemon that died
+    during a previous test is recorded (d.crashes) and restarted."""
+    d = None
+
+    def setUp(self):
+        if self.d is not None:
+            self.d.revive()
+
+    def assert_no_crash(self):
+        if self.d.crashes:
+            self.fail("the daemon crashed %d time(s) during this class's tests: %s" % (
+                len(self.d.crashes), "; ".join("exit status %s after:\n%s" % c for c in self.d.crashes)))
 
 
 # ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
 
 
-class Intake(unittest.TestCase):
+class Intake(H.DaemonCase):
     d = None
     created = []  # (doc, request) of every successful intake, in order
 
@@ -62,7 +62,7 @@ class Intake(unittest.TestCase):
                 "municipality": "Villavicencio",
                 "characterization": {
                     "age_range": "29-59",
-                    "gender": "femenino",
+                    "gender": "mujer",
                     "ethnic_group": "ninguno",
                     "disability": False,
                     "conflict_victim": True,
@@ -280,6 +280,7 @@ class Intake(unittest.TestCase):
         self.assertRegex(out, pat, "audit verify output does not name event %s" % ids)
 
     def test_30_audit_verify_intact(self):
+        self.assert_no_crash()
         if self.d.running():
             self.d.stop()
         n = self.d.scalar("SELECT count(*) FROM audit_events")
@@ -336,6 +337,57 @@ class Intake(unittest.TestCase):
         rc, out = self.verify(dst)
         self.assertNotEqual(rc, 0, "forged event verified: " + out)
         self.assert_names_event(out, [forged])
+
+
+class ConfiguredIntake(H.DaemonCase):
+    """The entity's settings change what the citizen gets."""
+
+    @classmethod
+    def setUpClass(cls):
+        now = H.bogota_now().isoformat(timespec="seconds")
+        cls.default_due = H.cli_due_date(now, "peticion", "general")
+        cls.d = H.Daemon(name="configured", config={
+            "radicado": {"prefix": "ABC", "digits": 8},
+            "office": {"non_working_days": [cls.default_due]},
+            "terms": {"queja": 20},
+            "intake": {"max_subject_chars": 50},
+        })
+        cls.d.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.cleanup()
+
+    def test_01_prefix_and_digits(self):
+        r = self.d.post_json(H.item_payload(subject="Solicitud corta"))
+        self.assertEqual(r.status, 201, r)
+        doc = r.json()
+        year = doc["received_at"][:4]
+        self.assertEqual(doc["radicado"], "ABC-%s-00000001" % year)
+        r = self.d.post_json(H.item_payload(subject="Solicitud corta"))
+        self.assertEqual(r.json()["radicado"], "ABC-%s-00000002" % year)
+        t = self.d.track(doc["radicado"], doc["tracking_code"])
+        self.assertEqual(t.status, 200, t)
+
+    def test_02_extra_non_working_day_moves_due_date(self):
+        r = self.d.post_json(H.item_payload(type="peticion", subject="Solicitud corta"))
+        self.assertEqual(r.status, 201, r)
+        doc = r.json()
+        if H.cli_due_date(doc["received_at"], "peticion", "general") != self.default_due:
+            self.skipTest("the day changed while the test ran")
+        self.assertGreater(doc["due_date"], self.default_due,
+                           "%s is configured as a non-working day" % self.default_due)
+
+    def test_03_configured_term(self):
+        r = self.d.post_json(H.item_payload(type="queja", subject="Queja corta"))
+        self.assertEqual(r.status, 201, r)
+        row = self.d.query("SELECT term_days FROM items WHERE radicado = ?", (r.json()["radicado"],))[0]
+        self.assertEqual(row["term_days"], 20)
+
+    def test_04_configured_subject_limit(self):
+        H.assert_error(self, self.d.post_json(H.item_payload(subject="s" * 51)), 422, "too_long", "subject")
+        r = self.d.post_json(H.item_payload(subject="s" * 50))
+        self.assertEqual(r.status, 201, r)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import harness as H  # noqa: E402
 N = 200
 
 
-class Concurrency(unittest.TestCase):
+class Concurrency(H.DaemonCase):
     @classmethod
     def setUpClass(cls):
         cls.d = H.Daemon(name="conc")
@@ -69,6 +69,7 @@ class Concurrency(unittest.TestCase):
             self.assertEqual(self.d.track(d["radicado"], d["tracking_code"]).status, 200)
 
     def test_02_batches_and_clean_stop(self):
+        self.assert_no_crash()
         m = self.d.get("/metrics")
         self.assertEqual(m.status, 200)
         self.assertIn("ventanilla_commit_batches_total", m.text)

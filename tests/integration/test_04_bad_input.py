@@ -32,7 +32,7 @@ def with_(d, path, value):
     return d
 
 
-class BadInput(unittest.TestCase):
+class BadInput(H.DaemonCase):
     """Every request here is wrong; at the end nothing at all is stored."""
 
     @classmethod
@@ -203,13 +203,14 @@ class BadInput(unittest.TestCase):
                 stored += [os.path.join(root, f) for f in files]
         self.assertEqual(stored, [], "attachment files left behind by refused requests")
         self.assertEqual(self.d.get("/healthz").status, 200)
+        self.assert_no_crash()
 
     def test_91_next_radicado_is_the_first(self):
         doc = H.assert_created(self, self.d.post_json(self.good()))
         self.assertEqual(H.radicado_seq(doc["radicado"]), 1, "a refused request consumed a radicado")
 
 
-class GoodEdgeCases(unittest.TestCase):
+class GoodEdgeCases(H.DaemonCase):
     @classmethod
     def setUpClass(cls):
         cls.d = H.Daemon(name="edge")
@@ -255,11 +256,11 @@ class GoodEdgeCases(unittest.TestCase):
         self.assertIn("text/html", r.header("content-type", ""))
         self.assertNotIn(XSS, r.text)
         rows = self.d.query("SELECT i.subject, i.body, r.name, i.channel FROM items i "
-                            "JOIN requesters r ON r.item_id = i.id WHERE i.subject = ?", (XSS,))
-        web = [x for x in rows if x["channel"] == "web"]
-        self.assertEqual(len(web), 1, rows)
-        self.assertEqual(web[0]["body"], f["body"])
-        self.assertEqual(web[0]["name"], SQLI)
+                            "JOIN requesters r ON r.item_id = i.id WHERE i.body = ?", (f["body"],))
+        self.assertEqual(len(rows), 1, rows)
+        self.assertEqual(rows[0]["subject"], XSS)
+        self.assertEqual(rows[0]["name"], SQLI)
+        self.assertEqual(rows[0]["channel"], "web")
 
     def test_05_metacharacters_web_error_page(self):
         # the 422 page re-shows what was typed: escaped
@@ -273,8 +274,12 @@ class GoodEdgeCases(unittest.TestCase):
         r = self.d.post_json(H.item_payload(type="denuncia", requester={"person_type": "anonimo"}))
         H.assert_created(self, r)
 
+    def test_99_no_crash(self):
+        self.assert_no_crash()
+        self.d.stop()
 
-class RateLimit(unittest.TestCase):
+
+class RateLimit(H.DaemonCase):
     @classmethod
     def setUpClass(cls):
         cls.d = H.Daemon(name="rate", config={"intake": {"rate_limit_per_minute": 6, "rate_limit_burst": 3}})
@@ -295,6 +300,12 @@ class RateLimit(unittest.TestCase):
         self.assertTrue(ra.strip().isdigit() and int(ra) >= 1, "Retry-After %r" % ra)
         self.assertEqual(self.d.scalar("SELECT count(*) FROM items"), 3)
         self.assertNotIn("Rápida 3", [x["subject"] for x in self.d.query("SELECT subject FROM items")])
+        # a spoofed X-Forwarded-For does not escape the limit (trust_forwarded_for is false)
+        body = json.dumps(H.item_payload(subject="Rápida con XFF")).encode()
+        r = self.d.request("POST", "/api/v1/items", body,
+                           {"Content-Type": "application/json", "X-Forwarded-For": "203.0.113.77"})
+        H.assert_error(self, r, 429, "rate_limited")
+        self.assertEqual(self.d.scalar("SELECT count(*) FROM items"), 3)
         # the daemon itself is still fine
         self.assertEqual(self.d.get("/healthz").status, 200)
 

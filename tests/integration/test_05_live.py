@@ -23,7 +23,7 @@ def run(coro, timeout=30):
     return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
-class Live(unittest.TestCase):
+class Live(H.DaemonCase):
     @classmethod
     def setUpClass(cls):
         cls.d = H.Daemon(name="live")
@@ -244,6 +244,7 @@ class Live(unittest.TestCase):
             await ws.close()
 
     def test_99_clean_stop(self):
+        self.assert_no_crash()
         self.d.stop()
 
 

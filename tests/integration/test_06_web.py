@@ -79,7 +79,7 @@ def date_forms(d):
             "%02d de %s de %d" % (d.day, MESES[d.month - 1], d.year)}
 
 
-class Web(unittest.TestCase):
+class Web(H.DaemonCase):
     secrets = []  # personal data and codes sent during the run
 
     @classmethod
@@ -260,11 +260,35 @@ class Web(unittest.TestCase):
         Web.secrets.append(bad["requester"]["name"])
         self.d.post_json(bad)
         self.d.stop()
+        self.assert_no_crash()
         logs = self.d.log_text()
         self.assertTrue(logs.strip())
         self.assertGreater(len(self.secrets), 10)
         leaked = [s for s in self.secrets if s and s in logs]
         self.assertEqual(leaked, [], "personal data or tracking codes in the logs")
+
+
+class MetricsToken(H.DaemonCase):
+    """metrics.token protects /metrics; VENTANILLA_METRICS_TOKEN overrides it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = H.Daemon(name="token", config={"metrics": {"token": "token-del-archivo"}},
+                         env={"VENTANILLA_METRICS_TOKEN": "token-del-entorno"})
+        cls.d.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.cleanup()
+
+    def test_01_token(self):
+        self.assertIn(self.d.get("/metrics").status, (401, 403))
+        wrong = self.d.get("/metrics", {"Authorization": "Bearer token-del-archivo"})
+        self.assertIn(wrong.status, (401, 403), "the environment variable must override metrics.token")
+        ok = self.d.get("/metrics", {"Authorization": "Bearer token-del-entorno"})
+        self.assertEqual(ok.status, 200, ok)
+        self.assertIn("ventanilla_commit_batches_total", ok.text)
+        self.assertEqual(self.d.get("/healthz").status, 200)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ control@contraloria-prueba.example.org,,,organismos_control,Contraloría Departa
 """
 
 
-class Classify(unittest.TestCase):
+class Classify(H.DaemonCase):
     @classmethod
     def setUpClass(cls):
         cls.d = H.Daemon(name="classify")
@@ -104,6 +104,10 @@ class Classify(unittest.TestCase):
         row = self.d.query("SELECT stakeholder_group, classified_by FROM items ORDER BY id DESC LIMIT 1")[0]
         self.assertEqual(row["stakeholder_group"], "academia")
         self.assertEqual(row["classified_by"], "declared")
+
+    def test_99_no_crash(self):
+        self.assert_no_crash()
+        self.d.stop()
 
 
 if __name__ == "__main__":
