@@ -37,7 +37,8 @@ class BadInput(H.DaemonCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.d = H.Daemon(name="bad", config={"attachments": {"max_bytes": 131072}})
+        cls.d = H.Daemon(name="bad", config={"attachments": {"max_bytes": 131072},
+                                                    "server": {"max_body_bytes": 1048576}})
         cls.d.start()
 
     @classmethod
@@ -190,6 +191,13 @@ class BadInput(H.DaemonCase):
         H.assert_error(self, self.d.post_form(H.form_fields(subject=None)), 422, "missing", "subject")
         H.assert_error(self, self.d.post_form(H.form_fields(type="reclamacion")), 422, "unknown_value", "type")
 
+    def test_22_over_max_body_bytes(self):
+        f = H.form_fields(body="x" * (1200 * 1024))  # server.max_body_bytes is 1 MiB here
+        r = self.d.post_multipart(f)
+        H.assert_error(self, r, 413, "too_large", "body")
+        r = self.d.post_form(f)
+        H.assert_error(self, r, 413, "too_large", "body")
+
     # -- at the end: nothing stored, daemon alive
     def test_90_nothing_stored(self):
         self.assertEqual(self.d.scalar("SELECT count(*) FROM items"), 0)
@@ -269,6 +277,20 @@ class GoodEdgeCases(H.DaemonCase):
         r = self.d.request("POST", "/", body, {"Content-Type": "application/x-www-form-urlencoded"})
         self.assertEqual(r.status, 422, r)
         self.assertNotIn(XSS, r.text)
+        # it is re-shown, escaped: the parsed (unescaped) value is the original text
+        from html.parser import HTMLParser
+
+        values = []
+
+        class P(HTMLParser):
+            def handle_starttag(self, tag, attrs):
+                a = dict(attrs)
+                if a.get("name") in ("subject", "name") and tag == "input":
+                    values.append(a.get("value"))
+
+        P().feed(r.text)
+        self.assertIn(XSS, values, "the typed subject is not re-shown in the form")
+        self.assertIn(SQLI, values, "the typed name is not re-shown in the form")
 
     def test_06_anonymous_without_name(self):
         r = self.d.post_json(H.item_payload(type="denuncia", requester={"person_type": "anonimo"}))
