@@ -243,6 +243,21 @@ class Intake(H.DaemonCase):
         self.assertEqual(r_wrong.body, r_unknown.body)
         self.assertEqual(r_wrong.body, r_both.body)
 
+    def test_11_content_type_parameters(self):
+        body = json.dumps(H.item_payload()).encode()
+        for ct in ("application/json; charset=utf-8", "application/json;charset=UTF-8"):
+            r = self.d.request("POST", "/api/v1/items", body, {"Content-Type": ct})
+            self.remember(H.assert_created(self, r))
+
+    def test_12_empty_file_part(self):
+        """A browser sends an empty part with filename="" when no file is chosen."""
+        r = self.d.post_multipart(H.form_fields(), [("attachments", "", "application/octet-stream", b"")])
+        doc = H.assert_created(self, r)
+        self.remember(doc)
+        self.assertEqual(doc.get("attachments", []), [])
+        row = self.item_row(doc["radicado"])
+        self.assertEqual(self.d.scalar("SELECT count(*) FROM attachments WHERE item_id = ?", (row["id"],)), 0)
+
     def test_20_restart_keeps_everything(self):
         n_items = self.d.scalar("SELECT count(*) FROM items")
         n_att = self.d.scalar("SELECT count(*) FROM attachments")

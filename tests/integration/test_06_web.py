@@ -28,6 +28,9 @@ class Page(HTMLParser):
         self.label_for = set()
         self.ids = set()
         self.text_parts = []
+        self.options = {}  # select name -> [(value, selected)]
+        self._select = None
+        self._option = None  # [value or None, selected, text parts]
         self._skip = 0
         self.feed(text)
         self.close()
@@ -44,16 +47,37 @@ class Page(HTMLParser):
         elif tag in ("input", "select", "textarea"):
             a["tag"] = tag
             self.controls.append(a)
+            if tag == "select":
+                self._select = a.get("name")
+                self.options.setdefault(self._select, [])
+        elif tag == "option" and self._select is not None:
+            self._end_option()
+            self._option = [a.get("value"), "selected" in a, []]
         elif tag == "label" and a.get("for"):
             self.label_for.add(a["for"])
         elif tag in ("script", "style"):
             self._skip += 1
 
+    def _end_option(self):
+        if self._option is not None:
+            value, selected, text = self._option
+            if value is None:
+                value = " ".join("".join(text).split())
+            self.options[self._select].append((value, selected))
+            self._option = None
+
     def handle_endtag(self, tag):
         if tag in ("script", "style") and self._skip:
             self._skip -= 1
+        elif tag == "option":
+            self._end_option()
+        elif tag == "select":
+            self._end_option()
+            self._select = None
 
     def handle_data(self, data):
+        if self._option is not None:
+            self._option[2].append(data)
         if not self._skip:
             self.text_parts.append(data)
 
@@ -183,6 +207,62 @@ class Web(H.DaemonCase):
         msgs = [element_text(r.text, i) for i in ref.split()]
         self.assertTrue(any(m for m in msgs), "aria-describedby %r points at no message" % ref)
         return p
+
+    def test_03b_browser_like_submission(self):
+        """Submit the form the way a browser without JavaScript does: every
+        control the page has, empty optional fields, the default option of
+        each select, an empty file part, as multipart/form-data when the form
+        says so."""
+        page = self.d.get("/")
+        p = Page(page.text)
+        form = p.forms[0]
+        mine = H.form_fields(type="sugerencia", subject="Sugerencia desde el formulario",
+                             body="Podrían ampliar el horario de atención los sábados.")
+        mine.pop("kind", None)
+        for k in ("name", "email", "phone", "id_number"):
+            Web.secrets.append(mine[k])
+        pairs, files, used = [], [], set()
+        for c in p.controls:
+            name = c.get("name")
+            if not name or c.get("disabled") is not None:
+                continue
+            ctype = c.get("type", "text").lower() if c["tag"] == "input" else c["tag"]
+            if ctype in ("submit", "button", "reset", "image"):
+                continue
+            if ctype == "file":
+                files.append((name, "", "application/octet-stream", b""))
+                continue
+            if ctype in ("checkbox", "radio"):
+                if name in mine and name not in used and c.get("value", "on") in (mine[name], "on", "si", "true"):
+                    pairs.append((name, c.get("value", "on")))
+                    used.add(name)
+                elif name not in mine and "checked" in c:
+                    pairs.append((name, c.get("value", "on")))
+                continue
+            if name in mine:
+                pairs.append((name, mine[name]))
+                used.add(name)
+            elif c["tag"] == "select":
+                opts = p.options.get(name) or [("", False)]
+                sel = [v for v, s in opts if s]
+                pairs.append((name, sel[0] if sel else opts[0][0]))
+            else:
+                pairs.append((name, c.get("value", "")))
+        missing = [k for k in mine if k not in used and k != "data_consent"]
+        self.assertEqual(missing, [], "the form has no control for %s" % missing)
+        enctype = form.get("enctype", "application/x-www-form-urlencoded").lower()
+        if enctype == "multipart/form-data":
+            ctype, body = H.multipart(pairs, files)
+        else:
+            ctype, body = "application/x-www-form-urlencoded", urllib.parse.urlencode(pairs).encode()
+        before = self.d.scalar("SELECT count(*) FROM items")
+        r = self.d.request("POST", form.get("action") or "/", body, {"Content-Type": ctype})
+        self.assertEqual(r.status, 200, "the daemon refused its own form: %r" % r)
+        self.assertEqual(self.d.scalar("SELECT count(*) FROM items"), before + 1)
+        row = self.d.query("SELECT * FROM items ORDER BY id DESC LIMIT 1")[0]
+        self.assertEqual(row["subject"], mine["subject"])
+        self.assertEqual(row["type"], "sugerencia")
+        self.assertEqual(self.d.scalar("SELECT count(*) FROM attachments WHERE item_id = ?", (row["id"],)), 0)
 
     def test_04_bad_post_field_errors(self):
         before = self.d.scalar("SELECT count(*) FROM items")
