@@ -10,6 +10,7 @@ Only the Python standard library (plus python3-websockets for test_05) is used.
 Set VT_KEEP=1 to keep the temporary directories for post-mortem inspection.
 """
 
+import atexit
 import copy
 import datetime
 import hashlib
@@ -311,6 +312,19 @@ def http_request(port, method, path, body=None, headers=None, timeout=HTTP_TIMEO
 # The daemon
 
 
+_daemons = []
+
+
+@atexit.register
+def _cleanup_all():
+    """Kills and removes whatever a failed setUpClass left behind."""
+    for d in _daemons:
+        try:
+            d.cleanup()
+        except Exception:  # noqa: BLE001
+            pass
+
+
 class Daemon:
     """One daemon in its own temporary directory."""
 
@@ -338,6 +352,7 @@ class Daemon:
         self.stdout_lines = []
         self._cond = threading.Condition()
         self._threads = []
+        _daemons.append(self)
         if migrate:
             self.migrate()
 
@@ -453,6 +468,8 @@ class Daemon:
 
     def cleanup(self):
         self.kill()
+        if not os.path.isdir(self.dir):
+            return
         if os.environ.get("VT_KEEP"):
             print("keeping %s" % self.dir, file=sys.stderr)
         else:
