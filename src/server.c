@@ -117,7 +117,7 @@ static void submit_complete(struct vt_http_request *req)
     struct pending *p = req->user;
     if (!req->orphan) {
         if (req->result == 0)
-            vt_log(VT_LOG_INFO, "intake", "radicado=%s channel=%s kind=%s attachments=%zu",
+            vt_log(VT_LOG_DEBUG, "intake", "radicado=%s channel=%s kind=%s attachments=%zu",
                    p->item->radicado, p->item->channel, p->item->kind, p->item->n_att);
         else
             vt_log(VT_LOG_ERROR, "intake_failed", "channel=%s error=\"%s\"", p->item->channel,
