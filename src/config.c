@@ -180,12 +180,13 @@ static int get_integer(struct ctx *c, const cJSON *v, long long min, long long m
     if (!cJSON_IsNumber(v))
         return fail(c, "must be a number%s", "");
     double d = v->valuedouble;
-    if (d != (double)(long long)d)
-        return fail(c, "must be a whole number%s", "");
-    if (d < (double)min || d > (double)max) {
+    /* Range first: converting an out-of-range double to an integer is undefined. */
+    if (!(d >= (double)min && d <= (double)max)) {
         snprintf(c->msg, c->msglen, "must be between %lld and %lld", min, max);
         return VT_ECONFIG;
     }
+    if (d != (double)(long long)d)
+        return fail(c, "must be a whole number%s", "");
     *out = (long long)d;
     return 0;
 }
