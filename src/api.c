@@ -74,8 +74,7 @@ static bool type_is(const char *content_type, const char *want)
 }
 
 /* Parses a form body of either encoding; 0 or an error already in e. */
-int vt_api_parse_form(struct vt_http_request *req, struct vt_form *form,
-                      struct vt_intake_error *e)
+int vt_api_parse_form(struct vt_http_request *req, struct vt_form *form, struct vt_intake_error *e)
 {
     int rc;
     if (type_is(req->content_type, "application/x-www-form-urlencoded"))
@@ -83,7 +82,8 @@ int vt_api_parse_form(struct vt_http_request *req, struct vt_form *form,
     else
         rc = vt_form_parse_multipart(req->content_type, req->body, req->body_len, 64, form);
     if (rc == VT_ETOOBIG) {
-        *e = (struct vt_intake_error){413, "too_large", "attachments", "Demasiados campos o archivos."};
+        *e = (struct vt_intake_error){413, "too_large", "attachments",
+                                      "Demasiados campos o archivos."};
         return rc;
     }
     if (rc) {
@@ -149,15 +149,17 @@ static void get_track(struct vt_http_request *req)
     if (!r || !r->value_len || !c || !c->value_len) {
         struct vt_intake_error e = {422, "missing", "", ""};
         snprintf(e.field, sizeof(e.field), "%s", (!r || !r->value_len) ? "radicado" : "code");
-        snprintf(e.message, sizeof(e.message), "Escriba el número de radicado y el código de "
-                                               "consulta.");
+        snprintf(e.message, sizeof(e.message),
+                 "Escriba el número de radicado y el código de "
+                 "consulta.");
         vt_server_json_error(req, &e);
         return;
     }
     struct vt_track t;
     if (vt_api_track_lookup(req->srv, r->value, c->value, &t)) {
-        struct vt_intake_error e = {404, "not_found", "", "No encontramos una solicitud con ese "
-                                                          "radicado y ese código."};
+        struct vt_intake_error e = {404, "not_found", "",
+                                    "No encontramos una solicitud con ese "
+                                    "radicado y ese código."};
         vt_server_json_error(req, &e);
         return;
     }
@@ -194,8 +196,8 @@ static void get_metrics(struct vt_http_request *req)
 {
     const char *token = vt_server_config(req->srv)->metrics_token;
     if (token && *token) {
-        const char *given = strncmp(req->authorization, "Bearer ", 7) == 0
-                                ? req->authorization + 7 : "";
+        const char *given =
+            strncmp(req->authorization, "Bearer ", 7) == 0 ? req->authorization + 7 : "";
         if (strlen(token) != strlen(given) || sodium_memcmp(token, given, strlen(token)) != 0) {
             struct vt_intake_error e = {401, "unauthorized", "", "Falta el token de métricas."};
             vt_server_json_error(req, &e);

@@ -14,8 +14,7 @@ void vt_api_register(struct vt_http *http);
 
 /* Parses an urlencoded or multipart request body into form; 0, or non-zero
  * with e set (400 malformed, 413 too many fields). Caller cleans up form. */
-int vt_api_parse_form(struct vt_http_request *req, struct vt_form *form,
-                      struct vt_intake_error *e);
+int vt_api_parse_form(struct vt_http_request *req, struct vt_form *form, struct vt_intake_error *e);
 
 /* The public status of an item by radicado and tracking code; VT_ENOTFOUND
  * alike for an unknown radicado and a wrong code. Loop thread. */

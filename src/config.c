@@ -31,11 +31,11 @@ typedef int (*custom_fn)(struct ctx *c, const cJSON *v);
 struct key {
     const char *path;
     enum kind kind;
-    size_t off;           /* offset in struct vt_config (not for K_CUSTOM) */
-    long long dflt;       /* K_BOOL, K_INT, K_I64 */
-    const char *sdflt;    /* K_STR */
-    long long min, max;   /* bounds; for K_STR the length in characters */
-    const char *env;      /* environment variable that overrides the value */
+    size_t off;         /* offset in struct vt_config (not for K_CUSTOM) */
+    long long dflt;     /* K_BOOL, K_INT, K_I64 */
+    const char *sdflt;  /* K_STR */
+    long long min, max; /* bounds; for K_STR the length in characters */
+    const char *env;    /* environment variable that overrides the value */
     custom_fn custom;
 };
 
@@ -57,14 +57,17 @@ static const struct key keys[] = {
     {"server.listen", K_STR, O(listen), 0, "127.0.0.1", 1, 255, NULL, NULL},
     {"server.port", K_INT, O(port), 8080, NULL, 0, 65535, NULL, NULL},
     {"server.data_dir", K_STR, O(data_dir), 0, "data", 1, 4000, NULL, NULL},
-    {"server.max_body_bytes", K_I64, O(max_body_bytes), 25 * MIB, NULL, 1024, 1024 * MIB, NULL, NULL},
-    {"server.max_json_bytes", K_I64, O(max_json_bytes), 256 * 1024, NULL, 1024, 64 * MIB, NULL, NULL},
+    {"server.max_body_bytes", K_I64, O(max_body_bytes), 25 * MIB, NULL, 1024, 1024 * MIB, NULL,
+     NULL},
+    {"server.max_json_bytes", K_I64, O(max_json_bytes), 256 * 1024, NULL, 1024, 64 * MIB, NULL,
+     NULL},
     {"server.trust_forwarded_for", K_BOOL, O(trust_forwarded_for), 0, NULL, 0, 1, NULL, NULL},
     {"entity.name", K_STR, O(entity_name), 0, "Entidad de ejemplo", 1, 200, NULL, NULL},
     {"office.closing_time", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, closing_time},
     {"office.non_working_days", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, non_working_days},
     {"terms.peticion_general", K_INT, T(VT_TERM_PETICION_GENERAL), 15, NULL, 1, 365, NULL, NULL},
-    {"terms.peticion_documentos", K_INT, T(VT_TERM_PETICION_DOCUMENTOS), 10, NULL, 1, 365, NULL, NULL},
+    {"terms.peticion_documentos", K_INT, T(VT_TERM_PETICION_DOCUMENTOS), 10, NULL, 1, 365, NULL,
+     NULL},
     {"terms.peticion_consulta", K_INT, T(VT_TERM_PETICION_CONSULTA), 30, NULL, 1, 365, NULL, NULL},
     {"terms.queja", K_INT, T(VT_TERM_QUEJA), 15, NULL, 1, 365, NULL, NULL},
     {"terms.reclamo", K_INT, T(VT_TERM_RECLAMO), 15, NULL, 1, 365, NULL, NULL},
@@ -73,11 +76,13 @@ static const struct key keys[] = {
     {"terms.hearing_question", K_INT, T(VT_TERM_HEARING_QUESTION), 15, NULL, 1, 365, NULL, NULL},
     {"radicado.prefix", K_STR, O(radicado_prefix), 0, "", 0, 20, NULL, NULL},
     {"radicado.digits", K_INT, O(radicado_digits), 6, NULL, 4, 10, NULL, NULL},
-    {"intake.rate_limit_per_minute", K_INT, O(rate_limit_per_minute), 60, NULL, 0, 1000000, NULL, NULL},
+    {"intake.rate_limit_per_minute", K_INT, O(rate_limit_per_minute), 60, NULL, 0, 1000000, NULL,
+     NULL},
     {"intake.rate_limit_burst", K_INT, O(rate_limit_burst), 20, NULL, 1, 1000000, NULL, NULL},
     {"intake.max_subject_chars", K_INT, O(max_subject_chars), 200, NULL, 10, 1000, NULL, NULL},
     {"intake.max_body_chars", K_INT, O(max_body_chars), 20000, NULL, 100, 1000000, NULL, NULL},
-    {"attachments.max_bytes", K_I64, O(attachment_max_bytes), 10 * MIB, NULL, 1024, 1024 * MIB, NULL, NULL},
+    {"attachments.max_bytes", K_I64, O(attachment_max_bytes), 10 * MIB, NULL, 1024, 1024 * MIB,
+     NULL, NULL},
     {"attachments.max_count", K_INT, O(attachment_max_count), 5, NULL, 0, 100, NULL, NULL},
     {"attachments.allowed_types", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, allowed_types},
     {"classification.groups", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, groups},
@@ -130,14 +135,21 @@ int vt_config_defaults(struct vt_config *cfg)
         const struct key *k = &keys[i];
         char *p = (char *)cfg + k->off;
         switch (k->kind) {
-        case K_BOOL: *(bool *)p = k->dflt != 0; break;
-        case K_INT: *(int *)p = (int)k->dflt; break;
-        case K_I64: *(long long *)p = k->dflt; break;
+        case K_BOOL:
+            *(bool *)p = k->dflt != 0;
+            break;
+        case K_INT:
+            *(int *)p = (int)k->dflt;
+            break;
+        case K_I64:
+            *(long long *)p = k->dflt;
+            break;
         case K_STR:
             if (!(*(char **)p = strdup(k->sdflt)))
                 goto fail;
             break;
-        case K_CUSTOM: break;
+        case K_CUSTOM:
+            break;
         }
     }
     size_t n = sizeof(default_types) / sizeof(default_types[0]);
@@ -497,8 +509,10 @@ static int apply(struct ctx *c, const struct key *k, const cJSON *v)
             return rc;
         *(long long *)p = n;
         return 0;
-    case K_STR: return get_string(c, v, k->min, k->max, (char **)p);
-    case K_CUSTOM: return k->custom(c, v);
+    case K_STR:
+        return get_string(c, v, k->min, k->max, (char **)p);
+    case K_CUSTOM:
+        return k->custom(c, v);
     }
     return VT_ECONFIG;
 }

@@ -9,19 +9,19 @@
 
 enum {
     VT_OK = 0,
-    VT_ENOMEM = -1,    /* allocation failed */
-    VT_EINVAL = -2,    /* bad input from a caller or a citizen */
-    VT_EIO = -3,       /* file system or socket failure */
-    VT_ENOTFOUND = -4, /* no such row, file or key */
-    VT_ETOOBIG = -5,   /* over a configured limit */
-    VT_EBUSY = -6,     /* resource busy, retry later */
-    VT_ECONFIG = -7,   /* configuration rejected */
-    VT_ESTORE = -8,    /* database failure */
-    VT_EEXIST = -9,    /* already exists (idempotent duplicate) */
+    VT_ENOMEM = -1,     /* allocation failed */
+    VT_EINVAL = -2,     /* bad input from a caller or a citizen */
+    VT_EIO = -3,        /* file system or socket failure */
+    VT_ENOTFOUND = -4,  /* no such row, file or key */
+    VT_ETOOBIG = -5,    /* over a configured limit */
+    VT_EBUSY = -6,      /* resource busy, retry later */
+    VT_ECONFIG = -7,    /* configuration rejected */
+    VT_ESTORE = -8,     /* database failure */
+    VT_EEXIST = -9,     /* already exists (idempotent duplicate) */
     VT_ESHUTDOWN = -10, /* the daemon is stopping */
-    VT_ETAMPER = -11,  /* audit chain does not verify */
-    VT_ERANGE = -12,   /* value out of range */
-    VT_EVERSION = -13, /* database newer than this binary */
+    VT_ETAMPER = -11,   /* audit chain does not verify */
+    VT_ERANGE = -12,    /* value out of range */
+    VT_EVERSION = -13,  /* database newer than this binary */
 };
 
 /* Returns a static English description of a VT_E* code; never NULL. */

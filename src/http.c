@@ -165,9 +165,8 @@ static int write_response(struct lws *wsi, struct vt_http_request *req)
             goto done;
         line = eol + 2;
     }
-    if (req->close_after &&
-        lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
-                                    (const unsigned char *)"close", 5, &p, end))
+    if (req->close_after && lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
+                                                        (const unsigned char *)"close", 5, &p, end))
         goto done;
     if (lws_finalize_http_header(wsi, &p, end))
         goto done;

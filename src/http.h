@@ -28,13 +28,13 @@ struct lws;
 
 struct vt_http_request {
     struct vt_server *srv;
-    bool post;           /* POST, else GET */
-    char path[256];      /* decoded path, without the query */
+    bool post;            /* POST, else GET */
+    char path[256];       /* decoded path, without the query */
     struct vt_form query; /* decoded query parameters */
     char content_type[256];
     char authorization[256]; /* the Authorization header, for /metrics */
-    char peer[64];       /* client IP (X-Forwarded-For when trusted) */
-    char *body;          /* NUL-terminated, body_len bytes; NULL for GET */
+    char peer[64];           /* client IP (X-Forwarded-For when trusted) */
+    char *body;              /* NUL-terminated, body_len bytes; NULL for GET */
     size_t body_len;
 
     /* The response, set by vt_http_respond. */
@@ -45,9 +45,9 @@ struct vt_http_request {
 
     /* Deferred completion. */
     void (*on_complete)(struct vt_http_request *req);
-    void *user;   /* the handler's */
-    int result;   /* set by whoever calls vt_http_wake */
-    bool orphan;  /* the client went away before the response */
+    void *user;  /* the handler's */
+    int result;  /* set by whoever calls vt_http_wake */
+    bool orphan; /* the client went away before the response */
 
     /* Private to http.c. */
     struct lws *wsi;

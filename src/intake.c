@@ -20,10 +20,10 @@
 
 /* Characterization fields (Función Pública guide); all optional. */
 static const char *const age_ranges[] = {"0-17", "18-28", "29-59", "60+", NULL};
-static const char *const genders[] = {"mujer", "hombre", "no_binario", "otro",
-                                      "prefiero_no_decir", NULL};
-static const char *const ethnic_groups[] = {"ninguno", "indigena", "afrocolombiano", "raizal",
-                                            "palenquero", "rrom", "otro", NULL};
+static const char *const genders[] = {"mujer", "hombre", "no_binario", "otro", "prefiero_no_decir",
+                                      NULL};
+static const char *const ethnic_groups[] = {"ninguno",    "indigena", "afrocolombiano", "raizal",
+                                            "palenquero", "rrom",     "otro",           NULL};
 static const char *const zones[] = {"urbana", "rural", NULL};
 static const char *const char_enums[] = {"age_range", "gender", "ethnic_group", "zone", NULL};
 static const char *const char_bools[] = {"disability", "conflict_victim", "migrant", NULL};
@@ -42,10 +42,10 @@ static const char *const *enum_values(const char *field)
 struct raw {
     const char *kind, *type, *petition_class, *subject, *body, *reply_channel, *declared_group;
     const char *person_type, *name, *id_type, *id_number, *email, *phone, *address, *municipality;
-    int data_consent;           /* -1 absent, 0 or 1 */
-    const char *ch_enum[4];     /* parallel to char_enums */
-    int ch_bool[3];             /* parallel to char_bools; -1 absent */
-    bool flat;                  /* form field names in errors */
+    int data_consent;       /* -1 absent, 0 or 1 */
+    const char *ch_enum[4]; /* parallel to char_enums */
+    int ch_bool[3];         /* parallel to char_bools; -1 absent */
+    bool flat;              /* form field names in errors */
 };
 
 static int error(struct vt_intake_error *e, int status, const char *code, const char *field,
@@ -214,8 +214,9 @@ static int validate(const struct vt_intake_ctx *ctx, const struct raw *r, struct
 
     const char *f = rname(r, "person_type", nb, sizeof(nb));
     if (!r->person_type)
-        return error(e, 422, "missing", f, "Indique si es persona natural, jurídica, niña, niño "
-                                           "o adolescente, o si prefiere el anonimato.");
+        return error(e, 422, "missing", f,
+                     "Indique si es persona natural, jurídica, niña, niño "
+                     "o adolescente, o si prefiere el anonimato.");
     if ((rc = check_enum(e, f, "tipo de persona", r->person_type, vt_item_person_types,
                          &it->req.person_type)))
         return rc;
@@ -223,9 +224,12 @@ static int validate(const struct vt_intake_ctx *ctx, const struct raw *r, struct
     static const struct {
         const char *field, *label;
         size_t max;
-    } texts[] = {{"name", "nombre", 200},          {"id_number", "número de documento", 20},
-                 {"email", "correo electrónico", 254}, {"phone", "teléfono", 20},
-                 {"address", "dirección", 300},    {"municipality", "municipio", 100}};
+    } texts[] = {{"name", "nombre", 200},
+                 {"id_number", "número de documento", 20},
+                 {"email", "correo electrónico", 254},
+                 {"phone", "teléfono", 20},
+                 {"address", "dirección", 300},
+                 {"municipality", "municipio", 100}};
     const char *vals[] = {r->name, r->id_number, r->email, r->phone, r->address, r->municipality};
     for (size_t i = 0; i < 6; i++)
         if ((rc = check_text(e, rname(r, texts[i].field, nb, sizeof(nb)), texts[i].label, vals[i],
@@ -235,7 +239,8 @@ static int validate(const struct vt_intake_ctx *ctx, const struct raw *r, struct
                          vt_item_id_types, (const char **)&vals[0] /* scratch */)))
         return rc;
     if (anonymous && (!blank(r->name) || !blank(r->id_number)))
-        return error(e, 422, "invalid", rname(r, blank(r->name) ? "id_number" : "name", nb, sizeof(nb)),
+        return error(e, 422, "invalid",
+                     rname(r, blank(r->name) ? "id_number" : "name", nb, sizeof(nb)),
                      "Si presenta la solicitud de forma anónima, no escriba su nombre ni su "
                      "documento.");
     if (!anonymous && blank(r->name))
@@ -269,7 +274,8 @@ static int validate(const struct vt_intake_ctx *ctx, const struct raw *r, struct
         return error(e, 422, "missing", rname(r, "address", nb, sizeof(nb)),
                      "Para responderle por correo postal necesitamos su dirección.");
     if (r->declared_group && !vt_utf8_valid(r->declared_group, strlen(r->declared_group)))
-        return error(e, 400, "invalid_utf8", "declared_group", "El grupo tiene caracteres no válidos.");
+        return error(e, 400, "invalid_utf8", "declared_group",
+                     "El grupo tiene caracteres no válidos.");
     if (!blank(r->declared_group) && !vt_classify_group_known(&cfg->rules, r->declared_group))
         return error(e, 422, "unknown_value", "declared_group",
                      "El grupo de interés elegido no es una opción válida.");
@@ -310,8 +316,9 @@ static int validate(const struct vt_intake_ctx *ctx, const struct raw *r, struct
     rc = vt_classify(&cfg->rules, ctx->reader ? vt_store_contact_lookup : NULL, ctx->reader, &in,
                      &cl);
     if (rc)
-        return error(e, 503, "unavailable", "", "No pudimos clasificar la solicitud; intente de "
-                                               "nuevo en un momento.");
+        return error(e, 503, "unavailable", "",
+                     "No pudimos clasificar la solicitud; intente de "
+                     "nuevo en un momento.");
     snprintf(it->group, sizeof(it->group), "%s", cl.group);
     snprintf(it->classified_by, sizeof(it->classified_by), "%s", cl.rule);
     return 0;
@@ -319,12 +326,12 @@ static int validate(const struct vt_intake_ctx *ctx, const struct raw *r, struct
 
 /* ---- JSON ---- */
 
-static const char *const top_keys[] = {"kind",          "type",           "petition_class",
-                                       "subject",       "body",           "requester",
-                                       "reply_channel", "declared_group", "data_consent", NULL};
+static const char *const top_keys[] = {
+    "kind",      "type",          "petition_class", "subject",      "body",
+    "requester", "reply_channel", "declared_group", "data_consent", NULL};
 static const char *const requester_keys[] = {
-    "person_type", "name",  "id_type", "id_number",   "email", "phone", "address",
-    "municipality", "characterization", NULL};
+    "person_type", "name",    "id_type",      "id_number",        "email",
+    "phone",       "address", "municipality", "characterization", NULL};
 
 static int json_string(const cJSON *obj, const char *key, const char *path,
                        struct vt_intake_error *e, const char **out)
@@ -380,8 +387,9 @@ static int json_characterization(const cJSON *o, struct raw *r, struct vt_intake
         for (i = 0; char_bools[i] && strcmp(char_bools[i], c->string); i++)
             ;
         if (!char_bools[i])
-            return error(e, 422, "unknown_field", path, "La caracterización tiene un campo que "
-                                                        "no existe.");
+            return error(e, 422, "unknown_field", path,
+                         "La caracterización tiene un campo que "
+                         "no existe.");
         if (!cJSON_IsBool(c))
             return error(e, 422, "wrong_type", sub, "El campo «%s» debe ser verdadero o falso.",
                          sub);
@@ -451,8 +459,9 @@ int vt_intake_from_json(const struct vt_intake_ctx *ctx, const char *body, size_
     }
     const cJSON *req = cJSON_GetObjectItemCaseSensitive(root, "requester");
     if (!req || cJSON_IsNull(req)) {
-        rc = error(e, 422, "missing", "requester", "Faltan los datos de quien presenta la "
-                                                   "solicitud.");
+        rc = error(e, 422, "missing", "requester",
+                   "Faltan los datos de quien presenta la "
+                   "solicitud.");
         goto done;
     }
     if (!cJSON_IsObject(req)) {
@@ -489,12 +498,31 @@ done:
 
 /* ---- forms ---- */
 
-static const char *const form_keys[] = {
-    "kind",         "type",           "petition_class", "subject",   "body",
-    "person_type",  "name",           "id_type",        "id_number", "email",
-    "phone",        "address",        "municipality",   "reply_channel", "declared_group",
-    "data_consent", "age_range",      "gender",         "ethnic_group", "zone",
-    "disability",   "conflict_victim", "migrant",       "attachments", NULL};
+static const char *const form_keys[] = {"kind",
+                                        "type",
+                                        "petition_class",
+                                        "subject",
+                                        "body",
+                                        "person_type",
+                                        "name",
+                                        "id_type",
+                                        "id_number",
+                                        "email",
+                                        "phone",
+                                        "address",
+                                        "municipality",
+                                        "reply_channel",
+                                        "declared_group",
+                                        "data_consent",
+                                        "age_range",
+                                        "gender",
+                                        "ethnic_group",
+                                        "zone",
+                                        "disability",
+                                        "conflict_victim",
+                                        "migrant",
+                                        "attachments",
+                                        NULL};
 
 static const char *form_text(const struct vt_form *f, const char *name)
 {
@@ -505,8 +533,7 @@ static const char *form_text(const struct vt_form *f, const char *name)
     return v->value_len ? v->value : NULL;
 }
 
-static int form_bool(const struct vt_form *f, const char *name, int *out,
-                     struct vt_intake_error *e)
+static int form_bool(const struct vt_form *f, const char *name, int *out, struct vt_intake_error *e)
 {
     const char *v = form_text(f, name);
     *out = -1;
@@ -534,8 +561,8 @@ static int form_attachments(const struct vt_intake_ctx *ctx, const struct vt_for
     if (n == 0)
         return 0;
     if (n > (size_t)cfg->attachment_max_count)
-        return error(e, 413, "too_large", "attachments",
-                     "Puede adjuntar hasta %d archivos.", cfg->attachment_max_count);
+        return error(e, 413, "too_large", "attachments", "Puede adjuntar hasta %d archivos.",
+                     cfg->attachment_max_count);
     if (!(it->att = calloc(n, sizeof(*it->att))))
         return error(e, 500, "internal", "", "Sin memoria.");
     for (size_t i = 0; i < f->n; i++) {

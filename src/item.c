@@ -8,7 +8,7 @@
 #include <string.h>
 
 const char *const vt_item_kinds[] = {"pqrsd", "hearing_question", "survey_response", NULL};
-const char *const vt_item_types[] = {"peticion", "queja",    "reclamo",      "sugerencia",
+const char *const vt_item_types[] = {"peticion", "queja",        "reclamo", "sugerencia",
                                      "denuncia", "felicitacion", NULL};
 const char *const vt_item_classes[] = {"general", "documentos", "consulta", NULL};
 const char *const vt_item_person_types[] = {"natural", "juridica", "nna", "anonimo", NULL};
@@ -123,8 +123,8 @@ void vt_item_stamp(const struct vt_config *cfg, struct vt_item *it)
     it->radicado[0] = '\0';
     if (it->seq > 0) {
         const char *p = cfg->radicado_prefix;
-        snprintf(it->radicado, sizeof(it->radicado), "%s%s%04d-%0*lld", p, *p ? "-" : "",
-                 it->year, cfg->radicado_digits, (long long)it->seq);
+        snprintf(it->radicado, sizeof(it->radicado), "%s%s%04d-%0*lld", p, *p ? "-" : "", it->year,
+                 cfg->radicado_digits, (long long)it->seq);
     }
 }
 

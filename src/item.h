@@ -43,7 +43,7 @@ const char *vt_item_label(const char *code);
 struct vt_attachment {
     char sha256[65];
     char content_type[128];
-    char *filename; /* owned; the citizen's name for it, sanitized */
+    char *filename;            /* owned; the citizen's name for it, sanitized */
     const unsigned char *data; /* borrowed from the request until the commit */
     size_t size;
 };
@@ -68,8 +68,8 @@ struct vt_item {
     size_t n_att;
     char group[64];
     char classified_by[160];
-    int term_days; /* -1 when no term applies (felicitacion, survey response) */
-    char tracking_code[16];  /* shown once to the citizen, never stored */
+    int term_days;          /* -1 when no term applies (felicitacion, survey response) */
+    char tracking_code[16]; /* shown once to the citizen, never stored */
     unsigned char tracking_hash[32];
 
     /* Set by the store at commit time. */

@@ -342,8 +342,9 @@ static int live_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
     case LWS_CALLBACK_RECEIVE:
         if (!lws_is_final_fragment(wsi) || !lws_is_first_fragment(wsi) ||
             !handle_subscribe(s, in, len)) {
-            static const char bad[] = "{\"topic\":\"error\",\"message\":\"Mensaje no válido. "
-                                      "Envíe {\\\"subscribe\\\":[\\\"items\\\",\\\"metrics\\\"]}\"}";
+            static const char bad[] =
+                "{\"topic\":\"error\",\"message\":\"Mensaje no válido. "
+                "Envíe {\\\"subscribe\\\":[\\\"items\\\",\\\"metrics\\\"]}\"}";
             struct msg *m = msg_new(bad);
             if (m && !enqueue(s, m))
                 free(m);

@@ -34,15 +34,14 @@ struct opts {
 
 static int usage(void)
 {
-    fprintf(stderr,
-            "usage:\n"
-            "  ventanilla serve --config FILE [--port N] [--data-dir DIR]\n"
-            "  ventanilla migrate --config FILE [--data-dir DIR]\n"
-            "  ventanilla check-config --config FILE\n"
-            "  ventanilla audit verify --config FILE [--data-dir DIR]\n"
-            "  ventanilla contacts import --config FILE [--data-dir DIR] CSV\n"
-            "  ventanilla calendar holidays YEAR\n"
-            "  ventanilla calendar due --type TYPE [--class CLASS] --received ISO8601\n");
+    fprintf(stderr, "usage:\n"
+                    "  ventanilla serve --config FILE [--port N] [--data-dir DIR]\n"
+                    "  ventanilla migrate --config FILE [--data-dir DIR]\n"
+                    "  ventanilla check-config --config FILE\n"
+                    "  ventanilla audit verify --config FILE [--data-dir DIR]\n"
+                    "  ventanilla contacts import --config FILE [--data-dir DIR] CSV\n"
+                    "  ventanilla calendar holidays YEAR\n"
+                    "  ventanilla calendar due --type TYPE [--class CLASS] --received ISO8601\n");
     return 2;
 }
 

@@ -42,7 +42,7 @@ struct vt_server {
     struct vt_intake_ctx intake;
     lws_sorted_usec_list_t due_timer;
 
-    atomic_ullong intakes[4]; /* by channel_names */
+    atomic_ullong intakes[4];        /* by channel_names */
     unsigned long long responses[6]; /* by status class 1xx..5xx; loop thread */
 };
 
@@ -178,8 +178,7 @@ static bool wants_json(const struct vt_http_request *req)
     return strncmp(req->path, "/api/", 5) == 0;
 }
 
-static void page_error(struct vt_http_request *req, int status, const char *title,
-                       const char *text)
+static void page_error(struct vt_http_request *req, int status, const char *title, const char *text)
 {
     struct vt_buf b = {0};
     vt_buf_printf(&b,
@@ -280,11 +279,13 @@ char *vt_server_metrics_text(struct vt_server *srv)
         vt_buf_printf(&b, "ventanilla_commit_batch_size_bucket{le=\"%s\"} %llu\n", batch_le[i],
                       cum);
     }
-    vt_buf_printf(&b, "ventanilla_commit_batch_size_sum %llu\nventanilla_commit_batch_size_count %llu\n",
-                  (unsigned long long)st.items, (unsigned long long)st.batches);
-    vt_buf_printf(&b, "# HELP ventanilla_commit_batches_total Group commits.\n"
-                      "# TYPE ventanilla_commit_batches_total counter\n"
-                      "ventanilla_commit_batches_total %llu\n",
+    vt_buf_printf(
+        &b, "ventanilla_commit_batch_size_sum %llu\nventanilla_commit_batch_size_count %llu\n",
+        (unsigned long long)st.items, (unsigned long long)st.batches);
+    vt_buf_printf(&b,
+                  "# HELP ventanilla_commit_batches_total Group commits.\n"
+                  "# TYPE ventanilla_commit_batches_total counter\n"
+                  "ventanilla_commit_batches_total %llu\n",
                   (unsigned long long)st.batches);
     vt_buf_puts(&b, "# HELP ventanilla_commit_latency_seconds Time from BEGIN to durable COMMIT.\n"
                     "# TYPE ventanilla_commit_latency_seconds histogram\n");
@@ -298,9 +299,10 @@ char *vt_server_metrics_text(struct vt_server *srv)
                   "ventanilla_commit_latency_seconds_sum %.6f\n"
                   "ventanilla_commit_latency_seconds_count %llu\n",
                   st.latency_sum, (unsigned long long)st.batches);
-    vt_buf_printf(&b, "# HELP ventanilla_websocket_clients Connected /live clients.\n"
-                      "# TYPE ventanilla_websocket_clients gauge\n"
-                      "ventanilla_websocket_clients %d\n",
+    vt_buf_printf(&b,
+                  "# HELP ventanilla_websocket_clients Connected /live clients.\n"
+                  "# TYPE ventanilla_websocket_clients gauge\n"
+                  "ventanilla_websocket_clients %d\n",
                   vt_live_clients(srv->live));
     vt_buf_puts(&b, "# HELP ventanilla_http_responses_total HTTP responses by status class.\n"
                     "# TYPE ventanilla_http_responses_total counter\n");

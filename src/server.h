@@ -35,8 +35,7 @@ const struct vt_intake_ctx *vt_server_intake(struct vt_server *srv);
  * attachment bytes the item borrows). Returns 0, or VT_ESHUTDOWN having
  * answered 503 itself. */
 int vt_server_submit(struct vt_http_request *req, struct vt_item *item, struct vt_form *keep,
-                     void (*render)(struct vt_http_request *req, struct vt_item *item,
-                                    int result));
+                     void (*render)(struct vt_http_request *req, struct vt_item *item, int result));
 
 /* Rate limit for public intake: true to go on; false having answered 429. */
 bool vt_server_rate_allow(struct vt_server *srv, struct vt_http_request *req);

@@ -48,8 +48,8 @@ struct vt_store_options {
 };
 
 struct vt_store_job {
-    struct vt_item *item; /* borrowed; the submitter keeps it alive until done */
-    int result;           /* 0 or VT_E*, set before done is called */
+    struct vt_item *item;                   /* borrowed; the submitter keeps it alive until done */
+    int result;                             /* 0 or VT_E*, set before done is called */
     void (*done)(struct vt_store_job *job); /* writer thread */
     void *ctx;
     struct vt_store_job *next; /* queue link, the store's */

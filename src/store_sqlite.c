@@ -35,7 +35,7 @@
 #include "calendar.h"
 #include "error.h"
 #include "migrations.h"
-#include "store.h"
+#include "store_backend.h"
 
 enum {
     S_BEGIN,
@@ -90,7 +90,8 @@ struct counter {
     int64_t saved; /* value at the item's savepoint */
 };
 
-struct vt_store {
+struct sq_store {
+    struct vt_store base; /* first: the backend table */
     struct vt_store_options opt;
     char *data_dir;
     sqlite3 *db; /* the write connection: writer thread only */
@@ -105,13 +106,14 @@ struct vt_store {
     struct vt_store_stats stats;
 
     pthread_t checkpointer;
-    sqlite3 *ckpt_db;       /* checkpointer thread only */
-    bool ckpt_wanted;       /* guarded by lock */
+    sqlite3 *ckpt_db; /* checkpointer thread only */
+    bool ckpt_wanted; /* guarded by lock */
 
     int64_t last_stamp; /* writer thread: receipt times never go backwards */
 };
 
-struct vt_store_reader {
+struct sq_reader {
+    struct vt_store_reader base; /* first: the backend table */
     sqlite3 *db;
     sqlite3_stmt *contact, *track_item, *track_events;
 };
@@ -198,7 +200,7 @@ static int current_version(sqlite3 *db, int *version)
     return 0;
 }
 
-int vt_store_migrate(const char *data_dir, char *err, size_t errlen)
+static int sq_migrate(const char *data_dir, char *err, size_t errlen)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *rec = NULL;
@@ -307,7 +309,7 @@ fail:
 
 /* ---- writer thread ---- */
 
-static struct counter *counter_for(struct vt_store *s, struct counter *c, size_t *n, int year)
+static struct counter *counter_for(struct sq_store *s, struct counter *c, size_t *n, int year)
 {
     for (size_t i = 0; i < *n; i++)
         if (c[i].year == year)
@@ -376,7 +378,7 @@ static char *created_payload(const struct vt_item *it)
     return p;
 }
 
-static int append_event(struct vt_store *s, struct head *h, const struct vt_audit_event *ev_in)
+static int append_event(struct sq_store *s, struct head *h, const struct vt_audit_event *ev_in)
 {
     struct vt_audit_event ev = *ev_in;
     char hash[65];
@@ -405,7 +407,7 @@ static int append_event(struct vt_store *s, struct head *h, const struct vt_audi
 }
 
 /* Inserts one item with its requester, attachments and "radicado" event. */
-static int insert_item(struct vt_store *s, struct vt_item *it, struct counter *counters,
+static int insert_item(struct sq_store *s, struct vt_item *it, struct counter *counters,
                        size_t *n_counters, struct head *h)
 {
     int64_t now = s->opt.hooks.now_ms ? s->opt.hooks.now_ms(s->opt.hooks.ctx) : real_now_ms();
@@ -513,7 +515,7 @@ static void hist_add(uint64_t *hist, const double *bounds, size_t nb, double v)
 }
 
 /* Commits one batch. Every job gets its result; done is called after. */
-static void commit_batch(struct vt_store *s, struct vt_store_job *batch, size_t n)
+static void commit_batch(struct sq_store *s, struct vt_store_job *batch, size_t n)
 {
     double t0 = mono_s();
     struct counter counters[4];
@@ -607,7 +609,7 @@ finish:
 /* Write connection's WAL hook (writer thread, after each commit). */
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
-    struct vt_store *s = arg;
+    struct sq_store *s = arg;
     (void)db;
     (void)name;
     if (pages >= 1000) {
@@ -621,7 +623,7 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 
 static void *checkpointer_main(void *arg)
 {
-    struct vt_store *s = arg;
+    struct sq_store *s = arg;
     pthread_mutex_lock(&s->lock);
     for (;;) {
         while (!s->ckpt_wanted && !s->stopping)
@@ -640,7 +642,7 @@ static void *checkpointer_main(void *arg)
 
 static void *writer_main(void *arg)
 {
-    struct vt_store *s = arg;
+    struct sq_store *s = arg;
     for (;;) {
         pthread_mutex_lock(&s->lock);
         while (!s->head && !s->stopping)
@@ -665,15 +667,16 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-int vt_store_open(const struct vt_store_options *opt, struct vt_store **out, char *err,
-                  size_t errlen)
+static int sq_open(const struct vt_store_options *opt, struct vt_store **out, char *err,
+                   size_t errlen)
 {
-    struct vt_store *s = calloc(1, sizeof(*s));
+    struct sq_store *s = calloc(1, sizeof(*s));
     int rc;
     if (!s || !(s->data_dir = strdup(opt->data_dir))) {
         free(s);
         return VT_ENOMEM;
     }
+    s->base.be = &vt_store_sqlite;
     s->opt = *opt;
     s->opt.data_dir = s->data_dir;
     if (s->opt.batch_max < 1)
@@ -710,7 +713,7 @@ int vt_store_open(const struct vt_store_options *opt, struct vt_store **out, cha
         rc = VT_ENOMEM;
         goto fail;
     }
-    *out = s;
+    *out = &s->base;
     return 0;
 fail:
     for (int i = 0; i < S_COUNT; i++)
@@ -724,10 +727,9 @@ fail:
     return rc;
 }
 
-void vt_store_close(struct vt_store *s)
+static void sq_close(struct vt_store *base)
 {
-    if (!s)
-        return;
+    struct sq_store *s = (struct sq_store *)base;
     pthread_mutex_lock(&s->lock);
     s->stopping = true;
     pthread_cond_broadcast(&s->wake);
@@ -745,8 +747,9 @@ void vt_store_close(struct vt_store *s)
     free(s);
 }
 
-int vt_store_submit(struct vt_store *s, struct vt_store_job *job)
+static int sq_submit(struct vt_store *base, struct vt_store_job *job)
 {
+    struct sq_store *s = (struct sq_store *)base;
     job->next = NULL;
     pthread_mutex_lock(&s->lock);
     if (s->stopping) {
@@ -763,8 +766,9 @@ int vt_store_submit(struct vt_store *s, struct vt_store_job *job)
     return 0;
 }
 
-void vt_store_stats(struct vt_store *s, struct vt_store_stats *out)
+static void sq_stats(struct vt_store *base, struct vt_store_stats *out)
 {
+    struct sq_store *s = (struct sq_store *)base;
     pthread_mutex_lock(&s->lock);
     *out = s->stats;
     pthread_mutex_unlock(&s->lock);
@@ -772,12 +776,16 @@ void vt_store_stats(struct vt_store *s, struct vt_store_stats *out)
 
 /* ---- readers ---- */
 
-struct vt_store_reader *vt_store_reader_new(struct vt_store *s)
+static void sq_reader_free(struct vt_store_reader *base);
+
+static struct vt_store_reader *sq_reader_new(struct vt_store *base)
 {
-    struct vt_store_reader *r = calloc(1, sizeof(*r));
+    struct sq_store *s = (struct sq_store *)base;
+    struct sq_reader *r = calloc(1, sizeof(*r));
     char err[300];
     if (!r)
         return NULL;
+    r->base.be = &vt_store_sqlite;
     if (open_db(s->data_dir, false, &r->db, err, sizeof(err)))
         goto fail;
     if (sqlite3_prepare_v3(r->db, "SELECT group_id FROM contacts WHERE key_type = ?1 AND key = ?2",
@@ -792,16 +800,15 @@ struct vt_store_reader *vt_store_reader_new(struct vt_store *s)
                            "public = 1 ORDER BY id",
                            -1, SQLITE_PREPARE_PERSISTENT, &r->track_events, NULL))
         goto fail;
-    return r;
+    return &r->base;
 fail:
-    vt_store_reader_free(r);
+    sq_reader_free(&r->base);
     return NULL;
 }
 
-void vt_store_reader_free(struct vt_store_reader *r)
+static void sq_reader_free(struct vt_store_reader *base)
 {
-    if (!r)
-        return;
+    struct sq_reader *r = (struct sq_reader *)base;
     sqlite3_finalize(r->contact);
     sqlite3_finalize(r->track_item);
     sqlite3_finalize(r->track_events);
@@ -809,10 +816,10 @@ void vt_store_reader_free(struct vt_store_reader *r)
     free(r);
 }
 
-int vt_store_contact_lookup(void *reader, const char *key_type, const char *key, char *group,
-                            size_t group_len)
+static int sq_contact_lookup(struct vt_store_reader *base, const char *key_type, const char *key,
+                             char *group, size_t group_len)
 {
-    struct vt_store_reader *r = reader;
+    struct sq_reader *r = (struct sq_reader *)base;
     sqlite3_stmt *st = r->contact;
     sqlite3_bind_text(st, 1, key_type, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
@@ -835,9 +842,10 @@ static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int col)
     snprintf(dst, n, "%s", t ? (const char *)t : "");
 }
 
-int vt_store_track(struct vt_store_reader *r, const char *radicado, const unsigned char hash[32],
-                   struct vt_track *out)
+static int sq_track(struct vt_store_reader *base, const char *radicado,
+                    const unsigned char hash[32], struct vt_track *out)
 {
+    struct sq_reader *r = (struct sq_reader *)base;
     memset(out, 0, sizeof(*out));
     sqlite3_stmt *st = r->track_item;
     sqlite3_bind_text(st, 1, radicado, -1, SQLITE_STATIC);
@@ -887,17 +895,7 @@ int vt_store_track(struct vt_store_reader *r, const char *radicado, const unsign
     return rc;
 }
 
-void vt_track_cleanup(struct vt_track *t)
-{
-    if (!t)
-        return;
-    free(t->events);
-    t->events = NULL;
-    t->n_events = 0;
-}
-
-static int group_counts(sqlite3 *db, const char *sql, struct vt_count *out, size_t cap,
-                        size_t *n)
+static int group_counts(sqlite3 *db, const char *sql, struct vt_count *out, size_t cap, size_t *n)
 {
     sqlite3_stmt *st = NULL;
     *n = 0;
@@ -915,44 +913,48 @@ static int group_counts(sqlite3 *db, const char *sql, struct vt_count *out, size
 /* Statuses in which an item still runs against its legal term. */
 #define OPEN_STATUSES "('radicado', 'asignado', 'en_tramite', 'prorrogado')"
 
-int vt_store_snapshot(struct vt_store_reader *r, const char *today, const char *soon_limit,
-                      struct vt_snapshot *out)
+static int sq_due_counts(struct vt_store_reader *base, const char *today, const char *soon_limit,
+                         long long *overdue, long long *due_soon);
+
+static int sq_snapshot(struct vt_store_reader *base, const char *today, const char *soon_limit,
+                       struct vt_snapshot *out)
 {
+    struct sq_reader *r = (struct sq_reader *)base;
     memset(out, 0, sizeof(*out));
     int rc = group_counts(r->db, "SELECT channel, count(*) FROM items GROUP BY channel",
                           out->by_channel, 16, &out->n_channel);
     rc = rc ? rc
-            : group_counts(r->db,
-                           "SELECT coalesce(type, kind), count(*) FROM items GROUP BY 1",
+            : group_counts(r->db, "SELECT coalesce(type, kind), count(*) FROM items GROUP BY 1",
                            out->by_type, 16, &out->n_type);
     rc = rc ? rc
-            : group_counts(r->db,
-                           "SELECT stakeholder_group, count(*) FROM items GROUP BY 1",
+            : group_counts(r->db, "SELECT stakeholder_group, count(*) FROM items GROUP BY 1",
                            out->by_group, 32, &out->n_group);
     rc = rc ? rc
-            : group_counts(r->db, "SELECT status, count(*) FROM items GROUP BY 1",
-                           out->by_status, 16, &out->n_status);
+            : group_counts(r->db, "SELECT status, count(*) FROM items GROUP BY 1", out->by_status,
+                           16, &out->n_status);
     if (rc)
         return rc;
     for (size_t i = 0; i < out->n_channel; i++)
         out->total += out->by_channel[i].n;
     long long overdue, soon;
-    rc = vt_store_due_counts(r, today, soon_limit, &overdue, &soon);
+    rc = sq_due_counts(base, today, soon_limit, &overdue, &soon);
     out->overdue = overdue;
     out->due_soon = soon;
     return rc;
 }
 
-int vt_store_due_counts(struct vt_store_reader *r, const char *today, const char *soon_limit,
-                        long long *overdue, long long *due_soon)
+static int sq_due_counts(struct vt_store_reader *base, const char *today, const char *soon_limit,
+                         long long *overdue, long long *due_soon)
 {
+    struct sq_reader *r = (struct sq_reader *)base;
     sqlite3_stmt *st = NULL;
     *overdue = *due_soon = 0;
-    if (sqlite3_prepare_v2(r->db,
-                           "SELECT count(*) FILTER (WHERE due_date < ?1), count(*) FILTER "
-                           "(WHERE due_date BETWEEN ?1 AND ?2) FROM items WHERE status IN "
-                           OPEN_STATUSES " AND due_date IS NOT NULL",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(
+            r->db,
+            "SELECT count(*) FILTER (WHERE due_date < ?1), count(*) FILTER "
+            "(WHERE due_date BETWEEN ?1 AND ?2) FROM items WHERE status IN " OPEN_STATUSES
+            " AND due_date IS NOT NULL",
+            -1, &st, NULL) != SQLITE_OK)
         return VT_ESTORE;
     sqlite3_bind_text(st, 1, today, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, soon_limit, -1, SQLITE_STATIC);
@@ -966,8 +968,8 @@ int vt_store_due_counts(struct vt_store_reader *r, const char *today, const char
 
 /* ---- command-line operations on a closed store ---- */
 
-int vt_store_audit_verify(const char *data_dir, int64_t *n_events, int64_t *bad_id, char *err,
-                          size_t errlen)
+static int sq_audit_verify(const char *data_dir, int64_t *n_events, int64_t *bad_id, char *err,
+                           size_t errlen)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
@@ -1062,8 +1064,8 @@ done:
     return rc;
 }
 
-int vt_store_contacts_import(const char *data_dir, const struct vt_contact *rows, size_t n,
-                             char *err, size_t errlen)
+static int sq_contacts_import(const char *data_dir, const struct vt_contact *rows, size_t n,
+                              char *err, size_t errlen)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
@@ -1098,3 +1100,9 @@ sqlfail:
     sqlite3_close(db);
     return VT_ESTORE;
 }
+
+const struct vt_store_backend vt_store_sqlite = {
+    "sqlite",    sq_migrate,    sq_open,         sq_close,           sq_submit,
+    sq_stats,    sq_reader_new, sq_reader_free,  sq_contact_lookup,  sq_track,
+    sq_snapshot, sq_due_counts, sq_audit_verify, sq_contacts_import,
+};

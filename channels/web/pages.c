@@ -34,8 +34,9 @@ static void foot(struct vt_buf *b)
     vt_buf_puts(b, "</main></body></html>\n");
 }
 
-static const char *months[] = {"enero", "febrero", "marzo",     "abril",   "mayo",      "junio",
-                               "julio", "agosto",  "septiembre", "octubre", "noviembre", "diciembre"};
+static const char *months[] = {"enero",      "febrero", "marzo",     "abril",
+                               "mayo",       "junio",   "julio",     "agosto",
+                               "septiembre", "octubre", "noviembre", "diciembre"};
 
 /* "22 de noviembre de 2026" */
 static void long_date(struct vt_buf *b, const char *ymd)
@@ -58,7 +59,8 @@ static void long_time(struct vt_buf *b, long long ms)
     ymd[10] = '\0';
     long_date(b, ymd);
     int h = (iso[11] - '0') * 10 + (iso[12] - '0');
-    vt_buf_printf(b, ", %d:%.2s %s", h % 12 == 0 ? 12 : h % 12, iso + 14, h < 12 ? "a. m." : "p. m.");
+    vt_buf_printf(b, ", %d:%.2s %s", h % 12 == 0 ? 12 : h % 12, iso + 14,
+                  h < 12 ? "a. m." : "p. m.");
 }
 
 static const char *value_of(const struct vt_form *f, const char *name)
@@ -188,12 +190,9 @@ static const struct option replies[] = {{"", "Elija una opción"},
 static const struct option ages[] = {{"", "Prefiero no responder"}, {"0-17", "0 a 17 años"},
                                      {"18-28", "18 a 28 años"},     {"29-59", "29 a 59 años"},
                                      {"60+", "60 años o más"},      {NULL, NULL}};
-static const struct option genders[] = {{"", "Prefiero no responder"},
-                                        {"mujer", "Mujer"},
-                                        {"hombre", "Hombre"},
-                                        {"no_binario", "No binario"},
-                                        {"otro", "Otro"},
-                                        {NULL, NULL}};
+static const struct option genders[] = {
+    {"", "Prefiero no responder"}, {"mujer", "Mujer"}, {"hombre", "Hombre"},
+    {"no_binario", "No binario"},  {"otro", "Otro"},   {NULL, NULL}};
 static const struct option ethnic[] = {{"", "Prefiero no responder"},
                                        {"ninguno", "Ninguno"},
                                        {"indigena", "Indígena"},
@@ -240,10 +239,11 @@ void vt_page_form(struct vt_buf *b, const struct vt_config *cfg, const struct vt
     aria(b, "body", err, "ayuda-body");
     vt_buf_puts(b, ">");
     esc(b, value_of(v, "body"));
-    vt_buf_printf(b, "</textarea></div><div class=\"field\"><label for=\"attachments\">Archivos "
-                     "(opcional)</label><p class=\"help\" id=\"ayuda-attachments\">Hasta %d "
-                     "archivos PDF, imágenes, documentos de texto, audio o video; máximo %lld MB "
-                     "cada uno.</p>",
+    vt_buf_printf(b,
+                  "</textarea></div><div class=\"field\"><label for=\"attachments\">Archivos "
+                  "(opcional)</label><p class=\"help\" id=\"ayuda-attachments\">Hasta %d "
+                  "archivos PDF, imágenes, documentos de texto, audio o video; máximo %lld MB "
+                  "cada uno.</p>",
                   cfg->attachment_max_count, cfg->attachment_max_bytes / (1024 * 1024));
     field_error(b, "attachments", err);
     vt_buf_puts(b, "<input id=\"attachments\" name=\"attachments\" type=\"file\" multiple");
@@ -302,8 +302,9 @@ void vt_page_form(struct vt_buf *b, const struct vt_config *cfg, const struct vt
                 "mismo medio. Si denuncia un hecho de corrupción, su identidad solo la verán "
                 "quienes deben tramitarla.</p><div class=\"field check\">");
     field_error(b, "data_consent", err);
-    vt_buf_printf(b, "<input id=\"data_consent\" name=\"data_consent\" type=\"checkbox\" "
-                     "value=\"si\" aria-describedby=\"aviso-datos\"%s>",
+    vt_buf_printf(b,
+                  "<input id=\"data_consent\" name=\"data_consent\" type=\"checkbox\" "
+                  "value=\"si\" aria-describedby=\"aviso-datos\"%s>",
                   *value_of(v, "data_consent") ? " checked" : "");
     vt_buf_puts(b, "<label for=\"data_consent\">Leí el aviso y autorizo el tratamiento de mis "
                    "datos</label></div></fieldset><button type=\"submit\">Enviar solicitud"
@@ -385,24 +386,23 @@ void vt_page_status(struct vt_buf *b, const struct vt_config *cfg, const struct 
 void vt_page_tablero(struct vt_buf *b, const struct vt_config *cfg)
 {
     head(b, cfg, "Tablero en vivo");
-    vt_buf_puts(b,
-                "<h1>Tablero de operación en vivo</h1><p id=\"estado\" role=\"status\">"
-                "Conectando…</p><noscript><p>Este tablero necesita JavaScript para "
-                "actualizarse.</p></noscript><section aria-labelledby=\"h-totales\"><h2 "
-                "id=\"h-totales\">Totales</h2><dl class=\"totals\"><dt>Solicitudes</dt><dd "
-                "id=\"total\">–</dd><dt>Vencidas</dt><dd id=\"overdue\">–</dd><dt>Por vencer"
-                "</dt><dd id=\"due_soon\">–</dd></dl></section><div class=\"grid\">"
-                "<section><h2>Por canal</h2><table id=\"by_channel\"><thead><tr><th>Canal</th>"
-                "<th>Cantidad</th></tr></thead><tbody></tbody></table></section><section><h2>"
-                "Por tipo</h2><table id=\"by_type\"><thead><tr><th>Tipo</th><th>Cantidad</th>"
-                "</tr></thead><tbody></tbody></table></section><section><h2>Por grupo de "
-                "interés</h2><table id=\"by_group\"><thead><tr><th>Grupo</th><th>Cantidad</th>"
-                "</tr></thead><tbody></tbody></table></section><section><h2>Por estado</h2>"
-                "<table id=\"by_status\"><thead><tr><th>Estado</th><th>Cantidad</th></tr>"
-                "</thead><tbody></tbody></table></section></div><section><h2>Últimas "
-                "radicaciones</h2><table id=\"recent\"><thead><tr><th>Radicado</th><th>Tipo"
-                "</th><th>Canal</th><th>Grupo</th><th>Vence</th></tr></thead><tbody aria-live="
-                "\"polite\"></tbody></table></section><script src=\"/static/tablero.js\">"
-                "</script>");
+    vt_buf_puts(b, "<h1>Tablero de operación en vivo</h1><p id=\"estado\" role=\"status\">"
+                   "Conectando…</p><noscript><p>Este tablero necesita JavaScript para "
+                   "actualizarse.</p></noscript><section aria-labelledby=\"h-totales\"><h2 "
+                   "id=\"h-totales\">Totales</h2><dl class=\"totals\"><dt>Solicitudes</dt><dd "
+                   "id=\"total\">–</dd><dt>Vencidas</dt><dd id=\"overdue\">–</dd><dt>Por vencer"
+                   "</dt><dd id=\"due_soon\">–</dd></dl></section><div class=\"grid\">"
+                   "<section><h2>Por canal</h2><table id=\"by_channel\"><thead><tr><th>Canal</th>"
+                   "<th>Cantidad</th></tr></thead><tbody></tbody></table></section><section><h2>"
+                   "Por tipo</h2><table id=\"by_type\"><thead><tr><th>Tipo</th><th>Cantidad</th>"
+                   "</tr></thead><tbody></tbody></table></section><section><h2>Por grupo de "
+                   "interés</h2><table id=\"by_group\"><thead><tr><th>Grupo</th><th>Cantidad</th>"
+                   "</tr></thead><tbody></tbody></table></section><section><h2>Por estado</h2>"
+                   "<table id=\"by_status\"><thead><tr><th>Estado</th><th>Cantidad</th></tr>"
+                   "</thead><tbody></tbody></table></section></div><section><h2>Últimas "
+                   "radicaciones</h2><table id=\"recent\"><thead><tr><th>Radicado</th><th>Tipo"
+                   "</th><th>Canal</th><th>Grupo</th><th>Vence</th></tr></thead><tbody aria-live="
+                   "\"polite\"></tbody></table></section><script src=\"/static/tablero.js\">"
+                   "</script>");
     foot(b);
 }

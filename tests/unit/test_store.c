@@ -109,8 +109,9 @@ static void exec_sql(const char *dir, const char *sql)
 static void copy_store(const char *from, const char *to)
 {
     char cmd[4000];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s' && cp '%s'/ventanilla.db '%s'/audit.key '%s'/",
-             to, to, from, from, to);
+    snprintf(cmd, sizeof(cmd),
+             "rm -rf '%s' && mkdir -p '%s' && cp '%s'/ventanilla.db '%s'/audit.key '%s'/", to, to,
+             from, from, to);
     ASSERT_EQ(system(cmd), 0);
 }
 
