@@ -281,8 +281,11 @@ static int validate(const struct vt_intake_ctx *ctx, const struct raw *r, struct
                      "El grupo de interés elegido no es una opción válida.");
     for (int i = 0; char_enums[i]; i++) {
         const char *ok;
-        if ((rc = check_enum(e, r->flat ? char_enums[i] : "requester.characterization",
-                             "caracterización", r->ch_enum[i], enum_values(char_enums[i]), &ok)))
+        char path[64];
+        snprintf(path, sizeof(path), "%s%s", r->flat ? "" : "requester.characterization.",
+                 char_enums[i]);
+        if ((rc = check_enum(e, path, "caracterización", r->ch_enum[i], enum_values(char_enums[i]),
+                             &ok)))
             return rc;
     }
 

@@ -1,0 +1,111 @@
+/* test_config.c - configuration validation: defaults, comments, every kind of
+ * rejection with its "FILE: key.path: message", secrets from the environment
+ * and the cross-checks between classification keys. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "error.h"
+#include "vt_test.h"
+
+static char err[600];
+
+/* Loads text over the defaults; returns the result and leaves err set. */
+static int load(struct vt_config *cfg, const char *text)
+{
+    err[0] = '\0';
+    vt_config_cleanup(cfg);
+    if (vt_config_defaults(cfg))
+        return VT_ENOMEM;
+    return vt_config_load_text(cfg, "c.json", text, strlen(text), err, sizeof(err));
+}
+
+static void rejects(struct vt_config *cfg, const char *text, const char *want_prefix)
+{
+    ASSERT_EQ(load(cfg, text), VT_ECONFIG);
+    VT_CHECK_(strncmp(err, want_prefix, strlen(want_prefix)) == 0,
+              "for %s: got \"%s\", want \"%s...\"", text, err, want_prefix);
+}
+
+int main(void)
+{
+    struct vt_config cfg;
+    memset(&cfg, 0, sizeof(cfg));
+
+    /* Defaults: the legal terms and the office hours of domain.md. */
+    ASSERT_EQ(load(&cfg, "{}"), 0);
+    ASSERT_EQ(cfg.port, 8080);
+    ASSERT_EQ(cfg.terms[VT_TERM_PETICION_GENERAL], 15);
+    ASSERT_EQ(cfg.terms[VT_TERM_PETICION_DOCUMENTOS], 10);
+    ASSERT_EQ(cfg.terms[VT_TERM_PETICION_CONSULTA], 30);
+    ASSERT_EQ(cfg.calendar.closing_minute, 17 * 60);
+    ASSERT_EQ(cfg.radicado_digits, 6);
+    ASSERT_STREQ(cfg.rules.default_group, "ciudadania");
+    ASSERT_EQ(cfg.rules.n_groups, 9);
+
+    /* Values and comment keys. */
+    ASSERT_EQ(load(&cfg, "{\"//\": \"x\", \"server\": {\"// port\": \"doc\", \"port\": 9000}, "
+                         "\"office\": {\"closing_time\": \"16:30\", \"non_working_days\": "
+                         "[\"2026-12-24\"]}, \"radicado\": {\"prefix\": \"ABC\", \"digits\": 8}}"),
+              0);
+    ASSERT_EQ(cfg.port, 9000);
+    ASSERT_EQ(cfg.calendar.closing_minute, 16 * 60 + 30);
+    ASSERT_EQ(cfg.calendar.n_non_working, 1);
+    ASSERT_STREQ(cfg.radicado_prefix, "ABC");
+
+    /* Each rejection names the file and the key path. */
+    rejects(&cfg, "{\"servr\": {}}", "c.json: servr: unknown key");
+    rejects(&cfg, "{\"server\": {\"prot\": 1}}", "c.json: server.prot: unknown key");
+    rejects(&cfg, "{\"server\": {\"port\": \"80\"}}", "c.json: server.port: must be a number");
+    rejects(&cfg, "{\"server\": {\"port\": 70000}}",
+            "c.json: server.port: must be between 0 and 65535");
+    rejects(&cfg, "{\"server\": {\"port\": 80.5}}", "c.json: server.port: must be a whole number");
+    rejects(&cfg, "{\"server\": {\"port\": 1e300}}", "c.json: server.port: must be between");
+    rejects(&cfg, "{\"terms\": {\"queja\": 0}}", "c.json: terms.queja: must be between 1 and 365");
+    rejects(&cfg, "{\"server\": {\"trust_forwarded_for\": 1}}",
+            "c.json: server.trust_forwarded_for: must be true or false");
+    rejects(&cfg, "{\"office\": {\"closing_time\": \"25:00\"}}", "c.json: office.closing_time:");
+    rejects(&cfg, "{\"office\": {\"non_working_days\": [\"2026-02-30\"]}}",
+            "c.json: office.non_working_days:");
+    rejects(&cfg, "{\"radicado\": {\"prefix\": \"ABCDEFGHIJKLMNOPQRSTUVWXYZ\"}}",
+            "c.json: radicado.prefix: must be 0 to 20 characters long");
+    rejects(&cfg, "{\"log\": {\"level\": \"loud\"}}", "c.json: log.level:");
+    rejects(&cfg, "{\"server\": 5}", "c.json: server: must be an object");
+    rejects(&cfg, "[1]", "c.json: (document): must be a JSON object");
+    rejects(&cfg, "{\"server\": ", "c.json: (document): not valid JSON");
+    rejects(&cfg, "{\"classification\": {\"default_group\": \"nadie\"}}",
+            "c.json: classification.default_group: group \"nadie\" is not in");
+    rejects(&cfg,
+            "{\"classification\": {\"domain_rules\": [{\"pattern\": \"*.co\", \"group\": "
+            "\"x\"}]}}",
+            "c.json: classification.domain_rules[0].group:");
+    rejects(&cfg, "{\"classification\": {\"groups\": [{\"id\": \"A B\", \"name\": \"x\"}]}}",
+            "c.json: classification.groups:");
+
+    /* Replacing the groups replaces the whole list, and rules must follow. */
+    ASSERT_EQ(load(&cfg, "{\"classification\": {\"groups\": [{\"id\": \"todos\", \"name\": "
+                         "\"Todos\"}], \"default_group\": \"todos\", \"domain_rules\": [], "
+                         "\"keyword_rules\": []}}"),
+              0);
+    ASSERT_EQ(cfg.rules.n_groups, 1);
+
+    /* Secrets come from the environment when set. */
+    setenv("VENTANILLA_METRICS_TOKEN", "s3cr3t", 1);
+    ASSERT_EQ(load(&cfg, "{\"metrics\": {\"token\": \"in-file\"}}"), 0);
+    ASSERT_STREQ(cfg.metrics_token, "s3cr3t");
+    unsetenv("VENTANILLA_METRICS_TOKEN");
+    ASSERT_EQ(load(&cfg, "{\"metrics\": {\"token\": \"in-file\"}}"), 0);
+    ASSERT_STREQ(cfg.metrics_token, "in-file");
+
+    /* The shipped example is valid as it stands. */
+    char path[4096];
+    const char *src = getenv("VT_SOURCE_DIR");
+    snprintf(path, sizeof(path), "%s/config/ventanilla.example.json", src ? src : ".");
+    vt_config_cleanup(&cfg);
+    ASSERT_EQ(vt_config_defaults(&cfg), 0);
+    ASSERT_EQ(vt_config_load(&cfg, path, err, sizeof(err)), 0);
+    ASSERT_STREQ(cfg.entity_name, "Entidad de ejemplo");
+
+    vt_config_cleanup(&cfg);
+    VT_TEST_END();
+}
