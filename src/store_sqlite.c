@@ -200,6 +200,18 @@ static int current_version(sqlite3 *db, int *version)
     return 0;
 }
 
+/* A database written by a newer program must not be touched by this one. */
+static int refuse_newer(int version, char *err, size_t errlen)
+{
+    if (version <= latest_known_version())
+        return 0;
+    snprintf(err, errlen,
+             "the database schema is version %d but this program knows up to %d; use a newer "
+             "ventanilla",
+             version, latest_known_version());
+    return VT_EVERSION;
+}
+
 static int sq_migrate(const char *data_dir, char *err, size_t errlen)
 {
     sqlite3 *db = NULL;
@@ -222,14 +234,8 @@ static int sq_migrate(const char *data_dir, char *err, size_t errlen)
         goto sqlfail;
     if ((rc = current_version(db, &version)))
         goto fail;
-    if (version > latest_known_version()) {
-        snprintf(err, errlen,
-                 "the database schema is version %d but this program knows up to %d; "
-                 "use a newer ventanilla",
-                 version, latest_known_version());
-        rc = VT_EVERSION;
+    if ((rc = refuse_newer(version, err, errlen)))
         goto fail;
-    }
     if (sqlite3_prepare_v2(db,
                            "INSERT INTO schema_migrations (version, name, applied_at) "
                            "VALUES (?1, ?2, ?3)",
@@ -286,14 +292,8 @@ static int open_current(const char *data_dir, sqlite3 **out, char *err, size_t e
         return rc;
     if ((rc = current_version(*out, &version)))
         goto fail;
-    if (version > latest_known_version()) {
-        snprintf(err, errlen,
-                 "the database schema is version %d but this program knows up to %d; "
-                 "use a newer ventanilla",
-                 version, latest_known_version());
-        rc = VT_EVERSION;
+    if ((rc = refuse_newer(version, err, errlen)))
         goto fail;
-    }
     if (version < latest_known_version()) {
         snprintf(err, errlen, "the database schema is version %d, not %d; run `ventanilla migrate`",
                  version, latest_known_version());

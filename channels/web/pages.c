@@ -95,21 +95,28 @@ static void field_error(struct vt_buf *b, const char *name, const struct vt_inta
     }
 }
 
-static void text_input(struct vt_buf *b, const char *name, const char *label, const char *type,
-                       const char *autocomplete, bool required, const char *help,
-                       const struct vt_form *v, const struct vt_intake_error *err)
+/* Opens a field: its label, its help text (id written to help_id) and its error. */
+static void field_open(struct vt_buf *b, const char *name, const char *label, bool required,
+                       const char *help, const struct vt_intake_error *err, char help_id[64])
 {
     vt_buf_printf(b, "<div class=\"field\"><label for=\"%s\">", name);
     esc(b, label);
     vt_buf_printf(b, "%s</label>", required ? " <span class=\"req\">(obligatorio)</span>" : "");
-    char help_id[64];
-    snprintf(help_id, sizeof(help_id), "ayuda-%s", name);
+    snprintf(help_id, 64, "ayuda-%s", name);
     if (help) {
         vt_buf_printf(b, "<p class=\"help\" id=\"%s\">", help_id);
         esc(b, help);
         vt_buf_puts(b, "</p>");
     }
     field_error(b, name, err);
+}
+
+static void text_input(struct vt_buf *b, const char *name, const char *label, const char *type,
+                       const char *autocomplete, bool required, const char *help,
+                       const struct vt_form *v, const struct vt_intake_error *err)
+{
+    char help_id[64];
+    field_open(b, name, label, required, help, err, help_id);
     vt_buf_printf(b, "<input id=\"%s\" name=\"%s\" type=\"%s\" autocomplete=\"%s\"%s", name, name,
                   type, autocomplete, required ? " required" : "");
     aria(b, name, err, help ? help_id : NULL);
@@ -126,17 +133,8 @@ static void select_input(struct vt_buf *b, const char *name, const char *label,
                          const struct option *opts, bool required, const char *help,
                          const struct vt_form *v, const struct vt_intake_error *err)
 {
-    vt_buf_printf(b, "<div class=\"field\"><label for=\"%s\">", name);
-    esc(b, label);
-    vt_buf_printf(b, "%s</label>", required ? " <span class=\"req\">(obligatorio)</span>" : "");
     char help_id[64];
-    snprintf(help_id, sizeof(help_id), "ayuda-%s", name);
-    if (help) {
-        vt_buf_printf(b, "<p class=\"help\" id=\"%s\">", help_id);
-        esc(b, help);
-        vt_buf_puts(b, "</p>");
-    }
-    field_error(b, name, err);
+    field_open(b, name, label, required, help, err, help_id);
     vt_buf_printf(b, "<select id=\"%s\" name=\"%s\"%s", name, name, required ? " required" : "");
     aria(b, name, err, help ? help_id : NULL);
     vt_buf_puts(b, ">");
