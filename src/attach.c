@@ -65,11 +65,12 @@ static int fsync_dir(const char *dir)
     return rc;
 }
 
-static int ensure_dir(const char *dir)
+/* Creates dir if needed; a new directory is made durable in its parent. */
+static int ensure_dir(const char *dir, const char *parent)
 {
-    if (mkdir(dir, 0750) == 0 || errno == EEXIST)
-        return 0;
-    return VT_EIO;
+    if (mkdir(dir, 0750) == 0)
+        return fsync_dir(parent);
+    return errno == EEXIST ? 0 : VT_EIO;
 }
 
 int vt_attach_write(const char *data_dir, const void *data, size_t len, const char *sha)
@@ -78,7 +79,7 @@ int vt_attach_write(const char *data_dir, const void *data, size_t len, const ch
     snprintf(top, sizeof(top), "%s/attachments", data_dir);
     snprintf(dir, sizeof(dir), "%s/%.2s", top, sha);
     snprintf(path, sizeof(path), "%s/%s", dir, sha);
-    if (ensure_dir(top) || ensure_dir(dir))
+    if (ensure_dir(top, data_dir) || ensure_dir(dir, top))
         return VT_EIO;
     if (access(path, F_OK) == 0)
         return 0; /* same content, same name: already durable */
