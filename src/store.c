@@ -1,7 +1,10 @@
 /* store.c - the store's public functions (store.h), dispatched to the backend
  * through struct vt_store_backend (store_backend.h). Commands that work on a
  * data directory rather than an open store use the default backend. */
+#include <pthread.h>
 #include <stdlib.h>
+
+#include "error.h"
 
 #include "store_backend.h"
 
@@ -89,4 +92,94 @@ int vt_store_contacts_import(const char *data_dir, const struct vt_contact *rows
                              char *err, size_t errlen)
 {
     return default_backend->contacts_import(data_dir, rows, n, err, errlen);
+}
+
+
+struct sqlite3_stmt *vt_store_reader_stmt(struct vt_store_reader *r, const char *sql)
+{
+    return r->be->reader_stmt(r, sql);
+}
+
+int64_t vt_store_tx_now(struct vt_store_tx *tx)
+{
+    return tx->be->tx_now(tx);
+}
+
+int vt_store_tx_item_insert(struct vt_store_tx *tx, struct vt_item *it)
+{
+    return tx->be->tx_item_insert(tx, it);
+}
+
+int vt_store_tx_event(struct vt_store_tx *tx, int64_t item_id, const char *actor,
+                      const char *action, const char *payload, int is_public)
+{
+    return tx->be->tx_event(tx, item_id, actor, action, payload, is_public);
+}
+
+int vt_store_tx_seen(struct vt_store_tx *tx, const char *channel, const char *event_id)
+{
+    return tx->be->tx_seen(tx, channel, event_id);
+}
+
+void vt_store_tx_outbox_added(struct vt_store_tx *tx)
+{
+    tx->be->tx_outbox_added(tx);
+}
+
+struct sqlite3_stmt *vt_store_tx_stmt(struct vt_store_tx *tx, const char *sql)
+{
+    return tx->be->tx_stmt(tx, sql);
+}
+
+int vt_store_tx_contact_lookup(void *tx, const char *key_type, const char *key, char *group,
+                               size_t group_len)
+{
+    struct vt_store_tx *t = tx;
+    return t->be->tx_contact_lookup(t, key_type, key, group, group_len);
+}
+
+/* vt_store_run: a job whose done callback wakes the waiting thread. */
+struct waiter {
+    struct vt_store_job job;
+    int (*fn)(struct vt_store_tx *, void *);
+    void *ctx;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int finished;
+};
+
+static int waiter_run(struct vt_store_tx *tx, void *ctx)
+{
+    struct waiter *w = ctx;
+    return w->fn(tx, w->ctx);
+}
+
+static void waiter_done(struct vt_store_job *job)
+{
+    struct waiter *w = job->ctx;
+    pthread_mutex_lock(&w->lock);
+    w->finished = 1;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+int vt_store_run(struct vt_store *s, int (*fn)(struct vt_store_tx *tx, void *ctx), void *ctx)
+{
+    struct waiter w = {.fn = fn, .ctx = ctx};
+    w.job.run = waiter_run;
+    w.job.ctx = &w;
+    w.job.done = waiter_done;
+    pthread_mutex_init(&w.lock, NULL);
+    pthread_cond_init(&w.cond, NULL);
+    int rc = vt_store_submit(s, &w.job);
+    if (rc == 0) {
+        pthread_mutex_lock(&w.lock);
+        while (!w.finished)
+            pthread_cond_wait(&w.cond, &w.lock);
+        pthread_mutex_unlock(&w.lock);
+        rc = w.job.result;
+    }
+    pthread_mutex_destroy(&w.lock);
+    pthread_cond_destroy(&w.cond);
+    return rc;
 }

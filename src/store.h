@@ -1,8 +1,12 @@
 /* store.h - the traceable store: items, requesters, attachments, the audit
  * chain, radicado counters and the contacts registry.
  *
- * Owns: every line of SQL in the program (in the backend), the write
- * connection and the writer thread that commits intakes in groups.
+ * Owns: the SQL of the core tables (in the backend), the write connection and
+ * the writer thread that commits intakes in groups. Modules that own tables
+ * of their own (the outbox, a channel's conversations) keep their SQL in one
+ * file each and run it through the statement cache of the transaction or
+ * reader they are handed (vt_store_tx_stmt, vt_store_reader_stmt); those
+ * files are SQLite-specific, like this backend.
  * Must not: know HTTP, channels or pages. Domain decisions that depend on the
  * commit time (due date, radicado text) come in through struct vt_store_hooks.
  *
@@ -18,6 +22,12 @@
  *
  *   submitted --(writer takes a batch)--> stamped --COMMIT ok--> done(result 0)
  *                                                 \--failure---> done(result <0)
+ *
+ * A job either carries an intake (item) or a run callback. run executes on
+ * the writer thread inside the batch's transaction, within a SAVEPOINT of its
+ * own: returning non-zero rolls back everything it did (items, events,
+ * outbox rows) and fails only that job. It must not block on anything but
+ * the database: no network, no waiting on other threads.
  */
 #ifndef VT_STORE_H
 #define VT_STORE_H
@@ -39,6 +49,8 @@ struct vt_store_hooks {
     void (*committed)(void *ctx, struct vt_item *const *items, size_t n);
     /* Clock in Unix ms; NULL means the real clock. Tests set it. */
     int64_t (*now_ms)(void *ctx);
+    /* Writer thread, after a COMMIT that added outbound messages. May be NULL. */
+    void (*outbox_added)(void *ctx);
 };
 
 struct vt_store_options {
@@ -47,8 +59,12 @@ struct vt_store_options {
     struct vt_store_hooks hooks;
 };
 
+struct vt_store_tx;
+
 struct vt_store_job {
-    struct vt_item *item;                   /* borrowed; the submitter keeps it alive until done */
+    struct vt_item *item; /* borrowed; the submitter keeps it alive until done */
+    /* Instead of item: work done inside the transaction (writer thread). */
+    int (*run)(struct vt_store_tx *tx, void *ctx);
     int result;                             /* 0 or VT_E*, set before done is called */
     void (*done)(struct vt_store_job *job); /* writer thread */
     void *ctx;
@@ -143,5 +159,40 @@ struct vt_contact {
 };
 int vt_store_contacts_import(const char *data_dir, const struct vt_contact *rows, size_t n,
                              char *err, size_t errlen);
+
+/* ---- inside a transaction (a job's run callback, writer thread) ---- */
+
+struct sqlite3_stmt;
+struct sqlite3;
+
+/* The transaction's clock (Unix ms), the same for the whole job. */
+int64_t vt_store_tx_now(struct vt_store_tx *tx);
+/* Inserts an intake as a job's item would be: radicado, due date, requester,
+ * attachments rows (the files must already be durable) and the "radicado"
+ * event. The caller keeps it alive until the job's done; the live feed gets
+ * it after the commit. 0 or VT_E*. */
+int vt_store_tx_item_insert(struct vt_store_tx *tx, struct vt_item *it);
+/* Appends an audit event (item_id 0: none). payload is JSON text. 0 or VT_E*. */
+int vt_store_tx_event(struct vt_store_tx *tx, int64_t item_id, const char *actor,
+                      const char *action, const char *payload, int is_public);
+/* Records (channel, event_id) as applied: 0 the first time, VT_EEXIST after. */
+int vt_store_tx_seen(struct vt_store_tx *tx, const char *channel, const char *event_id);
+/* Tells the store this job queued outbound messages (wakes the sender after
+ * the commit). */
+void vt_store_tx_outbox_added(struct vt_store_tx *tx);
+/* A cached prepared statement on the write connection for sql, which must be a
+ * string with static storage (it is the cache key). Reset and unbound; the
+ * caller steps it and must reset it. NULL when it does not prepare (logged). */
+struct sqlite3_stmt *vt_store_tx_stmt(struct vt_store_tx *tx, const char *sql);
+/* The same on a reader's connection (its thread only). */
+struct sqlite3_stmt *vt_store_reader_stmt(struct vt_store_reader *r, const char *sql);
+/* Contact lookup on the write connection, for classifying inside a job
+ * (vt_contact_lookup_fn shape; ctx is the struct vt_store_tx). */
+int vt_store_tx_contact_lookup(void *tx, const char *key_type, const char *key, char *group,
+                               size_t group_len);
+
+/* Runs fn(tx, ctx) as a job and waits for its commit; any thread but the
+ * writer. Returns fn's result, the commit's failure, or VT_ESHUTDOWN. */
+int vt_store_run(struct vt_store *s, int (*fn)(struct vt_store_tx *tx, void *ctx), void *ctx);
 
 #endif

@@ -21,6 +21,9 @@ struct vt_store {
 struct vt_store_reader {
     const struct vt_store_backend *be;
 };
+struct vt_store_tx {
+    const struct vt_store_backend *be;
+};
 
 struct vt_store_backend {
     const char *name;
@@ -44,6 +47,17 @@ struct vt_store_backend {
                         size_t errlen);
     int (*contacts_import)(const char *data_dir, const struct vt_contact *rows, size_t n, char *err,
                            size_t errlen);
+    struct sqlite3_stmt *(*reader_stmt)(struct vt_store_reader *r, const char *sql);
+    /* The transaction API of store.h, on the writer thread. */
+    int64_t (*tx_now)(struct vt_store_tx *tx);
+    int (*tx_item_insert)(struct vt_store_tx *tx, struct vt_item *it);
+    int (*tx_event)(struct vt_store_tx *tx, int64_t item_id, const char *actor,
+                    const char *action, const char *payload, int is_public);
+    int (*tx_seen)(struct vt_store_tx *tx, const char *channel, const char *event_id);
+    void (*tx_outbox_added)(struct vt_store_tx *tx);
+    struct sqlite3_stmt *(*tx_stmt)(struct vt_store_tx *tx, const char *sql);
+    int (*tx_contact_lookup)(struct vt_store_tx *tx, const char *key_type, const char *key,
+                             char *group, size_t group_len);
 };
 
 extern const struct vt_store_backend vt_store_sqlite;

@@ -52,6 +52,7 @@ enum {
     S_REQUESTER_INSERT,
     S_ATTACHMENT_INSERT,
     S_EVENT_INSERT,
+    S_SEEN,
     S_COUNT
 };
 
@@ -82,7 +83,46 @@ static const char *const writer_sql[S_COUNT] = {
                             "filename) VALUES (?1, ?2, ?3, ?4, ?5)",
     [S_EVENT_INSERT] = "INSERT INTO audit_events (id, item_id, at, actor, action, payload, "
                        "public, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [S_SEEN] = "INSERT INTO inbound_seen (channel, event_id, at) VALUES (?1, ?2, ?3) "
+               "ON CONFLICT DO NOTHING",
 };
+
+/* Prepared statements of other modules, keyed by the address of their SQL
+ * text (a string literal), one cache per connection. */
+#define CACHE_MAX 96
+struct stmt_cache {
+    const char *sql[CACHE_MAX];
+    sqlite3_stmt *st[CACHE_MAX];
+    size_t n;
+};
+
+static sqlite3_stmt *cache_get(struct stmt_cache *c, sqlite3 *db, const char *sql)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->sql[i] == sql) {
+            sqlite3_reset(c->st[i]);
+            sqlite3_clear_bindings(c->st[i]);
+            return c->st[i];
+        }
+    sqlite3_stmt *st = NULL;
+    if (c->n == CACHE_MAX ||
+        sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "level=error event=prepare_failed error=\"%s\"\n",
+                c->n == CACHE_MAX ? "statement cache full" : sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    c->sql[c->n] = sql;
+    c->st[c->n++] = st;
+    return st;
+}
+
+static void cache_cleanup(struct stmt_cache *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        sqlite3_finalize(c->st[i]);
+    c->n = 0;
+}
 
 struct counter {
     int year;
@@ -96,6 +136,7 @@ struct sq_store {
     char *data_dir;
     sqlite3 *db; /* the write connection: writer thread only */
     sqlite3_stmt *st[S_COUNT];
+    struct stmt_cache cache; /* other modules' statements on db */
     unsigned char audit_key[VT_AUDIT_KEY_BYTES];
 
     pthread_t writer;
@@ -116,6 +157,7 @@ struct sq_reader {
     struct vt_store_reader base; /* first: the backend table */
     sqlite3 *db;
     sqlite3_stmt *contact, *track_item, *track_events;
+    struct stmt_cache cache;
 };
 
 static int64_t real_now_ms(void)
@@ -350,6 +392,25 @@ struct head {
     char last_hash[65];
 };
 
+/* One batch's transaction, handed to run callbacks as struct vt_store_tx. */
+struct sq_tx {
+    struct vt_store_tx base; /* first: the backend table */
+    struct sq_store *s;
+    struct counter counters[4];
+    size_t n_counters;
+    struct head h;
+    struct vt_item **items; /* inserted in this batch, for the committed hook */
+    size_t n_items, cap_items;
+    bool outbox_added;
+    int64_t now; /* the current job's clock */
+};
+
+static int64_t store_now(struct sq_store *s)
+{
+    int64_t now = s->opt.hooks.now_ms ? s->opt.hooks.now_ms(s->opt.hooks.ctx) : real_now_ms();
+    return now < s->last_stamp ? s->last_stamp : now;
+}
+
 /* The payload of the "radicado" audit event: the item's immutable facts. */
 static char *created_payload(const struct vt_item *it)
 {
@@ -407,12 +468,13 @@ static int append_event(struct sq_store *s, struct head *h, const struct vt_audi
 }
 
 /* Inserts one item with its requester, attachments and "radicado" event. */
-static int insert_item(struct sq_store *s, struct vt_item *it, struct counter *counters,
-                       size_t *n_counters, struct head *h)
+static int insert_item(struct sq_tx *tx, struct vt_item *it)
 {
-    int64_t now = s->opt.hooks.now_ms ? s->opt.hooks.now_ms(s->opt.hooks.ctx) : real_now_ms();
-    if (now < s->last_stamp)
-        now = s->last_stamp;
+    struct sq_store *s = tx->s;
+    struct counter *counters = tx->counters;
+    size_t *n_counters = &tx->n_counters;
+    struct head *h = &tx->h;
+    int64_t now = store_now(s);
     it->received_at = now;
     it->year = vt_date_from_unix_ms(now).year;
     it->seq = 0;
@@ -514,21 +576,64 @@ static void hist_add(uint64_t *hist, const double *bounds, size_t nb, double v)
     hist[i]++;
 }
 
+static int remember_item(struct sq_tx *tx, struct vt_item *it)
+{
+    if (tx->n_items == tx->cap_items) {
+        size_t cap = tx->cap_items ? tx->cap_items * 2 : 64;
+        struct vt_item **p = realloc(tx->items, cap * sizeof(*p));
+        if (!p)
+            return VT_ENOMEM;
+        tx->items = p;
+        tx->cap_items = cap;
+    }
+    tx->items[tx->n_items++] = it;
+    return 0;
+}
+
+/* Runs one job inside its own SAVEPOINT; a failure rolls back only its work
+ * and restores the counters and the audit head it advanced. */
+static void run_job(struct sq_tx *tx, struct vt_store_job *j)
+{
+    struct sq_store *s = tx->s;
+    struct counter saved_counters[4];
+    size_t saved_n = tx->n_counters, saved_items = tx->n_items;
+    struct head saved_head = tx->h;
+    bool saved_outbox = tx->outbox_added;
+    memcpy(saved_counters, tx->counters, sizeof(saved_counters));
+    if (step_done(s->st[S_SAVEPOINT])) {
+        j->result = VT_ESTORE;
+        return;
+    }
+    tx->now = store_now(s);
+    if (j->run) {
+        j->result = j->run(&tx->base, j->ctx);
+    } else {
+        j->result = insert_item(tx, j->item);
+        if (j->result == 0)
+            j->result = remember_item(tx, j->item);
+    }
+    if (j->result) {
+        step_done(s->st[S_ROLLBACK_TO]);
+        memcpy(tx->counters, saved_counters, sizeof(saved_counters));
+        tx->n_counters = saved_n;
+        tx->n_items = saved_items;
+        tx->h = saved_head;
+        tx->outbox_added = saved_outbox;
+    }
+    step_done(s->st[S_RELEASE]);
+}
+
 /* Commits one batch. Every job gets its result; done is called after. */
 static void commit_batch(struct sq_store *s, struct vt_store_job *batch, size_t n)
 {
     double t0 = mono_s();
-    struct counter counters[4];
-    size_t n_counters = 0;
-    struct head h = {0, VT_AUDIT_GENESIS};
-    struct vt_item *items[n];
-    size_t n_items = 0;
+    struct sq_tx tx = {.base = {&vt_store_sqlite}, .s = s, .h = {0, VT_AUDIT_GENESIS}};
     int rc = 0;
 
     /* Attachment files first: they must be durable before the rows naming them. */
     for (struct vt_store_job *j = batch; j; j = j->next) {
         j->result = 0;
-        for (size_t i = 0; i < j->item->n_att && j->result == 0; i++) {
+        for (size_t i = 0; j->item && i < j->item->n_att && j->result == 0; i++) {
             const struct vt_attachment *a = &j->item->att[i];
             j->result = vt_attach_write(s->data_dir, a->data, a->size, a->sha256);
         }
@@ -540,37 +645,25 @@ static void commit_batch(struct sq_store *s, struct vt_store_job *batch, size_t 
     }
     sqlite3_stmt *st = s->st[S_HEAD_GET];
     if (sqlite3_step(st) == SQLITE_ROW) {
-        h.last_id = sqlite3_column_int64(st, 0);
-        snprintf(h.last_hash, sizeof(h.last_hash), "%s", (const char *)sqlite3_column_text(st, 1));
+        tx.h.last_id = sqlite3_column_int64(st, 0);
+        snprintf(tx.h.last_hash, sizeof(tx.h.last_hash), "%s",
+                 (const char *)sqlite3_column_text(st, 1));
     }
     sqlite3_reset(st);
-    for (struct vt_store_job *j = batch; j; j = j->next) {
-        if (j->result)
-            continue;
-        struct head saved = h;
-        if (step_done(s->st[S_SAVEPOINT])) {
-            j->result = VT_ESTORE;
-            continue;
-        }
-        j->result = insert_item(s, j->item, counters, &n_counters, &h);
-        if (j->result) {
-            h = saved;
-            step_done(s->st[S_ROLLBACK_TO]);
-        }
-        step_done(s->st[S_RELEASE]);
+    int64_t head_before = tx.h.last_id;
+    for (struct vt_store_job *j = batch; j; j = j->next)
         if (j->result == 0)
-            items[n_items++] = j->item;
-    }
-    for (size_t i = 0; i < n_counters && rc == 0; i++) {
+            run_job(&tx, j);
+    for (size_t i = 0; i < tx.n_counters && rc == 0; i++) {
         st = s->st[S_COUNTER_PUT];
-        sqlite3_bind_int(st, 1, counters[i].year);
-        sqlite3_bind_int64(st, 2, counters[i].last);
+        sqlite3_bind_int(st, 1, tx.counters[i].year);
+        sqlite3_bind_int64(st, 2, tx.counters[i].last);
         rc = step_done(st);
     }
-    if (rc == 0 && n_items) {
+    if (rc == 0 && tx.h.last_id != head_before) {
         st = s->st[S_HEAD_PUT];
-        sqlite3_bind_int64(st, 1, h.last_id);
-        sqlite3_bind_text(st, 2, h.last_hash, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 1, tx.h.last_id);
+        sqlite3_bind_text(st, 2, tx.h.last_hash, -1, SQLITE_STATIC);
         rc = step_done(st);
     }
     if (rc == 0)
@@ -583,27 +676,107 @@ finish:
         for (struct vt_store_job *j = batch; j; j = j->next)
             if (j->result == 0)
                 j->result = rc;
-        n_items = 0;
+        tx.n_items = 0;
+        tx.outbox_added = false;
     }
     double dt = mono_s() - t0;
     static const double batch_bounds[7] = {1, 4, 16, 64, 256, 1024, 4096};
     static const double lat_bounds[7] = {0.001, 0.002, 0.005, 0.010, 0.025, 0.050, 0.100};
     pthread_mutex_lock(&s->lock);
     s->stats.batches++;
-    s->stats.items += n_items;
+    s->stats.items += tx.n_items;
     hist_add(s->stats.batch_hist, batch_bounds, 7, (double)n);
     hist_add(s->stats.latency_hist, lat_bounds, 7, dt);
     s->stats.latency_sum += dt;
     pthread_mutex_unlock(&s->lock);
 
-    if (n_items && s->opt.hooks.committed)
-        s->opt.hooks.committed(s->opt.hooks.ctx, items, n_items);
+    if (tx.n_items && s->opt.hooks.committed)
+        s->opt.hooks.committed(s->opt.hooks.ctx, tx.items, tx.n_items);
+    if (tx.outbox_added && s->opt.hooks.outbox_added)
+        s->opt.hooks.outbox_added(s->opt.hooks.ctx);
+    free(tx.items);
     while (batch) {
         struct vt_store_job *next = batch->next;
         batch->next = NULL;
         batch->done(batch);
         batch = next;
     }
+}
+
+/* ---- the transaction API (run callbacks, writer thread) ---- */
+
+static int64_t sq_tx_now(struct vt_store_tx *base)
+{
+    return ((struct sq_tx *)base)->now;
+}
+
+static int sq_tx_item_insert(struct vt_store_tx *base, struct vt_item *it)
+{
+    struct sq_tx *tx = (struct sq_tx *)base;
+    for (size_t i = 0; i < it->n_att; i++) {
+        /* Usually already durable (the media worker wrote them); cheap if so. */
+        int rc = vt_attach_write(tx->s->data_dir, it->att[i].data, it->att[i].size,
+                                 it->att[i].sha256);
+        if (rc && it->att[i].data)
+            return rc;
+    }
+    int rc = insert_item(tx, it);
+    return rc ? rc : remember_item(tx, it);
+}
+
+static int sq_tx_event(struct vt_store_tx *base, int64_t item_id, const char *actor,
+                       const char *action, const char *payload, int is_public)
+{
+    struct sq_tx *tx = (struct sq_tx *)base;
+    struct vt_audit_event ev = {0, item_id, tx->now, actor, action, payload, is_public};
+    return append_event(tx->s, &tx->h, &ev);
+}
+
+static int sq_tx_seen(struct vt_store_tx *base, const char *channel, const char *event_id)
+{
+    struct sq_tx *tx = (struct sq_tx *)base;
+    sqlite3_stmt *st = tx->s->st[S_SEEN];
+    sqlite3_bind_text(st, 1, channel, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, event_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, tx->now);
+    int rc = step_done(st);
+    sqlite3_clear_bindings(st);
+    if (rc)
+        return rc;
+    return sqlite3_changes(tx->s->db) == 0 ? VT_EEXIST : 0;
+}
+
+static void sq_tx_outbox_added(struct vt_store_tx *base)
+{
+    ((struct sq_tx *)base)->outbox_added = true;
+}
+
+static sqlite3_stmt *sq_tx_stmt(struct vt_store_tx *base, const char *sql)
+{
+    struct sq_tx *tx = (struct sq_tx *)base;
+    return cache_get(&tx->s->cache, tx->s->db, sql);
+}
+
+static int sq_tx_contact_lookup(struct vt_store_tx *base, const char *key_type, const char *key,
+                                char *group, size_t group_len)
+{
+    struct sq_tx *tx = (struct sq_tx *)base;
+    sqlite3_stmt *st =
+        cache_get(&tx->s->cache, tx->s->db,
+                  "SELECT group_id FROM contacts WHERE key_type = ?1 AND key = ?2");
+    if (!st)
+        return VT_ESTORE;
+    sqlite3_bind_text(st, 1, key_type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st), ret = VT_ENOTFOUND;
+    if (r == SQLITE_ROW) {
+        snprintf(group, group_len, "%s", (const char *)sqlite3_column_text(st, 0));
+        ret = 0;
+    } else if (r != SQLITE_DONE) {
+        ret = VT_ESTORE;
+    }
+    sqlite3_reset(st);
+    return ret;
 }
 
 /* Write connection's WAL hook (writer thread, after each commit). */
@@ -739,6 +912,7 @@ static void sq_close(struct vt_store *base)
     sqlite3_close(s->ckpt_db);
     for (int i = 0; i < S_COUNT; i++)
         sqlite3_finalize(s->st[i]);
+    cache_cleanup(&s->cache);
     sqlite3_close(s->db); /* the last connection checkpoints and removes the WAL */
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->wake);
@@ -812,6 +986,7 @@ static void sq_reader_free(struct vt_store_reader *base)
     sqlite3_finalize(r->contact);
     sqlite3_finalize(r->track_item);
     sqlite3_finalize(r->track_events);
+    cache_cleanup(&r->cache);
     sqlite3_close(r->db);
     free(r);
 }
@@ -893,6 +1068,12 @@ static int sq_track(struct vt_store_reader *base, const char *radicado,
     if (rc)
         vt_track_cleanup(out);
     return rc;
+}
+
+static sqlite3_stmt *sq_reader_stmt(struct vt_store_reader *base, const char *sql)
+{
+    struct sq_reader *r = (struct sq_reader *)base;
+    return cache_get(&r->cache, r->db, sql);
 }
 
 static int group_counts(sqlite3 *db, const char *sql, struct vt_count *out, size_t cap, size_t *n)
@@ -1102,7 +1283,26 @@ sqlfail:
 }
 
 const struct vt_store_backend vt_store_sqlite = {
-    "sqlite",    sq_migrate,    sq_open,         sq_close,           sq_submit,
-    sq_stats,    sq_reader_new, sq_reader_free,  sq_contact_lookup,  sq_track,
-    sq_snapshot, sq_due_counts, sq_audit_verify, sq_contacts_import,
+    .name = "sqlite",
+    .migrate = sq_migrate,
+    .open = sq_open,
+    .close = sq_close,
+    .submit = sq_submit,
+    .stats = sq_stats,
+    .reader_new = sq_reader_new,
+    .reader_free = sq_reader_free,
+    .contact_lookup = sq_contact_lookup,
+    .track = sq_track,
+    .snapshot = sq_snapshot,
+    .due_counts = sq_due_counts,
+    .audit_verify = sq_audit_verify,
+    .contacts_import = sq_contacts_import,
+    .reader_stmt = sq_reader_stmt,
+    .tx_now = sq_tx_now,
+    .tx_item_insert = sq_tx_item_insert,
+    .tx_event = sq_tx_event,
+    .tx_seen = sq_tx_seen,
+    .tx_outbox_added = sq_tx_outbox_added,
+    .tx_stmt = sq_tx_stmt,
+    .tx_contact_lookup = sq_tx_contact_lookup,
 };
