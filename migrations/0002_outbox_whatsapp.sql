@@ -25,11 +25,26 @@ CREATE TABLE outbox (
     sent_at INTEGER,
     provider_id TEXT,                        -- e.g. the wamid Meta gave
     last_error TEXT,
-    via_template TEXT                        -- name of the template used, if any
+    via_template TEXT,                       -- name of the template used, if any
+    template_only INTEGER NOT NULL DEFAULT 0 -- 1: the provider refused free-form text
 );
 CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
 CREATE UNIQUE INDEX outbox_provider ON outbox (channel, provider_id) WHERE provider_id IS NOT NULL;
 CREATE INDEX outbox_item ON outbox (item_id);
+
+-- Every delivery status a provider reported (sent, delivered, read, failed),
+-- kept as the delivery log. A status may arrive before the send's own result
+-- is recorded; it is applied then.
+CREATE TABLE outbox_statuses (
+    id INTEGER PRIMARY KEY,
+    channel TEXT NOT NULL,
+    provider_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    error_code INTEGER,
+    error_title TEXT,
+    at INTEGER NOT NULL
+);
+CREATE INDEX outbox_statuses_provider ON outbox_statuses (channel, provider_id);
 
 -- Provider events already applied (idempotency): inbound message ids and
 -- status notifications, as Meta re-delivers for days.

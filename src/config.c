@@ -47,6 +47,7 @@ static int default_group(struct ctx *c, const cJSON *v);
 static int domain_rules(struct ctx *c, const cJSON *v);
 static int keyword_rules(struct ctx *c, const cJSON *v);
 static int log_level(struct ctx *c, const cJSON *v);
+static int wa_templates(struct ctx *c, const cJSON *v);
 
 #define O(f) offsetof(struct vt_config, f)
 #define T(i) (O(terms) + (i) * sizeof(int))
@@ -93,6 +94,29 @@ static const struct key keys[] = {
     {"live.due_soon_days", K_INT, O(due_soon_days), 3, NULL, 0, 60, NULL, NULL},
     {"metrics.token", K_STR, O(metrics_token), 0, "", 0, 200, "VENTANILLA_METRICS_TOKEN", NULL},
     {"log.level", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, log_level},
+    {"outbox.max_attempts", K_INT, O(outbox.max_attempts), 8, NULL, 1, 100, NULL, NULL},
+    {"outbox.backoff_base_ms", K_INT, O(outbox.backoff_base_ms), 2000, NULL, 10, 3600000, NULL,
+     NULL},
+    {"outbox.backoff_max_ms", K_INT, O(outbox.backoff_max_ms), 600000, NULL, 10, 86400000, NULL,
+     NULL},
+    {"outbox.timeout_ms", K_INT, O(outbox.timeout_ms), 15000, NULL, 100, 300000, NULL, NULL},
+    {"outbox.batch", K_INT, O(outbox.batch), 32, NULL, 1, 1000, NULL, NULL},
+    {"channels.whatsapp.enabled", K_BOOL, O(whatsapp.enabled), 0, NULL, 0, 1, NULL, NULL},
+    {"channels.whatsapp.verify_token", K_STR, O(whatsapp.verify_token), 0, "", 0, 200,
+     "VENTANILLA_WHATSAPP_VERIFY_TOKEN", NULL},
+    {"channels.whatsapp.app_secret", K_STR, O(whatsapp.app_secret), 0, "", 0, 200,
+     "VENTANILLA_WHATSAPP_APP_SECRET", NULL},
+    {"channels.whatsapp.access_token", K_STR, O(whatsapp.access_token), 0, "", 0, 1000,
+     "VENTANILLA_WHATSAPP_ACCESS_TOKEN", NULL},
+    {"channels.whatsapp.phone_number_id", K_STR, O(whatsapp.phone_number_id), 0, "", 0, 64, NULL,
+     NULL},
+    {"channels.whatsapp.graph_base_url", K_STR, O(whatsapp.graph_base_url), 0,
+     "https://graph.facebook.com", 8, 300, NULL, NULL},
+    {"channels.whatsapp.api_version", K_STR, O(whatsapp.api_version), 0, "v21.0", 2, 20, NULL,
+     NULL},
+    {"channels.whatsapp.templates", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, wa_templates},
+    {"channels.whatsapp.max_events", K_INT, O(whatsapp.max_events), 1000, NULL, 1, 100000, NULL,
+     NULL},
 };
 
 static const char *default_types[] = {
@@ -168,10 +192,21 @@ fail:
     return VT_ENOMEM;
 }
 
+static void free_templates(struct vt_wa_template *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(t[i].kind);
+        free(t[i].name);
+        free(t[i].language);
+    }
+    free(t);
+}
+
 void vt_config_cleanup(struct vt_config *cfg)
 {
     if (!cfg)
         return;
+    free_templates(cfg->whatsapp.templates, cfg->whatsapp.n_templates);
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         if (keys[i].kind == K_STR) {
             char **p = (char **)((char *)cfg + keys[i].off);
@@ -471,6 +506,61 @@ static int log_level(struct ctx *c, const cJSON *v)
     return fail(c, "must be one of \"debug\", \"info\", \"warn\", \"error\"%s", "");
 }
 
+/* "templates": {"ack": {"name": "acuse_radicado", "language": "es"}, ...} */
+static int wa_templates(struct ctx *c, const cJSON *v)
+{
+    if (!cJSON_IsObject(v))
+        return fail(c, "must be an object of {\"kind\": {\"name\", \"language\"}}%s", "");
+    int n = cJSON_GetArraySize(v);
+    struct vt_wa_template *t = calloc((size_t)n + 1, sizeof(*t));
+    if (!t)
+        return VT_ENOMEM;
+    size_t i = 0;
+    int rc = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, v)
+    {
+        if (strncmp(e->string, "//", 2) == 0)
+            continue;
+        const char *name = str_member(e, "name"), *lang = str_member(e, "language");
+        if (!cJSON_IsObject(e) || cJSON_GetArraySize(e) != 2 || !name || !*name || !lang ||
+            !*lang || !valid_id(e->string)) {
+            rc = fail(c,
+                      "each template must be \"kind\": {\"name\": \"...\", \"language\": "
+                      "\"es\"} (kind \"%s\")",
+                      e->string);
+            goto fail;
+        }
+        t[i].kind = strdup(e->string);
+        t[i].name = strdup(name);
+        t[i].language = strdup(lang);
+        i++;
+        if (!t[i - 1].kind || !t[i - 1].name || !t[i - 1].language) {
+            rc = VT_ENOMEM;
+            goto fail;
+        }
+    }
+    free_templates(c->cfg->whatsapp.templates, c->cfg->whatsapp.n_templates);
+    c->cfg->whatsapp.templates = t;
+    c->cfg->whatsapp.n_templates = i;
+    return 0;
+fail:
+    free_templates(t, i);
+    return rc;
+}
+
+const struct vt_wa_template *vt_config_wa_template(const struct vt_config *cfg, const char *kind)
+{
+    const struct vt_wa_template *dflt = NULL;
+    for (size_t i = 0; i < cfg->whatsapp.n_templates; i++) {
+        if (strcmp(cfg->whatsapp.templates[i].kind, kind) == 0)
+            return &cfg->whatsapp.templates[i];
+        if (strcmp(cfg->whatsapp.templates[i].kind, "default") == 0)
+            dflt = &cfg->whatsapp.templates[i];
+    }
+    return dflt;
+}
+
 static const struct key *find_key(const char *path)
 {
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -486,6 +576,37 @@ static bool is_section(const char *name)
         if (strncmp(keys[i].path, name, n) == 0 && keys[i].path[n] == '.')
             return true;
     return false;
+}
+
+static int apply(struct ctx *c, const struct key *k, const cJSON *v);
+
+/* Applies every member of obj, whose own path is prefix ("" for the root):
+ * a known key is applied, a known section is walked, anything else refused. */
+static int walk(struct ctx *c, const cJSON *obj, const char *prefix, char *path, size_t pathlen)
+{
+    const cJSON *v;
+    cJSON_ArrayForEach(v, obj)
+    {
+        if (strncmp(v->string, "//", 2) == 0)
+            continue;
+        char here[200];
+        snprintf(here, sizeof(here), "%s%s%s", prefix, *prefix ? "." : "", v->string);
+        snprintf(path, pathlen, "%s", here);
+        const struct key *k = find_key(here);
+        int rc;
+        if (k) {
+            if ((rc = apply(c, k, v)))
+                return rc;
+            continue;
+        }
+        if (!is_section(here))
+            return fail(c, "unknown key%s", "");
+        if (!cJSON_IsObject(v))
+            return fail(c, "must be an object%s", "");
+        if ((rc = walk(c, v, here, path, pathlen)))
+            return rc;
+    }
+    return 0;
 }
 
 static int apply(struct ctx *c, const struct key *k, const cJSON *v)
@@ -521,6 +642,30 @@ static int apply(struct ctx *c, const struct key *k, const cJSON *v)
 static int cross_check(struct ctx *c, char *path, size_t pathlen)
 {
     const struct vt_classify_rules *r = &c->cfg->rules;
+    const struct vt_whatsapp_config *wa = &c->cfg->whatsapp;
+    if (strncmp(wa->graph_base_url, "https://", 8) != 0 &&
+        strncmp(wa->graph_base_url, "http://", 7) != 0) {
+        snprintf(path, pathlen, "channels.whatsapp.graph_base_url");
+        return fail(c, "must start with https:// (or http:// for a local test server)%s", "");
+    }
+    if (wa->enabled) {
+        static const char *const need[] = {"verify_token", "app_secret", "access_token",
+                                           "phone_number_id"};
+        const char *val[] = {wa->verify_token, wa->app_secret, wa->access_token,
+                             wa->phone_number_id};
+        for (int i = 0; i < 4; i++)
+            if (!val[i][0]) {
+                snprintf(path, pathlen, "channels.whatsapp.%s", need[i]);
+                return fail(c,
+                            "is required when channels.whatsapp.enabled is true (secrets may come "
+                            "from the environment)%s",
+                            "");
+            }
+    }
+    if (c->cfg->outbox.backoff_max_ms < c->cfg->outbox.backoff_base_ms) {
+        snprintf(path, pathlen, "outbox.backoff_max_ms");
+        return fail(c, "must not be below outbox.backoff_base_ms%s", "");
+    }
     if (!vt_classify_group_known(r, r->default_group)) {
         snprintf(path, pathlen, "classification.default_group");
         return fail(c, "group \"%s\" is not in classification.groups", r->default_group);
@@ -557,35 +702,8 @@ int vt_config_load_text(struct vt_config *cfg, const char *name, const char *tex
         rc = fail(&c, "must be a JSON object%s", "");
         goto done;
     }
-    const cJSON *sec;
-    cJSON_ArrayForEach(sec, root)
-    {
-        if (strncmp(sec->string, "//", 2) == 0)
-            continue;
-        snprintf(path, sizeof(path), "%s", sec->string);
-        if (!is_section(sec->string)) {
-            rc = fail(&c, "unknown key%s", "");
-            goto done;
-        }
-        if (!cJSON_IsObject(sec)) {
-            rc = fail(&c, "must be an object%s", "");
-            goto done;
-        }
-        const cJSON *v;
-        cJSON_ArrayForEach(v, sec)
-        {
-            if (strncmp(v->string, "//", 2) == 0)
-                continue;
-            snprintf(path, sizeof(path), "%s.%s", sec->string, v->string);
-            const struct key *k = find_key(path);
-            if (!k) {
-                rc = fail(&c, "unknown key%s", "");
-                goto done;
-            }
-            if ((rc = apply(&c, k, v)))
-                goto done;
-        }
-    }
+    if ((rc = walk(&c, root, "", path, sizeof(path))))
+        goto done;
     /* Secrets from the environment win over the file. */
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         const char *env = keys[i].env ? getenv(keys[i].env) : NULL;

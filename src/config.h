@@ -32,6 +32,33 @@ enum vt_term {
 
 enum vt_log_level { VT_LOG_DEBUG, VT_LOG_INFO, VT_LOG_WARN, VT_LOG_ERROR };
 
+/* An approved WhatsApp message template, used for a kind of outbound message
+ * when the 24-hour customer-service window is closed. */
+struct vt_wa_template {
+    char *kind;     /* outbound kind it stands for: "ack", "reply", "default", ... */
+    char *name;     /* the template's name as approved by Meta */
+    char *language; /* its language code, e.g. "es" or "es_CO" */
+};
+
+struct vt_whatsapp_config {
+    bool enabled;
+    char *verify_token, *app_secret, *access_token; /* secrets; also from the environment */
+    char *phone_number_id;
+    char *graph_base_url; /* https://graph.facebook.com; tests point it at a fake */
+    char *api_version;    /* v21.0 */
+    struct vt_wa_template *templates;
+    size_t n_templates;
+    int max_events; /* events accepted in one webhook delivery */
+};
+
+struct vt_outbox_config {
+    int max_attempts;   /* attempts before a message goes to the dead-letter state */
+    int backoff_base_ms; /* first retry delay; doubles each attempt, with jitter */
+    int backoff_max_ms;
+    int timeout_ms; /* one delivery attempt */
+    int batch;      /* messages claimed per round */
+};
+
 struct vt_config {
     char *file; /* the path it was read from */
 
@@ -67,7 +94,13 @@ struct vt_config {
     int due_soon_days;
     char *metrics_token; /* empty: /metrics is open */
     int log_level;
+
+    struct vt_outbox_config outbox;
+    struct vt_whatsapp_config whatsapp;
 };
+
+/* The template configured for an outbound kind, else the "default" one, else NULL. */
+const struct vt_wa_template *vt_config_wa_template(const struct vt_config *cfg, const char *kind);
 
 /* Fills cfg with the defaults of every key. Returns 0 or VT_ENOMEM. */
 int vt_config_defaults(struct vt_config *cfg);

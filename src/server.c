@@ -40,6 +40,7 @@ struct vt_server {
     struct vt_sniffer *sniffer;     /* loop thread */
     struct vt_ratelimit *rl;        /* loop thread */
     struct vt_intake_ctx intake;
+    struct vt_outbox *outbox;
     lws_sorted_usec_list_t due_timer;
 
     atomic_ullong intakes[4];        /* by channel_names */
@@ -76,6 +77,14 @@ const struct vt_intake_ctx *vt_server_intake(struct vt_server *srv)
 {
     return &srv->intake;
 }
+struct vt_store *vt_server_store(struct vt_server *srv)
+{
+    return srv->store;
+}
+struct vt_outbox *vt_server_outbox(struct vt_server *srv)
+{
+    return srv->outbox;
+}
 
 /* ---- store hooks (writer thread) ---- */
 
@@ -93,6 +102,12 @@ static void committed(void *ctx, struct vt_item *const *items, size_t n)
             if (strcmp(items[i]->channel, channel_names[c]) == 0)
                 atomic_fetch_add(&srv->intakes[c], 1);
     vt_live_publish(srv->live, items, n);
+}
+
+static void outbox_added(void *ctx)
+{
+    struct vt_server *srv = ctx;
+    vt_outbox_wake(srv->outbox);
 }
 
 /* ---- submissions ---- */
@@ -169,6 +184,63 @@ int vt_server_submit(struct vt_http_request *req, struct vt_item *item, struct v
         vt_http_wake(req);
     }
     return 0;
+}
+
+struct run_pending {
+    struct vt_store_job job;
+    int (*run)(struct vt_store_tx *, void *);
+    void *ctx;
+    void (*complete)(struct vt_http_request *, void *, int);
+    struct vt_http_request *req;
+};
+
+static void run_done(struct vt_store_job *job)
+{
+    struct run_pending *p = job->ctx;
+    p->req->result = job->result;
+    vt_http_wake(p->req);
+}
+
+static int run_trampoline(struct vt_store_tx *tx, void *ctx);
+
+static void run_complete(struct vt_http_request *req)
+{
+    struct run_pending *p = req->user;
+    req->user = NULL;
+    p->complete(req, p->ctx, req->result);
+    free(p);
+}
+
+int vt_server_run(struct vt_http_request *req, int (*run)(struct vt_store_tx *tx, void *ctx),
+                  void *ctx, void (*complete)(struct vt_http_request *req, void *ctx, int result))
+{
+    struct vt_server *srv = req->srv;
+    struct run_pending *p = calloc(1, sizeof(*p));
+    if (!p || vt_http_stopping(srv->http)) {
+        free(p);
+        unavailable(req);
+        return VT_ESHUTDOWN;
+    }
+    p->run = run;
+    p->ctx = ctx;
+    p->complete = complete;
+    p->req = req;
+    p->job.run = run_trampoline;
+    p->job.ctx = p;
+    p->job.done = run_done;
+    req->user = p;
+    vt_http_defer(req, run_complete);
+    if (vt_store_submit(srv->store, &p->job) != 0) {
+        req->result = VT_ESHUTDOWN;
+        vt_http_wake(req);
+    }
+    return 0;
+}
+
+static int run_trampoline(struct vt_store_tx *tx, void *ctx)
+{
+    struct run_pending *p = ctx;
+    return p->run(tx, p->ctx);
 }
 
 /* ---- standard answers ---- */
@@ -375,7 +447,8 @@ int vt_server_main(struct vt_config *cfg, const char *data_dir, int port)
     struct vt_store_options opt = {
         .data_dir = data_dir,
         .batch_max = cfg->batch_max,
-        .hooks = {.ctx = srv, .stamp = stamp, .committed = committed},
+        .hooks = {.ctx = srv, .stamp = stamp, .committed = committed,
+                  .outbox_added = outbox_added},
     };
     if (vt_store_open(&opt, &srv->store, err, sizeof(err))) {
         vt_log(VT_LOG_ERROR, "start_failed", "error=\"%s\"", err);
@@ -395,8 +468,18 @@ int vt_server_main(struct vt_config *cfg, const char *data_dir, int port)
         vt_log(VT_LOG_ERROR, "start_failed", "error=\"cannot read the dashboard counts\"");
         goto done;
     }
+    if (!(srv->outbox = vt_outbox_new(cfg, srv->store))) {
+        vt_log(VT_LOG_ERROR, "start_failed", "error=\"out of memory\"");
+        goto done;
+    }
     if (start_http(srv, port, err, sizeof(err))) {
         vt_log(VT_LOG_ERROR, "start_failed", "error=\"%s\"", err);
+        goto done;
+    }
+    /* After the channels registered their transports. */
+    int orc = vt_outbox_start(srv->outbox);
+    if (orc) {
+        vt_log(VT_LOG_ERROR, "start_failed", "error=\"outbox: %s\"", vt_strerror(orc));
         goto done;
     }
     signal_target = srv->http;
@@ -421,6 +504,9 @@ done:
         for (const struct vt_channel *const *c = vt_channels; *c; c++)
             if ((*c)->stop && srv->http)
                 (*c)->stop(srv);
+        /* The sender waits on the store, so it stops before the store closes. */
+        vt_outbox_free(srv->outbox);
+        srv->outbox = NULL;
         /* The store first: it finishes every commit already handed to it. */
         vt_store_close(srv->store);
         srv->store = NULL;

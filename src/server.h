@@ -15,6 +15,7 @@
 #include "intake.h"
 #include "item.h"
 #include "live.h"
+#include "outbox.h"
 #include "store.h"
 
 struct vt_server;
@@ -28,6 +29,17 @@ struct vt_live *vt_server_live(struct vt_server *srv);
 /* Loop thread only. */
 struct vt_store_reader *vt_server_reader(struct vt_server *srv);
 const struct vt_intake_ctx *vt_server_intake(struct vt_server *srv);
+/* The store and the outbox, for channels (any thread). */
+struct vt_store *vt_server_store(struct vt_server *srv);
+struct vt_outbox *vt_server_outbox(struct vt_server *srv);
+
+/* Runs run(tx, ctx) inside a store transaction (writer thread); once it has
+ * committed or failed, complete(req, ctx, result) runs on the loop thread,
+ * also when the client left (req->orphan set: answer nothing, free ctx).
+ * Returns 0, or VT_ESHUTDOWN having answered 503 itself (complete not called,
+ * ctx still the caller's). */
+int vt_server_run(struct vt_http_request *req, int (*run)(struct vt_store_tx *tx, void *ctx),
+                  void *ctx, void (*complete)(struct vt_http_request *req, void *ctx, int result));
 
 /* Hands item to the store; when it is committed (or failed) render runs on
  * the loop thread with result 0 or VT_E*, unless the client left. The server
