@@ -17,6 +17,9 @@ bool vt_wa_signature_ok(const char *header, const char *secret, const void *body
     if (!header || !secret || !*secret || strncmp(header, "sha256=", 7) != 0 ||
         strlen(header + 7) != 2 * sizeof(got))
         return false;
+    for (const char *h = header + 7; *h; h++)
+        if (!((*h >= '0' && *h <= '9') || (*h >= 'a' && *h <= 'f')))
+            return false; /* Meta sends lowercase hex; nothing else is a signature */
     if (sodium_hex2bin(got, sizeof(got), header + 7, 2 * sizeof(got), NULL, &n, NULL) != 0 ||
         n != sizeof(got))
         return false;
@@ -247,9 +250,15 @@ int vt_wa_parse(const char *body, size_t len, size_t max_events, struct vt_wa_ba
     memset(out, 0, sizeof(*out));
     size_t cap = 0;
     int rc = 0;
-    cJSON *root = cJSON_ParseWithLength(body, len);
-    if (!root)
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+    if (root && end)
+        while (end < body + len && (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t'))
+            end++;
+    if (!root || !end || end != body + len) {
+        cJSON_Delete(root);
         return fail(why, whylen, "body is not valid JSON", VT_EINVAL);
+    }
     const cJSON *object = cJSON_GetObjectItemCaseSensitive(root, "object"), *entries = NULL;
     if (!cJSON_IsObject(root) || !cJSON_IsString(object) ||
         strcmp(object->valuestring, "whatsapp_business_account") != 0) {
@@ -264,7 +273,11 @@ int vt_wa_parse(const char *body, size_t len, size_t max_events, struct vt_wa_ba
     cJSON_ArrayForEach(entry, entries)
     {
         const cJSON *changes = NULL, *change;
-        if (!cJSON_IsObject(entry) || array_member(entry, "changes", &changes)) {
+        if (!cJSON_IsObject(entry)) {
+            rc = fail(why, whylen, "entry[] must be objects", VT_EINVAL);
+            goto done;
+        }
+        if (array_member(entry, "changes", &changes)) {
             rc = fail(why, whylen, "entry[].changes must be an array", VT_EINVAL);
             goto done;
         }

@@ -1,0 +1,42 @@
+/* messages.h - the WhatsApp messages Ventanilla sends: text, reply buttons
+ * and lists, as the "body" of an outbox row (the Cloud API message object
+ * without "to"), within the API's limits.
+ *
+ * Owns: those limits (at most 3 buttons with titles of at most 20 characters,
+ * lists of at most 10 rows with titles of at most 24) and the plain-text form
+ * of a message for an email copy.
+ * Must not: know the conversation; conversation.c decides what to say.
+ */
+#ifndef VT_WA_MESSAGES_H
+#define VT_WA_MESSAGES_H
+#include <stddef.h>
+
+#define VT_WA_MAX_BUTTONS 3
+#define VT_WA_BUTTON_TITLE_MAX 20
+#define VT_WA_MAX_ROWS 10
+#define VT_WA_ROW_TITLE_MAX 24
+#define VT_WA_ROW_DESC_MAX 72
+#define VT_WA_BODY_MAX 1024
+#define VT_WA_TEXT_BODY_MAX 4096
+
+struct vt_wa_choice {
+    const char *id;    /* stable reply id, documented in channels/whatsapp/README.md */
+    const char *title; /* cut to the limit on a character boundary */
+    const char *description; /* list rows only; may be NULL */
+};
+
+/* Each returns the JSON text (caller frees), or NULL when out of memory. */
+char *vt_wa_msg_text(const char *text);
+char *vt_wa_msg_buttons(const char *text, const struct vt_wa_choice *c, size_t n);
+char *vt_wa_msg_list(const char *text, const char *button, const struct vt_wa_choice *c, size_t n);
+/* A mark-as-read request for the citizen's message wamid. */
+char *vt_wa_msg_read(const char *wamid);
+
+/* The text a person reads in body (text.body or interactive body and choices),
+ * written into out. */
+void vt_wa_msg_plain(const char *body, char *out, size_t outlen);
+
+/* Copies s into out cutting it to at most max characters on a UTF-8 boundary. */
+void vt_wa_cut(const char *s, size_t max, char *out, size_t outlen);
+
+#endif
