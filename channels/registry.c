@@ -4,5 +4,6 @@
 #include "src/channel.h"
 
 extern const struct vt_channel vt_channel_web;
+extern const struct vt_channel vt_channel_whatsapp;
 
-const struct vt_channel *const vt_channels[] = {&vt_channel_web, NULL};
+const struct vt_channel *const vt_channels[] = {&vt_channel_web, &vt_channel_whatsapp, NULL};

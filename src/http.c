@@ -254,6 +254,9 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
                      WSI_TOKEN_HTTP_CONTENT_TYPE);
         lws_hdr_copy(wsi, req->authorization, sizeof(req->authorization),
                      WSI_TOKEN_HTTP_AUTHORIZATION);
+        if (lws_hdr_custom_copy(wsi, req->signature, sizeof(req->signature),
+                                "x-hub-signature-256:", 20) < 0)
+            req->signature[0] = '\0';
         read_peer(wsi, req, vt_server_config(h->srv)->trust_forwarded_for);
         read_query(wsi, req);
         if (!req->post && !get) {

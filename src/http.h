@@ -33,6 +33,7 @@ struct vt_http_request {
     struct vt_form query; /* decoded query parameters */
     char content_type[256];
     char authorization[256]; /* the Authorization header, for /metrics */
+    char signature[128];     /* X-Hub-Signature-256, for provider webhooks */
     char peer[64];           /* client IP (X-Forwarded-For when trusted) */
     char *body;              /* NUL-terminated, body_len bytes; NULL for GET */
     size_t body_len;

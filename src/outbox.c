@@ -279,7 +279,7 @@ static int claim_run(struct vt_store_tx *tx, void *ctx)
         c->kind = dup_col(st, 3);
         const char *secret = (const char *)sqlite3_column_text(st, 6);
         c->body = with_secret((const char *)sqlite3_column_text(st, 4), secret ? secret : "");
-        c->params = dup_col(st, 5);
+        c->params = with_secret((const char *)sqlite3_column_text(st, 5), secret ? secret : "");
         c->attempts = sqlite3_column_int(st, 7) + 1;
         c->template_only = sqlite3_column_int(st, 8) != 0;
         j->n++;
@@ -411,7 +411,7 @@ static int record_one(struct vt_store_tx *tx, struct vt_outbox *o, struct claime
         if (!(st = vt_store_tx_stmt(tx, SQL_SENT)))
             return VT_ESTORE;
         sqlite3_bind_int64(st, 1, c->id);
-        sqlite3_bind_text(st, 2, c->res.provider_id, -1, SQLITE_STATIC);
+        bind_opt(st, 2, c->res.provider_id[0] ? c->res.provider_id : NULL);
         sqlite3_bind_int64(st, 3, now);
         bind_opt(st, 4, c->res.via_template[0] ? c->res.via_template : NULL);
         if ((rc = step_reset(st)))
@@ -432,7 +432,7 @@ static int record_one(struct vt_store_tx *tx, struct vt_outbox *o, struct claime
             if (rc)
                 return rc;
         }
-        return replay_statuses(tx, c);
+        return c->res.provider_id[0] ? replay_statuses(tx, c) : 0;
     case VT_SEND_RETRY:
         state = c->attempts >= oc->max_attempts ? "dead" : "pending";
         break;

@@ -7,6 +7,7 @@
 #include "server.h"
 
 #include <cjson/cJSON.h>
+#include <curl/curl.h>
 #include <fcntl.h>
 #include <libwebsockets.h>
 #include <signal.h>
@@ -41,6 +42,7 @@ struct vt_server {
     struct vt_ratelimit *rl;        /* loop thread */
     struct vt_intake_ctx intake;
     struct vt_outbox *outbox;
+    void *channel_data[4]; /* by channel_names */
     lws_sorted_usec_list_t due_timer;
 
     atomic_ullong intakes[4];        /* by channel_names */
@@ -84,6 +86,31 @@ struct vt_store *vt_server_store(struct vt_server *srv)
 struct vt_outbox *vt_server_outbox(struct vt_server *srv)
 {
     return srv->outbox;
+}
+const char *vt_server_data_dir(struct vt_server *srv)
+{
+    return srv->data_dir;
+}
+
+static int channel_index(const char *channel)
+{
+    for (int c = 0; channel_names[c]; c++)
+        if (strcmp(channel_names[c], channel) == 0)
+            return c;
+    return -1;
+}
+
+void *vt_server_channel_data(struct vt_server *srv, const char *channel)
+{
+    int c = channel_index(channel);
+    return c < 0 ? NULL : srv->channel_data[c];
+}
+
+void vt_server_set_channel_data(struct vt_server *srv, const char *channel, void *data)
+{
+    int c = channel_index(channel);
+    if (c >= 0)
+        srv->channel_data[c] = data;
 }
 
 /* ---- store hooks (writer thread) ---- */
@@ -436,9 +463,11 @@ int vt_server_main(struct vt_config *cfg, const char *data_dir, int port)
     struct vt_server *srv = calloc(1, sizeof(*srv));
     char err[512] = "";
     int code = 1, lock_fd = -1;
-    if (!srv || sodium_init() < 0)
+    if (!srv || sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         goto done;
     srv->cfg = cfg;
+    if (!(srv->data_dir = strdup(data_dir)))
+        goto done;
     vt_log_set_level(cfg->log_level);
     if ((lock_fd = lock_data_dir(data_dir)) < 0) {
         vt_log(VT_LOG_ERROR, "start_failed", "error=\"another ventanilla uses %s\"", data_dir);
@@ -501,12 +530,13 @@ int vt_server_main(struct vt_config *cfg, const char *data_dir, int port)
     code = 0;
 done:
     if (srv) {
+        /* The sender uses the channels' transports and waits on the store, so
+         * it stops first. */
+        vt_outbox_free(srv->outbox);
+        srv->outbox = NULL;
         for (const struct vt_channel *const *c = vt_channels; *c; c++)
             if ((*c)->stop && srv->http)
                 (*c)->stop(srv);
-        /* The sender waits on the store, so it stops before the store closes. */
-        vt_outbox_free(srv->outbox);
-        srv->outbox = NULL;
         /* The store first: it finishes every commit already handed to it. */
         vt_store_close(srv->store);
         srv->store = NULL;
@@ -515,6 +545,7 @@ done:
         vt_store_reader_free(srv->reader);
         vt_sniffer_free(srv->sniffer);
         vt_ratelimit_free(srv->rl);
+        free(srv->data_dir);
         free(srv);
     }
     if (lock_fd >= 0)

@@ -32,6 +32,12 @@ const struct vt_intake_ctx *vt_server_intake(struct vt_server *srv);
 /* The store and the outbox, for channels (any thread). */
 struct vt_store *vt_server_store(struct vt_server *srv);
 struct vt_outbox *vt_server_outbox(struct vt_server *srv);
+/* DATA_DIR, where attachments are stored. */
+const char *vt_server_data_dir(struct vt_server *srv);
+/* A channel's own state, kept by the server for it: set in the channel's
+ * start(), read by its handlers, cleared in stop(). NULL when unset. */
+void *vt_server_channel_data(struct vt_server *srv, const char *channel);
+void vt_server_set_channel_data(struct vt_server *srv, const char *channel, void *data);
 
 /* Runs run(tx, ctx) inside a store transaction (writer thread); once it has
  * committed or failed, complete(req, ctx, result) runs on the loop thread,

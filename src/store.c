@@ -116,6 +116,12 @@ int vt_store_tx_event(struct vt_store_tx *tx, int64_t item_id, const char *actor
     return tx->be->tx_event(tx, item_id, actor, action, payload, is_public);
 }
 
+int vt_store_tx_attachment_add(struct vt_store_tx *tx, int64_t item_id, const char *sha256,
+                               int64_t size, const char *content_type, const char *filename)
+{
+    return tx->be->tx_attachment_add(tx, item_id, sha256, size, content_type, filename);
+}
+
 int vt_store_tx_seen(struct vt_store_tx *tx, const char *channel, const char *event_id)
 {
     return tx->be->tx_seen(tx, channel, event_id);

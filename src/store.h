@@ -172,6 +172,10 @@ int64_t vt_store_tx_now(struct vt_store_tx *tx);
  * event. The caller keeps it alive until the job's done; the live feed gets
  * it after the commit. 0 or VT_E*. */
 int vt_store_tx_item_insert(struct vt_store_tx *tx, struct vt_item *it);
+/* Links an attachment file already stored durably (vt_attach_write) to an
+ * existing item. 0 or VT_E*. */
+int vt_store_tx_attachment_add(struct vt_store_tx *tx, int64_t item_id, const char *sha256,
+                               int64_t size, const char *content_type, const char *filename);
 /* Appends an audit event (item_id 0: none). payload is JSON text. 0 or VT_E*. */
 int vt_store_tx_event(struct vt_store_tx *tx, int64_t item_id, const char *actor,
                       const char *action, const char *payload, int is_public);

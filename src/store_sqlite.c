@@ -732,6 +732,21 @@ static int sq_tx_event(struct vt_store_tx *base, int64_t item_id, const char *ac
     return append_event(tx->s, &tx->h, &ev);
 }
 
+static int sq_tx_attachment_add(struct vt_store_tx *base, int64_t item_id, const char *sha256,
+                                int64_t size, const char *content_type, const char *filename)
+{
+    struct sq_tx *tx = (struct sq_tx *)base;
+    sqlite3_stmt *st = tx->s->st[S_ATTACHMENT_INSERT];
+    sqlite3_bind_int64(st, 1, item_id);
+    sqlite3_bind_text(st, 2, sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, size);
+    sqlite3_bind_text(st, 4, content_type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, filename ? filename : "", -1, SQLITE_STATIC);
+    int rc = step_done(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
 static int sq_tx_seen(struct vt_store_tx *base, const char *channel, const char *event_id)
 {
     struct sq_tx *tx = (struct sq_tx *)base;
@@ -1301,6 +1316,7 @@ const struct vt_store_backend vt_store_sqlite = {
     .tx_now = sq_tx_now,
     .tx_item_insert = sq_tx_item_insert,
     .tx_event = sq_tx_event,
+    .tx_attachment_add = sq_tx_attachment_add,
     .tx_seen = sq_tx_seen,
     .tx_outbox_added = sq_tx_outbox_added,
     .tx_stmt = sq_tx_stmt,

@@ -1,0 +1,387 @@
+/* graph.c - the Graph API client over libcurl (graph.h). */
+#include "channels/whatsapp/graph.h"
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "channels/whatsapp/db.h"
+#include "channels/whatsapp/messages.h"
+#include "src/buf.h"
+#include "src/error.h"
+
+#define WINDOW_MS (24LL * 3600 * 1000)
+/* A reply queued a minute before the window closes may reach Meta after it. */
+#define WINDOW_MARGIN_MS (60LL * 1000)
+
+struct vt_wa_graph {
+    const struct vt_config *cfg;
+    CURL *curl; /* this thread's */
+    struct curl_slist *json_headers, *auth_headers;
+};
+
+struct reply {
+    struct vt_buf body;
+    size_t max;
+    int retry_after_s;
+    char content_type[128];
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int vt_wa_window_open(int64_t last_inbound_ms, int64_t now)
+{
+    return last_inbound_ms > 0 && now - last_inbound_ms < WINDOW_MS - WINDOW_MARGIN_MS;
+}
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+    struct reply *r = ud;
+    size_t len = size * n;
+    if (r->body.len + len > r->max)
+        return 0; /* curl stops with CURLE_WRITE_ERROR */
+    return vt_buf_append(&r->body, p, len) == 0 ? len : 0;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+    struct reply *r = ud;
+    size_t len = size * n;
+    if (len > 12 && strncasecmp(p, "retry-after:", 12) == 0)
+        r->retry_after_s = atoi(p + 12);
+    if (len > 13 && strncasecmp(p, "content-type:", 13) == 0) {
+        const char *v = p + 13;
+        while (*v == ' ')
+            v++;
+        size_t l = strcspn(v, ";\r\n");
+        snprintf(r->content_type, sizeof(r->content_type), "%.*s", (int)l, v);
+    }
+    return len;
+}
+
+struct vt_wa_graph *vt_wa_graph_new(const struct vt_config *cfg)
+{
+    struct vt_wa_graph *g = calloc(1, sizeof(*g));
+    if (!g)
+        return NULL;
+    g->cfg = cfg;
+    char auth[1100];
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", cfg->whatsapp.access_token);
+    g->curl = curl_easy_init();
+    g->json_headers = curl_slist_append(NULL, "Content-Type: application/json");
+    g->json_headers = g->json_headers ? curl_slist_append(g->json_headers, auth) : NULL;
+    g->auth_headers = curl_slist_append(NULL, auth);
+    if (!g->curl || !g->json_headers || !g->auth_headers) {
+        vt_wa_graph_free(g);
+        return NULL;
+    }
+    return g;
+}
+
+void vt_wa_graph_free(struct vt_wa_graph *g)
+{
+    if (!g)
+        return;
+    if (g->curl)
+        curl_easy_cleanup(g->curl);
+    curl_slist_free_all(g->json_headers);
+    curl_slist_free_all(g->auth_headers);
+    free(g);
+}
+
+/* One request; returns the curl code, *status the HTTP status (0 if none). */
+static CURLcode perform(struct vt_wa_graph *g, const char *url, const char *post,
+                        struct reply *r, long *status)
+{
+    CURL *c = g->curl;
+    curl_easy_reset(c);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)g->cfg->outbox.timeout_ms);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)g->cfg->outbox.timeout_ms);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "ventanilla");
+    if (post) {
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, g->json_headers);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, post);
+    } else {
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, g->auth_headers);
+    }
+    CURLcode cc = curl_easy_perform(c);
+    *status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+    return cc;
+}
+
+/* The Graph error object's code and message, from an error body. */
+static int graph_error(const char *body, char *msg, size_t msglen)
+{
+    int code = 0;
+    msg[0] = '\0';
+    cJSON *o = cJSON_Parse(body ? body : "");
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "error");
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(e, "code");
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "message");
+    if (cJSON_IsNumber(c))
+        code = c->valueint;
+    if (cJSON_IsString(m))
+        snprintf(msg, msglen, "%.200s", m->valuestring);
+    cJSON_Delete(o);
+    return code;
+}
+
+static bool throttled(int code)
+{
+    return code == 4 || code == 80007 || code == 130429 || code == 131048 || code == 131056 ||
+           code == 1 || code == 2 || code == 131000;
+}
+
+/* POSTs payload to /messages and maps the answer onto res. Returns the
+ * Graph error code (0 when none). */
+static int post_message(struct vt_wa_graph *g, const char *payload, struct vt_send_result *res)
+{
+    const struct vt_whatsapp_config *wa = &g->cfg->whatsapp;
+    char url[600];
+    snprintf(url, sizeof(url), "%s/%s/%s/messages", wa->graph_base_url, wa->api_version,
+             wa->phone_number_id);
+    struct reply r = {.max = 1 << 20};
+    long status = 0;
+    CURLcode cc = perform(g, url, payload, &r, &status);
+    int code = 0;
+    char msg[220] = "";
+    if (cc != CURLE_OK) {
+        res->outcome = VT_SEND_RETRY;
+        snprintf(res->error, sizeof(res->error), "graph: %s", curl_easy_strerror(cc));
+    } else if (status >= 200 && status < 300) {
+        cJSON *o = cJSON_Parse(r.body.data ? r.body.data : "");
+        const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(o, "messages");
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(msgs, 0), "id");
+        const cJSON *ok = cJSON_GetObjectItemCaseSensitive(o, "success");
+        if (cJSON_IsString(id)) {
+            res->outcome = VT_SEND_OK;
+            snprintf(res->provider_id, sizeof(res->provider_id), "%s", id->valuestring);
+        } else if (cJSON_IsTrue(ok)) {
+            res->outcome = VT_SEND_OK; /* mark-as-read answers {"success": true} */
+        } else {
+            res->outcome = VT_SEND_RETRY;
+            snprintf(res->error, sizeof(res->error), "graph: HTTP %ld without a message id",
+                     status);
+        }
+        cJSON_Delete(o);
+    } else {
+        code = graph_error(r.body.data, msg, sizeof(msg));
+        snprintf(res->error, sizeof(res->error), "graph: HTTP %ld, error %d: %s", status, code,
+                 msg);
+        if (status == 429 || status >= 500 || throttled(code))
+            res->outcome = VT_SEND_RETRY;
+        else if (code == 131047 || code == 131026)
+            res->outcome = VT_SEND_NO_WINDOW;
+        else
+            res->outcome = VT_SEND_REFUSED;
+        if (r.retry_after_s > 0 && r.retry_after_s < 3600)
+            res->retry_after_ms = r.retry_after_s * 1000;
+    }
+    vt_buf_cleanup(&r.body);
+    return code;
+}
+
+/* The full message: the stored body plus who it is for. */
+static char *free_form(const struct vt_outbox_msg *m)
+{
+    cJSON *o = cJSON_Parse(m->body);
+    if (!cJSON_IsObject(o)) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    cJSON_AddStringToObject(o, "messaging_product", "whatsapp");
+    if (strcmp(m->kind, "read") != 0) {
+        cJSON_AddStringToObject(o, "recipient_type", "individual");
+        cJSON_AddStringToObject(o, "to", m->recipient);
+    }
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+static char *template_message(const struct vt_outbox_msg *m, const struct vt_wa_template *t)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "messaging_product", "whatsapp");
+    cJSON_AddStringToObject(o, "recipient_type", "individual");
+    cJSON_AddStringToObject(o, "to", m->recipient);
+    cJSON_AddStringToObject(o, "type", "template");
+    cJSON *tp = cJSON_AddObjectToObject(o, "template");
+    cJSON_AddStringToObject(tp, "name", t->name);
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(tp, "language"), "code", t->language);
+    cJSON *params = cJSON_Parse(m->params && *m->params ? m->params : "[]");
+    if (cJSON_IsArray(params) && cJSON_GetArraySize(params) > 0) {
+        cJSON *comp = cJSON_CreateObject();
+        cJSON_AddStringToObject(comp, "type", "body");
+        cJSON *list = cJSON_AddArrayToObject(comp, "parameters");
+        const cJSON *p;
+        cJSON_ArrayForEach(p, params)
+        {
+            cJSON *x = cJSON_CreateObject();
+            cJSON_AddStringToObject(x, "type", "text");
+            cJSON_AddStringToObject(x, "text", cJSON_IsString(p) ? p->valuestring : "");
+            cJSON_AddItemToArray(list, x);
+        }
+        cJSON_AddItemToArray(cJSON_AddArrayToObject(tp, "components"), comp);
+    }
+    cJSON_Delete(params);
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
+/* Outside the window: the template for this kind, or NO_WINDOW. */
+static void send_template(struct vt_wa_graph *g, const struct vt_outbox_msg *m,
+                          struct vt_send_result *res)
+{
+    const struct vt_wa_template *t = vt_config_wa_template(g->cfg, m->kind);
+    if (!t || strcmp(m->kind, "prompt") == 0) {
+        /* Menu prompts answer a message, so they only exist inside the window. */
+        res->outcome = VT_SEND_NO_WINDOW;
+        snprintf(res->error, sizeof(res->error),
+                 "outside the 24-hour window and no template for kind %s", m->kind);
+        vt_wa_msg_plain(m->body, res->fallback_text, sizeof(res->fallback_text));
+        return;
+    }
+    char *payload = template_message(m, t);
+    if (!payload) {
+        res->outcome = VT_SEND_RETRY;
+        snprintf(res->error, sizeof(res->error), "out of memory");
+        return;
+    }
+    post_message(g, payload, res);
+    free(payload);
+    if (res->outcome == VT_SEND_OK)
+        snprintf(res->via_template, sizeof(res->via_template), "%s", t->name);
+    if (res->outcome == VT_SEND_NO_WINDOW)
+        vt_wa_msg_plain(m->body, res->fallback_text, sizeof(res->fallback_text));
+}
+
+void vt_wa_graph_send(void *ctx, struct vt_store_reader *reader, const struct vt_outbox_msg *m,
+                      struct vt_send_result *res)
+{
+    struct vt_wa_graph *g = ctx;
+    if (strcmp(m->kind, "read") == 0) {
+        char *payload = free_form(m);
+        if (!payload) {
+            res->outcome = VT_SEND_REFUSED;
+            snprintf(res->error, sizeof(res->error), "stored body is not a JSON object");
+            return;
+        }
+        post_message(g, payload, res);
+        free(payload);
+        return;
+    }
+    int64_t last = vt_wa_db_last_inbound(reader, m->recipient);
+    if (m->template_only || !vt_wa_window_open(last, now_ms())) {
+        send_template(g, m, res);
+        return;
+    }
+    char *payload = free_form(m);
+    if (!payload) {
+        res->outcome = VT_SEND_REFUSED;
+        snprintf(res->error, sizeof(res->error), "stored body is not a JSON object");
+        return;
+    }
+    int code = post_message(g, payload, res);
+    free(payload);
+    /* Meta's clock says the window is closed although ours did not. */
+    if (res->outcome == VT_SEND_NO_WINDOW && code == 131047) {
+        memset(res, 0, sizeof(*res));
+        send_template(g, m, res);
+        return;
+    }
+    if (res->outcome == VT_SEND_NO_WINDOW)
+        vt_wa_msg_plain(m->body, res->fallback_text, sizeof(res->fallback_text));
+}
+
+int vt_wa_graph_media(struct vt_wa_graph *g, const char *media_id, size_t max,
+                      unsigned char **data, size_t *len, char *mime, size_t mimelen, char *why,
+                      size_t whylen)
+{
+    const struct vt_whatsapp_config *wa = &g->cfg->whatsapp;
+    char *esc = curl_easy_escape(g->curl, media_id, 0);
+    char url[800];
+    snprintf(url, sizeof(url), "%s/%s/%s", wa->graph_base_url, wa->api_version, esc ? esc : "");
+    curl_free(esc);
+    struct reply r = {.max = 64 * 1024};
+    long status = 0;
+    int rc = 0;
+    CURLcode cc = perform(g, url, NULL, &r, &status);
+    *data = NULL;
+    *len = 0;
+    mime[0] = '\0';
+    char link[2048] = "";
+    if (cc != CURLE_OK) {
+        snprintf(why, whylen, "media metadata: %s", curl_easy_strerror(cc));
+        rc = VT_EIO;
+        goto done;
+    }
+    if (status != 200) {
+        char msg[220];
+        int code = graph_error(r.body.data, msg, sizeof(msg));
+        snprintf(why, whylen, "media metadata: HTTP %ld, error %d", status, code);
+        rc = (status == 429 || status >= 500 || throttled(code)) ? VT_EIO : VT_EINVAL;
+        goto done;
+    }
+    cJSON *o = cJSON_Parse(r.body.data ? r.body.data : "");
+    const cJSON *u = cJSON_GetObjectItemCaseSensitive(o, "url");
+    const cJSON *mt = cJSON_GetObjectItemCaseSensitive(o, "mime_type");
+    const cJSON *fs = cJSON_GetObjectItemCaseSensitive(o, "file_size");
+    if (cJSON_IsString(u))
+        snprintf(link, sizeof(link), "%s", u->valuestring);
+    if (cJSON_IsString(mt))
+        snprintf(mime, mimelen, "%s", mt->valuestring);
+    bool too_big = cJSON_IsNumber(fs) && fs->valuedouble > (double)max;
+    cJSON_Delete(o);
+    if (too_big) {
+        snprintf(why, whylen, "media larger than %zu bytes", max);
+        rc = VT_ETOOBIG;
+        goto done;
+    }
+    if (strncmp(link, "https://", 8) != 0 && strncmp(link, "http://", 7) != 0) {
+        snprintf(why, whylen, "media metadata without a download url");
+        rc = VT_EINVAL;
+        goto done;
+    }
+    vt_buf_cleanup(&r.body);
+    r = (struct reply){.max = max};
+    cc = perform(g, link, NULL, &r, &status);
+    if (cc == CURLE_WRITE_ERROR && r.body.len + 1 > max) {
+        snprintf(why, whylen, "media larger than %zu bytes", max);
+        rc = VT_ETOOBIG;
+    } else if (cc != CURLE_OK) {
+        snprintf(why, whylen, "media download: %s", curl_easy_strerror(cc));
+        rc = VT_EIO;
+    } else if (status != 200) {
+        snprintf(why, whylen, "media download: HTTP %ld", status);
+        rc = (status == 429 || status >= 500) ? VT_EIO : VT_EINVAL;
+    } else {
+        *len = r.body.len;
+        *data = (unsigned char *)vt_buf_steal(&r.body, NULL);
+        if (!*data) {
+            *data = malloc(1); /* an empty file */
+            rc = *data ? 0 : VT_ENOMEM;
+        }
+    }
+done:
+    vt_buf_cleanup(&r.body);
+    return rc;
+}

@@ -1,0 +1,214 @@
+/* whatsapp.c - the WhatsApp channel (Meta Cloud API): the webhook at
+ * /webhooks/whatsapp, the outbox transport and the media worker.
+ *
+ * Owns: the webhook routes, the channel's state (transport, media worker)
+ * and the order of checks on a delivery: signature first, over the raw body,
+ * before anything is parsed; then the payload; then one store job for the
+ * whole delivery, answered 200 only once it is committed.
+ * Must not: block the loop thread. Sending and media downloads run on the
+ * outbox's and the media worker's threads.
+ */
+#include <cjson/cJSON.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "channels/whatsapp/conversation.h"
+#include "channels/whatsapp/graph.h"
+#include "channels/whatsapp/media.h"
+#include "channels/whatsapp/parse.h"
+#include "src/channel.h"
+#include "src/error.h"
+#include "src/http.h"
+#include "src/log.h"
+#include "src/outbox.h"
+#include "src/server.h"
+
+struct wa_channel {
+    struct vt_wa_graph *graph; /* the outbox sender thread's */
+    struct vt_outbox_transport transport;
+    struct vt_wa_media *media;
+};
+
+static void error_json(struct vt_http_request *req, int status, const char *code,
+                       const char *field, const char *message)
+{
+    cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o, "error");
+    cJSON_AddStringToObject(e, "code", code);
+    if (field)
+        cJSON_AddStringToObject(e, "field", field);
+    else
+        cJSON_AddNullToObject(e, "field");
+    cJSON_AddStringToObject(e, "message", message);
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    vt_http_respond(req, status, "application/json", s ? s : "{}", s ? strlen(s) : 2);
+    free(s);
+}
+
+/* GET /webhooks/whatsapp: Meta's subscription check. */
+static void verify(struct vt_http_request *req)
+{
+    const struct vt_whatsapp_config *wa = &vt_server_config(req->srv)->whatsapp;
+    const struct vt_form_field *mode = vt_form_get(&req->query, "hub.mode");
+    const struct vt_form_field *token = vt_form_get(&req->query, "hub.verify_token");
+    const struct vt_form_field *challenge = vt_form_get(&req->query, "hub.challenge");
+    /* Constant-time: compare hashes of equal length, whatever was sent. */
+    unsigned char want[32], got[32];
+    crypto_generichash(want, sizeof(want), (const unsigned char *)wa->verify_token,
+                       strlen(wa->verify_token), NULL, 0);
+    const char *t = token ? token->value : "";
+    crypto_generichash(got, sizeof(got), (const unsigned char *)t, strlen(t), NULL, 0);
+    bool ok = sodium_memcmp(want, got, sizeof(want)) == 0 && wa->verify_token[0];
+    if (!ok || !mode || strcmp(mode->value, "subscribe") != 0 || !challenge) {
+        vt_log(VT_LOG_WARN, "wa_verify_refused", "mode_ok=%d token_ok=%d",
+               mode && strcmp(mode->value, "subscribe") == 0, ok);
+        error_json(req, 403, "forbidden", "hub.verify_token",
+                   "El token de verificación no coincide.");
+        return;
+    }
+    vt_http_respond(req, 200, "text/plain; charset=utf-8", challenge->value,
+                    strlen(challenge->value));
+}
+
+struct delivery {
+    struct vt_wa_batch batch;
+    struct vt_wa_apply apply;
+};
+
+static int apply_delivery(struct vt_store_tx *tx, void *ctx)
+{
+    struct delivery *d = ctx;
+    return vt_wa_apply_run(tx, &d->apply);
+}
+
+static void delivered(struct vt_http_request *req, void *ctx, int result)
+{
+    struct delivery *d = ctx;
+    if (result == 0) {
+        struct wa_channel *ch = vt_server_channel_data(req->srv, "whatsapp");
+        if (d->apply.media_added && ch)
+            vt_wa_media_wake(ch->media);
+        vt_log(VT_LOG_DEBUG, "wa_delivery", "events=%zu applied=%d duplicates=%d items=%zu",
+               d->batch.n, d->apply.applied, d->apply.duplicates, d->apply.n_items);
+    } else {
+        vt_log(VT_LOG_ERROR, "wa_delivery_failed", "events=%zu error=\"%s\"", d->batch.n,
+               vt_strerror(result));
+    }
+    if (!req->orphan) {
+        if (result == 0)
+            vt_http_respond(req, 200, "application/json", "{\"ok\":true}", 11);
+        else {
+            /* Meta delivers again later: nothing of this delivery was kept. */
+            vt_http_header(req, "Retry-After", "5");
+            error_json(req, 503, "unavailable", NULL,
+                       "No pudimos guardar la notificación; reintente más tarde.");
+        }
+    }
+    vt_wa_apply_cleanup(&d->apply);
+    vt_wa_batch_cleanup(&d->batch);
+    free(d);
+}
+
+/* POST /webhooks/whatsapp: a delivery of messages and statuses. */
+static void webhook(struct vt_http_request *req)
+{
+    const struct vt_config *cfg = vt_server_config(req->srv);
+    if (!vt_wa_signature_ok(req->signature, cfg->whatsapp.app_secret, req->body,
+                            req->body_len)) {
+        vt_log(VT_LOG_WARN, "wa_signature_refused", "present=%d bytes=%zu",
+               req->signature[0] != '\0', req->body_len);
+        error_json(req, 401, "bad_signature", "X-Hub-Signature-256",
+                   req->signature[0] ? "La firma X-Hub-Signature-256 no corresponde al contenido."
+                                     : "Falta la firma X-Hub-Signature-256.");
+        return;
+    }
+    struct delivery *d = calloc(1, sizeof(*d));
+    if (!d) {
+        error_json(req, 503, "unavailable", NULL, "Sin memoria; reintente más tarde.");
+        return;
+    }
+    char why[200];
+    int rc = vt_wa_parse(req->body, req->body_len, (size_t)cfg->whatsapp.max_events, &d->batch,
+                         why, sizeof(why));
+    if (rc) {
+        free(d);
+        vt_log(VT_LOG_WARN, "wa_payload_refused", "error=\"%s\"", why);
+        if (rc == VT_ENOMEM) {
+            error_json(req, 503, "unavailable", NULL, "Sin memoria; reintente más tarde.");
+            return;
+        }
+        char msg[300];
+        snprintf(msg, sizeof(msg), "La notificación no es válida: %s.", why);
+        error_json(req, rc == VT_ETOOBIG ? 413 : 400,
+                   rc == VT_ETOOBIG ? "too_many_events" : "malformed_payload", "body", msg);
+        return;
+    }
+    /* Events for another business number of the same app are not ours. */
+    size_t kept = 0;
+    for (size_t i = 0; i < d->batch.n; i++) {
+        const char *pnid = d->batch.ev[i].phone_number_id;
+        if (pnid[0] && strcmp(pnid, cfg->whatsapp.phone_number_id) != 0)
+            continue;
+        if (kept != i)
+            d->batch.ev[kept] = d->batch.ev[i];
+        kept++;
+    }
+    if (kept < d->batch.n)
+        vt_log(VT_LOG_WARN, "wa_other_number", "events=%zu", d->batch.n - kept);
+    d->batch.n = kept;
+    if (kept == 0) {
+        vt_wa_batch_cleanup(&d->batch);
+        free(d);
+        vt_http_respond(req, 200, "application/json", "{\"ok\":true}", 11);
+        return;
+    }
+    d->apply.cfg = cfg;
+    d->apply.batch = &d->batch;
+    if (vt_server_run(req, apply_delivery, d, delivered) != 0) {
+        vt_wa_batch_cleanup(&d->batch);
+        free(d);
+    }
+}
+
+static void wa_stop(struct vt_server *srv);
+
+static int wa_start(struct vt_server *srv, struct vt_http *http)
+{
+    const struct vt_config *cfg = vt_server_config(srv);
+    if (!cfg->whatsapp.enabled)
+        return 0;
+    struct wa_channel *ch = calloc(1, sizeof(*ch));
+    if (!ch)
+        return VT_ENOMEM;
+    vt_server_set_channel_data(srv, "whatsapp", ch);
+    if (!(ch->graph = vt_wa_graph_new(cfg)))
+        return VT_ENOMEM;
+    ch->transport = (struct vt_outbox_transport){"whatsapp", ch->graph, vt_wa_graph_send};
+    int rc = vt_outbox_register(vt_server_outbox(srv), &ch->transport);
+    if (rc)
+        return rc;
+    if (!(ch->media = vt_wa_media_start(cfg, vt_server_store(srv), vt_server_data_dir(srv))))
+        return VT_ENOMEM;
+    size_t max = (size_t)cfg->max_json_bytes;
+    rc = vt_http_route(http, "/webhooks/whatsapp", VT_ROUTE_GET, 0, verify);
+    rc = rc ? rc : vt_http_route(http, "/webhooks/whatsapp", VT_ROUTE_POST, max, webhook);
+    if (rc == 0)
+        vt_log(VT_LOG_INFO, "wa_ready", "graph=%s version=%s templates=%zu",
+               cfg->whatsapp.graph_base_url, cfg->whatsapp.api_version,
+               cfg->whatsapp.n_templates);
+    return rc;
+}
+
+static void wa_stop(struct vt_server *srv)
+{
+    struct wa_channel *ch = vt_server_channel_data(srv, "whatsapp");
+    if (!ch)
+        return;
+    vt_wa_media_stop(ch->media);
+    vt_wa_graph_free(ch->graph);
+    vt_server_set_channel_data(srv, "whatsapp", NULL);
+    free(ch);
+}
+
+const struct vt_channel vt_channel_whatsapp = {"whatsapp", wa_start, wa_stop};
