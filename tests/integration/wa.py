@@ -297,3 +297,31 @@ def verify(daemon, mode, token, challenge, path=WEBHOOK_PATH):
               if v is not None]
     q = urllib.parse.urlencode(params)
     return _request(daemon, "GET", path + ("?" + q if q else ""))
+
+
+# ---------------------------------------------------------------------------
+# Daemon configuration for WhatsApp tests
+
+SECRET = "test-app-secret"
+VERIFY_TOKEN = "test-verify-token"
+
+
+def config(graph, templates=None, outbox=None, **whatsapp):
+    """A daemon config (harness.Daemon(config=...)) with the WhatsApp channel
+    enabled against the FakeGraph graph. Fast retries unless outbox= says
+    otherwise."""
+    wa_cfg = {
+        "enabled": True,
+        "verify_token": VERIFY_TOKEN,
+        "app_secret": SECRET,
+        "access_token": graph.token,
+        "phone_number_id": graph.phone_number_id,
+        "graph_base_url": graph.base_url,
+        "api_version": "v21.0",
+    }
+    if templates is not None:
+        wa_cfg["templates"] = templates
+    wa_cfg.update(whatsapp)
+    out = {"max_attempts": 4, "backoff_base_ms": 100, "backoff_max_ms": 400, "timeout_ms": 2000}
+    out.update(outbox or {})
+    return {"channels": {"whatsapp": wa_cfg}, "outbox": out}
