@@ -6,6 +6,8 @@
  *   ventanilla check-config --config FILE
  *   ventanilla audit verify --config FILE [--data-dir DIR]
  *   ventanilla contacts import --config FILE [--data-dir DIR] CSV
+ *   ventanilla outbox list --config FILE [--data-dir DIR] [STATUS]
+ *   ventanilla outbox retry --config FILE [--data-dir DIR] ID
  *   ventanilla calendar holidays YEAR
  *   ventanilla calendar due --type TYPE [--class CLASS] --received ISO8601
  */
@@ -22,6 +24,7 @@
 #include "csv.h"
 #include "error.h"
 #include "item.h"
+#include "outbox.h"
 #include "server.h"
 #include "store.h"
 
@@ -40,6 +43,8 @@ static int usage(void)
                     "  ventanilla check-config --config FILE\n"
                     "  ventanilla audit verify --config FILE [--data-dir DIR]\n"
                     "  ventanilla contacts import --config FILE [--data-dir DIR] CSV\n"
+                    "  ventanilla outbox list --config FILE [--data-dir DIR] [STATUS]\n"
+                    "  ventanilla outbox retry --config FILE [--data-dir DIR] ID\n"
                     "  ventanilla calendar holidays YEAR\n"
                     "  ventanilla calendar due --type TYPE [--class CLASS] --received ISO8601\n");
     return 2;
@@ -291,6 +296,52 @@ done:
     return code;
 }
 
+/* ---- outbox ---- */
+
+static void cli_stamp(void *ctx, struct vt_item *it)
+{
+    vt_item_stamp(ctx, it);
+}
+
+/* `outbox list [STATUS]` and `outbox retry ID`, with the daemon running or
+ * not: the store serializes writers through SQLite's lock. */
+static int cmd_outbox(const char *verb, const struct opts *o, struct vt_config *cfg)
+{
+    char err[600];
+    struct vt_store *s = NULL;
+    struct vt_store_options opt = {data_dir(o, cfg), 16, {cfg, cli_stamp, NULL, NULL, NULL}};
+    if (vt_store_open(&opt, &s, err, sizeof(err))) {
+        fprintf(stderr, "outbox: %s\n", err);
+        return 1;
+    }
+    int code = 1;
+    if (strcmp(verb, "list") == 0 && o->n_args <= 1) {
+        int rc = vt_outbox_list(s, o->n_args ? o->args[0] : NULL, stdout);
+        if (rc)
+            fprintf(stderr, "outbox list: %s\n", vt_strerror(rc));
+        code = rc ? 1 : 0;
+    } else if (strcmp(verb, "retry") == 0 && o->n_args == 1) {
+        char *end;
+        long long id = strtoll(o->args[0], &end, 10);
+        int rc = *end || id <= 0 ? VT_EINVAL : vt_outbox_retry(s, id);
+        if (rc == 0)
+            printf("message %lld queued again\n", id);
+        else if (rc == VT_ENOTFOUND)
+            fprintf(stderr, "outbox retry: no message %s\n", o->args[0]);
+        else if (rc == VT_EINVAL)
+            fprintf(stderr,
+                    "outbox retry: message %s is not dead, failed or undeliverable\n",
+                    o->args[0]);
+        else
+            fprintf(stderr, "outbox retry: %s\n", vt_strerror(rc));
+        code = rc ? 1 : 0;
+    } else {
+        code = usage();
+    }
+    vt_store_close(s);
+    return code;
+}
+
 /* ---- calendar ---- */
 
 static int cmd_calendar(int argc, char **argv)
@@ -357,11 +408,13 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "calendar") == 0)
         return cmd_calendar(argc, argv);
     int first = 2;
-    if (strcmp(cmd, "audit") == 0 || strcmp(cmd, "contacts") == 0) {
+    if (strcmp(cmd, "audit") == 0 || strcmp(cmd, "contacts") == 0 || strcmp(cmd, "outbox") == 0) {
         if (argc < 3)
             return usage();
         if ((strcmp(cmd, "audit") == 0 && strcmp(argv[2], "verify") != 0) ||
-            (strcmp(cmd, "contacts") == 0 && strcmp(argv[2], "import") != 0))
+            (strcmp(cmd, "contacts") == 0 && strcmp(argv[2], "import") != 0) ||
+            (strcmp(cmd, "outbox") == 0 && strcmp(argv[2], "list") != 0 &&
+             strcmp(argv[2], "retry") != 0))
             return usage();
         first = 3;
     } else if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "check-config")) {
@@ -383,6 +436,8 @@ int main(int argc, char **argv)
         rc = cmd_audit_verify(&o, &cfg);
     } else if (strcmp(cmd, "contacts") == 0) {
         rc = cmd_contacts_import(&o, &cfg);
+    } else if (strcmp(cmd, "outbox") == 0) {
+        rc = cmd_outbox(argv[2], &o, &cfg);
     } else {
         int port = o.port >= 0 ? o.port : cfg.port;
         rc = vt_server_main(&cfg, data_dir(&o, &cfg), port);

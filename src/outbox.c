@@ -712,3 +712,34 @@ int vt_outbox_retry(struct vt_store *s, int64_t id)
     struct retry_ctx r = {id};
     return vt_store_run(s, retry_run, &r);
 }
+
+static const char SQL_LIST[] =
+    "SELECT o.id, o.status, o.channel, o.kind, coalesce(i.radicado, '-'), o.attempts, "
+    "coalesce(o.last_error, '') FROM outbox o LEFT JOIN items i ON i.id = o.item_id WHERE "
+    "(?1 IS NULL AND o.status IN ('dead', 'failed', 'undeliverable')) OR o.status = ?1 "
+    "ORDER BY o.id";
+
+int vt_outbox_list(struct vt_store *s, const char *status, FILE *f)
+{
+    struct vt_store_reader *r = vt_store_reader_new(s);
+    if (!r)
+        return VT_ESTORE;
+    sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_LIST);
+    int rc = st ? 0 : VT_ESTORE, n = 0;
+    if (st) {
+        if (status)
+            sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
+        fprintf(f, "id\tstatus\tchannel\tkind\tradicado\tattempts\tlast_error\n");
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            fprintf(f, "%lld\t%s\t%s\t%s\t%s\t%d\t%s\n", (long long)sqlite3_column_int64(st, 0),
+                    sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
+                    sqlite3_column_text(st, 3), sqlite3_column_text(st, 4),
+                    sqlite3_column_int(st, 5), sqlite3_column_text(st, 6));
+            n++;
+        }
+        sqlite3_reset(st);
+        fprintf(f, "%d message%s\n", n, n == 1 ? "" : "s");
+    }
+    vt_store_reader_free(r);
+    return rc;
+}

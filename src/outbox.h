@@ -41,6 +41,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "config.h"
 #include "store.h"
@@ -117,6 +118,12 @@ void vt_outbox_free(struct vt_outbox *o);
 int64_t vt_outbox_backoff_ms(const struct vt_outbox_config *c, int attempts, uint32_t random);
 
 /* ---- operations on a closed store (the CLI) ---- */
+
+/* Writes the messages in status (NULL: dead, failed and undeliverable, the
+ * ones staff must look at) to f, one line each: id, status, channel, kind,
+ * item radicado, attempts, last error. No recipient or body (personal data).
+ * 0 or VT_E*. */
+int vt_outbox_list(struct vt_store *s, const char *status, FILE *f);
 
 /* Puts a dead, failed or undeliverable message back to pending. 0,
  * VT_ENOTFOUND, or VT_EINVAL when it is in another state. */
