@@ -198,7 +198,7 @@ int vt_wa_db_media_attach_ready(struct vt_store_tx *tx, int64_t item_id, int *at
             rc = done(st);
         }
         if (rc == 0) {
-            char payload[200];
+            char payload[400];
             snprintf(payload, sizeof(payload),
                      "{\"sha256\":\"%s\",\"size\":%lld,\"content_type\":\"%.100s\"}", r[i].sha,
                      (long long)r[i].size, r[i].type);
