@@ -97,6 +97,47 @@ int main(void)
     ASSERT_EQ(load(&cfg, "{\"metrics\": {\"token\": \"in-file\"}}"), 0);
     ASSERT_STREQ(cfg.metrics_token, "in-file");
 
+    /* channels.whatsapp: nested keys, templates, secrets from the environment,
+     * and the keys an enabled channel cannot do without. */
+    ASSERT_EQ(load(&cfg, "{}"), 0);
+    ASSERT_TRUE(!cfg.whatsapp.enabled);
+    ASSERT_STREQ(cfg.whatsapp.graph_base_url, "https://graph.facebook.com");
+    ASSERT_EQ(cfg.outbox.max_attempts, 8);
+    const char *wa = "{\"channels\": {\"whatsapp\": {\"enabled\": true, \"verify_token\": \"v\", "
+                     "\"app_secret\": \"a\", \"access_token\": \"t\", \"phone_number_id\": \"1\", "
+                     "\"templates\": {\"ack\": {\"name\": \"acuse\", \"language\": \"es\"}, "
+                     "\"default\": {\"name\": \"aviso\", \"language\": \"es_CO\"}}}}}";
+    ASSERT_EQ(load(&cfg, wa), 0);
+    ASSERT_EQ(cfg.whatsapp.n_templates, 2);
+    ASSERT_STREQ(vt_config_wa_template(&cfg, "ack")->name, "acuse");
+    ASSERT_STREQ(vt_config_wa_template(&cfg, "reply")->name, "aviso");
+    setenv("VENTANILLA_WHATSAPP_APP_SECRET", "from-env", 1);
+    setenv("VENTANILLA_WHATSAPP_ACCESS_TOKEN", "token-env", 1);
+    setenv("VENTANILLA_WHATSAPP_VERIFY_TOKEN", "verify-env", 1);
+    ASSERT_EQ(load(&cfg, wa), 0);
+    ASSERT_STREQ(cfg.whatsapp.app_secret, "from-env");
+    ASSERT_STREQ(cfg.whatsapp.access_token, "token-env");
+    ASSERT_STREQ(cfg.whatsapp.verify_token, "verify-env");
+    /* With every secret in the environment the file needs none. */
+    ASSERT_EQ(load(&cfg, "{\"channels\": {\"whatsapp\": {\"enabled\": true, "
+                         "\"phone_number_id\": \"1\"}}}"),
+              0);
+    unsetenv("VENTANILLA_WHATSAPP_APP_SECRET");
+    unsetenv("VENTANILLA_WHATSAPP_ACCESS_TOKEN");
+    unsetenv("VENTANILLA_WHATSAPP_VERIFY_TOKEN");
+    rejects(&cfg, "{\"channels\": {\"whatsapp\": {\"enabled\": true, \"phone_number_id\": \"1\"}}}",
+            "c.json: channels.whatsapp.verify_token: is required");
+    rejects(&cfg, "{\"channels\": {\"whatsapp\": {\"graph_base_url\": \"ftp://example.com\"}}}",
+            "c.json: channels.whatsapp.graph_base_url: must start with https://");
+    rejects(&cfg, "{\"channels\": {\"whatsapp\": {\"templates\": {\"ack\": {\"name\": \"x\"}}}}}",
+            "c.json: channels.whatsapp.templates: each template");
+    rejects(&cfg, "{\"channels\": {\"whatsap\": {}}}", "c.json: channels.whatsap: unknown key");
+    rejects(&cfg, "{\"channels\": {\"whatsapp\": {\"enabld\": true}}}",
+            "c.json: channels.whatsapp.enabld: unknown key");
+    rejects(&cfg, "{\"outbox\": {\"max_attempts\": 0}}", "c.json: outbox.max_attempts: must be between");
+    rejects(&cfg, "{\"outbox\": {\"backoff_base_ms\": 5000, \"backoff_max_ms\": 1000}}",
+            "c.json: outbox.backoff_max_ms: must not be below");
+
     /* The shipped example is valid as it stands. */
     char path[4096];
     const char *src = getenv("VT_SOURCE_DIR");
