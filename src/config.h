@@ -52,7 +52,7 @@ struct vt_whatsapp_config {
 };
 
 struct vt_outbox_config {
-    int max_attempts;   /* attempts before a message goes to the dead-letter state */
+    int max_attempts;    /* attempts before a message goes to the dead-letter state */
     int backoff_base_ms; /* first retry delay; doubles each attempt, with jitter */
     int backoff_max_ms;
     int timeout_ms; /* one delivery attempt */

@@ -329,8 +329,7 @@ static int cmd_outbox(const char *verb, const struct opts *o, struct vt_config *
         else if (rc == VT_ENOTFOUND)
             fprintf(stderr, "outbox retry: no message %s\n", o->args[0]);
         else if (rc == VT_EINVAL)
-            fprintf(stderr,
-                    "outbox retry: message %s is not dead, failed or undeliverable\n",
+            fprintf(stderr, "outbox retry: message %s is not dead, failed or undeliverable\n",
                     o->args[0]);
         else
             fprintf(stderr, "outbox retry: %s\n", vt_strerror(rc));

@@ -139,8 +139,8 @@ static int apply_status(struct vt_store_tx *tx, int64_t id, int64_t item_id, con
     int rc = step_reset(st);
     if (rc == 0 && item_id && strcmp(next, "failed") == 0) {
         char payload[400];
-        snprintf(payload, sizeof(payload), "{\"outbox_id\":%lld,\"error_code\":%d}",
-                 (long long)id, code);
+        snprintf(payload, sizeof(payload), "{\"outbox_id\":%lld,\"error_code\":%d}", (long long)id,
+                 code);
         rc = vt_store_tx_event(tx, item_id, "sistema:outbox", "mensaje_fallido", payload, 0);
     }
     /* Meta reports 131047 (outside the 24-hour window) asynchronously too:
@@ -150,9 +150,8 @@ static int apply_status(struct vt_store_tx *tx, int64_t id, int64_t item_id, con
     return rc;
 }
 
-int vt_outbox_provider_status(struct vt_store_tx *tx, const char *channel,
-                              const char *provider_id, const char *status, int error_code,
-                              const char *error_title)
+int vt_outbox_provider_status(struct vt_store_tx *tx, const char *channel, const char *provider_id,
+                              const char *status, int error_code, const char *error_title)
 {
     sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_STATUS_LOG);
     if (!st)
@@ -348,8 +347,8 @@ static int email_fallback(struct vt_store_tx *tx, const struct claimed *c)
         cJSON_AddNumberToObject(b, "fallback_of", (double)c->id);
         char *body = cJSON_PrintUnformatted(b);
         cJSON_Delete(b);
-        struct vt_outbound m = {c->item_id, "email", email, c->kind, body ? body : "{}", NULL,
-                                NULL};
+        struct vt_outbound m = {c->item_id,         "email", email, c->kind,
+                                body ? body : "{}", NULL,    NULL};
         rc = body ? vt_outbox_add(tx, &m) : VT_ENOMEM;
         free(body);
         snprintf(payload, sizeof(payload), "{\"outbox_id\":%lld,\"fallback\":\"email\"}",
@@ -360,8 +359,8 @@ static int email_fallback(struct vt_store_tx *tx, const struct claimed *c)
     }
     free(email);
     if (rc == 0)
-        rc = vt_store_tx_event(tx, c->item_id, "sistema:outbox", "whatsapp_sin_ventana", payload,
-                               0);
+        rc =
+            vt_store_tx_event(tx, c->item_id, "sistema:outbox", "whatsapp_sin_ventana", payload, 0);
     return rc;
 }
 
@@ -388,12 +387,11 @@ static int replay_statuses(struct vt_store_tx *tx, const struct claimed *c)
     sqlite3_reset(st);
     char cur[24] = "sent";
     for (int i = 0; i < n; i++) {
-        int rc = apply_status(tx, c->id, c->item_id, cur, seen[i].status, seen[i].code,
-                              seen[i].title);
+        int rc =
+            apply_status(tx, c->id, c->item_id, cur, seen[i].status, seen[i].code, seen[i].title);
         if (rc)
             return rc;
-        if (strcmp(seen[i].status, "failed") == 0 ||
-            status_rank(seen[i].status) > status_rank(cur))
+        if (strcmp(seen[i].status, "failed") == 0 || status_rank(seen[i].status) > status_rank(cur))
             memcpy(cur, seen[i].status, sizeof(seen[i].status));
     }
     return 0;
@@ -457,10 +455,10 @@ static int record_one(struct vt_store_tx *tx, struct vt_outbox *o, struct claime
         return rc;
     if (strcmp(state, "dead") == 0 && c->item_id) {
         char payload[200];
-        snprintf(payload, sizeof(payload), "{\"outbox_id\":%lld,\"attempts\":%d}",
-                 (long long)c->id, c->attempts);
-        rc = vt_store_tx_event(tx, c->item_id, "sistema:outbox", "mensaje_no_entregado", payload,
-                               0);
+        snprintf(payload, sizeof(payload), "{\"outbox_id\":%lld,\"attempts\":%d}", (long long)c->id,
+                 c->attempts);
+        rc =
+            vt_store_tx_event(tx, c->item_id, "sistema:outbox", "mensaje_no_entregado", payload, 0);
     }
     if (rc == 0 && c->res.outcome == VT_SEND_NO_WINDOW)
         rc = email_fallback(tx, c);
@@ -532,8 +530,7 @@ static int64_t next_due_in(struct vt_outbox *o)
     return best;
 }
 
-static void send_all(struct vt_outbox *o, const struct vt_outbox_transport *t,
-                     struct claim_job *j)
+static void send_all(struct vt_outbox *o, const struct vt_outbox_transport *t, struct claim_job *j)
 {
     for (size_t i = 0; i < j->n; i++) {
         struct claimed *c = &j->c[i];

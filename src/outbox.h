@@ -63,9 +63,8 @@ int vt_outbox_add(struct vt_store_tx *tx, const struct vt_outbound *m);
 /* Writer thread, inside a job: a provider's delivery status for the message it
  * calls provider_id ("sent", "delivered", "read", "failed"). Kept in the
  * delivery log and applied to the message if it is known yet. 0 or VT_E*. */
-int vt_outbox_provider_status(struct vt_store_tx *tx, const char *channel,
-                              const char *provider_id, const char *status, int error_code,
-                              const char *error_title);
+int vt_outbox_provider_status(struct vt_store_tx *tx, const char *channel, const char *provider_id,
+                              const char *status, int error_code, const char *error_title);
 
 /* A claimed message, as a transport sees it. */
 struct vt_outbox_msg {
@@ -85,9 +84,9 @@ enum vt_send_outcome {
 struct vt_send_result {
     enum vt_send_outcome outcome;
     char provider_id[160];
-    char error[300];       /* English, for staff and logs; no personal data */
-    char via_template[128]; /* template name when one was used */
-    int retry_after_ms;    /* the provider's Retry-After, 0 when none */
+    char error[300];          /* English, for staff and logs; no personal data */
+    char via_template[128];   /* template name when one was used */
+    int retry_after_ms;       /* the provider's Retry-After, 0 when none */
     char fallback_text[2048]; /* NO_WINDOW: the message as plain text for an email copy */
 };
 

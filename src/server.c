@@ -476,8 +476,7 @@ int vt_server_main(struct vt_config *cfg, const char *data_dir, int port)
     struct vt_store_options opt = {
         .data_dir = data_dir,
         .batch_max = cfg->batch_max,
-        .hooks = {.ctx = srv, .stamp = stamp, .committed = committed,
-                  .outbox_added = outbox_added},
+        .hooks = {.ctx = srv, .stamp = stamp, .committed = committed, .outbox_added = outbox_added},
     };
     if (vt_store_open(&opt, &srv->store, err, sizeof(err))) {
         vt_log(VT_LOG_ERROR, "start_failed", "error=\"%s\"", err);

@@ -51,8 +51,8 @@ struct vt_store_backend {
     /* The transaction API of store.h, on the writer thread. */
     int64_t (*tx_now)(struct vt_store_tx *tx);
     int (*tx_item_insert)(struct vt_store_tx *tx, struct vt_item *it);
-    int (*tx_event)(struct vt_store_tx *tx, int64_t item_id, const char *actor,
-                    const char *action, const char *payload, int is_public);
+    int (*tx_event)(struct vt_store_tx *tx, int64_t item_id, const char *actor, const char *action,
+                    const char *payload, int is_public);
     int (*tx_attachment_add)(struct vt_store_tx *tx, int64_t item_id, const char *sha256,
                              int64_t size, const char *content_type, const char *filename);
     int (*tx_seen)(struct vt_store_tx *tx, const char *channel, const char *event_id);

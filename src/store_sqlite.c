@@ -715,8 +715,8 @@ static int sq_tx_item_insert(struct vt_store_tx *base, struct vt_item *it)
     struct sq_tx *tx = (struct sq_tx *)base;
     for (size_t i = 0; i < it->n_att; i++) {
         /* Usually already durable (the media worker wrote them); cheap if so. */
-        int rc = vt_attach_write(tx->s->data_dir, it->att[i].data, it->att[i].size,
-                                 it->att[i].sha256);
+        int rc =
+            vt_attach_write(tx->s->data_dir, it->att[i].data, it->att[i].size, it->att[i].sha256);
         if (rc && it->att[i].data)
             return rc;
     }
@@ -776,9 +776,8 @@ static int sq_tx_contact_lookup(struct vt_store_tx *base, const char *key_type, 
                                 char *group, size_t group_len)
 {
     struct sq_tx *tx = (struct sq_tx *)base;
-    sqlite3_stmt *st =
-        cache_get(&tx->s->cache, tx->s->db,
-                  "SELECT group_id FROM contacts WHERE key_type = ?1 AND key = ?2");
+    sqlite3_stmt *st = cache_get(&tx->s->cache, tx->s->db,
+                                 "SELECT group_id FROM contacts WHERE key_type = ?1 AND key = ?2");
     if (!st)
         return VT_ESTORE;
     sqlite3_bind_text(st, 1, key_type, -1, SQLITE_STATIC);

@@ -110,8 +110,9 @@ static const char *type_label_lower(const char *type)
 {
     static const struct {
         const char *code, *label;
-    } l[] = {{"peticion", "petición"},   {"queja", "queja"},       {"reclamo", "reclamo"},
-             {"sugerencia", "sugerencia"}, {"denuncia", "denuncia"}, {"felicitacion", "felicitación"},
+    } l[] = {{"peticion", "petición"},        {"queja", "queja"},
+             {"reclamo", "reclamo"},          {"sugerencia", "sugerencia"},
+             {"denuncia", "denuncia"},        {"felicitacion", "felicitación"},
              {"hearing_question", "pregunta"}};
     for (size_t i = 0; type && i < sizeof(l) / sizeof(l[0]); i++)
         if (strcmp(l[i].code, type) == 0)
@@ -177,10 +178,11 @@ static const struct vt_wa_choice att_buttons[] = {{"att.done", "Continuar", NULL
 static int ask_attachments(struct turn *t, const char *lead)
 {
     char text[500];
-    snprintf(text, sizeof(text),
-             "%s¿Quiere adjuntar fotos, audios o documentos? Envíelos ahora, uno por mensaje (hasta "
-             "%d). Cuando termine, o si no tiene, toque *Continuar*.",
-             lead ? lead : "", t->a->cfg->attachment_max_count);
+    snprintf(
+        text, sizeof(text),
+        "%s¿Quiere adjuntar fotos, audios o documentos? Envíelos ahora, uno por mensaje (hasta "
+        "%d). Cuando termine, o si no tiene, toque *Continuar*.",
+        lead ? lead : "", t->a->cfg->attachment_max_count);
     set_state(t, "pqrsd.attachments");
     return buttons(t, text, att_buttons, 2);
 }
@@ -252,10 +254,9 @@ static int file_pqrsd(struct turn *t, bool consent)
     bool anon = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t->draft, "anon"));
     it->kind = "pqrsd";
     it->type = type;
-    it->petition_class =
-        strcmp(type, "peticion") == 0
-            ? (vt_item_enum(vt_item_classes, dstr(t->draft, "class")) ?: "general")
-            : NULL;
+    it->petition_class = strcmp(type, "peticion") == 0
+                             ? (vt_item_enum(vt_item_classes, dstr(t->draft, "class")) ?: "general")
+                             : NULL;
     it->channel = "whatsapp";
     it->reply_channel = "whatsapp";
     it->status = "radicado";
@@ -286,8 +287,9 @@ static int file_pqrsd(struct turn *t, bool consent)
     it->term_days = vt_item_term_days(cfg, it->kind, it->type, it->petition_class);
     vt_item_new_tracking_code(it);
 
-    struct vt_classify_input in = {NULL,          it->req.person_type, it->req.email, it->req.phone,
-                                   it->req.id_number, it->subject,     it->body};
+    struct vt_classify_input in = {NULL,          it->req.person_type, it->req.email,
+                                   it->req.phone, it->req.id_number,   it->subject,
+                                   it->body};
     struct vt_classification cl;
     int rc = vt_classify(&cfg->rules, vt_store_tx_contact_lookup, t->tx, &in, &cl);
     if (rc)
@@ -410,8 +412,8 @@ static int on_status(struct turn *t)
             return rc;
     }
     char rad[48], code[64];
-    if (t->ev->type == VT_WA_MSG_TEXT && parse_track(t->ev->text, rad, sizeof(rad), code,
-                                                     sizeof(code))) {
+    if (t->ev->type == VT_WA_MSG_TEXT &&
+        parse_track(t->ev->text, rad, sizeof(rad), code, sizeof(code))) {
         unsigned char hash[32];
         vt_item_tracking_hash(code, hash);
         struct vt_wa_item w;
@@ -720,8 +722,9 @@ static int on_email(struct turn *t)
         return ask_consent(t);
     }
     static const struct vt_wa_choice c[] = {{"email.skip", "Omitir", NULL}};
-    return buttons(t, "Ese correo no parece válido. Escríbalo de nuevo (por ejemplo: "
-                      "nombre@correo.com) o toque *Omitir*.",
+    return buttons(t,
+                   "Ese correo no parece válido. Escríbalo de nuevo (por ejemplo: "
+                   "nombre@correo.com) o toque *Omitir*.",
                    c, 1);
 }
 

@@ -309,8 +309,7 @@ static const char SQL_MEDIA_DUE[] =
     "SELECT id, coalesce(item_id, 0), wa_id, media_id, coalesce(declared_type, ''), "
     "coalesce(filename, ''), attempts FROM wa_media WHERE status = 'pending' AND "
     "next_attempt_at <= ?1 ORDER BY id LIMIT ?2";
-static const char SQL_MEDIA_TRY[] =
-    "UPDATE wa_media SET attempts = attempts + 1 WHERE id = ?1";
+static const char SQL_MEDIA_TRY[] = "UPDATE wa_media SET attempts = attempts + 1 WHERE id = ?1";
 
 int vt_wa_db_media_claim(struct vt_store_tx *tx, int64_t now, struct vt_wa_media_job *out,
                          size_t cap, size_t *n)
@@ -363,8 +362,8 @@ int vt_wa_db_media_stored(struct vt_store_tx *tx, int64_t id, const char *sha256
     return done(st);
 }
 
-int vt_wa_db_media_failed(struct vt_store_tx *tx, int64_t id, const char *status,
-                          const char *error, int64_t retry_at)
+int vt_wa_db_media_failed(struct vt_store_tx *tx, int64_t id, const char *status, const char *error,
+                          int64_t retry_at)
 {
     sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_MEDIA_FAILED);
     if (!st)

@@ -76,8 +76,8 @@ int vt_wa_db_media_claim(struct vt_store_tx *tx, int64_t now, struct vt_wa_media
 /* Records a fetched file (stored), or a refusal/failure with its reason. */
 int vt_wa_db_media_stored(struct vt_store_tx *tx, int64_t id, const char *sha256, int64_t size,
                           const char *content_type);
-int vt_wa_db_media_failed(struct vt_store_tx *tx, int64_t id, const char *status,
-                          const char *error, int64_t retry_at);
+int vt_wa_db_media_failed(struct vt_store_tx *tx, int64_t id, const char *status, const char *error,
+                          int64_t retry_at);
 /* The media row's current item (it may have been filed meanwhile), 0 if none. */
 int64_t vt_wa_db_media_item(struct vt_store_tx *tx, int64_t id);
 /* Ms until the next pending media row is due (capped at cap_ms). */

@@ -99,8 +99,8 @@ void vt_wa_graph_free(struct vt_wa_graph *g)
 }
 
 /* One request; returns the curl code, *status the HTTP status (0 if none). */
-static CURLcode perform(struct vt_wa_graph *g, const char *url, const char *post,
-                        struct reply *r, long *status)
+static CURLcode perform(struct vt_wa_graph *g, const char *url, const char *post, struct reply *r,
+                        long *status)
 {
     CURL *c = g->curl;
     curl_easy_reset(c);
@@ -312,9 +312,8 @@ void vt_wa_graph_send(void *ctx, struct vt_store_reader *reader, const struct vt
         vt_wa_msg_plain(m->body, res->fallback_text, sizeof(res->fallback_text));
 }
 
-int vt_wa_graph_media(struct vt_wa_graph *g, const char *media_id, size_t max,
-                      unsigned char **data, size_t *len, char *mime, size_t mimelen, char *why,
-                      size_t whylen)
+int vt_wa_graph_media(struct vt_wa_graph *g, const char *media_id, size_t max, unsigned char **data,
+                      size_t *len, char *mime, size_t mimelen, char *why, size_t whylen)
 {
     const struct vt_whatsapp_config *wa = &g->cfg->whatsapp;
     char *esc = curl_easy_escape(g->curl, media_id, 0);

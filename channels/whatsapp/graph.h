@@ -37,9 +37,8 @@ void vt_wa_graph_send(void *ctx, struct vt_store_reader *reader, const struct vt
  * Returns 0 with *data (caller frees), *len and the provider's mime type;
  * VT_ETOOBIG when larger than max; VT_EINVAL when Meta refuses the id (do not
  * retry); VT_EIO for what may pass (retry). why gets an English reason. */
-int vt_wa_graph_media(struct vt_wa_graph *g, const char *media_id, size_t max,
-                      unsigned char **data, size_t *len, char *mime, size_t mimelen, char *why,
-                      size_t whylen);
+int vt_wa_graph_media(struct vt_wa_graph *g, const char *media_id, size_t max, unsigned char **data,
+                      size_t *len, char *mime, size_t mimelen, char *why, size_t whylen);
 
 /* True when a free-form message to a citizen whose last message was at
  * last_inbound_ms may be sent at now_ms. */

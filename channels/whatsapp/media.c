@@ -76,8 +76,8 @@ static int record_run(struct vt_store_tx *tx, void *ctx)
     }
     if (o->tell) {
         char *body = vt_wa_msg_text(o->tell);
-        struct vt_outbound m = {0, "whatsapp", o->job->wa_id, "prompt", body ? body : "", NULL,
-                                NULL};
+        struct vt_outbound m = {0,    "whatsapp", o->job->wa_id, "prompt", body ? body : "",
+                                NULL, NULL};
         rc = body ? vt_outbox_add(tx, &m) : VT_ENOMEM;
         free(body);
     }
@@ -112,10 +112,10 @@ static void fetch_one(struct vt_wa_media *m, const struct vt_wa_media_job *j, st
     } else if (rc) {
         bool last = j->attempts >= m->cfg->outbox.max_attempts;
         o->status = last ? "failed" : "pending";
-        o->retry_at = now_ms() + vt_outbox_backoff_ms(&m->cfg->outbox, j->attempts,
-                                                      randombytes_random());
-        o->tell = last ? "No pudimos descargar el archivo que envió. Por favor envíelo de nuevo."
-                       : NULL;
+        o->retry_at =
+            now_ms() + vt_outbox_backoff_ms(&m->cfg->outbox, j->attempts, randombytes_random());
+        o->tell =
+            last ? "No pudimos descargar el archivo que envió. Por favor envíelo de nuevo." : NULL;
     } else if (vt_sniff(m->sniffer, data, len, o->type, sizeof(o->type)) != 0 ||
                !type_allowed(m->cfg, o->type)) {
         o->status = "rejected";

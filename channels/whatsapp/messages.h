@@ -20,8 +20,8 @@
 #define VT_WA_TEXT_BODY_MAX 4096
 
 struct vt_wa_choice {
-    const char *id;    /* stable reply id, documented in channels/whatsapp/README.md */
-    const char *title; /* cut to the limit on a character boundary */
+    const char *id;          /* stable reply id, documented in channels/whatsapp/README.md */
+    const char *title;       /* cut to the limit on a character boundary */
     const char *description; /* list rows only; may be NULL */
 };
 

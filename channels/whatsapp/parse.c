@@ -42,12 +42,18 @@ void vt_wa_sign(const char *secret, const void *body, size_t len, char out[72])
 }
 
 static const char *const type_names[] = {
-    [VT_WA_MSG_TEXT] = "text",           [VT_WA_MSG_BUTTON_REPLY] = "interactive",
-    [VT_WA_MSG_LIST_REPLY] = "interactive", [VT_WA_MSG_BUTTON] = "button",
-    [VT_WA_MSG_IMAGE] = "image",         [VT_WA_MSG_DOCUMENT] = "document",
-    [VT_WA_MSG_AUDIO] = "audio",         [VT_WA_MSG_VIDEO] = "video",
-    [VT_WA_MSG_STICKER] = "sticker",     [VT_WA_MSG_LOCATION] = "location",
-    [VT_WA_MSG_REACTION] = "reaction",   [VT_WA_MSG_UNKNOWN] = "unknown",
+    [VT_WA_MSG_TEXT] = "text",
+    [VT_WA_MSG_BUTTON_REPLY] = "interactive",
+    [VT_WA_MSG_LIST_REPLY] = "interactive",
+    [VT_WA_MSG_BUTTON] = "button",
+    [VT_WA_MSG_IMAGE] = "image",
+    [VT_WA_MSG_DOCUMENT] = "document",
+    [VT_WA_MSG_AUDIO] = "audio",
+    [VT_WA_MSG_VIDEO] = "video",
+    [VT_WA_MSG_STICKER] = "sticker",
+    [VT_WA_MSG_LOCATION] = "location",
+    [VT_WA_MSG_REACTION] = "reaction",
+    [VT_WA_MSG_UNKNOWN] = "unknown",
 };
 
 const char *vt_wa_msg_type_name(enum vt_wa_msg_type t)
@@ -244,8 +250,8 @@ static struct vt_wa_event *push(struct vt_wa_batch *b, size_t *cap, size_t max, 
     return e;
 }
 
-int vt_wa_parse(const char *body, size_t len, size_t max_events, struct vt_wa_batch *out,
-                char *why, size_t whylen)
+int vt_wa_parse(const char *body, size_t len, size_t max_events, struct vt_wa_batch *out, char *why,
+                size_t whylen)
 {
     memset(out, 0, sizeof(*out));
     size_t cap = 0;

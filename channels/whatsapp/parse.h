@@ -41,27 +41,27 @@ enum vt_wa_msg_type {
 
 struct vt_wa_event {
     enum vt_wa_event_kind kind;
-    char id[VT_WA_ID_MAX];              /* wamid of the message or of the message a status is about */
-    char phone_number_id[64];           /* metadata.phone_number_id of the business number */
-    char from[32];                      /* message: sender wa_id (digits) */
-    int64_t timestamp;                  /* Unix seconds, 0 when absent */
-    char profile_name[128];             /* message: contacts[].profile.name of the sender */
+    char id[VT_WA_ID_MAX];    /* wamid of the message or of the message a status is about */
+    char phone_number_id[64]; /* metadata.phone_number_id of the business number */
+    char from[32];            /* message: sender wa_id (digits) */
+    int64_t timestamp;        /* Unix seconds, 0 when absent */
+    char profile_name[128];   /* message: contacts[].profile.name of the sender */
     /* Messages. */
     enum vt_wa_msg_type type;
-    char type_name[32];                 /* the type string as Meta sent it */
-    char text[VT_WA_TEXT_MAX];          /* text body, caption, button text, reaction emoji,
-                                           location name/address */
-    char reply_id[256];                 /* button_reply/list_reply id, button payload */
-    char media_id[VT_WA_ID_MAX];        /* image/document/audio/video/sticker */
+    char type_name[32];          /* the type string as Meta sent it */
+    char text[VT_WA_TEXT_MAX];   /* text body, caption, button text, reaction emoji,
+                                    location name/address */
+    char reply_id[256];          /* button_reply/list_reply id, button payload */
+    char media_id[VT_WA_ID_MAX]; /* image/document/audio/video/sticker */
     char mime_type[128];
-    char filename[256];                 /* document */
-    double latitude, longitude;         /* location */
+    char filename[256];         /* document */
+    double latitude, longitude; /* location */
     bool has_location;
-    char context_id[VT_WA_ID_MAX];      /* the message replied to or reacted to */
+    char context_id[VT_WA_ID_MAX]; /* the message replied to or reacted to */
     /* Statuses. */
-    char status[16];                    /* sent, delivered, read, failed (others kept as given) */
+    char status[16]; /* sent, delivered, read, failed (others kept as given) */
     char recipient[32];
-    int error_code;                     /* errors[0].code, 0 when none */
+    int error_code; /* errors[0].code, 0 when none */
     char error_title[200];
 };
 
@@ -74,8 +74,8 @@ struct vt_wa_batch {
  * Meta also notifies changes we do not use), or VT_EINVAL with a short English
  * reason in why, or VT_ENOMEM. At most max_events events are kept; more gives
  * VT_ETOOBIG. Caller frees out with vt_wa_batch_cleanup. */
-int vt_wa_parse(const char *body, size_t len, size_t max_events, struct vt_wa_batch *out,
-                char *why, size_t whylen);
+int vt_wa_parse(const char *body, size_t len, size_t max_events, struct vt_wa_batch *out, char *why,
+                size_t whylen);
 void vt_wa_batch_cleanup(struct vt_wa_batch *b); /* NULL ok */
 
 /* Checks an X-Hub-Signature-256 header value ("sha256=" + 64 hex digits)

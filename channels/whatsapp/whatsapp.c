@@ -30,8 +30,8 @@ struct wa_channel {
     struct vt_wa_media *media;
 };
 
-static void error_json(struct vt_http_request *req, int status, const char *code,
-                       const char *field, const char *message)
+static void error_json(struct vt_http_request *req, int status, const char *code, const char *field,
+                       const char *message)
 {
     cJSON *o = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(o, "error");
     cJSON_AddStringToObject(e, "code", code);
@@ -114,8 +114,7 @@ static void delivered(struct vt_http_request *req, void *ctx, int result)
 static void webhook(struct vt_http_request *req)
 {
     const struct vt_config *cfg = vt_server_config(req->srv);
-    if (!vt_wa_signature_ok(req->signature, cfg->whatsapp.app_secret, req->body,
-                            req->body_len)) {
+    if (!vt_wa_signature_ok(req->signature, cfg->whatsapp.app_secret, req->body, req->body_len)) {
         vt_log(VT_LOG_WARN, "wa_signature_refused", "present=%d bytes=%zu",
                req->signature[0] != '\0', req->body_len);
         error_json(req, 401, "bad_signature", "X-Hub-Signature-256",
@@ -129,8 +128,8 @@ static void webhook(struct vt_http_request *req)
         return;
     }
     char why[200];
-    int rc = vt_wa_parse(req->body, req->body_len, (size_t)cfg->whatsapp.max_events, &d->batch,
-                         why, sizeof(why));
+    int rc = vt_wa_parse(req->body, req->body_len, (size_t)cfg->whatsapp.max_events, &d->batch, why,
+                         sizeof(why));
     if (rc) {
         free(d);
         vt_log(VT_LOG_WARN, "wa_payload_refused", "error=\"%s\"", why);
@@ -195,8 +194,7 @@ static int wa_start(struct vt_server *srv, struct vt_http *http)
     rc = rc ? rc : vt_http_route(http, "/webhooks/whatsapp", VT_ROUTE_POST, max, webhook);
     if (rc == 0)
         vt_log(VT_LOG_INFO, "wa_ready", "graph=%s version=%s templates=%zu",
-               cfg->whatsapp.graph_base_url, cfg->whatsapp.api_version,
-               cfg->whatsapp.n_templates);
+               cfg->whatsapp.graph_base_url, cfg->whatsapp.api_version, cfg->whatsapp.n_templates);
     return rc;
 }
 

@@ -134,7 +134,8 @@ int main(void)
     rejects(&cfg, "{\"channels\": {\"whatsap\": {}}}", "c.json: channels.whatsap: unknown key");
     rejects(&cfg, "{\"channels\": {\"whatsapp\": {\"enabld\": true}}}",
             "c.json: channels.whatsapp.enabld: unknown key");
-    rejects(&cfg, "{\"outbox\": {\"max_attempts\": 0}}", "c.json: outbox.max_attempts: must be between");
+    rejects(&cfg, "{\"outbox\": {\"max_attempts\": 0}}",
+            "c.json: outbox.max_attempts: must be between");
     rejects(&cfg, "{\"outbox\": {\"backoff_base_ms\": 5000, \"backoff_max_ms\": 1000}}",
             "c.json: outbox.backoff_max_ms: must not be below");
 

@@ -120,8 +120,8 @@ static int queue_run(struct vt_store_tx *tx, void *ctx)
             goto done;
         q->item_id = it->id;
     }
-    struct vt_outbound m = {q->item_id, "whatsapp", q->recipient, "ack", q->body, "[\"{codigo}\"]",
-                            q->secret};
+    struct vt_outbound m = {q->item_id, "whatsapp",       q->recipient, "ack",
+                            q->body,    "[\"{codigo}\"]", q->secret};
     rc = vt_outbox_add(tx, &m);
 done:
     vt_item_free(it); /* the committed hook is not set here, so nothing else holds it */
@@ -212,8 +212,9 @@ int main(void)
     snprintf(path, sizeof(path), "%s/ventanilla.db", dir);
     ASSERT_EQ(sqlite3_open(path, &db), SQLITE_OK);
     sqlite3_busy_timeout(db, 5000);
-    ASSERT_EQ(sqlite3_exec(db, "UPDATE outbox SET status = 'sending', attempts = 1", NULL, NULL, NULL),
-              SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_exec(db, "UPDATE outbox SET status = 'sending', attempts = 1", NULL, NULL, NULL),
+        SQLITE_OK);
     ASSERT_EQ(vt_outbox_start(ob), 0);
     ASSERT_EQ(wait_rows("SELECT count(*) FROM outbox WHERE status = 'sent' AND attempts = 2", 1, 5),
               1);
@@ -234,10 +235,11 @@ int main(void)
 
     /* Two retries, then sent: three attempts. */
     queue("retry2", "{}", NULL, false);
-    ASSERT_EQ(wait_rows("SELECT count(*) FROM outbox WHERE recipient = 'retry2' AND status = 'sent' "
-                        "AND attempts = 3",
-                        1, 5),
-              1);
+    ASSERT_EQ(
+        wait_rows("SELECT count(*) FROM outbox WHERE recipient = 'retry2' AND status = 'sent' "
+                  "AND attempts = 3",
+                  1, 5),
+        1);
 
     /* Always failing: dead after max_attempts, with the error kept. */
     queue("always", "{}", NULL, true);
@@ -247,9 +249,9 @@ int main(void)
               1);
     text_of("SELECT last_error FROM outbox WHERE recipient = 'always'", buf, sizeof(buf));
     ASSERT_STREQ(buf, "graph: HTTP 503");
-    ASSERT_EQ(wait_rows("SELECT count(*) FROM audit_events WHERE action = 'mensaje_no_entregado'",
-                        1, 2),
-              1);
+    ASSERT_EQ(
+        wait_rows("SELECT count(*) FROM audit_events WHERE action = 'mensaje_no_entregado'", 1, 2),
+        1);
 
     /* Refused: dead at once; staff retry puts it back; a sent one cannot be retried. */
     queue("refuse", "{}", NULL, false);
@@ -285,9 +287,8 @@ int main(void)
               1);
     /* Without an email transport the copy waits; it is never sent on WhatsApp. */
     usleep(200000);
-    ASSERT_EQ(wait_rows("SELECT count(*) FROM outbox WHERE channel = 'email' AND attempts = 0", 1,
-                        1),
-              1);
+    ASSERT_EQ(
+        wait_rows("SELECT count(*) FROM outbox WHERE channel = 'email' AND attempts = 0", 1, 1), 1);
 
     /* A status reported before the send's own result is applied once it is recorded. */
     queue("early", "{}", NULL, false);
