@@ -119,7 +119,7 @@ int64_t vt_outbox_backoff_ms(const struct vt_outbox_config *c, int attempts, uin
 /* ---- operations on a closed store (the CLI) ---- */
 
 /* Writes the messages in status (NULL: dead, failed and undeliverable, the
- * ones staff must look at) to f, one line each: id, status, channel, kind,
+ * ones staff must look at, read receipts aside) to f, one line each: id, status, channel, kind,
  * item radicado, attempts, last error. No recipient or body (personal data).
  * 0 or VT_E*. */
 int vt_outbox_list(struct vt_store *s, const char *status, FILE *f);

@@ -274,7 +274,7 @@ static int run_trampoline(struct vt_store_tx *tx, void *ctx)
 
 static bool wants_json(const struct vt_http_request *req)
 {
-    return strncmp(req->path, "/api/", 5) == 0;
+    return strncmp(req->path, "/api/", 5) == 0 || strncmp(req->path, "/webhooks/", 10) == 0;
 }
 
 static void page_error(struct vt_http_request *req, int status, const char *title, const char *text)

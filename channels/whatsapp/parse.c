@@ -236,7 +236,7 @@ static struct vt_wa_event *push(struct vt_wa_batch *b, size_t *cap, size_t max, 
         return NULL;
     }
     if (b->n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 4;
+        size_t nc = *cap ? *cap * 2 : 1; /* most deliveries carry one event */
         struct vt_wa_event *ev = realloc(b->ev, nc * sizeof(*ev));
         if (!ev) {
             *rc = VT_ENOMEM;
