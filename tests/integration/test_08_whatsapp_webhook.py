@@ -182,6 +182,7 @@ class Webhook(H.DaemonCase):
         payload = wa.delivery([wa.text(frm, "x" * (300 * 1024))])
         r = wa.post(self.d, payload, wa.SECRET)
         self.assertEqual(r.status, 413)
+        self.assertEqual(r.json()["error"]["code"], "too_large")
         self.assertEqual(self.counts(), before)
         many = wa.delivery([wa.reaction(frm, "wamid.X", "👍") for _ in range(1001)])
         r = wa.post(self.d, many, wa.SECRET)
