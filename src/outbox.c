@@ -740,3 +740,20 @@ int vt_outbox_list(struct vt_store *s, const char *status, FILE *f)
     vt_store_reader_free(r);
     return rc;
 }
+
+static const char SQL_COUNTS[] = "SELECT status, count(*) FROM outbox GROUP BY status";
+
+int vt_outbox_counts(struct vt_store_reader *r, struct vt_count *out, size_t cap, size_t *n)
+{
+    *n = 0;
+    sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_COUNTS);
+    if (!st)
+        return VT_ESTORE;
+    while (*n < cap && sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(out[*n].key, sizeof(out[*n].key), "%s", sqlite3_column_text(st, 0));
+        out[*n].n = sqlite3_column_int64(st, 1);
+        (*n)++;
+    }
+    sqlite3_reset(st);
+    return 0;
+}

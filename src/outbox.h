@@ -124,6 +124,10 @@ int64_t vt_outbox_backoff_ms(const struct vt_outbox_config *c, int attempts, uin
  * 0 or VT_E*. */
 int vt_outbox_list(struct vt_store *s, const char *status, FILE *f);
 
+/* Messages by status ("pending", "dead", ...) for /metrics; reader's thread.
+ * 0 or VT_E*. */
+int vt_outbox_counts(struct vt_store_reader *r, struct vt_count *out, size_t cap, size_t *n);
+
 /* Puts a dead, failed or undeliverable message back to pending. 0,
  * VT_ENOTFOUND, or VT_EINVAL when it is in another state. */
 int vt_outbox_retry(struct vt_store *s, int64_t id);

@@ -403,6 +403,15 @@ char *vt_server_metrics_text(struct vt_server *srv)
                   "# TYPE ventanilla_websocket_clients gauge\n"
                   "ventanilla_websocket_clients %d\n",
                   vt_live_clients(srv->live));
+    struct vt_count oc[16];
+    size_t n_oc = 0;
+    if (vt_outbox_counts(srv->reader, oc, 16, &n_oc) == 0) {
+        vt_buf_puts(&b, "# HELP ventanilla_outbox_messages Outbound messages by delivery status.\n"
+                        "# TYPE ventanilla_outbox_messages gauge\n");
+        for (size_t i = 0; i < n_oc; i++)
+            vt_buf_printf(&b, "ventanilla_outbox_messages{status=\"%s\"} %lld\n", oc[i].key,
+                          (long long)oc[i].n);
+    }
     vt_buf_puts(&b, "# HELP ventanilla_http_responses_total HTTP responses by status class.\n"
                     "# TYPE ventanilla_http_responses_total counter\n");
     for (int c = 1; c <= 5; c++)

@@ -296,6 +296,8 @@ class Outbox(H.DaemonCase):
         self.assertEqual(len(posts), 4)
         gaps = [b["at"] - a["at"] for a, b in zip(posts, posts[1:])]
         self.assertTrue(all(g >= 0.04 for g in gaps), "retries must back off: %r" % gaps)
+        m = re.search(r'(?m)^ventanilla_outbox_messages\{status="dead"\} (\d+)$', self.d.get("/metrics").text)
+        self.assertTrue(m and int(m.group(1)) >= 1, "dead letters are visible in /metrics")
 
     def test_04_bad_token_is_dead(self):
         frm = sender()
