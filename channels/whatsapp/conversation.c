@@ -814,6 +814,12 @@ static int dispatch(struct turn *t)
         return say(t, "Listo, cancelamos lo que estaba haciendo y no guardamos nada. Escriba "
                       "*menú* cuando quiera empezar de nuevo.");
     }
+    if (strcmp(t->state, "offer") == 0 && strcmp(id, "item.add") != 0) {
+        /* The offer was declined: a file sent with the message goes nowhere. */
+        int rc = vt_wa_db_media_discard(t->tx, ev->from);
+        if (rc)
+            return rc;
+    }
     if (strcmp(t->fold, "menu") == 0 || strcmp(id, "menu.open") == 0)
         return show_menu(t, false);
     if (!t->conv.exists)
