@@ -654,6 +654,10 @@ void vt_outbox_free(struct vt_outbox *o)
         o->stopping = true;
         pthread_cond_signal(&o->cond);
         pthread_mutex_unlock(&o->lock);
+        /* A send waiting on a slow provider gives up; it stays queued. */
+        for (size_t i = 0; i < o->n_t; i++)
+            if (o->t[i]->interrupt)
+                o->t[i]->interrupt(o->t[i]->ctx);
         pthread_join(o->thread, NULL);
     }
     vt_store_reader_free(o->reader);

@@ -97,6 +97,8 @@ struct vt_outbox_transport {
     void *ctx;
     void (*send)(void *ctx, struct vt_store_reader *reader, const struct vt_outbox_msg *m,
                  struct vt_send_result *res);
+    /* Any thread, may be NULL: make a send in progress give up (stopping). */
+    void (*interrupt)(void *ctx);
 };
 
 struct vt_outbox;

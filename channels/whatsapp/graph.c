@@ -3,6 +3,7 @@
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,25 @@ struct vt_wa_graph {
     const struct vt_config *cfg;
     CURL *curl; /* this thread's */
     struct curl_slist *json_headers, *auth_headers;
+    atomic_int interrupted;
 };
+
+void vt_wa_graph_interrupt(void *ctx)
+{
+    struct vt_wa_graph *g = ctx;
+    if (g)
+        atomic_store(&g->interrupted, 1);
+}
+
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    struct vt_wa_graph *g = ud;
+    (void)dt;
+    (void)dn;
+    (void)ut;
+    (void)un;
+    return atomic_load(&g->interrupted) ? 1 : 0;
+}
 
 struct reply {
     struct vt_buf body;
@@ -114,6 +133,9 @@ static CURLcode perform(struct vt_wa_graph *g, const char *url, const char *post
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "ventanilla");
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, g);
     if (post) {
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, g->json_headers);
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, post);

@@ -28,6 +28,9 @@ struct vt_wa_graph;
 /* NULL when curl cannot be set up. */
 struct vt_wa_graph *vt_wa_graph_new(const struct vt_config *cfg);
 void vt_wa_graph_free(struct vt_wa_graph *g); /* NULL ok */
+/* Any thread: makes the request in flight, and every later one, give up at
+ * once (the daemon is stopping; the message stays queued). */
+void vt_wa_graph_interrupt(void *g);
 
 /* The outbox transport's send (ctx is a struct vt_wa_graph). */
 void vt_wa_graph_send(void *ctx, struct vt_store_reader *reader, const struct vt_outbox_msg *m,

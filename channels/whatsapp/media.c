@@ -222,6 +222,7 @@ void vt_wa_media_stop(struct vt_wa_media *m)
     m->stopping = true;
     pthread_cond_signal(&m->cond);
     pthread_mutex_unlock(&m->lock);
+    vt_wa_graph_interrupt(m->graph);
     pthread_join(m->thread, NULL);
     vt_store_reader_free(m->reader);
     vt_sniffer_free(m->sniffer);

@@ -183,7 +183,8 @@ static int wa_start(struct vt_server *srv, struct vt_http *http)
     vt_server_set_channel_data(srv, "whatsapp", ch);
     if (!(ch->graph = vt_wa_graph_new(cfg)))
         return VT_ENOMEM;
-    ch->transport = (struct vt_outbox_transport){"whatsapp", ch->graph, vt_wa_graph_send};
+    ch->transport = (struct vt_outbox_transport){"whatsapp", ch->graph, vt_wa_graph_send,
+                                                 vt_wa_graph_interrupt};
     int rc = vt_outbox_register(vt_server_outbox(srv), &ch->transport);
     if (rc)
         return rc;

@@ -422,6 +422,25 @@ class Crash(H.DaemonCase):
             d.cleanup()
             graph.stop()
 
+    def test_02_sigterm_while_the_provider_hangs(self):
+        graph = fake_graph.FakeGraph(hold_seconds=60).start()
+        d = H.Daemon(wa.config(graph, outbox={"timeout_ms": 15000}), name="wa-term")
+        try:
+            d.start()
+            frm = sender()
+            graph.set_mode("timeout")
+            ok(self, wa.post(d, wa.delivery([wa.text(frm, "hola")]), wa.SECRET))
+            graph.wait_for(lambda: graph.held > 0, what="a send in flight")
+            t0 = time.monotonic()
+            d.stop(timeout=8)  # exits cleanly without waiting out the 15 s send timeout
+            self.assertLess(time.monotonic() - t0, 5)
+            graph.set_mode(None)
+            d.start()
+            graph.wait_for(lambda: graph.messages(to=frm), what="menu after restart")
+        finally:
+            d.cleanup()
+            graph.stop()
+
 
 if __name__ == "__main__":
     H.main()

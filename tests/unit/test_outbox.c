@@ -87,7 +87,7 @@ static void scripted(void *ctx, struct vt_store_reader *r, const struct vt_outbo
         res->provider_id[0] = '\0';
 }
 
-static const struct vt_outbox_transport transport = {"whatsapp", NULL, scripted};
+static const struct vt_outbox_transport transport = {"whatsapp", NULL, scripted, NULL};
 
 /* ---- queueing ---- */
 
