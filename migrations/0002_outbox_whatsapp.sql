@@ -26,7 +26,8 @@ CREATE TABLE outbox (
     provider_id TEXT,                        -- e.g. the wamid Meta gave
     last_error TEXT,
     via_template TEXT,                       -- name of the template used, if any
-    template_only INTEGER NOT NULL DEFAULT 0 -- 1: the provider refused free-form text
+    template_only INTEGER NOT NULL DEFAULT 0, -- 1: the provider refused free-form text
+    shard INTEGER NOT NULL DEFAULT 0         -- hash of recipient: which sender thread delivers it
 );
 CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
 CREATE UNIQUE INDEX outbox_provider ON outbox (channel, provider_id) WHERE provider_id IS NOT NULL;

@@ -101,6 +101,7 @@ static const struct key keys[] = {
      NULL},
     {"outbox.timeout_ms", K_INT, O(outbox.timeout_ms), 15000, NULL, 100, 300000, NULL, NULL},
     {"outbox.batch", K_INT, O(outbox.batch), 32, NULL, 1, 1000, NULL, NULL},
+    {"outbox.senders", K_INT, O(outbox.senders), 4, NULL, 1, 64, NULL, NULL},
     {"channels.whatsapp.enabled", K_BOOL, O(whatsapp.enabled), 0, NULL, 0, 1, NULL, NULL},
     {"channels.whatsapp.verify_token", K_STR, O(whatsapp.verify_token), 0, "", 0, 200,
      "VENTANILLA_WHATSAPP_VERIFY_TOKEN", NULL},

@@ -57,6 +57,7 @@ struct vt_outbox_config {
     int backoff_max_ms;
     int timeout_ms; /* one delivery attempt */
     int batch;      /* messages claimed per round */
+    int senders;    /* sender threads */
 };
 
 struct vt_config {

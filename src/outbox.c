@@ -23,6 +23,21 @@
 #include "log.h"
 
 #define MAX_TRANSPORTS 4
+#define MAX_SENDERS 64
+/* Messages are spread over senders by recipient, so one citizen's messages
+ * keep their order: shard = hash(recipient) % SHARDS, sender i takes the
+ * shards with shard % senders == i. */
+#define SHARDS 1024
+
+/* One sender thread and what it owns. */
+struct sender {
+    struct vt_outbox *o;
+    int index;
+    pthread_t thread;
+    bool started;
+    struct vt_store_reader *reader;
+    void *ctx[MAX_TRANSPORTS]; /* each transport's per-thread context */
+};
 
 struct vt_outbox {
     const struct vt_config *cfg;
@@ -30,13 +45,21 @@ struct vt_outbox {
     const struct vt_outbox_transport *t[MAX_TRANSPORTS];
     size_t n_t;
 
-    pthread_t thread;
-    bool started;
+    struct sender senders[MAX_SENDERS];
+    int n_senders;
     pthread_mutex_t lock; /* guards wanted and stopping */
     pthread_cond_t cond;
-    bool wanted, stopping;
-    struct vt_store_reader *reader; /* sender thread only */
+    unsigned wanted; /* bumped by each wake */
+    bool stopping;
 };
+
+static int shard_of(const char *recipient)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)recipient; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return (int)(h % SHARDS);
+}
 
 static int64_t now_ms(void)
 {
@@ -64,8 +87,8 @@ static int step_reset(sqlite3_stmt *st)
 
 static const char SQL_ADD[] =
     "INSERT INTO outbox (item_id, channel, recipient, kind, body, params, secret, status, "
-    "next_attempt_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, "
-    "?8, ?8)";
+    "next_attempt_at, created_at, updated_at, shard) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+    "'pending', ?8, ?8, ?8, ?9)";
 
 int vt_outbox_add(struct vt_store_tx *tx, const struct vt_outbound *m)
 {
@@ -83,6 +106,7 @@ int vt_outbox_add(struct vt_store_tx *tx, const struct vt_outbound *m)
     bind_opt(st, 6, m->params);
     bind_opt(st, 7, m->secret);
     sqlite3_bind_int64(st, 8, vt_store_tx_now(tx));
+    sqlite3_bind_int(st, 9, shard_of(m->recipient));
     int rc = step_reset(st);
     if (rc == 0)
         vt_store_tx_outbox_added(tx);
@@ -193,6 +217,7 @@ struct claimed {
 
 struct claim_job {
     struct vt_outbox *o;
+    int sender;
     const char *channel;
     int64_t now;
     struct claimed *c;
@@ -202,7 +227,8 @@ struct claim_job {
 static const char SQL_DUE[] =
     "SELECT id, coalesce(item_id, 0), recipient, kind, body, coalesce(params, ''), "
     "coalesce(secret, ''), attempts, template_only FROM outbox WHERE status = 'pending' AND "
-    "channel = ?1 AND next_attempt_at <= ?2 ORDER BY next_attempt_at, id LIMIT ?3";
+    "channel = ?1 AND next_attempt_at <= ?2 AND shard % ?4 = ?5 ORDER BY next_attempt_at, id "
+    "LIMIT ?3";
 static const char SQL_MARK_SENDING[] =
     "UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?2 WHERE id = ?1";
 
@@ -257,6 +283,8 @@ static int claim_run(struct vt_store_tx *tx, void *ctx)
     sqlite3_bind_text(st, 1, j->channel, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, j->now);
     sqlite3_bind_int(st, 3, j->o->cfg->outbox.batch);
+    sqlite3_bind_int(st, 4, j->o->n_senders);
+    sqlite3_bind_int(st, 5, j->sender);
     int rc = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         if (j->n == j->cap) {
@@ -309,8 +337,9 @@ static const char SQL_REQUESTER_EMAIL[] =
     "r.purged_at IS NULL";
 static const char SQL_TEMPLATE_ONLY[] =
     "INSERT INTO outbox (item_id, channel, recipient, kind, body, params, secret, status, "
-    "next_attempt_at, created_at, updated_at, template_only) SELECT item_id, channel, recipient, "
-    "kind, body, params, secret, 'pending', ?2, ?2, ?2, 1 FROM outbox WHERE id = ?1";
+    "next_attempt_at, created_at, updated_at, template_only, shard) SELECT item_id, channel, "
+    "recipient, kind, body, params, secret, 'pending', ?2, ?2, ?2, 1, shard FROM outbox WHERE "
+    "id = ?1";
 
 static int requeue_template_only(struct vt_store_tx *tx, int64_t id)
 {
@@ -508,18 +537,22 @@ int64_t vt_outbox_backoff_ms(const struct vt_outbox_config *c, int attempts, uin
 }
 
 static const char SQL_NEXT_DUE[] =
-    "SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending' AND channel = ?1";
+    "SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending' AND channel = ?1 AND "
+    "shard % ?2 = ?3";
 
-/* Ms until the next pending message of any transport is due (capped). */
-static int64_t next_due_in(struct vt_outbox *o)
+/* Ms until the next pending message of this sender is due (capped). */
+static int64_t next_due_in(struct sender *sd)
 {
+    struct vt_outbox *o = sd->o;
     int64_t best = 2000; /* also picks up rows another process queued */
     int64_t now = now_ms();
     for (size_t i = 0; i < o->n_t; i++) {
-        sqlite3_stmt *st = vt_store_reader_stmt(o->reader, SQL_NEXT_DUE);
+        sqlite3_stmt *st = vt_store_reader_stmt(sd->reader, SQL_NEXT_DUE);
         if (!st)
             break;
         sqlite3_bind_text(st, 1, o->t[i]->channel, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, o->n_senders);
+        sqlite3_bind_int(st, 3, sd->index);
         if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
             int64_t in = sqlite3_column_int64(st, 0) - now;
             if (in < best)
@@ -530,14 +563,15 @@ static int64_t next_due_in(struct vt_outbox *o)
     return best;
 }
 
-static void send_all(struct vt_outbox *o, const struct vt_outbox_transport *t, struct claim_job *j)
+static void send_all(struct sender *sd, size_t ti, struct claim_job *j)
 {
+    const struct vt_outbox_transport *t = sd->o->t[ti];
     for (size_t i = 0; i < j->n; i++) {
         struct claimed *c = &j->c[i];
         struct vt_outbox_msg m = {c->id,   c->item_id, c->channel,  c->recipient,    c->kind,
                                   c->body, c->params,  c->attempts, c->template_only};
         memset(&c->res, 0, sizeof(c->res));
-        t->send(t->ctx, o->reader, &m, &c->res);
+        t->send(sd->ctx[ti], sd->reader, &m, &c->res);
         if (c->res.outcome != VT_SEND_OK)
             vt_log(VT_LOG_WARN, "outbox_attempt_failed",
                    "id=%lld channel=%s kind=%s attempt=%d outcome=%d error=\"%s\"",
@@ -547,14 +581,15 @@ static void send_all(struct vt_outbox *o, const struct vt_outbox_transport *t, s
 }
 
 /* One round over every transport; returns how many messages it handled. */
-static size_t round_once(struct vt_outbox *o)
+static size_t round_once(struct sender *sd)
 {
+    struct vt_outbox *o = sd->o;
     size_t handled = 0;
     for (size_t i = 0; i < o->n_t; i++) {
-        struct claim_job j = {o, o->t[i]->channel, now_ms(), NULL, 0, 0};
+        struct claim_job j = {o, sd->index, o->t[i]->channel, now_ms(), NULL, 0, 0};
         int rc = vt_store_run(o->store, claim_run, &j);
         if (rc == 0 && j.n) {
-            send_all(o, o->t[i], &j);
+            send_all(sd, i, &j);
             rc = vt_store_run(o->store, record_run, &j);
             if (rc)
                 vt_log(VT_LOG_ERROR, "outbox_record_failed", "error=\"%s\" messages=%zu",
@@ -570,17 +605,18 @@ static size_t round_once(struct vt_outbox *o)
 
 static void *sender_main(void *arg)
 {
-    struct vt_outbox *o = arg;
+    struct sender *sd = arg;
+    struct vt_outbox *o = sd->o;
     for (;;) {
         pthread_mutex_lock(&o->lock);
         bool stop = o->stopping;
-        o->wanted = false;
+        unsigned seen = o->wanted;
         pthread_mutex_unlock(&o->lock);
         if (stop)
             break;
-        if (round_once(o) > 0)
+        if (round_once(sd) > 0)
             continue;
-        int64_t wait = next_due_in(o);
+        int64_t wait = next_due_in(sd);
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_sec += wait / 1000;
@@ -590,7 +626,7 @@ static void *sender_main(void *arg)
             ts.tv_nsec -= 1000000000;
         }
         pthread_mutex_lock(&o->lock);
-        while (!o->wanted && !o->stopping)
+        while (o->wanted == seen && !o->stopping)
             if (pthread_cond_timedwait(&o->cond, &o->lock, &ts) != 0)
                 break;
         pthread_mutex_unlock(&o->lock);
@@ -605,6 +641,9 @@ struct vt_outbox *vt_outbox_new(const struct vt_config *cfg, struct vt_store *st
         return NULL;
     o->cfg = cfg;
     o->store = store;
+    o->n_senders = cfg->outbox.senders < 1             ? 1
+                   : cfg->outbox.senders > MAX_SENDERS ? MAX_SENDERS
+                                                       : cfg->outbox.senders;
     pthread_mutex_init(&o->lock, NULL);
     pthread_cond_init(&o->cond, NULL);
     return o;
@@ -612,7 +651,7 @@ struct vt_outbox *vt_outbox_new(const struct vt_config *cfg, struct vt_store *st
 
 int vt_outbox_register(struct vt_outbox *o, const struct vt_outbox_transport *t)
 {
-    if (o->n_t == MAX_TRANSPORTS || o->started)
+    if (o->n_t == MAX_TRANSPORTS || o->senders[0].started)
         return VT_ETOOBIG;
     o->t[o->n_t++] = t;
     return 0;
@@ -627,11 +666,21 @@ int vt_outbox_start(struct vt_outbox *o)
     if (recovered)
         vt_log(VT_LOG_WARN, "outbox_recovered",
                "messages=%d note=\"left sending by a crash; sent again\"", recovered);
-    if (!(o->reader = vt_store_reader_new(o->store)))
-        return VT_ESTORE;
-    if (pthread_create(&o->thread, NULL, sender_main, o) != 0)
-        return VT_ENOMEM;
-    o->started = true;
+    for (int i = 0; i < o->n_senders; i++) {
+        struct sender *sd = &o->senders[i];
+        sd->o = o;
+        sd->index = i;
+        if (!(sd->reader = vt_store_reader_new(o->store)))
+            return VT_ESTORE;
+        for (size_t t = 0; t < o->n_t; t++) {
+            sd->ctx[t] = o->t[t]->open ? o->t[t]->open(o->t[t]->ctx) : o->t[t]->ctx;
+            if (o->t[t]->open && !sd->ctx[t])
+                return VT_ENOMEM;
+        }
+        if (pthread_create(&sd->thread, NULL, sender_main, sd) != 0)
+            return VT_ENOMEM;
+        sd->started = true;
+    }
     return 0;
 }
 
@@ -640,8 +689,8 @@ void vt_outbox_wake(struct vt_outbox *o)
     if (!o)
         return;
     pthread_mutex_lock(&o->lock);
-    o->wanted = true;
-    pthread_cond_signal(&o->cond);
+    o->wanted++;
+    pthread_cond_broadcast(&o->cond);
     pthread_mutex_unlock(&o->lock);
 }
 
@@ -649,18 +698,24 @@ void vt_outbox_free(struct vt_outbox *o)
 {
     if (!o)
         return;
-    if (o->started) {
-        pthread_mutex_lock(&o->lock);
-        o->stopping = true;
-        pthread_cond_signal(&o->cond);
-        pthread_mutex_unlock(&o->lock);
-        /* A send waiting on a slow provider gives up; it stays queued. */
-        for (size_t i = 0; i < o->n_t; i++)
-            if (o->t[i]->interrupt)
-                o->t[i]->interrupt(o->t[i]->ctx);
-        pthread_join(o->thread, NULL);
+    pthread_mutex_lock(&o->lock);
+    o->stopping = true;
+    pthread_cond_broadcast(&o->cond);
+    pthread_mutex_unlock(&o->lock);
+    /* A send waiting on a slow provider gives up; it stays queued. */
+    for (int i = 0; i < o->n_senders; i++)
+        for (size_t t = 0; t < o->n_t; t++)
+            if (o->senders[i].started && o->t[t]->interrupt)
+                o->t[t]->interrupt(o->senders[i].ctx[t]);
+    for (int i = 0; i < o->n_senders; i++) {
+        struct sender *sd = &o->senders[i];
+        if (sd->started)
+            pthread_join(sd->thread, NULL);
+        for (size_t t = 0; t < o->n_t; t++)
+            if (o->t[t]->close && sd->ctx[t])
+                o->t[t]->close(sd->ctx[t]);
+        vt_store_reader_free(sd->reader);
     }
-    vt_store_reader_free(o->reader);
     pthread_mutex_destroy(&o->lock);
     pthread_cond_destroy(&o->cond);
     free(o);

@@ -34,7 +34,8 @@
  *
  * Threads: vt_outbox_add and vt_outbox_provider_status run on the writer
  * thread inside a job (struct vt_store_tx). vt_outbox_wake may be called from
- * any thread. Transports' send() run on the sender thread.
+ * any thread. outbox.senders sender threads deliver in parallel; messages are
+ * spread over them by recipient, so one citizen's messages keep their order.
  */
 #ifndef VT_OUTBOX_H
 #define VT_OUTBOX_H
@@ -90,15 +91,19 @@ struct vt_send_result {
     char fallback_text[2048]; /* NO_WINDOW: the message as plain text for an email copy */
 };
 
-/* A channel's way to deliver. send() runs on the sender thread; reader is the
- * sender thread's own read connection (e.g. for the 24-hour window). */
+/* A channel's way to deliver. Each sender thread gets its own context from
+ * open(ctx) (e.g. its own curl handle), or ctx itself when open is NULL.
+ * send() runs on that sender thread with that context; reader is the thread's
+ * own read connection (e.g. for the 24-hour window). */
 struct vt_outbox_transport {
     const char *channel;
     void *ctx;
-    void (*send)(void *ctx, struct vt_store_reader *reader, const struct vt_outbox_msg *m,
+    void *(*open)(void *ctx);        /* may be NULL; NULL result: no memory */
+    void (*close)(void *thread_ctx); /* may be NULL */
+    void (*send)(void *thread_ctx, struct vt_store_reader *reader, const struct vt_outbox_msg *m,
                  struct vt_send_result *res);
     /* Any thread, may be NULL: make a send in progress give up (stopping). */
-    void (*interrupt)(void *ctx);
+    void (*interrupt)(void *thread_ctx);
 };
 
 struct vt_outbox;
@@ -108,11 +113,11 @@ struct vt_outbox *vt_outbox_new(const struct vt_config *cfg, struct vt_store *st
 /* Adds a transport before vt_outbox_start; t must outlive the outbox. 0 or VT_ETOOBIG. */
 int vt_outbox_register(struct vt_outbox *o, const struct vt_outbox_transport *t);
 /* Puts messages left "sending" by a crash back to pending and starts the
- * sender thread. 0 or VT_E*. */
+ * sender threads. 0 or VT_E*. */
 int vt_outbox_start(struct vt_outbox *o);
 /* Any thread: there is new work. */
 void vt_outbox_wake(struct vt_outbox *o);
-/* Stops the sender thread (finishing the message in hand) and frees; NULL ok. */
+/* Stops the sender threads (interrupting sends in flight) and frees; NULL ok. */
 void vt_outbox_free(struct vt_outbox *o);
 
 /* The delay before attempt number attempts + 1, with jitter, in ms. */

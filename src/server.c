@@ -380,7 +380,7 @@ char *vt_server_metrics_text(struct vt_server *srv)
     }
     vt_buf_printf(
         &b, "ventanilla_commit_batch_size_sum %llu\nventanilla_commit_batch_size_count %llu\n",
-        (unsigned long long)st.items, (unsigned long long)st.batches);
+        (unsigned long long)st.jobs, (unsigned long long)st.batches);
     vt_buf_printf(&b,
                   "# HELP ventanilla_commit_batches_total Group commits.\n"
                   "# TYPE ventanilla_commit_batches_total counter\n"

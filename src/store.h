@@ -73,10 +73,10 @@ struct vt_store_job {
 
 /* Commit statistics, read by /metrics. Updated by the writer thread. */
 struct vt_store_stats {
-    uint64_t batches, items;
-    uint64_t batch_hist[8];   /* batch sizes <=1,4,16,64,256,1024,4096,+Inf */
-    uint64_t latency_hist[8]; /* commit latency <=1,2,5,10,25,50,100 ms,+Inf */
-    double latency_sum;       /* seconds */
+    uint64_t batches, items, jobs; /* items: intakes committed; jobs: of any kind */
+    uint64_t batch_hist[8];        /* batch sizes <=1,4,16,64,256,1024,4096,+Inf */
+    uint64_t latency_hist[8];      /* commit latency <=1,2,5,10,25,50,100 ms,+Inf */
+    double latency_sum;            /* seconds */
 };
 
 /* Applies pending migrations (each in its own transaction). Returns 0,

@@ -685,6 +685,7 @@ finish:
     pthread_mutex_lock(&s->lock);
     s->stats.batches++;
     s->stats.items += tx.n_items;
+    s->stats.jobs += n;
     hist_add(s->stats.batch_hist, batch_bounds, 7, (double)n);
     hist_add(s->stats.latency_hist, lat_bounds, 7, dt);
     s->stats.latency_sum += dt;

@@ -25,10 +25,19 @@
 #include "src/server.h"
 
 struct wa_channel {
-    struct vt_wa_graph *graph; /* the outbox sender thread's */
-    struct vt_outbox_transport transport;
+    struct vt_outbox_transport transport; /* each sender thread opens its own Graph client */
     struct vt_wa_media *media;
 };
+
+static void *graph_open(void *ctx)
+{
+    return vt_wa_graph_new(ctx);
+}
+
+static void graph_close(void *g)
+{
+    vt_wa_graph_free(g);
+}
 
 static void error_json(struct vt_http_request *req, int status, const char *code, const char *field,
                        const char *message)
@@ -181,10 +190,8 @@ static int wa_start(struct vt_server *srv, struct vt_http *http)
     if (!ch)
         return VT_ENOMEM;
     vt_server_set_channel_data(srv, "whatsapp", ch);
-    if (!(ch->graph = vt_wa_graph_new(cfg)))
-        return VT_ENOMEM;
-    ch->transport = (struct vt_outbox_transport){"whatsapp", ch->graph, vt_wa_graph_send,
-                                                 vt_wa_graph_interrupt};
+    ch->transport = (struct vt_outbox_transport){
+        "whatsapp", (void *)cfg, graph_open, graph_close, vt_wa_graph_send, vt_wa_graph_interrupt};
     int rc = vt_outbox_register(vt_server_outbox(srv), &ch->transport);
     if (rc)
         return rc;
@@ -205,7 +212,6 @@ static void wa_stop(struct vt_server *srv)
     if (!ch)
         return;
     vt_wa_media_stop(ch->media);
-    vt_wa_graph_free(ch->graph);
     vt_server_set_channel_data(srv, "whatsapp", NULL);
     free(ch);
 }

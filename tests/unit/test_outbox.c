@@ -39,6 +39,8 @@ static void woke(void *ctx)
 /* ---- the scripted transport: the recipient says how to behave ---- */
 
 static atomic_int calls_retry2, calls_total;
+static int64_t order_seen[64];
+static atomic_int n_order;
 static char seen_body[4096];
 static pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -76,6 +78,11 @@ static void scripted(void *ctx, struct vt_store_reader *r, const struct vt_outbo
         res->outcome = VT_SEND_NO_WINDOW;
         snprintf(res->error, sizeof(res->error), "outside the 24-hour window");
         snprintf(res->fallback_text, sizeof(res->fallback_text), "Radicamos su queja.");
+    } else if (strcmp(m->recipient, "order") == 0) {
+        int k = atomic_fetch_add(&n_order, 1);
+        if (k < 64)
+            order_seen[k] = m->id;
+        res->outcome = VT_SEND_OK;
     } else if (strcmp(m->recipient, "early") == 0) {
         /* Meta's "delivered" webhook beats our own record of the send. */
         struct early e;
@@ -87,7 +94,7 @@ static void scripted(void *ctx, struct vt_store_reader *r, const struct vt_outbo
         res->provider_id[0] = '\0';
 }
 
-static const struct vt_outbox_transport transport = {"whatsapp", NULL, scripted, NULL};
+static const struct vt_outbox_transport transport = {"whatsapp", NULL, NULL, NULL, scripted, NULL};
 
 /* ---- queueing ---- */
 
@@ -296,6 +303,16 @@ int main(void)
                         "'delivered'",
                         1, 5),
               1);
+
+    /* With several sender threads, one citizen's messages still go in order. */
+    for (int i = 0; i < 40; i++)
+        queue(i % 2 ? "order" : "ok", "{}", NULL, false);
+    ASSERT_EQ(wait_rows("SELECT count(*) FROM outbox WHERE recipient = 'order' AND status = 'sent'",
+                        20, 5),
+              20);
+    ASSERT_EQ(atomic_load(&n_order), 20);
+    for (int i = 1; i < 20; i++)
+        ASSERT_TRUE(order_seen[i] > order_seen[i - 1]);
 
     vt_outbox_free(ob);
     vt_store_close(store);
