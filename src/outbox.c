@@ -33,6 +33,7 @@
 struct sender {
     struct vt_outbox *o;
     int index;
+    int failed_rounds; /* consecutive rounds where every attempt must be retried */
     pthread_t thread;
     bool started;
     struct vt_store_reader *reader;
@@ -536,9 +537,11 @@ int64_t vt_outbox_backoff_ms(const struct vt_outbox_config *c, int attempts, uin
     return half + (half > 0 ? (int64_t)(random % (uint32_t)(half + 1)) : 0);
 }
 
+/* Walks outbox_due in order and stops at the first row of this sender: a
+ * min() would read every pending row of every sender. */
 static const char SQL_NEXT_DUE[] =
-    "SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending' AND channel = ?1 AND "
-    "shard % ?2 = ?3";
+    "SELECT next_attempt_at FROM outbox WHERE status = 'pending' AND channel = ?1 AND "
+    "shard % ?2 = ?3 ORDER BY next_attempt_at LIMIT 1";
 
 /* Ms until the next pending message of this sender is due (capped). */
 static int64_t next_due_in(struct sender *sd)
@@ -563,33 +566,48 @@ static int64_t next_due_in(struct sender *sd)
     return best;
 }
 
-static void send_all(struct sender *sd, size_t ti, struct claim_job *j)
+/* Returns how many attempts must be retried. */
+static size_t send_all(struct sender *sd, size_t ti, struct claim_job *j)
 {
     const struct vt_outbox_transport *t = sd->o->t[ti];
+    size_t failed = 0, retry = 0;
+    const struct claimed *first = NULL;
     for (size_t i = 0; i < j->n; i++) {
         struct claimed *c = &j->c[i];
         struct vt_outbox_msg m = {c->id,   c->item_id, c->channel,  c->recipient,    c->kind,
                                   c->body, c->params,  c->attempts, c->template_only};
         memset(&c->res, 0, sizeof(c->res));
         t->send(sd->ctx[ti], sd->reader, &m, &c->res);
-        if (c->res.outcome != VT_SEND_OK)
-            vt_log(VT_LOG_WARN, "outbox_attempt_failed",
+        if (c->res.outcome != VT_SEND_OK) {
+            vt_log(VT_LOG_DEBUG, "outbox_attempt_failed",
                    "id=%lld channel=%s kind=%s attempt=%d outcome=%d error=\"%s\"",
                    (long long)c->id, c->channel, c->kind, c->attempts, (int)c->res.outcome,
                    c->res.error);
+            if (!failed++)
+                first = c;
+            retry += c->res.outcome == VT_SEND_RETRY;
+        }
     }
+    /* One line a round: a provider outage must not flood the log. */
+    if (failed)
+        vt_log(VT_LOG_WARN, "outbox_attempts_failed",
+               "channel=%s failed=%zu of=%zu first_id=%lld first_attempt=%d error=\"%s\"",
+               t->channel, failed, j->n, (long long)first->id, first->attempts, first->res.error);
+    return retry;
 }
 
-/* One round over every transport; returns how many messages it handled. */
-static size_t round_once(struct sender *sd)
+/* One round over every transport; returns how many messages it handled.
+ * *all_retry is set when every attempt failed in a way worth retrying (the
+ * provider looks down). */
+static size_t round_once(struct sender *sd, bool *all_retry)
 {
     struct vt_outbox *o = sd->o;
-    size_t handled = 0;
+    size_t handled = 0, retry = 0;
     for (size_t i = 0; i < o->n_t; i++) {
         struct claim_job j = {o, sd->index, o->t[i]->channel, now_ms(), NULL, 0, 0};
         int rc = vt_store_run(o->store, claim_run, &j);
         if (rc == 0 && j.n) {
-            send_all(sd, i, &j);
+            retry += send_all(sd, i, &j);
             rc = vt_store_run(o->store, record_run, &j);
             if (rc)
                 vt_log(VT_LOG_ERROR, "outbox_record_failed", "error=\"%s\" messages=%zu",
@@ -600,6 +618,7 @@ static size_t round_once(struct sender *sd)
         }
         claimed_free(j.c, j.n);
     }
+    *all_retry = handled > 0 && retry == handled;
     return handled;
 }
 
@@ -614,9 +633,22 @@ static void *sender_main(void *arg)
         pthread_mutex_unlock(&o->lock);
         if (stop)
             break;
-        if (round_once(sd) > 0)
-            continue;
-        int64_t wait = next_due_in(sd);
+        bool all_retry = false;
+        int64_t wait;
+        if (round_once(sd, &all_retry) > 0) {
+            if (!all_retry) {
+                sd->failed_rounds = 0;
+                continue;
+            }
+            /* The provider looks down: pause this sender, doubling up to the
+             * longest backoff, instead of churning through the queue. Rows
+             * not claimed stay pending; nothing is lost. */
+            wait = vt_outbox_backoff_ms(&o->cfg->outbox, ++sd->failed_rounds, randombytes_random());
+            if (wait > 30000)
+                wait = 30000; /* recover within half a minute of the provider */
+        } else {
+            wait = next_due_in(sd);
+        }
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_sec += wait / 1000;
@@ -626,7 +658,7 @@ static void *sender_main(void *arg)
             ts.tv_nsec -= 1000000000;
         }
         pthread_mutex_lock(&o->lock);
-        while (o->wanted == seen && !o->stopping)
+        while ((o->wanted == seen || sd->failed_rounds) && !o->stopping)
             if (pthread_cond_timedwait(&o->cond, &o->lock, &ts) != 0)
                 break;
         pthread_mutex_unlock(&o->lock);
