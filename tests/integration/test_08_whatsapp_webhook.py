@@ -228,6 +228,13 @@ class Webhook(H.DaemonCase):
                          wa.SECRET))
         self.assertEqual(self.d.scalar("SELECT count(*) FROM outbox_statuses WHERE provider_id = 'wamid.DESCONOCIDO'"), 1)
 
+    def test_99_audit_chain_verifies(self):
+        # Items, sends, failures and citizen messages all went into one chain.
+        actions = {r["action"] for r in self.d.query("SELECT DISTINCT action FROM audit_events")}
+        self.assertTrue({"radicado", "mensaje_enviado"} <= actions, actions)
+        p = self.d.cli("audit", "verify", "--config", self.d.cfg_path, "--data-dir", self.d.data_dir)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
 
 class Outbox(H.DaemonCase):
     """Delivery failures: retries with backoff, dead letters, staff retry."""
