@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "error.h"
 #include "log.h"
 
@@ -60,13 +61,6 @@ static int shard_of(const char *recipient)
     for (const unsigned char *p = (const unsigned char *)recipient; *p; p++)
         h = (h ^ *p) * 16777619u;
     return (int)(h % SHARDS);
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void bind_opt(sqlite3_stmt *st, int i, const char *s)
@@ -548,7 +542,7 @@ static int64_t next_due_in(struct sender *sd)
 {
     struct vt_outbox *o = sd->o;
     int64_t best = 2000; /* also picks up rows another process queued */
-    int64_t now = now_ms();
+    int64_t now = vt_clock_now_ms();
     for (size_t i = 0; i < o->n_t; i++) {
         sqlite3_stmt *st = vt_store_reader_stmt(sd->reader, SQL_NEXT_DUE);
         if (!st)
@@ -604,7 +598,7 @@ static size_t round_once(struct sender *sd, bool *all_retry)
     struct vt_outbox *o = sd->o;
     size_t handled = 0, retry = 0;
     for (size_t i = 0; i < o->n_t; i++) {
-        struct claim_job j = {o, sd->index, o->t[i]->channel, now_ms(), NULL, 0, 0};
+        struct claim_job j = {o, sd->index, o->t[i]->channel, vt_clock_now_ms(), NULL, 0, 0};
         int rc = vt_store_run(o->store, claim_run, &j);
         if (rc == 0 && j.n) {
             retry += send_all(sd, i, &j);
@@ -650,13 +644,7 @@ static void *sender_main(void *arg)
             wait = next_due_in(sd);
         }
         struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += wait / 1000;
-        ts.tv_nsec += (wait % 1000) * 1000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
+        vt_clock_deadline(wait, &ts);
         pthread_mutex_lock(&o->lock);
         while ((o->wanted == seen || sd->failed_rounds) && !o->stopping)
             if (pthread_cond_timedwait(&o->cond, &o->lock, &ts) != 0)

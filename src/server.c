@@ -25,6 +25,7 @@
 #include "buf.h"
 #include "calendar.h"
 #include "channel.h"
+#include "clock.h"
 #include "error.h"
 #include "log.h"
 #include "ratelimit.h"
@@ -51,13 +52,6 @@ struct vt_server {
 
 /* Signal handlers can reach only this. */
 static struct vt_http *volatile signal_target;
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 const struct vt_config *vt_server_config(struct vt_server *srv)
 {
@@ -326,7 +320,7 @@ void vt_server_too_large(struct vt_http_request *req)
 bool vt_server_rate_allow(struct vt_server *srv, struct vt_http_request *req)
 {
     int retry;
-    if (vt_ratelimit_take(srv->rl, req->peer, now_ms(), &retry))
+    if (vt_ratelimit_take(srv->rl, req->peer, vt_clock_now_ms(), &retry))
         return true;
     char ra[16];
     snprintf(ra, sizeof(ra), "%d", retry);
@@ -424,7 +418,7 @@ char *vt_server_metrics_text(struct vt_server *srv)
 
 static void due_window(const struct vt_config *cfg, char today[11], char limit[11])
 {
-    vt_date_t d = vt_date_from_unix_ms(now_ms());
+    vt_date_t d = vt_date_from_unix_ms(vt_clock_now_ms());
     vt_date_format(d, today);
     vt_date_format(vt_calendar_add_business_days(&cfg->calendar, d, cfg->due_soon_days), limit);
 }

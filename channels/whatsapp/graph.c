@@ -13,6 +13,7 @@
 #include "channels/whatsapp/db.h"
 #include "channels/whatsapp/messages.h"
 #include "src/buf.h"
+#include "src/clock.h"
 #include "src/error.h"
 
 #define WINDOW_MS (24LL * 3600 * 1000)
@@ -49,13 +50,6 @@ struct reply {
     int retry_after_s;
     char content_type[128];
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int vt_wa_window_open(int64_t last_inbound_ms, int64_t now)
 {
@@ -312,7 +306,7 @@ void vt_wa_graph_send(void *ctx, struct vt_store_reader *reader, const struct vt
         return;
     }
     int64_t last = vt_wa_db_last_inbound(reader, m->recipient);
-    if (m->template_only || !vt_wa_window_open(last, now_ms())) {
+    if (m->template_only || !vt_wa_window_open(last, vt_clock_now_ms())) {
         send_template(g, m, res);
         return;
     }

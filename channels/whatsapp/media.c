@@ -12,6 +12,7 @@
 #include "channels/whatsapp/graph.h"
 #include "channels/whatsapp/messages.h"
 #include "src/attach.h"
+#include "src/clock.h"
 #include "src/error.h"
 #include "src/log.h"
 #include "src/outbox.h"
@@ -30,13 +31,6 @@ struct vt_wa_media {
     pthread_cond_t cond;
     bool wanted, stopping;
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct claim {
     int64_t now;
@@ -112,8 +106,8 @@ static void fetch_one(struct vt_wa_media *m, const struct vt_wa_media_job *j, st
     } else if (rc) {
         bool last = j->attempts >= m->cfg->outbox.max_attempts;
         o->status = last ? "failed" : "pending";
-        o->retry_at =
-            now_ms() + vt_outbox_backoff_ms(&m->cfg->outbox, j->attempts, randombytes_random());
+        o->retry_at = vt_clock_now_ms() +
+                      vt_outbox_backoff_ms(&m->cfg->outbox, j->attempts, randombytes_random());
         o->tell =
             last ? "No pudimos descargar el archivo que envió. Por favor envíelo de nuevo." : NULL;
     } else if (vt_sniff(m->sniffer, data, len, o->type, sizeof(o->type)) != 0 ||
@@ -130,7 +124,7 @@ static void fetch_one(struct vt_wa_media *m, const struct vt_wa_media_job *j, st
         } else {
             o->status = "pending";
             snprintf(o->why, sizeof(o->why), "cannot write the attachment file");
-            o->retry_at = now_ms() + m->cfg->outbox.backoff_base_ms;
+            o->retry_at = vt_clock_now_ms() + m->cfg->outbox.backoff_base_ms;
         }
     }
     free(data);
@@ -149,7 +143,7 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&m->lock);
         if (stop)
             break;
-        struct claim c = {.now = now_ms()};
+        struct claim c = {.now = vt_clock_now_ms()};
         int rc = vt_store_run(m->store, claim_run, &c);
         if (rc == 0 && c.n) {
             for (size_t i = 0; i < c.n; i++) {
@@ -161,15 +155,9 @@ static void *worker_main(void *arg)
             }
             continue;
         }
-        int64_t wait = vt_wa_db_media_next_due(m->reader, now_ms(), 5000);
+        int64_t wait = vt_wa_db_media_next_due(m->reader, vt_clock_now_ms(), 5000);
         struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += wait / 1000;
-        ts.tv_nsec += (wait % 1000) * 1000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
+        vt_clock_deadline(wait, &ts);
         pthread_mutex_lock(&m->lock);
         while (!m->wanted && !m->stopping)
             if (pthread_cond_timedwait(&m->cond, &m->lock, &ts) != 0)
@@ -177,6 +165,18 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&m->lock);
     }
     return NULL;
+}
+
+/* Frees what start made; the thread must not be running. */
+static void media_free(struct vt_wa_media *m)
+{
+    vt_store_reader_free(m->reader);
+    vt_sniffer_free(m->sniffer);
+    vt_wa_graph_free(m->graph);
+    free(m->data_dir);
+    pthread_mutex_destroy(&m->lock);
+    pthread_cond_destroy(&m->cond);
+    free(m);
 }
 
 struct vt_wa_media *vt_wa_media_start(const struct vt_config *cfg, struct vt_store *store,
@@ -192,13 +192,7 @@ struct vt_wa_media *vt_wa_media_start(const struct vt_config *cfg, struct vt_sto
     if (!(m->data_dir = strdup(data_dir)) || !(m->graph = vt_wa_graph_new(cfg)) ||
         !(m->sniffer = vt_sniffer_new()) || !(m->reader = vt_store_reader_new(store)) ||
         pthread_create(&m->thread, NULL, worker_main, m) != 0) {
-        vt_store_reader_free(m->reader);
-        vt_sniffer_free(m->sniffer);
-        vt_wa_graph_free(m->graph);
-        free(m->data_dir);
-        pthread_mutex_destroy(&m->lock);
-        pthread_cond_destroy(&m->cond);
-        free(m);
+        media_free(m);
         return NULL;
     }
     return m;
@@ -224,11 +218,5 @@ void vt_wa_media_stop(struct vt_wa_media *m)
     pthread_mutex_unlock(&m->lock);
     vt_wa_graph_interrupt(m->graph);
     pthread_join(m->thread, NULL);
-    vt_store_reader_free(m->reader);
-    vt_sniffer_free(m->sniffer);
-    vt_wa_graph_free(m->graph);
-    free(m->data_dir);
-    pthread_mutex_destroy(&m->lock);
-    pthread_cond_destroy(&m->cond);
-    free(m);
+    media_free(m);
 }
