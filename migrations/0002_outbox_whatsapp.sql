@@ -8,15 +8,17 @@
 --   sending -> pending (retry later) | dead (attempts used up or refused)
 --   any but read -> failed (provider said so) ; dead -> pending (staff retry)
 --   pending -> undeliverable (WhatsApp window closed, no template)
+--   failed (131047) -> superseded, with a new pending copy sent as a template
 CREATE TABLE outbox (
     id INTEGER PRIMARY KEY,
     item_id INTEGER REFERENCES items (id),   -- NULL for conversation prompts
     channel TEXT NOT NULL,                   -- whatsapp|email
     recipient TEXT NOT NULL,                 -- wa_id or email address
-    kind TEXT NOT NULL,                      -- ack|prompt|status|reply|read|fallback...
+    kind TEXT NOT NULL,                      -- ack|prompt|status|reply|read...
     body TEXT NOT NULL,                      -- the message as JSON for the channel
     params TEXT,                             -- JSON array: template parameters
-    secret TEXT,                             -- tracking code substituted at send, erased once sent
+    secret TEXT,                             -- tracking code substituted at send, erased once delivered
+    fallback TEXT,                           -- plain text for an email copy, if WhatsApp cannot carry it
     status TEXT NOT NULL DEFAULT 'pending',
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at INTEGER NOT NULL,        -- Unix ms
@@ -32,6 +34,8 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
 CREATE UNIQUE INDEX outbox_provider ON outbox (channel, provider_id) WHERE provider_id IS NOT NULL;
 CREATE INDEX outbox_item ON outbox (item_id);
+-- One recipient's messages go in order: a message waits for earlier ones.
+CREATE INDEX outbox_recipient ON outbox (channel, recipient, id) WHERE status IN ('pending', 'sending');
 
 -- Every delivery status a provider reported (sent, delivered, read, failed),
 -- kept as the delivery log. A status may arrive before the send's own result

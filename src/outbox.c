@@ -82,8 +82,8 @@ static int step_reset(sqlite3_stmt *st)
 
 static const char SQL_ADD[] =
     "INSERT INTO outbox (item_id, channel, recipient, kind, body, params, secret, status, "
-    "next_attempt_at, created_at, updated_at, shard) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-    "'pending', ?8, ?8, ?8, ?9)";
+    "next_attempt_at, created_at, updated_at, shard, fallback) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+    "?7, 'pending', ?8, ?8, ?8, ?9, ?10)";
 
 int vt_outbox_add(struct vt_store_tx *tx, const struct vt_outbound *m)
 {
@@ -102,6 +102,7 @@ int vt_outbox_add(struct vt_store_tx *tx, const struct vt_outbound *m)
     bind_opt(st, 7, m->secret);
     sqlite3_bind_int64(st, 8, vt_store_tx_now(tx));
     sqlite3_bind_int(st, 9, shard_of(m->recipient));
+    bind_opt(st, 10, m->fallback);
     int rc = step_reset(st);
     if (rc == 0)
         vt_store_tx_outbox_added(tx);
@@ -123,9 +124,11 @@ static const char SQL_STATUS_LOG[] =
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 static const char SQL_BY_PROVIDER[] =
     "SELECT id, status, coalesce(item_id, 0) FROM outbox WHERE channel = ?1 AND provider_id = ?2";
+/* The tracking code is kept until the citizen's phone has the message: a
+ * "failed" status may still come after "sent" and the message go again. */
 static const char SQL_SET_STATUS[] =
-    "UPDATE outbox SET status = ?2, updated_at = ?3, last_error = coalesce(?4, last_error) "
-    "WHERE id = ?1";
+    "UPDATE outbox SET status = ?2, updated_at = ?3, last_error = coalesce(?4, last_error), "
+    "secret = CASE WHEN ?2 IN ('delivered', 'read') THEN NULL ELSE secret END WHERE id = ?1";
 static const char SQL_STATUS_LOG_FOR[] =
     "SELECT status, coalesce(error_code, 0), coalesce(error_title, '') FROM outbox_statuses "
     "WHERE channel = ?1 AND provider_id = ?2 ORDER BY id";
@@ -219,36 +222,48 @@ struct claim_job {
     size_t n, cap;
 };
 
+/* Due messages of this sender, oldest first, skipping any with an earlier
+ * message to the same recipient still pending or sending (read receipts
+ * neither wait nor hold others up): a retry is never overtaken. */
 static const char SQL_DUE[] =
     "SELECT id, coalesce(item_id, 0), recipient, kind, body, coalesce(params, ''), "
-    "coalesce(secret, ''), attempts, template_only FROM outbox WHERE status = 'pending' AND "
-    "channel = ?1 AND next_attempt_at <= ?2 AND shard % ?4 = ?5 ORDER BY next_attempt_at, id "
-    "LIMIT ?3";
+    "coalesce(secret, ''), attempts, template_only FROM outbox o WHERE status = 'pending' AND "
+    "channel = ?1 AND next_attempt_at <= ?2 AND shard % ?4 = ?5 AND (kind = 'read' OR NOT "
+    "EXISTS (SELECT 1 FROM outbox e WHERE e.channel = o.channel AND e.recipient = o.recipient "
+    "AND e.id < o.id AND e.status IN ('pending', 'sending') AND e.kind <> 'read')) ORDER BY "
+    "next_attempt_at, id LIMIT ?3";
 static const char SQL_MARK_SENDING[] =
     "UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?2 WHERE id = ?1";
 
 /* body with every "{codigo}" replaced by secret; caller frees. */
-static char *with_secret(const char *body, const char *secret)
+/* s with every occurrence of from (non-empty) replaced by to; caller frees. */
+static char *replace_all(const char *s, const char *from, const char *to)
 {
-    size_t n = 0, bl = strlen(body), sl = strlen(secret);
-    for (const char *p = body; (p = strstr(p, "{codigo}")); p += 8)
+    size_t n = 0, len = strlen(s), fl = strlen(from), tl = strlen(to);
+    for (const char *p = s; fl && (p = strstr(p, from)); p += fl)
         n++;
-    char *out = malloc(bl + n * (sl > 8 ? sl - 8 : 0) + 1), *w = out;
+    char *out = malloc(len + n * tl + 1), *w = out;
     if (!out)
         return NULL;
-    for (const char *p = body;;) {
-        const char *q = sl ? strstr(p, "{codigo}") : NULL;
+    for (const char *p = s;;) {
+        const char *q = fl ? strstr(p, from) : NULL;
         if (!q) {
             strcpy(w, p);
             break;
         }
         memcpy(w, p, (size_t)(q - p));
         w += q - p;
-        memcpy(w, secret, sl);
-        w += sl;
-        p = q + 8;
+        memcpy(w, to, tl);
+        w += tl;
+        p = q + fl;
     }
     return out;
+}
+
+/* body with every "{codigo}" replaced by secret (when there is one). */
+static char *with_secret(const char *body, const char *secret)
+{
+    return *secret ? replace_all(body, "{codigo}", secret) : strdup(body);
 }
 
 static char *dup_col(sqlite3_stmt *st, int col)
@@ -323,19 +338,27 @@ static int claim_run(struct vt_store_tx *tx, void *ctx)
 
 static const char SQL_SENT[] =
     "UPDATE outbox SET status = 'sent', provider_id = ?2, sent_at = ?3, updated_at = ?3, "
-    "secret = NULL, last_error = NULL, via_template = ?4 WHERE id = ?1";
+    "last_error = NULL, via_template = ?4 WHERE id = ?1";
 static const char SQL_RETRY[] =
     "UPDATE outbox SET status = ?2, next_attempt_at = ?3, updated_at = ?4, last_error = ?5 "
     "WHERE id = ?1";
+static const char SQL_FALLBACK_OF[] =
+    "SELECT coalesce(fallback, ''), secret FROM outbox WHERE id = ?1";
 static const char SQL_REQUESTER_EMAIL[] =
     "SELECT r.email FROM requesters r WHERE r.item_id = ?1 AND r.email IS NOT NULL AND "
     "r.purged_at IS NULL";
 static const char SQL_TEMPLATE_ONLY[] =
     "INSERT INTO outbox (item_id, channel, recipient, kind, body, params, secret, status, "
-    "next_attempt_at, created_at, updated_at, template_only, shard) SELECT item_id, channel, "
-    "recipient, kind, body, params, secret, 'pending', ?2, ?2, ?2, 1, shard FROM outbox WHERE "
-    "id = ?1";
+    "next_attempt_at, created_at, updated_at, template_only, shard, fallback) SELECT item_id, "
+    "channel, recipient, kind, body, params, secret, 'pending', ?2, ?2, ?2, 1, shard, fallback "
+    "FROM outbox WHERE id = ?1";
 
+static const char SQL_SUPERSEDED[] =
+    "UPDATE outbox SET status = 'superseded', secret = NULL, updated_at = ?2 WHERE id = ?1";
+
+/* The provider refused free-form text after accepting it: a copy goes as a
+ * template (or to email), and the original is closed so that a staff retry
+ * cannot send it twice. */
 static int requeue_template_only(struct vt_store_tx *tx, int64_t id)
 {
     sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_TEMPLATE_ONLY);
@@ -344,13 +367,22 @@ static int requeue_template_only(struct vt_store_tx *tx, int64_t id)
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, vt_store_tx_now(tx));
     int rc = step_reset(st);
+    if (rc == 0 && (st = vt_store_tx_stmt(tx, SQL_SUPERSEDED))) {
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, vt_store_tx_now(tx));
+        rc = step_reset(st);
+    } else if (rc == 0) {
+        rc = VT_ESTORE;
+    }
     if (rc == 0)
         vt_store_tx_outbox_added(tx);
     return rc;
 }
 
 /* The message could not go on WhatsApp: an email copy when the requester
- * gave an address (the email channel delivers it). */
+ * gave an address (the email channel delivers it). Its text is the one the
+ * change wrote for email (the row's fallback), else the transport's plain
+ * text; the tracking code stays a placeholder, its secret beside it. */
 static int email_fallback(struct vt_store_tx *tx, const struct claimed *c)
 {
     if (!c->item_id)
@@ -359,20 +391,37 @@ static int email_fallback(struct vt_store_tx *tx, const struct claimed *c)
     if (!st)
         return VT_ESTORE;
     sqlite3_bind_int64(st, 1, c->item_id);
-    char *email = NULL;
+    char *email = NULL, *text = NULL, *secret = NULL;
     if (sqlite3_step(st) == SQLITE_ROW)
         email = dup_col(st, 0);
     sqlite3_reset(st);
     int rc = 0;
     char payload[200];
     if (email && *email) {
+        if (!(st = vt_store_tx_stmt(tx, SQL_FALLBACK_OF))) {
+            free(email);
+            return VT_ESTORE;
+        }
+        sqlite3_bind_int64(st, 1, c->id);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            text = dup_col(st, 0);
+            if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+                secret = dup_col(st, 1);
+        }
+        sqlite3_reset(st);
+        if (!text || !*text) {
+            /* The transport's text has the code in it: put the placeholder back. */
+            free(text);
+            text = secret ? replace_all(c->res.fallback_text, secret, "{codigo}")
+                          : strdup(c->res.fallback_text);
+        }
         cJSON *b = cJSON_CreateObject();
-        cJSON_AddStringToObject(b, "text", c->res.fallback_text);
+        cJSON_AddStringToObject(b, "text", text ? text : "");
         cJSON_AddNumberToObject(b, "fallback_of", (double)c->id);
         char *body = cJSON_PrintUnformatted(b);
         cJSON_Delete(b);
-        struct vt_outbound m = {c->item_id,         "email", email, c->kind,
-                                body ? body : "{}", NULL,    NULL};
+        struct vt_outbound m = {c->item_id,         "email", email,  c->kind,
+                                body ? body : "{}", NULL,    secret, NULL};
         rc = body ? vt_outbox_add(tx, &m) : VT_ENOMEM;
         free(body);
         snprintf(payload, sizeof(payload), "{\"outbox_id\":%lld,\"fallback\":\"email\"}",
@@ -382,6 +431,8 @@ static int email_fallback(struct vt_store_tx *tx, const struct claimed *c)
                  (long long)c->id);
     }
     free(email);
+    free(text);
+    free(secret);
     if (rc == 0)
         rc =
             vt_store_tx_event(tx, c->item_id, "sistema:outbox", "whatsapp_sin_ventana", payload, 0);
@@ -500,6 +551,30 @@ static int record_run(struct vt_store_tx *tx, void *ctx)
     return 0;
 }
 
+static const char SQL_UNCLAIM[] =
+    "UPDATE outbox SET status = 'pending', next_attempt_at = ?2, updated_at = ?3 WHERE id = ?1 "
+    "AND status = 'sending'";
+
+/* The results could not be recorded: the messages go back to pending rather
+ * than wait for a restart (those already sent will be sent again). */
+static int unclaim_run(struct vt_store_tx *tx, void *ctx)
+{
+    struct claim_job *j = ctx;
+    int64_t now = vt_store_tx_now(tx);
+    for (size_t i = 0; i < j->n; i++) {
+        sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_UNCLAIM);
+        if (!st)
+            return VT_ESTORE;
+        sqlite3_bind_int64(st, 1, j->c[i].id);
+        sqlite3_bind_int64(st, 2, now + j->o->cfg->outbox.backoff_base_ms);
+        sqlite3_bind_int64(st, 3, now);
+        int rc = step_reset(st);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 static const char SQL_RECOVER[] =
     "UPDATE outbox SET status = 'pending', updated_at = ?1 WHERE status = 'sending'";
 
@@ -603,9 +678,11 @@ static size_t round_once(struct sender *sd, bool *all_retry)
         if (rc == 0 && j.n) {
             retry += send_all(sd, i, &j);
             rc = vt_store_run(o->store, record_run, &j);
-            if (rc)
-                vt_log(VT_LOG_ERROR, "outbox_record_failed", "error=\"%s\" messages=%zu",
-                       vt_strerror(rc), j.n);
+            if (rc) {
+                int urc = vt_store_run(o->store, unclaim_run, &j);
+                vt_log(VT_LOG_ERROR, "outbox_record_failed",
+                       "error=\"%s\" messages=%zu requeued=%d", vt_strerror(rc), j.n, urc == 0);
+            }
             handled += j.n;
         } else if (rc && rc != VT_ESHUTDOWN) {
             vt_log(VT_LOG_ERROR, "outbox_claim_failed", "error=\"%s\"", vt_strerror(rc));
@@ -714,14 +791,17 @@ void vt_outbox_wake(struct vt_outbox *o)
     pthread_mutex_unlock(&o->lock);
 }
 
-void vt_outbox_free(struct vt_outbox *o)
+void vt_outbox_stop(struct vt_outbox *o)
 {
     if (!o)
         return;
     pthread_mutex_lock(&o->lock);
+    bool already = o->stopping;
     o->stopping = true;
     pthread_cond_broadcast(&o->cond);
     pthread_mutex_unlock(&o->lock);
+    if (already)
+        return;
     /* A send waiting on a slow provider gives up; it stays queued. */
     for (int i = 0; i < o->n_senders; i++)
         for (size_t t = 0; t < o->n_t; t++)
@@ -731,11 +811,22 @@ void vt_outbox_free(struct vt_outbox *o)
         struct sender *sd = &o->senders[i];
         if (sd->started)
             pthread_join(sd->thread, NULL);
-        for (size_t t = 0; t < o->n_t; t++)
+        sd->started = false;
+        for (size_t t = 0; t < o->n_t; t++) {
             if (o->t[t]->close && sd->ctx[t])
                 o->t[t]->close(sd->ctx[t]);
+            sd->ctx[t] = NULL;
+        }
         vt_store_reader_free(sd->reader);
+        sd->reader = NULL;
     }
+}
+
+void vt_outbox_free(struct vt_outbox *o)
+{
+    if (!o)
+        return;
+    vt_outbox_stop(o);
     pthread_mutex_destroy(&o->lock);
     pthread_cond_destroy(&o->cond);
     free(o);

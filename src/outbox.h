@@ -20,10 +20,17 @@
  *   sending --record: VT_SEND_REFUSED--> dead             the provider refused it for good
  *   sending --record: VT_SEND_NO_WINDOW--> undeliverable  (+ an email copy when the
  *                                                          requester gave an address)
- *   sent --vt_outbox_provider_status--> delivered --> read
+ *   sending --record: held behind an earlier message to the same recipient--> pending
+ *   sending --record failed (store error)--> pending      unclaim
+ *   sent --vt_outbox_provider_status--> delivered --> read   (tracking code erased)
  *   sent|delivered --vt_outbox_provider_status(failed)--> failed
+ *   failed (131047) --requeue_template_only--> superseded + a new pending copy
  *   dead|failed|undeliverable --vt_outbox_retry (staff)--> pending
  *   sending --restart (vt_outbox_start)--> pending
+ *
+ * Order: a message is not claimed while an earlier one to the same recipient
+ * on the same channel is pending or sending, so a retry never lets a later
+ * message overtake it.
  *
  * Crash between sending and recording: the row is still "sending" when the
  * daemon restarts, so it goes back to pending and is sent again. The citizen
@@ -55,7 +62,9 @@ struct vt_outbound {
     const char *kind;      /* ack, prompt, status, reply, read, ... (templates are by kind) */
     const char *body;      /* the message as the channel's transport reads it (JSON) */
     const char *params;    /* JSON array of template parameters, or NULL */
-    const char *secret;    /* replaces "{codigo}" in body at send time, or NULL; erased once sent */
+    const char *secret;    /* replaces "{codigo}" in body and params at send time, or NULL;
+                              erased once the message is delivered */
+    const char *fallback;  /* plain text for an email copy if WhatsApp cannot carry it, or NULL */
 };
 
 /* Writer thread, inside a job: queues m. 0 or VT_E*. */
@@ -117,7 +126,10 @@ int vt_outbox_register(struct vt_outbox *o, const struct vt_outbox_transport *t)
 int vt_outbox_start(struct vt_outbox *o);
 /* Any thread: there is new work. */
 void vt_outbox_wake(struct vt_outbox *o);
-/* Stops the sender threads (interrupting sends in flight) and frees; NULL ok. */
+/* Stops the sender threads (interrupting sends in flight) and closes the
+ * transports' contexts; later wakes are harmless. Idempotent; NULL ok. */
+void vt_outbox_stop(struct vt_outbox *o);
+/* Stops (if not yet) and frees; the transports are not touched again. NULL ok. */
 void vt_outbox_free(struct vt_outbox *o);
 
 /* The delay before attempt number attempts + 1, with jitter, in ms. */

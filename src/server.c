@@ -532,16 +532,18 @@ int vt_server_main(struct vt_config *cfg, const char *data_dir, int port)
     code = 0;
 done:
     if (srv) {
-        /* The sender uses the channels' transports and waits on the store, so
-         * it stops first. */
-        vt_outbox_free(srv->outbox);
-        srv->outbox = NULL;
+        /* The senders use the channels' transports and wait on the store, so
+         * they stop first; the channels' own threads next; then the store,
+         * which finishes every commit already handed to it (its hooks may
+         * still wake the stopped outbox, which is freed only after). */
+        vt_outbox_stop(srv->outbox);
         for (const struct vt_channel *const *c = vt_channels; *c; c++)
             if ((*c)->stop && srv->http)
                 (*c)->stop(srv);
-        /* The store first: it finishes every commit already handed to it. */
         vt_store_close(srv->store);
         srv->store = NULL;
+        vt_outbox_free(srv->outbox);
+        srv->outbox = NULL;
         vt_http_free(srv->http);
         vt_live_free(srv->live);
         vt_store_reader_free(srv->reader);

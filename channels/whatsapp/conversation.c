@@ -56,11 +56,11 @@ static void clear_draft(struct turn *t)
 
 /* Queues body (owned, freed here) for the sender. */
 static int send_body(struct turn *t, const char *kind, char *body, int64_t item_id,
-                     const char *params, const char *secret)
+                     const char *params, const char *secret, const char *fallback)
 {
     if (!body)
         return VT_ENOMEM;
-    struct vt_outbound m = {item_id, "whatsapp", t->ev->from, kind, body, params, secret};
+    struct vt_outbound m = {item_id, "whatsapp", t->ev->from, kind, body, params, secret, fallback};
     int rc = vt_outbox_add(t->tx, &m);
     free(body);
     return rc;
@@ -68,12 +68,12 @@ static int send_body(struct turn *t, const char *kind, char *body, int64_t item_
 
 static int say(struct turn *t, const char *text)
 {
-    return send_body(t, "prompt", vt_wa_msg_text(text), 0, NULL, NULL);
+    return send_body(t, "prompt", vt_wa_msg_text(text), 0, NULL, NULL, NULL);
 }
 
 static int buttons(struct turn *t, const char *text, const struct vt_wa_choice *c, size_t n)
 {
-    return send_body(t, "prompt", vt_wa_msg_buttons(text, c, n), 0, NULL, NULL);
+    return send_body(t, "prompt", vt_wa_msg_buttons(text, c, n), 0, NULL, NULL, NULL);
 }
 
 static bool is_reply(const struct turn *t, const char *id)
@@ -131,14 +131,14 @@ static const struct vt_wa_choice main_menu[] = {
 
 static int show_menu(struct turn *t, bool welcome)
 {
-    char text[600];
+    char text[2048];
     snprintf(text, sizeof(text),
              "%s%s%s¿Qué quiere hacer? Toque *Ver opciones* y elija una.\n\nEn cualquier momento "
              "puede escribir *menú* para volver aquí o *cancelar* para empezar de nuevo.",
              welcome ? "Hola, le damos la bienvenida al canal de atención al ciudadano de " : "",
              welcome ? t->a->cfg->entity_name : "", welcome ? ".\n\n" : "");
     set_state(t, "menu");
-    return send_body(t, "prompt", vt_wa_msg_list(text, "Ver opciones", main_menu, 4), 0, NULL,
+    return send_body(t, "prompt", vt_wa_msg_list(text, "Ver opciones", main_menu, 4), 0, NULL, NULL,
                      NULL);
 }
 
@@ -159,7 +159,7 @@ static int ask_type(struct turn *t)
     return send_body(t, "prompt",
                      vt_wa_msg_list("¿Qué tipo de solicitud quiere radicar?", "Elegir tipo",
                                     type_menu, sizeof(type_menu) / sizeof(type_menu[0])),
-                     0, NULL, NULL);
+                     0, NULL, NULL, NULL);
 }
 
 static int ask_description(struct turn *t)
@@ -205,17 +205,20 @@ static int ask_consent(struct turn *t)
     static const struct vt_wa_choice c[] = {{"consent.yes", "Sí, autorizo", NULL},
                                             {"consent.no", "No autorizo", NULL},
                                             {"flow.cancel", "Cancelar", NULL}};
-    char text[VT_WA_BODY_MAX * 2];
+    char text[VT_WA_BODY_MAX * 4];
     const char *name = dstr(t->draft, "name");
     snprintf(text, sizeof(text),
              "Aviso de tratamiento de datos personales (Ley 1581 de 2012): %s es responsable de "
-             "sus datos (%s, número de WhatsApp%s). Los usaremos solo para tramitar y responder "
+             "sus datos (%s%s). Los usaremos solo para tramitar y responder "
              "esta solicitud y para medir la calidad del servicio. Los datos sensibles y los de "
              "niñas, niños y adolescentes son opcionales. Usted puede conocer, actualizar, "
              "rectificar y pedir que se supriman sus datos.\n\n¿Autoriza el tratamiento de sus "
              "datos? Con cualquiera de las dos respuestas radicamos su solicitud.",
-             t->a->cfg->entity_name, name ? "nombre, documento" : "solo su",
-             dstr(t->draft, "email") ? " y correo" : "");
+             t->a->cfg->entity_name,
+             !name                     ? "solo su número de WhatsApp"
+             : dstr(t->draft, "email") ? "nombre, documento, número de WhatsApp y correo"
+                                       : "nombre, documento y número de WhatsApp",
+             "");
     set_state(t, "pqrsd.consent");
     return buttons(t, text, c, 3);
 }
@@ -316,11 +319,18 @@ static int file_pqrsd(struct turn *t, bool consent)
     else
         snprintf(term, sizeof(term), "Las felicitaciones no tienen plazo de respuesta");
     snprintf(text, sizeof(text),
-             "Radicamos su %s.\n\nRadicado: *%s*\nRecibida: %s\n%s\nCódigo de seguimiento: "
-             "*{codigo}*\n\nGuarde el radicado y el código: con ellos puede consultar el estado "
-             "aquí (escriba *menú* y elija *Consultar un trámite*) o en la página de la entidad. "
-             "Le responderemos por este chat.",
+             "Radicamos su %s.\n\nRadicado: *%s*\nFecha de recibo: %s\n%s\nCódigo de "
+             "seguimiento: *{codigo}*\n\nGuarde el radicado y el código: con ellos puede "
+             "consultar el estado aquí (escriba *menú* y elija *Consultar un trámite*) o en la "
+             "página de la entidad. Le responderemos por este chat.",
              type_label_lower(type), it->radicado, received, term);
+    /* The same acknowledgement for an email copy, without chat instructions. */
+    char mail[1200];
+    snprintf(mail, sizeof(mail),
+             "%s recibió su %s enviada por WhatsApp.\n\nRadicado: %s\nFecha de recibo: %s\n%s\n"
+             "Código de seguimiento: {codigo}\n\nGuarde el radicado y el código: con ellos puede "
+             "consultar el estado de su solicitud en la página de la entidad.",
+             cfg->entity_name, type_label_lower(type), it->radicado, received, term);
     cJSON *p = cJSON_CreateArray();
     cJSON_AddItemToArray(p, cJSON_CreateString(it->radicado));
     cJSON_AddItemToArray(p, cJSON_CreateString(due[0] ? due : "sin plazo"));
@@ -329,7 +339,7 @@ static int file_pqrsd(struct turn *t, bool consent)
     cJSON_Delete(p);
     snprintf(params, sizeof(params), "%s", ps ? ps : "[]");
     free(ps);
-    rc = send_body(t, "ack", vt_wa_msg_text(text), it->id, params, it->tracking_code);
+    rc = send_body(t, "ack", vt_wa_msg_text(text), it->id, params, it->tracking_code, mail);
     if (rc)
         return rc;
     clear_draft(t);
@@ -382,7 +392,7 @@ static int show_status_menu(struct turn *t)
              "Tiene %zu trámite%s abierto%s desde este número. Toque *Ver trámites* para elegir "
              "uno.\n\nPara otro trámite: %s",
              n, n == 1 ? "" : "s", n == 1 ? "" : "s", ask);
-    return send_body(t, "prompt", vt_wa_msg_list(text, "Ver trámites", c, n), 0, NULL, NULL);
+    return send_body(t, "prompt", vt_wa_msg_list(text, "Ver trámites", c, n), 0, NULL, NULL, NULL);
 }
 
 /* "2026-000123 ABCD2345EF" (any spacing, optional prefix) -> radicado, code. */
@@ -891,7 +901,7 @@ static int on_message(struct vt_store_tx *tx, struct vt_wa_apply *a, const struc
         goto done;
     /* Mark the citizen's message read: they see the blue ticks. */
     if (ev->type != VT_WA_MSG_REACTION &&
-        (rc = send_body(&t, "read", vt_wa_msg_read(ev->id), 0, NULL, NULL)))
+        (rc = send_body(&t, "read", vt_wa_msg_read(ev->id), 0, NULL, NULL, NULL)))
         goto done;
     char *draft = cJSON_PrintUnformatted(t.draft);
     if (!draft) {

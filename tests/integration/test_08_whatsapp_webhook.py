@@ -306,6 +306,18 @@ class Outbox(H.DaemonCase):
         m = re.search(r'(?m)^ventanilla_outbox_messages\{status="dead"\} (\d+)$', self.d.get("/metrics").text)
         self.assertTrue(m and int(m.group(1)) >= 1, "dead letters are visible in /metrics")
 
+    def test_05_a_retry_is_not_overtaken(self):
+        frm = sender()
+        self.graph.fail_next("500", n=1)
+        ok(self, wa.post(self.d, wa.delivery([wa.text(frm, "hola")]), wa.SECRET))
+        ok(self, wa.post(self.d, wa.delivery([wa.list_reply(frm, "menu.status", "Consultar")]), wa.SECRET))
+        sent = self.graph.wait_for(lambda: len(self.graph.messages(to=frm)) >= 2 and self.graph.messages(to=frm),
+                                   what="both prompts")
+        texts = self.graph.texts(to=frm)
+        self.assertIn("¿Qué quiere hacer?", texts[0], "the menu, retried, still goes first: %r" % texts)
+        self.assertIn("radicado", texts[1])
+        self.assertEqual(len(sent), 2)
+
     def test_04_bad_token_is_dead(self):
         frm = sender()
         self.graph.fail_next("401", n=1)
@@ -350,7 +362,8 @@ class Window(H.DaemonCase):
         row = self.graph.wait_for(lambda: [r for r in self.d.query(
             "SELECT status, via_template, secret FROM outbox WHERE kind = 'ack' AND recipient = ?", (frm,))
             if r["status"] != "sending"], what="ack recorded")[0]
-        self.assertEqual((row["status"], row["via_template"], row["secret"]), ("sent", "acuse_radicado", None))
+        self.assertEqual((row["status"], row["via_template"]), ("sent", "acuse_radicado"))
+        self.assertEqual(row["secret"], params[2], "kept until Meta reports the message delivered")
         # No free-form message went out: menu prompts cannot be templated.
         self.assertEqual([m for m in self.graph.messages(to=frm) if m.get("type") != "template"], [])
         self.assertGreater(self.d.scalar("SELECT count(*) FROM outbox WHERE recipient = ? AND kind = 'prompt' "
@@ -397,6 +410,26 @@ class Window(H.DaemonCase):
         self.graph.wait_for(lambda: self.d.query(
             "SELECT 1 FROM outbox WHERE recipient = ? AND kind = 'prompt' AND status = 'undeliverable' "
             "AND last_error LIKE '%131026%'", (frm,)), what="131026 undeliverable")
+
+    def test_06_failed_131047_after_sent_goes_again_as_template(self):
+        frm = sender()
+        rad = file_pqrsd(self, self.d, frm)
+        doc = self.graph.wait_for(lambda: ack_of(self.graph, frm, rad), what="free-form ack")
+        code = re.search(r"seguimiento: \*([A-Z2-9]{10})\*", doc["text"]["body"]).group(1)
+        row = self.graph.wait_for(lambda: [r for r in self.d.query(
+            "SELECT id, provider_id FROM outbox WHERE kind = 'ack' AND recipient = ? AND status = 'sent'",
+            (frm,))], what="ack recorded")[0]
+        # Meta accepted the text, then reports it failed: the window had closed.
+        ok(self, wa.post(self.d, wa.delivery(statuses=[wa.status(row["provider_id"], "failed", frm,
+                                                                 errors=[131047])]), wa.SECRET))
+        tpl = self.graph.wait_for(lambda: [m for m in self.graph.messages(to=frm) if m.get("type") == "template"],
+                                  what="template copy")
+        params = [p["text"] for p in tpl[0]["template"]["components"][0]["parameters"]]
+        self.assertEqual(params, [rad, params[1], code], "the copy carries the same tracking code")
+        first = self.d.query("SELECT status, secret FROM outbox WHERE id = ?", (row["id"],))[0]
+        self.assertEqual((first["status"], first["secret"]), ("superseded", None))
+        p = self.d.cli("outbox", "list", "--config", self.d.cfg_path, "--data-dir", self.d.data_dir)
+        self.assertNotRegex(p.stdout, r"(?m)^%d\t" % row["id"], "a superseded message needs no staff")
 
 
 class Crash(H.DaemonCase):

@@ -312,14 +312,22 @@ class WhatsAppConversation(H.DaemonCase):
                          (rad, "radicado", "queja", row["due_date"]))
         self.assertEqual(self.d.track(rad, "ZZZZZZZZZZ").status, 404)
 
-        # the ack's outbox row: sent, with Meta's id, the code erased
+        # the ack's outbox row: sent, with Meta's id; the code is kept beside the
+        # text (never in it) until Meta says the phone has the message
         (ob,) = self.wait_outbox_sent(row["id"])
         self.assertEqual(ob["channel"], "whatsapp")
         self.assertEqual(ob["recipient"], chat.num)
-        self.assertIsNone(ob["secret"], "the tracking code must be erased once sent")
         self.assertTrue(ob["provider_id"], ob)
         self.assertIn(ob["provider_id"], self.graph.sent_ids(to=chat.num))
-        self.assertNotIn(code, ob["body"] + (ob["params"] or ""), "the code is stored in clear in the outbox")
+        self.assertNotIn(code, ob["body"] + (ob["params"] or "") + (ob["fallback"] or ""),
+                         "the code is stored in clear in the outbox")
+        self.assertEqual(ob["secret"], code)
+        r = wa.post(self.d, wa.delivery(statuses=[wa.status(ob["provider_id"], "delivered", chat.num)]),
+                    wa.SECRET)
+        self.assertEqual(r.status, 200)
+        ob = self.d.query("SELECT status, secret FROM outbox WHERE id = ?", (ob["id"],))[0]
+        self.assertEqual((ob["status"], ob["secret"]), ("delivered", None),
+                         "the tracking code must be erased once delivered")
 
         # every inbound message was recorded and marked as read
         self.assert_all_read(chat)

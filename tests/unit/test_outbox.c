@@ -99,7 +99,7 @@ static const struct vt_outbox_transport transport = {"whatsapp", NULL, NULL, NUL
 /* ---- queueing ---- */
 
 struct queue {
-    const char *recipient, *body, *secret;
+    const char *recipient, *body, *secret, *fallback;
     bool with_item;
     int64_t item_id;
 };
@@ -128,16 +128,24 @@ static int queue_run(struct vt_store_tx *tx, void *ctx)
         q->item_id = it->id;
     }
     struct vt_outbound m = {q->item_id, "whatsapp",       q->recipient, "ack",
-                            q->body,    "[\"{codigo}\"]", q->secret};
+                            q->body,    "[\"{codigo}\"]", q->secret,    q->fallback};
     rc = vt_outbox_add(tx, &m);
 done:
     vt_item_free(it); /* the committed hook is not set here, so nothing else holds it */
     return rc;
 }
 
+static int64_t queue_fb(const char *recipient, const char *body, const char *secret, bool with_item,
+                        const char *fallback)
+{
+    struct queue q = {recipient, body, secret, fallback, with_item, 0};
+    ASSERT_EQ(vt_store_run(store, queue_run, &q), 0);
+    return q.item_id;
+}
+
 static int64_t queue(const char *recipient, const char *body, const char *secret, bool with_item)
 {
-    struct queue q = {recipient, body, secret, with_item, 0};
+    struct queue q = {recipient, body, secret, NULL, with_item, 0};
     ASSERT_EQ(vt_store_run(store, queue_run, &q), 0);
     return q.item_id;
 }
@@ -232,8 +240,15 @@ int main(void)
     pthread_mutex_lock(&seen_lock);
     ASSERT_TRUE(strstr(seen_body, "Código: ABCD2345EF") != NULL);
     pthread_mutex_unlock(&seen_lock);
-    ASSERT_EQ(wait_rows("SELECT count(*) FROM outbox WHERE secret IS NOT NULL", 0, 1), 0);
+    /* Kept while a "failed" may still come; erased once Meta says delivered. */
+    ASSERT_EQ(wait_rows("SELECT count(*) FROM outbox WHERE secret = 'ABCD2345EF'", 1, 1), 1);
     char buf[400];
+    text_of("SELECT provider_id FROM outbox WHERE secret = 'ABCD2345EF'", buf, sizeof(buf));
+    struct early delivered;
+    memcpy(delivered.pid, buf, sizeof(delivered.pid) - 1);
+    delivered.pid[sizeof(delivered.pid) - 1] = '\0';
+    ASSERT_EQ(vt_store_run(store, early_status, &delivered), 0);
+    ASSERT_EQ(wait_rows("SELECT count(*) FROM outbox WHERE secret IS NOT NULL", 0, 1), 0);
     snprintf(buf, sizeof(buf),
              "SELECT count(*) FROM audit_events WHERE item_id = %lld AND action = "
              "'mensaje_enviado'",
@@ -282,14 +297,16 @@ int main(void)
     ASSERT_EQ(vt_outbox_retry(store, 999999), VT_ENOTFOUND);
 
     /* No window and no template: undeliverable, and an email copy for the requester. */
-    queue("nowindow", "{}", NULL, true);
+    queue_fb("nowindow", "{\"text\":{\"body\":\"*Radicamos* su queja: {codigo}\"}}", "QWERTY2345",
+             true, "Radicamos su queja. Código: {codigo}");
     ASSERT_EQ(wait_rows("SELECT count(*) FROM outbox WHERE recipient = 'nowindow' AND status = "
                         "'undeliverable'",
                         1, 5),
               1);
     ASSERT_EQ(wait_rows("SELECT count(*) FROM outbox WHERE channel = 'email' AND recipient = "
                         "'ciudadana@correo-prueba.example.com' AND status = 'pending' AND body "
-                        "LIKE '%Radicamos su queja.%'",
+                        "LIKE '%Radicamos su queja. Código: {codigo}%' AND secret = 'QWERTY2345' "
+                        "AND body NOT LIKE '%QWERTY2345%'",
                         1, 2),
               1);
     /* Without an email transport the copy waits; it is never sent on WhatsApp. */
