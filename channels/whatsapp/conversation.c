@@ -372,22 +372,30 @@ static int show_status_menu(struct turn *t)
     if (rc)
         return rc;
     set_state(t, "status");
-    const char *ask = "Escriba el radicado y el código de seguimiento separados por un espacio, "
-                      "por ejemplo: 2026-000123 ABCD2345EF";
+    char ask[300];
+    snprintf(ask, sizeof(ask),
+             "Escriba el radicado y el código de seguimiento separados por un espacio, por "
+             "ejemplo: %s%s2026-000123 ABCD2345EF",
+             t->a->cfg->radicado_prefix, t->a->cfg->radicado_prefix[0] ? "-" : "");
     if (n == 0)
         return say(t, ask);
     struct vt_wa_choice c[9];
-    char ids[9][64], titles[9][48], desc[9][80];
+    char ids[9][80], titles[9][48], desc[9][200];
     for (size_t i = 0; i < n; i++) {
         char when[32];
         bogota_time(own[i].received_at, when);
         snprintf(ids[i], sizeof(ids[i]), "status.item.%s", own[i].radicado);
-        snprintf(titles[i], sizeof(titles[i]), "%s", own[i].radicado);
-        snprintf(desc[i], sizeof(desc[i]), "%s, %.10s: %s", vt_item_label(own[i].type), when,
+        /* A row title holds 24 characters: the year and number always fit and
+         * tell items apart; the whole radicado goes in the description. */
+        size_t rl = strlen(own[i].radicado);
+        snprintf(titles[i], sizeof(titles[i]), "%s",
+                 rl > 24 ? own[i].radicado + rl - 24 : own[i].radicado);
+        snprintf(desc[i], sizeof(desc[i]), "%s%s%s, %.10s: %s", rl > 24 ? own[i].radicado : "",
+                 rl > 24 ? " - " : "", vt_item_label(own[i].type), when,
                  vt_item_label(own[i].status));
         c[i] = (struct vt_wa_choice){ids[i], titles[i], desc[i]};
     }
-    char text[400];
+    char text[700];
     snprintf(text, sizeof(text),
              "Tiene %zu trámite%s abierto%s desde este número. Toque *Ver trámites* para elegir "
              "uno.\n\nPara otro trámite: %s",
@@ -604,6 +612,14 @@ static int on_description(struct turn *t)
         int rc = append_description(t, trimmed);
         if (rc < 0)
             return rc;
+        if (rc > 0) {
+            char text[200];
+            snprintf(text, sizeof(text),
+                     "La descripción pasa de %d caracteres. Escríbala más corta, en un solo "
+                     "mensaje.",
+                     t->a->cfg->max_body_chars);
+            return say(t, text);
+        }
         return ask_attachments(t, NULL);
     }
     if (is_media(t->ev)) {
@@ -677,26 +693,52 @@ static int on_name(struct turn *t)
                   "CC, CE, TI, RC, PA, PPT, PEP o NIT.");
 }
 
-static int on_id(struct turn *t)
+/* Reads "CC 1020304050", "C.C. 1.020.304.050", "cc1020304050", "PA AB123456"
+ * or a bare number (a cédula): type into type, letters and digits into num. */
+static size_t parse_id(const char *text, char type[8], char num[40])
 {
-    char buf[128], type[8] = "CC", num[40] = "";
-    vt_wa_cut(t->ev->type == VT_WA_MSG_TEXT ? t->ev->text : "", sizeof(buf), buf, sizeof(buf));
-    char *save = NULL, *a = strtok_r(buf, " \t.-", &save);
-    const char *rest = NULL;
-    for (char *p = a; p && *p; p++)
-        *p = (char)toupper((unsigned char)*p);
-    if (a && vt_item_enum(vt_item_id_types, a)) {
-        snprintf(type, sizeof(type), "%s", a);
-        rest = strtok_r(NULL, "", &save);
-    } else if (a) {
-        /* Only a number: keep the whole text as typed. */
-        rest = t->ev->text;
+    char buf[128];
+    size_t k = 0;
+    for (const char *p = text; *p && k + 1 < sizeof(buf); p++)
+        if (*p != '.') /* "C.C." is "CC"; "1.020.304" is "1020304" */
+            buf[k++] = (char)toupper((unsigned char)*p);
+    buf[k] = '\0';
+    snprintf(type, 8, "CC");
+    const char *rest = buf;
+    size_t lead = strcspn(buf, " \t-");
+    char first[16] = "";
+    if (lead < sizeof(first)) {
+        memcpy(first, buf, lead);
+        first[lead] = '\0';
+    }
+    if (vt_item_enum(vt_item_id_types, first)) {
+        snprintf(type, 8, "%s", first);
+        rest = buf + lead;
+    } else {
+        /* The type glued to the number: "CC1020304050". Longest names first. */
+        static const char *const glued[] = {"NIT", "PPT", "PEP", "CC", "CE",
+                                            "TI",  "RC",  "PA",  NULL};
+        for (int i = 0; glued[i]; i++) {
+            size_t n = strlen(glued[i]);
+            if (strncmp(buf, glued[i], n) == 0 && isdigit((unsigned char)buf[n])) {
+                snprintf(type, 8, "%s", glued[i]);
+                rest = buf + n;
+                break;
+            }
+        }
     }
     size_t j = 0;
-    for (const char *p = rest; p && *p && j + 1 < sizeof(num); p++)
+    for (const char *p = rest; *p && j + 1 < 40; p++)
         if (isalnum((unsigned char)*p))
-            num[j++] = (char)toupper((unsigned char)*p);
+            num[j++] = *p;
     num[j] = '\0';
+    return j;
+}
+
+static int on_id(struct turn *t)
+{
+    char type[8], num[40];
+    size_t j = parse_id(t->ev->type == VT_WA_MSG_TEXT ? t->ev->text : "", type, num);
     if (j < 3 || j > 20)
         return say(t, "No entendimos el documento. Escriba el tipo y el número, por ejemplo: *CC "
                       "1020304050*.");

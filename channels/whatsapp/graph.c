@@ -47,6 +47,7 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
 struct reply {
     struct vt_buf body;
     size_t max;
+    bool too_big; /* the body went over max */
     int retry_after_s;
     char content_type[128];
 };
@@ -60,8 +61,10 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
     struct reply *r = ud;
     size_t len = size * n;
-    if (r->body.len + len > r->max)
+    if (r->body.len + len > r->max) {
+        r->too_big = true;
         return 0; /* curl stops with CURLE_WRITE_ERROR */
+    }
     return vt_buf_append(&r->body, p, len) == 0 ? len : 0;
 }
 
@@ -201,7 +204,10 @@ static int post_message(struct vt_wa_graph *g, const char *payload, struct vt_se
         code = graph_error(r.body.data, msg, sizeof(msg));
         snprintf(res->error, sizeof(res->error), "graph: HTTP %ld, error %d: %s", status, code,
                  msg);
-        if (status == 429 || status >= 500 || throttled(code))
+        /* An expired or revoked token (401, 190) is the operator's to fix:
+         * retrying keeps the queue for when it is, instead of making every
+         * message a dead letter; the sender pauses meanwhile. */
+        if (status == 429 || status >= 500 || throttled(code) || status == 401 || code == 190)
             res->outcome = VT_SEND_RETRY;
         else if (code == 131047 || code == 131026)
             res->outcome = VT_SEND_NO_WINDOW;
@@ -379,7 +385,7 @@ int vt_wa_graph_media(struct vt_wa_graph *g, const char *media_id, size_t max, u
     vt_buf_cleanup(&r.body);
     r = (struct reply){.max = max};
     cc = perform(g, link, NULL, &r, &status);
-    if (cc == CURLE_WRITE_ERROR && r.body.len + 1 > max) {
+    if (cc == CURLE_WRITE_ERROR && r.too_big) {
         snprintf(why, whylen, "media larger than %zu bytes", max);
         rc = VT_ETOOBIG;
     } else if (cc != CURLE_OK) {

@@ -11,21 +11,18 @@ void vt_wa_cut(const char *s, size_t max, char *out, size_t outlen)
     size_t i = 0, chars = 0;
     s = s ? s : "";
     while (s[i] && chars < max) {
-        size_t n = 1;
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0xF0)
-            n = 4;
-        else if (c >= 0xE0)
-            n = 3;
-        else if (c >= 0xC0)
-            n = 2;
-        if (i + n >= outlen)
-            break;
+        size_t n = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+        if (n == 0)
+            break; /* a stray continuation byte: stop rather than guess */
+        size_t k = 1;
+        while (k < n && ((unsigned char)s[i + k] & 0xC0) == 0x80) /* stops at the NUL too */
+            k++;
+        if (k < n || i + n >= outlen)
+            break; /* a truncated sequence, or no room left */
         i += n;
         chars++;
     }
-    if (i >= outlen)
-        i = outlen - 1;
     memcpy(out, s, i);
     out[i] = '\0';
 }

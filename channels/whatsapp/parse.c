@@ -94,9 +94,9 @@ static int64_t timestamp_of(const cJSON *o)
     if (cJSON_IsString(v) && v->valuestring) {
         char *end = NULL;
         long long t = strtoll(v->valuestring, &end, 10);
-        return (end && *end == '\0' && t > 0) ? t : 0;
+        return (end && *end == '\0' && t > 0 && t < 100000000000LL) ? t : 0; /* < year 5138 */
     }
-    if (cJSON_IsNumber(v) && v->valuedouble > 0 && v->valuedouble < 1e12)
+    if (cJSON_IsNumber(v) && v->valuedouble > 0 && v->valuedouble < 1e11)
         return (int64_t)v->valuedouble;
     return 0;
 }

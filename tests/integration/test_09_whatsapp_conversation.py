@@ -765,5 +765,62 @@ class WhatsAppConversation(H.DaemonCase):
         self.d.stop()
 
 
+class ConfiguredEntity(H.DaemonCase):
+    """An entity whose settings push the limits: a 200-character accented
+    name, a 20-character radicado prefix, a 100-character description limit."""
+    NAME = "Secretaría Distrital de Planeación y Gestión Pública " + "ñ" * 146
+    PREFIX = "SECRETARIADEHACIENDA"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.graph = FakeGraph().start()
+        cfg = H.deep_merge(wa.config(cls.graph), {"entity": {"name": cls.NAME},
+                                                  "radicado": {"prefix": cls.PREFIX},
+                                                  "intake": {"max_body_chars": 100}})
+        cls.d = H.Daemon(config=cfg, name="wa-limits")
+        cls.d.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.cleanup()
+        cls.graph.stop()
+
+    def tearDown(self):
+        bad = [r for r in self.graph.requests if r["kind"] in ("message", "read") and r["status"] not in (200, None)]
+        self.assertEqual(bad, [], "the fake Graph API refused message bodies:\n%s" % self.graph.summary())
+
+    def test_01_limits(self):
+        chat = Chat(self)
+        m = chat.text("Hola")
+        self.assertEqual(row_ids(m), MAIN_MENU_IDS)
+        self.assertIn("Secretaría Distrital", human_text(m))
+        chat.pick("menu.pqrsd")
+        chat.pick("type.reclamo")
+        m = chat.text("El alumbrado de la calle 45 no funciona. " * 4)  # 164 characters
+        self.assertIn("pasa de 100 caracteres", human_text(m))
+        m = chat.text("No funciona el alumbrado de la calle 45 con carrera 12.")
+        self.assertEqual(button_ids(m), ["att.done", "flow.cancel"], describe([m]))
+        chat.tap("att.done")
+        chat.tap("id.named")
+        chat.text("Zenaida Quintero Prueba")
+        chat.text("C.C. 1.020.304.050")
+        chat.tap("email.skip")
+        m = chat.tap("consent.yes")
+        rad = RADICADO_IN_ACK.search(human_text(m)).group(1)
+        self.assertTrue(rad.startswith(self.PREFIX + "-"), rad)
+        row = self.d.query("SELECT r.id_type, r.id_number, i.body FROM items i JOIN requesters r "
+                           "ON r.item_id = i.id WHERE i.radicado = ?", (rad,))[0]
+        self.assertEqual((row["id_type"], row["id_number"]), ("CC", "1020304050"))
+        self.assertIn("calle 45 con carrera 12", row["body"])
+        m = chat.text("menú")
+        m = chat.pick("menu.status")
+        rows = [r for sec in m["interactive"]["action"]["sections"] for r in sec["rows"]]
+        self.assertEqual(len(rows), 1)
+        self.assertLessEqual(len(rows[0]["title"]), 24)
+        self.assertTrue(rad.endswith(rows[0]["title"]), (rad, rows[0]["title"]))
+        self.assertIn(rad, rows[0].get("description", ""))
+        self.assertIn(self.PREFIX + "-2026-000123", human_text(m), "the example follows the entity's format")
+
+
 if __name__ == "__main__":
     H.main()
