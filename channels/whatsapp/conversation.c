@@ -711,8 +711,9 @@ static size_t parse_id(const char *text, char type[8], char num[40])
         memcpy(first, buf, lead);
         first[lead] = '\0';
     }
-    if (vt_item_enum(vt_item_id_types, first)) {
-        snprintf(type, 8, "%s", first);
+    const char *named = vt_item_enum(vt_item_id_types, first);
+    if (named) {
+        snprintf(type, 8, "%s", named);
         rest = buf + lead;
     } else {
         /* The type glued to the number: "CC1020304050". Longest names first. */
