@@ -758,6 +758,22 @@ class WhatsAppConversation(H.DaemonCase):
                                        "action = 'mensaje_ciudadano'", (row["id"],)), 1)
         self.assert_all_read(chat)
 
+    def test_98_no_personal_data_in_logs(self):
+        # Everything citizens typed or are: numbers, names, ID numbers,
+        # emails and message texts never reach the daemon's log.
+        secrets = set()
+        for r in self.d.query("SELECT wa_id, summary FROM wa_messages"):
+            secrets.add(r["wa_id"])
+            text = json.loads(r["summary"]).get("text", "")
+            if len(text) >= 12:
+                secrets.add(text)
+        for r in self.d.query("SELECT name, id_number, email, phone FROM requesters"):
+            secrets.update(v for v in r.values() if v and len(v) >= 6)
+        self.assertGreater(len(secrets), 20)
+        log = "\n".join(self.d.lines)
+        leaked = sorted(x for x in secrets if x in log)
+        self.assertEqual(leaked, [], "personal data in the log")
+
     def test_99_no_crash(self):
         self.assert_no_crash()
         self.assertEqual(self.d.scalar("SELECT count(*) FROM outbox WHERE status IN ('dead', 'failed', "
