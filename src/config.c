@@ -48,6 +48,9 @@ static int domain_rules(struct ctx *c, const cJSON *v);
 static int keyword_rules(struct ctx *c, const cJSON *v);
 static int log_level(struct ctx *c, const cJSON *v);
 static int wa_templates(struct ctx *c, const cJSON *v);
+static int mailboxes(struct ctx *c, const cJSON *v);
+static int mail_type_rules(struct ctx *c, const cJSON *v);
+static int default_mail_rules(struct vt_config *cfg);
 
 #define O(f) offsetof(struct vt_config, f)
 #define T(i) (O(terms) + (i) * sizeof(int))
@@ -116,6 +119,17 @@ static const struct key keys[] = {
     {"channels.whatsapp.api_version", K_STR, O(whatsapp.api_version), 0, "v21.0", 2, 20, NULL,
      NULL},
     {"channels.whatsapp.templates", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, wa_templates},
+    {"channels.email.enabled", K_BOOL, O(email.enabled), 0, NULL, 0, 1, NULL, NULL},
+    {"channels.email.mailboxes", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, mailboxes},
+    {"channels.email.smtp_url", K_STR, O(email.smtp_url), 0, "", 0, 300, NULL, NULL},
+    {"channels.email.smtp_username", K_STR, O(email.smtp_username), 0, "", 0, 200, NULL, NULL},
+    {"channels.email.smtp_password", K_STR, O(email.smtp_password), 0, "", 0, 200,
+     "VENTANILLA_EMAIL_SMTP_PASSWORD", NULL},
+    {"channels.email.from", K_STR, O(email.from), 0, "", 0, 254, NULL, NULL},
+    {"channels.email.allow_plaintext_loopback", K_BOOL, O(email.allow_plaintext_loopback), 0, NULL,
+     0, 1, NULL, NULL},
+    {"channels.email.type_rules", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, mail_type_rules},
+    {"channels.email.tracking_url", K_STR, O(email.tracking_url), 0, "", 0, 300, NULL, NULL},
     {"channels.whatsapp.max_events", K_INT, O(whatsapp.max_events), 1000, NULL, 1, 100000, NULL,
      NULL},
 };
@@ -185,7 +199,7 @@ int vt_config_defaults(struct vt_config *cfg)
             goto fail;
         cfg->n_allowed_types++;
     }
-    if (vt_classify_rules_defaults(&cfg->rules))
+    if (vt_classify_rules_defaults(&cfg->rules) || default_mail_rules(cfg))
         goto fail;
     return 0;
 fail:
@@ -203,10 +217,57 @@ static void free_templates(struct vt_wa_template *t, size_t n)
     free(t);
 }
 
+static void free_mailboxes(struct vt_mailbox_config *m, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(m[i].name);
+        free(m[i].imap_url);
+        free(m[i].username);
+        free(m[i].password);
+        free(m[i].move_to);
+    }
+    free(m);
+}
+
+static void free_type_rules(struct vt_mail_type_rule *r, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(r[i].keyword);
+        free(r[i].type);
+    }
+    free(r);
+}
+
+/* The PQRSD types an email's subject can set by default (issue 4): the
+ * foundation's vocabulary, matched as whole words without accents. */
+static const char *const default_type_rules[][2] = {
+    {"queja", "queja"},         {"reclamo", "reclamo"},           {"denuncia", "denuncia"},
+    {"corrupcion", "denuncia"}, {"sugerencia", "sugerencia"},     {"felicitacion", "felicitacion"},
+    {"felicito", "felicitacion"}, {"derecho de peticion", "peticion"},
+};
+
+static int default_mail_rules(struct vt_config *cfg)
+{
+    size_t n = sizeof(default_type_rules) / sizeof(default_type_rules[0]);
+    cfg->email.type_rules = calloc(n, sizeof(*cfg->email.type_rules));
+    if (!cfg->email.type_rules)
+        return VT_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        cfg->email.type_rules[i].keyword = strdup(default_type_rules[i][0]);
+        cfg->email.type_rules[i].type = strdup(default_type_rules[i][1]);
+        cfg->email.n_type_rules++;
+        if (!cfg->email.type_rules[i].keyword || !cfg->email.type_rules[i].type)
+            return VT_ENOMEM;
+    }
+    return 0;
+}
+
 void vt_config_cleanup(struct vt_config *cfg)
 {
     if (!cfg)
         return;
+    free_mailboxes(cfg->email.mailboxes, cfg->email.n_mailboxes);
+    free_type_rules(cfg->email.type_rules, cfg->email.n_type_rules);
     free_templates(cfg->whatsapp.templates, cfg->whatsapp.n_templates);
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         if (keys[i].kind == K_STR) {
@@ -550,6 +611,144 @@ fail:
     return rc;
 }
 
+static const char *member_str(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* "mailboxes": [{"name", "imap_url", "username", "password" | "password_env",
+ * "poll_seconds", "move_to"}, ...] */
+static int mailboxes(struct ctx *c, const cJSON *v)
+{
+    static const char *const known[] = {"name",         "imap_url", "username", "password",
+                                        "password_env", "poll_seconds", "move_to", NULL};
+    if (!cJSON_IsArray(v))
+        return fail(c, "must be an array of mailboxes%s", "");
+    int n = cJSON_GetArraySize(v);
+    struct vt_mailbox_config *m = calloc((size_t)n + 1, sizeof(*m));
+    if (!m)
+        return VT_ENOMEM;
+    size_t i = 0;
+    int rc = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, v)
+    {
+        const cJSON *f;
+        if (!cJSON_IsObject(e)) {
+            rc = fail(c, "each mailbox must be an object%s", "");
+            goto fail;
+        }
+        cJSON_ArrayForEach(f, e)
+        {
+            bool ok = strncmp(f->string, "//", 2) == 0;
+            for (int k = 0; !ok && known[k]; k++)
+                ok = strcmp(f->string, known[k]) == 0;
+            if (!ok) {
+                rc = fail(c, "unknown mailbox key \"%s\"", f->string);
+                goto fail;
+            }
+        }
+        const char *name = member_str(e, "name"), *url = member_str(e, "imap_url");
+        const char *user = member_str(e, "username"), *pass = member_str(e, "password");
+        const char *env = member_str(e, "password_env"), *move = member_str(e, "move_to");
+        const cJSON *poll = cJSON_GetObjectItemCaseSensitive(e, "poll_seconds");
+        if (!name || !valid_id(name)) {
+            rc = fail(c, "each mailbox needs a \"name\" of a-z, 0-9 and _%s", "");
+            goto fail;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(m[j].name, name) == 0) {
+                rc = fail(c, "mailbox \"%s\" appears twice", name);
+                goto fail;
+            }
+        if (!url || (strncmp(url, "imaps://", 8) != 0 && strncmp(url, "imap://", 7) != 0)) {
+            rc = fail(c, "mailbox \"%s\": imap_url must start with imaps:// or imap://", name);
+            goto fail;
+        }
+        if (!user || !*user) {
+            rc = fail(c, "mailbox \"%s\": username is required", name);
+            goto fail;
+        }
+        if (env && getenv(env))
+            pass = getenv(env);
+        if (!pass) {
+            rc = fail(c, "mailbox \"%s\": give password or password_env (set)", name);
+            goto fail;
+        }
+        int secs = 60;
+        if (poll) {
+            if (!cJSON_IsNumber(poll) || poll->valuedouble < 1 || poll->valuedouble > 86400) {
+                rc = fail(c, "mailbox \"%s\": poll_seconds must be 1-86400", name);
+                goto fail;
+            }
+            secs = (int)poll->valuedouble;
+        }
+        m[i].name = strdup(name);
+        m[i].imap_url = strdup(url);
+        m[i].username = strdup(user);
+        m[i].password = strdup(pass);
+        m[i].move_to = move && *move ? strdup(move) : NULL;
+        m[i].poll_seconds = secs;
+        i++;
+        if (!m[i - 1].name || !m[i - 1].imap_url || !m[i - 1].username || !m[i - 1].password ||
+            (move && *move && !m[i - 1].move_to)) {
+            rc = VT_ENOMEM;
+            goto fail;
+        }
+    }
+    free_mailboxes(c->cfg->email.mailboxes, c->cfg->email.n_mailboxes);
+    c->cfg->email.mailboxes = m;
+    c->cfg->email.n_mailboxes = i;
+    return 0;
+fail:
+    free_mailboxes(m, i);
+    return rc;
+}
+
+/* "type_rules": [{"keyword": "queja", "type": "queja"}, ...] replaces the defaults. */
+static int mail_type_rules(struct ctx *c, const cJSON *v)
+{
+    if (!cJSON_IsArray(v))
+        return fail(c, "must be an array of {\"keyword\", \"type\"}%s", "");
+    int n = cJSON_GetArraySize(v);
+    struct vt_mail_type_rule *r = calloc((size_t)n + 1, sizeof(*r));
+    if (!r)
+        return VT_ENOMEM;
+    size_t i = 0;
+    int rc = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, v)
+    {
+        const char *kw = member_str(e, "keyword"), *type = member_str(e, "type");
+        static const char *const types[] = {"peticion", "queja",    "reclamo",      "sugerencia",
+                                            "denuncia", "felicitacion", NULL};
+        bool known = false;
+        for (int k = 0; type && types[k]; k++)
+            known = known || strcmp(type, types[k]) == 0;
+        if (!cJSON_IsObject(e) || cJSON_GetArraySize(e) != 2 || !kw || !*kw || !known) {
+            rc = fail(c, "each rule must be {\"keyword\": \"...\", \"type\": \"queja\"} with a "
+                         "PQRSD type%s",
+                      "");
+            goto fail;
+        }
+        r[i].keyword = strdup(kw);
+        r[i].type = strdup(type);
+        i++;
+        if (!r[i - 1].keyword || !r[i - 1].type) {
+            rc = VT_ENOMEM;
+            goto fail;
+        }
+    }
+    free_type_rules(c->cfg->email.type_rules, c->cfg->email.n_type_rules);
+    c->cfg->email.type_rules = r;
+    c->cfg->email.n_type_rules = i;
+    return 0;
+fail:
+    free_type_rules(r, i);
+    return rc;
+}
+
 const struct vt_wa_template *vt_config_wa_template(const struct vt_config *cfg, const char *kind)
 {
     const struct vt_wa_template *dflt = NULL;
@@ -662,6 +861,21 @@ static int cross_check(struct ctx *c, char *path, size_t pathlen)
                             "from the environment)%s",
                             "");
             }
+    }
+    const struct vt_email_config *em = &c->cfg->email;
+    if (em->enabled) {
+        if (!em->from[0] || !strchr(em->from, '@')) {
+            snprintf(path, pathlen, "channels.email.from");
+            return fail(c, "is required (the entity's address) when channels.email.enabled is "
+                           "true%s",
+                        "");
+        }
+        if (strncmp(em->smtp_url, "smtps://", 8) != 0 && strncmp(em->smtp_url, "smtp://", 7) != 0) {
+            snprintf(path, pathlen, "channels.email.smtp_url");
+            return fail(c, "must start with smtps:// or smtp:// when channels.email.enabled is "
+                           "true%s",
+                        "");
+        }
     }
     if (c->cfg->outbox.backoff_max_ms < c->cfg->outbox.backoff_base_ms) {
         snprintf(path, pathlen, "outbox.backoff_max_ms");

@@ -51,6 +51,34 @@ struct vt_whatsapp_config {
     int max_events; /* events accepted in one webhook delivery */
 };
 
+/* One IMAP mailbox the email channel polls. */
+struct vt_mailbox_config {
+    char *name;     /* short id, unique: "atencion" (a-z, 0-9, _) */
+    char *imap_url; /* imaps://host/INBOX, or imap:// (STARTTLS required unless loopback allowed) */
+    char *username, *password; /* password also from the variable named by password_env */
+    int poll_seconds;
+    char *move_to; /* folder to move filed mail to, or NULL to leave it in place */
+};
+
+/* A subject keyword that sets the PQRSD type of an email ("queja" -> queja). */
+struct vt_mail_type_rule {
+    char *keyword;
+    char *type;
+};
+
+struct vt_email_config {
+    bool enabled;
+    struct vt_mailbox_config *mailboxes;
+    size_t n_mailboxes;
+    char *smtp_url; /* smtps://host:465 or smtp://host:587 (STARTTLS required unless loopback) */
+    char *smtp_username, *smtp_password;
+    char *from; /* the entity's sending address; mail from it is never filed */
+    bool allow_plaintext_loopback;
+    struct vt_mail_type_rule *type_rules;
+    size_t n_type_rules;
+    char *tracking_url; /* public address of /consulta for acknowledgements, may be "" */
+};
+
 struct vt_outbox_config {
     int max_attempts;    /* attempts before a message goes to the dead-letter state */
     int backoff_base_ms; /* first retry delay; doubles each attempt, with jitter */
@@ -98,6 +126,7 @@ struct vt_config {
 
     struct vt_outbox_config outbox;
     struct vt_whatsapp_config whatsapp;
+    struct vt_email_config email;
 };
 
 /* The template configured for an outbound kind, else the "default" one, else NULL. */

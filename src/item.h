@@ -69,6 +69,7 @@ struct vt_item {
     char group[64];
     char classified_by[160];
     int term_days;          /* -1 when no term applies (felicitacion, survey response) */
+    bool needs_triage;      /* the type was guessed (an email declares none): staff confirm it */
     char tracking_code[16]; /* shown once to the citizen, never stored */
     unsigned char tracking_hash[32];
 
