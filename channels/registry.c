@@ -5,5 +5,7 @@
 
 extern const struct vt_channel vt_channel_web;
 extern const struct vt_channel vt_channel_whatsapp;
+extern const struct vt_channel vt_channel_email;
 
-const struct vt_channel *const vt_channels[] = {&vt_channel_web, &vt_channel_whatsapp, NULL};
+const struct vt_channel *const vt_channels[] = {&vt_channel_web, &vt_channel_whatsapp,
+                                                &vt_channel_email, NULL};

@@ -1,0 +1,274 @@
+/* poller.c - the mailbox poller thread (poller.h). */
+#include "channels/email/poller.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "channels/email/db.h"
+#include "channels/email/imap.h"
+#include "channels/email/mime.h"
+#include "channels/email/take.h"
+#include "src/attach.h"
+#include "src/clock.h"
+#include "src/error.h"
+#include "src/log.h"
+#include "src/outbox.h"
+
+struct vt_mail_poller {
+    const struct vt_config *cfg;
+    const struct vt_mailbox_config *mb;
+    struct vt_store *store;
+    char *data_dir;
+    struct vt_imap *imap;           /* poller thread */
+    struct vt_store_reader *reader; /* poller thread */
+    struct vt_sniffer *sniffer;     /* poller thread */
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool stopping;
+    int failures; /* consecutive failed rounds, for the backoff */
+};
+
+static bool type_allowed(const struct vt_config *cfg, const char *type)
+{
+    for (size_t i = 0; i < cfg->n_allowed_types; i++)
+        if (strcmp(cfg->allowed_types[i], type) == 0)
+            return true;
+    return false;
+}
+
+/* Attachments within the web channel's limits, written durably; the rest
+ * refused (counted). */
+static int keep_attachments(struct vt_mail_poller *p, const struct vt_mail *m,
+                            struct vt_mail_take *t)
+{
+    const struct vt_config *cfg = p->cfg;
+    if (!m->n_parts)
+        return 0;
+    t->att = calloc(m->n_parts, sizeof(*t->att));
+    if (!t->att)
+        return VT_ENOMEM;
+    for (size_t i = 0; i < m->n_parts; i++) {
+        const struct vt_mail_part *part = &m->parts[i];
+        struct vt_attachment *a = &t->att[t->n_att];
+        if ((int)t->n_att >= cfg->attachment_max_count ||
+            part->size > (size_t)cfg->attachment_max_bytes ||
+            vt_sniff(p->sniffer, part->data, part->size, a->content_type,
+                     sizeof(a->content_type)) != 0 ||
+            !type_allowed(cfg, a->content_type)) {
+            memset(a, 0, sizeof(*a));
+            t->refused++;
+            continue;
+        }
+        vt_attach_sha256(part->data, part->size, a->sha256);
+        if (vt_attach_write(p->data_dir, part->data, part->size, a->sha256))
+            return VT_EIO;
+        a->data = part->data;
+        a->size = part->size;
+        a->filename = part->filename; /* borrowed; take.c copies it */
+        t->n_att++;
+    }
+    return 0;
+}
+
+/* One message: fetch, parse, commit. 0, or an error that ends the round. */
+static int take_one(struct vt_mail_poller *p, int64_t uidvalidity, int64_t uid)
+{
+    const struct vt_config *cfg = p->cfg;
+    char why[300] = "", *raw = NULL;
+    size_t len = 0;
+    /* A whole message may carry its attachments base64-encoded. */
+    size_t max = (size_t)cfg->attachment_max_bytes * (size_t)(cfg->attachment_max_count + 1) * 2;
+    int rc = vt_imap_fetch(p->imap, uid, max, &raw, &len, why, sizeof(why));
+    struct vt_mail m = {0};
+    struct vt_mail_take t = {
+        .cfg = cfg, .mailbox = p->mb->name, .uidvalidity = uidvalidity, .uid = uid};
+    char key[80];
+    if (rc == VT_ETOOBIG) {
+        /* Too big to take in whole: still filed, with what its headers say. */
+        vt_log(VT_LOG_WARN, "email_too_large", "mailbox=%s uid=%lld", p->mb->name, (long long)uid);
+        free(raw);
+        raw = strdup("Subject: (mensaje demasiado grande)\r\n\r\n");
+        len = raw ? strlen(raw) : 0;
+        rc = raw ? 0 : VT_ENOMEM;
+    }
+    if (rc) {
+        vt_log(VT_LOG_WARN, "email_fetch_failed", "mailbox=%s uid=%lld error=\"%s\"", p->mb->name,
+               (long long)uid, why);
+        goto done;
+    }
+    size_t dropped = 0;
+    if (vt_mime_parse(raw, len, (size_t)cfg->attachment_max_count + 5,
+                      (size_t)cfg->attachment_max_bytes, (size_t)cfg->max_body_chars * 4, &m,
+                      &dropped) != 0) {
+        /* Not a message at all: keep what there is as its text. */
+        memset(&m, 0, sizeof(m));
+        if (vt_mime_parse("Subject: (mensaje ilegible)\r\n\r\n", 31, 0, 0, 1024, &m, NULL)) {
+            rc = VT_ENOMEM;
+            goto done;
+        }
+    }
+    if (m.message_id[0]) {
+        snprintf(key, sizeof(key), "mid:%.75s", m.message_id);
+    } else {
+        char hex[65];
+        vt_attach_sha256(raw, len, hex);
+        snprintf(key, sizeof(key), "sha256:%s", hex);
+    }
+    t.mail = &m;
+    t.dedup_key = key;
+    t.refused = dropped;
+    if ((rc = keep_attachments(p, &m, &t)))
+        goto done;
+    if ((rc = vt_store_run(p->store, vt_mail_take_run, &t))) {
+        vt_log(VT_LOG_ERROR, "email_take_failed", "mailbox=%s uid=%lld error=\"%s\"", p->mb->name,
+               (long long)uid, vt_strerror(rc));
+        goto done;
+    }
+    vt_log(VT_LOG_INFO, "email_taken", "mailbox=%s uid=%lld outcome=%s attachments=%zu refused=%zu",
+           p->mb->name, (long long)uid, t.outcome, t.n_att, t.refused);
+    /* Committed: flags and folders are the server's tidiness, not our record. */
+    if (vt_imap_mark_seen(p->imap, uid, why, sizeof(why)))
+        vt_log(VT_LOG_WARN, "email_seen_failed", "mailbox=%s uid=%lld error=\"%s\"", p->mb->name,
+               (long long)uid, why);
+    if (p->mb->move_to && vt_imap_move(p->imap, uid, p->mb->move_to, why, sizeof(why)))
+        vt_log(VT_LOG_WARN, "email_move_failed", "mailbox=%s uid=%lld error=\"%s\"", p->mb->name,
+               (long long)uid, why);
+done:
+    vt_mail_take_cleanup(&t);
+    free(t.att);
+    vt_mail_cleanup(&m);
+    free(raw);
+    return rc;
+}
+
+struct position {
+    const char *name;
+    int64_t uidvalidity;
+};
+
+static int reset_run(struct vt_store_tx *tx, void *ctx)
+{
+    struct position *pos = ctx;
+    return vt_mail_db_mailbox_put(tx, pos->name, pos->uidvalidity, 0);
+}
+
+static int round_once(struct vt_mail_poller *p)
+{
+    char why[300] = "";
+    int64_t uv = 0, known_uv = 0, last = 0;
+    int rc = vt_imap_uidvalidity(p->imap, &uv, why, sizeof(why));
+    if (rc) {
+        vt_log(VT_LOG_WARN, "email_unreachable", "mailbox=%s error=\"%s\" attempt=%d", p->mb->name,
+               why, p->failures + 1);
+        return rc;
+    }
+    int g = vt_mail_db_mailbox_get(p->reader, p->mb->name, &known_uv, &last);
+    if (g == VT_ENOTFOUND || known_uv != uv) {
+        if (g == 0)
+            vt_log(VT_LOG_WARN, "email_uidvalidity_changed",
+                   "mailbox=%s old=%lld new=%lld note=\"resync by Message-ID\"", p->mb->name,
+                   (long long)known_uv, (long long)uv);
+        struct position pos = {p->mb->name, uv};
+        if ((rc = vt_store_run(p->store, reset_run, &pos)))
+            return rc;
+        last = 0;
+    } else if (g) {
+        return g;
+    }
+    int64_t *uids = NULL;
+    size_t n = 0;
+    if ((rc = vt_imap_uids_after(p->imap, last, &uids, &n, why, sizeof(why)))) {
+        vt_log(VT_LOG_WARN, "email_search_failed", "mailbox=%s error=\"%s\"", p->mb->name, why);
+        return rc;
+    }
+    vt_log(VT_LOG_DEBUG, "email_round", "mailbox=%s uidvalidity=%lld after=%lld new=%zu",
+           p->mb->name, (long long)uv, (long long)last, n);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        pthread_mutex_lock(&p->lock);
+        bool stop = p->stopping;
+        pthread_mutex_unlock(&p->lock);
+        if (stop)
+            break;
+        rc = take_one(p, uv, uids[i]);
+    }
+    free(uids);
+    return rc;
+}
+
+static void *poller_main(void *arg)
+{
+    struct vt_mail_poller *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        bool stop = p->stopping;
+        pthread_mutex_unlock(&p->lock);
+        if (stop)
+            break;
+        int rc = round_once(p);
+        int64_t wait = (int64_t)p->mb->poll_seconds * 1000;
+        if (rc) {
+            /* Unreachable or failing: back off, doubling, with jitter. */
+            wait = vt_outbox_backoff_ms(&p->cfg->outbox, ++p->failures, randombytes_random());
+        } else {
+            p->failures = 0;
+        }
+        struct timespec ts;
+        vt_clock_deadline(wait, &ts);
+        pthread_mutex_lock(&p->lock);
+        while (!p->stopping)
+            if (pthread_cond_timedwait(&p->cond, &p->lock, &ts) != 0)
+                break;
+        pthread_mutex_unlock(&p->lock);
+    }
+    return NULL;
+}
+
+static void poller_free(struct vt_mail_poller *p)
+{
+    vt_imap_free(p->imap);
+    vt_store_reader_free(p->reader);
+    vt_sniffer_free(p->sniffer);
+    free(p->data_dir);
+    pthread_mutex_destroy(&p->lock);
+    pthread_cond_destroy(&p->cond);
+    free(p);
+}
+
+struct vt_mail_poller *vt_mail_poller_start(const struct vt_config *cfg,
+                                            const struct vt_mailbox_config *mb,
+                                            struct vt_store *store, const char *data_dir)
+{
+    struct vt_mail_poller *p = calloc(1, sizeof(*p));
+    if (!p)
+        return NULL;
+    p->cfg = cfg;
+    p->mb = mb;
+    p->store = store;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->cond, NULL);
+    if (!(p->data_dir = strdup(data_dir)) ||
+        !(p->imap = vt_imap_new(mb->imap_url, mb->username, mb->password,
+                                cfg->email.allow_plaintext_loopback, cfg->outbox.timeout_ms)) ||
+        !(p->reader = vt_store_reader_new(store)) || !(p->sniffer = vt_sniffer_new()) ||
+        pthread_create(&p->thread, NULL, poller_main, p) != 0) {
+        poller_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void vt_mail_poller_stop(struct vt_mail_poller *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->lock);
+    p->stopping = true;
+    pthread_cond_signal(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+    pthread_join(p->thread, NULL);
+    poller_free(p);
+}

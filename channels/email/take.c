@@ -1,0 +1,281 @@
+/* take.c - one inbound email into the store (take.h). */
+#include "channels/email/take.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "channels/email/db.h"
+#include "src/classify.h"
+#include "src/error.h"
+#include "src/outbox.h"
+#include "src/text.h"
+
+/* The domain of the entity's address, for our Message-IDs. */
+static const char *from_domain(const struct vt_config *cfg)
+{
+    const char *at = strchr(cfg->email.from, '@');
+    return at && at[1] ? at + 1 : "ventanilla.invalid";
+}
+
+static void new_message_id(const struct vt_config *cfg, char *out, size_t n)
+{
+    unsigned char r[12];
+    char hex[25];
+    randombytes_buf(r, sizeof(r));
+    sodium_bin2hex(hex, sizeof(hex), r, sizeof(r));
+    snprintf(out, n, "vt.%s@%s", hex, from_domain(cfg));
+}
+
+/* "[PQRSD:queja]" anywhere in the subject, else the first keyword rule that
+ * matches a whole word of it; NULL when none does. */
+static const char *type_from_subject(const struct vt_config *cfg, const char *subject)
+{
+    char fold[1024];
+    vt_fold_es(subject, fold, sizeof(fold));
+    const char *tag = strstr(fold, "[pqrsd:");
+    if (tag) {
+        char t[24] = "";
+        size_t n = strcspn(tag + 7, "].");
+        if (n < sizeof(t)) {
+            memcpy(t, tag + 7, n);
+            t[n] = '\0';
+            const char *known = vt_item_enum(vt_item_types, t);
+            if (known)
+                return known;
+        }
+    }
+    for (size_t i = 0; i < cfg->email.n_type_rules; i++) {
+        char kw[128];
+        vt_fold_es(cfg->email.type_rules[i].keyword, kw, sizeof(kw));
+        size_t kl = strlen(kw);
+        for (const char *p = fold; kl && (p = strstr(p, kw)); p++) {
+            bool start = p == fold || !isalnum((unsigned char)p[-1]);
+            bool end = !isalnum((unsigned char)p[kl]);
+            if (start && end)
+                return vt_item_enum(vt_item_types, cfg->email.type_rules[i].type);
+        }
+    }
+    return NULL;
+}
+
+static void bogota_time(int64_t ms, char out[32])
+{
+    time_t s = (time_t)(ms / 1000) - 5 * 3600;
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    snprintf(out, 32, "%02u/%02u/%04u %02u:%02u", (unsigned)tm.tm_mday % 100u,
+             (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)(tm.tm_year + 1900) % 10000u,
+             (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u);
+}
+
+/* The acknowledgement: an outbox row whose body the SMTP transport composes. */
+static int queue_ack(struct vt_store_tx *tx, struct vt_mail_take *t, const struct vt_item *it)
+{
+    const struct vt_config *cfg = t->cfg;
+    const struct vt_mail *m = t->mail;
+    char received[32], due[16] = "", term[200], text[3000], subject[400], mid[160];
+    bogota_time(it->received_at, received);
+    if (it->due_date[0]) {
+        snprintf(due, sizeof(due), "%.2s/%.2s/%.4s", it->due_date + 8, it->due_date + 5,
+                 it->due_date);
+        snprintf(term, sizeof(term), "Fecha límite de respuesta: %s (%d días hábiles)", due,
+                 it->term_days);
+    } else {
+        snprintf(term, sizeof(term), "Las felicitaciones no tienen plazo de respuesta.");
+    }
+    char track[400] = "";
+    if (cfg->email.tracking_url[0])
+        snprintf(track, sizeof(track), " en %s", cfg->email.tracking_url);
+    snprintf(text, sizeof(text),
+             "Cordial saludo%s%s:\n\n%s recibió su mensaje y lo radicó como %s.\n\n"
+             "Radicado: %s\nFecha y hora de recibo: %s\n%s\nCódigo de seguimiento: {codigo}\n\n"
+             "Con el radicado y el código puede consultar el estado de su solicitud%s. Si "
+             "responde este correo, su respuesta se agregará a la misma solicitud.%s\n\n"
+             "Este es un mensaje automático.",
+             m->from_name[0] ? ", " : "", m->from_name, cfg->entity_name, vt_item_label(it->type),
+             it->radicado, received, term, track,
+             it->needs_triage ? "\n\nUn funcionario revisará el tipo de solicitud; si cambia, "
+                                "le informaremos el nuevo plazo."
+                              : "");
+    snprintf(subject, sizeof(subject), "Radicado %s: recibimos su solicitud", it->radicado);
+    new_message_id(cfg, mid, sizeof(mid));
+    cJSON *b = cJSON_CreateObject();
+    cJSON_AddStringToObject(b, "subject", subject);
+    cJSON_AddStringToObject(b, "text", text);
+    cJSON_AddStringToObject(b, "message_id", mid);
+    cJSON_AddStringToObject(b, "auto_submitted", "auto-replied");
+    if (m->message_id[0]) {
+        cJSON_AddStringToObject(b, "in_reply_to", m->message_id);
+        cJSON *refs = cJSON_AddArrayToObject(b, "references");
+        for (size_t i = 0; i < m->n_references; i++)
+            cJSON_AddItemToArray(refs, cJSON_CreateString(m->references[i]));
+        cJSON_AddItemToArray(refs, cJSON_CreateString(m->message_id));
+    }
+    char *body = cJSON_PrintUnformatted(b);
+    cJSON_Delete(b);
+    if (!body)
+        return VT_ENOMEM;
+    struct vt_outbound o = {it->id, "email", m->from_addr,      "ack",
+                            body,   NULL,    it->tracking_code, NULL};
+    int rc = vt_outbox_add(tx, &o);
+    free(body);
+    return rc ? rc : vt_mail_db_thread_add(tx, mid, it->id, true);
+}
+
+static int file_item(struct vt_store_tx *tx, struct vt_mail_take *t)
+{
+    const struct vt_config *cfg = t->cfg;
+    const struct vt_mail *m = t->mail;
+    struct vt_item *it = t->item = vt_item_new();
+    if (!it)
+        return VT_ENOMEM;
+    const char *type = type_from_subject(cfg, m->subject);
+    it->kind = "pqrsd";
+    it->type = type ? type : "peticion";
+    it->petition_class = strcmp(it->type, "peticion") == 0 ? "general" : NULL;
+    it->needs_triage = type == NULL;
+    it->channel = "email";
+    it->reply_channel = "email";
+    it->status = "radicado";
+    char subject[800];
+    size_t max = (size_t)cfg->max_subject_chars;
+    snprintf(subject, sizeof(subject), "%s", m->subject[0] ? m->subject : "(sin asunto)");
+    if (vt_utf8_chars(subject, strlen(subject)) > max) {
+        size_t i = 0, c = 0;
+        while (subject[i] && c < max) {
+            i++;
+            while (((unsigned char)subject[i] & 0xC0) == 0x80)
+                i++;
+            c++;
+        }
+        subject[i] = '\0';
+    }
+    it->subject = strdup(subject);
+    it->body = strdup(m->text[0] ? m->text : "(mensaje sin texto)");
+    it->req.person_type = "natural";
+    it->req.name = m->from_name[0] ? strdup(m->from_name) : NULL;
+    it->req.email = strdup(m->from_addr);
+    if (!it->subject || !it->body || !it->req.email)
+        return VT_ENOMEM;
+    if (t->n_att) {
+        if (!(it->att = calloc(t->n_att, sizeof(*it->att))))
+            return VT_ENOMEM;
+        for (size_t i = 0; i < t->n_att; i++) {
+            it->att[i] = t->att[i];
+            if (!(it->att[i].filename =
+                      strdup(t->att[i].filename ? t->att[i].filename : "adjunto")))
+                return VT_ENOMEM;
+            it->n_att++;
+        }
+    }
+    it->term_days = vt_item_term_days(cfg, it->kind, it->type, it->petition_class);
+    vt_item_new_tracking_code(it);
+    struct vt_classify_input in = {NULL, it->req.person_type, it->req.email, NULL,
+                                   NULL, it->subject,         it->body};
+    struct vt_classification cl;
+    int rc = vt_classify(&cfg->rules, vt_store_tx_contact_lookup, tx, &in, &cl);
+    if (rc)
+        return rc;
+    snprintf(it->group, sizeof(it->group), "%s", cl.group);
+    snprintf(it->classified_by, sizeof(it->classified_by), "%s", cl.rule);
+    if ((rc = vt_store_tx_item_insert(tx, it)))
+        return rc;
+    t->item_id = it->id;
+    if ((rc = vt_mail_db_thread_add(tx, m->message_id, it->id, false)))
+        return rc;
+    return queue_ack(tx, t, it);
+}
+
+/* Adds the message to an item's timeline (and its attachments to the item). */
+static int thread_into(struct vt_store_tx *tx, struct vt_mail_take *t, int64_t item_id)
+{
+    const struct vt_mail *m = t->mail;
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "channel", "email");
+    cJSON_AddStringToObject(p, "message_id", m->message_id);
+    cJSON_AddStringToObject(p, "subject", m->subject);
+    char text[4001];
+    snprintf(text, sizeof(text), "%s", m->text);
+    cJSON_AddStringToObject(p, "text", text);
+    cJSON_AddNumberToObject(p, "attachments", (double)t->n_att);
+    char *s = cJSON_PrintUnformatted(p);
+    cJSON_Delete(p);
+    if (!s)
+        return VT_ENOMEM;
+    int rc = vt_store_tx_event(tx, item_id, "ciudadano:email", "mensaje_ciudadano", s, 0);
+    free(s);
+    for (size_t i = 0; rc == 0 && i < t->n_att; i++)
+        rc = vt_store_tx_attachment_add(tx, item_id, t->att[i].sha256, (int64_t)t->att[i].size,
+                                        t->att[i].content_type,
+                                        t->att[i].filename ? t->att[i].filename : "adjunto");
+    if (rc == 0)
+        rc = vt_mail_db_thread_add(tx, m->message_id, item_id, false);
+    t->item_id = item_id;
+    return rc;
+}
+
+static int64_t thread_of(struct vt_store_tx *tx, struct vt_mail_take *t)
+{
+    const struct vt_mail *m = t->mail;
+    int64_t id = vt_mail_db_thread_item(tx, m->in_reply_to);
+    for (size_t i = m->n_references; !id && i > 0; i--)
+        id = vt_mail_db_thread_item(tx, m->references[i - 1]);
+    char rad[48];
+    if (!id && vt_mime_find_radicado(m->subject, t->cfg->radicado_prefix, rad, sizeof(rad)))
+        id = vt_mail_db_item_of(tx, rad, m->from_addr);
+    return id;
+}
+
+int vt_mail_take_run(struct vt_store_tx *tx, void *ctx)
+{
+    struct vt_mail_take *t = ctx;
+    const struct vt_mail *m = t->mail;
+    bool taken = false;
+    int rc = vt_mail_db_taken(tx, t->mailbox, t->uidvalidity, t->uid, t->dedup_key, &taken);
+    if (rc)
+        return rc;
+    if (taken) {
+        t->outcome = "duplicate";
+    } else if (!m->from_addr[0]) {
+        t->outcome = m->automatic == VT_MAIL_BOUNCE ? "bounce" : "ignored_auto";
+    } else if (strcasecmp(m->from_addr, t->cfg->email.from) == 0) {
+        t->outcome = "ignored_own";
+    } else if (m->automatic == VT_MAIL_BOUNCE) {
+        t->outcome = "bounce";
+    } else if (m->automatic == VT_MAIL_AUTO_REPLY) {
+        t->outcome = "ignored_auto";
+    } else if (m->automatic == VT_MAIL_BULK) {
+        t->outcome = "ignored_bulk";
+    } else {
+        int64_t item = thread_of(tx, t);
+        t->outcome = item ? "threaded" : "filed";
+        rc = item ? thread_into(tx, t, item) : file_item(tx, t);
+    }
+    if (rc == 0 && strcmp(t->outcome, "bounce") == 0 && m->bounced_message_id[0]) {
+        /* One of ours bounced: the outbound message failed, on the item's record. */
+        rc = vt_outbox_provider_status(tx, "email", m->bounced_message_id, "failed", 0,
+                                       "bounce (delivery status notification)");
+        t->item_id = vt_mail_db_thread_item(tx, m->bounced_message_id);
+    }
+    if (rc == 0 && strcmp(t->outcome, "duplicate") != 0)
+        rc = vt_mail_db_message_add(tx, t->mailbox, t->uidvalidity, t->uid, t->dedup_key,
+                                    t->outcome, t->item_id);
+    /* The position moves in the same transaction as what the message became. */
+    if (rc == 0)
+        rc = vt_mail_db_mailbox_put(tx, t->mailbox, t->uidvalidity, t->uid);
+    return rc;
+}
+
+void vt_mail_take_cleanup(struct vt_mail_take *t)
+{
+    if (!t)
+        return;
+    vt_item_free(t->item);
+    t->item = NULL;
+}

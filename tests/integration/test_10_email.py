@@ -1,0 +1,295 @@
+"""The email channel against real servers started by the test: Dovecot (IMAP)
+holding the entity's mailbox and an aiosmtpd SMTP server capturing what the
+daemon sends. Every message is filed exactly once with an acknowledgement in
+the sender's inbox; replies thread; crashes, another client reading the
+mailbox, a UIDVALIDITY reset and an unreachable server lose nothing and file
+nothing twice."""
+import email
+import email.policy
+import glob
+import os
+import re
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as H  # noqa: E402
+import mailservers  # noqa: E402
+
+ENTITY = "atencionalciudadano@entidad.gov.co"
+USER, PASSWORD = "atencion", "clave-prueba"
+CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus_email")
+
+
+def mail(frm, subject, body, msgid=None, headers=None, name="Zenaida Quintero Prueba"):
+    """A small UTF-8 message as bytes."""
+    msgid = msgid or "<t%d.%d@correo-prueba.example.com>" % (os.getpid(), H.unique())
+    lines = ["From: %s <%s>" % (name, frm), "To: %s" % ENTITY, "Subject: %s" % subject,
+             "Message-ID: %s" % msgid, "Date: Tue, 01 Dec 2026 10:00:00 -0500", "MIME-Version: 1.0",
+             "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: 8bit"]
+    lines += ["%s: %s" % kv for kv in (headers or {}).items()]
+    return ("\r\n".join(lines) + "\r\n\r\n" + body + "\r\n").encode("utf-8")
+
+
+def sender():
+    return "ciudadano%d.%d@correo-prueba.example.com" % (os.getpid(), H.unique())
+
+
+class EmailCase(H.DaemonCase):
+    poll = 1
+
+    @classmethod
+    def setUpClass(cls):
+        cls.imap = mailservers.Dovecot(users={USER: PASSWORD}).start()
+        cls.smtp = mailservers.SmtpSink().start()
+        cls.d = H.Daemon(cls.config(), name="email")
+        cls.d.start()
+
+    @classmethod
+    def config(cls, **over):
+        mb = {"name": "atencion", "imap_url": cls.imap.url(USER), "username": USER,
+              "password": PASSWORD, "poll_seconds": cls.poll}
+        mb.update(over)
+        return {"channels": {"email": {"enabled": True, "mailboxes": [mb], "smtp_url": cls.smtp.url,
+                                       "from": ENTITY, "allow_plaintext_loopback": True,
+                                       "tracking_url": "https://entidad.gov.co/consulta"}},
+                "outbox": {"backoff_base_ms": 100, "backoff_max_ms": 1000, "timeout_ms": 3000}}
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.cleanup()
+        cls.smtp.stop()
+        cls.imap.stop()
+
+    def wait(self, pred, timeout=20, what="condition"):
+        deadline = time.monotonic() + timeout
+        while True:
+            v = pred()
+            if v:
+                return v
+            if time.monotonic() > deadline:
+                raise AssertionError("timed out waiting for %s; log tail:\n%s"
+                                     % (what, "\n".join(self.d.lines[-15:])))
+            time.sleep(0.1)
+
+    def taken(self, msgid):
+        return self.d.query("SELECT * FROM email_messages WHERE dedup_key = ?", ("mid:" + msgid.strip("<>"),))
+
+    def wait_taken(self, msgid, timeout=20):
+        return self.wait(lambda: self.taken(msgid), timeout, "message %s taken in" % msgid)[0]
+
+    def acks_to(self, addr):
+        return self.smtp.messages(to=addr)
+
+    def item_of(self, row):
+        return self.d.query("SELECT * FROM items WHERE id = ?", (row["item_id"],))[0]
+
+
+class Intake(EmailCase):
+    def test_01_filed_once_with_an_acknowledgement(self):
+        frm = sender()
+        raw = mail(frm, "Solicitud de copia del contrato de alumbrado",
+                   "Buenos días. Solicito copia del contrato 45 de 2026.\nGracias, Zenaida.")
+        self.imap.append(USER, raw)
+        row = self.wait_taken(re.search(rb"Message-ID: (<[^>]+>)", raw).group(1).decode())
+        self.assertEqual(row["outcome"], "filed")
+        it = self.item_of(row)
+        self.assertEqual((it["channel"], it["type"], it["petition_class"], it["reply_channel"]),
+                         ("email", "peticion", "general", "email"))
+        self.assertEqual(it["needs_triage"], 1, "an email declares no type: staff confirm it")
+        self.assertIn("contrato 45", it["body"])
+        req = self.d.query("SELECT * FROM requesters WHERE item_id = ?", (it["id"],))[0]
+        self.assertEqual((req["email"], req["name"]), (frm, "Zenaida Quintero Prueba"))
+        msg = self.wait(lambda: self.acks_to(frm), what="acknowledgement")[0].msg
+        self.assertIn(it["radicado"], msg["Subject"])
+        self.assertEqual(msg["Auto-Submitted"], "auto-replied")
+        self.assertEqual(msg["In-Reply-To"], re.search(rb"Message-ID: (<[^>]+>)", raw).group(1).decode())
+        self.assertEqual(msg.get_content_type(), "text/plain")
+        self.assertEqual(msg.get_content_charset(), "utf-8")
+        text = msg.get_content()
+        self.assertIn(it["radicado"], text)
+        self.assertIn("https://entidad.gov.co/consulta", text)
+        m = re.search(r"Código de seguimiento: ([A-Z2-9]{10})", text)
+        self.assertTrue(m, text)
+        code = m.group(1)
+        self.assertEqual(self.d.track(it["radicado"], code).status, 200)
+        # After the commit the message is flagged seen on the server.
+        self.wait(lambda: "\\Seen" in self.imap.flags(USER, row["uid"]), what="\\Seen")
+        time.sleep(self.poll * 2.5)
+        self.assertEqual(len(self.taken(row["dedup_key"][4:])), 1, "taken in once")
+        self.assertEqual(len(self.acks_to(frm)), 1, "acknowledged once")
+
+    def test_02_reply_threads(self):
+        frm = sender()
+        raw = mail(frm, "Queja por mala atención", "No me atendieron en la ventanilla 3.")
+        self.imap.append(USER, raw)
+        ack = self.wait(lambda: self.acks_to(frm), what="acknowledgement")[0].msg
+        first = self.wait_taken(re.search(rb"Message-ID: (<[^>]+>)", raw).group(1).decode())
+        self.assertEqual(self.item_of(first)["type"], "queja", "the subject keyword sets the type")
+        # An Outlook reply to the acknowledgement.
+        reply = mail(frm, "RE: " + ack["Subject"], "Adjunto más detalles: fue el lunes.",
+                     headers={"In-Reply-To": ack["Message-ID"], "References": ack["Message-ID"]})
+        self.imap.append(USER, reply)
+        row = self.wait_taken(re.search(rb"Message-ID: (<[^>]+>)", reply).group(1).decode())
+        self.assertEqual((row["outcome"], row["item_id"]), ("threaded", first["item_id"]))
+        ev = self.d.query("SELECT payload FROM audit_events WHERE item_id = ? AND action = 'mensaje_ciudadano'",
+                          (first["item_id"],))
+        self.assertEqual(len(ev), 1)
+        self.assertIn("fue el lunes", ev[0]["payload"])
+        # A client that dropped References and edited the subject, radicado kept.
+        rad = self.item_of(first)["radicado"]
+        bare = mail(frm, "Sobre mi solicitud %s (otra vez)" % rad, "¿Ya hay respuesta?")
+        self.imap.append(USER, bare)
+        row = self.wait_taken(re.search(rb"Message-ID: (<[^>]+>)", bare).group(1).decode())
+        self.assertEqual((row["outcome"], row["item_id"]), ("threaded", first["item_id"]))
+        time.sleep(1)
+        self.assertEqual(len(self.acks_to(frm)), 1, "replies get no new acknowledgement")
+
+    def test_03_robots_get_no_acknowledgement(self):
+        frm = sender()
+        cases = [
+            mail(frm, "Respuesta automática: fuera de la oficina", "Estoy de vacaciones.",
+                 headers={"Auto-Submitted": "auto-replied"}),
+            mail(frm, "Boletín de noticias", "Novedades del mes.", headers={"Precedence": "bulk",
+                                                                              "List-Unsubscribe": "<mailto:x@y>"}),
+            mail(ENTITY, "Copia de nuestro propio envío", "Esto lo enviamos nosotros."),
+        ]
+        for raw in cases:
+            self.imap.append(USER, raw)
+        outcomes = [self.wait_taken(re.search(rb"Message-ID: (<[^>]+>)", r).group(1).decode())["outcome"]
+                    for r in cases]
+        self.assertEqual(outcomes, ["ignored_auto", "ignored_bulk", "ignored_own"])
+        time.sleep(1)
+        self.assertEqual(self.acks_to(frm), [])
+
+    def test_04_seen_by_another_client_is_still_filed(self):
+        frm = sender()
+        self.d.stop()
+        raw = mail(frm, "Petición de información", "¿Cuándo abren la convocatoria?")
+        uid = self.imap.append(USER, raw)
+        self.imap.mark_seen(USER, uid)  # a colleague opened it in Thunderbird
+        self.d.start()
+        row = self.wait_taken(re.search(rb"Message-ID: (<[^>]+>)", raw).group(1).decode())
+        self.assertEqual(row["outcome"], "filed")
+        self.wait(lambda: self.acks_to(frm), what="acknowledgement")
+
+    def test_05_bounce_marks_our_message_failed(self):
+        frm = sender()
+        raw = mail(frm, "Reclamo por cobro", "Me cobraron dos veces.")
+        self.imap.append(USER, raw)
+        ack = self.wait(lambda: self.acks_to(frm), what="acknowledgement")[0].msg
+        ob = self.wait(lambda: self.d.query("SELECT * FROM outbox WHERE channel = 'email' AND provider_id = ?",
+                                            (ack["Message-ID"].strip("<>"),)), what="ack recorded")[0]
+        dsn = ("From: Mail Delivery System <MAILER-DAEMON@correo-prueba.example.com>\r\n"
+               "To: %s\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+               "Message-ID: <dsn%d@correo-prueba.example.com>\r\nMIME-Version: 1.0\r\n"
+               "Content-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\r\n\r\n"
+               "--b1\r\nContent-Type: text/plain\r\n\r\nThe mail system could not deliver.\r\n"
+               "--b1\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; x\r\n\r\n"
+               "Final-Recipient: rfc822; %s\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
+               "--b1\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: %s\r\nTo: %s\r\n"
+               "--b1--\r\n" % (ENTITY, H.unique(), frm, ack["Message-ID"], frm)).encode()
+        self.imap.append(USER, dsn)
+        self.wait(lambda: self.d.query("SELECT 1 FROM outbox WHERE id = ? AND status = 'failed'", (ob["id"],)),
+                  what="ack marked failed")
+        row = self.wait_taken(re.search(rb"Message-ID: (<[^>]+>)", dsn).group(1).decode())
+        self.assertEqual(row["outcome"], "bounce")
+        self.assertEqual(len(self.acks_to(frm)), 1)
+
+    def test_06_smtp_transient_failure_is_retried(self):
+        frm = sender()
+        self.smtp.fail_next(451, n=2)
+        raw = mail(frm, "Sugerencia para el parque", "Pongan más bancas.")
+        self.imap.append(USER, raw)
+        self.wait(lambda: self.acks_to(frm), timeout=30, what="acknowledgement after retries")
+        ob = self.d.query("SELECT attempts, status FROM outbox WHERE recipient = ?", (frm,))[0]
+        self.assertEqual((ob["status"], ob["attempts"]), ("sent", 3))
+
+    def test_07_corpus_each_message_once(self):
+        files = sorted(glob.glob(os.path.join(CORPUS, "*.eml")))
+        self.assertGreaterEqual(len(files), 25)
+        before = self.d.scalar("SELECT count(*) FROM email_messages")
+        for f in files:
+            with open(f, "rb") as fh:
+                self.imap.append(USER, fh.read())
+        self.wait(lambda: self.d.scalar("SELECT count(*) FROM email_messages") >= before + len(files),
+                  timeout=60, what="the whole corpus taken in")
+        self.assertEqual(self.d.scalar("SELECT count(*) FROM email_messages"), before + len(files))
+        # Every filed item has valid text and exactly one acknowledgement queued.
+        rows = self.d.query("SELECT m.outcome, i.id, i.body, i.subject FROM email_messages m "
+                            "LEFT JOIN items i ON i.id = m.item_id WHERE m.id > ?", (before,))
+        filed = [r for r in rows if r["outcome"] == "filed"]
+        self.assertGreater(len(filed), 10)
+        for r in filed:
+            self.assertEqual(self.d.scalar("SELECT count(*) FROM outbox WHERE item_id = ? AND kind = 'ack'",
+                                           (r["id"],)), 1)
+        outcomes = {r["outcome"] for r in rows}
+        self.assertTrue({"filed", "ignored_auto", "bounce"} <= outcomes, outcomes)
+        self.assert_no_crash()
+
+
+class Crashes(EmailCase):
+    def test_01_killed_mid_poll_loses_nothing_files_nothing_twice(self):
+        frms = [sender() for _ in range(40)]
+        self.d.kill()
+        raws = [mail(f, "Petición número %d" % i, "Texto de la petición %d." % i) for i, f in enumerate(frms)]
+        for r in raws:
+            self.imap.append(USER, r)
+        self.d.start()
+        self.wait(lambda: self.d.scalar("SELECT count(*) FROM email_messages") >= 5, what="some taken")
+        self.d.kill()  # SIGKILL in the middle of the mailbox
+        self.d.start()
+        self.wait(lambda: self.d.scalar("SELECT count(*) FROM email_messages") >= 40, timeout=60,
+                  what="all taken after restart")
+        for r in raws:
+            mid = re.search(rb"Message-ID: <([^>]+)>", r).group(1).decode()
+            self.assertEqual(len(self.taken(mid)), 1, mid)
+        self.assertEqual(self.d.scalar("SELECT count(*) FROM items WHERE channel = 'email'"), 40)
+        self.wait(lambda: all(self.acks_to(f) for f in frms), timeout=60, what="every acknowledgement")
+
+    def test_02_uidvalidity_reset_refiles_nothing(self):
+        frm = sender()
+        raw = mail(frm, "Denuncia por obras inconclusas", "La obra del colegio está abandonada.")
+        self.imap.append(USER, raw)
+        mid = re.search(rb"Message-ID: (<[^>]+>)", raw).group(1).decode()
+        self.wait_taken(mid)
+        items = self.d.scalar("SELECT count(*) FROM items")
+        old = self.imap.uidvalidity(USER)
+        self.imap.reset_uidvalidity(USER)
+        self.assertNotEqual(self.imap.uidvalidity(USER), old)
+        new = mail(sender(), "Petición nueva después del cambio", "Una petición más.")
+        self.imap.append(USER, new)
+        self.wait_taken(re.search(rb"Message-ID: (<[^>]+>)", new).group(1).decode())
+        self.assertTrue(any("email_uidvalidity_changed" in l for l in self.d.lines))
+        self.assertEqual(self.d.scalar("SELECT count(*) FROM items"), items + 1, "only the new one is filed")
+        self.assertEqual(len(self.taken(mid)), 1)
+
+    def test_03_unreachable_mailbox_backs_off_and_recovers(self):
+        frm = sender()
+        self.imap.pause()
+        try:
+            raw = mail(frm, "Petición durante la caída", "Hola.")
+            time.sleep(4)
+            self.assertTrue(self.d.running(), "the daemon survives an unreachable server")
+        finally:
+            self.imap.resume()
+        self.imap.append(USER, raw)
+        self.wait_taken(re.search(rb"Message-ID: (<[^>]+>)", raw).group(1).decode(), timeout=40)
+
+    def test_04_malformed_mime_is_filed_with_what_can_be_read(self):
+        frm = sender()
+        raw = ("From: <%s>\r\nTo: %s\r\nSubject: Adjunto roto\r\nMessage-ID: <roto%d@x.example>\r\n"
+               "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"zz\"\r\n\r\n"
+               "--zz\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\nPetici\xf3n sin cierre\r\n"
+               "--zz\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+               "%%%%no es base64%%%%\r\n" % (frm, ENTITY, H.unique())).encode("latin-1")
+        self.imap.append(USER, raw)
+        row = self.wait_taken(re.search(rb"Message-ID: (<[^>]+>)", raw).group(1).decode())
+        self.assertEqual(row["outcome"], "filed")
+        self.assertIn("Petición sin cierre", self.item_of(row)["body"])
+        self.assert_no_crash()
+
+
+if __name__ == "__main__":
+    H.main()
