@@ -86,7 +86,7 @@ static int take_one(struct vt_mail_poller *p, int64_t uidvalidity, int64_t uid)
     struct vt_mail m = {0};
     struct vt_mail_take t = {
         .cfg = cfg, .mailbox = p->mb->name, .uidvalidity = uidvalidity, .uid = uid};
-    char key[80];
+    char key[280];
     if (rc == VT_ETOOBIG) {
         /* Too big to take in whole: still filed, with what its headers say. */
         vt_log(VT_LOG_WARN, "email_too_large", "mailbox=%s uid=%lld", p->mb->name, (long long)uid);
@@ -111,8 +111,12 @@ static int take_one(struct vt_mail_poller *p, int64_t uidvalidity, int64_t uid)
             goto done;
         }
     }
-    if (m.message_id[0]) {
-        snprintf(key, sizeof(key), "mid:%.75s", m.message_id);
+    if (m.message_id[0] && strlen(m.message_id) <= 250) {
+        snprintf(key, sizeof(key), "mid:%s", m.message_id);
+    } else if (m.message_id[0]) {
+        char hex[65];
+        vt_attach_sha256(m.message_id, strlen(m.message_id), hex);
+        snprintf(key, sizeof(key), "midsha256:%s", hex);
     } else {
         char hex[65];
         vt_attach_sha256(raw, len, hex);

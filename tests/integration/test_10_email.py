@@ -229,6 +229,82 @@ class Intake(EmailCase):
         self.assert_no_crash()
 
 
+class Corpus(EmailCase):
+    """Every corpus message, on a fresh mailbox, becomes what its README line says."""
+
+    def expected(self):
+        rows = {}
+        with open(os.path.join(CORPUS, "README.md"), encoding="utf-8") as f:
+            for line in f:
+                m = re.match(r"\| (\d\d-[\w-]+\.eml) \| .* \| (.*) \|$", line.strip())
+                if m:
+                    rows[m.group(1)] = m.group(2)
+        return rows
+
+    def append_file(self, name, subst=(), wait=True):
+        with open(os.path.join(CORPUS, name), "rb") as f:
+            raw = f.read()
+        for a, b in subst:
+            raw = raw.replace(a, b)
+        self.imap.append(USER, raw)
+        mid = re.search(rb"(?im)^Message-ID:\s*(<[^>]+>)", raw).group(1).decode()
+        return self.wait_taken(mid, timeout=30) if wait else mid
+
+    def test_01_each_file_as_documented(self):
+        exp = self.expected()
+        files = sorted(os.path.basename(f) for f in glob.glob(os.path.join(CORPUS, "*.eml")))
+        self.assertGreaterEqual(len(files), 25)
+        self.assertEqual(sorted(exp), files, "every corpus file has a README line")
+        # 01 and 08 go first: the replies and bounces name their acknowledgements.
+        first = self.append_file("01-peticion-utf8.eml")
+        ack01 = self.wait(lambda: self.acks_to("laura.gomez@example.org"), what="ack of 01")[0].msg
+        rad01 = self.item_of(first)["radicado"]
+        second = self.append_file("08-multipart-alternative.eml")
+        to08 = self.d.query("SELECT email FROM requesters WHERE item_id = ?", (second["item_id"],))[0]["email"]
+        ack08 = self.wait(lambda: self.acks_to(to08), what="ack of 08")[0].msg
+        subst = [(b"<ack-PLACEHOLDER@ventanilla.test>", ack01["Message-ID"].encode()),
+                 (b"<ack-PLACEHOLDER2@ventanilla.test>", ack08["Message-ID"].encode()),
+                 (b"<ack-BOUNCED@ventanilla.test>", ack01["Message-ID"].encode()),
+                 (b"<ack-BOUNCED2@ventanilla.test>", ack08["Message-ID"].encode()),
+                 (b"2026-000001", rad01.encode())]
+        got = {"01-peticion-utf8.eml": first, "08-multipart-alternative.eml": second}
+        mids = {name: self.append_file(name, subst, wait=False) for name in files if name not in got}
+        for name, mid in mids.items():
+            got[name] = self.wait_taken(mid, timeout=60)
+        problems = []
+        for name in files:
+            row, want = got[name], exp[name]
+            outcome = re.match(r"\w+", want).group(0)
+            if row["outcome"] != outcome:
+                problems.append("%s: %s, README says %r" % (name, row["outcome"], want))
+                continue
+            if outcome == "threaded" and row["item_id"] != first["item_id"]:
+                problems.append("%s threaded into item %s, not 01's" % (name, row["item_id"]))
+            if outcome != "filed":
+                continue
+            it = self.item_of(row)
+            m = re.match(r"filed: (?:type )?(peticion|queja|reclamo|sugerencia|denuncia|felicitacion)\b", want)
+            if m and it["type"] != m.group(1):
+                problems.append("%s: type %s, README says %s" % (name, it["type"], m.group(1)))
+            m = re.search(r"group (\w+)", want)
+            if m and it["stakeholder_group"] != m.group(1):
+                problems.append("%s: group %s, README says %s" % (name, it["stakeholder_group"], m.group(1)))
+            m = re.search(r"with (\d+) attachments?", want)
+            n_att = self.d.scalar("SELECT count(*) FROM attachments WHERE item_id = ?", (it["id"],))
+            if m and n_att != int(m.group(1)):
+                problems.append("%s: %d attachments, README says %s" % (name, n_att, m.group(1)))
+            if self.d.scalar("SELECT count(*) FROM outbox WHERE item_id = ? AND kind = 'ack'", (it["id"],)) != 1:
+                problems.append("%s: not exactly one acknowledgement queued" % name)
+        self.assertEqual(problems, [])
+        # The bounces marked our acknowledgements failed; robots got nothing.
+        for ack in (ack01, ack08):
+            st = self.d.query("SELECT status FROM outbox WHERE channel = 'email' AND provider_id = ?",
+                              (ack["Message-ID"].strip("<>"),))[0]["status"]
+            self.assertEqual(st, "failed")
+        self.assertEqual(len(self.acks_to("laura.gomez@example.org")), 1, "replies and robots got no ack")
+        self.assert_no_crash()
+
+
 class Crashes(EmailCase):
     def test_01_killed_mid_poll_loses_nothing_files_nothing_twice(self):
         frms = [sender() for _ in range(40)]
