@@ -343,15 +343,57 @@ class Crashes(EmailCase):
 
     def test_03_unreachable_mailbox_backs_off_and_recovers(self):
         frm = sender()
-        self.imap.pause()
+        self.imap.kill_server()
         try:
             raw = mail(frm, "Petición durante la caída", "Hola.")
-            time.sleep(4)
+            self.wait(lambda: sum("event=email_unreachable" in l for l in self.d.lines) >= 3,
+                      timeout=20, what="retries logged")
+            attempts = [int(re.search(r"attempt=(\d+)", l).group(1)) for l in self.d.lines
+                        if "event=email_unreachable" in l]
+            self.assertEqual(attempts[-3:], sorted(attempts[-3:]), "consecutive failures are counted")
             self.assertTrue(self.d.running(), "the daemon survives an unreachable server")
         finally:
-            self.imap.resume()
+            self.imap.restart()
         self.imap.append(USER, raw)
         self.wait_taken(re.search(rb"Message-ID: (<[^>]+>)", raw).group(1).decode(), timeout=40)
+
+    def test_05_plain_imap_refused_unless_allowed_for_loopback(self):
+        # The same server, but the config does not allow plain text: the
+        # poller insists on STARTTLS (which this Dovecot lacks) and takes nothing.
+        cfg = self.config()
+        cfg["channels"]["email"]["allow_plaintext_loopback"] = False
+        d = H.Daemon(cfg, name="email-tls")
+        try:
+            d.start()
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not any("email_unreachable" in l for l in d.lines):
+                time.sleep(0.1)
+            self.assertTrue(any("email_unreachable" in l for l in d.lines), "\n".join(d.lines[-10:]))
+            self.assertEqual(d.scalar("SELECT count(*) FROM email_messages"), 0)
+        finally:
+            d.cleanup()
+
+    def test_06_move_to_folder(self):
+        self.imap.create_mailbox(USER, "Radicados")
+        cfg = self.config(move_to="Radicados")
+        self.d.stop()
+        d = H.Daemon(cfg, name="email-move")
+        try:
+            raw = mail(sender(), "Petición que se archiva", "Texto.")
+            self.imap.append(USER, raw)
+            d.start()
+            mid = re.search(rb"Message-ID: (<[^>]+>)", raw).group(1).decode()
+            self.wait(lambda: d.query("SELECT 1 FROM email_messages WHERE dedup_key = ?", ("mid:" + mid[1:-1],)),
+                      what="taken in")
+            def moved():
+                for uid in self.imap.uids(USER, "Radicados"):
+                    if mid.encode() in self.imap.fetch(USER, uid, "Radicados"):
+                        return True
+                return False
+            self.wait(moved, what="moved to Radicados")
+        finally:
+            d.cleanup()
+            self.d.start()
 
     def test_04_malformed_mime_is_filed_with_what_can_be_read(self):
         frm = sender()
