@@ -142,3 +142,17 @@ int64_t vt_mail_db_item_of(struct vt_store_tx *tx, const char *radicado, const c
     sqlite3_reset(st);
     return id;
 }
+
+static const char SQL_RADICADO[] = "SELECT coalesce(radicado, '') FROM items WHERE id = ?1";
+
+void vt_mail_db_radicado(struct vt_store_reader *r, int64_t item_id, char *out, size_t outlen)
+{
+    out[0] = '\0';
+    sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_RADICADO);
+    if (!st)
+        return;
+    sqlite3_bind_int64(st, 1, item_id);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+}

@@ -5,12 +5,12 @@
 #include <curl/curl.h>
 #include <gmime/gmime.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "channels/email/db.h"
 #include "channels/email/imap.h"
 #include "src/error.h"
 
@@ -174,23 +174,14 @@ static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_
     return atomic_load(&t->interrupted) ? 1 : 0;
 }
 
-static const char SQL_RADICADO[] = "SELECT coalesce(radicado, '') FROM items WHERE id = ?1";
-
 void vt_smtp_send(void *p, struct vt_store_reader *reader, const struct vt_outbox_msg *m,
                   struct vt_send_result *res)
 {
     struct smtp *t = p;
     const struct vt_email_config *em = &t->cfg->email;
     char radicado[48] = "";
-    if (m->item_id) {
-        sqlite3_stmt *st = vt_store_reader_stmt(reader, SQL_RADICADO);
-        if (st) {
-            sqlite3_bind_int64(st, 1, m->item_id);
-            if (sqlite3_step(st) == SQLITE_ROW)
-                snprintf(radicado, sizeof(radicado), "%s", sqlite3_column_text(st, 0));
-            sqlite3_reset(st);
-        }
-    }
+    if (m->item_id)
+        vt_mail_db_radicado(reader, m->item_id, radicado, sizeof(radicado));
     char mid[150];
     char *wire = vt_smtp_compose(t->cfg, m->recipient, m->body, radicado, mid, sizeof(mid));
     if (!wire) {
