@@ -409,5 +409,41 @@ class Crashes(EmailCase):
         self.assert_no_crash()
 
 
+class WhatsAppFallback(EmailCase):
+    """A WhatsApp acknowledgement that cannot go (window closed, no template)
+    reaches the requester by email instead, code and all."""
+
+    @classmethod
+    def setUpClass(cls):
+        import fake_graph
+        import wa
+        cls.wa = wa
+        cls.graph = fake_graph.FakeGraph().start()
+        cls.imap = mailservers.Dovecot(users={USER: PASSWORD}).start()
+        cls.smtp = mailservers.SmtpSink().start()
+        cls.d = H.Daemon(H.deep_merge(cls.config(), wa.config(cls.graph)), name="email-wa")
+        cls.d.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        cls.graph.stop()
+
+    def test_01_email_copy_of_an_undeliverable_whatsapp_ack(self):
+        import test_08_whatsapp_webhook as t08
+        frm_wa = "57310%07d" % (H.unique() * 7 % 10 ** 7)
+        addr = sender()
+        rad = t08.file_pqrsd(self, self.d, frm_wa, ts=int(time.time()) - 26 * 3600, email=addr)
+        msg = self.wait(lambda: self.acks_to(addr), timeout=30, what="email copy")[0].msg
+        text = msg.get_content()
+        self.assertIn(rad, msg["Subject"])
+        self.assertIn(rad, text)
+        code = re.search(r"Código de seguimiento: ([A-Z2-9]{10})", text)
+        self.assertTrue(code, text)
+        self.assertEqual(self.d.track(rad, code.group(1)).status, 200)
+        self.assertNotIn("menú", text, "the email copy has no chat instructions")
+        self.assertEqual([m for m in self.graph.messages(to=frm_wa) if rad in str(m)], [])
+
+
 if __name__ == "__main__":
     H.main()
