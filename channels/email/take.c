@@ -128,11 +128,23 @@ static int queue_ack(struct vt_store_tx *tx, struct vt_mail_take *t, const struc
     return rc ? rc : vt_mail_db_thread_add(tx, mid, it->id, true);
 }
 
-static int file_item(struct vt_store_tx *tx, struct vt_mail_take *t)
+/* s cut to at most max characters, on a character boundary (s valid UTF-8). */
+static char *dup_chars(const char *s, size_t max)
 {
-    const struct vt_config *cfg = t->cfg;
-    const struct vt_mail *m = t->mail;
-    struct vt_item *it = t->item = vt_item_new();
+    size_t i = 0, c = 0;
+    while (s[i] && c < max) {
+        i++;
+        while (((unsigned char)s[i] & 0xC0) == 0x80)
+            i++;
+        c++;
+    }
+    return strndup(s, i);
+}
+
+int vt_mail_to_item(const struct vt_config *cfg, const struct vt_mail *m,
+                    const struct vt_attachment *att, size_t n_att, struct vt_item **out)
+{
+    struct vt_item *it = *out = vt_item_new();
     if (!it)
         return VT_ENOMEM;
     const char *type = type_from_subject(cfg, m->subject);
@@ -143,43 +155,41 @@ static int file_item(struct vt_store_tx *tx, struct vt_mail_take *t)
     it->channel = "email";
     it->reply_channel = "email";
     it->status = "radicado";
-    char subject[800];
-    size_t max = (size_t)cfg->max_subject_chars;
-    snprintf(subject, sizeof(subject), "%s", m->subject[0] ? m->subject : "(sin asunto)");
-    if (vt_utf8_chars(subject, strlen(subject)) > max) {
-        size_t i = 0, c = 0;
-        while (subject[i] && c < max) {
-            i++;
-            while (((unsigned char)subject[i] & 0xC0) == 0x80)
-                i++;
-            c++;
-        }
-        subject[i] = '\0';
-    }
-    it->subject = strdup(subject);
-    it->body = strdup(m->text[0] ? m->text : "(mensaje sin texto)");
+    it->subject =
+        dup_chars(m->subject[0] ? m->subject : "(sin asunto)", (size_t)cfg->max_subject_chars);
+    it->body = dup_chars(m->text[0] ? m->text : "(mensaje sin texto)", (size_t)cfg->max_body_chars);
     it->req.person_type = "natural";
     it->req.name = m->from_name[0] ? strdup(m->from_name) : NULL;
     it->req.email = strdup(m->from_addr);
     if (!it->subject || !it->body || !it->req.email)
         return VT_ENOMEM;
-    if (t->n_att) {
-        if (!(it->att = calloc(t->n_att, sizeof(*it->att))))
+    if (n_att) {
+        if (!(it->att = calloc(n_att, sizeof(*it->att))))
             return VT_ENOMEM;
-        for (size_t i = 0; i < t->n_att; i++) {
-            it->att[i] = t->att[i];
-            if (!(it->att[i].filename =
-                      strdup(t->att[i].filename ? t->att[i].filename : "adjunto")))
+        for (size_t i = 0; i < n_att; i++) {
+            it->att[i] = att[i];
+            if (!(it->att[i].filename = strdup(att[i].filename ? att[i].filename : "adjunto")))
                 return VT_ENOMEM;
             it->n_att++;
         }
     }
     it->term_days = vt_item_term_days(cfg, it->kind, it->type, it->petition_class);
+    return 0;
+}
+
+static int file_item(struct vt_store_tx *tx, struct vt_mail_take *t)
+{
+    const struct vt_config *cfg = t->cfg;
+    const struct vt_mail *m = t->mail;
+    int rc = vt_mail_to_item(cfg, m, t->att, t->n_att, &t->item);
+    struct vt_item *it = t->item;
+    if (rc)
+        return rc;
     vt_item_new_tracking_code(it);
     struct vt_classify_input in = {NULL, it->req.person_type, it->req.email, NULL,
                                    NULL, it->subject,         it->body};
     struct vt_classification cl;
-    int rc = vt_classify(&cfg->rules, vt_store_tx_contact_lookup, tx, &in, &cl);
+    rc = vt_classify(&cfg->rules, vt_store_tx_contact_lookup, tx, &in, &cl);
     if (rc)
         return rc;
     snprintf(it->group, sizeof(it->group), "%s", cl.group);

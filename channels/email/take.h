@@ -39,6 +39,14 @@ struct vt_mail_take {
     int64_t item_id;
 };
 
+/* The item an email files, before classification and the store: type from
+ * the subject's tag or keywords (else peticion/general needing triage),
+ * subject and body within the intake limits, the sender as requester,
+ * att copied (filenames duplicated, data borrowed). Pure: the fuzzer drives
+ * it. 0 and *out (caller frees, also on failure) or VT_ENOMEM. */
+int vt_mail_to_item(const struct vt_config *cfg, const struct vt_mail *m,
+                    const struct vt_attachment *att, size_t n_att, struct vt_item **out);
+
 /* The job's run callback (ctx is a struct vt_mail_take). */
 int vt_mail_take_run(struct vt_store_tx *tx, void *ctx);
 void vt_mail_take_cleanup(struct vt_mail_take *t);
