@@ -12,12 +12,14 @@
  *      decodes them (fix_utf8_words), and a decoded value that is UTF-8 read
  *      as Latin-1 ("SeÃ±or") is read again as UTF-8 (unmojibake).
  *   3. The MIME tree is walked once (walk): text/plain and text/html leaves
- *      that are not attachments feed the text, one of each per
- *      multipart/alternative; every other leaf is an attachment or an inline
- *      image (add_part); message/rfc822 is a forwarded mail whose text follows
- *      the body under a "Mensaje reenviado" line (forwarded); the parts of a
- *      multipart/report after the first are read only for the Message-ID of
- *      the mail they return (returned).
+ *      that are not attachments feed the text (converted to UTF-8, CRLF to
+ *      LF, format=flowed undone), one of each per multipart/alternative, the
+ *      HTML read only when there is no plain text (html_to_text); every
+ *      other leaf is an attachment or an inline image (add_part);
+ *      message/rfc822 is a forwarded mail whose text follows the body under
+ *      a "Mensaje reenviado" line (forwarded); the parts of a multipart/report
+ *      after the first are read only for the Message-ID of the mail they
+ *      return (returned).
  *   4. The signs of automatic mail are read last (classify), from the
  *      headers and from what the walk saw.
  *
@@ -740,7 +742,7 @@ static char *fix_utf8_words(const char *s)
             rc = vt_buf_puts(&out, "windows-1252");
         at = w[i].cs_end;
     }
-    if (!rc && !(rc = vt_buf_puts(&out, s + at)))
+    if (!rc && vt_buf_puts(&out, s + at) == 0)
         res = g_strdup(out.data);
 fail:
     vt_buf_cleanup(&out);
@@ -1416,7 +1418,7 @@ int vt_mime_parse(const char *raw, size_t len, size_t max_parts, size_t max_part
     }
     if (len == 0)
         return VT_EINVAL;
-    vt_mime_init();
+    vt_mime_init(); /* in case the caller forgot; pthread_once makes it cheap */
     opt = g_mime_parser_options_new();
     g_mime_parser_options_set_fallback_charsets(opt, fallback);
     msg = parse_bytes(raw, len, opt);
