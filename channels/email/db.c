@@ -18,8 +18,9 @@ static const char SQL_MB_GET[] =
     "SELECT uidvalidity, last_uid FROM email_mailboxes WHERE name = ?1";
 static const char SQL_MB_PUT[] =
     "INSERT INTO email_mailboxes (name, uidvalidity, last_uid, updated_at) VALUES (?1, ?2, ?3, "
-    "?4) ON CONFLICT (name) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = "
-    "excluded.last_uid, updated_at = excluded.updated_at";
+    "?4) ON CONFLICT (name) DO UPDATE SET last_uid = CASE WHEN uidvalidity = "
+    "excluded.uidvalidity THEN max(last_uid, excluded.last_uid) ELSE excluded.last_uid END, "
+    "uidvalidity = excluded.uidvalidity, updated_at = excluded.updated_at";
 
 int vt_mail_db_mailbox_get(struct vt_store_reader *r, const char *name, int64_t *uidvalidity,
                            int64_t *last_uid)

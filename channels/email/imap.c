@@ -133,12 +133,13 @@ static int perform_on(struct vt_imap *c, const char *path, const char *command, 
     return 0;
 }
 
-int vt_imap_uidvalidity(struct vt_imap *c, int64_t *uidvalidity, char *why, size_t whylen)
+int vt_imap_status(struct vt_imap *c, int64_t *uidvalidity, int64_t *uidnext, char *why,
+                   size_t whylen)
 {
     /* STATUS, not EXAMINE: it leaves the selected mailbox (and its
      * read-write state, needed by STORE) alone. */
     char cmd[300];
-    snprintf(cmd, sizeof(cmd), "STATUS \"%s\" (UIDVALIDITY)", c->mailbox);
+    snprintf(cmd, sizeof(cmd), "STATUS \"%s\" (UIDVALIDITY UIDNEXT)", c->mailbox);
     struct sink s = {.max = 1 << 20};
     int rc = perform_on(c, "/", cmd, &s, true, why, whylen); /* each round on a new session */
     *uidvalidity = 0;
@@ -146,6 +147,8 @@ int vt_imap_uidvalidity(struct vt_imap *c, int64_t *uidvalidity, char *why, size
         const char *p = s.b.data ? strcasestr(s.b.data, "UIDVALIDITY ") : NULL;
         if (p)
             *uidvalidity = strtoll(p + 12, NULL, 10);
+        const char *q = s.b.data ? strcasestr(s.b.data, "UIDNEXT ") : NULL;
+        *uidnext = q ? strtoll(q + 8, NULL, 10) : 0;
         if (*uidvalidity <= 0) {
             snprintf(why, whylen, "imap: no UIDVALIDITY for %s", c->mailbox);
             rc = VT_EIO;
@@ -155,11 +158,15 @@ int vt_imap_uidvalidity(struct vt_imap *c, int64_t *uidvalidity, char *why, size
     return rc;
 }
 
-int vt_imap_uids_after(struct vt_imap *c, int64_t after, int64_t **uids, size_t *n, char *why,
-                       size_t whylen)
+int vt_imap_uids_after(struct vt_imap *c, int64_t after, int64_t upto, int64_t **uids, size_t *n,
+                       char *why, size_t whylen)
 {
     char cmd[100], path[300];
-    snprintf(cmd, sizeof(cmd), "UID SEARCH UID %lld:*", (long long)after + 1);
+    if (upto > after)
+        snprintf(cmd, sizeof(cmd), "UID SEARCH UID %lld:%lld", (long long)after + 1,
+                 (long long)upto);
+    else
+        snprintf(cmd, sizeof(cmd), "UID SEARCH UID %lld:*", (long long)after + 1);
     snprintf(path, sizeof(path), "/%s", c->mailbox);
     struct sink s = {.max = 64 << 20};
     *uids = NULL;
@@ -178,7 +185,7 @@ int vt_imap_uids_after(struct vt_imap *c, int64_t after, int64_t **uids, size_t 
                         break;
                     long long u = strtoll(p, &p, 10);
                     /* "N:*" also matches the highest UID when it is below N. */
-                    if (u <= after)
+                    if (u <= after || (upto > after && u > upto))
                         continue;
                     if (*n == cap) {
                         cap = cap ? cap * 2 : 64;

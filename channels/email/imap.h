@@ -25,12 +25,15 @@ struct vt_imap *vt_imap_new(const char *url, const char *user, const char *passw
                             bool allow_plain, int timeout_ms);
 void vt_imap_free(struct vt_imap *c); /* NULL ok */
 
-/* UIDVALIDITY of the mailbox, on a new session (call it first in each round). 0 or
- * VT_EIO with why (English). */
-int vt_imap_uidvalidity(struct vt_imap *c, int64_t *uidvalidity, char *why, size_t whylen);
-/* UIDs greater than after, ascending, at most cap. Caller frees *uids. */
-int vt_imap_uids_after(struct vt_imap *c, int64_t after, int64_t **uids, size_t *n, char *why,
-                       size_t whylen);
+/* UIDVALIDITY and UIDNEXT (0 when the server gives none) of the mailbox, on
+ * a new session: call it first in each round. 0 or VT_EIO with why (English). */
+int vt_imap_status(struct vt_imap *c, int64_t *uidvalidity, int64_t *uidnext, char *why,
+                   size_t whylen);
+/* UIDs in (after, upto], or above after when upto <= after, ascending.
+ * libcurl cuts long IMAP response lines, so callers ask for windows of a few
+ * hundred UIDs. Caller frees *uids. */
+int vt_imap_uids_after(struct vt_imap *c, int64_t after, int64_t upto, int64_t **uids, size_t *n,
+                       char *why, size_t whylen);
 /* The whole message uid (at most max bytes; VT_ETOOBIG beyond). Caller frees *raw. */
 int vt_imap_fetch(struct vt_imap *c, int64_t uid, size_t max, char **raw, size_t *len, char *why,
                   size_t whylen);

@@ -100,6 +100,16 @@ static int take_one(struct vt_mail_poller *p, int64_t uidvalidity, int64_t uid)
                (long long)uid, why);
         goto done;
     }
+    if (len == 0) {
+        /* Expunged by another client between SEARCH and FETCH: nothing to
+         * file; the position moves on. */
+        snprintf(key, sizeof(key), "vanished:%lld:%lld", (long long)uidvalidity, (long long)uid);
+        t.dedup_key = key;
+        if ((rc = vt_store_run(p->store, vt_mail_take_run, &t)) == 0)
+            vt_log(VT_LOG_INFO, "email_taken", "mailbox=%s uid=%lld outcome=%s", p->mb->name,
+                   (long long)uid, t.outcome);
+        goto done;
+    }
     size_t dropped = 0;
     if (vt_mime_parse(raw, len, (size_t)cfg->attachment_max_count + 5,
                       (size_t)cfg->attachment_max_bytes, (size_t)cfg->max_body_chars * 4, &m,
@@ -164,7 +174,8 @@ static int round_once(struct vt_mail_poller *p)
 {
     char why[300] = "";
     int64_t uv = 0, known_uv = 0, last = 0;
-    int rc = vt_imap_uidvalidity(p->imap, &uv, why, sizeof(why));
+    int64_t uidnext = 0;
+    int rc = vt_imap_status(p->imap, &uv, &uidnext, why, sizeof(why));
     if (rc) {
         vt_log(VT_LOG_WARN, "email_unreachable", "mailbox=%s error=\"%s\" attempt=%d", p->mb->name,
                why, p->failures + 1);
@@ -183,24 +194,37 @@ static int round_once(struct vt_mail_poller *p)
     } else if (g) {
         return g;
     }
-    int64_t *uids = NULL;
-    size_t n = 0;
-    if ((rc = vt_imap_uids_after(p->imap, last, &uids, &n, why, sizeof(why)))) {
-        vt_log(VT_LOG_WARN, "email_search_failed", "mailbox=%s error=\"%s\"", p->mb->name, why);
-        return rc;
-    }
-    vt_log(VT_LOG_DEBUG, "email_round", "mailbox=%s uidvalidity=%lld after=%lld new=%zu",
-           p->mb->name, (long long)uv, (long long)last, n);
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        pthread_mutex_lock(&p->lock);
-        bool stop = p->stopping;
-        pthread_mutex_unlock(&p->lock);
-        if (stop)
+    /* Windows of UIDs: libcurl cuts a long SEARCH response line. */
+    const int64_t window = 400;
+    for (int64_t after = last; rc == 0;) {
+        int64_t upto = uidnext > 0 ? after + window : 0;
+        if (uidnext > 0 && upto > uidnext - 1)
+            upto = uidnext - 1;
+        if (uidnext > 0 && after >= uidnext - 1)
             break;
-        rc = take_one(p, uv, uids[i]);
+        int64_t *uids = NULL;
+        size_t n = 0;
+        if ((rc = vt_imap_uids_after(p->imap, after, upto, &uids, &n, why, sizeof(why)))) {
+            vt_log(VT_LOG_WARN, "email_search_failed", "mailbox=%s error=\"%s\"", p->mb->name, why);
+            return rc;
+        }
+        vt_log(VT_LOG_DEBUG, "email_round", "mailbox=%s uidvalidity=%lld after=%lld new=%zu",
+               p->mb->name, (long long)uv, (long long)after, n);
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            pthread_mutex_lock(&p->lock);
+            bool stop = p->stopping;
+            pthread_mutex_unlock(&p->lock);
+            if (stop)
+                rc = VT_ESHUTDOWN;
+            else
+                rc = take_one(p, uv, uids[i]);
+        }
+        free(uids);
+        if (uidnext <= 0)
+            break; /* one search above after was the whole round */
+        after = upto;
     }
-    free(uids);
-    return rc;
+    return rc == VT_ESHUTDOWN ? 0 : rc;
 }
 
 static void *poller_main(void *arg)

@@ -252,6 +252,8 @@ int vt_mail_take_run(struct vt_store_tx *tx, void *ctx)
         return rc;
     if (taken) {
         t->outcome = "duplicate";
+    } else if (!m) {
+        t->outcome = "vanished";
     } else if (!m->from_addr[0]) {
         t->outcome = m->automatic == VT_MAIL_BOUNCE ? "bounce" : "ignored_auto";
     } else if (strcasecmp(m->from_addr, t->cfg->email.from) == 0) {
@@ -267,7 +269,7 @@ int vt_mail_take_run(struct vt_store_tx *tx, void *ctx)
         t->outcome = item ? "threaded" : "filed";
         rc = item ? thread_into(tx, t, item) : file_item(tx, t);
     }
-    if (rc == 0 && strcmp(t->outcome, "bounce") == 0 && m->bounced_message_id[0]) {
+    if (rc == 0 && m && strcmp(t->outcome, "bounce") == 0 && m->bounced_message_id[0]) {
         /* One of ours bounced: the outbound message failed, on the item's record. */
         rc = vt_outbox_provider_status(tx, "email", m->bounced_message_id, "failed", 0,
                                        "bounce (delivery status notification)");

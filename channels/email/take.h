@@ -4,6 +4,7 @@
  * Owns: the outcomes and their order of precedence:
  *   1. already taken in (same UID, or same Message-ID after a UIDVALIDITY
  *      change)                                   -> duplicate (nothing else)
+ *      expunged before it could be fetched (mail NULL) -> vanished
  *   2. from our own sending address              -> ignored_own
  *   3. a bounce or DSN                           -> bounce (our message marked failed)
  *   4. auto-reply, out of office, lists, no sender -> ignored_auto / ignored_bulk
@@ -27,7 +28,7 @@ struct vt_mail_take {
     const struct vt_config *cfg;
     const char *mailbox;
     int64_t uidvalidity, uid;
-    const struct vt_mail *mail;
+    const struct vt_mail *mail; /* NULL: the message vanished before its fetch */
     const char *dedup_key;
     /* Attachments to link, already durable (data borrowed, sha256 set). */
     struct vt_attachment *att;

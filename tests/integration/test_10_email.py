@@ -324,6 +324,19 @@ class Crashes(EmailCase):
         self.assertEqual(self.d.scalar("SELECT count(*) FROM items WHERE channel = 'email'"), 40)
         self.wait(lambda: all(self.acks_to(f) for f in frms), timeout=60, what="every acknowledgement")
 
+    def test_07_a_thousand_waiting_messages(self):
+        # More new UIDs than one IMAP response line holds: all taken, once.
+        self.d.stop()
+        base = self.d.scalar("SELECT count(*) FROM email_messages")
+        raws = [mail("lote%d.%d@correo-prueba.example.com" % (H.unique(), i), "Petición del lote %d" % i,
+                     "Texto %d." % i) for i in range(1000)]
+        self.imap.append_many(USER, raws)
+        self.d.start()
+        self.wait(lambda: self.d.scalar("SELECT count(*) FROM email_messages") >= base + 1000, timeout=120,
+                  what="1000 messages taken in")
+        self.assertEqual(self.d.scalar("SELECT count(*) FROM email_messages"), base + 1000)
+        self.assertEqual(self.d.scalar("SELECT count(DISTINCT dedup_key) FROM email_messages"), base + 1000)
+
     def test_02_uidvalidity_reset_refiles_nothing(self):
         frm = sender()
         raw = mail(frm, "Denuncia por obras inconclusas", "La obra del colegio está abandonada.")
