@@ -241,8 +241,9 @@ static void free_type_rules(struct vt_mail_type_rule *r, size_t n)
 /* The PQRSD types an email's subject can set by default (issue 4): the
  * foundation's vocabulary, matched as whole words without accents. */
 static const char *const default_type_rules[][2] = {
-    {"queja", "queja"},         {"reclamo", "reclamo"},           {"denuncia", "denuncia"},
-    {"corrupcion", "denuncia"}, {"sugerencia", "sugerencia"},     {"felicitacion", "felicitacion"},
+    {"queja", "queja"},           {"reclamo", "reclamo"},
+    {"denuncia", "denuncia"},     {"corrupcion", "denuncia"},
+    {"sugerencia", "sugerencia"}, {"felicitacion", "felicitacion"},
     {"felicito", "felicitacion"}, {"derecho de peticion", "peticion"},
 };
 
@@ -621,8 +622,8 @@ static const char *member_str(const cJSON *o, const char *k)
  * "poll_seconds", "move_to"}, ...] */
 static int mailboxes(struct ctx *c, const cJSON *v)
 {
-    static const char *const known[] = {"name",         "imap_url", "username", "password",
-                                        "password_env", "poll_seconds", "move_to", NULL};
+    static const char *const known[] = {"name",         "imap_url",     "username", "password",
+                                        "password_env", "poll_seconds", "move_to",  NULL};
     if (!cJSON_IsArray(v))
         return fail(c, "must be an array of mailboxes%s", "");
     int n = cJSON_GetArraySize(v);
@@ -721,14 +722,15 @@ static int mail_type_rules(struct ctx *c, const cJSON *v)
     cJSON_ArrayForEach(e, v)
     {
         const char *kw = member_str(e, "keyword"), *type = member_str(e, "type");
-        static const char *const types[] = {"peticion", "queja",    "reclamo",      "sugerencia",
+        static const char *const types[] = {"peticion", "queja",        "reclamo", "sugerencia",
                                             "denuncia", "felicitacion", NULL};
         bool known = false;
         for (int k = 0; type && types[k]; k++)
             known = known || strcmp(type, types[k]) == 0;
         if (!cJSON_IsObject(e) || cJSON_GetArraySize(e) != 2 || !kw || !*kw || !known) {
-            rc = fail(c, "each rule must be {\"keyword\": \"...\", \"type\": \"queja\"} with a "
-                         "PQRSD type%s",
+            rc = fail(c,
+                      "each rule must be {\"keyword\": \"...\", \"type\": \"queja\"} with a "
+                      "PQRSD type%s",
                       "");
             goto fail;
         }
@@ -866,14 +868,16 @@ static int cross_check(struct ctx *c, char *path, size_t pathlen)
     if (em->enabled) {
         if (!em->from[0] || !strchr(em->from, '@')) {
             snprintf(path, pathlen, "channels.email.from");
-            return fail(c, "is required (the entity's address) when channels.email.enabled is "
-                           "true%s",
+            return fail(c,
+                        "is required (the entity's address) when channels.email.enabled is "
+                        "true%s",
                         "");
         }
         if (strncmp(em->smtp_url, "smtps://", 8) != 0 && strncmp(em->smtp_url, "smtp://", 7) != 0) {
             snprintf(path, pathlen, "channels.email.smtp_url");
-            return fail(c, "must start with smtps:// or smtp:// when channels.email.enabled is "
-                           "true%s",
+            return fail(c,
+                        "must start with smtps:// or smtp:// when channels.email.enabled is "
+                        "true%s",
                         "");
         }
     }
