@@ -139,6 +139,43 @@ int main(void)
     rejects(&cfg, "{\"outbox\": {\"backoff_base_ms\": 5000, \"backoff_max_ms\": 1000}}",
             "c.json: outbox.backoff_max_ms: must not be below");
 
+    /* channels.email: mailboxes, passwords from the environment, type rules. */
+    ASSERT_EQ(load(&cfg, "{}"), 0);
+    ASSERT_EQ(cfg.email.n_type_rules, 8);
+    setenv("VT_TEST_IMAP_PASSWORD", "desde-el-entorno", 1);
+    ASSERT_EQ(load(&cfg,
+                   "{\"channels\": {\"email\": {\"enabled\": true, \"from\": "
+                   "\"atencion@entidad.gov.co\", \"smtp_url\": \"smtps://smtp.entidad.gov.co\", "
+                   "\"mailboxes\": [{\"name\": \"atencion\", \"imap_url\": "
+                   "\"imaps://imap.entidad.gov.co/INBOX\", \"username\": \"u\", "
+                   "\"password_env\": \"VT_TEST_IMAP_PASSWORD\", \"move_to\": \"Radicados\"}], "
+                   "\"type_rules\": [{\"keyword\": \"tutela\", \"type\": \"peticion\"}]}}}"),
+              0);
+    unsetenv("VT_TEST_IMAP_PASSWORD");
+    ASSERT_EQ(cfg.email.n_mailboxes, 1);
+    ASSERT_STREQ(cfg.email.mailboxes[0].password, "desde-el-entorno");
+    ASSERT_STREQ(cfg.email.mailboxes[0].move_to, "Radicados");
+    ASSERT_EQ(cfg.email.mailboxes[0].poll_seconds, 60);
+    ASSERT_EQ(cfg.email.n_type_rules, 1);
+    rejects(&cfg, "{\"channels\": {\"email\": {\"enabled\": true, \"smtp_url\": \"smtp://x\"}}}",
+            "c.json: channels.email.from: is required");
+    rejects(&cfg,
+            "{\"channels\": {\"email\": {\"mailboxes\": [{\"name\": \"a\", \"imap_url\": "
+            "\"pop3://x\", \"username\": \"u\", \"password\": \"p\"}]}}}",
+            "c.json: channels.email.mailboxes: mailbox \"a\": imap_url must start with");
+    rejects(&cfg,
+            "{\"channels\": {\"email\": {\"mailboxes\": [{\"name\": \"a\", \"imap_url\": "
+            "\"imap://x\", \"username\": \"u\"}]}}}",
+            "c.json: channels.email.mailboxes: mailbox \"a\": give password");
+    rejects(&cfg,
+            "{\"channels\": {\"email\": {\"mailboxes\": [{\"name\": \"a\", \"imap_url\": "
+            "\"imap://x\", \"username\": \"u\", \"password\": \"p\", \"pol\": 5}]}}}",
+            "c.json: channels.email.mailboxes: unknown mailbox key \"pol\"");
+    rejects(&cfg,
+            "{\"channels\": {\"email\": {\"type_rules\": [{\"keyword\": \"x\", \"type\": "
+            "\"tutela\"}]}}}",
+            "c.json: channels.email.type_rules: each rule");
+
     /* The shipped example is valid as it stands. */
     char path[4096];
     const char *src = getenv("VT_SOURCE_DIR");
