@@ -45,6 +45,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+import harness  # noqa: E402  (minimal_pdf)
 import mailservers  # noqa: E402
 
 ENTITY = "atencionalciudadano@entidad.gov.co"
@@ -100,32 +101,6 @@ def fold(s):
     return "".join(c for c in unicodedata.normalize("NFD", s) if unicodedata.category(c) != "Mn")
 
 
-def minimal_pdf(text):
-    """A small but structurally valid one-page PDF (as tests/integration/harness.py makes)."""
-    content = ("BT /F1 12 Tf 20 100 Td (%s) Tj ET" % text).encode()
-    objs = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for i, o in enumerate(objs, 1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % i + o + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n" % (len(objs) + 1))
-    out.write(b"0000000000 65535 f \n")
-    for off in offsets:
-        out.write(b"%010d 00000 n \n" % off)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref))
-    return out.getvalue()
-
-
 def make_messages(count, seed=2026):
     """[(raw bytes, sender, message_id without <>, expected type, attachments)]."""
     rnd = random.Random(seed)
@@ -176,7 +151,7 @@ def make_messages(count, seed=2026):
                     line.replace("&", "&amp;").replace("<", "&lt;") for line in body.split("\n"))
                 m.add_alternative(html, subtype="html")
             else:
-                m.add_attachment(minimal_pdf("Anexo %d" % i), maintype="application", subtype="pdf",
+                m.add_attachment(harness.minimal_pdf("Anexo %d" % i), maintype="application", subtype="pdf",
                                  filename="anexo_solicitud_%d.pdf" % i)
                 atts = 1
             raw = m.as_bytes(policy=email.policy.SMTP)
