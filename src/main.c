@@ -8,6 +8,9 @@
  *   ventanilla contacts import --config FILE [--data-dir DIR] CSV
  *   ventanilla outbox list --config FILE [--data-dir DIR] [STATUS]
  *   ventanilla outbox retry --config FILE [--data-dir DIR] ID
+ *   ventanilla user add --config FILE [--data-dir DIR] USERNAME --role ROLE [--dependencia D]
+ *   ventanilla user passwd --config FILE [--data-dir DIR] USERNAME
+ *   ventanilla user disable --config FILE [--data-dir DIR] USERNAME
  *   ventanilla calendar holidays YEAR
  *   ventanilla calendar due --type TYPE [--class CLASS] --received ISO8601
  */
@@ -17,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "calendar.h"
 #include "classify.h"
@@ -25,11 +30,12 @@
 #include "error.h"
 #include "item.h"
 #include "outbox.h"
+#include "users.h"
 #include "server.h"
 #include "store.h"
 
 struct opts {
-    const char *config, *data_dir, *type, *petition_class, *received;
+    const char *config, *data_dir, *type, *petition_class, *received, *role, *dependencia;
     int port; /* -1: from the config */
     const char *args[4];
     int n_args;
@@ -45,6 +51,10 @@ static int usage(void)
                     "  ventanilla contacts import --config FILE [--data-dir DIR] CSV\n"
                     "  ventanilla outbox list --config FILE [--data-dir DIR] [STATUS]\n"
                     "  ventanilla outbox retry --config FILE [--data-dir DIR] ID\n"
+                    "  ventanilla user add --config FILE [--data-dir DIR] USERNAME --role ROLE "
+                    "[--dependencia D]\n"
+                    "  ventanilla user passwd --config FILE [--data-dir DIR] USERNAME\n"
+                    "  ventanilla user disable --config FILE [--data-dir DIR] USERNAME\n"
                     "  ventanilla calendar holidays YEAR\n"
                     "  ventanilla calendar due --type TYPE [--class CLASS] --received ISO8601\n");
     return 2;
@@ -67,6 +77,10 @@ static int parse_opts(int argc, char **argv, int first, struct opts *o)
             dst = &o->petition_class;
         else if (strcmp(a, "--received") == 0)
             dst = &o->received;
+        else if (strcmp(a, "--role") == 0)
+            dst = &o->role;
+        else if (strcmp(a, "--dependencia") == 0)
+            dst = &o->dependencia;
         else if (strcmp(a, "--port") == 0) {
             if (i + 1 >= argc)
                 return -1;
@@ -341,6 +355,80 @@ static int cmd_outbox(const char *verb, const struct opts *o, struct vt_config *
     return code;
 }
 
+/* ---- user ---- */
+
+/* The new password: the first line of standard input when it is not a
+ * terminal (scripts, the start command), else typed twice without echo. */
+static int read_password(char *out, size_t n)
+{
+    if (!isatty(STDIN_FILENO)) {
+        if (!fgets(out, (int)n, stdin))
+            return -1;
+        out[strcspn(out, "\r\n")] = '\0';
+        return 0;
+    }
+    char again[VT_PASSWORD_MAX + 2];
+    struct termios old, quiet;
+    tcgetattr(STDIN_FILENO, &old);
+    quiet = old;
+    quiet.c_lflag &= ~(tcflag_t)ECHO;
+    int rc = -1;
+    fprintf(stderr, "Contraseña nueva: ");
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    if (fgets(out, (int)n, stdin)) {
+        fprintf(stderr, "\nRepita la contraseña: ");
+        if (fgets(again, sizeof(again), stdin)) {
+            out[strcspn(out, "\r\n")] = '\0';
+            again[strcspn(again, "\r\n")] = '\0';
+            rc = strcmp(out, again) == 0 ? 0 : -2;
+        }
+    }
+    tcsetattr(STDIN_FILENO, TCSANOW, &old);
+    fprintf(stderr, "\n");
+    sodium_memzero(again, sizeof(again));
+    if (rc == -2)
+        fprintf(stderr, "user: the two passwords differ\n");
+    return rc;
+}
+
+static int cmd_user(const char *verb, const struct opts *o, struct vt_config *cfg)
+{
+    if (o->n_args != 1 || (strcmp(verb, "add") == 0 && !o->role))
+        return usage();
+    char err[600], why[200] = "", pw[VT_PASSWORD_MAX + 2] = "";
+    if (strcmp(verb, "disable") != 0 && read_password(pw, sizeof(pw)) != 0) {
+        fprintf(stderr, "user %s: no password given\n", verb);
+        return 1;
+    }
+    struct vt_store *s = NULL;
+    struct vt_store_options opt = {data_dir(o, cfg), 16, {cfg, cli_stamp, NULL, NULL, NULL}};
+    if (vt_store_open(&opt, &s, err, sizeof(err))) {
+        fprintf(stderr, "user: %s\n", err);
+        sodium_memzero(pw, sizeof(pw));
+        return 1;
+    }
+    const char *name = o->args[0];
+    int rc;
+    if (strcmp(verb, "add") == 0)
+        rc = vt_users_add(s, name, o->role, o->dependencia, pw, why, sizeof(why));
+    else if (strcmp(verb, "passwd") == 0)
+        rc = vt_users_passwd(s, name, pw, why, sizeof(why));
+    else
+        rc = vt_users_disable(s, name);
+    sodium_memzero(pw, sizeof(pw));
+    vt_store_close(s);
+    if (rc == 0) {
+        printf("user %s: %s\n", name,
+               strcmp(verb, "add") == 0      ? "created"
+               : strcmp(verb, "passwd") == 0 ? "password changed"
+                                             : "disabled");
+        return 0;
+    }
+    fprintf(stderr, "user %s: %s\n", verb,
+            why[0] ? why : (rc == VT_ENOTFOUND ? "no such user" : vt_strerror(rc)));
+    return 1;
+}
+
 /* ---- calendar ---- */
 
 static int cmd_calendar(int argc, char **argv)
@@ -407,13 +495,16 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "calendar") == 0)
         return cmd_calendar(argc, argv);
     int first = 2;
-    if (strcmp(cmd, "audit") == 0 || strcmp(cmd, "contacts") == 0 || strcmp(cmd, "outbox") == 0) {
+    if (strcmp(cmd, "audit") == 0 || strcmp(cmd, "contacts") == 0 || strcmp(cmd, "outbox") == 0 ||
+        strcmp(cmd, "user") == 0) {
         if (argc < 3)
             return usage();
         if ((strcmp(cmd, "audit") == 0 && strcmp(argv[2], "verify") != 0) ||
             (strcmp(cmd, "contacts") == 0 && strcmp(argv[2], "import") != 0) ||
             (strcmp(cmd, "outbox") == 0 && strcmp(argv[2], "list") != 0 &&
-             strcmp(argv[2], "retry") != 0))
+             strcmp(argv[2], "retry") != 0) ||
+            (strcmp(cmd, "user") == 0 && strcmp(argv[2], "add") != 0 &&
+             strcmp(argv[2], "passwd") != 0 && strcmp(argv[2], "disable") != 0))
             return usage();
         first = 3;
     } else if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "check-config")) {
@@ -437,6 +528,8 @@ int main(int argc, char **argv)
         rc = cmd_contacts_import(&o, &cfg);
     } else if (strcmp(cmd, "outbox") == 0) {
         rc = cmd_outbox(argv[2], &o, &cfg);
+    } else if (strcmp(cmd, "user") == 0) {
+        rc = cmd_user(argv[2], &o, &cfg);
     } else {
         int port = o.port >= 0 ? o.port : cfg.port;
         rc = vt_server_main(&cfg, data_dir(&o, &cfg), port);

@@ -1,0 +1,37 @@
+/* users.h - staff accounts: creation, password changes and disabling, with
+ * Argon2id password hashes (libsodium crypto_pwhash_str).
+ *
+ * Owns: the SQL of the users table and the rules on usernames, roles and
+ * passwords. Every change is an audit event (without the password or hash).
+ * Must not: keep or log a password; callers wipe theirs after the call.
+ *
+ * Roles: agente (triage and answer items of its dependencia), coordinador
+ * (everything of its dependencia), gerente (read everything), moderador
+ * (hearing questions), admin (users, dependencias, settings).
+ */
+#ifndef VT_USERS_H
+#define VT_USERS_H
+
+#include "store.h"
+
+/* NULL-terminated list of the roles. */
+extern const char *const vt_user_roles[];
+
+/* Longest and shortest password accepted, in bytes. */
+#define VT_PASSWORD_MIN 12
+#define VT_PASSWORD_MAX 512
+
+/* Creates a user. dependencia may be NULL. Returns 0, VT_EEXIST (username
+ * taken), VT_EINVAL with why (English) for a bad username, role or password. */
+int vt_users_add(struct vt_store *s, const char *username, const char *role,
+                 const char *dependencia, const char *password, char *why, size_t whylen);
+/* Sets a new password (and lifts a lockout). 0, VT_ENOTFOUND, VT_EINVAL. */
+int vt_users_passwd(struct vt_store *s, const char *username, const char *password, char *why,
+                    size_t whylen);
+/* Disables the account: it can no longer log in. 0 or VT_ENOTFOUND. */
+int vt_users_disable(struct vt_store *s, const char *username);
+
+/* True when password matches the stored hash (constant time). */
+int vt_users_check_hash(const char *hash, const char *password);
+
+#endif
