@@ -22,6 +22,7 @@
 #include "calendar.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "error.h"
@@ -508,6 +509,31 @@ void vt_time_format_iso(int64_t unix_ms, char out[32])
         p = put_int(p, fields[i], 2);
     }
     memcpy(p, "-05:00", 7);
+}
+
+void vt_time_format_es(int64_t unix_ms, char out[32])
+{
+    int64_t ms;
+    vt_date_t d = civil_from_days(local_days(unix_ms, &ms));
+    int s = (int)(ms / 1000);
+    char *p = put_int(out, clamp(d.day, 0, 99), 2);
+    *p++ = '/';
+    p = put_int(p, clamp(d.month, 0, 99), 2);
+    *p++ = '/';
+    p = put_int(p, d.year, 4);
+    *p++ = ' ';
+    p = put_int(p, s / 3600, 2);
+    *p++ = ':';
+    p = put_int(p, s / 60 % 60, 2);
+    *p = '\0';
+}
+
+void vt_date_format_es(const char *iso, char out[16])
+{
+    if (strlen(iso) == 10 && iso[4] == '-' && iso[7] == '-')
+        snprintf(out, 16, "%.2s/%.2s/%.4s", iso + 8, iso + 5, iso);
+    else
+        snprintf(out, 16, "%.15s", iso);
 }
 
 int vt_time_parse_iso(const char *s, int64_t *unix_ms)

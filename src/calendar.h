@@ -105,6 +105,11 @@ void vt_date_format(vt_date_t d, char out[11]);
 /* Writes local time with the fixed offset, "2026-11-22T10:15:30-05:00" (seconds truncated),
  * into out, which must hold 32 bytes. */
 void vt_time_format_iso(int64_t unix_ms, char out[32]);
+/* The same local time as Colombians write it, "22/11/2026 10:15", for texts
+ * citizens read; out holds 32 bytes. */
+void vt_time_format_es(int64_t unix_ms, char out[32]);
+/* "2026-01-31" as "31/01/2026"; anything else copied as is (cut to 15 bytes). */
+void vt_date_format_es(const char *iso, char out[16]);
 /* Parses YYYY-MM-DDTHH:MM[:SS[.fraction]] followed by Z, +-HH:MM, +-HHMM or nothing (then local
  * Bogota time); a space may replace T. Fractions below 1 ms are truncated. 0 or VT_EINVAL (bad
  * syntax or field ranges). */

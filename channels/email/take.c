@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "channels/email/db.h"
+#include "src/calendar.h"
 #include "src/classify.h"
 #include "src/error.h"
 #include "src/outbox.h"
@@ -64,26 +65,15 @@ static const char *type_from_subject(const struct vt_config *cfg, const char *su
     return NULL;
 }
 
-static void bogota_time(int64_t ms, char out[32])
-{
-    time_t s = (time_t)(ms / 1000) - 5 * 3600;
-    struct tm tm;
-    gmtime_r(&s, &tm);
-    snprintf(out, 32, "%02u/%02u/%04u %02u:%02u", (unsigned)tm.tm_mday % 100u,
-             (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)(tm.tm_year + 1900) % 10000u,
-             (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u);
-}
-
 /* The acknowledgement: an outbox row whose body the SMTP transport composes. */
 static int queue_ack(struct vt_store_tx *tx, struct vt_mail_take *t, const struct vt_item *it)
 {
     const struct vt_config *cfg = t->cfg;
     const struct vt_mail *m = t->mail;
     char received[32], due[16] = "", term[200], text[3000], subject[400], mid[160];
-    bogota_time(it->received_at, received);
+    vt_time_format_es(it->received_at, received);
     if (it->due_date[0]) {
-        snprintf(due, sizeof(due), "%.2s/%.2s/%.4s", it->due_date + 8, it->due_date + 5,
-                 it->due_date);
+        vt_date_format_es(it->due_date, due);
         snprintf(term, sizeof(term), "Fecha límite de respuesta: %s (%d días hábiles)", due,
                  it->term_days);
     } else {

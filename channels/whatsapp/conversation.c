@@ -10,6 +10,7 @@
 
 #include "channels/whatsapp/db.h"
 #include "channels/whatsapp/messages.h"
+#include "src/calendar.h"
 #include "src/classify.h"
 #include "src/error.h"
 #include "src/outbox.h"
@@ -84,26 +85,6 @@ static bool is_reply(const struct turn *t, const char *id)
 static bool has_prefix(const char *s, const char *p)
 {
     return strncmp(s, p, strlen(p)) == 0;
-}
-
-/* Bogotá (UTC-5, no DST) local time of a Unix ms as "dd/mm/aaaa hh:mm". */
-static void bogota_time(int64_t ms, char out[32])
-{
-    time_t s = (time_t)(ms / 1000) - 5 * 3600;
-    struct tm tm;
-    gmtime_r(&s, &tm);
-    snprintf(out, 32, "%02u/%02u/%04u %02u:%02u", (unsigned)tm.tm_mday % 100u,
-             (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)(tm.tm_year + 1900) % 10000u,
-             (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u);
-}
-
-/* "2026-01-31" as "31/01/2026". */
-static void day_es(const char *iso, char out[16])
-{
-    if (strlen(iso) == 10)
-        snprintf(out, 16, "%.2s/%.2s/%.4s", iso + 8, iso + 5, iso);
-    else
-        snprintf(out, 16, "%s", iso);
 }
 
 static const char *type_label_lower(const char *type)
@@ -309,9 +290,9 @@ static int file_pqrsd(struct turn *t, bool consent)
         return rc;
 
     char received[32], due[16] = "", text[1200], params[300];
-    bogota_time(it->received_at, received);
+    vt_time_format_es(it->received_at, received);
     if (it->due_date[0])
-        day_es(it->due_date, due);
+        vt_date_format_es(it->due_date, due);
     char term[200];
     if (it->due_date[0])
         snprintf(term, sizeof(term), "Fecha límite de respuesta: %s (%d días hábiles)", due,
@@ -352,9 +333,9 @@ static int file_pqrsd(struct turn *t, bool consent)
 static int status_reply(struct turn *t, const struct vt_wa_item *w)
 {
     char text[700], received[32], due[16] = "";
-    bogota_time(w->received_at, received);
+    vt_time_format_es(w->received_at, received);
     if (w->due_date[0])
-        day_es(w->due_date, due);
+        vt_date_format_es(w->due_date, due);
     snprintf(text, sizeof(text),
              "Trámite *%s*\nTipo: %s\nRecibido: %s\nEstado: %s%s%s\n\nEscriba *menú* para volver "
              "a las opciones.",
@@ -383,7 +364,7 @@ static int show_status_menu(struct turn *t)
     char ids[9][80], titles[9][48], desc[9][200];
     for (size_t i = 0; i < n; i++) {
         char when[32];
-        bogota_time(own[i].received_at, when);
+        vt_time_format_es(own[i].received_at, when);
         snprintf(ids[i], sizeof(ids[i]), "status.item.%s", own[i].radicado);
         /* A row title holds 24 characters: the year and number always fit and
          * tell items apart; the whole radicado goes in the description. */
@@ -452,7 +433,7 @@ static int offer_add(struct turn *t, const struct vt_wa_item *w)
     static const struct vt_wa_choice c[] = {{"item.add", "Sí, agregarlo", NULL},
                                             {"menu.open", "Ver el menú", NULL}};
     char text[500], when[32];
-    bogota_time(w->received_at, when);
+    vt_time_format_es(w->received_at, when);
     snprintf(text, sizeof(text),
              "Tiene abierto el trámite *%s* (%s, recibido el %.10s). ¿Quiere agregar este "
              "mensaje a ese trámite?",

@@ -314,6 +314,17 @@ static void test_iso(void)
     vt_time_format_iso(t, out);
     ASSERT_STREQ(out, "2025-12-31T19:00:00-05:00");
 
+    /* As citizens read it: Bogotá day first, hours and minutes. */
+    vt_time_format_es(t, out);
+    ASSERT_STREQ(out, "31/12/2025 19:00");
+    vt_time_format_es(local_ms(2026, 11, 22, 10, 15, 30), out);
+    ASSERT_STREQ(out, "22/11/2026 10:15");
+    char day[16];
+    vt_date_format_es("2026-01-31", day);
+    ASSERT_STREQ(day, "31/01/2026");
+    vt_date_format_es("sin plazo", day);
+    ASSERT_STREQ(day, "sin plazo");
+
     int64_t z = 0, plus2 = 1, plus2b = 2, local = 3, space = 4, minus = 5;
     ASSERT_EQ(vt_time_parse_iso("2026-11-22T15:15:30Z", &z), 0);
     ASSERT_EQ(vt_time_parse_iso("2026-11-22T17:15:30+02:00", &plus2), 0);
