@@ -8,5 +8,7 @@ cd "$(dirname "$0")/.."
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)"
 ./build/ventanilla migrate --config config/ventanilla.example.json
-echo "Ventanilla: http://localhost:8080  (tablero: http://localhost:8080/tablero)"
+# The first time only: an admin account with a one-time password, printed here.
+./build/ventanilla user bootstrap --config config/ventanilla.example.json
+echo "Ventanilla: http://localhost:8080  (tablero: /tablero, staff: /staff)"
 exec ./build/ventanilla serve --config config/ventanilla.example.json

@@ -7,8 +7,30 @@
 #ifndef VT_CHANNEL_H
 #define VT_CHANNEL_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 struct vt_server;
 struct vt_http;
+struct vt_store_tx;
+
+/* A file to send with a notice: stored under DATA_DIR/attachments. */
+struct vt_notice_file {
+    const char *path; /* absolute path of the stored file */
+    const char *filename, *content_type;
+};
+
+/* A message from staff to an item's requester (an answer, an extension...). */
+struct vt_notice {
+    int64_t item_id;
+    const char *radicado;
+    const char *recipient; /* the requester's address on this channel */
+    const char *kind;      /* respuesta, prorroga, traslado, completar, desistimiento, ... */
+    const char *subject;   /* for channels that have one */
+    const char *text;      /* plain text, Spanish */
+    const struct vt_notice_file *files;
+    size_t n_files;
+};
 
 struct vt_channel {
     const char *name;
@@ -16,7 +38,14 @@ struct vt_channel {
     int (*start)(struct vt_server *srv, struct vt_http *http);
     /* Stops what start started; may be NULL. */
     void (*stop)(struct vt_server *srv);
+    /* Writer thread, inside tx: queues n on this channel's outbox. NULL when
+     * the channel cannot send to a requester. 0, VT_EINVAL (the recipient is
+     * not an address of this channel), or VT_E*. */
+    int (*notify)(struct vt_server *srv, struct vt_store_tx *tx, const struct vt_notice *n);
 };
+
+/* The compiled-in channel called name, or NULL. */
+const struct vt_channel *vt_channel_find(const char *name);
 
 /* NULL-terminated list of the compiled-in channels (channels/registry.c). */
 extern const struct vt_channel *const vt_channels[];

@@ -7,6 +7,7 @@
  * the one file.
  */
 #include "config.h"
+#include "roles.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -42,6 +43,7 @@ struct key {
 static int closing_time(struct ctx *c, const cJSON *v);
 static int non_working_days(struct ctx *c, const cJSON *v);
 static int allowed_types(struct ctx *c, const cJSON *v);
+static int identity_roles(struct ctx *c, const cJSON *v);
 static int groups(struct ctx *c, const cJSON *v);
 static int default_group(struct ctx *c, const cJSON *v);
 static int domain_rules(struct ctx *c, const cJSON *v);
@@ -132,6 +134,21 @@ static const struct key keys[] = {
     {"channels.email.tracking_url", K_STR, O(email.tracking_url), 0, "", 0, 300, NULL, NULL},
     {"channels.whatsapp.max_events", K_INT, O(whatsapp.max_events), 1000, NULL, 1, 100000, NULL,
      NULL},
+    {"staff.session_idle_seconds", K_INT, O(staff.session_idle_seconds), 1800, NULL, 2, 86400, NULL,
+     NULL},
+    {"staff.session_max_seconds", K_INT, O(staff.session_max_seconds), 43200, NULL, 2, 604800,
+     NULL, NULL},
+    {"staff.secure_cookie", K_BOOL, O(staff.secure_cookie), 0, NULL, 0, 1, NULL, NULL},
+    {"staff.lockout_after", K_INT, O(staff.lockout_after), 5, NULL, 1, 100, NULL, NULL},
+    {"staff.lockout_seconds", K_INT, O(staff.lockout_seconds), 900, NULL, 1, 86400, NULL, NULL},
+    {"staff.login_per_minute", K_INT, O(staff.login_per_minute), 20, NULL, 1, 10000, NULL, NULL},
+    {"staff.triage_dependencia", K_STR, O(staff.triage_dependencia), 0, "atencion_ciudadano", 1,
+     63, NULL, NULL},
+    {"staff.denuncia_identity_roles", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, identity_roles},
+    {"staff.completion_wait_days", K_INT, O(staff.completion_wait_days), 30, NULL, 1, 31, NULL,
+     NULL},
+    {"staff.due_refresh_seconds", K_INT, O(staff.due_refresh_seconds), 60, NULL, 1, 3600, NULL,
+     NULL},
 };
 
 static const char *default_types[] = {
@@ -170,6 +187,7 @@ int vt_config_defaults(struct vt_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     vt_calendar_init(&cfg->calendar);
     cfg->log_level = VT_LOG_INFO;
+    cfg->staff.denuncia_identity_roles = 1u << VT_ROLE_COORDINADOR;
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         const struct key *k = &keys[i];
         char *p = (char *)cfg + k->off;
@@ -370,6 +388,30 @@ static int allowed_types(struct ctx *c, const cJSON *v)
     free_strv(c->cfg->allowed_types, c->cfg->n_allowed_types);
     c->cfg->allowed_types = types;
     c->cfg->n_allowed_types = i;
+    return 0;
+}
+
+/* ["coordinador", ...]: the roles that see who filed a denuncia. */
+static int identity_roles(struct ctx *c, const cJSON *v)
+{
+    static const char *const roles[] = VT_ROLE_NAMES;
+    if (!cJSON_IsArray(v))
+        return fail(c, "must be an array of roles%s", "");
+    unsigned mask = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, v)
+    {
+        int found = -1;
+        for (int i = 0; cJSON_IsString(e) && roles[i]; i++)
+            if (strcmp(roles[i], e->valuestring) == 0)
+                found = i;
+        if (found < 0)
+            return fail(c, "must list roles among agente, coordinador, gerente, moderador, "
+                           "admin%s",
+                        "");
+        mask |= 1u << found;
+    }
+    c->cfg->staff.denuncia_identity_roles = mask;
     return 0;
 }
 

@@ -88,6 +88,20 @@ struct vt_outbox_config {
     int senders;    /* sender threads */
 };
 
+/* Staff sessions and casework (issue 5). */
+struct vt_staff_config {
+    int session_idle_seconds; /* a session ends after this long without a request */
+    int session_max_seconds;  /* and this long after login, whatever happens */
+    bool secure_cookie;       /* add Secure to the cookie (served over TLS by a proxy) */
+    int lockout_after;        /* failed logins in a row before a temporary lockout */
+    int lockout_seconds;
+    int login_per_minute; /* login attempts per client address */
+    char *triage_dependencia; /* where items with no dependencia yet are worked */
+    unsigned denuncia_identity_roles; /* bit i: vt_user_roles[i] sees a denunciante */
+    int completion_wait_days;         /* art. 17: calendar days the requester has */
+    int due_refresh_seconds;          /* how often overdue / due-soon are recounted */
+};
+
 struct vt_config {
     char *file; /* the path it was read from */
 
@@ -127,6 +141,7 @@ struct vt_config {
     struct vt_outbox_config outbox;
     struct vt_whatsapp_config whatsapp;
     struct vt_email_config email;
+    struct vt_staff_config staff;
 };
 
 /* The template configured for an outbound kind, else the "default" one, else NULL. */

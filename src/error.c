@@ -32,6 +32,10 @@ const char *vt_strerror(int err)
         return "out of range";
     case VT_EVERSION:
         return "database is newer than this program";
+    case VT_EPERM:
+        return "not allowed";
+    case VT_ESTATE:
+        return "not allowed in the current state";
     }
     return "unknown error";
 }

@@ -22,6 +22,8 @@ enum {
     VT_ETAMPER = -11,   /* audit chain does not verify */
     VT_ERANGE = -12,    /* value out of range */
     VT_EVERSION = -13,  /* database newer than this binary */
+    VT_EPERM = -14,     /* not allowed (no session, wrong role or scope) */
+    VT_ESTATE = -15,    /* not allowed in the current state (an item's, a session's) */
 };
 
 /* Returns a static English description of a VT_E* code; never NULL. */

@@ -124,6 +124,8 @@ static void drain_done(struct vt_http *h)
         req->on_complete = NULL;
         h->deferred--;
         fn(req);
+        if (req->on_complete)
+            continue; /* fn deferred the request again */
         if (req->orphan)
             request_free(req);
         else if (!req->responded)
@@ -257,6 +259,10 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
         if (lws_hdr_custom_copy(wsi, req->signature, sizeof(req->signature),
                                 "x-hub-signature-256:", 20) < 0)
             req->signature[0] = '\0';
+        if (lws_hdr_copy(wsi, req->cookie, sizeof(req->cookie), WSI_TOKEN_HTTP_COOKIE) < 0)
+            req->cookie[0] = '\0';
+        if (lws_hdr_custom_copy(wsi, req->csrf, sizeof(req->csrf), "x-csrf-token:", 13) < 0)
+            req->csrf[0] = '\0';
         read_peer(wsi, req, vt_server_config(h->srv)->trust_forwarded_for);
         read_query(wsi, req);
         if (!req->post && !get) {

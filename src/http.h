@@ -34,6 +34,8 @@ struct vt_http_request {
     char content_type[256];
     char authorization[256]; /* the Authorization header, for /metrics */
     char signature[128];     /* X-Hub-Signature-256, for provider webhooks */
+    char cookie[1024];       /* the Cookie header, for staff sessions */
+    char csrf[80];           /* X-CSRF-Token */
     char peer[64];           /* client IP (X-Forwarded-For when trusted) */
     char *body;              /* NUL-terminated, body_len bytes; NULL for GET */
     size_t body_len;
@@ -42,7 +44,7 @@ struct vt_http_request {
     int status;
     const char *resp_type;
     struct vt_buf resp;
-    char extra_headers[256]; /* "Name: value\r\n" lines */
+    char extra_headers[768]; /* "Name: value\r\n" lines */
 
     /* Deferred completion. */
     void (*on_complete)(struct vt_http_request *req);

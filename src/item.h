@@ -7,10 +7,11 @@
  * Spanish labels.
  * Must not: parse requests (intake.c does) or touch the store.
  *
- * Lifecycle of an item's status (this issue creates items only; the staff
- * issue adds the transitions):
+ * Lifecycle of an item's status: intake creates it,
  *
  *     (intake) --vt_store_submit--> radicado
+ *
+ * and staff move it on from there (the diagram is in casework.h).
  *
  * Invariants:
  *  1. Every pqrsd and hearing_question has a radicado, unique and gap-free per

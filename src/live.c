@@ -14,7 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "calendar.h"
+#include "casework.h"
+#include "queue.h"
 #include "http.h"
 #include "log.h"
 #include "server.h"
@@ -31,13 +34,15 @@ struct msg {
 struct sub {
     struct lws *wsi;
     struct vt_live *live;
-    bool items, metrics;
+    bool items, metrics, staff;
+    char cookie[1024]; /* the handshake's, for the staff topic */
     struct msg *queue[QUEUE_MAX];
     size_t head, count;
     struct sub *next;
 };
 
 struct event {
+    long long id;
     char radicado[48], kind[24], type[24], channel[16], group[64], status[24], due[11];
     long long received_at;
 };
@@ -149,6 +154,7 @@ void vt_live_publish(struct vt_live *l, struct vt_item *const *items, size_t n)
     for (size_t i = 0; i < n; i++) {
         const struct vt_item *it = items[i];
         struct event *e = &l->pending[l->n_pending++];
+        e->id = it->id;
         snprintf(e->radicado, sizeof(e->radicado), "%s", it->radicado);
         snprintf(e->kind, sizeof(e->kind), "%s", it->kind);
         snprintf(e->type, sizeof(e->type), "%s", it->type ? it->type : "");
@@ -239,6 +245,80 @@ static void broadcast(struct vt_live *l, const char *payload, bool metrics_topic
     msg_unref(m);
 }
 
+/* Sends item_id's queue row to each staff subscriber whose session is still
+ * good and whose scope holds the item. */
+static void staff_send(struct vt_live *l, int64_t item_id, const char *event, const char *actor,
+                       const char *action)
+{
+    bool any = false;
+    for (struct sub *s = l->subs; s && !any; s = s->next)
+        any = s->staff;
+    if (!any)
+        return;
+    const struct vt_config *cfg = vt_server_config(l->srv);
+    char dep[101];
+    cJSON *row = vt_queue_row(vt_server_reader(l->srv), cfg, item_id, dep, sizeof(dep));
+    if (!row)
+        return;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "topic", "staff");
+    cJSON_AddStringToObject(o, "event", event);
+    if (actor)
+        cJSON_AddStringToObject(o, "actor", actor);
+    else
+        cJSON_AddNullToObject(o, "actor");
+    if (action)
+        cJSON_AddStringToObject(o, "action", action);
+    else
+        cJSON_AddNullToObject(o, "action");
+    cJSON_AddItemToObject(o, "item", row);
+    char *text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    struct msg *m = text ? msg_new(text) : NULL;
+    free(text);
+    if (!m)
+        return;
+    m->refs = 1;
+    for (struct sub *s = l->subs; s; s = s->next) {
+        struct vt_staff who;
+        if (!s->staff)
+            continue;
+        if (vt_auth_cookie_staff(l->srv, s->cookie, &who) != 0) {
+            s->staff = false; /* the session ended: no more staff events */
+            continue;
+        }
+        if (vt_casework_in_scope(cfg, &who, dep) && !enqueue(s, m))
+            lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
+    msg_unref(m);
+}
+
+static void counts_move(struct counts *c, const char *from, const char *to)
+{
+    if (from && to && strcmp(from, to) != 0) {
+        counts_add(c, from, -1);
+        counts_add(c, to, 1);
+    }
+}
+
+void vt_live_staff_changed(struct vt_live *l, int64_t item_id, const char *actor,
+                           const char *action, const char *old_status, const char *new_status)
+{
+    staff_send(l, item_id, "changed", actor, action);
+    if (old_status && new_status && strcmp(old_status, new_status) != 0) {
+        counts_move(&l->by_status, old_status, new_status);
+        char *s = metrics_json(l);
+        if (s)
+            broadcast(l, s, true);
+        free(s);
+    }
+}
+
+void vt_live_staff_due_soon(struct vt_live *l, int64_t item_id)
+{
+    staff_send(l, item_id, "due_soon", NULL, NULL);
+}
+
 void vt_live_drain(struct vt_live *l)
 {
     pthread_mutex_lock(&l->lock);
@@ -262,6 +342,7 @@ void vt_live_drain(struct vt_live *l)
             if (s)
                 broadcast(l, s, false);
             free(s);
+            staff_send(l, ev[i].id, "created", NULL, NULL);
         }
     }
     free(ev);
@@ -293,17 +374,34 @@ static bool handle_subscribe(struct sub *s, const char *in, size_t len)
     const cJSON *topics = cJSON_GetObjectItemCaseSensitive(o, "subscribe");
     bool ok = cJSON_IsArray(topics);
     const cJSON *t;
-    bool was_metrics = s->metrics;
+    bool was_metrics = s->metrics, staff_wanted = false;
     cJSON_ArrayForEach(t, topics)
     {
         if (cJSON_IsString(t) && strcmp(t->valuestring, "items") == 0)
             s->items = true;
         else if (cJSON_IsString(t) && strcmp(t->valuestring, "metrics") == 0)
             s->metrics = true;
+        else if (cJSON_IsString(t) && strcmp(t->valuestring, "staff") == 0)
+            staff_wanted = true;
         else
             ok = false;
     }
     cJSON_Delete(o);
+    if (ok && staff_wanted) {
+        struct vt_staff who;
+        if (vt_auth_cookie_staff(s->live->srv, s->cookie, &who) == 0 &&
+            (who.role == VT_ROLE_AGENTE || who.role == VT_ROLE_COORDINADOR ||
+             who.role == VT_ROLE_GERENTE)) {
+            s->staff = true;
+        } else {
+            static const char denied[] =
+                "{\"topic\":\"error\",\"code\":\"unauthenticated\",\"message\":\"Para "
+                "recibir las novedades de la bandeja, entre con su usuario del personal.\"}";
+            struct msg *m = msg_new(denied);
+            if (m && !enqueue(s, m))
+                free(m);
+        }
+    }
     if (ok && s->metrics && !was_metrics) {
         char *snap = metrics_json(s->live);
         struct msg *m = snap ? msg_new(snap) : NULL;
@@ -333,6 +431,8 @@ static int live_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
         memset(s, 0, sizeof(*s));
         s->wsi = wsi;
         s->live = vt_server_live(srv);
+        if (lws_hdr_copy(wsi, s->cookie, sizeof(s->cookie), WSI_TOKEN_HTTP_COOKIE) < 0)
+            s->cookie[0] = '\0';
         s->next = s->live->subs;
         s->live->subs = s;
         atomic_fetch_add(&s->live->n_subs, 1);

@@ -4,8 +4,12 @@
  * Owns: the subscriber list, each subscriber's outgoing queue, the dashboard
  * counts (loaded from the store at start, then advanced by each commit) and
  * the hand-off queue from the writer thread.
- * Must not: carry personal data. Item events hold only radicado, kind, type,
- * channel, group, status, due date and receipt time.
+ * Must not: carry personal data on the public topics. Item events hold only
+ * radicado, kind, type, channel, group, status, due date and receipt time.
+ * The "staff" topic is for a connection whose handshake carried a staff
+ * session cookie: it gets queue rows (subject included) of the items in the
+ * staff member's scope, re-checked against the session at every event, so a
+ * logout, an expiry or a disabled account stops the flow.
  *
  * Threads: vt_live_publish runs on the writer thread and only queues; every
  * other function runs on the loop thread.
@@ -13,6 +17,7 @@
 #ifndef VT_LIVE_H
 #define VT_LIVE_H
 #include <stddef.h>
+#include <stdint.h>
 
 #include "item.h"
 #include "store.h"
@@ -31,6 +36,14 @@ void vt_live_publish(struct vt_live *l, struct vt_item *const *items, size_t n);
 void vt_live_drain(struct vt_live *l);
 /* Loop thread: replaces overdue/due-soon counts (they move with the clock). */
 void vt_live_set_due_counts(struct vt_live *l, long long overdue, long long due_soon);
+
+/* Loop thread: an item changed by a staff action (actor NULL: by the
+ * system). Staff subscribers in scope get its queue row; the status counts
+ * move from old_status to new_status. */
+void vt_live_staff_changed(struct vt_live *l, int64_t item_id, const char *actor,
+                           const char *action, const char *old_status, const char *new_status);
+/* Loop thread: an item entered the due-soon window. */
+void vt_live_staff_due_soon(struct vt_live *l, int64_t item_id);
 
 /* Connected WebSocket clients (for /metrics). */
 int vt_live_clients(struct vt_live *l);

@@ -11,6 +11,7 @@
  *   ventanilla user add --config FILE [--data-dir DIR] USERNAME --role ROLE [--dependencia D]
  *   ventanilla user passwd --config FILE [--data-dir DIR] USERNAME
  *   ventanilla user disable --config FILE [--data-dir DIR] USERNAME
+ *   ventanilla user bootstrap --config FILE [--data-dir DIR]  (first admin, one-time password)
  *   ventanilla calendar holidays YEAR
  *   ventanilla calendar due --type TYPE [--class CLASS] --received ISO8601
  */
@@ -55,6 +56,7 @@ static int usage(void)
                     "[--dependencia D]\n"
                     "  ventanilla user passwd --config FILE [--data-dir DIR] USERNAME\n"
                     "  ventanilla user disable --config FILE [--data-dir DIR] USERNAME\n"
+                    "  ventanilla user bootstrap --config FILE [--data-dir DIR]\n"
                     "  ventanilla calendar holidays YEAR\n"
                     "  ventanilla calendar due --type TYPE [--class CLASS] --received ISO8601\n");
     return 2;
@@ -391,8 +393,41 @@ static int read_password(char *out, size_t n)
     return rc;
 }
 
+/* The first admin, for the start command: prints a one-time password once;
+ * says so and does nothing when an admin exists. */
+static int cmd_user_bootstrap(const struct opts *o, struct vt_config *cfg)
+{
+    if (o->n_args != 0)
+        return usage();
+    char err[600], name[32], pw[32];
+    struct vt_store *s = NULL;
+    struct vt_store_options opt = {data_dir(o, cfg), 16, {cfg, cli_stamp, NULL, NULL, NULL}};
+    if (vt_store_open(&opt, &s, err, sizeof(err))) {
+        fprintf(stderr, "user: %s\n", err);
+        return 1;
+    }
+    int rc = vt_users_bootstrap(s, name, sizeof(name), pw, sizeof(pw));
+    vt_store_close(s);
+    if (rc == VT_EEXIST) {
+        printf("user bootstrap: an admin account exists; nothing to do\n");
+        return 0;
+    }
+    if (rc) {
+        fprintf(stderr, "user bootstrap: %s\n", vt_strerror(rc));
+        return 1;
+    }
+    printf("First admin created. Sign in at /staff as \"%s\" with the one-time password\n"
+           "    %s\n"
+           "which must be changed at the first sign-in. It is not shown again.\n",
+           name, pw);
+    sodium_memzero(pw, sizeof(pw));
+    return 0;
+}
+
 static int cmd_user(const char *verb, const struct opts *o, struct vt_config *cfg)
 {
+    if (strcmp(verb, "bootstrap") == 0)
+        return cmd_user_bootstrap(o, cfg);
     if (o->n_args != 1 || (strcmp(verb, "add") == 0 && !o->role))
         return usage();
     char err[600], why[200] = "", pw[VT_PASSWORD_MAX + 2] = "";
@@ -504,7 +539,8 @@ int main(int argc, char **argv)
             (strcmp(cmd, "outbox") == 0 && strcmp(argv[2], "list") != 0 &&
              strcmp(argv[2], "retry") != 0) ||
             (strcmp(cmd, "user") == 0 && strcmp(argv[2], "add") != 0 &&
-             strcmp(argv[2], "passwd") != 0 && strcmp(argv[2], "disable") != 0))
+             strcmp(argv[2], "passwd") != 0 && strcmp(argv[2], "disable") != 0 &&
+             strcmp(argv[2], "bootstrap") != 0))
             return usage();
         first = 3;
     } else if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "check-config")) {

@@ -22,12 +22,15 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "auth.h"
 #include "buf.h"
 #include "calendar.h"
+#include "casework.h"
 #include "channel.h"
 #include "clock.h"
 #include "error.h"
 #include "log.h"
+#include "queue.h"
 #include "ratelimit.h"
 
 static const char *const channel_names[] = {"web", "email", "whatsapp", "staff", NULL};
@@ -43,8 +46,12 @@ struct vt_server {
     struct vt_ratelimit *rl;        /* loop thread */
     struct vt_intake_ctx intake;
     struct vt_outbox *outbox;
+    struct vt_auth *auth;
     void *channel_data[4]; /* by channel_names */
     lws_sorted_usec_list_t due_timer;
+    char due_limit[11];              /* the due-soon window's last day at the last refresh */
+    struct vt_store_job sweep_job;   /* desistimiento sweep; one at a time */
+    atomic_bool sweeping;
 
     atomic_ullong intakes[4];        /* by channel_names */
     unsigned long long responses[6]; /* by status class 1xx..5xx; loop thread */
@@ -80,6 +87,10 @@ struct vt_store *vt_server_store(struct vt_server *srv)
 struct vt_outbox *vt_server_outbox(struct vt_server *srv)
 {
     return srv->outbox;
+}
+struct vt_auth *vt_server_auth(struct vt_server *srv)
+{
+    return srv->auth;
 }
 const char *vt_server_data_dir(struct vt_server *srv)
 {
@@ -423,6 +434,23 @@ static void due_window(const struct vt_config *cfg, char today[11], char limit[1
     vt_date_format(vt_calendar_add_business_days(&cfg->calendar, d, cfg->due_soon_days), limit);
 }
 
+/* Writer thread: items whose time to complete ran out become desistido. */
+static int sweep_run(struct vt_store_tx *tx, void *ctx)
+{
+    struct vt_server *srv = ctx;
+    int n = 0;
+    int rc = vt_casework_sweep(srv, tx, vt_date_from_unix_ms(vt_store_tx_now(tx)), &n);
+    if (rc == 0 && n)
+        vt_log(VT_LOG_INFO, "desistimiento", "items=%d", n);
+    return rc;
+}
+
+static void sweep_done(struct vt_store_job *job)
+{
+    struct vt_server *srv = job->ctx;
+    atomic_store(&srv->sweeping, false);
+}
+
 static void refresh_due(lws_sorted_usec_list_t *sul)
 {
     struct vt_server *srv = lws_container_of(sul, struct vt_server, due_timer);
@@ -431,8 +459,21 @@ static void refresh_due(lws_sorted_usec_list_t *sul)
     due_window(srv->cfg, today, limit);
     if (vt_store_due_counts(srv->reader, today, limit, &overdue, &soon) == 0)
         vt_live_set_due_counts(srv->live, overdue, soon);
+    /* Items the window reached since the last refresh (a new day began). */
+    if (srv->due_limit[0] && strcmp(limit, srv->due_limit) > 0) {
+        int64_t ids[256];
+        size_t n = vt_queue_due_between(srv->reader, srv->due_limit, limit, ids, 256);
+        for (size_t i = 0; i < n; i++)
+            vt_live_staff_due_soon(srv->live, ids[i]);
+    }
+    snprintf(srv->due_limit, sizeof(srv->due_limit), "%s", limit);
+    if (!atomic_exchange(&srv->sweeping, true)) {
+        srv->sweep_job = (struct vt_store_job){.run = sweep_run, .ctx = srv, .done = sweep_done};
+        if (vt_store_submit(srv->store, &srv->sweep_job) != 0)
+            atomic_store(&srv->sweeping, false);
+    }
     lws_sul_schedule(vt_http_context(srv->http), 0, &srv->due_timer, refresh_due,
-                     60 * LWS_US_PER_SEC);
+                     (lws_usec_t)srv->cfg->staff.due_refresh_seconds * LWS_US_PER_SEC);
 }
 
 /* ---- lifetime ---- */
@@ -499,7 +540,7 @@ int vt_server_main(struct vt_config *cfg, const char *data_dir, int port)
         vt_log(VT_LOG_ERROR, "start_failed", "error=\"cannot read the dashboard counts\"");
         goto done;
     }
-    if (!(srv->outbox = vt_outbox_new(cfg, srv->store))) {
+    if (!(srv->outbox = vt_outbox_new(cfg, srv->store)) || !(srv->auth = vt_auth_new(srv))) {
         vt_log(VT_LOG_ERROR, "start_failed", "error=\"out of memory\"");
         goto done;
     }
@@ -520,8 +561,9 @@ int vt_server_main(struct vt_config *cfg, const char *data_dir, int port)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* The first refresh (and desistimiento sweep) right after start. */
     lws_sul_schedule(vt_http_context(srv->http), 0, &srv->due_timer, refresh_due,
-                     60 * LWS_US_PER_SEC);
+                     LWS_US_PER_SEC);
     vt_log(VT_LOG_INFO, "listening", "port=%d address=%s items=%lld", vt_http_port(srv->http),
            cfg->listen, (long long)snap.total);
 
@@ -537,6 +579,8 @@ done:
          * which finishes every commit already handed to it (its hooks may
          * still wake the stopped outbox, which is freed only after). */
         vt_outbox_stop(srv->outbox);
+        vt_auth_free(srv->auth); /* its worker waits on the store */
+        srv->auth = NULL;
         for (const struct vt_channel *const *c = vt_channels; *c; c++)
             if ((*c)->stop && srv->http)
                 (*c)->stop(srv);
@@ -560,12 +604,17 @@ done:
 }
 
 #include "api.h"
+#include "staff_api.h"
 
 static int start_http(struct vt_server *srv, int port, char *err, size_t errlen)
 {
     if (!(srv->http = vt_http_new(srv, srv->cfg->listen, port, err, errlen)))
         return VT_EIO;
     vt_api_register(srv->http);
+    if (vt_auth_register(srv->http) || vt_staff_api_register(srv->http)) {
+        snprintf(err, errlen, "too many routes");
+        return VT_ECONFIG;
+    }
     for (const struct vt_channel *const *c = vt_channels; *c; c++)
         if ((*c)->start(srv, srv->http)) {
             snprintf(err, errlen, "channel %s did not start", (*c)->name);

@@ -32,6 +32,8 @@ const struct vt_intake_ctx *vt_server_intake(struct vt_server *srv);
 /* The store and the outbox, for channels (any thread). */
 struct vt_store *vt_server_store(struct vt_server *srv);
 struct vt_outbox *vt_server_outbox(struct vt_server *srv);
+/* Staff sessions (auth.h). */
+struct vt_auth *vt_server_auth(struct vt_server *srv);
 /* DATA_DIR, where attachments are stored. */
 const char *vt_server_data_dir(struct vt_server *srv);
 /* A channel's own state, kept by the server for it: set in the channel's

@@ -1108,7 +1108,8 @@ static int group_counts(sqlite3 *db, const char *sql, struct vt_count *out, size
 }
 
 /* Statuses in which an item still runs against its legal term. */
-#define OPEN_STATUSES "('radicado', 'asignado', 'en_tramite', 'prorrogado')"
+/* The statuses whose term runs (casework.h: vt_casework_term_runs). */
+#define OPEN_STATUSES "('radicado', 'en_tramite')"
 
 static int sq_due_counts(struct vt_store_reader *base, const char *today, const char *soon_limit,
                          long long *overdue, long long *due_soon);

@@ -3,14 +3,15 @@
 
 #include <ctype.h>
 #include <sodium.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "error.h"
+#include "roles.h"
 
-const char *const vt_user_roles[] = {"agente",    "coordinador", "gerente",
-                                     "moderador", "admin",       NULL};
+const char *const vt_user_roles[] = VT_ROLE_NAMES;
 
 static bool valid_username(const char *u)
 {
@@ -28,7 +29,8 @@ static int check_password(const char *p, char *why, size_t whylen)
 {
     size_t n = strlen(p);
     if (n < VT_PASSWORD_MIN || n > VT_PASSWORD_MAX) {
-        snprintf(why, whylen, "the password must be %d to %d bytes long", VT_PASSWORD_MIN,
+        if (why)
+            snprintf(why, whylen, "the password must be %d to %d bytes long", VT_PASSWORD_MIN,
                  VT_PASSWORD_MAX);
         return VT_EINVAL;
     }
@@ -44,6 +46,12 @@ static int hash_password(const char *password, char out[crypto_pwhash_STRBYTES])
                : VT_ENOMEM;
 }
 
+int vt_users_hash_new(const char *password, char out[128], char *why, size_t whylen)
+{
+    int rc = check_password(password, why, whylen);
+    return rc ? rc : hash_password(password, out);
+}
+
 int vt_users_check_hash(const char *hash, const char *password)
 {
     return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
@@ -52,12 +60,14 @@ int vt_users_check_hash(const char *hash, const char *password)
 struct change {
     const char *username, *role, *dependencia;
     char hash[crypto_pwhash_STRBYTES];
-    const char *action; /* add, passwd, disable */
+    const char *action; /* add, passwd, disable, bootstrap */
 };
 
 static const char SQL_ADD[] =
-    "INSERT INTO users (username, password_hash, role, dependencia, created_at, updated_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (username) DO NOTHING";
+    "INSERT INTO users (username, password_hash, role, dependencia, created_at, updated_at, "
+    "must_change) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6) ON CONFLICT (username) DO NOTHING";
+static const char SQL_ADMIN_EXISTS[] =
+    "SELECT 1 FROM users WHERE role = 'admin' AND disabled = 0 LIMIT 1";
 static const char SQL_PASSWD[] =
     "UPDATE users SET password_hash = ?2, failed_logins = 0, locked_until = NULL, updated_at = ?3 "
     "WHERE username = ?1";
@@ -69,7 +79,16 @@ static int change_run(struct vt_store_tx *tx, void *ctx)
     struct change *c = ctx;
     int64_t now = vt_store_tx_now(tx);
     sqlite3_stmt *st;
-    if (strcmp(c->action, "add") == 0) {
+    bool bootstrap = strcmp(c->action, "bootstrap") == 0;
+    if (bootstrap) {
+        if (!(st = vt_store_tx_stmt(tx, SQL_ADMIN_EXISTS)))
+            return VT_ESTORE;
+        int r = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (r == SQLITE_ROW)
+            return VT_EEXIST;
+    }
+    if (strcmp(c->action, "add") == 0 || bootstrap) {
         if (!(st = vt_store_tx_stmt(tx, SQL_ADD)))
             return VT_ESTORE;
         sqlite3_bind_text(st, 1, c->username, -1, SQLITE_STATIC);
@@ -80,6 +99,7 @@ static int change_run(struct vt_store_tx *tx, void *ctx)
         else
             sqlite3_bind_null(st, 4);
         sqlite3_bind_int64(st, 5, now);
+        sqlite3_bind_int(st, 6, bootstrap);
     } else if (strcmp(c->action, "passwd") == 0) {
         if (!(st = vt_store_tx_stmt(tx, SQL_PASSWD)))
             return VT_ESTORE;
@@ -97,15 +117,18 @@ static int change_run(struct vt_store_tx *tx, void *ctx)
     if (r != SQLITE_DONE)
         return VT_ESTORE;
     if (sqlite3_changes(sqlite3_db_handle(st)) == 0)
-        return strcmp(c->action, "add") == 0 ? VT_EEXIST : VT_ENOTFOUND;
+        return strcmp(c->action, "passwd") == 0 || strcmp(c->action, "disable") == 0
+                   ? VT_ENOTFOUND
+                   : VT_EEXIST;
     char payload[300];
     snprintf(payload, sizeof(payload), "{\"username\":\"%s\",\"role\":\"%s\"}", c->username,
              c->role ? c->role : "");
     static const char *const events[][2] = {{"add", "usuario_creado"},
                                             {"passwd", "clave_cambiada"},
-                                            {"disable", "usuario_inhabilitado"}};
+                                            {"disable", "usuario_inhabilitado"},
+                                            {"bootstrap", "usuario_creado"}};
     const char *ev = "usuario_cambiado";
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         if (strcmp(c->action, events[i][0]) == 0)
             ev = events[i][1];
     return vt_store_tx_event(tx, 0, "admin:cli", ev, payload, 0);
@@ -156,4 +179,42 @@ int vt_users_disable(struct vt_store *s, const char *username)
 {
     struct change c = {username, NULL, NULL, "", "disable"};
     return vt_store_run(s, change_run, &c);
+}
+
+int vt_users_bootstrap(struct vt_store *s, char *username, size_t ulen, char *password,
+                       size_t plen)
+{
+    /* 20 characters of an alphabet without look-alikes: about 100 bits. */
+    static const char alphabet[] = "abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY346789";
+    char pw[21];
+    for (size_t i = 0; i < 20; i++)
+        pw[i] = alphabet[randombytes_uniform(sizeof(alphabet) - 1)];
+    pw[20] = '\0';
+    struct change c = {NULL, "admin", NULL, "", "bootstrap"};
+    int rc = hash_password(pw, c.hash);
+    char name[16] = "admin";
+    for (int i = 2; rc == 0 && i < 100; i++) {
+        c.username = name;
+        rc = vt_store_run(s, change_run, &c);
+        if (rc != VT_EEXIST)
+            break;
+        /* EEXIST: an admin exists (stop), or the name is taken (try the next). */
+        struct vt_store_reader *r = vt_store_reader_new(s);
+        sqlite3_stmt *st = r ? vt_store_reader_stmt(r, SQL_ADMIN_EXISTS) : NULL;
+        bool admin = st && sqlite3_step(st) == SQLITE_ROW;
+        if (st)
+            sqlite3_reset(st);
+        vt_store_reader_free(r);
+        if (admin || !st)
+            break;
+        snprintf(name, sizeof(name), "admin%d", i);
+        rc = 0;
+    }
+    if (rc == 0) {
+        snprintf(username, ulen, "%s", name);
+        snprintf(password, plen, "%s", pw);
+    }
+    sodium_memzero(pw, sizeof(pw));
+    sodium_memzero(c.hash, sizeof(c.hash));
+    return rc;
 }

@@ -31,6 +31,17 @@ int vt_users_passwd(struct vt_store *s, const char *username, const char *passwo
 /* Disables the account: it can no longer log in. 0 or VT_ENOTFOUND. */
 int vt_users_disable(struct vt_store *s, const char *username);
 
+/* Checks password's length and writes its Argon2id hash string into out.
+ * 0, VT_EINVAL with why (English; why may be NULL), or VT_ENOMEM. */
+int vt_users_hash_new(const char *password, char out[128], char *why, size_t whylen);
+
+/* Creates the first admin when no enabled admin exists: username "admin"
+ * (or admin2, admin3... when taken) with a random one-time password that must
+ * be changed at the first login. Writes both out. 0, VT_EEXIST (an admin
+ * exists: nothing done), or VT_E*. */
+int vt_users_bootstrap(struct vt_store *s, char *username, size_t ulen, char *password,
+                       size_t plen);
+
 /* True when password matches the stored hash (constant time). */
 int vt_users_check_hash(const char *hash, const char *password);
 

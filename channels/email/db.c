@@ -159,3 +159,20 @@ void vt_mail_db_radicado(struct vt_store_reader *r, int64_t item_id, char *out, 
         snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(st, 0));
     sqlite3_reset(st);
 }
+
+static const char SQL_LAST_CITIZEN[] =
+    "SELECT dedup_key FROM email_messages WHERE item_id = ?1 AND outcome IN ('filed', 'threaded') "
+    "AND dedup_key LIKE '%@%' ORDER BY at DESC, id DESC LIMIT 1";
+
+void vt_mail_db_last_citizen_message(struct vt_store_tx *tx, int64_t item_id, char *out,
+                                     size_t outlen)
+{
+    out[0] = '\0';
+    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_LAST_CITIZEN);
+    if (!st)
+        return;
+    sqlite3_bind_int64(st, 1, item_id);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+}

@@ -30,6 +30,10 @@ int vt_mail_db_message_add(struct vt_store_tx *tx, const char *mailbox, int64_t 
 int64_t vt_mail_db_thread_item(struct vt_store_tx *tx, const char *message_id);
 int vt_mail_db_thread_add(struct vt_store_tx *tx, const char *message_id, int64_t item_id,
                           bool ours);
+/* The Message-ID of the requester's latest message on item_id into out (""
+ * when none). */
+void vt_mail_db_last_citizen_message(struct vt_store_tx *tx, int64_t item_id, char *out,
+                                     size_t outlen);
 /* The radicado of item_id into out ("" when none); reader's thread. */
 void vt_mail_db_radicado(struct vt_store_reader *r, int64_t item_id, char *out, size_t outlen);
 /* The item with that radicado whose requester email is email; 0 when none. */

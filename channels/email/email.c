@@ -4,7 +4,12 @@
  * Owns: the channel's state (the pollers, the transport entry).
  * Must not: block the loop thread; it serves no route.
  */
+#include <cjson/cJSON.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "channels/email/db.h"
+#include "channels/email/take.h"
 
 #include "channels/email/mime.h"
 #include "channels/email/poller.h"
@@ -41,7 +46,7 @@ static int mail_start(struct vt_server *srv, struct vt_http *http)
         return VT_ENOMEM;
     for (size_t i = 0; i < cfg->email.n_mailboxes; i++) {
         struct vt_mail_poller *p = vt_mail_poller_start(
-            cfg, &cfg->email.mailboxes[i], vt_server_store(srv), vt_server_data_dir(srv));
+            srv, cfg, &cfg->email.mailboxes[i], vt_server_store(srv), vt_server_data_dir(srv));
         if (!p)
             return VT_ENOMEM;
         ch->pollers[ch->n_pollers++] = p;
@@ -62,4 +67,43 @@ static void mail_stop(struct vt_server *srv)
     free(ch);
 }
 
-const struct vt_channel vt_channel_email = {"email", mail_start, mail_stop};
+/* Writer thread: a staff message to a requester (or to another entity), as
+ * a reply in the requester's own thread when they wrote to us by email. */
+static int mail_notify(struct vt_server *srv, struct vt_store_tx *tx, const struct vt_notice *n)
+{
+    const struct vt_config *cfg = vt_server_config(srv);
+    if (!n->recipient || !strchr(n->recipient, '@') || strpbrk(n->recipient, " \r\n<>,;"))
+        return VT_EINVAL;
+    char mid[200], last[1000] = "";
+    vt_mail_new_message_id(cfg, mid, sizeof(mid));
+    vt_mail_db_last_citizen_message(tx, n->item_id, last, sizeof(last));
+    cJSON *b = cJSON_CreateObject();
+    cJSON_AddStringToObject(b, "subject", n->subject ? n->subject : "");
+    cJSON_AddStringToObject(b, "text", n->text);
+    cJSON_AddStringToObject(b, "message_id", mid);
+    if (last[0] && strcmp(n->kind, "traslado_entidad") != 0) {
+        cJSON_AddStringToObject(b, "in_reply_to", last);
+        cJSON_AddItemToArray(cJSON_AddArrayToObject(b, "references"), cJSON_CreateString(last));
+    }
+    if (n->n_files) {
+        cJSON *arr = cJSON_AddArrayToObject(b, "attachments");
+        for (size_t i = 0; i < n->n_files; i++) {
+            cJSON *f = cJSON_CreateObject();
+            cJSON_AddStringToObject(f, "path", n->files[i].path);
+            cJSON_AddStringToObject(f, "filename", n->files[i].filename);
+            cJSON_AddStringToObject(f, "content_type", n->files[i].content_type);
+            cJSON_AddItemToArray(arr, f);
+        }
+    }
+    char *body = cJSON_PrintUnformatted(b);
+    cJSON_Delete(b);
+    if (!body)
+        return VT_ENOMEM;
+    struct vt_outbound o = {n->item_id, "email", n->recipient, n->kind, body, NULL, NULL, NULL};
+    int rc = vt_outbox_add(tx, &o);
+    free(body);
+    /* A reply to our answer threads into the item. */
+    return rc ? rc : vt_mail_db_thread_add(tx, mid, n->item_id, true);
+}
+
+const struct vt_channel vt_channel_email = {"email", mail_start, mail_stop, mail_notify};

@@ -18,6 +18,7 @@
 #include "src/outbox.h"
 
 struct vt_mail_poller {
+    struct vt_server *srv;
     const struct vt_config *cfg;
     const struct vt_mailbox_config *mb;
     struct vt_store *store;
@@ -85,7 +86,7 @@ static int take_one(struct vt_mail_poller *p, int64_t uidvalidity, int64_t uid)
     int rc = vt_imap_fetch(p->imap, uid, max, &raw, &len, why, sizeof(why));
     struct vt_mail m = {0};
     struct vt_mail_take t = {
-        .cfg = cfg, .mailbox = p->mb->name, .uidvalidity = uidvalidity, .uid = uid};
+        .cfg = cfg, .srv = p->srv, .mailbox = p->mb->name, .uidvalidity = uidvalidity, .uid = uid};
     char key[280];
     if (rc == VT_ETOOBIG) {
         /* Too big to take in whole: still filed, with what its headers say. */
@@ -266,13 +267,14 @@ static void poller_free(struct vt_mail_poller *p)
     free(p);
 }
 
-struct vt_mail_poller *vt_mail_poller_start(const struct vt_config *cfg,
+struct vt_mail_poller *vt_mail_poller_start(struct vt_server *srv, const struct vt_config *cfg,
                                             const struct vt_mailbox_config *mb,
                                             struct vt_store *store, const char *data_dir)
 {
     struct vt_mail_poller *p = calloc(1, sizeof(*p));
     if (!p)
         return NULL;
+    p->srv = srv;
     p->cfg = cfg;
     p->mb = mb;
     p->store = store;

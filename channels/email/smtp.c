@@ -2,6 +2,7 @@
 #include "channels/email/smtp.h"
 
 #include <cjson/cJSON.h>
+#include <fcntl.h>
 #include <curl/curl.h>
 #include <gmime/gmime.h>
 #include <sodium.h>
@@ -127,8 +128,52 @@ char *vt_smtp_compose(const struct vt_config *cfg, const char *recipient, const 
     g_object_unref(mem);
     g_mime_text_part_set_charset(part, "utf-8");
     g_mime_part_set_content_encoding(GMIME_PART(part), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
-    g_mime_message_set_mime_part(msg, GMIME_OBJECT(part));
-    g_object_unref(part);
+    /* Files of an answer: multipart/mixed with each file base64-encoded. A
+     * file that cannot be read fails the compose: the answer is not sent
+     * without what it promised to carry. */
+    const cJSON *files = cJSON_GetObjectItemCaseSensitive(o, "attachments"), *f;
+    if (cJSON_IsArray(files) && cJSON_GetArraySize(files) > 0) {
+        GMimeMultipart *mixed = g_mime_multipart_new_with_subtype("mixed");
+        g_mime_multipart_add(mixed, GMIME_OBJECT(part));
+        g_object_unref(part);
+        bool failed = false;
+        cJSON_ArrayForEach(f, files)
+        {
+            const char *path = jstr(f, "path"), *name = jstr(f, "filename");
+            const char *type = jstr(f, "content_type");
+            GMimeStream *fs = path ? g_mime_stream_fs_open(path, O_RDONLY, 0, NULL) : NULL;
+            if (!fs) {
+                failed = true;
+                break;
+            }
+            GMimePart *att = g_mime_part_new_with_type("application", "octet-stream");
+            if (type) {
+                GMimeContentType *ct = g_mime_content_type_parse(NULL, type);
+                if (ct) {
+                    g_mime_object_set_content_type(GMIME_OBJECT(att), ct);
+                    g_object_unref(ct);
+                }
+            }
+            GMimeDataWrapper *fw = g_mime_data_wrapper_new_with_stream(fs, GMIME_CONTENT_ENCODING_DEFAULT);
+            g_mime_part_set_content(att, fw);
+            g_object_unref(fw);
+            g_object_unref(fs);
+            g_mime_part_set_filename(att, name ? name : "adjunto");
+            g_mime_part_set_content_encoding(att, GMIME_CONTENT_ENCODING_BASE64);
+            g_mime_multipart_add(mixed, GMIME_OBJECT(att));
+            g_object_unref(att);
+        }
+        g_mime_message_set_mime_part(msg, GMIME_OBJECT(mixed));
+        g_object_unref(mixed);
+        if (failed) {
+            g_object_unref(msg);
+            cJSON_Delete(o);
+            return NULL;
+        }
+    } else {
+        g_mime_message_set_mime_part(msg, GMIME_OBJECT(part));
+        g_object_unref(part);
+    }
 
     GMimeFormatOptions *fo = g_mime_format_options_clone(NULL);
     g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
@@ -186,7 +231,7 @@ void vt_smtp_send(void *p, struct vt_store_reader *reader, const struct vt_outbo
     char *wire = vt_smtp_compose(t->cfg, m->recipient, m->body, radicado, mid, sizeof(mid));
     if (!wire) {
         res->outcome = VT_SEND_REFUSED;
-        snprintf(res->error, sizeof(res->error), "stored body is not a JSON object");
+        snprintf(res->error, sizeof(res->error), "cannot compose: the body is not JSON or an attached file is missing");
         return;
     }
     bool plain = em->allow_plaintext_loopback && strncmp(em->smtp_url, "smtp://", 7) == 0 &&

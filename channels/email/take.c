@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "channels/email/db.h"
+#include "src/casework.h"
 #include "src/calendar.h"
 #include "src/classify.h"
 #include "src/error.h"
@@ -24,7 +25,7 @@ static const char *from_domain(const struct vt_config *cfg)
     return at && at[1] ? at + 1 : "ventanilla.invalid";
 }
 
-static void new_message_id(const struct vt_config *cfg, char *out, size_t n)
+void vt_mail_new_message_id(const struct vt_config *cfg, char *out, size_t n)
 {
     unsigned char r[12];
     char hex[25];
@@ -94,7 +95,7 @@ static int queue_ack(struct vt_store_tx *tx, struct vt_mail_take *t, const struc
                                 "le informaremos el nuevo plazo."
                               : "");
     snprintf(subject, sizeof(subject), "Radicado %s: recibimos su solicitud", it->radicado);
-    new_message_id(cfg, mid, sizeof(mid));
+    vt_mail_new_message_id(cfg, mid, sizeof(mid));
     cJSON *b = cJSON_CreateObject();
     cJSON_AddStringToObject(b, "subject", subject);
     cJSON_AddStringToObject(b, "text", text);
@@ -216,6 +217,8 @@ static int thread_into(struct vt_store_tx *tx, struct vt_mail_take *t, int64_t i
                                         t->att[i].filename ? t->att[i].filename : "adjunto");
     if (rc == 0)
         rc = vt_mail_db_thread_add(tx, m->message_id, item_id, false);
+    if (rc == 0 && t->srv) /* an item waiting for completion takes up its term again */
+        rc = vt_casework_citizen_replied(t->srv, tx, item_id);
     t->item_id = item_id;
     return rc;
 }

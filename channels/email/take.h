@@ -26,6 +26,7 @@
 
 struct vt_mail_take {
     const struct vt_config *cfg;
+    struct vt_server *srv; /* for casework (a reply resumes a paused item); NULL in tests */
     const char *mailbox;
     int64_t uidvalidity, uid;
     const struct vt_mail *mail; /* NULL: the message vanished before its fetch */
@@ -51,5 +52,8 @@ int vt_mail_to_item(const struct vt_config *cfg, const struct vt_mail *m,
 /* The job's run callback (ctx is a struct vt_mail_take). */
 int vt_mail_take_run(struct vt_store_tx *tx, void *ctx);
 void vt_mail_take_cleanup(struct vt_mail_take *t);
+
+/* A new Message-ID of ours ("vt.<random>@<the from address's domain>"). */
+void vt_mail_new_message_id(const struct vt_config *cfg, char *out, size_t n);
 
 #endif

@@ -139,4 +139,4 @@ static int web_start(struct vt_server *srv, struct vt_http *http)
     return rc;
 }
 
-const struct vt_channel vt_channel_web = {"web", web_start, NULL};
+const struct vt_channel vt_channel_web = {"web", web_start, NULL, NULL};

@@ -10,6 +10,7 @@
 
 #include "channels/whatsapp/db.h"
 #include "channels/whatsapp/messages.h"
+#include "src/casework.h"
 #include "src/calendar.h"
 #include "src/classify.h"
 #include "src/error.h"
@@ -467,6 +468,8 @@ static int accept_add(struct turn *t)
         return VT_ENOMEM;
     rc = vt_store_tx_event(t->tx, w.id, "ciudadano:whatsapp", "mensaje_ciudadano", ps, 0);
     free(ps);
+    if (rc == 0 && t->a->srv) /* an item waiting for completion takes up its term again */
+        rc = vt_casework_citizen_replied(t->a->srv, t->tx, w.id);
     int attached = 0;
     const char *wamid = dstr(t->draft, "pending_wamid");
     if (rc == 0 && wamid)

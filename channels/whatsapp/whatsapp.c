@@ -16,7 +16,9 @@
 #include "channels/whatsapp/conversation.h"
 #include "channels/whatsapp/graph.h"
 #include "channels/whatsapp/media.h"
+#include "channels/whatsapp/messages.h"
 #include "channels/whatsapp/parse.h"
+#include "src/buf.h"
 #include "src/channel.h"
 #include "src/error.h"
 #include "src/http.h"
@@ -172,6 +174,7 @@ static void webhook(struct vt_http_request *req)
         return;
     }
     d->apply.cfg = cfg;
+    d->apply.srv = req->srv;
     d->apply.batch = &d->batch;
     if (vt_server_run(req, apply_delivery, d, delivered) != 0) {
         vt_wa_batch_cleanup(&d->batch);
@@ -206,6 +209,64 @@ static int wa_start(struct vt_server *srv, struct vt_http *http)
     return rc;
 }
 
+/* Writer thread: a staff message to a requester on WhatsApp. The recipient
+ * is the requester's phone: a wa_id, "+57 300 123 4567", or a Colombian
+ * mobile number without its country code. */
+static int wa_notify(struct vt_server *srv, struct vt_store_tx *tx, const struct vt_notice *n)
+{
+    (void)srv;
+    char to[24];
+    size_t k = 0;
+    for (const char *p = n->recipient; p && *p; p++) {
+        if (*p >= '0' && *p <= '9') {
+            if (k + 1 >= sizeof(to))
+                return VT_EINVAL;
+            to[k++] = *p;
+        } else if (*p != '+' && *p != ' ' && *p != '-' && *p != '(' && *p != ')') {
+            return VT_EINVAL;
+        }
+    }
+    to[k] = '\0';
+    if (k == 10 && to[0] == '3') { /* a Colombian mobile without +57 */
+        memmove(to + 2, to, 11);
+        memcpy(to, "57", 2);
+        k += 2;
+    }
+    if (k < 8 || k > 15)
+        return VT_EINVAL;
+    struct vt_buf text = {0};
+    vt_buf_puts(&text, n->text);
+    if (n->n_files) {
+        vt_buf_puts(&text, "\n\nLa respuesta trae estos archivos, que le enviamos por correo si nos "
+                           "dio uno, o puede pedir respondiendo a este mensaje:");
+        for (size_t i = 0; i < n->n_files; i++)
+            vt_buf_printf(&text, "\n- %s", n->files[i].filename);
+    }
+    char cut[4200], line[1000];
+    vt_wa_cut(text.data ? text.data : "", 4000, cut, sizeof(cut));
+    /* A template parameter is one line of at most 1024 characters. */
+    vt_wa_cut(n->text, 900, line, sizeof(line));
+    for (char *p = line; *p; p++)
+        if (*p == '\n' || *p == '\r' || *p == '\t')
+            *p = ' ';
+    cJSON *params = cJSON_CreateArray();
+    cJSON_AddItemToArray(params, cJSON_CreateString(n->radicado));
+    cJSON_AddItemToArray(params, cJSON_CreateString(line));
+    char *ps = cJSON_PrintUnformatted(params);
+    cJSON_Delete(params);
+    char *body = vt_wa_msg_text(cut);
+    int rc = VT_ENOMEM;
+    if (body && ps) {
+        struct vt_outbound m = {n->item_id, "whatsapp", to, n->kind, body, ps, NULL,
+                                text.data ? text.data : ""};
+        rc = vt_outbox_add(tx, &m);
+    }
+    free(body);
+    free(ps);
+    vt_buf_cleanup(&text);
+    return rc;
+}
+
 static void wa_stop(struct vt_server *srv)
 {
     struct wa_channel *ch = vt_server_channel_data(srv, "whatsapp");
@@ -216,4 +277,4 @@ static void wa_stop(struct vt_server *srv)
     free(ch);
 }
 
-const struct vt_channel vt_channel_whatsapp = {"whatsapp", wa_start, wa_stop};
+const struct vt_channel vt_channel_whatsapp = {"whatsapp", wa_start, wa_stop, wa_notify};

@@ -1,0 +1,67 @@
+/* auth.h - staff sessions: login, logout, the session cookie, CSRF tokens,
+ * login rate limiting and temporary lockout (docs/staff-api.md).
+ *
+ * Owns: the session table (in memory, loop thread), the login worker thread
+ * that verifies Argon2id hashes off the loop, and the routes
+ * /api/v1/session and /api/v1/session/logout, /api/v1/session/password.
+ * Must not: decide what a role may do with an item (casework.h and
+ * staff_api.c do); keep a password or a session token anywhere but in the
+ * caller's memory (only BLAKE2b hashes of tokens are kept).
+ *
+ * A session's life:
+ *
+ *   POST /api/v1/session --worker: hash ok--> created (cookie + CSRF token)
+ *   created --any request within idle time (vt_auth_check)--> last use moved
+ *   created --idle too long | max age reached | account disabled--> gone
+ *   created --POST /api/v1/session/logout--> gone
+ *   daemon restart --> gone (sessions are not stored)
+ *
+ * A failed login adds one to the account's failed_logins; lockout_after in a
+ * row lock it for lockout_seconds (an audit event each time). Attempts from
+ * one address are limited to login_per_minute whatever the username.
+ *
+ * Threads: everything here runs on the loop thread except the worker.
+ */
+#ifndef VT_AUTH_H
+#define VT_AUTH_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "http.h"
+#include "roles.h"
+
+/* The staff member behind a request, as the database has it now. */
+struct vt_staff {
+    int64_t id;
+    char username[65];
+    enum vt_role role;
+    char dependencia[101]; /* "" for none */
+    bool must_change;      /* a one-time password: only the password change is allowed */
+};
+
+struct vt_auth;
+struct vt_server;
+
+/* Starts the login worker. NULL when out of memory or no thread. */
+struct vt_auth *vt_auth_new(struct vt_server *srv);
+/* Stops the worker (answering what it still holds with 503) and frees. NULL ok. */
+void vt_auth_free(struct vt_auth *a);
+/* Registers the session routes. */
+int vt_auth_register(struct vt_http *http);
+
+/* The staff member of req's session (loop thread). write: the request changes
+ * state, so its X-CSRF-Token must match. Returns 0 with *out filled; or
+ * answers req itself (401 unauthenticated, 403 csrf, 403
+ * password_change_required) and returns VT_EPERM. */
+int vt_auth_check(struct vt_http_request *req, bool write, struct vt_staff *out);
+
+/* The staff member of a Cookie header (a WebSocket handshake), without
+ * touching the session's idle time. 0 or VT_EPERM. Loop thread. */
+int vt_auth_cookie_staff(struct vt_server *srv, const char *cookie, struct vt_staff *out);
+
+/* Role of a name, or -1. */
+int vt_auth_role_of(const char *name);
+/* Name of a role. */
+const char *vt_auth_role_name(enum vt_role r);
+
+#endif

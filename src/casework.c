@@ -1,0 +1,970 @@
+/* casework.c - staff actions on items and the legal arithmetic behind them
+ * (casework.h). All SQL of the staff columns and the responses tables is here.
+ */
+#include "casework.h"
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "channel.h"
+#include "error.h"
+#include "item.h"
+#include "log.h"
+#include "server.h"
+
+const char *const vt_casework_statuses[] = {"radicado",   "en_tramite", "pendiente_completar",
+                                            "respondido", "cerrado",    "desistido",
+                                            "trasladado", NULL};
+
+bool vt_casework_term_runs(const char *status)
+{
+    return strcmp(status, "radicado") == 0 || strcmp(status, "en_tramite") == 0;
+}
+
+/* ---- arithmetic ---- */
+
+vt_date_t vt_casework_completion_ask_limit(const struct vt_calendar *cal, vt_date_t filed)
+{
+    return vt_calendar_add_business_days(cal, filed, 10);
+}
+
+vt_date_t vt_casework_completion_deadline(vt_date_t asked, int wait_days)
+{
+    return vt_date_add_days(asked, wait_days);
+}
+
+vt_date_t vt_casework_resumed_due(const struct vt_calendar *cal, int64_t completed_ms,
+                                  int term_days)
+{
+    return vt_calendar_due_date(cal, completed_ms, term_days);
+}
+
+vt_date_t vt_casework_extension_limit(const struct vt_calendar *cal, vt_date_t due, int term_days)
+{
+    return vt_calendar_add_business_days(cal, due, term_days);
+}
+
+bool vt_casework_transfer_in_term(const struct vt_calendar *cal, vt_date_t filed, vt_date_t today)
+{
+    return vt_date_cmp(today, vt_calendar_add_business_days(cal, filed, 5)) <= 0;
+}
+
+/* ---- who may do what ---- */
+
+enum { R_AGENTE = 1 << VT_ROLE_AGENTE, R_COORD = 1 << VT_ROLE_COORDINADOR };
+
+static const struct rule {
+    const char *action;
+    unsigned roles;
+    const char *from; /* space-separated statuses; "*" any */
+    const char *to;   /* NULL: unchanged */
+} rules[] = {
+    {"assign", R_AGENTE | R_COORD, "radicado en_tramite", "en_tramite"},
+    {"reclassify", R_AGENTE | R_COORD, "radicado en_tramite pendiente_completar", NULL},
+    {"request_completion", R_AGENTE | R_COORD, "radicado en_tramite", "pendiente_completar"},
+    {"complete", R_AGENTE | R_COORD, "pendiente_completar", "en_tramite"},
+    {"extend", R_COORD, "radicado en_tramite", NULL},
+    {"transfer", R_AGENTE | R_COORD, "radicado en_tramite", "trasladado"},
+    {"note", R_AGENTE | R_COORD, "*", NULL},
+    {"respond", R_AGENTE | R_COORD, "radicado en_tramite respondido", "respondido"},
+    {"close", R_AGENTE | R_COORD, "radicado en_tramite respondido", "cerrado"},
+    {"reopen", R_COORD, "respondido cerrado desistido trasladado", "en_tramite"},
+};
+
+/* The Spanish name of an action, for staff messages. */
+static const char *action_label(const char *action)
+{
+    static const char *const names[][2] = {
+        {"assign", "asignar"},         {"reclassify", "reclasificar"},
+        {"request_completion", "pedir que se complete"},
+        {"complete", "marcar como completada"},
+        {"extend", "prorrogar"},       {"transfer", "trasladar"},
+        {"note", "agregar una nota"},  {"respond", "responder"},
+        {"close", "cerrar"},           {"reopen", "reabrir"},
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(names[i][0], action) == 0)
+            return names[i][1];
+    return action;
+}
+
+static const struct rule *rule_of(const char *action)
+{
+    for (size_t i = 0; action && i < sizeof(rules) / sizeof(rules[0]); i++)
+        if (strcmp(rules[i].action, action) == 0)
+            return &rules[i];
+    return NULL;
+}
+
+static bool from_ok(const struct rule *r, const char *status)
+{
+    if (strcmp(r->from, "*") == 0)
+        return true;
+    size_t n = strlen(status);
+    for (const char *p = r->from; (p = strstr(p, status)); p += n)
+        if ((p == r->from || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+            return true;
+    return false;
+}
+
+size_t vt_casework_allowed(const struct vt_staff *who, const char *status, const char **out,
+                           size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]) && n < cap; i++)
+        if ((rules[i].roles & (1u << who->role)) && from_ok(&rules[i], status))
+            out[n++] = rules[i].action;
+    return n;
+}
+
+bool vt_casework_in_scope(const struct vt_config *cfg, const struct vt_staff *who,
+                          const char *dependencia)
+{
+    if (who->role == VT_ROLE_GERENTE)
+        return true;
+    if (who->role != VT_ROLE_AGENTE && who->role != VT_ROLE_COORDINADOR)
+        return false;
+    const char *dep = dependencia && *dependencia ? dependencia : cfg->staff.triage_dependencia;
+    return who->dependencia[0] && strcmp(dep, who->dependencia) == 0;
+}
+
+/* ---- the item row ---- */
+
+struct row {
+    int64_t id, assignee_id, received_at;
+    char radicado[48], kind[24], status[24], type[24], pclass[24], group[64];
+    char dependencia[101], filed[11], due[11], orig_due[11], deadline[11], reply[16];
+    int term_days; /* -1: none */
+    bool reclassified;
+    char person_type[16], email[256], phone[48];
+};
+
+static const char SQL_ROW_BY_RADICADO[] =
+    "SELECT i.id, i.kind, i.status, COALESCE(i.type, ''), COALESCE(i.petition_class, ''), "
+    "i.stakeholder_group, COALESCE(i.dependencia, ''), COALESCE(i.assignee_id, 0), i.filed_date, "
+    "COALESCE(i.due_date, ''), COALESCE(i.original_due_date, ''), "
+    "COALESCE(i.completion_deadline, ''), COALESCE(i.reply_channel, ''), "
+    "COALESCE(i.term_days, -1), i.reclassified, COALESCE(r.person_type, 'anonimo'), "
+    "COALESCE(r.email, ''), COALESCE(r.phone, ''), i.received_at, i.radicado "
+    "FROM items i LEFT JOIN requesters r ON r.item_id = i.id WHERE i.radicado = ?1";
+static const char SQL_ROW_BY_ID[] =
+    "SELECT i.id, i.kind, i.status, COALESCE(i.type, ''), COALESCE(i.petition_class, ''), "
+    "i.stakeholder_group, COALESCE(i.dependencia, ''), COALESCE(i.assignee_id, 0), i.filed_date, "
+    "COALESCE(i.due_date, ''), COALESCE(i.original_due_date, ''), "
+    "COALESCE(i.completion_deadline, ''), COALESCE(i.reply_channel, ''), "
+    "COALESCE(i.term_days, -1), i.reclassified, COALESCE(r.person_type, 'anonimo'), "
+    "COALESCE(r.email, ''), COALESCE(r.phone, ''), i.received_at, i.radicado "
+    "FROM items i LEFT JOIN requesters r ON r.item_id = i.id WHERE i.id = ?1";
+
+static void col(sqlite3_stmt *st, int i, char *out, size_t n)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    snprintf(out, n, "%s", t ? (const char *)t : "");
+}
+
+static int read_row(sqlite3_stmt *st, struct row *r)
+{
+    int s = sqlite3_step(st);
+    if (s != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return s == SQLITE_DONE ? VT_ENOTFOUND : VT_ESTORE;
+    }
+    memset(r, 0, sizeof(*r));
+    r->id = sqlite3_column_int64(st, 0);
+    col(st, 1, r->kind, sizeof(r->kind));
+    col(st, 2, r->status, sizeof(r->status));
+    col(st, 3, r->type, sizeof(r->type));
+    col(st, 4, r->pclass, sizeof(r->pclass));
+    col(st, 5, r->group, sizeof(r->group));
+    col(st, 6, r->dependencia, sizeof(r->dependencia));
+    r->assignee_id = sqlite3_column_int64(st, 7);
+    col(st, 8, r->filed, sizeof(r->filed));
+    col(st, 9, r->due, sizeof(r->due));
+    col(st, 10, r->orig_due, sizeof(r->orig_due));
+    col(st, 11, r->deadline, sizeof(r->deadline));
+    col(st, 12, r->reply, sizeof(r->reply));
+    r->term_days = sqlite3_column_int(st, 13);
+    r->reclassified = sqlite3_column_int(st, 14) != 0;
+    col(st, 15, r->person_type, sizeof(r->person_type));
+    col(st, 16, r->email, sizeof(r->email));
+    col(st, 17, r->phone, sizeof(r->phone));
+    r->received_at = sqlite3_column_int64(st, 18);
+    col(st, 19, r->radicado, sizeof(r->radicado));
+    sqlite3_reset(st);
+    return 0;
+}
+
+static int load_row(struct vt_store_tx *tx, const char *radicado, int64_t id, struct row *r)
+{
+    sqlite3_stmt *st = vt_store_tx_stmt(tx, radicado ? SQL_ROW_BY_RADICADO : SQL_ROW_BY_ID);
+    if (!st)
+        return VT_ESTORE;
+    if (radicado)
+        sqlite3_bind_text(st, 1, radicado, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(st, 1, id);
+    return read_row(st, r);
+}
+
+/* ---- results ---- */
+
+static int refuse(struct vt_case_result *res, int status, const char *code, const char *field,
+                  const char *fmt, ...)
+{
+    res->status = status;
+    snprintf(res->code, sizeof(res->code), "%s", code);
+    snprintf(res->field, sizeof(res->field), "%s", field ? field : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(res->message, sizeof(res->message), fmt, ap);
+    va_end(ap);
+    return status == 403   ? VT_EPERM
+           : status == 404 ? VT_ENOTFOUND
+           : status == 409 ? VT_ESTATE
+                           : VT_EINVAL;
+}
+
+static bool blank(const char *s)
+{
+    if (!s)
+        return true;
+    for (; *s; s++)
+        if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n')
+            return false;
+    return true;
+}
+
+static int exec_stmt(sqlite3_stmt *st)
+{
+    int r = sqlite3_step(st);
+    sqlite3_reset(st);
+    return r == SQLITE_DONE ? 0 : VT_ESTORE;
+}
+
+/* Appends the action's audit event; payload (owned) is freed. */
+static int event(struct vt_store_tx *tx, const struct row *r, const struct vt_staff *who,
+                 const char *action, cJSON *payload, int is_public)
+{
+    char actor[80];
+    if (who)
+        snprintf(actor, sizeof(actor), "staff:%s", who->username);
+    else
+        snprintf(actor, sizeof(actor), "sistema");
+    char *s = cJSON_PrintUnformatted(payload);
+    cJSON_Delete(payload);
+    if (!s)
+        return VT_ENOMEM;
+    int rc = vt_store_tx_event(tx, r->id, actor, action, s, is_public);
+    free(s);
+    return rc;
+}
+
+static const char SQL_STATUS[] =
+    "UPDATE items SET status = ?2, updated_at = ?3 WHERE id = ?1";
+
+static int set_status(struct vt_store_tx *tx, struct row *r, const char *status)
+{
+    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_STATUS);
+    if (!st)
+        return VT_ESTORE;
+    sqlite3_bind_int64(st, 1, r->id);
+    sqlite3_bind_text(st, 2, status, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, vt_store_tx_now(tx));
+    snprintf(r->status, sizeof(r->status), "%s", status);
+    return exec_stmt(st);
+}
+
+/* ---- notices to the requester ---- */
+
+/* The channel an answer goes out on: the one the requester chose when we can
+ * send there, else "publicacion" (anonymous, web, or no address). */
+static const char *answer_channel(const struct row *r, const char **recipient)
+{
+    *recipient = NULL;
+    if (strcmp(r->person_type, "anonimo") == 0 && !r->email[0] && !r->phone[0])
+        return "publicacion";
+    if (strcmp(r->reply, "email") == 0 && r->email[0]) {
+        *recipient = r->email;
+        return "email";
+    }
+    if (strcmp(r->reply, "whatsapp") == 0 && r->phone[0]) {
+        *recipient = r->phone;
+        return "whatsapp";
+    }
+    if (strcmp(r->reply, "postal") == 0)
+        return "postal";
+    return "publicacion";
+}
+
+/* Queues text to the requester on their channel; *via gets the channel used
+ * (or publicacion/postal, where nothing is queued). */
+static int notify(struct vt_server *srv, struct vt_store_tx *tx, const struct row *r,
+                  const char *kind, const char *subject, const char *text,
+                  const struct vt_notice_file *files, size_t n_files, const char **via)
+{
+    const char *recipient;
+    const char *ch = answer_channel(r, &recipient);
+    *via = ch;
+    const struct vt_channel *c = recipient ? vt_channel_find(ch) : NULL;
+    if (!c || !c->notify)
+        return 0;
+    struct vt_notice n = {r->id, r->radicado, recipient, kind, subject, text, files, n_files};
+    int rc = c->notify(srv, tx, &n);
+    if (rc == VT_EINVAL) { /* not an address of that channel: published instead */
+        *via = "publicacion";
+        return 0;
+    }
+    return rc;
+}
+
+static void date_es(const char *iso, char out[16])
+{
+    vt_date_format_es(iso, out);
+}
+
+/* ---- the actions ---- */
+
+static const char SQL_DEP_OK[] = "SELECT 1 FROM dependencias WHERE code = ?1 AND active = 1";
+static const char SQL_ASSIGNEE[] =
+    "SELECT id, role, COALESCE(dependencia, '') FROM users WHERE username = ?1 AND disabled = 0";
+static const char SQL_ASSIGN[] =
+    "UPDATE items SET dependencia = ?2, assignee_id = ?3, updated_at = ?4 WHERE id = ?1";
+
+static int do_assign(struct vt_store_tx *tx, const struct vt_config *cfg,
+                     const struct vt_staff *who, struct row *r, const struct vt_case_action *a,
+                     struct vt_case_result *res)
+{
+    if (blank(a->dependencia))
+        return refuse(res, 422, "invalid", "dependencia", "Elija la dependencia.");
+    bool known = strcmp(a->dependencia, cfg->staff.triage_dependencia) == 0;
+    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_DEP_OK);
+    if (!st)
+        return VT_ESTORE;
+    sqlite3_bind_text(st, 1, a->dependencia, -1, SQLITE_STATIC);
+    known = sqlite3_step(st) == SQLITE_ROW || known;
+    sqlite3_reset(st);
+    if (!known)
+        return refuse(res, 422, "invalid", "dependencia", "La dependencia %s no existe o está inactiva.",
+                      a->dependencia);
+    /* An agente routes what nobody holds yet, or what it holds itself;
+     * taking an item from a colleague is a coordinador's call. */
+    if (who->role == VT_ROLE_AGENTE && r->assignee_id && r->assignee_id != who->id)
+        return refuse(res, 403, "forbidden", NULL,
+                      "Esta solicitud ya tiene responsable. Solo un coordinador puede reasignarla.");
+    int64_t assignee = 0;
+    if (!blank(a->assignee)) {
+        if (!(st = vt_store_tx_stmt(tx, SQL_ASSIGNEE)))
+            return VT_ESTORE;
+        sqlite3_bind_text(st, 1, a->assignee, -1, SQLITE_STATIC);
+        bool ok = false;
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            const char *role = (const char *)sqlite3_column_text(st, 1);
+            const char *dep = (const char *)sqlite3_column_text(st, 2);
+            ok = (strcmp(role, "agente") == 0 || strcmp(role, "coordinador") == 0) &&
+                 strcmp(dep, a->dependencia) == 0;
+            assignee = sqlite3_column_int64(st, 0);
+        }
+        sqlite3_reset(st);
+        if (!ok)
+            return refuse(res, 422, "invalid", "assignee",
+                          "%s no es un agente o coordinador activo de la dependencia %s.",
+                          a->assignee, a->dependencia);
+    }
+    if (!(st = vt_store_tx_stmt(tx, SQL_ASSIGN)))
+        return VT_ESTORE;
+    sqlite3_bind_int64(st, 1, r->id);
+    sqlite3_bind_text(st, 2, a->dependencia, -1, SQLITE_STATIC);
+    if (assignee)
+        sqlite3_bind_int64(st, 3, assignee);
+    else
+        sqlite3_bind_null(st, 3);
+    sqlite3_bind_int64(st, 4, vt_store_tx_now(tx));
+    int rc = exec_stmt(st);
+    if (rc == 0 && strcmp(r->status, "radicado") == 0)
+        rc = set_status(tx, r, "en_tramite");
+    if (rc)
+        return rc;
+    snprintf(r->dependencia, sizeof(r->dependencia), "%s", a->dependencia);
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "dependencia", a->dependencia);
+    if (assignee)
+        cJSON_AddStringToObject(p, "assignee", a->assignee);
+    else
+        cJSON_AddNullToObject(p, "assignee");
+    return event(tx, r, who, "asignado", p, 0);
+}
+
+static const char SQL_RECLASSIFY[] =
+    "UPDATE items SET original_type = CASE WHEN reclassified THEN original_type ELSE type END, "
+    "original_petition_class = CASE WHEN reclassified THEN original_petition_class "
+    "ELSE petition_class END, "
+    "original_group = CASE WHEN reclassified THEN original_group ELSE stakeholder_group END, "
+    "reclassified = 1, type = ?2, petition_class = ?3, stakeholder_group = ?4, term_days = ?5, "
+    "due_date = ?6, needs_triage = 0, classified_by = 'staff', updated_at = ?7 WHERE id = ?1";
+
+static int do_reclassify(struct vt_store_tx *tx, const struct vt_config *cfg,
+                         const struct vt_staff *who, struct row *r,
+                         const struct vt_case_action *a, struct vt_case_result *res)
+{
+    if (strcmp(r->kind, "pqrsd") != 0)
+        return refuse(res, 409, "invalid_transition", NULL, "Solo se reclasifican PQRSD.");
+    if (blank(a->type) && blank(a->petition_class) && blank(a->group))
+        return refuse(res, 422, "invalid", "type", "Indique el tipo, la clase o el grupo nuevos.");
+    const char *type = blank(a->type) ? r->type : vt_item_enum(vt_item_types, a->type);
+    if (!type)
+        return refuse(res, 422, "invalid", "type", "El tipo %s no existe.", a->type);
+    const char *pclass = NULL;
+    if (strcmp(type, "peticion") == 0) {
+        pclass = blank(a->petition_class) ? (r->pclass[0] ? r->pclass : "general")
+                                          : vt_item_enum(vt_item_classes, a->petition_class);
+        if (!pclass)
+            return refuse(res, 422, "invalid", "petition_class", "La clase %s no existe.",
+                          a->petition_class);
+    } else if (!blank(a->petition_class)) {
+        return refuse(res, 422, "invalid", "petition_class",
+                      "Solo las peticiones tienen clase.");
+    }
+    const char *group = blank(a->group) ? r->group : a->group;
+    if (!vt_classify_group_known(&cfg->rules, group))
+        return refuse(res, 422, "invalid", "group", "El grupo %s no existe.", a->group);
+    /* The legal term follows the corrected type, counted from the same filing
+     * day; an extension or a pause already set keep their own dates. */
+    int term = vt_item_term_days(cfg, r->kind, type, pclass);
+    char due[11] = "";
+    vt_date_t filed;
+    if (r->orig_due[0] || strcmp(r->status, "pendiente_completar") == 0) {
+        snprintf(due, sizeof(due), "%s", r->due);
+        term = r->term_days;
+    } else if (term >= 0 && vt_date_parse(r->filed, &filed) == 0) {
+        vt_date_format(vt_calendar_add_business_days(&cfg->calendar, filed, term), due);
+    }
+    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_RECLASSIFY);
+    if (!st)
+        return VT_ESTORE;
+    sqlite3_bind_int64(st, 1, r->id);
+    sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
+    if (pclass)
+        sqlite3_bind_text(st, 3, pclass, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 3);
+    sqlite3_bind_text(st, 4, group, -1, SQLITE_STATIC);
+    if (term >= 0)
+        sqlite3_bind_int(st, 5, term);
+    else
+        sqlite3_bind_null(st, 5);
+    if (due[0])
+        sqlite3_bind_text(st, 6, due, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, 6);
+    sqlite3_bind_int64(st, 7, vt_store_tx_now(tx));
+    int rc = exec_stmt(st);
+    if (rc)
+        return rc;
+    cJSON *p = cJSON_CreateObject(), *from = cJSON_AddObjectToObject(p, "from"),
+          *to = cJSON_AddObjectToObject(p, "to");
+    cJSON_AddStringToObject(from, "type", r->type);
+    cJSON_AddStringToObject(from, "petition_class", r->pclass);
+    cJSON_AddStringToObject(from, "group", r->group);
+    cJSON_AddStringToObject(from, "due_date", r->due);
+    cJSON_AddStringToObject(to, "type", type);
+    cJSON_AddStringToObject(to, "petition_class", pclass ? pclass : "");
+    cJSON_AddStringToObject(to, "group", group);
+    cJSON_AddStringToObject(to, "due_date", due);
+    return event(tx, r, who, "reclasificado", p, 0);
+}
+
+static const char SQL_PAUSE[] =
+    "UPDATE items SET completion_requested_on = ?2, completion_deadline = ?3, updated_at = ?4 "
+    "WHERE id = ?1";
+
+static int do_request_completion(struct vt_server *srv, struct vt_store_tx *tx,
+                                 const struct vt_staff *who, struct row *r,
+                                 const struct vt_case_action *a, struct vt_case_result *res)
+{
+    const struct vt_config *cfg = vt_server_config(srv);
+    if (blank(a->text))
+        return refuse(res, 422, "invalid", "text",
+                      "Escriba qué información o documentos le faltan a la solicitud.");
+    if (r->term_days < 0)
+        return refuse(res, 409, "invalid_transition", NULL,
+                      "Esta solicitud no tiene término legal que suspender.");
+    vt_date_t filed, today = vt_date_from_unix_ms(vt_store_tx_now(tx));
+    if (vt_date_parse(r->filed, &filed))
+        return VT_ESTORE;
+    vt_date_t limit = vt_casework_completion_ask_limit(&cfg->calendar, filed);
+    char lim[11], es[16];
+    vt_date_format(limit, lim);
+    if (vt_date_cmp(today, limit) > 0) {
+        date_es(lim, es);
+        return refuse(res, 409, "invalid_transition", NULL,
+                      "La ley permite pedir que se complete la solicitud solo dentro de los 10 "
+                      "días hábiles siguientes a su radicación (hasta el %s).",
+                      es);
+    }
+    char asked[11], deadline[11];
+    vt_date_format(today, asked);
+    vt_date_format(vt_casework_completion_deadline(today, cfg->staff.completion_wait_days),
+                   deadline);
+    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_PAUSE);
+    if (!st)
+        return VT_ESTORE;
+    sqlite3_bind_int64(st, 1, r->id);
+    sqlite3_bind_text(st, 2, asked, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, deadline, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, vt_store_tx_now(tx));
+    int rc = exec_stmt(st);
+    if (rc || (rc = set_status(tx, r, "pendiente_completar")))
+        return rc;
+    char subject[128], *text = NULL;
+    date_es(deadline, es);
+    snprintf(subject, sizeof(subject), "Radicado %s: necesitamos que complete su solicitud",
+             r->radicado);
+    if (asprintf(&text,
+                 "Para dar trámite a su solicitud %s necesitamos lo siguiente:\n\n%s\n\nTiene "
+                 "plazo hasta el %s para enviarlo respondiendo a este mensaje. Mientras tanto el "
+                 "plazo de respuesta queda suspendido y vuelve a empezar cuando recibamos lo que "
+                 "falta. Si no lo recibimos a tiempo, la solicitud se archivará por desistimiento "
+                 "(artículo 17 de la Ley 1755 de 2015); podrá presentarla de nuevo cuando quiera.",
+                 r->radicado, a->text, es) < 0)
+        return VT_ENOMEM;
+    const char *via;
+    rc = notify(srv, tx, r, "completar", subject, text, NULL, 0, &via);
+    free(text);
+    if (rc)
+        return rc;
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "text", a->text);
+    cJSON_AddStringToObject(p, "deadline", deadline);
+    cJSON_AddStringToObject(p, "paused_due_date", r->due);
+    cJSON_AddStringToObject(p, "notified_by", via);
+    return event(tx, r, who, "completar_solicitado", p, 1);
+}
+
+static const char SQL_RESUME[] =
+    "UPDATE items SET due_date = ?2, completion_deadline = NULL, updated_at = ?3 WHERE id = ?1";
+
+/* The requester completed the item (or staff say they did in person). */
+static int resume(struct vt_server *srv, struct vt_store_tx *tx, const struct vt_staff *who,
+                  struct row *r, const char *note)
+{
+    const struct vt_config *cfg = vt_server_config(srv);
+    char due[11];
+    vt_date_format(vt_casework_resumed_due(&cfg->calendar, vt_store_tx_now(tx), r->term_days),
+                   due);
+    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_RESUME);
+    if (!st)
+        return VT_ESTORE;
+    sqlite3_bind_int64(st, 1, r->id);
+    sqlite3_bind_text(st, 2, due, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, vt_store_tx_now(tx));
+    int rc = exec_stmt(st);
+    if (rc || (rc = set_status(tx, r, "en_tramite")))
+        return rc;
+    char subject[128], text[600], es[16];
+    date_es(due, es);
+    snprintf(subject, sizeof(subject), "Radicado %s: recibimos lo que faltaba", r->radicado);
+    snprintf(text, sizeof(text),
+             "Recibimos la información que faltaba en su solicitud %s. El plazo de respuesta "
+             "empezó de nuevo: le responderemos a más tardar el %s.",
+             r->radicado, es);
+    const char *via;
+    if ((rc = notify(srv, tx, r, "completada", subject, text, NULL, 0, &via)))
+        return rc;
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "due_date", due);
+    cJSON_AddStringToObject(p, "previous_due_date", r->due);
+    if (note && *note)
+        cJSON_AddStringToObject(p, "note", note);
+    cJSON_AddStringToObject(p, "by", who ? "staff" : "requester");
+    snprintf(r->due, sizeof(r->due), "%s", due);
+    return event(tx, r, who, "completada", p, 1);
+}
+
+static const char SQL_EXTEND[] =
+    "UPDATE items SET original_due_date = due_date, due_date = ?2, updated_at = ?3 WHERE id = ?1";
+
+static int do_extend(struct vt_server *srv, struct vt_store_tx *tx, const struct vt_staff *who,
+                     struct row *r, const struct vt_case_action *a, struct vt_case_result *res)
+{
+    const struct vt_config *cfg = vt_server_config(srv);
+    if (r->term_days < 0 || !r->due[0])
+        return refuse(res, 409, "invalid_transition", NULL,
+                      "Esta solicitud no tiene término legal que prorrogar.");
+    if (r->orig_due[0])
+        return refuse(res, 409, "invalid_transition", NULL,
+                      "El término ya se prorrogó una vez; la ley no permite otra prórroga.");
+    if (blank(a->reason))
+        return refuse(res, 422, "invalid", "reason",
+                      "Escriba el motivo de la prórroga: se le informará al ciudadano.");
+    vt_date_t due, wanted, today = vt_date_from_unix_ms(vt_store_tx_now(tx));
+    if (vt_date_parse(r->due, &due))
+        return VT_ESTORE;
+    char es[16];
+    if (vt_date_cmp(today, due) > 0) {
+        date_es(r->due, es);
+        return refuse(res, 409, "invalid_transition", NULL,
+                      "El término venció el %s. La prórroga debe informarse antes de que venza.",
+                      es);
+    }
+    if (!a->due_date || vt_date_parse(a->due_date, &wanted))
+        return refuse(res, 422, "invalid", "due_date",
+                      "Escriba la nueva fecha de respuesta (AAAA-MM-DD).");
+    vt_date_t limit = vt_casework_extension_limit(&cfg->calendar, due, r->term_days);
+    char lim[11];
+    vt_date_format(limit, lim);
+    if (vt_date_cmp(wanted, due) <= 0) {
+        date_es(r->due, es);
+        return refuse(res, 422, "invalid", "due_date",
+                      "La nueva fecha debe ser posterior a la fecha de vencimiento actual (%s).",
+                      es);
+    }
+    if (vt_date_cmp(wanted, limit) > 0) {
+        date_es(lim, es);
+        return refuse(res, 422, "invalid", "due_date",
+                      "La prórroga no puede pasar del doble del término inicial: la fecha más "
+                      "lejana posible es el %s.",
+                      es);
+    }
+    if (!vt_calendar_is_business_day(&cfg->calendar, wanted))
+        return refuse(res, 422, "invalid", "due_date", "La nueva fecha debe ser un día hábil.");
+    char nd[11];
+    vt_date_format(wanted, nd);
+    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_EXTEND);
+    if (!st)
+        return VT_ESTORE;
+    sqlite3_bind_int64(st, 1, r->id);
+    sqlite3_bind_text(st, 2, nd, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, vt_store_tx_now(tx));
+    int rc = exec_stmt(st);
+    if (rc)
+        return rc;
+    char subject[128], *text = NULL;
+    date_es(nd, es);
+    snprintf(subject, sizeof(subject), "Radicado %s: nueva fecha de respuesta", r->radicado);
+    if (asprintf(&text,
+                 "No podremos responder su solicitud %s en el plazo inicial por este motivo:\n\n"
+                 "%s\n\nLe responderemos a más tardar el %s (parágrafo del artículo 14 de la Ley "
+                 "1755 de 2015).",
+                 r->radicado, a->reason, es) < 0)
+        return VT_ENOMEM;
+    const char *via;
+    rc = notify(srv, tx, r, "prorroga", subject, text, NULL, 0, &via);
+    free(text);
+    if (rc)
+        return rc;
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "reason", a->reason);
+    cJSON_AddStringToObject(p, "from", r->due);
+    cJSON_AddStringToObject(p, "to", nd);
+    cJSON_AddStringToObject(p, "limit", lim);
+    cJSON_AddStringToObject(p, "notified_by", via);
+    snprintf(r->orig_due, sizeof(r->orig_due), "%s", r->due);
+    snprintf(r->due, sizeof(r->due), "%s", nd);
+    return event(tx, r, who, "prorrogado", p, 1);
+}
+
+static const char SQL_BODY[] = "SELECT subject, body FROM items WHERE id = ?1";
+
+static int do_transfer(struct vt_server *srv, struct vt_store_tx *tx, const struct vt_staff *who,
+                       struct row *r, const struct vt_case_action *a, struct vt_case_result *res)
+{
+    const struct vt_config *cfg = vt_server_config(srv);
+    if (blank(a->entity) || strlen(a->entity) > 200)
+        return refuse(res, 422, "invalid", "entity",
+                      "Escriba el nombre de la entidad competente (hasta 200 caracteres).");
+    if (blank(a->reason))
+        return refuse(res, 422, "invalid", "reason",
+                      "Explique por qué la entidad no es competente: se le informará al "
+                      "ciudadano.");
+    if (a->entity_email && *a->entity_email &&
+        (!strchr(a->entity_email, '@') || strlen(a->entity_email) > 254 ||
+         strpbrk(a->entity_email, " \r\n<>,;")))
+        return refuse(res, 422, "invalid", "entity_email",
+                      "El correo de la entidad competente no es válido.");
+    vt_date_t filed, today = vt_date_from_unix_ms(vt_store_tx_now(tx));
+    if (vt_date_parse(r->filed, &filed))
+        return VT_ESTORE;
+    bool in_term = vt_casework_transfer_in_term(&cfg->calendar, filed, today);
+    int rc = set_status(tx, r, "trasladado");
+    if (rc)
+        return rc;
+    char subject[160], *text = NULL;
+    snprintf(subject, sizeof(subject), "Radicado %s: trasladamos su solicitud", r->radicado);
+    if (asprintf(&text,
+                 "Su solicitud %s trata un asunto que no es de nuestra competencia, por este "
+                 "motivo:\n\n%s\n\nLa trasladamos a %s, que le responderá; el plazo de respuesta "
+                 "empieza a contar cuando esa entidad la reciba (artículo 21 de la Ley 1755 de "
+                 "2015).",
+                 r->radicado, a->reason, a->entity) < 0)
+        return VT_ENOMEM;
+    const char *via;
+    rc = notify(srv, tx, r, "traslado", subject, text, NULL, 0, &via);
+    free(text);
+    if (rc)
+        return rc;
+    /* The forward itself, by email, when the competent entity's address is known. */
+    const char *forwarded = "no";
+    const struct vt_channel *mail = vt_channel_find("email");
+    if (a->entity_email && *a->entity_email && mail && mail->notify) {
+        sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_BODY);
+        if (!st)
+            return VT_ESTORE;
+        sqlite3_bind_int64(st, 1, r->id);
+        char *fwd = NULL;
+        if (sqlite3_step(st) == SQLITE_ROW &&
+            asprintf(&fwd,
+                     "%s traslada por competencia la solicitud %s (artículo 21 de la Ley 1755 de "
+                     "2015).\n\nMotivo: %s\n\nAsunto: %s\n\n%s",
+                     cfg->entity_name, r->radicado, a->reason, sqlite3_column_text(st, 0),
+                     sqlite3_column_text(st, 1)) < 0)
+            fwd = NULL;
+        sqlite3_reset(st);
+        if (!fwd)
+            return VT_ENOMEM;
+        snprintf(subject, sizeof(subject), "Traslado por competencia: solicitud %s",
+                 r->radicado);
+        struct vt_notice n = {r->id, r->radicado, a->entity_email, "traslado_entidad",
+                              subject, fwd,       NULL,           0};
+        rc = mail->notify(srv, tx, &n);
+        free(fwd);
+        if (rc)
+            return rc;
+        forwarded = "email";
+    }
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "entity", a->entity);
+    if (a->entity_email && *a->entity_email)
+        cJSON_AddStringToObject(p, "entity_email", a->entity_email);
+    cJSON_AddStringToObject(p, "reason", a->reason);
+    cJSON_AddBoolToObject(p, "within_5_days", in_term);
+    cJSON_AddStringToObject(p, "forwarded_by", forwarded);
+    cJSON_AddStringToObject(p, "notified_by", via);
+    return event(tx, r, who, "trasladado", p, 1);
+}
+
+static const char SQL_RESPONSE[] =
+    "INSERT INTO responses (item_id, user_id, text, channel, published, at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+static const char SQL_RESPONSE_FILE[] =
+    "INSERT INTO response_files (response_id, sha256, size, content_type, filename) "
+    "VALUES (?1, ?2, ?3, ?4, ?5)";
+
+static int do_respond(struct vt_server *srv, struct vt_store_tx *tx, const struct vt_staff *who,
+                      struct row *r, const struct vt_case_action *a, struct vt_case_result *res)
+{
+    if (blank(a->text))
+        return refuse(res, 422, "invalid", "text", "Escriba la respuesta.");
+    char subject[128];
+    snprintf(subject, sizeof(subject), "Respuesta a su solicitud %s", r->radicado);
+    struct vt_notice_file files[16];
+    char paths[16][4200];
+    size_t nf = a->n_files < 16 ? a->n_files : 16;
+    for (size_t i = 0; i < nf; i++) {
+        const struct vt_case_file *f = &a->files[i];
+        snprintf(paths[i], sizeof(paths[i]), "%s/attachments/%.2s/%s", vt_server_data_dir(srv),
+                 f->sha256, f->sha256);
+        files[i] = (struct vt_notice_file){paths[i], f->filename, f->content_type};
+    }
+    const char *via;
+    int rc = notify(srv, tx, r, "respuesta", subject, a->text, files, nf, &via);
+    if (rc)
+        return rc;
+    bool published = strcmp(via, "publicacion") == 0;
+    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_RESPONSE);
+    if (!st)
+        return VT_ESTORE;
+    sqlite3_bind_int64(st, 1, r->id);
+    sqlite3_bind_int64(st, 2, who->id);
+    sqlite3_bind_text(st, 3, a->text, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, via, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, published);
+    sqlite3_bind_int64(st, 6, vt_store_tx_now(tx));
+    if ((rc = exec_stmt(st)))
+        return rc;
+    int64_t response_id = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
+    for (size_t i = 0; i < nf; i++) {
+        if (!(st = vt_store_tx_stmt(tx, SQL_RESPONSE_FILE)))
+            return VT_ESTORE;
+        sqlite3_bind_int64(st, 1, response_id);
+        sqlite3_bind_text(st, 2, a->files[i].sha256, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, a->files[i].size);
+        sqlite3_bind_text(st, 4, a->files[i].content_type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, a->files[i].filename, -1, SQLITE_STATIC);
+        if ((rc = exec_stmt(st)))
+            return rc;
+    }
+    if ((rc = set_status(tx, r, "respondido")))
+        return rc;
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddNumberToObject(p, "response_id", (double)response_id);
+    cJSON_AddStringToObject(p, "channel", via);
+    cJSON_AddBoolToObject(p, "published", published);
+    cJSON_AddNumberToObject(p, "attachments", (double)nf);
+    return event(tx, r, who, "respondido", p, 1);
+}
+
+static int do_note(struct vt_store_tx *tx, const struct vt_staff *who, struct row *r,
+                   const struct vt_case_action *a, struct vt_case_result *res)
+{
+    if (blank(a->text))
+        return refuse(res, 422, "invalid", "text", "Escriba la nota.");
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "text", a->text);
+    return event(tx, r, who, "nota", p, 0);
+}
+
+static int do_close(struct vt_store_tx *tx, const struct vt_staff *who, struct row *r,
+                    const struct vt_case_action *a, struct vt_case_result *res)
+{
+    bool answered = strcmp(r->status, "respondido") == 0;
+    if (!answered && blank(a->reason))
+        return refuse(res, 422, "invalid", "reason",
+                      "La solicitud no tiene respuesta: escriba por qué se cierra (por ejemplo, "
+                      "si está duplicada).");
+    int rc = set_status(tx, r, "cerrado");
+    if (rc)
+        return rc;
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddBoolToObject(p, "answered", answered);
+    if (!blank(a->reason))
+        cJSON_AddStringToObject(p, "reason", a->reason);
+    return event(tx, r, who, "cerrado", p, 1);
+}
+
+static const char SQL_REOPEN[] =
+    "UPDATE items SET completion_deadline = NULL, updated_at = ?2 WHERE id = ?1";
+
+static int do_reopen(struct vt_store_tx *tx, const struct vt_staff *who, struct row *r,
+                     const struct vt_case_action *a, struct vt_case_result *res)
+{
+    if (blank(a->reason))
+        return refuse(res, 422, "invalid", "reason", "Escriba por qué se reabre la solicitud.");
+    char from[24];
+    snprintf(from, sizeof(from), "%s", r->status);
+    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_REOPEN);
+    if (!st)
+        return VT_ESTORE;
+    sqlite3_bind_int64(st, 1, r->id);
+    sqlite3_bind_int64(st, 2, vt_store_tx_now(tx));
+    int rc = exec_stmt(st);
+    if (rc || (rc = set_status(tx, r, "en_tramite")))
+        return rc;
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "from", from);
+    cJSON_AddStringToObject(p, "reason", a->reason);
+    return event(tx, r, who, "reabierto", p, 1);
+}
+
+int vt_casework_apply(struct vt_server *srv, struct vt_store_tx *tx, const struct vt_staff *who,
+                      const char *radicado, const struct vt_case_action *a,
+                      struct vt_case_result *res)
+{
+    const struct vt_config *cfg = vt_server_config(srv);
+    memset(res, 0, sizeof(*res));
+    struct row r;
+    int rc = load_row(tx, radicado, 0, &r);
+    if (rc == VT_ENOTFOUND || (rc == 0 && !vt_casework_in_scope(cfg, who, r.dependencia)))
+        return refuse(res, 404, "not_found", NULL, "No existe la solicitud %s o no está a su cargo.",
+                      radicado);
+    if (rc)
+        return rc;
+    const struct rule *rule = rule_of(a->action);
+    if (!rule)
+        return refuse(res, 422, "invalid", "action", "La acción %s no existe.",
+                      a->action ? a->action : "");
+    if (!(rule->roles & (1u << who->role)))
+        return refuse(res, 403, "forbidden", NULL, "Su rol (%s) no permite %s.",
+                      vt_auth_role_name(who->role), action_label(a->action));
+    if (!from_ok(rule, r.status))
+        return refuse(res, 409, "invalid_transition", NULL,
+                      "No se puede %s una solicitud en estado «%s».", action_label(a->action),
+                      vt_item_label(r.status));
+    const char *act = rule->action;
+    snprintf(res->old_status, sizeof(res->old_status), "%s", r.status);
+    if (strcmp(act, "assign") == 0)
+        rc = do_assign(tx, cfg, who, &r, a, res);
+    else if (strcmp(act, "reclassify") == 0)
+        rc = do_reclassify(tx, cfg, who, &r, a, res);
+    else if (strcmp(act, "request_completion") == 0)
+        rc = do_request_completion(srv, tx, who, &r, a, res);
+    else if (strcmp(act, "complete") == 0)
+        rc = resume(srv, tx, who, &r, a->text);
+    else if (strcmp(act, "extend") == 0)
+        rc = do_extend(srv, tx, who, &r, a, res);
+    else if (strcmp(act, "transfer") == 0)
+        rc = do_transfer(srv, tx, who, &r, a, res);
+    else if (strcmp(act, "note") == 0)
+        rc = do_note(tx, who, &r, a, res);
+    else if (strcmp(act, "respond") == 0)
+        rc = do_respond(srv, tx, who, &r, a, res);
+    else if (strcmp(act, "close") == 0)
+        rc = do_close(tx, who, &r, a, res);
+    else
+        rc = do_reopen(tx, who, &r, a, res);
+    if (rc == 0) {
+        res->status = 200;
+        res->item_id = r.id;
+        snprintf(res->new_status, sizeof(res->new_status), "%s", r.status);
+        snprintf(res->dependencia, sizeof(res->dependencia), "%s", r.dependencia);
+    }
+    return rc;
+}
+
+int vt_casework_citizen_replied(struct vt_server *srv, struct vt_store_tx *tx, int64_t item_id)
+{
+    struct row r;
+    int rc = load_row(tx, NULL, item_id, &r);
+    if (rc == VT_ENOTFOUND)
+        return 0;
+    if (rc || strcmp(r.status, "pendiente_completar") != 0)
+        return rc;
+    return resume(srv, tx, NULL, &r, NULL);
+}
+
+static const char SQL_LAPSED[] =
+    "SELECT id FROM items WHERE status = 'pendiente_completar' AND completion_deadline < ?1 "
+    "LIMIT 500";
+
+int vt_casework_sweep(struct vt_server *srv, struct vt_store_tx *tx, vt_date_t today, int *n)
+{
+    *n = 0;
+    char day[11];
+    vt_date_format(today, day);
+    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_LAPSED);
+    if (!st)
+        return VT_ESTORE;
+    sqlite3_bind_text(st, 1, day, -1, SQLITE_STATIC);
+    int64_t ids[500];
+    size_t k = 0;
+    while (k < 500 && sqlite3_step(st) == SQLITE_ROW)
+        ids[k++] = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    for (size_t i = 0; i < k; i++) {
+        struct row r;
+        int rc = load_row(tx, NULL, ids[i], &r);
+        if (rc || (rc = set_status(tx, &r, "desistido")))
+            return rc;
+        char subject[128], text[700], es[16];
+        date_es(r.deadline, es);
+        snprintf(subject, sizeof(subject), "Radicado %s: solicitud archivada", r.radicado);
+        snprintf(text, sizeof(text),
+                 "Su solicitud %s se archivó por desistimiento tácito: le pedimos completarla y "
+                 "no recibimos lo que faltaba hasta el %s (artículo 17 de la Ley 1755 de 2015). "
+                 "Puede presentarla de nuevo cuando quiera.",
+                 r.radicado, es);
+        const char *via;
+        if ((rc = notify(srv, tx, &r, "desistimiento", subject, text, NULL, 0, &via)))
+            return rc;
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddStringToObject(p, "deadline", r.deadline);
+        cJSON_AddStringToObject(p, "notified_by", via);
+        if ((rc = event(tx, &r, NULL, "desistido", p, 1)))
+            return rc;
+        (*n)++;
+    }
+    return 0;
+}

@@ -1,0 +1,475 @@
+/* queue.c - the staff queue and item record (queue.h).
+ *
+ * The queue is one static statement whose filters are all optional
+ * parameters ("?N IS NULL OR ..."), so it is prepared once and cached like
+ * every other statement; SQLite still uses the FTS index for q.
+ */
+#include "queue.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calendar.h"
+#include "casework.h"
+#include "clock.h"
+#include "error.h"
+#include "item.h"
+
+#define QUEUE_FROM                                                                                 \
+    "FROM items i LEFT JOIN users u ON u.id = i.assignee_id "                                      \
+    "WHERE i.kind = ?1 AND (?2 IS NULL OR i.status = ?2) AND (?3 IS NULL OR i.type = ?3) "         \
+    "AND (?4 IS NULL OR i.petition_class = ?4) AND (?5 IS NULL OR i.channel = ?5) "                \
+    "AND (?6 IS NULL OR i.stakeholder_group = ?6) "                                                \
+    "AND (?7 IS NULL OR COALESCE(i.dependencia, ?21) = ?7) "                                       \
+    "AND (?8 IS NULL OR (?8 = 'none' AND i.assignee_id IS NULL) OR u.username = ?8) "              \
+    "AND (?9 IS NULL OR (i.status IN ('radicado', 'en_tramite') AND i.due_date < ?9)) "            \
+    "AND (?10 IS NULL OR (i.status IN ('radicado', 'en_tramite') "                                 \
+    "AND i.due_date BETWEEN ?11 AND ?10)) "                                                        \
+    "AND (?12 IS NULL OR i.radicado = ?13 "                                                        \
+    "OR i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?12)) "                         \
+    "AND (?20 = 1 OR COALESCE(i.dependencia, ?21) = ?22) "
+
+#define ROW_COLUMNS                                                                                \
+    "SELECT i.radicado, i.kind, i.type, i.petition_class, i.channel, i.status, i.subject, "        \
+    "i.stakeholder_group, i.dependencia, u.username, i.received_at, i.due_date, i.needs_triage, "  \
+    "i.original_due_date, i.id "
+
+static const char SQL_QUEUE[] = ROW_COLUMNS QUEUE_FROM
+    "ORDER BY i.due_date IS NULL, i.due_date, i.radicado LIMIT ?14 OFFSET ?15";
+static const char SQL_QUEUE_COUNT[] = "SELECT count(*) " QUEUE_FROM;
+static const char SQL_ROW_BY_ID[] =
+    ROW_COLUMNS "FROM items i LEFT JOIN users u ON u.id = i.assignee_id WHERE i.id = ?1";
+
+bool vt_queue_sees_identity(const struct vt_config *cfg, const struct vt_staff *who,
+                            const char *type)
+{
+    if (!type || strcmp(type, "denuncia") != 0)
+        return who->role == VT_ROLE_AGENTE || who->role == VT_ROLE_COORDINADOR ||
+               who->role == VT_ROLE_GERENTE;
+    return (cfg->staff.denuncia_identity_roles & (1u << who->role)) != 0;
+}
+
+static void add_text(cJSON *o, const char *name, sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    if (t)
+        cJSON_AddStringToObject(o, name, (const char *)t);
+    else
+        cJSON_AddNullToObject(o, name);
+}
+
+/* A queue row from a statement with ROW_COLUMNS. */
+static cJSON *row_json(sqlite3_stmt *st, const char *today)
+{
+    cJSON *o = cJSON_CreateObject();
+    add_text(o, "radicado", st, 0);
+    add_text(o, "kind", st, 1);
+    add_text(o, "type", st, 2);
+    add_text(o, "petition_class", st, 3);
+    add_text(o, "channel", st, 4);
+    const char *status = (const char *)sqlite3_column_text(st, 5);
+    cJSON_AddStringToObject(o, "status", status);
+    cJSON_AddStringToObject(o, "status_label", vt_item_label(status));
+    add_text(o, "subject", st, 6);
+    add_text(o, "group", st, 7);
+    add_text(o, "dependencia", st, 8);
+    add_text(o, "assignee", st, 9);
+    char at[32];
+    vt_time_format_iso(sqlite3_column_int64(st, 10), at);
+    cJSON_AddStringToObject(o, "received_at", at);
+    const char *due = (const char *)sqlite3_column_text(st, 11);
+    add_text(o, "due_date", st, 11);
+    bool runs = vt_casework_term_runs(status);
+    cJSON_AddBoolToObject(o, "overdue", runs && due && strcmp(due, today) < 0);
+    cJSON_AddBoolToObject(o, "paused", strcmp(status, "pendiente_completar") == 0);
+    cJSON_AddBoolToObject(o, "needs_triage", sqlite3_column_int(st, 12) != 0);
+    cJSON_AddBoolToObject(o, "extended", sqlite3_column_type(st, 13) != SQLITE_NULL);
+    return o;
+}
+
+static void today_str(char out[11])
+{
+    vt_date_format(vt_date_from_unix_ms(vt_clock_now_ms()), out);
+}
+
+/* Turns free text into an FTS5 query: each word quoted and prefix-matched,
+ * all required. False when there is no word. */
+static bool fts_query(const char *q, char *out, size_t cap)
+{
+    size_t o = 0, words = 0;
+    const unsigned char *p = (const unsigned char *)q;
+    out[0] = '\0';
+    while (*p && words < 12) {
+        while (*p && *p < 0x80 && !((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+                                    (*p >= 'A' && *p <= 'Z')))
+            p++;
+        const unsigned char *w = p;
+        while (*p && (*p >= 0x80 || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
+                      (*p >= 'A' && *p <= 'Z')))
+            p++;
+        size_t n = (size_t)(p - w);
+        if (!n)
+            continue;
+        if (n > 64 || o + n + 6 >= cap)
+            break;
+        o += (size_t)snprintf(out + o, cap - o, "%s\"%.*s\"*", words ? " " : "", (int)n, w);
+        words++;
+    }
+    return words > 0;
+}
+
+static void bind_opt(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v && *v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_filter(sqlite3_stmt *st, const struct vt_config *cfg, const struct vt_staff *who,
+                        const struct vt_queue_filter *f, const char *fts, const char *today,
+                        const char *within)
+{
+    sqlite3_bind_text(st, 1, f->kind && *f->kind ? f->kind : "pqrsd", -1, SQLITE_TRANSIENT);
+    bind_opt(st, 2, f->status);
+    bind_opt(st, 3, f->type);
+    bind_opt(st, 4, f->petition_class);
+    bind_opt(st, 5, f->channel);
+    bind_opt(st, 6, f->group);
+    bind_opt(st, 7, f->dependencia);
+    bind_opt(st, 8, f->assignee);
+    bind_opt(st, 9, f->overdue ? today : NULL);
+    bind_opt(st, 10, within);
+    bind_opt(st, 11, today);
+    bind_opt(st, 12, fts);
+    bind_opt(st, 13, f->q);
+    sqlite3_bind_int(st, 20, who->role == VT_ROLE_GERENTE);
+    sqlite3_bind_text(st, 21, cfg->staff.triage_dependencia, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 22, who->dependencia, -1, SQLITE_TRANSIENT);
+}
+
+int vt_queue_list(struct vt_store_reader *r, const struct vt_config *cfg,
+                  const struct vt_staff *who, const struct vt_queue_filter *f, cJSON **out)
+{
+    char fts[1024], today[11], within[11] = "";
+    if (f->q && *f->q && !fts_query(f->q, fts, sizeof(fts)))
+        return VT_EINVAL;
+    today_str(today);
+    if (f->due_within >= 0) {
+        vt_date_t t;
+        vt_date_parse(today, &t);
+        vt_date_format(vt_calendar_add_business_days(&cfg->calendar, t, f->due_within), within);
+    }
+    const char *q = f->q && *f->q ? fts : NULL;
+    sqlite3_stmt *cnt = vt_store_reader_stmt(r, SQL_QUEUE_COUNT);
+    sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_QUEUE);
+    if (!cnt || !st)
+        return VT_ESTORE;
+    bind_filter(cnt, cfg, who, f, q, today, within[0] ? within : NULL);
+    long long total = sqlite3_step(cnt) == SQLITE_ROW ? sqlite3_column_int64(cnt, 0) : -1;
+    sqlite3_reset(cnt);
+    sqlite3_clear_bindings(cnt);
+    if (total < 0)
+        return VT_ESTORE;
+    bind_filter(st, cfg, who, f, q, today, within[0] ? within : NULL);
+    sqlite3_bind_int(st, 14, f->per_page);
+    sqlite3_bind_int64(st, 15, (sqlite3_int64)(f->page - 1) * f->per_page);
+    cJSON *o = cJSON_CreateObject(), *items = cJSON_AddArrayToObject(o, "items");
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW)
+        cJSON_AddItemToArray(items, row_json(st, today));
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (s != SQLITE_DONE) {
+        cJSON_Delete(o);
+        return VT_ESTORE;
+    }
+    cJSON_AddNumberToObject(o, "page", f->page);
+    cJSON_AddNumberToObject(o, "per_page", f->per_page);
+    cJSON_AddNumberToObject(o, "total", (double)total);
+    *out = o;
+    return 0;
+}
+
+cJSON *vt_queue_row(struct vt_store_reader *r, const struct vt_config *cfg, int64_t item_id,
+                    char *dependencia, size_t dlen)
+{
+    (void)cfg;
+    sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_ROW_BY_ID);
+    if (!st)
+        return NULL;
+    sqlite3_bind_int64(st, 1, item_id);
+    cJSON *o = NULL;
+    char today[11];
+    today_str(today);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        o = row_json(st, today);
+        const unsigned char *d = sqlite3_column_text(st, 8);
+        snprintf(dependencia, dlen, "%s", d ? (const char *)d : "");
+    }
+    sqlite3_reset(st);
+    return o;
+}
+
+/* ---- one item ---- */
+
+static const char SQL_ITEM[] =
+    "SELECT i.id, i.dependencia, i.type, i.body, i.original_type, i.original_petition_class, "
+    "i.original_group, i.reclassified, i.term_days, i.filed_date, i.completion_deadline, "
+    "i.original_due_date, i.reply_channel, i.classified_by, i.kind, i.status "
+    "FROM items i WHERE i.radicado = ?1";
+static const char SQL_REQUESTER[] =
+    "SELECT person_type, name, id_type, id_number, email, phone, address, municipality, "
+    "purged_at FROM requesters WHERE item_id = ?1";
+static const char SQL_ATTACHMENTS[] =
+    "SELECT filename, sha256, size, content_type FROM attachments WHERE item_id = ?1 ORDER BY id";
+static const char SQL_EVENTS[] =
+    "SELECT at, actor, action, payload FROM audit_events WHERE item_id = ?1 ORDER BY id";
+static const char SQL_MESSAGES[] =
+    "SELECT id, channel, kind, status, attempts, created_at, updated_at, last_error, via_template "
+    "FROM outbox WHERE item_id = ?1 AND kind <> 'read' ORDER BY id";
+static const char SQL_RESPONSES[] =
+    "SELECT r.id, r.text, r.channel, r.published, r.at, u.username FROM responses r "
+    "JOIN users u ON u.id = r.user_id WHERE r.item_id = ?1 ORDER BY r.id";
+static const char SQL_RESPONSE_FILES[] =
+    "SELECT filename, sha256, size, content_type FROM response_files WHERE response_id = ?1";
+
+/* What staff read for an audit action. */
+static const char *describe(const char *action)
+{
+    static const struct {
+        const char *action, *text;
+    } d[] = {
+        {"radicado", "Se radicó la solicitud."},
+        {"mensaje_ciudadano", "El ciudadano envió un mensaje."},
+        {"adjunto_agregado", "Se agregó un archivo."},
+        {"asignado", "Se asignó a una dependencia."},
+        {"reclasificado", "Se corrigió la clasificación."},
+        {"completar_solicitado", "Se pidió al ciudadano completar la solicitud; el término quedó "
+                                 "suspendido."},
+        {"completada", "El ciudadano completó la solicitud; el término empezó de nuevo."},
+        {"prorrogado", "Se prorrogó el término de respuesta."},
+        {"trasladado", "Se trasladó a la entidad competente."},
+        {"nota", "Nota interna."},
+        {"respondido", "Se respondió al ciudadano."},
+        {"cerrado", "Se cerró la solicitud."},
+        {"reabierto", "Se reabrió la solicitud."},
+        {"desistido", "Se archivó por desistimiento tácito."},
+    };
+    for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++)
+        if (strcmp(d[i].action, action) == 0)
+            return d[i].text;
+    return action;
+}
+
+static void add_files(cJSON *arr, sqlite3_stmt *st, const char *radicado)
+{
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        cJSON *a = cJSON_CreateObject();
+        add_text(a, "filename", st, 0);
+        add_text(a, "sha256", st, 1);
+        cJSON_AddNumberToObject(a, "size", (double)sqlite3_column_int64(st, 2));
+        add_text(a, "content_type", st, 3);
+        char url[200];
+        snprintf(url, sizeof(url), "/api/v1/items/%s/attachments/%s", radicado,
+                 (const char *)sqlite3_column_text(st, 1));
+        cJSON_AddStringToObject(a, "url", url);
+        cJSON_AddItemToArray(arr, a);
+    }
+    sqlite3_reset(st);
+}
+
+int vt_queue_item(struct vt_store_reader *r, const struct vt_config *cfg,
+                  const struct vt_staff *who, const char *radicado, cJSON **out)
+{
+    sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_ITEM);
+    if (!st)
+        return VT_ESTORE;
+    sqlite3_bind_text(st, 1, radicado, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return VT_ENOTFOUND;
+    }
+    int64_t id = sqlite3_column_int64(st, 0);
+    const unsigned char *dep = sqlite3_column_text(st, 1);
+    if (!vt_casework_in_scope(cfg, who, (const char *)dep)) {
+        sqlite3_reset(st);
+        return VT_ENOTFOUND;
+    }
+    char type[24], status[24];
+    snprintf(type, sizeof(type), "%s", sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2) : "");
+    snprintf(status, sizeof(status), "%s", sqlite3_column_text(st, 15));
+    char dependencia[101];
+    cJSON *o = vt_queue_row(r, cfg, id, dependencia, sizeof(dependencia));
+    if (!o) {
+        sqlite3_reset(st);
+        return VT_ESTORE;
+    }
+    add_text(o, "body", st, 3);
+    if (sqlite3_column_int(st, 7)) {
+        cJSON *orig = cJSON_AddObjectToObject(o, "original");
+        add_text(orig, "type", st, 4);
+        add_text(orig, "petition_class", st, 5);
+        add_text(orig, "group", st, 6);
+    } else {
+        cJSON_AddNullToObject(o, "original");
+    }
+    if (sqlite3_column_type(st, 8) == SQLITE_NULL)
+        cJSON_AddNullToObject(o, "term_days");
+    else
+        cJSON_AddNumberToObject(o, "term_days", sqlite3_column_int(st, 8));
+    add_text(o, "filed_date", st, 9);
+    add_text(o, "completion_deadline", st, 10);
+    add_text(o, "original_due_date", st, 11);
+    add_text(o, "reply_channel", st, 12);
+    add_text(o, "classified_by", st, 13);
+    sqlite3_reset(st);
+
+    /* The requester, unless the identity is reserved for other roles. */
+    if (!vt_queue_sees_identity(cfg, who, type)) {
+        cJSON *q = cJSON_AddObjectToObject(o, "requester");
+        cJSON_AddBoolToObject(q, "restricted", true);
+    } else if ((st = vt_store_reader_stmt(r, SQL_REQUESTER))) {
+        sqlite3_bind_int64(st, 1, id);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            cJSON *q = cJSON_AddObjectToObject(o, "requester");
+            static const char *const names[] = {"person_type", "name",    "id_type",
+                                                "id_number",   "email",   "phone",
+                                                "address",     "municipality"};
+            for (int i = 0; i < 8; i++)
+                add_text(q, names[i], st, i);
+            cJSON_AddBoolToObject(q, "purged", sqlite3_column_type(st, 8) != SQLITE_NULL);
+        } else {
+            cJSON_AddNullToObject(o, "requester");
+        }
+        sqlite3_reset(st);
+    }
+    cJSON *arr = cJSON_AddArrayToObject(o, "attachments");
+    if ((st = vt_store_reader_stmt(r, SQL_ATTACHMENTS))) {
+        sqlite3_bind_int64(st, 1, id);
+        add_files(arr, st, radicado);
+    }
+    /* The timeline is the audit trail itself. */
+    arr = cJSON_AddArrayToObject(o, "timeline");
+    if ((st = vt_store_reader_stmt(r, SQL_EVENTS))) {
+        sqlite3_bind_int64(st, 1, id);
+        char at[32];
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            cJSON *e = cJSON_CreateObject();
+            vt_time_format_iso(sqlite3_column_int64(st, 0), at);
+            cJSON_AddStringToObject(e, "at", at);
+            const char *actor = (const char *)sqlite3_column_text(st, 1);
+            cJSON_AddStringToObject(e, "actor",
+                                    strncmp(actor, "staff:", 6) == 0 ? actor + 6 : actor);
+            const char *action = (const char *)sqlite3_column_text(st, 2);
+            cJSON_AddStringToObject(e, "action", action);
+            cJSON_AddStringToObject(e, "description", describe(action));
+            cJSON *details = cJSON_Parse((const char *)sqlite3_column_text(st, 3));
+            cJSON_AddItemToObject(e, "details", details ? details : cJSON_CreateNull());
+            cJSON_AddItemToArray(arr, e);
+        }
+        sqlite3_reset(st);
+    }
+    arr = cJSON_AddArrayToObject(o, "responses");
+    sqlite3_stmt *files = vt_store_reader_stmt(r, SQL_RESPONSE_FILES);
+    if ((st = vt_store_reader_stmt(r, SQL_RESPONSES)) && files) {
+        sqlite3_bind_int64(st, 1, id);
+        char at[32];
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            cJSON *e = cJSON_CreateObject();
+            add_text(e, "text", st, 1);
+            add_text(e, "channel", st, 2);
+            cJSON_AddBoolToObject(e, "published", sqlite3_column_int(st, 3) != 0);
+            vt_time_format_iso(sqlite3_column_int64(st, 4), at);
+            cJSON_AddStringToObject(e, "at", at);
+            add_text(e, "by", st, 5);
+            sqlite3_bind_int64(files, 1, sqlite3_column_int64(st, 0));
+            add_files(cJSON_AddArrayToObject(e, "attachments"), files, radicado);
+            cJSON_AddItemToArray(arr, e);
+        }
+        sqlite3_reset(st);
+    }
+    arr = cJSON_AddArrayToObject(o, "messages");
+    if ((st = vt_store_reader_stmt(r, SQL_MESSAGES))) {
+        sqlite3_bind_int64(st, 1, id);
+        char at[32];
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            cJSON *m = cJSON_CreateObject();
+            cJSON_AddNumberToObject(m, "id", (double)sqlite3_column_int64(st, 0));
+            add_text(m, "channel", st, 1);
+            add_text(m, "kind", st, 2);
+            add_text(m, "status", st, 3);
+            cJSON_AddNumberToObject(m, "attempts", sqlite3_column_int(st, 4));
+            vt_time_format_iso(sqlite3_column_int64(st, 5), at);
+            cJSON_AddStringToObject(m, "created_at", at);
+            vt_time_format_iso(sqlite3_column_int64(st, 6), at);
+            cJSON_AddStringToObject(m, "updated_at", at);
+            add_text(m, "last_error", st, 7);
+            add_text(m, "via_template", st, 8);
+            cJSON_AddItemToArray(arr, m);
+        }
+        sqlite3_reset(st);
+    }
+    const char *acts[16];
+    size_t n = vt_casework_allowed(who, status, acts, 16);
+    arr = cJSON_AddArrayToObject(o, "actions");
+    for (size_t i = 0; i < n; i++)
+        cJSON_AddItemToArray(arr, cJSON_CreateString(acts[i]));
+    *out = o;
+    return 0;
+}
+
+static const char SQL_FILE_OF[] =
+    "SELECT a.content_type, a.filename FROM attachments a JOIN items i ON i.id = a.item_id "
+    "WHERE i.radicado = ?1 AND a.sha256 = ?2 "
+    "UNION ALL SELECT f.content_type, f.filename FROM response_files f "
+    "JOIN responses r ON r.id = f.response_id JOIN items i ON i.id = r.item_id "
+    "WHERE i.radicado = ?1 AND f.sha256 = ?2 LIMIT 1";
+static const char SQL_DEP_OF[] = "SELECT dependencia FROM items WHERE radicado = ?1";
+
+int vt_queue_attachment(struct vt_store_reader *r, const struct vt_config *cfg,
+                        const struct vt_staff *who, const char *radicado, const char *sha256,
+                        char *content_type, size_t tlen, char *filename, size_t flen)
+{
+    sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_DEP_OF);
+    if (!st)
+        return VT_ESTORE;
+    sqlite3_bind_text(st, 1, radicado, -1, SQLITE_TRANSIENT);
+    bool ok = sqlite3_step(st) == SQLITE_ROW &&
+              vt_casework_in_scope(cfg, who, (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    if (!ok || !(st = vt_store_reader_stmt(r, SQL_FILE_OF)))
+        return VT_ENOTFOUND;
+    sqlite3_bind_text(st, 1, radicado, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, sha256, -1, SQLITE_TRANSIENT);
+    int rc = VT_ENOTFOUND;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(content_type, tlen, "%s", sqlite3_column_text(st, 0));
+        snprintf(filename, flen, "%s", sqlite3_column_text(st, 1));
+        rc = 0;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static const char SQL_DUE_BETWEEN[] =
+    "SELECT id FROM items WHERE status IN ('radicado', 'en_tramite') AND due_date > ?1 "
+    "AND due_date <= ?2 ORDER BY due_date LIMIT ?3";
+
+size_t vt_queue_due_between(struct vt_store_reader *r, const char *after, const char *upto,
+                            int64_t *ids, size_t cap)
+{
+    sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_DUE_BETWEEN);
+    if (!st)
+        return 0;
+    sqlite3_bind_text(st, 1, after, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, upto, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)cap);
+    size_t n = 0;
+    while (n < cap && sqlite3_step(st) == SQLITE_ROW)
+        ids[n++] = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return n;
+}

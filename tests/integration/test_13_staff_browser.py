@@ -1,0 +1,352 @@
+"""The staff UI at /staff in a real headless Chromium (tests/integration/cdp.py):
+a wrong password shows the API's Spanish message, login, the queue searched
+without accents, an item opened, assigned and answered through its forms, a
+body holding <script> shown as text, live notices over /live, logout, and
+all of it without a JavaScript exception or a Content-Security-Policy
+violation.
+
+Needs /usr/bin/chromium (Debian's chromium package). Without it the test is
+skipped, unless VT_REQUIRE_BROWSER=1, which makes a missing browser a failure.
+Screenshots go to $VT_ARTIFACTS (default build/test-artifacts/ in the source
+tree); their paths are printed.
+"""
+import functools
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as H  # noqa: E402
+import cdp  # noqa: E402
+
+REQUIRE_BROWSER = bool(os.environ.get("VT_REQUIRE_BROWSER"))
+HAVE_BROWSER = cdp.available()
+ARTIFACTS = os.environ.get("VT_ARTIFACTS") or os.path.join(H.SOURCE_DIR, "build", "test-artifacts")
+DEP = "atencion_ciudadano"
+PASSWORDS = {
+    "coord.ui": ("coordinador", "una clave de coordinación bastante larga"),
+    "agente.ui": ("agente", "una clave de agente igual de larga"),
+    "admin.ui": ("admin", "la clave del administrador, también larga"),
+}
+SPANISH_DELIVERY = {"En cola", "Enviando", "Enviado", "Entregado", "Leído", "No se pudo entregar",
+                    "Fuera de la ventana de WhatsApp", "Reemplazado"}
+SCRIPT_BODY = "Primera línea de la queja.\n\n<script>window.pwned=1</script>\nÚltima línea."
+IMG_SUBJECT = "Asunto con <img src=x onerror=\"window.pwned2=1\"> incrustado"
+FONTIBON_SUBJECT = "Daño del alcantarillado en Fontibón"
+
+
+def js(s):
+    return cdp.js_str(s)
+
+
+def shot_on_failure(fn):
+    """Saves a screenshot named after the test when it fails, then re-raises."""
+    @functools.wraps(fn)
+    def wrapper(self, *a, **kw):
+        try:
+            return fn(self, *a, **kw)
+        except BaseException:
+            try:
+                p = self.shot("fail-%s" % fn.__name__)
+                print("\n  failure screenshot: %s\n  browser: %s" % (p, self.b.report()))
+            except Exception:  # noqa: BLE001 - the browser may be what failed
+                pass
+            raise
+    return wrapper
+
+
+@unittest.skipIf(not HAVE_BROWSER and not REQUIRE_BROWSER,
+                 "no browser at %s (apt-get install chromium); set VT_REQUIRE_BROWSER=1 to fail instead"
+                 % cdp.CHROMIUM)
+class StaffBrowser(H.DaemonCase):
+    b = None
+    done = set()  # the steps that passed, so that later ones say what they miss
+
+    @classmethod
+    def setUpClass(cls):
+        if not HAVE_BROWSER:
+            raise AssertionError("VT_REQUIRE_BROWSER is set but there is no browser at %s" % cdp.CHROMIUM)
+        cls.d = H.Daemon(name="staffui")
+        for name, (role, pw) in PASSWORDS.items():
+            args = ["user", "add", "--config", cls.d.cfg_path, "--data-dir", cls.d.data_dir, name, "--role", role]
+            if role != "admin":
+                args += ["--dependencia", DEP]
+            p = H.run_cli(*args, input=pw + "\n")
+            if p.returncode != 0:
+                raise AssertionError("user add %s failed (%d): %s %s" % (name, p.returncode, p.stdout, p.stderr))
+        cls.d.start()
+        cls.base = "http://127.0.0.1:%d" % cls.d.port
+        cls.ensure_dependencia()
+        cls.items = {}
+        for key, payload in (
+            ("script", H.item_payload(type="queja", subject=IMG_SUBJECT, body=SCRIPT_BODY)),
+            ("fontibon", H.item_payload(type="reclamo", subject=FONTIBON_SUBJECT, reply_channel="email",
+                                        body="El alcantarillado en Fontibón está tapado desde hace una semana.\n"
+                                             "Calle 17 con carrera 100.")),
+            ("plain", H.item_payload(type="peticion", petition_class="general")),
+        ):
+            r = cls.d.post_json(payload)
+            if r.status != 201:
+                raise AssertionError("intake of %s failed: %r" % (key, r))
+            cls.items[key] = r.json()["radicado"]
+        os.makedirs(ARTIFACTS, exist_ok=True)
+        cls.tmp = tempfile.mkdtemp(prefix="vt-staffui-files-")
+        cls.b = cdp.Chrome(width=1280, height=900)
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.b is not None:
+            cls.b.close()
+        if getattr(cls, "tmp", None):
+            import shutil
+            shutil.rmtree(cls.tmp, ignore_errors=True)
+        if cls.d is not None:
+            cls.d.cleanup()
+
+    # ------------------------------------------------------------------ helpers
+    @classmethod
+    def api_login(cls, username, password):
+        r = cls.d.post_json({"username": username, "password": password}, path="/api/v1/session")
+        return r
+
+    @classmethod
+    def ensure_dependencia(cls):
+        """The triage dependencia must exist for assign to name it: the admin
+        creates it through POST /api/v1/dependencias when it is not there."""
+        r = cls.api_login("admin.ui", PASSWORDS["admin.ui"][1])
+        if r.status != 200:
+            raise AssertionError("admin login failed: %r" % r)
+        m = re.search(r"vt_session=([^;]+)", r.header("set-cookie", ""))
+        if not m:
+            raise AssertionError("no vt_session cookie in %r" % r.headers)
+        cookie = "vt_session=" + m.group(1)
+        csrf = r.json()["csrf_token"]
+        g = cls.d.get("/api/v1/dependencias", headers={"Cookie": cookie})
+        if g.status != 200:
+            raise AssertionError("GET /api/v1/dependencias: %r" % g)
+        if DEP not in [x.get("code") for x in g.json().get("dependencias", [])]:
+            body = json.dumps({"code": DEP, "name": "Atención al ciudadano", "active": True}).encode()
+            p = cls.d.request("POST", "/api/v1/dependencias", body, {
+                "Content-Type": "application/json", "Cookie": cookie, "X-CSRF-Token": csrf})
+            if p.status not in (200, 201):
+                raise AssertionError("POST /api/v1/dependencias: %r" % p)
+        cls.d.request("POST", "/api/v1/session/logout", b"", {"Cookie": cookie, "X-CSRF-Token": csrf})
+
+    def need(self, *steps):
+        missing = [s for s in steps if s not in self.done]
+        if missing:
+            self.fail("an earlier step failed: %s" % ", ".join(missing))
+
+    def shot(self, name):
+        path = os.path.join(ARTIFACTS, "staff-%s.png" % name)
+        self.b.screenshot(path)
+        return path
+
+    def rows(self):
+        return self.b.evaluate("[...document.querySelectorAll('#queue tbody tr[data-radicado]')]"
+                               ".map(function(t){return t.dataset.radicado;})")
+
+    def wait_queue(self, q=""):
+        """Waits until the queue shows the answer for search text q."""
+        self.b.wait_for("(function(){var t=document.getElementById('queue');return t&&!document.getElementById("
+                        "'queue-view').hidden&&t.dataset.loaded==='1'&&t.getAttribute('aria-busy')==='false'&&"
+                        "t.dataset.q===%s;})()" % js(q), 10, message="queue for %r" % q)
+
+    def open_item(self, radicado):
+        self.b.evaluate("location.hash = %s" % js("#/solicitud/" + radicado))
+        self.b.wait_for("(function(){var v=document.getElementById('item-view');return !v.hidden&&"
+                        "v.dataset.radicado===%s&&document.getElementById('item-status')!==null;})()"
+                        % js(radicado), 10, message="item %s" % radicado)
+
+    # -------------------------------------------------------------------- steps
+    @shot_on_failure
+    def test_01_wrong_password_shows_spanish_error(self):
+        self.b.navigate(self.base + "/staff")
+        self.b.wait_visible("#login-form", 10)
+        self.assertEqual(self.b.evaluate("document.documentElement.lang"), "es-CO")
+        # the API's message for bad credentials (an unknown user gets the same)
+        probe = self.api_login("nadie.existe", "una clave cualquiera y larga")
+        err = H.assert_error(self, probe, 401, "bad_credentials")
+        self.b.type("#login-user", "coord.ui")
+        self.b.type("#login-pass", "esta no es la clave")
+        self.b.click("#login-submit")
+        self.b.wait_for("!document.getElementById('login-error').hidden", 15, message="login error shown")
+        shown = self.b.text("#login-error").strip()
+        self.assertEqual(shown, err["message"])
+        self.assertNotIn("bad_credentials", shown)
+        self.assertTrue(self.b.evaluate("document.getElementById('login-pass').getAttribute('aria-invalid')==='true'"))
+        self.assertIn("login-error", self.b.evaluate("document.getElementById('login-pass').getAttribute('aria-describedby')"))
+        self.assertTrue(self.b.evaluate("document.getElementById('queue-view').hidden"))
+        print("\n  login screenshot: %s" % self.shot("login"))
+        self.done.add("login_page")
+
+    @shot_on_failure
+    def test_02_login_shows_queue(self):
+        self.need("login_page")
+        self.b.type("#login-user", "coord.ui")
+        self.b.type("#login-pass", PASSWORDS["coord.ui"][1])
+        self.b.click("#login-submit")
+        self.wait_queue("")
+        self.assertIn("coord.ui", self.b.text("#whoami-name"))
+        rows = self.rows()
+        for key, rad in self.items.items():
+            self.assertIn(rad, rows, "%s item missing from the queue" % key)
+        # the session cookie is HttpOnly: the page's script cannot read it
+        self.assertNotIn("vt_session", self.b.evaluate("document.cookie"))
+        self.assertTrue(any(c["name"] == "vt_session" and c["httpOnly"] for c in self.b.cookies()))
+        # a subject holding markup is text in the queue
+        cell = self.b.text("#queue tbody tr[data-radicado=%s]" % js(self.items["script"]))
+        self.assertIn('<img src=x onerror="window.pwned2=1">', cell)
+        self.assertFalse(self.b.evaluate("document.querySelector('#queue img') !== null"))
+        self.assertRegex(self.b.text("#page-info"), r"^Página 1 de 1$")
+        self.done.add("logged_in")
+
+    @shot_on_failure
+    def test_03_live_notice_for_a_new_item(self):
+        self.need("logged_in")
+        self.b.wait_for("document.getElementById('live-status').dataset.state==='on'", 10,
+                        message="live connection")
+        r = self.d.post_json(H.item_payload(type="sugerencia", subject="Sugerencia en vivo para la bandeja"))
+        self.assertEqual(r.status, 201, r)
+        rad = r.json()["radicado"]
+        self.b.wait_for("document.getElementById('notices').textContent.indexOf(%s) >= 0"
+                        % js("Nueva solicitud " + rad), 5, message="live notice")
+        self.b.wait_for("document.querySelector(%s) !== null" % js('#queue tbody tr[data-radicado="%s"]' % rad), 5,
+                        message="queue refreshed by the live event")
+        self.items["live"] = rad
+
+    @shot_on_failure
+    def test_04_search_without_accent(self):
+        self.need("logged_in")
+        self.b.type("#filter-q", "fontibon")
+        self.b.click("#filter-submit")
+        self.wait_queue("fontibon")
+        self.assertEqual(self.rows(), [self.items["fontibon"]])
+        print("\n  queue screenshot: %s" % self.shot("queue-filtered"))
+        self.done.add("searched")
+
+    @shot_on_failure
+    def test_05_open_assign_and_respond(self):
+        self.need("searched")
+        rad = self.items["fontibon"]
+        self.b.click("#queue tbody tr[data-radicado=%s] a.item-link" % js(rad))
+        self.b.wait_for("(function(){var v=document.getElementById('item-view');return !v.hidden&&"
+                        "v.dataset.radicado===%s;})()" % js(rad), 10, message="item view")
+        self.assertEqual(self.b.text("#item-subject"), FONTIBON_SUBJECT)
+        self.assertIn("Fontibón está tapado", self.b.text("#item-body"))
+        self.assertEqual(self.b.evaluate("getComputedStyle(document.getElementById('item-body')).whiteSpace"),
+                         "pre-wrap")
+        self.assertIn("Zenaida", self.b.text("#item-requester"))
+        messages_before = self.b.evaluate("document.querySelectorAll('#item-messages tbody tr').length")
+
+        # assign to the agente of the triage dependencia
+        self.b.click("#action-assign > summary")
+        self.b.select("#action-assign-dependencia", DEP)
+        self.b.wait_for("document.querySelector('#action-assign-assignee option[value=\"agente.ui\"]') !== null", 10,
+                        message="the agente among the assignees")
+        self.b.select("#action-assign-assignee", "agente.ui")
+        self.b.click("#action-assign-submit")
+        self.b.wait_for("(function(){var s=document.getElementById('item-status');return s&&s.dataset.status==="
+                        "'en_tramite';})() || !!(document.getElementById('action-assign-error')||{}).textContent",
+                        10, message="assign answered")
+        err = self.b.evaluate("(document.getElementById('action-assign-error')||{}).textContent || ''")
+        self.assertEqual(err, "", "assign refused: %s" % err)
+        self.assertEqual(self.b.evaluate("document.getElementById('item-status').dataset.status"), "en_tramite")
+        self.assertIn("agente.ui", self.b.text("#item-labels"))
+
+        # answer it, with a PDF
+        pdf = os.path.join(self.tmp, "respuesta.pdf")
+        with open(pdf, "wb") as f:
+            f.write(H.minimal_pdf("Respuesta"))
+        self.b.click("#action-respond > summary")
+        self.b.type("#action-respond-text", "Buenos días.\nLa cuadrilla destapó el alcantarillado el día de hoy.")
+        self.b.set_files("#action-respond-files", [pdf])
+        self.b.click("#action-respond-submit")
+        self.b.wait_for("(function(){var s=document.getElementById('item-status');return s&&s.dataset.status==="
+                        "'respondido';})() || !!(document.getElementById('action-respond-error')||{}).textContent",
+                        15, message="respond answered")
+        err = self.b.evaluate("(document.getElementById('action-respond-error')||{}).textContent || ''")
+        self.assertEqual(err, "", "respond refused: %s" % err)
+        self.assertEqual(self.b.evaluate("document.getElementById('item-status').dataset.status"), "respondido")
+        self.assertRegex(self.b.text("#item-status"), re.compile(r"respondid", re.I))
+        self.assertEqual(self.d.scalar("SELECT status FROM items WHERE radicado = ?", (rad,)), "respondido")
+
+        msgs = self.b.evaluate("[...document.querySelectorAll('#item-messages tbody tr')].map(function(t){"
+                               "return {status: t.dataset.status, text: t.textContent,"
+                               " label: t.querySelector('.delivery').textContent};})")
+        self.assertGreater(len(msgs), messages_before, "no new outbound message listed: %r" % msgs)
+        for m in msgs:
+            self.assertIn(m["label"], SPANISH_DELIVERY, m)
+        self.assertIn("respond", self.b.evaluate("[...document.querySelectorAll('#item-timeline li')]"
+                                                 ".map(function(l){return l.dataset.action;}).join(' ')"))
+        print("\n  item screenshot: %s" % self.shot("item-answered"))
+        self.done.add("answered")
+
+    @shot_on_failure
+    def test_06_script_body_is_text(self):
+        self.need("logged_in")
+        rad = self.items["script"]
+        self.open_item(rad)
+        body = self.b.text("#item-body")
+        self.assertIn("<script>window.pwned=1</script>", body)
+        self.assertEqual(body.replace("\r\n", "\n"), SCRIPT_BODY)
+        self.assertFalse(self.b.evaluate("document.querySelector('#item-body *') !== null"))
+        self.assertEqual(self.b.text("#item-subject"), IMG_SUBJECT)
+        self.assertEqual(self.b.evaluate("typeof window.pwned"), "undefined")
+        self.assertEqual(self.b.evaluate("typeof window.pwned2"), "undefined")
+        # the forms offered are exactly the actions the API lists
+        api_actions = self.b.evaluate("fetch('/api/v1/items/' + %s, {credentials: 'same-origin'})"
+                                      ".then(function (r) { return r.json(); })"
+                                      ".then(function (j) { return j.actions; })" % js(rad))
+        self.assertIsInstance(api_actions, list)
+        shown = self.b.evaluate("[...document.querySelectorAll('#item-actions details.action')]"
+                                ".map(function (d) { return d.id.replace('action-', ''); })")
+        known = ("assign", "reclassify", "request_completion", "complete", "extend", "transfer", "note",
+                 "respond", "close", "reopen")
+        self.assertEqual(sorted(shown), sorted(a for a in api_actions if a in known))
+
+    @shot_on_failure
+    def test_07_narrow_screen(self):
+        self.need("logged_in")
+        self.b.set_viewport(375, 740, mobile=True)
+        try:
+            self.b.evaluate("location.hash = '#/'")
+            self.b.click("#filter-clear")
+            self.wait_queue("")
+            width = self.b.evaluate("document.documentElement.scrollWidth")
+            self.assertLessEqual(width, 380, "the queue overflows a 375 px screen")
+        finally:
+            self.b.set_viewport(1280, 900)
+
+    @shot_on_failure
+    def test_08_logout(self):
+        self.need("logged_in")
+        self.b.click("#logout")
+        self.b.wait_visible("#login-form", 10)
+        status = self.b.evaluate("fetch('/api/v1/session',{credentials:'same-origin'}).then(function(r){return r.status;})")
+        self.assertEqual(status, 401)
+
+    def test_99_no_script_errors_or_csp_violations(self):
+        if self.b is None:
+            self.fail("no browser")
+        b = self.b
+        self.assertEqual(b.exceptions, [], "JavaScript exceptions:\n%s" % b.report())
+        self.assertEqual(b.csp_violations, [], "CSP violations:\n%s" % b.report())
+        self.assertEqual(b.console_errors(), [], "console errors:\n%s" % b.report())
+        # the only failed requests are the expected 401s of the session API
+        unexpected = [e for e in b.http_errors
+                      if not (e["status"] == 401 and e["url"].endswith("/api/v1/session"))]
+        self.assertEqual(unexpected, [], "unexpected failed requests:\n%s" % b.report())
+        bad_logs = [e for e in b.log_entries if e["level"] == "error" and not (
+            e["source"] == "network" and "status of 401" in e["text"] and e["url"].endswith("/api/v1/session"))]
+        self.assertEqual(bad_logs, [], "browser errors:\n%s" % b.report())
+        self.assert_no_crash()
+        self.d.stop()
+
+
+if __name__ == "__main__":
+    H.main()

@@ -1,0 +1,1119 @@
+// staff.js - the staff UI at /staff: login, the queue of items, one item with
+// its history and the actions the user may take, and live updates.
+//
+// Talks only to the staff API (docs/staff-api.md). The page is served with a
+// strict Content-Security-Policy, so everything here is plain DOM: elements
+// are made with createElement and filled with textContent; data never goes
+// through innerHTML, so a body containing <script> shows as text.
+//
+// Stable selectors (used by tests/integration/test_13_staff_browser.py):
+//   #loading                      shown until the first session check ends
+//   #login-view, #login-form      the login form
+//   #login-user, #login-pass, #login-submit, #login-error, #login-info
+//   #whoami, #whoami-name, #logout, #password-open, #live-status[data-state=on|off]
+//   #password-view, #password-form, #pw-current, #pw-new, #pw-confirm,
+//   #password-submit, #password-cancel, #password-error, #password-info
+//                                 (shown by itself when the session says
+//                                 password_change_required, e.g. a one-time
+//                                 password: POST /api/v1/session/password)
+//   #notices                      live region; each notice is a p.notice-item
+//   #queue-view, #filters         the queue and its filters:
+//   #filter-q, #filter-status, #filter-type, #filter-class, #filter-channel,
+//   #filter-group, #filter-dependencia, #filter-assignee, #filter-due-within,
+//   #filter-overdue, #filter-submit, #filter-clear
+//   #queue[data-loaded=1][data-q=...][aria-busy=false]   after each load
+//   #queue tbody tr[data-radicado][data-status]  one per item; .overdue when late
+//   #queue tbody tr a.item-link   opens the item (#/solicitud/RADICADO)
+//   #queue-summary, #queue-message, #page-prev, #page-info, #page-next
+//   #item-view[data-radicado]     the open item:
+//   #item-title, #item-status[data-status], #item-stale, #item-reload,
+//   #item-labels, #item-original, #item-subject, #item-body, #item-requester,
+//   #item-attachments, #item-messages (tbody tr[data-message-id][data-status]),
+//   #item-timeline (li[data-action]), #item-actions, #back-to-queue
+//   details#action-NAME > form.action-form[data-action=NAME]   one per allowed
+//     action (assign, reclassify, request_completion, complete, extend,
+//     transfer, note, respond, close, reopen); fields are named as the API
+//     fields and have ids action-NAME-FIELD (e.g. #action-assign-dependencia,
+//     #action-assign-assignee, #action-respond-text, #action-respond-files);
+//     submit button: #action-NAME-submit; error: #action-NAME-error
+(function () {
+  "use strict";
+
+  // ---------------------------------------------------------------- vocabulary
+  var STATUS = {
+    radicado: "Radicada", en_tramite: "En trámite", pendiente_completar: "Pendiente de completar",
+    respondido: "Respondida", cerrado: "Cerrada", desistido: "Desistida", trasladado: "Trasladada"
+  };
+  var TYPES = {
+    peticion: "Petición", queja: "Queja", reclamo: "Reclamo", sugerencia: "Sugerencia",
+    denuncia: "Denuncia", felicitacion: "Felicitación"
+  };
+  var CLASSES = { general: "Interés general o particular", documentos: "Documentos e información", consulta: "Consulta" };
+  var KINDS = { pqrsd: "PQRSD", hearing_question: "Pregunta para audiencia pública", survey_response: "Respuesta de encuesta" };
+  var CHANNELS = {
+    web: "Página web", email: "Correo electrónico", whatsapp: "WhatsApp", staff: "Ventanilla presencial",
+    postal: "Correo postal"
+  };
+  var GROUPS = {
+    ciudadania: "Ciudadanía", nna: "Niños, niñas y adolescentes", organizaciones_sociales: "Organizaciones sociales",
+    entidades_publicas: "Entidades públicas", organismos_control: "Organismos de control",
+    medios: "Medios de comunicación", sector_privado: "Sector privado", academia: "Academia",
+    servidores_publicos: "Servidores públicos"
+  };
+  var ROLES = {
+    agente: "Agente", coordinador: "Coordinación", gerente: "Gerencia", moderador: "Moderación",
+    admin: "Administración"
+  };
+  var DELIVERY = {
+    pending: "En cola", sending: "Enviando", sent: "Enviado", delivered: "Entregado", read: "Leído",
+    dead: "No se pudo entregar", failed: "No se pudo entregar",
+    undeliverable: "Fuera de la ventana de WhatsApp", superseded: "Reemplazado"
+  };
+  var MESSAGE_KINDS = {
+    ack: "Acuse de recibo", reply: "Respuesta", response: "Respuesta", prompt: "Pregunta al ciudadano",
+    status: "Aviso de estado", completion_request: "Solicitud de completar", transfer: "Aviso de traslado",
+    read: "Confirmación de lectura"
+  };
+  var PERSON_TYPES = { natural: "Persona natural", juridica: "Persona jurídica", nna: "Niña, niño o adolescente", anonimo: "Anónimo" };
+  var REQUESTER_FIELDS = [
+    ["person_type", "Tipo de persona"], ["name", "Nombre"], ["id_type", "Tipo de documento"],
+    ["id_number", "Número de documento"], ["email", "Correo electrónico"], ["phone", "Teléfono"],
+    ["address", "Dirección"], ["municipality", "Municipio"], ["characterization", "Caracterización"],
+    ["reply_channel", "Medio de respuesta"]
+  ];
+  var TIMELINE_ACTIONS = {
+    radicado: "Radicada", assign: "Asignada", reclassify: "Reclasificada", request_completion: "Se pidió completar",
+    complete: "Completada", extend: "Plazo prorrogado", transfer: "Trasladada", note: "Nota interna",
+    respond: "Respondida", close: "Cerrada", reopen: "Reabierta"
+  };
+
+  // The action forms, in the order they are shown.
+  var ACTIONS = {
+    respond: {
+      title: "Responder", submit: "Enviar respuesta", done: "Respuesta registrada; el mensaje al ciudadano quedó en cola de envío.",
+      fields: [
+        { name: "text", label: "Respuesta al ciudadano", kind: "textarea", rows: 8, required: true },
+        { name: "attachments", id: "files", label: "Adjuntos (opcional)", kind: "file",
+          help: "Puede adjuntar uno o varios archivos; se envían con la respuesta." }
+      ]
+    },
+    assign: {
+      title: "Asignar", submit: "Asignar", done: "Solicitud asignada.",
+      fields: [
+        { name: "dependencia", label: "Dependencia", kind: "dependencia", required: true },
+        { name: "assignee", label: "Responsable (opcional)", kind: "assignee" }
+      ]
+    },
+    reclassify: {
+      title: "Reclasificar", submit: "Reclasificar", done: "Clasificación actualizada.",
+      help: "Cambie solo lo que corresponda; lo que deje en «Sin cambio» se conserva.",
+      fields: [
+        { name: "type", label: "Tipo", kind: "select", options: TYPES, empty: "Sin cambio" },
+        { name: "petition_class", label: "Clase de petición", kind: "select", options: CLASSES, empty: "Sin cambio" },
+        { name: "group", label: "Grupo de interés", kind: "select", options: GROUPS, empty: "Sin cambio" }
+      ]
+    },
+    request_completion: {
+      title: "Pedir que complete la solicitud", submit: "Pedir información", done: "Se pidió al ciudadano completar la solicitud.",
+      help: "Solo dentro de los 10 días hábiles siguientes a la radicación. El plazo se suspende hasta que responda.",
+      fields: [{ name: "text", label: "Qué información o documentos faltan", kind: "textarea", rows: 4, required: true }]
+    },
+    complete: {
+      title: "Marcar como completada", submit: "Marcar como completada", done: "La solicitud quedó completa y en trámite.",
+      help: "Úselo cuando el ciudadano entregó lo que faltaba, por ejemplo en persona.",
+      fields: [{ name: "note", label: "Nota (opcional)", kind: "textarea", rows: 3 }]
+    },
+    extend: {
+      title: "Prorrogar el plazo", submit: "Prorrogar", done: "Plazo prorrogado.",
+      help: "Solo una vez y antes del vencimiento. Explique el motivo al ciudadano.",
+      fields: [
+        { name: "reason", label: "Motivo de la prórroga", kind: "textarea", rows: 3, required: true },
+        { name: "due_date", label: "Nueva fecha de vencimiento", kind: "date", required: true }
+      ]
+    },
+    transfer: {
+      title: "Trasladar por competencia", submit: "Trasladar", done: "Solicitud trasladada.",
+      fields: [
+        { name: "entity", label: "Entidad competente", kind: "text", required: true },
+        { name: "entity_email", label: "Correo de la entidad (opcional)", kind: "email" },
+        { name: "reason", label: "Motivo del traslado", kind: "textarea", rows: 3, required: true }
+      ]
+    },
+    note: {
+      title: "Agregar nota interna", submit: "Agregar nota", done: "Nota agregada.",
+      help: "El ciudadano no ve las notas internas.",
+      fields: [{ name: "text", label: "Nota", kind: "textarea", rows: 3, required: true }]
+    },
+    close: {
+      title: "Cerrar", submit: "Cerrar la solicitud", done: "Solicitud cerrada.",
+      fields: [{ name: "reason", label: "Motivo del cierre", kind: "textarea", rows: 3,
+                 help: "Obligatorio si la solicitud no ha sido respondida." }]
+    },
+    reopen: {
+      title: "Reabrir", submit: "Reabrir", done: "Solicitud reabierta.",
+      fields: [{ name: "reason", label: "Motivo de la reapertura", kind: "textarea", rows: 3, required: true }]
+    }
+  };
+  var ACTION_ORDER = ["respond", "assign", "reclassify", "request_completion", "complete", "extend",
+                      "transfer", "note", "close", "reopen"];
+
+  function label(map, k, fallback) {
+    if (k === null || k === undefined || k === "") return fallback === undefined ? "—" : fallback;
+    return Object.prototype.hasOwnProperty.call(map, k) ? map[k] : String(k);
+  }
+
+  // ------------------------------------------------------------------- state
+  var state = {
+    session: null,      // the session object of the API
+    csrf: null,         // kept in memory only
+    deps: [],           // [{code, name, active}]
+    depNames: {},
+    filters: {},
+    page: 1,
+    perPage: 25,
+    queueSeq: 0,
+    queueDirty: true,
+    item: null,
+    itemSeq: 0,
+    ws: null,
+    wsDelay: 1000,
+    wsTimer: null,
+    refreshTimer: null
+  };
+
+  var $ = function (id) { return document.getElementById(id); };
+
+  // -------------------------------------------------------------- DOM helpers
+  // el("p", {class: "x", text: "..."}, [children]); attributes are set with
+  // setAttribute (never event handlers), text with textContent.
+  function el(tag, attrs, children) {
+    var e = document.createElement(tag);
+    var a = attrs || {};
+    Object.keys(a).forEach(function (k) {
+      var v = a[k];
+      if (v === null || v === undefined || v === false) return;
+      if (k === "text") e.textContent = String(v);
+      else if (k === "class") e.className = v;
+      else if (k === "hidden" || k === "disabled" || k === "required" || k === "multiple" ||
+               k === "selected" || k === "checked") e[k] = true;
+      else if (/^on/i.test(k)) throw new Error("no event attributes");
+      else e.setAttribute(k, String(v));
+    });
+    (children || []).forEach(function (c) {
+      if (c === null || c === undefined || c === false) return;
+      e.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
+    });
+    return e;
+  }
+  function clear(e) { while (e.firstChild) e.removeChild(e.firstChild); }
+  function show(e, on) { e.hidden = !on; }
+
+  function fmtDate(d) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})/.exec(d || "");
+    return m ? m[3] + "/" + m[2] + "/" + m[1] : (d || "");
+  }
+  function fmtDateTime(iso) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(iso || "");
+    return m ? m[3] + "/" + m[2] + "/" + m[1] + " " + m[4] + ":" + m[5] : (iso || "");
+  }
+  function timeEl(iso, text) { return el("time", { datetime: iso || null, text: text }); }
+  function fmtSize(n) {
+    if (typeof n !== "number") return "";
+    if (n < 1024) return n + " B";
+    if (n < 1024 * 1024) return Math.round(n / 1024) + " KB";
+    return (n / (1024 * 1024)).toFixed(1).replace(".", ",") + " MB";
+  }
+  function depName(code) {
+    if (!code) return "Sin asignar";
+    return state.depNames[code] || code;
+  }
+
+  // ----------------------------------------------------------------- notices
+  function notify(text, kind) {
+    var box = $("notices");
+    var p = el("p", { class: "notice-item" + (kind ? " notice-" + kind : ""), text: text });
+    box.appendChild(p);
+    while (box.children.length > 4) box.removeChild(box.firstChild);
+    setTimeout(function () { if (p.parentNode) p.parentNode.removeChild(p); }, 10000);
+  }
+
+  // --------------------------------------------------------------------- API
+  function api(method, path, body) {
+    var opts = { method: method, credentials: "same-origin", headers: { "Accept": "application/json" } };
+    if (body !== undefined) {
+      opts.headers["Content-Type"] = "application/json";
+      opts.body = JSON.stringify(body);
+    }
+    if (method !== "GET" && state.csrf) opts.headers["X-CSRF-Token"] = state.csrf;
+    return fetch(path, opts).then(function (r) {
+      return r.text().then(function (t) {
+        var data = null;
+        if (t) { try { data = JSON.parse(t); } catch (e) { data = null; } }
+        return { status: r.status, ok: r.ok, data: data, headers: r.headers };
+      });
+    }, function () { return { status: 0, ok: false, data: null, headers: null }; });
+  }
+  // Like api(), but a lost session sends the user back to the login form.
+  function authed(method, path, body) {
+    return api(method, path, body).then(function (res) {
+      if (res.status === 401 && state.session) sessionLost();
+      else if (res.status === 403 && apiError(res).code === "password_change_required" && state.session) {
+        state.session.password_change_required = true;
+        showPassword(apiError(res).message);
+      }
+      return res;
+    });
+  }
+  function apiError(res) {
+    return (res.data && res.data.error) || {};
+  }
+  function errMessage(res, fallback) {
+    var e = apiError(res);
+    if (e.message) return e.message;
+    if (res.status === 0) return "No se pudo conectar con el servidor. Revise la conexión e intente de nuevo.";
+    if (res.status === 401) return "Su sesión terminó. Ingrese de nuevo.";
+    if (res.status === 403) return "No tiene permiso para hacer esto.";
+    if (res.status === 404) return "No se encontró lo que buscaba.";
+    return fallback || ("Ocurrió un error (" + res.status + "). Intente de nuevo.");
+  }
+
+  // ----------------------------------------------------------------- session
+  function setSession(s) {
+    state.session = s;
+    state.csrf = s.csrf_token || null;
+    var u = s.user || {};
+    $("whoami-name").textContent = (u.username || "") + " · " + label(ROLES, u.role, "") +
+      (u.dependencia ? " · " + depName(u.dependencia) : "");
+    show($("whoami"), true);
+  }
+  function clearSession() {
+    state.session = null;
+    state.csrf = null;
+    state.item = null;
+    state.queueDirty = true;
+    show($("whoami"), false);
+    closeLive();
+  }
+  function sessionLost() {
+    clearSession();
+    showLogin("Su sesión terminó. Ingrese de nuevo.");
+  }
+
+  function showView(name) {
+    show($("loading"), false);
+    show($("login-view"), name === "login");
+    show($("password-view"), name === "password");
+    show($("queue-view"), name === "queue");
+    show($("item-view"), name === "item");
+  }
+
+  function showLogin(info) {
+    showView("login");
+    var i = $("login-info");
+    i.textContent = info || "";
+    show(i, !!info);
+    $("login-pass").value = "";
+    document.title = "Ingreso · Ventanilla";
+    $("login-user").focus();
+  }
+
+  function setFieldError(inputs, errEl, message) {
+    errEl.textContent = message || "";
+    show(errEl, !!message);
+    inputs.forEach(function (inp) {
+      if (message) {
+        inp.setAttribute("aria-invalid", "true");
+        addDescribedBy(inp, errEl.id);
+      } else {
+        inp.removeAttribute("aria-invalid");
+        removeDescribedBy(inp, errEl.id);
+      }
+    });
+  }
+  function addDescribedBy(inp, id) {
+    var ids = (inp.getAttribute("aria-describedby") || "").split(/\s+/).filter(Boolean);
+    if (ids.indexOf(id) < 0) ids.push(id);
+    inp.setAttribute("aria-describedby", ids.join(" "));
+  }
+  function removeDescribedBy(inp, id) {
+    var ids = (inp.getAttribute("aria-describedby") || "").split(/\s+/).filter(function (x) { return x && x !== id; });
+    if (ids.length) inp.setAttribute("aria-describedby", ids.join(" "));
+    else inp.removeAttribute("aria-describedby");
+  }
+
+  function onLogin(ev) {
+    ev.preventDefault();
+    var user = $("login-user"), pass = $("login-pass"), btn = $("login-submit"), err = $("login-error");
+    setFieldError([user, pass], err, "");
+    if (!user.value.trim() || !pass.value) {
+      setFieldError(!user.value.trim() ? [user] : [pass], err, "Escriba su usuario y su contraseña.");
+      (!user.value.trim() ? user : pass).focus();
+      return;
+    }
+    btn.disabled = true;
+    btn.textContent = "Entrando…";
+    api("POST", "/api/v1/session", { username: user.value.trim(), password: pass.value }).then(function (res) {
+      btn.disabled = false;
+      btn.textContent = "Entrar";
+      if (res.ok && res.data && res.data.user) {
+        pass.value = "";
+        show($("login-info"), false);
+        setSession(res.data);
+        afterLogin();
+        return;
+      }
+      var msg = errMessage(res, "No se pudo ingresar. Intente de nuevo.");
+      var e = apiError(res);
+      if (res.status === 429 && e.code !== "locked" && res.headers && res.headers.get("Retry-After") &&
+          !/\d/.test(msg)) {
+        msg += " Intente de nuevo en " + res.headers.get("Retry-After") + " segundos.";
+      }
+      pass.value = "";
+      setFieldError([user, pass], err, msg);
+      pass.focus();
+    });
+  }
+
+  function onLogout() {
+    var btn = $("logout");
+    btn.disabled = true;
+    api("POST", "/api/v1/session/logout").then(function () {
+      btn.disabled = false;
+      clearSession();
+      if (location.hash && location.hash !== "#/") history.replaceState(null, "", location.pathname);
+      showLogin("Cerró la sesión.");
+    });
+  }
+
+  function afterLogin() {
+    state.filters = readFilters();  // what the browser may have kept in the form
+    state.page = 1;
+    if (state.session.password_change_required) {
+      showPassword("Debe cambiar la contraseña de un solo uso antes de continuar.");
+      return;
+    }
+    loadDependencias().then(function () {
+      if (state.session && state.session.user) setSession(state.session);  // dependencia name
+      route();
+    });
+    connectLive();
+  }
+
+  // ------------------------------------------------------- password change
+  function showPassword(info) {
+    showView("password");
+    var i = $("password-info");
+    i.textContent = info || "";
+    show(i, !!info);
+    ["pw-current", "pw-new", "pw-confirm"].forEach(function (id) { $(id).value = ""; });
+    $("pw-username").value = (state.session && state.session.user && state.session.user.username) || "";
+    setFieldError([$("pw-current"), $("pw-new"), $("pw-confirm")], $("password-error"), "");
+    show($("password-cancel"), !(state.session && state.session.password_change_required));
+    document.title = "Cambiar la contraseña · Ventanilla";
+    $("password-title").focus();
+  }
+
+  function onPassword(ev) {
+    ev.preventDefault();
+    var cur = $("pw-current"), nw = $("pw-new"), conf = $("pw-confirm"), err = $("password-error");
+    var btn = $("password-submit");
+    setFieldError([cur, nw, conf], err, "");
+    if (!cur.value || !nw.value) {
+      setFieldError(!cur.value ? [cur] : [nw], err, "Escriba la contraseña actual y la nueva.");
+      (!cur.value ? cur : nw).focus();
+      return;
+    }
+    if (nw.value !== conf.value) {
+      setFieldError([conf], err, "Las dos contraseñas nuevas no coinciden.");
+      conf.focus();
+      return;
+    }
+    btn.disabled = true;
+    api("POST", "/api/v1/session/password", { current_password: cur.value, new_password: nw.value }).then(function (res) {
+      btn.disabled = false;
+      if (res.status === 401) { sessionLost(); return; }
+      if (!res.ok) {
+        var e = apiError(res);
+        var bad = e.field === "current_password" ? [cur] : e.field === "new_password" ? [nw] : [cur, nw];
+        setFieldError(bad, err, errMessage(res, "No se pudo cambiar la contraseña."));
+        bad[0].focus();
+        return;
+      }
+      cur.value = nw.value = conf.value = "";
+      api("GET", "/api/v1/session").then(function (r2) {
+        if (r2.ok && r2.data && r2.data.user) {
+          setSession(r2.data);
+          notify("Contraseña cambiada.", "ok");
+          afterLogin();
+        } else {
+          sessionLost();
+        }
+      });
+    });
+  }
+
+  function loadDependencias() {
+    return authed("GET", "/api/v1/dependencias").then(function (res) {
+      if (!res.ok || !res.data || !Array.isArray(res.data.dependencias)) return;
+      state.deps = res.data.dependencias;
+      state.depNames = {};
+      state.deps.forEach(function (d) { state.depNames[d.code] = d.name || d.code; });
+      var sel = $("filter-dependencia"), cur = sel.value;
+      while (sel.options.length > 1) sel.remove(1);
+      state.deps.forEach(function (d) {
+        sel.appendChild(el("option", { value: d.code, text: (d.name || d.code) + (d.active === false ? " (inactiva)" : "") }));
+      });
+      sel.value = cur;
+    });
+  }
+
+  // ------------------------------------------------------------------ routing
+  function route() {
+    if (!state.session) return;
+    if (state.session.password_change_required) {
+      showPassword("Debe cambiar la contraseña de un solo uso antes de continuar.");
+      return;
+    }
+    var m = /^#\/solicitud\/([^/?#]+)$/.exec(location.hash || "");
+    if (m) openItem(decodeURIComponent(m[1]));
+    else showQueue();
+  }
+
+  // -------------------------------------------------------------------- queue
+  function fillSelect(sel, map) {
+    Object.keys(map).forEach(function (k) { sel.appendChild(el("option", { value: k, text: map[k] })); });
+  }
+
+  function readFilters() {
+    var f = {};
+    ["status", "type", "class", "channel", "group", "dependencia"].forEach(function (k) {
+      var v = $("filter-" + k).value;
+      if (v) f[k] = v;
+    });
+    var a = $("filter-assignee").value;
+    if (a === "__me__" && state.session) f.assignee = state.session.user.username;
+    else if (a) f.assignee = a;
+    if ($("filter-overdue").checked) f.overdue = "1";
+    var dw = $("filter-due-within").value.trim();
+    if (/^\d+$/.test(dw)) f.due_within = dw;
+    var q = $("filter-q").value.trim();
+    if (q) f.q = q;
+    return f;
+  }
+
+  function applyFilters() {
+    state.filters = readFilters();
+    state.page = 1;
+    loadQueue();
+  }
+
+  var filterTimer = null;
+  function applyFiltersSoon() {
+    clearTimeout(filterTimer);
+    filterTimer = setTimeout(applyFilters, 350);
+  }
+
+  function queueQuery() {
+    var parts = [];
+    var f = state.filters;
+    Object.keys(f).forEach(function (k) { parts.push(encodeURIComponent(k) + "=" + encodeURIComponent(f[k])); });
+    parts.push("page=" + state.page, "per_page=" + state.perPage);
+    return "/api/v1/items?" + parts.join("&");
+  }
+
+  function showQueue() {
+    showView("queue");
+    document.title = "Bandeja · Ventanilla";
+    var t = $("queue-title");
+    if (document.activeElement === document.body || !document.activeElement ||
+        $("item-view").contains(document.activeElement)) t.focus();
+    if (state.queueDirty) loadQueue();
+  }
+
+  function loadQueue() {
+    var seq = ++state.queueSeq;
+    var table = $("queue");
+    table.setAttribute("aria-busy", "true");
+    state.queueDirty = false;
+    var q = state.filters.q || "";
+    return authed("GET", queueQuery()).then(function (res) {
+      if (seq !== state.queueSeq) return;  // a newer request is on its way
+      table.setAttribute("aria-busy", "false");
+      var msg = $("queue-message");
+      if (!res.ok || !res.data || !Array.isArray(res.data.items)) {
+        if (res.status === 401) return;
+        msg.textContent = errMessage(res, "No se pudo cargar la bandeja.");
+        show(msg, true);
+        renderQueue({ items: [], page: 1, per_page: state.perPage, total: 0 }, q);
+        state.queueDirty = true;
+        return;
+      }
+      show(msg, false);
+      renderQueue(res.data, q);
+    });
+  }
+
+  function td(labelText, children, cls) {
+    return el("td", { "data-label": labelText, class: cls || null }, children);
+  }
+
+  function renderQueue(data, q) {
+    var table = $("queue");
+    var body = table.tBodies[0];
+    clear(body);
+    var items = data.items || [];
+    items.forEach(function (it) {
+      var typeText = it.type ? label(TYPES, it.type) : label(KINDS, it.kind);
+      if (it.petition_class) typeText += " · " + label(CLASSES, it.petition_class);
+      var due = [it.due_date ? timeEl(it.due_date, fmtDate(it.due_date)) : "Sin fecha"];
+      if (it.overdue) due.push(" ", el("span", { class: "badge badge-overdue", text: "Vencida" }));
+      if (it.paused) due.push(" ", el("span", { class: "badge badge-paused", text: "En pausa" }));
+      var tr = el("tr", { "data-radicado": it.radicado, "data-status": it.status, class: it.overdue ? "overdue" : null }, [
+        td("Radicado", [el("a", { class: "item-link", href: "#/solicitud/" + encodeURIComponent(it.radicado), text: it.radicado })]),
+        td("Tipo", [typeText]),
+        td("Asunto", [it.subject || "(sin asunto)"], "subject"),
+        td("Estado", [el("span", { class: "status status-" + it.status, text: it.status_label || label(STATUS, it.status) })]),
+        td("Dependencia", [depName(it.dependencia)]),
+        td("Responsable", [it.assignee || "—"]),
+        td("Vence", due)
+      ]);
+      body.appendChild(tr);
+    });
+    if (!items.length) {
+      body.appendChild(el("tr", { class: "empty" }, [el("td", { colspan: "7", text: "No hay solicitudes con estos filtros." })]));
+    }
+    var total = typeof data.total === "number" ? data.total : items.length;
+    var per = data.per_page || state.perPage;
+    var page = data.page || state.page;
+    var pages = Math.max(1, Math.ceil(total / per));
+    state.page = page;
+    $("queue-summary").textContent = total === 1 ? "1 solicitud" : total + " solicitudes";
+    $("page-info").textContent = "Página " + page + " de " + pages;
+    $("page-prev").disabled = page <= 1;
+    $("page-next").disabled = page >= pages;
+    table.setAttribute("data-q", q);
+    table.setAttribute("data-loaded", "1");
+  }
+
+  // Debounced queue refresh for live events.
+  function refreshQueueSoon() {
+    state.queueDirty = true;
+    if ($("queue-view").hidden) return;
+    clearTimeout(state.refreshTimer);
+    state.refreshTimer = setTimeout(function () { if (!$("queue-view").hidden) loadQueue(); }, 600);
+  }
+
+  // --------------------------------------------------------------------- item
+  function openItem(radicado) {
+    var seq = ++state.itemSeq;
+    var view = $("item-view");
+    showView("item");
+    if (!state.item || state.item.radicado !== radicado) {
+      clear(view);
+      view.removeAttribute("data-radicado");
+      view.appendChild(backLink());
+      view.appendChild(el("p", { class: "loading", text: "Cargando la solicitud " + radicado + "…" }));
+    }
+    authed("GET", "/api/v1/items/" + encodeURIComponent(radicado)).then(function (res) {
+      if (seq !== state.itemSeq) return;
+      if (res.ok && res.data && res.data.radicado) {
+        renderItem(res.data, true);
+        return;
+      }
+      if (res.status === 401) return;
+      state.item = null;
+      clear(view);
+      view.appendChild(backLink());
+      view.appendChild(el("h1", { id: "item-title", tabindex: "-1", text: "Solicitud " + radicado }));
+      view.appendChild(el("p", { class: "error", role: "alert",
+        text: res.status === 404 ? "No se encontró la solicitud " + radicado + "." : errMessage(res, "No se pudo cargar la solicitud.") }));
+    });
+  }
+
+  function backLink() {
+    return el("p", { class: "back" }, [el("a", { id: "back-to-queue", href: "#/", text: "← Volver a la bandeja" })]);
+  }
+
+  function section(id, title, children) {
+    var hid = id + "-h";
+    return el("section", { class: "item-section", "aria-labelledby": hid }, [el("h2", { id: hid, text: title })].concat(children));
+  }
+
+  function dl(id, rows) {
+    var d = el("dl", { id: id, class: "facts" });
+    rows.forEach(function (r) {
+      if (!r) return;
+      d.appendChild(el("div", { class: "fact" }, [el("dt", { text: r[0] }), el("dd", {}, Array.isArray(r[1]) ? r[1] : [String(r[1])])]));
+    });
+    return d;
+  }
+
+  function renderItem(it, focus) {
+    state.item = it;
+    var view = $("item-view");
+    clear(view);
+    view.setAttribute("data-radicado", it.radicado);
+    document.title = "Solicitud " + it.radicado + " · Ventanilla";
+    view.appendChild(backLink());
+    var h1 = el("h1", { id: "item-title", tabindex: "-1" }, ["Solicitud " + it.radicado]);
+    view.appendChild(h1);
+
+    var status = el("p", { id: "item-status", class: "item-status", "data-status": it.status }, [
+      "Estado: ", el("span", { class: "status status-" + it.status, text: it.status_label || label(STATUS, it.status) })
+    ]);
+    if (it.overdue) status.appendChild(el("span", { class: "badge badge-overdue", text: "Vencida" }));
+    if (it.paused) status.appendChild(el("span", { class: "badge badge-paused", text: "En pausa: esperando al ciudadano" }));
+    view.appendChild(status);
+
+    view.appendChild(el("div", { id: "item-stale", class: "notice stale", hidden: true }, [
+      el("span", { text: "Otra persona actualizó esta solicitud. " }),
+      el("button", { id: "item-reload", type: "button", class: "secondary", text: "Ver la versión actual" })
+    ]));
+
+    // labels
+    var due = [it.due_date ? timeEl(it.due_date, fmtDate(it.due_date)) : "Sin fecha"];
+    if (it.overdue) due.push(" ", el("span", { class: "badge badge-overdue", text: "Vencida" }));
+    var facts = [
+      ["Tipo", it.type ? label(TYPES, it.type) : label(KINDS, it.kind)],
+      it.type === "peticion" || it.petition_class ? ["Clase de petición", label(CLASSES, it.petition_class, "Sin clase")] : null,
+      ["Grupo de interés", label(GROUPS, it.group)],
+      ["Canal", label(CHANNELS, it.channel)],
+      it.reply_channel ? ["Medio de respuesta", label(CHANNELS, it.reply_channel)] : null,
+      ["Recibida", [timeEl(it.received_at, fmtDateTime(it.received_at))]],
+      ["Vence", due],
+      ["Dependencia", depName(it.dependencia)],
+      ["Responsable", it.assignee || "Sin responsable"]
+    ];
+    var labelsSection = [dl("item-labels", facts)];
+    if (it.original && typeof it.original === "object") {
+      var parts = [];
+      var names = { type: ["Tipo", TYPES], petition_class: ["Clase", CLASSES], group: ["Grupo", GROUPS], kind: ["Clase de registro", KINDS] };
+      Object.keys(it.original).forEach(function (k) {
+        var v = it.original[k];
+        if (v === null || v === undefined || typeof v === "object") return;
+        var n = names[k];
+        parts.push((n ? n[0] : k) + ": " + (n ? label(n[1], v) : String(v)));
+      });
+      if (parts.length) labelsSection.push(el("p", { id: "item-original", class: "original", text: "Clasificación original: " + parts.join("; ") + "." }));
+    }
+    view.appendChild(section("item-sec-labels", "Datos de la solicitud", labelsSection));
+
+    view.appendChild(section("item-sec-subject", "Asunto", [el("p", { id: "item-subject", class: "item-subject", text: it.subject || "(sin asunto)" })]));
+    view.appendChild(section("item-sec-body", "Descripción", [el("div", { id: "item-body", class: "item-body", text: it.body || "" })]));
+
+    view.appendChild(section("item-sec-requester", "Solicitante", [renderRequester(it.requester)]));
+    view.appendChild(section("item-sec-attachments", "Adjuntos", [renderAttachments(it)]));
+    view.appendChild(section("item-sec-messages", "Mensajes al ciudadano", [renderMessages(it.messages)]));
+    view.appendChild(section("item-sec-actions", "Acciones", [renderActions(it)]));
+    view.appendChild(section("item-sec-timeline", "Historial", [renderTimeline(it.timeline)]));
+
+    if (focus) h1.focus();
+  }
+
+  function renderRequester(r) {
+    var box = el("div", { id: "item-requester" });
+    if (!r) {
+      box.appendChild(el("p", { text: "Sin datos del solicitante." }));
+      return box;
+    }
+    if (r.restricted) {
+      box.appendChild(el("p", { class: "restricted", text: "Datos del denunciante reservados" }));
+      return box;
+    }
+    var rows = [], seen = {};
+    REQUESTER_FIELDS.forEach(function (f) {
+      seen[f[0]] = true;
+      var v = r[f[0]];
+      if (v === null || v === undefined || v === "") return;
+      if (f[0] === "person_type") v = label(PERSON_TYPES, v);
+      else if (f[0] === "reply_channel") v = label(CHANNELS, v);
+      rows.push([f[1], typeof v === "object" ? JSON.stringify(v) : String(v)]);
+    });
+    Object.keys(r).forEach(function (k) {
+      var v = r[k];
+      if (seen[k] || v === null || v === undefined || v === "" || typeof v === "object") return;
+      rows.push([k.replace(/_/g, " "), String(v)]);
+    });
+    if (!rows.length) box.appendChild(el("p", { text: "Sin datos del solicitante." }));
+    else box.appendChild(dl("item-requester-data", rows));
+    return box;
+  }
+
+  function renderAttachments(it) {
+    var list = it.attachments || [];
+    if (!list.length) return el("p", { id: "item-attachments", class: "empty-note", text: "Sin adjuntos." });
+    var ul = el("ul", { id: "item-attachments", class: "attachments" });
+    list.forEach(function (a) {
+      var url = typeof a.url === "string" && /^\/[^/\\]/.test(a.url) ? a.url
+        : "/api/v1/items/" + encodeURIComponent(it.radicado) + "/attachments/" + encodeURIComponent(a.sha256 || "");
+      var meta = [fmtSize(a.size), a.content_type].filter(Boolean).join(", ");
+      ul.appendChild(el("li", {}, [
+        el("a", { class: "attachment-link", href: url, download: a.filename || "adjunto", text: a.filename || "adjunto" }),
+        meta ? el("span", { class: "meta", text: " (" + meta + ")" }) : null
+      ]));
+    });
+    return ul;
+  }
+
+  function renderMessages(msgs) {
+    msgs = msgs || [];
+    var wrap = el("div", { class: "table-wrap" });
+    if (!msgs.length) {
+      wrap.appendChild(el("p", { id: "item-messages-empty", class: "empty-note", text: "No se han enviado mensajes." }));
+    }
+    var table = el("table", { id: "item-messages", class: "messages", hidden: !msgs.length }, [
+      el("thead", {}, [el("tr", {}, ["Canal", "Mensaje", "Estado", "Intentos", "Creado"].map(function (h) {
+        return el("th", { scope: "col", text: h });
+      }))]),
+      el("tbody")
+    ]);
+    msgs.forEach(function (m) {
+      table.tBodies[0].appendChild(el("tr", { "data-message-id": m.id, "data-status": m.status, class: "delivery-" + m.status }, [
+        td("Canal", [label(CHANNELS, m.channel)]),
+        td("Mensaje", [label(MESSAGE_KINDS, m.kind)]),
+        td("Estado", [el("span", { class: "delivery delivery-" + m.status, text: label(DELIVERY, m.status) })]),
+        td("Intentos", [String(m.attempts === undefined || m.attempts === null ? "—" : m.attempts)]),
+        td("Creado", [timeEl(m.created_at, fmtDateTime(m.created_at))])
+      ]));
+    });
+    wrap.appendChild(table);
+    return wrap;
+  }
+
+  function renderTimeline(events) {
+    events = events || [];
+    if (!events.length) return el("p", { id: "item-timeline", class: "empty-note", text: "Sin eventos." });
+    var ol = el("ol", { id: "item-timeline", class: "timeline" });
+    events.forEach(function (e) {
+      var li = el("li", { "data-action": e.action || "" }, [
+        timeEl(e.at, fmtDateTime(e.at)), " · ",
+        el("strong", { text: e.actor || "Sistema" }), " · ",
+        el("span", { class: "what", text: e.description || label(TIMELINE_ACTIONS, e.action) })
+      ]);
+      var d = e.details;
+      if (d && typeof d === "object" && !Array.isArray(d)) {
+        var bits = [];
+        Object.keys(d).forEach(function (k) {
+          var v = d[k];
+          if (v === null || v === undefined || v === "" || typeof v === "object") return;
+          bits.push(k.replace(/_/g, " ") + ": " + String(v));
+        });
+        if (bits.length) li.appendChild(el("div", { class: "details", text: bits.join(" · ") }));
+      }
+      ol.appendChild(li);
+    });
+    return ol;
+  }
+
+  // ------------------------------------------------------------------ actions
+  function renderActions(it) {
+    var box = el("div", { id: "item-actions", class: "actions" });
+    var allowed = Array.isArray(it.actions) ? it.actions : [];
+    var shown = ACTION_ORDER.filter(function (a) { return allowed.indexOf(a) >= 0; });
+    if (!shown.length) {
+      box.appendChild(el("p", { class: "empty-note", text: "No hay acciones disponibles para su rol en este estado de la solicitud." }));
+      return box;
+    }
+    shown.forEach(function (name) { box.appendChild(actionForm(it, name)); });
+    return box;
+  }
+
+  function fieldControl(it, name, f) {
+    var id = "action-" + name + "-" + (f.id || f.name);
+    var helpId = f.help ? id + "-help" : null;
+    var common = { id: id, name: f.name, "aria-describedby": helpId, required: f.required };
+    var ctl;
+    if (f.kind === "textarea") {
+      ctl = el("textarea", Object.assign({ rows: String(f.rows || 3) }, common));
+    } else if (f.kind === "file") {
+      ctl = el("input", Object.assign({ type: "file", multiple: true }, common));
+    } else if (f.kind === "date") {
+      ctl = el("input", Object.assign({ type: "date" }, common));
+    } else if (f.kind === "email") {
+      ctl = el("input", Object.assign({ type: "email", autocomplete: "off" }, common));
+    } else if (f.kind === "text") {
+      ctl = el("input", Object.assign({ type: "text" }, common));
+    } else if (f.kind === "select") {
+      ctl = el("select", common, [el("option", { value: "", text: f.empty || "Seleccione" })]);
+      fillSelect(ctl, f.options);
+    } else if (f.kind === "dependencia") {
+      ctl = el("select", common);
+      var deps = state.deps.filter(function (d) { return d.active !== false || d.code === it.dependencia; });
+      var codes = deps.map(function (d) { return d.code; });
+      var mine = state.session && state.session.user.dependencia;
+      [it.dependencia, mine].forEach(function (c) {
+        if (c && codes.indexOf(c) < 0) { deps.push({ code: c, name: c }); codes.push(c); }
+      });
+      if (!deps.length) ctl.appendChild(el("option", { value: "", text: "No hay dependencias" }));
+      deps.forEach(function (d) { ctl.appendChild(el("option", { value: d.code, text: d.name || d.code })); });
+      ctl.value = it.dependencia || mine || (deps[0] && deps[0].code) || "";
+    } else if (f.kind === "assignee") {
+      ctl = el("select", common, [el("option", { value: "", text: "Sin responsable" })]);
+    }
+    var children = [el("label", { for: id, text: f.label + (f.required ? " (obligatorio)" : "") })];
+    if (f.help) children.push(el("p", { id: helpId, class: "help", text: f.help }));
+    children.push(ctl);
+    return el("div", { class: "field" }, children);
+  }
+
+  function loadAssignees(form, it) {
+    var depSel = form.elements.namedItem("dependencia");
+    var sel = form.elements.namedItem("assignee");
+    var note = form.querySelector(".assignee-note");
+    var dep = depSel.value;
+    var keep = sel.value || it.assignee || "";
+    while (sel.options.length > 1) sel.remove(1);
+    sel.setAttribute("data-loaded", "0");
+    note.textContent = "";
+    if (!dep) return;
+    authed("GET", "/api/v1/users?dependencia=" + encodeURIComponent(dep)).then(function (res) {
+      if (depSel.value !== dep) return;
+      if (res.ok && res.data && Array.isArray(res.data.users)) {
+        res.data.users.forEach(function (u) {
+          sel.appendChild(el("option", { value: u.username, text: u.username + " (" + label(ROLES, u.role, u.role) + ")" }));
+        });
+        if (!res.data.users.length) note.textContent = "Esa dependencia no tiene personas habilitadas.";
+        sel.value = keep;
+        if (sel.value !== keep) sel.value = "";
+      } else if (res.status !== 401) {
+        note.textContent = res.status === 403 ? "No puede ver las personas de esa dependencia; puede asignarla sin responsable."
+          : errMessage(res, "No se pudo cargar la lista de personas.");
+      }
+      sel.setAttribute("data-loaded", "1");
+    });
+  }
+
+  function actionForm(it, name) {
+    var spec = ACTIONS[name];
+    var errId = "action-" + name + "-error";
+    var form = el("form", { class: "action-form", "data-action": name, novalidate: "novalidate" });
+    if (spec.help) form.appendChild(el("p", { class: "help", text: spec.help }));
+    spec.fields.forEach(function (f) {
+      if (name === "close" && f.name === "reason" && it.status !== "respondido") {
+        f = Object.assign({}, f, { required: true });
+      }
+      form.appendChild(fieldControl(it, name, f));
+    });
+    if (name === "assign") {
+      form.appendChild(el("p", { class: "help assignee-note", "aria-live": "polite" }));
+      form.elements.namedItem("dependencia").addEventListener("change", function () { loadAssignees(form, it); });
+      loadAssignees(form, it);
+    }
+    if (name === "reclassify") {
+      var cls = form.elements.namedItem("petition_class"), typ = form.elements.namedItem("type");
+      var sync = function () {
+        var t = typ.value || it.type;
+        cls.disabled = t !== "peticion";
+        if (cls.disabled) cls.value = "";
+      };
+      typ.addEventListener("change", sync);
+      sync();
+    }
+    form.appendChild(el("p", { id: errId, class: "error", role: "alert", hidden: true }));
+    form.appendChild(el("button", { id: "action-" + name + "-submit", type: "submit", text: spec.submit }));
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      submitAction(it, name, form);
+    });
+    var details = el("details", { id: "action-" + name, class: "action" }, [el("summary", { text: spec.title }), form]);
+    return details;
+  }
+
+  function readFileBase64(file) {
+    return new Promise(function (resolve, reject) {
+      var r = new FileReader();
+      r.onload = function () {
+        var s = String(r.result || "");
+        var comma = s.indexOf(",");
+        resolve({ filename: file.name, content_base64: comma >= 0 ? s.slice(comma + 1) : "" });
+      };
+      r.onerror = function () { reject(new Error("No se pudo leer el archivo " + file.name + ".")); };
+      r.readAsDataURL(file);
+    });
+  }
+
+  function submitAction(it, name, form) {
+    var spec = ACTIONS[name];
+    var errEl = form.querySelector("#action-" + name + "-error");
+    var btn = form.querySelector("button[type=submit]");
+    var controls = Array.prototype.slice.call(form.querySelectorAll("input, select, textarea"));
+    setFieldError(controls, errEl, "");
+    var payload = { action: name };
+    var files = [];
+    controls.forEach(function (c) {
+      if (!c.name || c.disabled) return;
+      if (c.type === "file") {
+        Array.prototype.forEach.call(c.files || [], function (f) { files.push(f); });
+        return;
+      }
+      var v = c.tagName === "TEXTAREA" ? c.value.replace(/\s+$/, "") : c.value.trim();
+      if (v !== "") payload[c.name] = v;
+    });
+    // the form can say what is missing before the server does
+    var missing = controls.filter(function (c) { return c.required && !c.disabled && c.type !== "file" && !payload[c.name]; });
+    if (missing.length) {
+      setFieldError(missing, errEl, "Complete: " + missing.map(function (c) {
+        var l = form.querySelector("label[for='" + c.id + "']");
+        return l ? l.textContent.replace(/ \(obligatorio\)$/, "") : c.name;
+      }).join(", ") + ".");
+      missing[0].focus();
+      return;
+    }
+    if (name === "reclassify" && !payload.type && !payload.petition_class && !payload.group) {
+      setFieldError(controls, errEl, "Elija al menos un cambio de clasificación.");
+      return;
+    }
+    btn.disabled = true;
+    form.setAttribute("aria-busy", "true");
+    Promise.all(files.map(readFileBase64)).then(function (atts) {
+      if (atts.length) payload.attachments = atts;
+      return authed("POST", "/api/v1/items/" + encodeURIComponent(it.radicado) + "/actions", payload);
+    }).then(function (res) {
+      btn.disabled = false;
+      form.removeAttribute("aria-busy");
+      if (res.ok && res.data && res.data.radicado) {
+        state.queueDirty = true;
+        renderItem(res.data, false);
+        notify(spec.done, "ok");
+        var st = $("item-status");
+        if (st) { st.setAttribute("tabindex", "-1"); st.focus(); }
+        return;
+      }
+      if (res.status === 401) return;
+      var e = apiError(res);
+      var bad = [];
+      if (e.field) {
+        var base = String(e.field).split(/[.[]/)[0];
+        bad = controls.filter(function (c) { return c.name === e.field || c.name === base; });
+      }
+      setFieldError(bad.length ? bad : controls, errEl, errMessage(res, "No se pudo completar la acción."));
+      if (bad.length) bad[0].focus();
+    }, function (err) {
+      btn.disabled = false;
+      form.removeAttribute("aria-busy");
+      setFieldError(controls.filter(function (c) { return c.type === "file"; }), errEl, err.message || "No se pudo leer un archivo.");
+    });
+  }
+
+  // --------------------------------------------------------------------- live
+  function setLiveStatus(on) {
+    var s = $("live-status");
+    s.setAttribute("data-state", on ? "on" : "off");
+    s.textContent = on ? "En vivo" : "Sin conexión en vivo";
+  }
+
+  function connectLive() {
+    if (!state.session || state.session.password_change_required || state.ws ||
+        typeof WebSocket === "undefined") return;
+    clearTimeout(state.wsTimer);
+    state.wsTimer = null;
+    var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/live";
+    var ws;
+    try { ws = new WebSocket(url, "ventanilla-live"); } catch (e) { scheduleLive(); return; }
+    state.ws = ws;
+    ws.addEventListener("open", function () {
+      state.wsDelay = 1000;
+      setLiveStatus(true);
+      ws.send(JSON.stringify({ subscribe: ["staff"] }));
+    });
+    ws.addEventListener("message", function (ev) {
+      var m;
+      try { m = JSON.parse(ev.data); } catch (e) { return; }
+      if (!m || typeof m !== "object") return;
+      if (m.topic === "staff") onStaffEvent(m);
+      else if (m.topic === "error") {
+        // the session behind the socket is gone or not valid: check it
+        api("GET", "/api/v1/session").then(function (res) {
+          if (res.status === 401 && state.session) sessionLost();
+        });
+      }
+    });
+    ws.addEventListener("close", function () {
+      if (state.ws === ws) state.ws = null;
+      setLiveStatus(false);
+      scheduleLive();
+    });
+  }
+
+  function scheduleLive() {
+    if (!state.session || state.wsTimer) return;
+    var delay = state.wsDelay + Math.floor(Math.random() * 500);
+    state.wsDelay = Math.min(state.wsDelay * 2, 30000);
+    state.wsTimer = setTimeout(function () { state.wsTimer = null; connectLive(); }, delay);
+  }
+
+  function closeLive() {
+    clearTimeout(state.wsTimer);
+    state.wsTimer = null;
+    state.wsDelay = 1000;
+    var ws = state.ws;
+    state.ws = null;
+    if (ws) { try { ws.close(1000); } catch (e) { /* already closed */ } }
+    setLiveStatus(false);
+  }
+
+  function onStaffEvent(m) {
+    var it = m.item || {};
+    var rad = it.radicado || "";
+    var me = state.session && state.session.user.username;
+    var mine = m.actor && m.actor === me;
+    if (m.event === "created") notify("Nueva solicitud " + rad);
+    else if (m.event === "changed" && !mine) notify("Actualizada " + rad + (m.actor ? " por " + m.actor : ""));
+    else if (m.event === "due_soon") notify("Por vencer " + rad);
+    refreshQueueSoon();
+    if (!mine && state.item && state.item.radicado === rad && !$("item-view").hidden && m.event === "changed") {
+      var stale = $("item-stale");
+      if (stale) show(stale, true);
+    }
+  }
+
+  // --------------------------------------------------------------------- init
+  function init() {
+    fillSelect($("filter-status"), STATUS);
+    fillSelect($("filter-type"), TYPES);
+    fillSelect($("filter-class"), CLASSES);
+    fillSelect($("filter-channel"), { web: CHANNELS.web, email: CHANNELS.email, whatsapp: CHANNELS.whatsapp, staff: CHANNELS.staff });
+    fillSelect($("filter-group"), GROUPS);
+
+    $("login-form").addEventListener("submit", onLogin);
+    $("logout").addEventListener("click", onLogout);
+    $("password-form").addEventListener("submit", onPassword);
+    $("password-open").addEventListener("click", function () { showPassword(""); });
+    $("password-cancel").addEventListener("click", function () {
+      if (state.session && !state.session.password_change_required) route();
+    });
+    var filters = $("filters");
+    filters.addEventListener("submit", function (ev) { ev.preventDefault(); clearTimeout(filterTimer); applyFilters(); });
+    filters.addEventListener("change", function (ev) {
+      if (ev.target.id === "filter-q" || ev.target.id === "filter-due-within") applyFiltersSoon();
+      else applyFilters();
+    });
+    filters.addEventListener("input", function (ev) {
+      if (ev.target.id === "filter-q" || ev.target.id === "filter-due-within") applyFiltersSoon();
+    });
+    $("filter-clear").addEventListener("click", function () { filters.reset(); applyFilters(); });
+    $("page-prev").addEventListener("click", function () { if (state.page > 1) { state.page--; loadQueue(); } });
+    $("page-next").addEventListener("click", function () { state.page++; loadQueue(); });
+    $("item-view").addEventListener("click", function (ev) {
+      if (ev.target && ev.target.id === "item-reload" && state.item) openItem(state.item.radicado);
+    });
+    window.addEventListener("hashchange", route);
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "visible" && state.session && !state.ws) connectLive();
+    });
+
+    api("GET", "/api/v1/session").then(function (res) {
+      if (res.ok && res.data && res.data.user) {
+        setSession(res.data);
+        afterLogin();
+      } else if (res.status === 401) {
+        showLogin("");
+      } else {
+        showLogin(errMessage(res, "No se pudo verificar la sesión."));
+      }
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();
