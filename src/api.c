@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "calendar.h"
+#include "casework.h"
 #include "error.h"
 #include "form.h"
 #include "http.h"
@@ -125,8 +126,21 @@ static void post_items(struct vt_http_request *req)
 
 const char *vt_api_action_description(const char *action)
 {
-    if (strcmp(action, "radicado") == 0)
-        return "Recibimos su solicitud y le asignamos un número de radicado.";
+    static const char *const d[][2] = {
+        {"radicado", "Recibimos su solicitud y le asignamos un número de radicado."},
+        {"completar_solicitado", "Le pedimos completar la solicitud. El plazo de respuesta está "
+                                 "suspendido hasta que recibamos lo que falta."},
+        {"completada", "Recibimos lo que faltaba. El plazo de respuesta empezó de nuevo."},
+        {"prorrogado", "Ampliamos el plazo de respuesta y le informamos el motivo."},
+        {"trasladado", "Trasladamos su solicitud a la entidad competente."},
+        {"respondido", "Respondimos su solicitud."},
+        {"cerrado", "Cerramos su solicitud."},
+        {"reabierto", "Volvimos a abrir su solicitud."},
+        {"desistido", "Archivamos su solicitud porque no recibimos lo que faltaba."},
+    };
+    for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++)
+        if (strcmp(d[i][0], action) == 0)
+            return d[i][1];
     return action;
 }
 
@@ -139,7 +153,10 @@ int vt_api_track_lookup(struct vt_server *srv, const char *radicado, const char 
     if (!radicado || !code || strlen(radicado) > 40 || strlen(code) > 40)
         return VT_ENOTFOUND;
     vt_item_tracking_hash(code, hash);
-    return vt_store_track(vt_server_reader(srv), radicado, hash, out);
+    int rc = vt_store_track(vt_server_reader(srv), radicado, hash, out);
+    if (rc == 0)
+        vt_casework_answer(vt_server_reader(srv), radicado, &out->answer, &out->answered_at);
+    return rc;
 }
 
 static void get_track(struct vt_http_request *req)
@@ -182,6 +199,14 @@ static void get_track(struct vt_http_request *req)
         cJSON_AddStringToObject(e, "action", t.events[i].action);
         cJSON_AddStringToObject(e, "description", vt_api_action_description(t.events[i].action));
         cJSON_AddItemToArray(hist, e);
+    }
+    if (t.answer) {
+        cJSON *a = cJSON_AddObjectToObject(o, "answer");
+        cJSON_AddStringToObject(a, "text", t.answer);
+        vt_time_format_iso(t.answered_at, at);
+        cJSON_AddStringToObject(a, "at", at);
+    } else {
+        cJSON_AddNullToObject(o, "answer");
     }
     vt_track_cleanup(&t);
     respond_json(req, 200, o);

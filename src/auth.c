@@ -166,8 +166,7 @@ static long session_find(struct vt_auth *a, const char *cookie, int64_t now)
 }
 
 /* Creates a session; writes the cookie's token. NULL when out of memory. */
-static struct session *session_new(struct vt_auth *a, int64_t user_id, int64_t now,
-                                   char token[65])
+static struct session *session_new(struct vt_auth *a, int64_t user_id, int64_t now, char token[65])
 {
     for (size_t i = 0; i < a->n;) /* expired ones first */
         if (expired(a, &a->s[i], now))
@@ -215,8 +214,7 @@ static int load_staff(struct vt_server *srv, int64_t id, struct vt_staff *out)
             out->id = id;
             snprintf(out->username, sizeof(out->username), "%s", sqlite3_column_text(st, 0));
             out->role = (enum vt_role)role;
-            snprintf(out->dependencia, sizeof(out->dependencia), "%s",
-                     sqlite3_column_text(st, 2));
+            snprintf(out->dependencia, sizeof(out->dependencia), "%s", sqlite3_column_text(st, 2));
             out->must_change = sqlite3_column_int(st, 4) != 0;
             rc = 0;
         }
@@ -375,9 +373,8 @@ static void check_one(struct vt_auth *a, struct vt_store_reader *r, struct login
     snprintf(hash, sizeof(hash), "%s", a->dummy_hash);
     bool found = false, disabled = false;
     int64_t locked_until = 0;
-    sqlite3_stmt *st = r ? vt_store_reader_stmt(
-                               r, l->kind == LOGIN ? SQL_USER_BY_NAME : SQL_HASH_BY_ID)
-                         : NULL;
+    sqlite3_stmt *st =
+        r ? vt_store_reader_stmt(r, l->kind == LOGIN ? SQL_USER_BY_NAME : SQL_HASH_BY_ID) : NULL;
     if (!st) {
         l->outcome = L_ERROR;
         return;
@@ -478,7 +475,8 @@ static void login_done(struct vt_http_request *req)
         vt_log(VT_LOG_WARN, "login_locked", "user_id=%lld", (long long)l->user_id);
     } else if (l->outcome == L_ERROR) {
         vt_http_header(req, "Retry-After", "5");
-        deny(req, 503, "unavailable", "No pudimos revisar la clave. Intente de nuevo en un momento.");
+        deny(req, 503, "unavailable",
+             "No pudimos revisar la clave. Intente de nuevo en un momento.");
     } else if (l->outcome == L_INVALID) {
         deny(req, 422, "invalid", "La clave nueva debe tener entre 12 y 512 caracteres.");
     } else if (l->outcome == L_BAD) {
@@ -534,7 +532,8 @@ static void enqueue(struct vt_http_request *req, struct login *l)
         sodium_memzero(l, sizeof(*l));
         free(l);
         vt_http_header(req, "Retry-After", "2");
-        deny(req, 503, "busy", "Hay muchos ingresos al mismo tiempo. Intente de nuevo en un momento.");
+        deny(req, 503, "busy",
+             "Hay muchos ingresos al mismo tiempo. Intente de nuevo en un momento.");
     }
 }
 
@@ -568,18 +567,17 @@ static void post_session(struct vt_http_request *req)
         return;
     }
     l->kind = LOGIN;
-    const char *bad = !cJSON_IsObject(o) ? "body"
-                      : !string_field(o, "username", l->username, 64) ? "username"
+    const char *bad = !cJSON_IsObject(o)                                           ? "body"
+                      : !string_field(o, "username", l->username, 64)              ? "username"
                       : !string_field(o, "password", l->password, VT_PASSWORD_MAX) ? "password"
-                                                                                     : NULL;
+                                                                                   : NULL;
     cJSON_Delete(o); /* cJSON_free does not wipe: the password copy in o is gone with it */
     if (bad) {
         struct vt_intake_error e = {422, "invalid", "", ""};
         snprintf(e.field, sizeof(e.field), "%s", bad);
         snprintf(e.message, sizeof(e.message), "%s",
-                 strcmp(bad, "body") == 0
-                     ? "Envíe un objeto JSON con username y password."
-                     : "Escriba el usuario y la clave.");
+                 strcmp(bad, "body") == 0 ? "Envíe un objeto JSON con username y password."
+                                          : "Escriba el usuario y la clave.");
         sodium_memzero(l, sizeof(*l));
         free(l);
         vt_server_json_error(req, &e);
@@ -631,10 +629,10 @@ static void post_password(struct vt_http_request *req)
     l->kind = PASSWORD_CHANGE;
     l->user_id = u.id;
     const char *bad =
-        !cJSON_IsObject(o)                                                      ? "body"
-        : !string_field(o, "current_password", l->password, VT_PASSWORD_MAX)    ? "current_password"
-        : !string_field(o, "new_password", l->new_password, VT_PASSWORD_MAX)    ? "new_password"
-                                                                                : NULL;
+        !cJSON_IsObject(o)                                                   ? "body"
+        : !string_field(o, "current_password", l->password, VT_PASSWORD_MAX) ? "current_password"
+        : !string_field(o, "new_password", l->new_password, VT_PASSWORD_MAX) ? "new_password"
+                                                                             : NULL;
     cJSON_Delete(o);
     if (bad) {
         struct vt_intake_error e = {422, "invalid", "", "Escriba la clave actual y la nueva."};
@@ -652,8 +650,8 @@ int vt_auth_register(struct vt_http *http)
     int rc = vt_http_route(http, "/api/v1/session", VT_ROUTE_POST, 4096, post_session);
     rc = rc ? rc : vt_http_route(http, "/api/v1/session", VT_ROUTE_GET, 0, get_session);
     rc = rc ? rc : vt_http_route(http, "/api/v1/session/logout", VT_ROUTE_POST, 1024, post_logout);
-    rc = rc ? rc : vt_http_route(http, "/api/v1/session/password", VT_ROUTE_POST, 4096,
-                                 post_password);
+    rc = rc ? rc
+            : vt_http_route(http, "/api/v1/session/password", VT_ROUTE_POST, 4096, post_password);
     return rc;
 }
 

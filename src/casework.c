@@ -79,12 +79,16 @@ static const struct rule {
 static const char *action_label(const char *action)
 {
     static const char *const names[][2] = {
-        {"assign", "asignar"},         {"reclassify", "reclasificar"},
+        {"assign", "asignar"},
+        {"reclassify", "reclasificar"},
         {"request_completion", "pedir que se complete"},
         {"complete", "marcar como completada"},
-        {"extend", "prorrogar"},       {"transfer", "trasladar"},
-        {"note", "agregar una nota"},  {"respond", "responder"},
-        {"close", "cerrar"},           {"reopen", "reabrir"},
+        {"extend", "prorrogar"},
+        {"transfer", "trasladar"},
+        {"note", "agregar una nota"},
+        {"respond", "responder"},
+        {"close", "cerrar"},
+        {"reopen", "reabrir"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strcmp(names[i][0], action) == 0)
@@ -263,8 +267,7 @@ static int event(struct vt_store_tx *tx, const struct row *r, const struct vt_st
     return rc;
 }
 
-static const char SQL_STATUS[] =
-    "UPDATE items SET status = ?2, updated_at = ?3 WHERE id = ?1";
+static const char SQL_STATUS[] = "UPDATE items SET status = ?2, updated_at = ?3 WHERE id = ?1";
 
 static int set_status(struct vt_store_tx *tx, struct row *r, const char *status)
 {
@@ -348,13 +351,14 @@ static int do_assign(struct vt_store_tx *tx, const struct vt_config *cfg,
     known = sqlite3_step(st) == SQLITE_ROW || known;
     sqlite3_reset(st);
     if (!known)
-        return refuse(res, 422, "invalid", "dependencia", "La dependencia %s no existe o está inactiva.",
-                      a->dependencia);
+        return refuse(res, 422, "invalid", "dependencia",
+                      "La dependencia %s no existe o está inactiva.", a->dependencia);
     /* An agente routes what nobody holds yet, or what it holds itself;
      * taking an item from a colleague is a coordinador's call. */
     if (who->role == VT_ROLE_AGENTE && r->assignee_id && r->assignee_id != who->id)
-        return refuse(res, 403, "forbidden", NULL,
-                      "Esta solicitud ya tiene responsable. Solo un coordinador puede reasignarla.");
+        return refuse(
+            res, 403, "forbidden", NULL,
+            "Esta solicitud ya tiene responsable. Solo un coordinador puede reasignarla.");
     int64_t assignee = 0;
     if (!blank(a->assignee)) {
         if (!(st = vt_store_tx_stmt(tx, SQL_ASSIGNEE)))
@@ -407,8 +411,8 @@ static const char SQL_RECLASSIFY[] =
     "due_date = ?6, needs_triage = 0, classified_by = 'staff', updated_at = ?7 WHERE id = ?1";
 
 static int do_reclassify(struct vt_store_tx *tx, const struct vt_config *cfg,
-                         const struct vt_staff *who, struct row *r,
-                         const struct vt_case_action *a, struct vt_case_result *res)
+                         const struct vt_staff *who, struct row *r, const struct vt_case_action *a,
+                         struct vt_case_result *res)
 {
     if (strcmp(r->kind, "pqrsd") != 0)
         return refuse(res, 409, "invalid_transition", NULL, "Solo se reclasifican PQRSD.");
@@ -425,8 +429,7 @@ static int do_reclassify(struct vt_store_tx *tx, const struct vt_config *cfg,
             return refuse(res, 422, "invalid", "petition_class", "La clase %s no existe.",
                           a->petition_class);
     } else if (!blank(a->petition_class)) {
-        return refuse(res, 422, "invalid", "petition_class",
-                      "Solo las peticiones tienen clase.");
+        return refuse(res, 422, "invalid", "petition_class", "Solo las peticiones tienen clase.");
     }
     const char *group = blank(a->group) ? r->group : a->group;
     if (!vt_classify_group_known(&cfg->rules, group))
@@ -553,8 +556,7 @@ static int resume(struct vt_server *srv, struct vt_store_tx *tx, const struct vt
 {
     const struct vt_config *cfg = vt_server_config(srv);
     char due[11];
-    vt_date_format(vt_casework_resumed_due(&cfg->calendar, vt_store_tx_now(tx), r->term_days),
-                   due);
+    vt_date_format(vt_casework_resumed_due(&cfg->calendar, vt_store_tx_now(tx), r->term_days), due);
     sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_RESUME);
     if (!st)
         return VT_ESTORE;
@@ -725,10 +727,9 @@ static int do_transfer(struct vt_server *srv, struct vt_store_tx *tx, const stru
         sqlite3_reset(st);
         if (!fwd)
             return VT_ENOMEM;
-        snprintf(subject, sizeof(subject), "Traslado por competencia: solicitud %s",
-                 r->radicado);
-        struct vt_notice n = {r->id, r->radicado, a->entity_email, "traslado_entidad",
-                              subject, fwd,       NULL,           0};
+        snprintf(subject, sizeof(subject), "Traslado por competencia: solicitud %s", r->radicado);
+        struct vt_notice n = {
+            r->id, r->radicado, a->entity_email, "traslado_entidad", subject, fwd, NULL, 0};
         rc = mail->notify(srv, tx, &n);
         free(fwd);
         if (rc)
@@ -868,8 +869,8 @@ int vt_casework_apply(struct vt_server *srv, struct vt_store_tx *tx, const struc
     struct row r;
     int rc = load_row(tx, radicado, 0, &r);
     if (rc == VT_ENOTFOUND || (rc == 0 && !vt_casework_in_scope(cfg, who, r.dependencia)))
-        return refuse(res, 404, "not_found", NULL, "No existe la solicitud %s o no está a su cargo.",
-                      radicado);
+        return refuse(res, 404, "not_found", NULL,
+                      "No existe la solicitud %s o no está a su cargo.", radicado);
     if (rc)
         return rc;
     const struct rule *rule = rule_of(a->action);
@@ -967,4 +968,53 @@ int vt_casework_sweep(struct vt_server *srv, struct vt_store_tx *tx, vt_date_t t
         (*n)++;
     }
     return 0;
+}
+
+static const char SQL_ANSWER[] =
+    "SELECT r.text, r.at FROM responses r JOIN items i ON i.id = r.item_id "
+    "WHERE i.radicado = ?1 ORDER BY r.id DESC LIMIT 1";
+
+void vt_casework_answer(struct vt_store_reader *rd, const char *radicado, char **text, int64_t *at)
+{
+    *text = NULL;
+    *at = 0;
+    sqlite3_stmt *st = vt_store_reader_stmt(rd, SQL_ANSWER);
+    if (!st)
+        return;
+    sqlite3_bind_text(st, 1, radicado, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *text = strdup((const char *)sqlite3_column_text(st, 0));
+        *at = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+}
+
+static const char SQL_PUBLISHED[] =
+    "SELECT i.radicado, r.at, r.text FROM responses r JOIN items i ON i.id = r.item_id "
+    "WHERE r.published = 1 AND r.at >= ?1 ORDER BY r.at DESC, r.id DESC LIMIT ?2";
+
+size_t vt_casework_published(struct vt_store_reader *rd, int64_t since_ms, struct vt_published *out,
+                             size_t cap)
+{
+    sqlite3_stmt *st = vt_store_reader_stmt(rd, SQL_PUBLISHED);
+    if (!st)
+        return 0;
+    sqlite3_bind_int64(st, 1, since_ms);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)cap);
+    size_t n = 0;
+    while (n < cap && sqlite3_step(st) == SQLITE_ROW) {
+        col(st, 0, out[n].radicado, sizeof(out[n].radicado));
+        out[n].at = sqlite3_column_int64(st, 1);
+        if (!(out[n].text = strdup((const char *)sqlite3_column_text(st, 2))))
+            break;
+        n++;
+    }
+    sqlite3_reset(st);
+    return n;
+}
+
+void vt_casework_published_free(struct vt_published *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(p[i].text);
 }

@@ -67,11 +67,9 @@ vt_date_t vt_casework_completion_deadline(vt_date_t asked, int wait_days);
 vt_date_t vt_casework_resumed_due(const struct vt_calendar *cal, int64_t completed_ms,
                                   int term_days);
 /* The latest date an extension may reach (current due + term business days). */
-vt_date_t vt_casework_extension_limit(const struct vt_calendar *cal, vt_date_t due,
-                                      int term_days);
+vt_date_t vt_casework_extension_limit(const struct vt_calendar *cal, vt_date_t due, int term_days);
 /* Whether a transfer on today is within 5 business days of filing. */
-bool vt_casework_transfer_in_term(const struct vt_calendar *cal, vt_date_t filed,
-                                  vt_date_t today);
+bool vt_casework_transfer_in_term(const struct vt_calendar *cal, vt_date_t filed, vt_date_t today);
 
 /* ---- actions ---- */
 
@@ -95,9 +93,9 @@ struct vt_case_action {
 
 /* What an action did, or why it did not. */
 struct vt_case_result {
-    int status;      /* HTTP status: 200, 403, 404, 409, 422 */
-    char code[32];   /* forbidden, not_found, invalid_transition, invalid */
-    char field[32];  /* the field at fault, or "" */
+    int status;        /* HTTP status: 200, 403, 404, 409, 422 */
+    char code[32];     /* forbidden, not_found, invalid_transition, invalid */
+    char field[32];    /* the field at fault, or "" */
     char message[400]; /* Spanish, for staff */
     int64_t item_id;
     char old_status[24], new_status[24];
@@ -124,6 +122,23 @@ int vt_casework_citizen_replied(struct vt_server *srv, struct vt_store_tx *tx, i
 /* Writer thread: items whose completion deadline passed before today become
  * desistido (with an event and a notice). *n gets how many. 0 or VT_E*. */
 int vt_casework_sweep(struct vt_server *srv, struct vt_store_tx *tx, vt_date_t today, int *n);
+
+/* The latest answer of item radicado for its requester's status page: *text
+ * (caller frees) and *at, or *text NULL when there is none. Reader's thread. */
+void vt_casework_answer(struct vt_store_reader *r, const char *radicado, char **text, int64_t *at);
+
+/* An answer published because its requester is anonymous or chose no
+ * channel we can send on (CPACA art. 69). */
+struct vt_published {
+    char radicado[48];
+    int64_t at;
+    char *text; /* owned */
+};
+/* The answers published since since_ms, newest first, at most cap; returns
+ * how many (each text freed by the caller with vt_casework_published_free). */
+size_t vt_casework_published(struct vt_store_reader *r, int64_t since_ms, struct vt_published *out,
+                             size_t cap);
+void vt_casework_published_free(struct vt_published *p, size_t n);
 
 /* Writer thread: the scope test of who on an item of dependencia (NULL: not
  * routed yet, which belongs to the triage dependencia). */

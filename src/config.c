@@ -136,14 +136,14 @@ static const struct key keys[] = {
      NULL},
     {"staff.session_idle_seconds", K_INT, O(staff.session_idle_seconds), 1800, NULL, 2, 86400, NULL,
      NULL},
-    {"staff.session_max_seconds", K_INT, O(staff.session_max_seconds), 43200, NULL, 2, 604800,
-     NULL, NULL},
+    {"staff.session_max_seconds", K_INT, O(staff.session_max_seconds), 43200, NULL, 2, 604800, NULL,
+     NULL},
     {"staff.secure_cookie", K_BOOL, O(staff.secure_cookie), 0, NULL, 0, 1, NULL, NULL},
     {"staff.lockout_after", K_INT, O(staff.lockout_after), 5, NULL, 1, 100, NULL, NULL},
     {"staff.lockout_seconds", K_INT, O(staff.lockout_seconds), 900, NULL, 1, 86400, NULL, NULL},
     {"staff.login_per_minute", K_INT, O(staff.login_per_minute), 20, NULL, 1, 10000, NULL, NULL},
-    {"staff.triage_dependencia", K_STR, O(staff.triage_dependencia), 0, "atencion_ciudadano", 1,
-     63, NULL, NULL},
+    {"staff.triage_dependencia", K_STR, O(staff.triage_dependencia), 0, "atencion_ciudadano", 1, 63,
+     NULL, NULL},
     {"staff.denuncia_identity_roles", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, identity_roles},
     {"staff.completion_wait_days", K_INT, O(staff.completion_wait_days), 30, NULL, 1, 31, NULL,
      NULL},
@@ -406,8 +406,9 @@ static int identity_roles(struct ctx *c, const cJSON *v)
             if (strcmp(roles[i], e->valuestring) == 0)
                 found = i;
         if (found < 0)
-            return fail(c, "must list roles among agente, coordinador, gerente, moderador, "
-                           "admin%s",
+            return fail(c,
+                        "must list roles among agente, coordinador, gerente, moderador, "
+                        "admin%s",
                         "");
         mask |= 1u << found;
     }

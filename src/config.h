@@ -95,8 +95,8 @@ struct vt_staff_config {
     bool secure_cookie;       /* add Secure to the cookie (served over TLS by a proxy) */
     int lockout_after;        /* failed logins in a row before a temporary lockout */
     int lockout_seconds;
-    int login_per_minute; /* login attempts per client address */
-    char *triage_dependencia; /* where items with no dependencia yet are worked */
+    int login_per_minute;             /* login attempts per client address */
+    char *triage_dependencia;         /* where items with no dependencia yet are worked */
     unsigned denuncia_identity_roles; /* bit i: vt_user_roles[i] sees a denunciante */
     int completion_wait_days;         /* art. 17: calendar days the requester has */
     int due_refresh_seconds;          /* how often overdue / due-soon are recounted */

@@ -102,8 +102,8 @@ static bool fts_query(const char *q, char *out, size_t cap)
     const unsigned char *p = (const unsigned char *)q;
     out[0] = '\0';
     while (*p && words < 12) {
-        while (*p && *p < 0x80 && !((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
-                                    (*p >= 'A' && *p <= 'Z')))
+        while (*p && *p < 0x80 &&
+               !((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
             p++;
         const unsigned char *w = p;
         while (*p && (*p >= 0x80 || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
@@ -299,7 +299,8 @@ int vt_queue_item(struct vt_store_reader *r, const struct vt_config *cfg,
         return VT_ENOTFOUND;
     }
     char type[24], status[24];
-    snprintf(type, sizeof(type), "%s", sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2) : "");
+    snprintf(type, sizeof(type), "%s",
+             sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2) : "");
     snprintf(status, sizeof(status), "%s", sqlite3_column_text(st, 15));
     char dependencia[101];
     cJSON *o = vt_queue_row(r, cfg, id, dependencia, sizeof(dependencia));
@@ -335,9 +336,8 @@ int vt_queue_item(struct vt_store_reader *r, const struct vt_config *cfg,
         sqlite3_bind_int64(st, 1, id);
         if (sqlite3_step(st) == SQLITE_ROW) {
             cJSON *q = cJSON_AddObjectToObject(o, "requester");
-            static const char *const names[] = {"person_type", "name",    "id_type",
-                                                "id_number",   "email",   "phone",
-                                                "address",     "municipality"};
+            static const char *const names[] = {"person_type", "name",  "id_type", "id_number",
+                                                "email",       "phone", "address", "municipality"};
             for (int i = 0; i < 8; i++)
                 add_text(q, names[i], st, i);
             cJSON_AddBoolToObject(q, "purged", sqlite3_column_type(st, 8) != SQLITE_NULL);

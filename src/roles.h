@@ -18,6 +18,9 @@ enum vt_role {
 };
 
 /* Initializer of a NULL-terminated name table indexed by enum vt_role. */
-#define VT_ROLE_NAMES {"agente", "coordinador", "gerente", "moderador", "admin", NULL}
+#define VT_ROLE_NAMES                                                                              \
+    {                                                                                              \
+        "agente", "coordinador", "gerente", "moderador", "admin", NULL                             \
+    }
 
 #endif

@@ -49,8 +49,8 @@ struct vt_server {
     struct vt_auth *auth;
     void *channel_data[4]; /* by channel_names */
     lws_sorted_usec_list_t due_timer;
-    char due_limit[11];              /* the due-soon window's last day at the last refresh */
-    struct vt_store_job sweep_job;   /* desistimiento sweep; one at a time */
+    char due_limit[11];            /* the due-soon window's last day at the last refresh */
+    struct vt_store_job sweep_job; /* desistimiento sweep; one at a time */
     atomic_bool sweeping;
 
     atomic_ullong intakes[4];        /* by channel_names */
@@ -562,8 +562,7 @@ int vt_server_main(struct vt_config *cfg, const char *data_dir, int port)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     /* The first refresh (and desistimiento sweep) right after start. */
-    lws_sul_schedule(vt_http_context(srv->http), 0, &srv->due_timer, refresh_due,
-                     LWS_US_PER_SEC);
+    lws_sul_schedule(vt_http_context(srv->http), 0, &srv->due_timer, refresh_due, LWS_US_PER_SEC);
     vt_log(VT_LOG_INFO, "listening", "port=%d address=%s items=%lld", vt_http_port(srv->http),
            cfg->listen, (long long)snap.total);
 

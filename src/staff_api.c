@@ -156,8 +156,8 @@ static void get_queue(struct vt_http_request *req)
 static void get_item(struct vt_http_request *req, struct vt_staff *who, const char *radicado)
 {
     cJSON *o = NULL;
-    int rc = vt_queue_item(vt_server_reader(req->srv), vt_server_config(req->srv), who, radicado,
-                           &o);
+    int rc =
+        vt_queue_item(vt_server_reader(req->srv), vt_server_config(req->srv), who, radicado, &o);
     if (rc == VT_ENOTFOUND) {
         deny(req, 404, "not_found", NULL, "No existe esa solicitud o no está a su cargo.");
         return;
@@ -307,7 +307,8 @@ static bool take_files(struct vt_http_request *req, struct action_job *j)
         if (!data || sodium_base642bin(data, cap, b64, strlen(b64), " \r\n", &len, NULL,
                                        sodium_base64_VARIANT_ORIGINAL) != 0) {
             free(data);
-            deny(req, 422, "invalid", "attachments", "Un archivo no está bien codificado en base64.");
+            deny(req, 422, "invalid", "attachments",
+                 "Un archivo no está bien codificado en base64.");
             return false;
         }
         j->raw[i].data = data;
@@ -359,9 +360,9 @@ static void post_action(struct vt_http_request *req, struct vt_staff *who, const
              "Envíe un objeto JSON con el campo action (assign, respond, ...).");
         return;
     }
-    static const char *const text_fields[] = {"dependencia", "assignee", "type",
-                                              "petition_class", "group", "text",
-                                              "reason", "due_date", "entity", "entity_email"};
+    static const char *const text_fields[] = {
+        "dependencia", "assignee", "type",     "petition_class", "group",
+        "text",        "reason",   "due_date", "entity",         "entity_email"};
     for (size_t i = 0; i < sizeof(text_fields) / sizeof(text_fields[0]); i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(j->body, text_fields[i]);
         if (v && !cJSON_IsString(v) && !cJSON_IsNull(v)) {
@@ -372,7 +373,8 @@ static void post_action(struct vt_http_request *req, struct vt_staff *who, const
             return;
         }
         if (v && cJSON_IsString(v) && strlen(v->valuestring) > 20000) {
-            deny(req, 422, "invalid", text_fields[i], "El texto es demasiado largo (máximo 20.000 caracteres).");
+            deny(req, 422, "invalid", text_fields[i],
+                 "El texto es demasiado largo (máximo 20.000 caracteres).");
             action_job_free(j);
             return;
         }
@@ -427,11 +429,9 @@ static void item_routes(struct vt_http_request *req)
 
 /* ---- dependencias and users ---- */
 
-static const char SQL_DEPS[] =
-    "SELECT code, name, active FROM dependencias ORDER BY name";
-static const char SQL_USERS[] =
-    "SELECT username, role, dependencia FROM users WHERE disabled = 0 "
-    "AND (?1 IS NULL OR dependencia = ?1) ORDER BY username";
+static const char SQL_DEPS[] = "SELECT code, name, active FROM dependencias ORDER BY name";
+static const char SQL_USERS[] = "SELECT username, role, dependencia FROM users WHERE disabled = 0 "
+                                "AND (?1 IS NULL OR dependencia = ?1) ORDER BY username";
 
 static void get_deps(struct vt_http_request *req)
 {
@@ -533,18 +533,19 @@ static void post_deps(struct vt_http_request *req)
     bool code_ok = code && *code && strlen(code) <= 63;
     for (const char *p = code; code_ok && *p; p++)
         code_ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
-    const char *bad = !cJSON_IsObject(o)                         ? "body"
-                      : !code_ok                                 ? "code"
-                      : !name || !*name || strlen(name) > 200    ? "name"
-                      : active && !cJSON_IsBool(active)          ? "active"
-                                                                 : NULL;
+    const char *bad = !cJSON_IsObject(o)                      ? "body"
+                      : !code_ok                              ? "code"
+                      : !name || !*name || strlen(name) > 200 ? "name"
+                      : active && !cJSON_IsBool(active)       ? "active"
+                                                              : NULL;
     if (bad) {
         cJSON_Delete(o);
         deny(req, 422, "invalid", bad,
              strcmp(bad, "code") == 0
                  ? "El código de la dependencia lleva de 1 a 63 letras minúsculas, números o _."
-             : strcmp(bad, "name") == 0 ? "Escriba el nombre de la dependencia (hasta 200 caracteres)."
-                                        : "Envíe un objeto JSON con code, name y active.");
+             : strcmp(bad, "name") == 0
+                 ? "Escriba el nombre de la dependencia (hasta 200 caracteres)."
+                 : "Envíe un objeto JSON con code, name y active.");
         return;
     }
     struct dep_job *j = calloc(1, sizeof(*j));

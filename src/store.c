@@ -67,6 +67,8 @@ void vt_track_cleanup(struct vt_track *t)
         return;
     free(t->events);
     t->events = NULL;
+    free(t->answer);
+    t->answer = NULL;
     t->n_events = 0;
 }
 

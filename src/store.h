@@ -120,6 +120,8 @@ struct vt_track {
     char due_date[11];
     struct vt_track_event *events; /* owned by the struct; vt_track_cleanup frees */
     size_t n_events;
+    char *answer; /* the latest answer staff gave, or NULL; owned, freed by vt_track_cleanup */
+    int64_t answered_at;
 };
 
 /* Finds the item by radicado whose tracking hash equals hash (constant-time

@@ -31,7 +31,7 @@ static int check_password(const char *p, char *why, size_t whylen)
     if (n < VT_PASSWORD_MIN || n > VT_PASSWORD_MAX) {
         if (why)
             snprintf(why, whylen, "the password must be %d to %d bytes long", VT_PASSWORD_MIN,
-                 VT_PASSWORD_MAX);
+                     VT_PASSWORD_MAX);
         return VT_EINVAL;
     }
     return 0;
@@ -117,9 +117,8 @@ static int change_run(struct vt_store_tx *tx, void *ctx)
     if (r != SQLITE_DONE)
         return VT_ESTORE;
     if (sqlite3_changes(sqlite3_db_handle(st)) == 0)
-        return strcmp(c->action, "passwd") == 0 || strcmp(c->action, "disable") == 0
-                   ? VT_ENOTFOUND
-                   : VT_EEXIST;
+        return strcmp(c->action, "passwd") == 0 || strcmp(c->action, "disable") == 0 ? VT_ENOTFOUND
+                                                                                     : VT_EEXIST;
     char payload[300];
     snprintf(payload, sizeof(payload), "{\"username\":\"%s\",\"role\":\"%s\"}", c->username,
              c->role ? c->role : "");
@@ -181,8 +180,7 @@ int vt_users_disable(struct vt_store *s, const char *username)
     return vt_store_run(s, change_run, &c);
 }
 
-int vt_users_bootstrap(struct vt_store *s, char *username, size_t ulen, char *password,
-                       size_t plen)
+int vt_users_bootstrap(struct vt_store *s, char *username, size_t ulen, char *password, size_t plen)
 {
     /* 20 characters of an alphabet without look-alikes: about 100 bits. */
     static const char alphabet[] = "abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY346789";

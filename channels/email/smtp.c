@@ -154,7 +154,8 @@ char *vt_smtp_compose(const struct vt_config *cfg, const char *recipient, const 
                     g_object_unref(ct);
                 }
             }
-            GMimeDataWrapper *fw = g_mime_data_wrapper_new_with_stream(fs, GMIME_CONTENT_ENCODING_DEFAULT);
+            GMimeDataWrapper *fw =
+                g_mime_data_wrapper_new_with_stream(fs, GMIME_CONTENT_ENCODING_DEFAULT);
             g_mime_part_set_content(att, fw);
             g_object_unref(fw);
             g_object_unref(fs);
@@ -231,7 +232,8 @@ void vt_smtp_send(void *p, struct vt_store_reader *reader, const struct vt_outbo
     char *wire = vt_smtp_compose(t->cfg, m->recipient, m->body, radicado, mid, sizeof(mid));
     if (!wire) {
         res->outcome = VT_SEND_REFUSED;
-        snprintf(res->error, sizeof(res->error), "cannot compose: the body is not JSON or an attached file is missing");
+        snprintf(res->error, sizeof(res->error),
+                 "cannot compose: the body is not JSON or an attached file is missing");
         return;
     }
     bool plain = em->allow_plaintext_loopback && strncmp(em->smtp_url, "smtp://", 7) == 0 &&

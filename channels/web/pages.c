@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "src/api.h"
+#include "src/casework.h"
 #include "src/calendar.h"
 #include "src/text.h"
 
@@ -359,12 +361,18 @@ void vt_page_status(struct vt_buf *b, const struct vt_config *cfg, const struct 
             vt_buf_puts(b, "<li>");
             long_time(b, t->events[i].at);
             vt_buf_puts(b, ": ");
-            esc(b, strcmp(t->events[i].action, "radicado") == 0
-                       ? "Recibimos su solicitud y le asignamos un número de radicado."
-                       : t->events[i].action);
+            esc(b, vt_api_action_description(t->events[i].action));
             vt_buf_puts(b, "</li>");
         }
-        vt_buf_puts(b, "</ol><p><a href=\"/consulta\">Consultar otra solicitud</a></p>");
+        vt_buf_puts(b, "</ol>");
+        if (t->answer) {
+            vt_buf_puts(b, "<h2>Respuesta</h2><p>Del ");
+            long_time(b, t->answered_at);
+            vt_buf_puts(b, ":</p><div class=\"answer\">");
+            esc(b, t->answer);
+            vt_buf_puts(b, "</div>");
+        }
+        vt_buf_puts(b, "<p><a href=\"/consulta\">Consultar otra solicitud</a></p>");
         foot(b);
         return;
     }
@@ -402,5 +410,27 @@ void vt_page_tablero(struct vt_buf *b, const struct vt_config *cfg)
                    "</th><th>Canal</th><th>Grupo</th><th>Vence</th></tr></thead><tbody aria-live="
                    "\"polite\"></tbody></table></section><script src=\"/static/tablero.js\">"
                    "</script>");
+    foot(b);
+}
+
+void vt_page_published(struct vt_buf *b, const struct vt_config *cfg, const struct vt_published *p,
+                       size_t n)
+{
+    head(b, cfg, "Respuestas publicadas");
+    vt_buf_puts(b, "<h1>Respuestas publicadas</h1><p>Cuando una solicitud llega sin datos para "
+                   "responderle a quien la presentó (por ejemplo, una denuncia anónima), la "
+                   "respuesta se publica aquí durante 30 días (artículo 69 de la Ley 1437 de "
+                   "2011).</p>");
+    if (!n)
+        vt_buf_puts(b, "<p>No hay respuestas publicadas en este momento.</p>");
+    for (size_t i = 0; i < n; i++) {
+        vt_buf_puts(b, "<section><h2>Radicado ");
+        esc(b, p[i].radicado);
+        vt_buf_puts(b, "</h2><p>Publicada el ");
+        long_time(b, p[i].at);
+        vt_buf_puts(b, "</p><div class=\"answer\">");
+        esc(b, p[i].text);
+        vt_buf_puts(b, "</div></section>");
+    }
     foot(b);
 }

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "channels/web/pages.h"
+#include "src/casework.h"
+#include "src/clock.h"
 #include "src/api.h"
 #include "src/channel.h"
 #include "src/error.h"
@@ -105,6 +107,18 @@ static void tablero(struct vt_http_request *req)
     html(req, 200, &b);
 }
 
+/* GET /respuestas: answers published in the last 30 days. */
+static void published(struct vt_http_request *req)
+{
+    struct vt_published p[200];
+    int64_t since = vt_clock_now_ms() - 30LL * 86400000;
+    size_t n = vt_casework_published(vt_server_reader(req->srv), since, p, 200);
+    struct vt_buf b = {0};
+    vt_page_published(&b, vt_server_config(req->srv), p, n);
+    vt_casework_published_free(p, n);
+    html(req, 200, &b);
+}
+
 static const char *asset_type(const char *name)
 {
     const char *dot = strrchr(name, '.');
@@ -135,6 +149,7 @@ static int web_start(struct vt_server *srv, struct vt_http *http)
     rc = rc ? rc : vt_http_route(http, "/", VT_ROUTE_POST | VT_ROUTE_RATE_LIMITED, max, post_form);
     rc = rc ? rc : vt_http_route(http, "/consulta", VT_ROUTE_GET | VT_ROUTE_POST, 4096, consulta);
     rc = rc ? rc : vt_http_route(http, "/tablero", VT_ROUTE_GET, 0, tablero);
+    rc = rc ? rc : vt_http_route(http, "/respuestas", VT_ROUTE_GET, 0, published);
     rc = rc ? rc : vt_http_route(http, "/static/", VT_ROUTE_GET | VT_ROUTE_PREFIX, 0, static_file);
     return rc;
 }

@@ -237,8 +237,9 @@ static int wa_notify(struct vt_server *srv, struct vt_store_tx *tx, const struct
     struct vt_buf text = {0};
     vt_buf_puts(&text, n->text);
     if (n->n_files) {
-        vt_buf_puts(&text, "\n\nLa respuesta trae estos archivos, que le enviamos por correo si nos "
-                           "dio uno, o puede pedir respondiendo a este mensaje:");
+        vt_buf_puts(&text,
+                    "\n\nLa respuesta trae estos archivos, que le enviamos por correo si nos "
+                    "dio uno, o puede pedir respondiendo a este mensaje:");
         for (size_t i = 0; i < n->n_files; i++)
             vt_buf_printf(&text, "\n- %s", n->files[i].filename);
     }
@@ -257,8 +258,8 @@ static int wa_notify(struct vt_server *srv, struct vt_store_tx *tx, const struct
     char *body = vt_wa_msg_text(cut);
     int rc = VT_ENOMEM;
     if (body && ps) {
-        struct vt_outbound m = {n->item_id, "whatsapp", to, n->kind, body, ps, NULL,
-                                text.data ? text.data : ""};
+        struct vt_outbound m = {n->item_id, "whatsapp", to,   n->kind,
+                                body,       ps,         NULL, text.data ? text.data : ""};
         rc = vt_outbox_add(tx, &m);
     }
     free(body);
