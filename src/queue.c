@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "error.h"
 #include "item.h"
+#include "text.h"
 
 #define QUEUE_FROM                                                                                 \
     "FROM items i LEFT JOIN users u ON u.id = i.assignee_id "                                      \
@@ -94,9 +95,7 @@ static void today_str(char out[11])
     vt_date_format(vt_date_from_unix_ms(vt_clock_now_ms()), out);
 }
 
-/* Turns free text into an FTS5 query: each word quoted and prefix-matched,
- * all required. False when there is no word. */
-static bool fts_query(const char *q, char *out, size_t cap)
+bool vt_queue_fts_query(const char *q, char *out, size_t cap)
 {
     size_t o = 0, words = 0;
     const unsigned char *p = (const unsigned char *)q;
@@ -154,7 +153,8 @@ int vt_queue_list(struct vt_store_reader *r, const struct vt_config *cfg,
                   const struct vt_staff *who, const struct vt_queue_filter *f, cJSON **out)
 {
     char fts[1024], today[11], within[11] = "";
-    if (f->q && *f->q && !fts_query(f->q, fts, sizeof(fts)))
+    if (f->q && *f->q &&
+        (!vt_utf8_valid(f->q, strlen(f->q)) || !vt_queue_fts_query(f->q, fts, sizeof(fts))))
         return VT_EINVAL;
     today_str(today);
     if (f->due_within >= 0) {

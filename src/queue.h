@@ -47,6 +47,11 @@ int vt_queue_attachment(struct vt_store_reader *r, const struct vt_config *cfg,
 cJSON *vt_queue_row(struct vt_store_reader *r, const struct vt_config *cfg, int64_t item_id,
                     char *dependencia, size_t dlen);
 
+/* Turns free text (valid UTF-8) into an FTS5 query: each word quoted and
+ * prefix-matched, all required, at most 12 words of 64 bytes. False when
+ * there is no word. Never produces an FTS5 syntax error (fuzz_fts_query). */
+bool vt_queue_fts_query(const char *q, char *out, size_t cap);
+
 /* Ids of open items (term running) due in (after, upto], at most cap. */
 size_t vt_queue_due_between(struct vt_store_reader *r, const char *after, const char *upto,
                             int64_t *ids, size_t cap);
