@@ -134,7 +134,7 @@ static const struct key keys[] = {
     {"channels.email.tracking_url", K_STR, O(email.tracking_url), 0, "", 0, 300, NULL, NULL},
     {"channels.whatsapp.max_events", K_INT, O(whatsapp.max_events), 1000, NULL, 1, 100000, NULL,
      NULL},
-    {"staff.session_idle_seconds", K_INT, O(staff.session_idle_seconds), 1800, NULL, 2, 86400, NULL,
+    {"staff.session_idle_seconds", K_INT, O(staff.session_idle_seconds), 1800, NULL, 2, 604800, NULL,
      NULL},
     {"staff.session_max_seconds", K_INT, O(staff.session_max_seconds), 43200, NULL, 2, 604800, NULL,
      NULL},

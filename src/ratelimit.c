@@ -95,7 +95,9 @@ bool vt_ratelimit_take(struct vt_ratelimit *rl, const char *ip, int64_t now_ms, 
         b->last_ms = now_ms;
         rl->used++;
     }
-    b->tokens += (double)(now_ms - b->last_ms) * rl->per_ms;
+    /* A wall clock stepped back (NTP) refills nothing and takes nothing. */
+    if (now_ms > b->last_ms)
+        b->tokens += (double)(now_ms - b->last_ms) * rl->per_ms;
     if (b->tokens > rl->burst)
         b->tokens = rl->burst;
     b->last_ms = now_ms;

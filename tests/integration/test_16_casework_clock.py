@@ -1,0 +1,218 @@
+"""Casework that needs the calendar to move: an incomplete petition whose
+requester never answers is archived by desistimiento tácito (Ley 1755 art.
+17) once its deadline passes, and staff are told live when an item enters the
+due-soon window on a later day.
+
+The real daemon runs under libfaketime (Debian's faketime package): its
+clock is moved forward by writing an offset to FAKETIME_TIMESTAMP_FILE, which
+the daemon re-reads on every clock call. Nothing in the daemon knows."""
+import asyncio
+import datetime
+import json
+import os
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as H  # noqa: E402
+
+import websockets  # noqa: E402  (python3-websockets 10.4)
+
+LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+BOGOTA = datetime.timezone(datetime.timedelta(hours=-5))
+PASSWORD = "una clave de prueba bastante larga"
+
+
+def holidays(year):
+    p = H.run_cli("calendar", "holidays", str(year))
+    return {line.split()[0] for line in p.stdout.splitlines() if line.strip()}
+
+
+def business(d, hol):
+    return d.weekday() < 5 and d.isoformat() not in hol
+
+
+def add_business(d, n, hol):
+    while n > 0:
+        d += datetime.timedelta(days=1)
+        if business(d, hol):
+            n -= 1
+    return d
+
+
+@unittest.skipUnless(os.path.exists(LIBFAKETIME) or os.environ.get("VT_REQUIRE_FAKETIME"),
+                     "libfaketime is not installed (apt-get install faketime)")
+class CaseworkClock(H.DaemonCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.d = H.Daemon(name="clock", config={
+            "staff": {"due_refresh_seconds": 1, "session_idle_seconds": 604800,
+                      "session_max_seconds": 604800, "completion_wait_days": 30},
+            "live": {"due_soon_days": 3},
+        })
+        cls.clock = os.path.join(cls.d.dir, "faketime")
+        cls.set_offset(0)
+        cls.d.env.update({
+            "LD_PRELOAD": LIBFAKETIME,
+            "FAKETIME_TIMESTAMP_FILE": cls.clock,
+            "FAKETIME_NO_CACHE": "1",
+            # Only the wall clock moves, as it does when days pass; the loop's
+            # timers run on the monotonic clock, which never jumps.
+            "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+            # ASan wants to be the first library; libfaketime must be.
+            "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0",
+        })
+        p = subprocess.run([H.BIN, "user", "add", "--config", cls.d.cfg_path, "--data-dir",
+                            cls.d.data_dir, "coord", "--role", "coordinador", "--dependencia",
+                            "atencion_ciudadano"], input=PASSWORD + "\n", capture_output=True,
+                           text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        cls.d.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.cleanup()
+
+    @classmethod
+    def set_offset(cls, seconds):
+        with open(cls.clock + ".tmp", "w") as f:
+            f.write("%+ds\n" % int(seconds))
+        os.replace(cls.clock + ".tmp", cls.clock)
+
+    def offset_to(self, day, hour=11):
+        """Seconds from the real now to day at hour:00 Bogotá time."""
+        target = datetime.datetime.combine(day, datetime.time(hour), BOGOTA)
+        return (target - datetime.datetime.now(BOGOTA)).total_seconds()
+
+    def login(self):
+        r = self.d.request("POST", "/api/v1/session",
+                           json.dumps({"username": "coord", "password": PASSWORD}).encode(),
+                           {"Content-Type": "application/json"})
+        self.assertEqual(r.status, 200, r.text)
+        cookie = r.header("Set-Cookie").split(";")[0]
+        return cookie, r.json()["csrf_token"]
+
+    def act(self, session, radicado, **action):
+        cookie, csrf = session
+        return self.d.request("POST", "/api/v1/items/%s/actions" % radicado,
+                              json.dumps(action).encode(),
+                              {"Content-Type": "application/json", "Cookie": cookie,
+                               "X-CSRF-Token": csrf})
+
+    def file_item(self, **over):
+        r = self.d.post_json(H.item_payload(reply_channel="email", **over))
+        self.assertEqual(r.status, 201, r.text)
+        return r.json()
+
+    def wait_for(self, what, fn, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            v = fn()
+            if v:
+                return v
+            time.sleep(0.2)
+        self.fail("timed out waiting for " + what)
+
+    def test_01_desistimiento_after_the_deadline(self):
+        self.set_offset(0)
+        session = self.login()
+        item = self.file_item()
+        rad = item["radicado"]
+        r = self.act(session, rad, action="request_completion",
+                     text="Adjunte la copia de la factura del servicio.")
+        self.assertEqual(r.status, 200, r.text)
+        got = r.json()
+        self.assertEqual(got["status"], "pendiente_completar")
+        today = datetime.datetime.now(BOGOTA).date()
+        deadline = today + datetime.timedelta(days=30)
+        self.assertEqual(got["completion_deadline"], deadline.isoformat())
+        # The citizen is told what is missing and until when, by email.
+        notice = self.d.query("SELECT channel, body FROM outbox WHERE kind = 'completar'")
+        self.assertEqual(len(notice), 1)
+        self.assertIn("factura", notice[0]["body"])
+        self.assertIn(deadline.strftime("%d/%m/%Y"), notice[0]["body"])
+
+        # On the deadline itself nothing happens yet.
+        self.set_offset(self.offset_to(deadline, 16))
+        time.sleep(2.5)
+        self.assertEqual(self.d.scalar("SELECT status FROM items WHERE radicado = ?", (rad,)),
+                         "pendiente_completar")
+        # The day after, the sweep archives it, says so on the record and
+        # tells the citizen.
+        self.set_offset(self.offset_to(deadline + datetime.timedelta(days=1), 9))
+        self.wait_for("desistido", lambda: self.d.scalar(
+            "SELECT status FROM items WHERE radicado = ?", (rad,)) == "desistido")
+        ev = self.d.query("SELECT e.actor, e.public FROM audit_events e JOIN items i "
+                          "ON i.id = e.item_id WHERE i.radicado = ? AND e.action = 'desistido'",
+                          (rad,))
+        self.assertEqual([(e["actor"], e["public"]) for e in ev], [("sistema", 1)])
+        n = self.d.query("SELECT body FROM outbox WHERE kind = 'desistimiento'")
+        self.assertEqual(len(n), 1)
+        self.assertIn("desistimiento", n[0]["body"])
+        # The citizen's status page says it in plain words.
+        t = self.d.track(rad, item["tracking_code"])
+        self.assertEqual(t.json()["status"], "desistido")
+        self.assertIn("no recibimos lo que faltaba", json.dumps(t.json(), ensure_ascii=False))
+        # A coordinador may reopen it (the citizen brought the papers late).
+        session = self.login()
+        r = self.act(session, rad, action="reopen", reason="El ciudadano trajo la factura.")
+        self.assertEqual(r.status, 200, r.text)
+        self.assertEqual(r.json()["status"], "en_tramite")
+        self.set_offset(0)
+
+    def test_02_staff_hear_when_an_item_becomes_due_soon(self):
+        self.set_offset(0)
+        item = self.file_item(type="queja")
+        due = datetime.date.fromisoformat(item["due_date"])
+        hol = holidays(due.year) | holidays(due.year - 1)
+        # The window is 3 business days: it reaches the due date on the
+        # business day three business days before it.
+        enter = due
+        for _ in range(3):
+            enter -= datetime.timedelta(days=1)
+            while not business(enter, hol):
+                enter -= datetime.timedelta(days=1)
+        self.assertEqual(add_business(enter, 3, hol), due)
+        before = enter - datetime.timedelta(days=1)
+        while not business(before, hol):
+            before -= datetime.timedelta(days=1)
+
+        self.set_offset(self.offset_to(before))
+        time.sleep(2.5)  # a refresh on the day before: not in the window yet
+        cookie, _ = self.login()
+
+        async def listen():
+            async with websockets.connect(
+                    "ws://127.0.0.1:%d/live" % self.d.port, subprotocols=["ventanilla-live"],
+                    extra_headers={"Cookie": cookie}) as ws:
+                await ws.send(json.dumps({"subscribe": ["staff"]}))
+                await asyncio.sleep(0.5)
+                self.set_offset(self.offset_to(enter))
+                end = time.monotonic() + 10
+                while time.monotonic() < end:
+                    try:
+                        m = json.loads(await asyncio.wait_for(ws.recv(), 1))
+                    except asyncio.TimeoutError:
+                        continue
+                    # Other open items may enter the window the same day.
+                    if m.get("event") == "due_soon" and \
+                            m["item"]["radicado"] == item["radicado"]:
+                        return m
+                return None
+
+        m = asyncio.run(listen())
+        self.assertIsNotNone(m, "no due_soon event after the window reached the due date")
+        self.assertEqual(m["item"]["radicado"], item["radicado"])
+        self.assertEqual(m["item"]["due_date"], item["due_date"])
+        self.set_offset(0)
+
+    def test_99_audit_chain_verifies(self):
+        p = self.d.cli("audit", "verify", "--config", self.d.cfg_path, "--data-dir",
+                       self.d.data_dir)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
+
+if __name__ == "__main__":
+    H.main()
