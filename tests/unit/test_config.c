@@ -53,6 +53,27 @@ int main(void)
     ASSERT_EQ(cfg.calendar.n_non_working, 1);
     ASSERT_STREQ(cfg.radicado_prefix, "ABC");
 
+    /* Staff: defaults, the roles that see a denunciante, and their refusals. */
+    ASSERT_EQ(load(&cfg, "{}"), 0);
+    ASSERT_EQ(cfg.staff.session_idle_seconds, 1800);
+    ASSERT_EQ(cfg.staff.lockout_after, 5);
+    ASSERT_STREQ(cfg.staff.triage_dependencia, "atencion_ciudadano");
+    ASSERT_EQ(cfg.staff.denuncia_identity_roles, 1u << 1); /* coordinador only */
+    ASSERT_EQ(cfg.staff.completion_wait_days, 30);
+    ASSERT_EQ(load(&cfg, "{\"staff\": {\"denuncia_identity_roles\": [\"gerente\", "
+                         "\"coordinador\"], \"triage_dependencia\": \"ventanilla\"}}"),
+              0);
+    ASSERT_EQ(cfg.staff.denuncia_identity_roles, (1u << 2) | (1u << 1));
+    ASSERT_STREQ(cfg.staff.triage_dependencia, "ventanilla");
+    ASSERT_EQ(load(&cfg, "{\"staff\": {\"denuncia_identity_roles\": []}}"), 0);
+    ASSERT_EQ(cfg.staff.denuncia_identity_roles, 0);
+    rejects(&cfg, "{\"staff\": {\"denuncia_identity_roles\": [\"jefe\"]}}",
+            "c.json: staff.denuncia_identity_roles: must list roles");
+    rejects(&cfg, "{\"staff\": {\"completion_wait_days\": 45}}",
+            "c.json: staff.completion_wait_days:");
+    rejects(&cfg, "{\"staff\": {\"session_idle_seconds\": 1}}",
+            "c.json: staff.session_idle_seconds:");
+
     /* Each rejection names the file and the key path. */
     rejects(&cfg, "{\"servr\": {}}", "c.json: servr: unknown key");
     rejects(&cfg, "{\"server\": {\"prot\": 1}}", "c.json: server.prot: unknown key");
