@@ -296,7 +296,7 @@ static void set_cookie(struct vt_http_request *req, const char *token, bool clea
     const struct vt_config *cfg = vt_server_config(req->srv);
     char v[256];
     snprintf(v, sizeof(v), "%s=%s; Path=/; HttpOnly; SameSite=Strict%s%s", COOKIE,
-             clear ? "" : token, cfg->staff.secure_cookie ? "; Secure" : "",
+             clear ? "" : token, cfg->staff.secure_cookie || req->https ? "; Secure" : "",
              clear ? "; Max-Age=0" : "");
     vt_http_header(req, "Set-Cookie", v);
 }
@@ -486,6 +486,14 @@ static void login_done(struct vt_http_request *req)
                               : "La clave actual no es correcta.");
         vt_log(VT_LOG_INFO, "login_failed", "kind=%s", l->kind == LOGIN ? "login" : "password");
     } else if (l->kind == PASSWORD_CHANGE) {
+        /* Whoever else held a session on the old password loses it. */
+        long keep = session_find(a, req->cookie, vt_clock_now_ms());
+        for (size_t i = a->n; i-- > 0;)
+            if (a->s[i].user_id == l->user_id && (long)i != keep) {
+                session_remove(a, i);
+                if (keep == (long)a->n) /* the kept one moved into slot i */
+                    keep = (long)i;
+            }
         vt_http_respond(req, 204, "application/json", "", 0);
         vt_log(VT_LOG_INFO, "password_changed", "user_id=%lld", (long long)l->user_id);
     } else {

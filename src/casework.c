@@ -873,6 +873,10 @@ int vt_casework_apply(struct vt_server *srv, struct vt_store_tx *tx, const struc
                       "No existe la solicitud %s o no está a su cargo.", radicado);
     if (rc)
         return rc;
+    if (strcmp(r.kind, "pqrsd") != 0)
+        return refuse(res, 409, "invalid_transition", NULL,
+                      "Esta función es para PQRSD; las preguntas de audiencia tienen su propio "
+                      "trámite.");
     const struct rule *rule = rule_of(a->action);
     if (!rule)
         return refuse(res, 422, "invalid", "action", "La acción %s no existe.",

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "error.h"
 #include "live.h"
@@ -199,7 +200,11 @@ static void read_peer(struct lws *wsi, struct vt_http_request *req, bool trust_f
                 last++;
             snprintf(req->peer, sizeof(req->peer), "%.63s", last);
         }
+        char proto[16];
+        req->https = lws_hdr_custom_copy(wsi, proto, sizeof(proto), "x-forwarded-proto:", 18) > 0 &&
+                     strcasecmp(proto, "https") == 0;
     }
+    req->https = req->https || lws_is_ssl(wsi);
     if (!req->peer[0])
         lws_get_peer_simple(wsi, req->peer, sizeof(req->peer));
 }

@@ -37,6 +37,7 @@ struct vt_http_request {
     char cookie[1024];       /* the Cookie header, for staff sessions */
     char csrf[80];           /* X-CSRF-Token */
     char peer[64];           /* client IP (X-Forwarded-For when trusted) */
+    bool https;              /* over TLS, ours or a trusted proxy's (X-Forwarded-Proto) */
     char *body;              /* NUL-terminated, body_len bytes; NULL for GET */
     size_t body_len;
 

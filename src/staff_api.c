@@ -260,7 +260,22 @@ static void action_done(struct vt_http_request *req, void *ctx, int result)
                j->a.action, (long long)j->who.id, (long long)j->res.item_id, j->res.new_status);
         vt_live_staff_changed(vt_server_live(req->srv), j->res.item_id, j->who.username,
                               j->a.action, j->res.old_status, j->res.new_status);
-        get_item(req, &j->who, j->radicado);
+        cJSON *o = NULL;
+        int rc = vt_queue_item(vt_server_reader(req->srv), vt_server_config(req->srv), &j->who,
+                               j->radicado, &o);
+        if (rc == VT_ENOTFOUND) {
+            /* Routed to another dependencia: done, and no longer this user's. */
+            o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "radicado", j->radicado);
+            cJSON_AddStringToObject(o, "status", j->res.new_status);
+            cJSON_AddStringToObject(o, "dependencia", j->res.dependencia);
+            cJSON_AddBoolToObject(o, "out_of_scope", true);
+            rc = 0;
+        }
+        if (rc)
+            store_failed(req);
+        else
+            respond_json(req, 200, o);
     } else if (j->res.status) {
         deny(req, j->res.status, j->res.code, j->res.field, j->res.message);
     } else {
