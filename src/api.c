@@ -67,18 +67,11 @@ static void render_created(struct vt_http_request *req, struct vt_item *it, int 
     respond_json(req, 201, o);
 }
 
-static bool type_is(const char *content_type, const char *want)
-{
-    size_t n = strlen(want);
-    return strncasecmp(content_type, want, n) == 0 &&
-           (content_type[n] == '\0' || content_type[n] == ';' || content_type[n] == ' ');
-}
-
 /* Parses a form body of either encoding; 0 or an error already in e. */
 int vt_api_parse_form(struct vt_http_request *req, struct vt_form *form, struct vt_intake_error *e)
 {
     int rc;
-    if (type_is(req->content_type, "application/x-www-form-urlencoded"))
+    if (vt_http_content_is(req, "application/x-www-form-urlencoded"))
         rc = vt_form_parse_urlencoded(req->body, req->body_len, 64, form);
     else
         rc = vt_form_parse_multipart(req->content_type, req->body, req->body_len, 64, form);
@@ -102,10 +95,10 @@ static void post_items(struct vt_http_request *req)
     struct vt_item *it = NULL;
     struct vt_form form = {0};
     int rc;
-    if (type_is(req->content_type, "application/json")) {
+    if (vt_http_content_is(req, "application/json")) {
         rc = vt_intake_from_json(ctx, req->body, req->body_len, "web", &it, &e);
-    } else if (type_is(req->content_type, "application/x-www-form-urlencoded") ||
-               type_is(req->content_type, "multipart/form-data")) {
+    } else if (vt_http_content_is(req, "application/x-www-form-urlencoded") ||
+               vt_http_content_is(req, "multipart/form-data")) {
         rc = vt_api_parse_form(req, &form, &e);
         if (rc == 0)
             rc = vt_intake_from_form(ctx, &form, "web", &it, &e);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "clock.h"
 #include "error.h"
@@ -558,6 +559,8 @@ static bool string_field(const cJSON *o, const char *name, char *out, size_t max
 static void post_session(struct vt_http_request *req)
 {
     struct vt_auth *a = auth_of(req);
+    if (!vt_server_require_json(req))
+        return;
     int retry;
     if (!vt_ratelimit_take(a->rl, req->peer, vt_clock_now_ms(), &retry)) {
         char ra[16];
@@ -625,7 +628,7 @@ static void post_logout(struct vt_http_request *req)
 static void post_password(struct vt_http_request *req)
 {
     struct vt_staff u;
-    if (vt_auth_check(req, true, &u))
+    if (vt_auth_check(req, true, &u) || !vt_server_require_json(req))
         return;
     cJSON *o = cJSON_ParseWithLength(req->body ? req->body : "", req->body_len);
     struct login *l = calloc(1, sizeof(*l));

@@ -512,3 +512,10 @@ void vt_http_stop(struct vt_http *h)
     h->stopping = 1;
     lws_cancel_service(h->ctx);
 }
+
+bool vt_http_content_is(const struct vt_http_request *req, const char *mime)
+{
+    size_t n = strlen(mime);
+    const char *t = req->content_type;
+    return strncasecmp(t, mime, n) == 0 && (t[n] == '\0' || t[n] == ';' || t[n] == ' ');
+}

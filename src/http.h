@@ -83,6 +83,9 @@ bool vt_http_stopping(struct vt_http *h);
 /* Asks the loop to stop (async-signal-safe enough: sets a flag and wakes it). */
 void vt_http_stop(struct vt_http *h);
 
+/* True when req's Content-Type is mime (parameters such as charset aside). */
+bool vt_http_content_is(const struct vt_http_request *req, const char *mime);
+
 /* Sets the response (loop thread, in a handler or on_complete). body is copied. */
 void vt_http_respond(struct vt_http_request *req, int status, const char *content_type,
                      const char *body, size_t len);

@@ -353,6 +353,16 @@ bool vt_server_rate_allow(struct vt_server *srv, struct vt_http_request *req)
     return false;
 }
 
+bool vt_server_require_json(struct vt_http_request *req)
+{
+    if (vt_http_content_is(req, "application/json"))
+        return true;
+    struct vt_intake_error e = {415, "unsupported_media_type", "body",
+                                "Envíe JSON (Content-Type: application/json)."};
+    vt_server_json_error(req, &e);
+    return false;
+}
+
 void vt_server_count_response(struct vt_server *srv, int status)
 {
     int c = status / 100;

@@ -63,6 +63,10 @@ bool vt_server_rate_allow(struct vt_server *srv, struct vt_http_request *req);
 void vt_server_not_found(struct vt_http_request *req);
 void vt_server_too_large(struct vt_http_request *req);
 void vt_server_json_error(struct vt_http_request *req, const struct vt_intake_error *err);
+/* True when req's body is declared JSON; else answers 415 and returns false.
+ * Staff endpoints take JSON only: a cross-site form cannot send
+ * application/json without a CORS preflight we never grant (login CSRF). */
+bool vt_server_require_json(struct vt_http_request *req);
 /* Counts a response for /metrics (loop thread). */
 void vt_server_count_response(struct vt_server *srv, int status);
 /* The Prometheus text of /metrics; caller frees. */

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "attach.h"
 #include "auth.h"
@@ -360,6 +361,8 @@ static bool take_files(struct vt_http_request *req, struct action_job *j)
 
 static void post_action(struct vt_http_request *req, struct vt_staff *who, const char *radicado)
 {
+    if (!vt_server_require_json(req))
+        return;
     struct action_job *j = calloc(1, sizeof(*j));
     if (!j) {
         store_failed(req);
@@ -540,7 +543,7 @@ static void dep_done(struct vt_http_request *req, void *ctx, int result)
 static void post_deps(struct vt_http_request *req)
 {
     struct vt_staff who;
-    if (!allow(req, E_DEPS_WRITE, true, &who))
+    if (!allow(req, E_DEPS_WRITE, true, &who) || !vt_server_require_json(req))
         return;
     cJSON *o = cJSON_ParseWithLength(req->body ? req->body : "", req->body_len);
     const char *code = str_field(o, "code"), *name = str_field(o, "name");

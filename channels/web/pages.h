@@ -28,7 +28,7 @@ void vt_page_status(struct vt_buf *b, const struct vt_config *cfg, const struct 
 void vt_page_tablero(struct vt_buf *b, const struct vt_config *cfg);
 /* The answers published for anonymous requesters (CPACA art. 69). */
 struct vt_published;
-void vt_page_published(struct vt_buf *b, const struct vt_config *cfg,
-                       const struct vt_published *p, size_t n);
+void vt_page_published(struct vt_buf *b, const struct vt_config *cfg, const struct vt_published *p,
+                       size_t n);
 
 #endif

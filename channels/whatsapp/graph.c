@@ -3,11 +3,13 @@
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "channels/whatsapp/db.h"
@@ -19,6 +21,10 @@
 #define WINDOW_MS (24LL * 3600 * 1000)
 /* A reply queued a minute before the window closes may reach Meta after it. */
 #define WINDOW_MARGIN_MS (60LL * 1000)
+/* Meta's limit for an uploaded document (application/pdf, text/plain, Office). */
+#define DOCUMENT_MAX_BYTES (100LL * 1024 * 1024)
+/* Meta's limit for a document message's filename. */
+#define DOCUMENT_FILENAME_MAX 240
 
 struct vt_wa_graph {
     const struct vt_config *cfg;
@@ -114,9 +120,11 @@ void vt_wa_graph_free(struct vt_wa_graph *g)
     free(g);
 }
 
-/* One request; returns the curl code, *status the HTTP status (0 if none). */
-static CURLcode perform(struct vt_wa_graph *g, const char *url, const char *post, struct reply *r,
-                        long *status)
+/* One request; returns the curl code, *status the HTTP status (0 if none).
+ * A GET when post and form are NULL; a JSON POST of post; or a
+ * multipart/form-data POST of form (curl sets its Content-Type). */
+static CURLcode perform(struct vt_wa_graph *g, const char *url, const char *post, curl_mime *form,
+                        struct reply *r, long *status)
 {
     CURL *c = g->curl;
     curl_easy_reset(c);
@@ -133,7 +141,10 @@ static CURLcode perform(struct vt_wa_graph *g, const char *url, const char *post
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, g);
-    if (post) {
+    if (form) {
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, g->auth_headers);
+        curl_easy_setopt(c, CURLOPT_MIMEPOST, form);
+    } else if (post) {
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, g->json_headers);
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, post);
     } else {
@@ -168,6 +179,22 @@ static bool throttled(int code)
            code == 1 || code == 2 || code == 131000;
 }
 
+/* A Graph error answer (HTTP status, Graph error code) as an outcome. */
+static void map_failure(long status, int code, const struct reply *r, struct vt_send_result *res)
+{
+    /* An expired or revoked token (401, 190) is the operator's to fix:
+     * retrying keeps the queue for when it is, instead of making every
+     * message a dead letter; the sender pauses meanwhile. */
+    if (status == 429 || status >= 500 || throttled(code) || status == 401 || code == 190)
+        res->outcome = VT_SEND_RETRY;
+    else if (code == 131047 || code == 131026)
+        res->outcome = VT_SEND_NO_WINDOW;
+    else
+        res->outcome = VT_SEND_REFUSED;
+    if (r->retry_after_s > 0 && r->retry_after_s < 3600)
+        res->retry_after_ms = r->retry_after_s * 1000;
+}
+
 /* POSTs payload to /messages and maps the answer onto res. Returns the
  * Graph error code (0 when none). */
 static int post_message(struct vt_wa_graph *g, const char *payload, struct vt_send_result *res)
@@ -178,7 +205,7 @@ static int post_message(struct vt_wa_graph *g, const char *payload, struct vt_se
              wa->phone_number_id);
     struct reply r = {.max = 1 << 20};
     long status = 0;
-    CURLcode cc = perform(g, url, payload, &r, &status);
+    CURLcode cc = perform(g, url, payload, NULL, &r, &status);
     int code = 0;
     char msg[220] = "";
     if (cc != CURLE_OK) {
@@ -204,17 +231,7 @@ static int post_message(struct vt_wa_graph *g, const char *payload, struct vt_se
         code = graph_error(r.body.data, msg, sizeof(msg));
         snprintf(res->error, sizeof(res->error), "graph: HTTP %ld, error %d: %s", status, code,
                  msg);
-        /* An expired or revoked token (401, 190) is the operator's to fix:
-         * retrying keeps the queue for when it is, instead of making every
-         * message a dead letter; the sender pauses meanwhile. */
-        if (status == 429 || status >= 500 || throttled(code) || status == 401 || code == 190)
-            res->outcome = VT_SEND_RETRY;
-        else if (code == 131047 || code == 131026)
-            res->outcome = VT_SEND_NO_WINDOW;
-        else
-            res->outcome = VT_SEND_REFUSED;
-        if (r.retry_after_s > 0 && r.retry_after_s < 3600)
-            res->retry_after_ms = r.retry_after_s * 1000;
+        map_failure(status, code, &r, res);
     }
     vt_buf_cleanup(&r.body);
     return code;
@@ -296,6 +313,164 @@ static void send_template(struct vt_wa_graph *g, const struct vt_outbox_msg *m,
         vt_wa_msg_plain(m->body, res->fallback_text, sizeof(res->fallback_text));
 }
 
+/* ---- documents ----
+ *
+ * A staff answer's file is an outbox row whose body names the stored file,
+ * {"type":"document","document":{"path","filename","content_type"}}, never
+ * its bytes. Sending it takes two requests: the upload to /media, which
+ * answers a media id, then the document message with that id. The id lives
+ * only in this attempt: when the message fails and is retried, the file is
+ * uploaded again. That costs one more upload but needs no state beside the
+ * row, and an id Meta has expired (after 30 days) can never be reused. */
+
+struct document {
+    const char *path, *filename, *mime; /* inside the parsed body */
+};
+
+/* The parsed body when it is a document with a path, else NULL (a free-form
+ * message). The caller frees it with cJSON_Delete. */
+static cJSON *stored_document(const char *body, struct document *d)
+{
+    cJSON *o = cJSON_Parse(body ? body : "");
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "type");
+    const cJSON *doc = cJSON_GetObjectItemCaseSensitive(o, "document");
+    const cJSON *path = cJSON_GetObjectItemCaseSensitive(doc, "path");
+    if (!cJSON_IsString(t) || strcmp(t->valuestring, "document") != 0 || !cJSON_IsString(path)) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(doc, "filename");
+    const cJSON *mime = cJSON_GetObjectItemCaseSensitive(doc, "content_type");
+    d->path = path->valuestring;
+    d->filename = cJSON_IsString(name) && *name->valuestring ? name->valuestring : "documento";
+    d->mime =
+        cJSON_IsString(mime) && *mime->valuestring ? mime->valuestring : "application/octet-stream";
+    return o;
+}
+
+static void document_plain(const struct document *d, struct vt_send_result *res)
+{
+    snprintf(res->fallback_text, sizeof(res->fallback_text), "Archivo de la respuesta: %s",
+             d->filename);
+}
+
+/* POSTs the file to /media as multipart/form-data (messaging_product, type,
+ * file). 0 with Meta's id in media_id; otherwise -1 with res filled in. */
+static int upload(struct vt_wa_graph *g, const struct document *d, char *media_id, size_t idlen,
+                  struct vt_send_result *res)
+{
+    const struct vt_whatsapp_config *wa = &g->cfg->whatsapp;
+    char url[600];
+    snprintf(url, sizeof(url), "%s/%s/%s/media", wa->graph_base_url, wa->api_version,
+             wa->phone_number_id);
+    struct reply r = {.max = 64 * 1024};
+    int rc = -1;
+    curl_mime *form = curl_mime_init(g->curl);
+    curl_mimepart *p = NULL;
+    if (!form)
+        goto oom;
+    if (!(p = curl_mime_addpart(form)) || curl_mime_name(p, "messaging_product") ||
+        curl_mime_data(p, "whatsapp", CURL_ZERO_TERMINATED))
+        goto oom;
+    if (!(p = curl_mime_addpart(form)) || curl_mime_name(p, "type") ||
+        curl_mime_data(p, d->mime, CURL_ZERO_TERMINATED))
+        goto oom;
+    /* curl reads the file while it sends, so it is never whole in memory;
+     * the part is named as staff named the file, not by its hash. */
+    if (!(p = curl_mime_addpart(form)) || curl_mime_name(p, "file") ||
+        curl_mime_filedata(p, d->path) || curl_mime_filename(p, d->filename) ||
+        curl_mime_type(p, d->mime))
+        goto oom;
+    long status = 0;
+    CURLcode cc = perform(g, url, NULL, form, &r, &status);
+    if (cc != CURLE_OK) {
+        res->outcome = VT_SEND_RETRY;
+        snprintf(res->error, sizeof(res->error), "graph upload: %s", curl_easy_strerror(cc));
+        goto done;
+    }
+    if (status < 200 || status >= 300) {
+        char msg[220];
+        int code = graph_error(r.body.data, msg, sizeof(msg));
+        snprintf(res->error, sizeof(res->error), "graph upload: HTTP %ld, error %d: %s", status,
+                 code, msg);
+        map_failure(status, code, &r, res);
+        goto done;
+    }
+    cJSON *o = cJSON_Parse(r.body.data ? r.body.data : "");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+    if (cJSON_IsString(id) && *id->valuestring && strlen(id->valuestring) < idlen) {
+        snprintf(media_id, idlen, "%s", id->valuestring);
+        rc = 0;
+    } else {
+        res->outcome = VT_SEND_RETRY;
+        snprintf(res->error, sizeof(res->error), "graph upload: HTTP %ld without a media id",
+                 status);
+    }
+    cJSON_Delete(o);
+    goto done;
+oom:
+    res->outcome = VT_SEND_RETRY;
+    snprintf(res->error, sizeof(res->error), "out of memory");
+done:
+    curl_mime_free(form);
+    vt_buf_cleanup(&r.body);
+    return rc;
+}
+
+/* Inside the window: uploads the file, then sends the document message. */
+static void send_document(struct vt_wa_graph *g, const struct vt_outbox_msg *m,
+                          const struct document *d, struct vt_send_result *res)
+{
+    /* The file is checked here rather than left to curl so that a file gone
+     * from the data directory is a clear dead letter, not a retried read
+     * error. */
+    struct stat st;
+    int err = stat(d->path, &st) == 0 ? 0 : errno;
+    if (err || !S_ISREG(st.st_mode)) {
+        char why[128] = "not a regular file";
+        const char *w = err ? strerror_r(err, why, sizeof(why)) : why; /* GNU strerror_r */
+        res->outcome = VT_SEND_REFUSED;
+        snprintf(res->error, sizeof(res->error), "document file missing: %s (%s)", d->path, w);
+        return;
+    }
+    if ((long long)st.st_size > DOCUMENT_MAX_BYTES) {
+        res->outcome = VT_SEND_REFUSED;
+        snprintf(res->error, sizeof(res->error),
+                 "document of %lld bytes is over WhatsApp's limit of %lld bytes",
+                 (long long)st.st_size, DOCUMENT_MAX_BYTES);
+        return;
+    }
+    char media_id[160];
+    if (upload(g, d, media_id, sizeof(media_id), res) != 0) {
+        if (res->outcome == VT_SEND_NO_WINDOW)
+            document_plain(d, res);
+        return;
+    }
+    char name[DOCUMENT_FILENAME_MAX * 4 + 1];
+    vt_wa_cut(d->filename, DOCUMENT_FILENAME_MAX, name, sizeof(name));
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "messaging_product", "whatsapp");
+    cJSON_AddStringToObject(o, "recipient_type", "individual");
+    cJSON_AddStringToObject(o, "to", m->recipient);
+    cJSON_AddStringToObject(o, "type", "document");
+    cJSON *doc = cJSON_AddObjectToObject(o, "document");
+    cJSON_AddStringToObject(doc, "id", media_id);
+    cJSON_AddStringToObject(doc, "filename", name);
+    char *payload = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    if (!payload) {
+        res->outcome = VT_SEND_RETRY;
+        snprintf(res->error, sizeof(res->error), "out of memory");
+        return;
+    }
+    /* 131047 here (Meta's clock says the window closed) is NO_WINDOW as it
+     * is before sending: no template can carry a file. */
+    post_message(g, payload, res);
+    free(payload);
+    if (res->outcome == VT_SEND_NO_WINDOW)
+        document_plain(d, res);
+}
+
 void vt_wa_graph_send(void *ctx, struct vt_store_reader *reader, const struct vt_outbox_msg *m,
                       struct vt_send_result *res)
 {
@@ -312,7 +487,25 @@ void vt_wa_graph_send(void *ctx, struct vt_store_reader *reader, const struct vt
         return;
     }
     int64_t last = vt_wa_db_last_inbound(reader, m->recipient);
-    if (m->template_only || !vt_wa_window_open(last, vt_clock_now_ms())) {
+    bool in_window = !m->template_only && vt_wa_window_open(last, vt_clock_now_ms());
+    struct document d;
+    cJSON *stored = stored_document(m->body, &d);
+    if (stored) {
+        /* A document is free-form: outside the window it cannot go at all.
+         * The template for its kind is not sent instead, since it would only
+         * repeat the answer's text row, which already had its template. */
+        if (in_window) {
+            send_document(g, m, &d, res);
+        } else {
+            res->outcome = VT_SEND_NO_WINDOW;
+            snprintf(res->error, sizeof(res->error),
+                     "outside the 24-hour window; a document cannot be sent as a template");
+            document_plain(&d, res);
+        }
+        cJSON_Delete(stored);
+        return;
+    }
+    if (!in_window) {
         send_template(g, m, res);
         return;
     }
@@ -345,7 +538,7 @@ int vt_wa_graph_media(struct vt_wa_graph *g, const char *media_id, size_t max, u
     struct reply r = {.max = 64 * 1024};
     long status = 0;
     int rc = 0;
-    CURLcode cc = perform(g, url, NULL, &r, &status);
+    CURLcode cc = perform(g, url, NULL, NULL, &r, &status);
     *data = NULL;
     *len = 0;
     mime[0] = '\0';
@@ -384,7 +577,7 @@ int vt_wa_graph_media(struct vt_wa_graph *g, const char *media_id, size_t max, u
     }
     vt_buf_cleanup(&r.body);
     r = (struct reply){.max = max};
-    cc = perform(g, link, NULL, &r, &status);
+    cc = perform(g, link, NULL, NULL, &r, &status);
     if (cc == CURLE_WRITE_ERROR && r.too_big) {
         snprintf(why, whylen, "media larger than %zu bytes", max);
         rc = VT_ETOOBIG;

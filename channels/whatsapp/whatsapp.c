@@ -209,9 +209,29 @@ static int wa_start(struct vt_server *srv, struct vt_http *http)
     return rc;
 }
 
+/* A file of a notice as an outbox row's body: the stored file's path, never
+ * its bytes (graph.c uploads it when the row is sent). NULL: no memory. */
+static char *document_body(const struct vt_notice_file *f)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "type", "document");
+    cJSON *d = cJSON_AddObjectToObject(o, "document");
+    cJSON_AddStringToObject(d, "path", f->path ? f->path : "");
+    cJSON_AddStringToObject(d, "filename", f->filename ? f->filename : "documento");
+    cJSON_AddStringToObject(d, "content_type",
+                            f->content_type ? f->content_type : "application/octet-stream");
+    char *s = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return s;
+}
+
 /* Writer thread: a staff message to a requester on WhatsApp. The recipient
  * is the requester's phone: a wa_id, "+57 300 123 4567", or a Colombian
- * mobile number without its country code. */
+ * mobile number without its country code. The text is one outbox row; each
+ * file is one more row after it, a document message, so the citizen gets
+ * the text first and then the files in order (the outbox keeps one
+ * recipient's messages in order). No network here: the rows name the files
+ * and the sender thread uploads them. */
 static int wa_notify(struct vt_server *srv, struct vt_store_tx *tx, const struct vt_notice *n)
 {
     (void)srv;
@@ -234,14 +254,23 @@ static int wa_notify(struct vt_server *srv, struct vt_store_tx *tx, const struct
     }
     if (k < 8 || k > 15)
         return VT_EINVAL;
-    struct vt_buf text = {0};
+    /* On WhatsApp the files follow the text; an email copy (when WhatsApp
+     * cannot carry the text) names them instead. */
+    struct vt_buf text = {0}, fallback = {0};
     vt_buf_puts(&text, n->text);
+    vt_buf_puts(&fallback, n->text);
+    if (n->n_files == 1)
+        vt_buf_puts(&text, "\n\nEn el siguiente mensaje le enviamos el archivo de la respuesta.");
+    else if (n->n_files > 1)
+        vt_buf_printf(&text,
+                      "\n\nEn los siguientes mensajes le enviamos los %zu archivos de la "
+                      "respuesta.",
+                      n->n_files);
     if (n->n_files) {
-        vt_buf_puts(&text,
-                    "\n\nLa respuesta trae estos archivos, que le enviamos por correo si nos "
-                    "dio uno, o puede pedir respondiendo a este mensaje:");
+        vt_buf_puts(&fallback, n->n_files == 1 ? "\n\nLa respuesta trae este archivo:"
+                                               : "\n\nLa respuesta trae estos archivos:");
         for (size_t i = 0; i < n->n_files; i++)
-            vt_buf_printf(&text, "\n- %s", n->files[i].filename);
+            vt_buf_printf(&fallback, "\n- %s", n->files[i].filename);
     }
     char cut[4200], line[1000];
     vt_wa_cut(text.data ? text.data : "", 4000, cut, sizeof(cut));
@@ -257,13 +286,36 @@ static int wa_notify(struct vt_server *srv, struct vt_store_tx *tx, const struct
     cJSON_Delete(params);
     char *body = vt_wa_msg_text(cut);
     int rc = VT_ENOMEM;
-    if (body && ps) {
-        struct vt_outbound m = {n->item_id, "whatsapp", to,   n->kind,
-                                body,       ps,         NULL, text.data ? text.data : ""};
-        rc = vt_outbox_add(tx, &m);
+    if (!body || !ps)
+        goto fail;
+    struct vt_outbound m = {n->item_id, "whatsapp", to,   n->kind,
+                            body,       ps,         NULL, fallback.data ? fallback.data : ""};
+    if ((rc = vt_outbox_add(tx, &m)))
+        goto fail;
+    for (size_t i = 0; i < n->n_files; i++) {
+        const struct vt_notice_file *f = &n->files[i];
+        char *doc = document_body(f);
+        struct vt_buf note = {0};
+        vt_buf_printf(&note,
+                      "La respuesta a su solicitud %s trae el archivo «%s». Si no le llegó por "
+                      "WhatsApp, puede pedirlo con el número de radicado en cualquiera de "
+                      "nuestros canales de atención.",
+                      n->radicado, f->filename ? f->filename : "documento");
+        rc = VT_ENOMEM;
+        if (doc && note.data) {
+            struct vt_outbound dm = {n->item_id, "whatsapp", to, n->kind, doc, ps, NULL, note.data};
+            rc = vt_outbox_add(tx, &dm);
+        }
+        free(doc);
+        vt_buf_cleanup(&note);
+        if (rc)
+            goto fail;
     }
+    rc = 0;
+fail:
     free(body);
     free(ps);
+    vt_buf_cleanup(&fallback);
     vt_buf_cleanup(&text);
     return rc;
 }
