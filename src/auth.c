@@ -614,7 +614,7 @@ static void get_session(struct vt_http_request *req)
 static void post_logout(struct vt_http_request *req)
 {
     struct vt_staff u;
-    if (vt_auth_check(req, true, &u))
+    if (vt_auth_check(req, true, &u) || !vt_server_require_json(req))
         return;
     struct vt_auth *a = auth_of(req);
     long i = session_find(a, req->cookie, vt_clock_now_ms());

@@ -29,7 +29,8 @@
 //   #item-title, #item-status[data-status], #item-stale, #item-reload,
 //   #item-labels, #item-original, #item-subject, #item-body, #item-requester,
 //   #item-attachments, #item-messages (tbody tr[data-message-id][data-status]),
-//   #item-timeline (li[data-action]), #item-actions, #back-to-queue
+//   #item-timeline (li[data-action]), #item-actions, #back-to-queue,
+//   #item-responses (answers given; only when the API sends "responses")
 //   details#action-NAME > form.action-form[data-action=NAME]   one per allowed
 //     action (assign, reclassify, request_completion, complete, extend,
 //     transfer, note, respond, close, reopen); fields are named as the API
@@ -52,7 +53,7 @@
   var KINDS = { pqrsd: "PQRSD", hearing_question: "Pregunta para audiencia pública", survey_response: "Respuesta de encuesta" };
   var CHANNELS = {
     web: "Página web", email: "Correo electrónico", whatsapp: "WhatsApp", staff: "Ventanilla presencial",
-    postal: "Correo postal"
+    postal: "Correo postal", publicacion: "Publicación en la página de respuestas"
   };
   var GROUPS = {
     ciudadania: "Ciudadanía", nna: "Niños, niñas y adolescentes", organizaciones_sociales: "Organizaciones sociales",
@@ -70,9 +71,9 @@
     undeliverable: "Fuera de la ventana de WhatsApp", superseded: "Reemplazado"
   };
   var MESSAGE_KINDS = {
-    ack: "Acuse de recibo", reply: "Respuesta", response: "Respuesta", prompt: "Pregunta al ciudadano",
-    status: "Aviso de estado", completion_request: "Solicitud de completar", transfer: "Aviso de traslado",
-    read: "Confirmación de lectura"
+    ack: "Acuse de recibo", respuesta: "Respuesta", reply: "Respuesta", traslado: "Aviso de traslado",
+    completar: "Solicitud de completar", completada: "Aviso: solicitud completada", prorroga: "Aviso de prórroga",
+    prompt: "Pregunta al ciudadano", status: "Aviso de estado", read: "Confirmación de lectura"
   };
   var PERSON_TYPES = { natural: "Persona natural", juridica: "Persona jurídica", nna: "Niña, niño o adolescente", anonimo: "Anónimo" };
   var REQUESTER_FIELDS = [
@@ -82,10 +83,23 @@
     ["reply_channel", "Medio de respuesta"]
   ];
   var TIMELINE_ACTIONS = {
-    radicado: "Radicada", assign: "Asignada", reclassify: "Reclasificada", request_completion: "Se pidió completar",
-    complete: "Completada", extend: "Plazo prorrogado", transfer: "Trasladada", note: "Nota interna",
-    respond: "Respondida", close: "Cerrada", reopen: "Reabierta"
+    radicado: "Se radicó la solicitud.", asignado: "Se asignó a una dependencia.",
+    reclasificado: "Se corrigió la clasificación.", completar_solicitado: "Se pidió al ciudadano completar la solicitud.",
+    completada: "La solicitud quedó completa.", prorrogado: "Se prorrogó el término de respuesta.",
+    trasladado: "Se trasladó a la entidad competente.", nota: "Nota interna.", respondido: "Se respondió al ciudadano.",
+    cerrado: "Se cerró la solicitud.", reabierto: "Se reabrió la solicitud.",
+    desistido: "Se archivó por desistimiento tácito."
   };
+  // The details of an audit event worth showing, with their Spanish names;
+  // the rest (ids, hashes, raw timestamps) stays out of the way.
+  var DETAIL_KEYS = [
+    ["dependencia", "Dependencia", "dep"], ["assignee", "Responsable"], ["text", "Texto"], ["note", "Nota"],
+    ["reason", "Motivo"], ["entity", "Entidad"], ["entity_email", "Correo de la entidad"],
+    ["deadline", "Plazo para completar", "date"], ["due_date", "Vence", "date"],
+    ["previous_due_date", "Vencimiento anterior", "date"], ["from", "Antes", "change"], ["to", "Después", "change"],
+    ["channel", "Medio", "channel"], ["notified_by", "Aviso por", "channel"], ["published", "Publicada en la página de respuestas", "true"],
+    ["attachments", "Adjuntos", "count"], ["within_5_days", "Dentro de los 5 días hábiles", "bool"]
+  ];
 
   // The action forms, in the order they are shown.
   var ACTIONS = {
@@ -240,9 +254,10 @@
   // --------------------------------------------------------------------- API
   function api(method, path, body) {
     var opts = { method: method, credentials: "same-origin", headers: { "Accept": "application/json" } };
-    if (body !== undefined) {
+    if (method !== "GET") {
+      // every POST is JSON, even one without fields (the API answers 415 otherwise)
       opts.headers["Content-Type"] = "application/json";
-      opts.body = JSON.stringify(body);
+      opts.body = JSON.stringify(body === undefined ? {} : body);
     }
     if (method !== "GET" && state.csrf) opts.headers["X-CSRF-Token"] = state.csrf;
     return fetch(path, opts).then(function (r) {
@@ -292,6 +307,14 @@
     state.item = null;
     state.queueDirty = true;
     show($("whoami"), false);
+    // nothing of the last user's work stays in the page
+    clear($("notices"));
+    clear($("item-view"));
+    $("item-view").removeAttribute("data-radicado");
+    clear($("queue").tBodies[0]);
+    $("queue").removeAttribute("data-loaded");
+    $("queue-summary").textContent = "";
+    $("whoami-name").textContent = "";
     closeLive();
   }
   function sessionLost() {
@@ -313,6 +336,7 @@
     i.textContent = info || "";
     show(i, !!info);
     $("login-pass").value = "";
+    setFieldError([$("login-user"), $("login-pass")], $("login-error"), "");
     document.title = "Ingreso · Ventanilla";
     $("login-user").focus();
   }
@@ -423,6 +447,11 @@
       (!cur.value ? cur : nw).focus();
       return;
     }
+    if (nw.value.length < 12) {
+      setFieldError([nw], err, "La contraseña nueva debe tener al menos 12 caracteres.");
+      nw.focus();
+      return;
+    }
     if (nw.value !== conf.value) {
       setFieldError([conf], err, "Las dos contraseñas nuevas no coinciden.");
       conf.focus();
@@ -434,7 +463,8 @@
       if (res.status === 401) { sessionLost(); return; }
       if (!res.ok) {
         var e = apiError(res);
-        var bad = e.field === "current_password" ? [cur] : e.field === "new_password" ? [nw] : [cur, nw];
+        var bad = e.code === "wrong_password" || e.field === "current_password" ? [cur]
+          : e.field === "new_password" ? [nw] : [cur, nw];
         setFieldError(bad, err, errMessage(res, "No se pudo cambiar la contraseña."));
         bad[0].focus();
         return;
@@ -521,9 +551,27 @@
     return "/api/v1/items?" + parts.join("&");
   }
 
+  // Roles without items (docs/staff-api.md): no queue to show.
+  function worksItems() {
+    var r = state.session && state.session.user && state.session.user.role;
+    return r !== "admin" && r !== "moderador";
+  }
+
   function showQueue() {
     showView("queue");
     document.title = "Bandeja · Ventanilla";
+    var works = worksItems();
+    ["filters", "queue-summary", "pager"].forEach(function (id) { show($(id), works); });
+    show($("queue").parentNode, works);
+    if (!works) {
+      var msg = $("queue-message");
+      msg.textContent = "Su rol (" + label(ROLES, state.session.user.role, "") + ") no trabaja solicitudes, " +
+        "así que no tiene bandeja.";
+      msg.className = "notice";
+      show(msg, true);
+      return;
+    }
+    $("queue-message").className = "error";
     var t = $("queue-title");
     if (document.activeElement === document.body || !document.activeElement ||
         $("item-view").contains(document.activeElement)) t.focus();
@@ -655,14 +703,14 @@
     view.setAttribute("data-radicado", it.radicado);
     document.title = "Solicitud " + it.radicado + " · Ventanilla";
     view.appendChild(backLink());
-    var h1 = el("h1", { id: "item-title", tabindex: "-1" }, ["Solicitud " + it.radicado]);
+    var h1 = el("h1", { id: "item-title", tabindex: "-1" }, ["Solicitud ", el("span", { class: "radicado", text: it.radicado })]);
     view.appendChild(h1);
 
     var status = el("p", { id: "item-status", class: "item-status", "data-status": it.status }, [
       "Estado: ", el("span", { class: "status status-" + it.status, text: it.status_label || label(STATUS, it.status) })
     ]);
     if (it.overdue) status.appendChild(el("span", { class: "badge badge-overdue", text: "Vencida" }));
-    if (it.paused) status.appendChild(el("span", { class: "badge badge-paused", text: "En pausa: esperando al ciudadano" }));
+    if (it.paused) status.appendChild(el("span", { class: "badge badge-paused", text: "Término suspendido" }));
     view.appendChild(status);
 
     view.appendChild(el("div", { id: "item-stale", class: "notice stale", hidden: true }, [
@@ -681,6 +729,8 @@
       it.reply_channel ? ["Medio de respuesta", label(CHANNELS, it.reply_channel)] : null,
       ["Recibida", [timeEl(it.received_at, fmtDateTime(it.received_at))]],
       ["Vence", due],
+      it.original_due_date ? ["Vencimiento antes de la prórroga", fmtDate(it.original_due_date)] : null,
+      it.completion_deadline ? ["Plazo del ciudadano para completar", fmtDate(it.completion_deadline)] : null,
       ["Dependencia", depName(it.dependencia)],
       ["Responsable", it.assignee || "Sin responsable"]
     ];
@@ -703,6 +753,7 @@
 
     view.appendChild(section("item-sec-requester", "Solicitante", [renderRequester(it.requester)]));
     view.appendChild(section("item-sec-attachments", "Adjuntos", [renderAttachments(it)]));
+    if (Array.isArray(it.responses)) view.appendChild(section("item-sec-responses", "Respuestas", [renderResponses(it)]));
     view.appendChild(section("item-sec-messages", "Mensajes al ciudadano", [renderMessages(it.messages)]));
     view.appendChild(section("item-sec-actions", "Acciones", [renderActions(it)]));
     view.appendChild(section("item-sec-timeline", "Historial", [renderTimeline(it.timeline)]));
@@ -729,12 +780,16 @@
       else if (f[0] === "reply_channel") v = label(CHANNELS, v);
       rows.push([f[1], typeof v === "object" ? JSON.stringify(v) : String(v)]);
     });
+    if (r.purged === true) {
+      box.appendChild(el("p", { class: "restricted", text: "Los datos personales se eliminaron al cumplirse el plazo de conservación." }));
+    }
+    seen.purged = true;
     Object.keys(r).forEach(function (k) {
       var v = r[k];
-      if (seen[k] || v === null || v === undefined || v === "" || typeof v === "object") return;
+      if (seen[k] || v === null || v === undefined || v === "" || typeof v === "object" || typeof v === "boolean") return;
       rows.push([k.replace(/_/g, " "), String(v)]);
     });
-    if (!rows.length) box.appendChild(el("p", { text: "Sin datos del solicitante." }));
+    if (!rows.length && r.purged !== true) box.appendChild(el("p", { text: "Sin datos del solicitante." }));
     else box.appendChild(dl("item-requester-data", rows));
     return box;
   }
@@ -742,7 +797,11 @@
   function renderAttachments(it) {
     var list = it.attachments || [];
     if (!list.length) return el("p", { id: "item-attachments", class: "empty-note", text: "Sin adjuntos." });
-    var ul = el("ul", { id: "item-attachments", class: "attachments" });
+    return renderFiles(it, list, "item-attachments");
+  }
+
+  function renderFiles(it, list, id) {
+    var ul = el("ul", { id: id, class: "attachments" });
     list.forEach(function (a) {
       var url = typeof a.url === "string" && /^\/[^/\\]/.test(a.url) ? a.url
         : "/api/v1/items/" + encodeURIComponent(it.radicado) + "/attachments/" + encodeURIComponent(a.sha256 || "");
@@ -771,7 +830,9 @@
       table.tBodies[0].appendChild(el("tr", { "data-message-id": m.id, "data-status": m.status, class: "delivery-" + m.status }, [
         td("Canal", [label(CHANNELS, m.channel)]),
         td("Mensaje", [label(MESSAGE_KINDS, m.kind)]),
-        td("Estado", [el("span", { class: "delivery delivery-" + m.status, text: label(DELIVERY, m.status) })]),
+        td("Estado", [el("span", { class: "delivery delivery-" + m.status, text: label(DELIVERY, m.status) }),
+          m.last_error && /^(dead|failed|undeliverable)$/.test(m.status)
+            ? el("span", { class: "meta", text: " (" + m.last_error + ")" }) : null]),
         td("Intentos", [String(m.attempts === undefined || m.attempts === null ? "—" : m.attempts)]),
         td("Creado", [timeEl(m.created_at, fmtDateTime(m.created_at))])
       ]));
@@ -787,19 +848,65 @@
     events.forEach(function (e) {
       var li = el("li", { "data-action": e.action || "" }, [
         timeEl(e.at, fmtDateTime(e.at)), " · ",
-        el("strong", { text: e.actor || "Sistema" }), " · ",
+        el("strong", { text: actorName(e.actor) }), " · ",
         el("span", { class: "what", text: e.description || label(TIMELINE_ACTIONS, e.action) })
       ]);
-      var d = e.details;
-      if (d && typeof d === "object" && !Array.isArray(d)) {
-        var bits = [];
-        Object.keys(d).forEach(function (k) {
-          var v = d[k];
-          if (v === null || v === undefined || v === "" || typeof v === "object") return;
-          bits.push(k.replace(/_/g, " ") + ": " + String(v));
-        });
-        if (bits.length) li.appendChild(el("div", { class: "details", text: bits.join(" · ") }));
-      }
+      var bits = detailBits(e.details);
+      if (bits.length) li.appendChild(el("div", { class: "details", text: bits.join(" · ") }));
+      ol.appendChild(li);
+    });
+    return ol;
+  }
+
+  function actorName(a) {
+    if (!a || a === "system" || a === "sistema") return "Sistema";
+    var m = /^ciudadano(?::(\w+))?$/.exec(a);
+    if (m) return m[1] ? "Ciudadano (" + label(CHANNELS, m[1]) + ")" : "Ciudadano";
+    return a;
+  }
+
+  function labelsText(o) {
+    if (!o || typeof o !== "object") return String(o);
+    var parts = [];
+    if (o.type) parts.push(label(TYPES, o.type));
+    if (o.petition_class) parts.push(label(CLASSES, o.petition_class));
+    if (o.group) parts.push(label(GROUPS, o.group));
+    if (o.due_date) parts.push("vence " + fmtDate(o.due_date));
+    return parts.join(", ");
+  }
+
+  function detailBits(d) {
+    if (!d || typeof d !== "object" || Array.isArray(d)) return [];
+    var bits = [];
+    DETAIL_KEYS.forEach(function (k) {
+      var v = d[k[0]];
+      if (v === null || v === undefined || v === "") return;
+      var how = k[2];
+      if (how === "bool") { if (typeof v !== "boolean") return; v = v ? "sí" : "no"; }
+      else if (how === "true") { if (v !== true) return; v = "sí"; }
+      else if (how === "count") { if (typeof v !== "number" || v <= 0) return; }
+      else if (how === "date") v = fmtDate(String(v));
+      else if (how === "dep") v = depName(String(v));
+      else if (how === "channel") v = label(CHANNELS, v);
+      else if (how === "change") v = typeof v === "object" ? labelsText(v) : fmtDate(String(v));
+      else if (typeof v === "object") return;
+      bits.push(k[1] + ": " + String(v));
+    });
+    return bits;
+  }
+
+  // Answers given (not in docs/staff-api.md: shown when the API sends them).
+  function renderResponses(it) {
+    var list = Array.isArray(it.responses) ? it.responses : [];
+    if (!list.length) return el("p", { id: "item-responses", class: "empty-note", text: "Todavía no se ha respondido." });
+    var ol = el("ol", { id: "item-responses", class: "responses" });
+    list.forEach(function (r) {
+      var how = r.published ? "Publicada en la página de respuestas" : "Enviada por " + label(CHANNELS, r.channel, "—");
+      var li = el("li", {}, [
+        el("p", { class: "meta" }, [timeEl(r.at, fmtDateTime(r.at)), " · ", el("strong", { text: r.by || "—" }), " · " + how]),
+        el("div", { class: "item-body", text: r.text || "" })
+      ]);
+      if (Array.isArray(r.attachments) && r.attachments.length) li.appendChild(renderFiles(it, r.attachments, null));
       ol.appendChild(li);
     });
     return ol;
@@ -971,6 +1078,16 @@
     }).then(function (res) {
       btn.disabled = false;
       form.removeAttribute("aria-busy");
+      if (res.ok && res.data && res.data.out_of_scope) {
+        // the action routed the item away from this user's scope
+        state.queueDirty = true;
+        state.item = null;
+        notify(spec.done + " La solicitud " + (res.data.radicado || it.radicado) + " pasó a " +
+               depName(res.data.dependencia) + " y ya no está en su bandeja.", "ok");
+        if (/^#\/solicitud\//.test(location.hash)) location.hash = "#/";
+        else showQueue();
+        return;
+      }
       if (res.ok && res.data && res.data.radicado) {
         state.queueDirty = true;
         renderItem(res.data, false);

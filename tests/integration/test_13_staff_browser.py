@@ -14,6 +14,7 @@ import functools
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -25,7 +26,7 @@ import cdp  # noqa: E402
 
 REQUIRE_BROWSER = bool(os.environ.get("VT_REQUIRE_BROWSER"))
 HAVE_BROWSER = cdp.available()
-ARTIFACTS = os.environ.get("VT_ARTIFACTS") or os.path.join(H.SOURCE_DIR, "build", "test-artifacts")
+ARTIFACTS = os.path.abspath(os.environ.get("VT_ARTIFACTS") or os.path.join(H.SOURCE_DIR, "build", "test-artifacts"))
 DEP = "atencion_ciudadano"
 PASSWORDS = {
     "coord.ui": ("coordinador", "una clave de coordinación bastante larga"),
@@ -102,7 +103,6 @@ class StaffBrowser(H.DaemonCase):
         if cls.b is not None:
             cls.b.close()
         if getattr(cls, "tmp", None):
-            import shutil
             shutil.rmtree(cls.tmp, ignore_errors=True)
         if cls.d is not None:
             cls.d.cleanup()
@@ -134,7 +134,10 @@ class StaffBrowser(H.DaemonCase):
                 "Content-Type": "application/json", "Cookie": cookie, "X-CSRF-Token": csrf})
             if p.status not in (200, 201):
                 raise AssertionError("POST /api/v1/dependencias: %r" % p)
-        cls.d.request("POST", "/api/v1/session/logout", b"", {"Cookie": cookie, "X-CSRF-Token": csrf})
+        lo = cls.d.request("POST", "/api/v1/session/logout", b"{}", {
+            "Content-Type": "application/json", "Cookie": cookie, "X-CSRF-Token": csrf})
+        if lo.status != 204:
+            raise AssertionError("admin logout: %r" % lo)
 
     def need(self, *steps):
         missing = [s for s in steps if s not in self.done]
@@ -281,6 +284,10 @@ class StaffBrowser(H.DaemonCase):
         self.assertGreater(len(msgs), messages_before, "no new outbound message listed: %r" % msgs)
         for m in msgs:
             self.assertIn(m["label"], SPANISH_DELIVERY, m)
+        # the answer itself with its file, when the API lists the responses
+        if self.b.exists("#item-responses li"):
+            self.assertIn("La cuadrilla destapó", self.b.text("#item-responses"))
+            self.assertIn("respuesta.pdf", self.b.text("#item-responses"))
         self.assertIn("respond", self.b.evaluate("[...document.querySelectorAll('#item-timeline li')]"
                                                  ".map(function(l){return l.dataset.action;}).join(' ')"))
         print("\n  item screenshot: %s" % self.shot("item-answered"))
