@@ -354,8 +354,25 @@ static void document_plain(const struct document *d, struct vt_send_result *res)
              d->filename);
 }
 
-/* POSTs the file to /media as multipart/form-data (messaging_product, type,
- * file). 0 with Meta's id in media_id; otherwise -1 with res filled in. */
+/* The upload's form: messaging_product, type and the file part. curl reads
+ * the file while it sends, so it is never whole in memory; the part carries
+ * the name staff gave the file, not the stored file's hash. false: no memory. */
+static bool fill_form(curl_mime *form, const struct document *d)
+{
+    curl_mimepart *p;
+    if (!(p = curl_mime_addpart(form)) || curl_mime_name(p, "messaging_product") ||
+        curl_mime_data(p, "whatsapp", CURL_ZERO_TERMINATED))
+        return false;
+    if (!(p = curl_mime_addpart(form)) || curl_mime_name(p, "type") ||
+        curl_mime_data(p, d->mime, CURL_ZERO_TERMINATED))
+        return false;
+    return (p = curl_mime_addpart(form)) && !curl_mime_name(p, "file") &&
+           !curl_mime_filedata(p, d->path) && !curl_mime_filename(p, d->filename) &&
+           !curl_mime_type(p, d->mime);
+}
+
+/* POSTs the file to /media as multipart/form-data. 0 with Meta's id in
+ * media_id; otherwise -1 with res filled in as for a message. */
 static int upload(struct vt_wa_graph *g, const struct document *d, char *media_id, size_t idlen,
                   struct vt_send_result *res)
 {
@@ -364,24 +381,15 @@ static int upload(struct vt_wa_graph *g, const struct document *d, char *media_i
     snprintf(url, sizeof(url), "%s/%s/%s/media", wa->graph_base_url, wa->api_version,
              wa->phone_number_id);
     struct reply r = {.max = 64 * 1024};
-    int rc = -1;
-    curl_mime *form = curl_mime_init(g->curl);
-    curl_mimepart *p = NULL;
-    if (!form)
-        goto oom;
-    if (!(p = curl_mime_addpart(form)) || curl_mime_name(p, "messaging_product") ||
-        curl_mime_data(p, "whatsapp", CURL_ZERO_TERMINATED))
-        goto oom;
-    if (!(p = curl_mime_addpart(form)) || curl_mime_name(p, "type") ||
-        curl_mime_data(p, d->mime, CURL_ZERO_TERMINATED))
-        goto oom;
-    /* curl reads the file while it sends, so it is never whole in memory;
-     * the part is named as staff named the file, not by its hash. */
-    if (!(p = curl_mime_addpart(form)) || curl_mime_name(p, "file") ||
-        curl_mime_filedata(p, d->path) || curl_mime_filename(p, d->filename) ||
-        curl_mime_type(p, d->mime))
-        goto oom;
     long status = 0;
+    int rc = -1;
+    cJSON *o = NULL;
+    curl_mime *form = curl_mime_init(g->curl);
+    if (!form || !fill_form(form, d)) {
+        res->outcome = VT_SEND_RETRY;
+        snprintf(res->error, sizeof(res->error), "out of memory");
+        goto done;
+    }
     CURLcode cc = perform(g, url, NULL, form, &r, &status);
     if (cc != CURLE_OK) {
         res->outcome = VT_SEND_RETRY;
@@ -396,22 +404,18 @@ static int upload(struct vt_wa_graph *g, const struct document *d, char *media_i
         map_failure(status, code, &r, res);
         goto done;
     }
-    cJSON *o = cJSON_Parse(r.body.data ? r.body.data : "");
+    o = cJSON_Parse(r.body.data ? r.body.data : "");
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
-    if (cJSON_IsString(id) && *id->valuestring && strlen(id->valuestring) < idlen) {
-        snprintf(media_id, idlen, "%s", id->valuestring);
-        rc = 0;
-    } else {
+    if (!cJSON_IsString(id) || !*id->valuestring || strlen(id->valuestring) >= idlen) {
         res->outcome = VT_SEND_RETRY;
         snprintf(res->error, sizeof(res->error), "graph upload: HTTP %ld without a media id",
                  status);
+        goto done;
     }
-    cJSON_Delete(o);
-    goto done;
-oom:
-    res->outcome = VT_SEND_RETRY;
-    snprintf(res->error, sizeof(res->error), "out of memory");
+    snprintf(media_id, idlen, "%s", id->valuestring);
+    rc = 0;
 done:
+    cJSON_Delete(o);
     curl_mime_free(form);
     vt_buf_cleanup(&r.body);
     return rc;

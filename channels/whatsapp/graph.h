@@ -1,6 +1,14 @@
 /* graph.h - Meta's Graph API for the WhatsApp Cloud API, over libcurl: the
- * outbox transport (text, interactive, template, mark-as-read) and the media
- * download.
+ * outbox transport (text, interactive, template, mark-as-read, documents)
+ * and the media download.
+ *
+ * A row whose body is {"type":"document","document":{"path","filename",
+ * "content_type"}} (a staff answer's file, see wa_notify) is sent in two
+ * requests: POST /{phone_number_id}/media (multipart/form-data:
+ * messaging_product, type, file), answered {"id"}, then a document message
+ * with that id. The id is kept only for that attempt; a retry uploads again.
+ * A document is free-form: outside the window it is VT_SEND_NO_WINDOW (never
+ * the kind's template, which cannot carry a file).
  *
  * Owns: one curl handle per struct vt_wa_graph (each thread that talks to
  * Meta has its own), the mapping of Graph errors onto outbox outcomes and
@@ -14,6 +22,8 @@
  *   131026 (undeliverable)               -> VT_SEND_NO_WINDOW (email copy if possible)
  *   130429, 131048, 131056, 4, 80007 (throttling) -> VT_SEND_RETRY
  *   other 4xx                            -> VT_SEND_REFUSED (dead letter)
+ * The upload of a document maps the same way; a document file missing from
+ * the data directory, or over Meta's 100 MB, is VT_SEND_REFUSED at once.
  */
 #ifndef VT_WA_GRAPH_H
 #define VT_WA_GRAPH_H

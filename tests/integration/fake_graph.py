@@ -8,10 +8,13 @@ WhatsApp channel at fake.base_url and then inspect what the daemon sent:
         g.wait_for(lambda: g.texts(to="573001112233"))
         g.fail_next("429")          # the next message POST answers 429
         g.set_mode("timeout")       # every message POST hangs until cleared
+        g.fail_upload_next("500")   # the next media upload answers 500
+        g.uploads()                 # what the daemon uploaded: bytes, filename, type
 
 Endpoints (the version segment, e.g. "v21.0", is optional as in Graph):
 
     POST /{version}/{phone_number_id}/messages   send / mark as read
+    POST /{version}/{phone_number_id}/media      upload (multipart/form-data) -> {"id": ...}
     GET  /{version}/{media_id}                   media metadata (url, mime_type, ...)
     GET  /media-download/{media_id}?token=...    the media bytes (bearer required too)
 
@@ -40,7 +43,8 @@ import uuid
 
 __all__ = ["FakeGraph", "KINDS", "MESSAGE_TYPES"]
 
-# Failure kinds accepted by fail_next / set_mode / fail_media_next / set_media_mode.
+# Failure kinds accepted by fail_next / set_mode / fail_media_next / set_media_mode /
+# fail_upload_next / set_upload_mode.
 KINDS = ("500", "503", "429", "400", "401", "131047", "131026", "timeout", "reset")
 
 MESSAGE_TYPES = ("text", "interactive", "template", "image", "document", "audio", "video",
@@ -49,11 +53,30 @@ MEDIA_MESSAGE_TYPES = ("image", "document", "audio", "video", "sticker")
 
 _VERSION = r"(?:/v\d+(?:\.\d+)?)?"
 _MESSAGES_RE = re.compile(r"^%s/(?P<pnid>[^/]+)/messages/?$" % _VERSION)
+_UPLOAD_RE = re.compile(r"^%s/(?P<pnid>[^/]+)/media/?$" % _VERSION)
 _DOWNLOAD_RE = re.compile(r"^/media-download/(?P<id>[^/]+)/?$")
 _OBJECT_RE = re.compile(r"^%s/(?P<id>[^/]+)/?$" % _VERSION)
 _TO_RE = re.compile(r"^\+?\d{5,20}$")
 
 _OAUTH_MESSAGE = "Invalid OAuth access token - Cannot parse access token"
+
+# The media types the Cloud API accepts for upload, by category, and each
+# category's size limit in bytes (Meta's "Supported media types" table).
+_MB = 1024 * 1024
+UPLOAD_TYPES = {
+    "document": ("text/plain", "application/pdf", "application/msword",
+                 "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                 "application/vnd.ms-excel",
+                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                 "application/vnd.ms-powerpoint",
+                 "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+    "image": ("image/jpeg", "image/png"),
+    "sticker": ("image/webp",),
+    "audio": ("audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"),
+    "video": ("video/mp4", "video/3gpp"),
+}
+UPLOAD_LIMITS = {"document": 100 * _MB, "image": 5 * _MB, "sticker": 500 * 1024,
+                 "audio": 16 * _MB, "video": 16 * _MB}
 _RETRY_AFTER_DEFAULT = 1
 
 
@@ -138,6 +161,73 @@ def _check_kind(kind):
     if kind not in KINDS:
         raise ValueError("unknown failure kind %r (expected one of %s)" % (kind, ", ".join(KINDS)))
     return kind
+
+
+# ---------------------------------------------------------------------------
+# multipart/form-data (the media upload)
+
+_DISPOSITION_PARAM_RE = re.compile(r';\s*([A-Za-z0-9_*-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
+
+
+def _header_params(value):
+    """'form-data; name="a"; filename="b.pdf"' -> ("form-data", {"name": "a", "filename": "b.pdf"})."""
+    head, _, rest = value.partition(";")
+    params = {}
+    for k, v in _DISPOSITION_PARAM_RE.findall(";" + rest):
+        v = v.strip()
+        if len(v) >= 2 and v[0] == v[-1] == '"':
+            v = re.sub(r"\\(.)", r"\1", v[1:-1])
+        params[k.lower()] = v
+    return head.strip().lower(), params
+
+
+def parse_multipart(content_type, body):
+    """The parts of a multipart/form-data body: a list of dicts with name,
+    filename (None for a plain field), content_type and data (bytes).
+    Raises ValueError when the body is not well-formed multipart."""
+    ctype, params = _header_params(content_type or "")
+    if ctype != "multipart/form-data":
+        raise ValueError("Content-Type is %r, not multipart/form-data" % (ctype or None))
+    boundary = params.get("boundary")
+    if not boundary:
+        raise ValueError("multipart/form-data without a boundary")
+    delim = b"--" + boundary.encode("latin-1")
+    if not body.startswith(delim):
+        raise ValueError("the body does not start with the boundary")
+    parts = []
+    pos = len(delim)
+    while True:
+        if body.startswith(b"--", pos):
+            return parts  # the closing delimiter
+        if not body.startswith(b"\r\n", pos):
+            raise ValueError("malformed boundary line")
+        end_headers = body.find(b"\r\n\r\n", pos)  # at pos itself when a part has no headers
+        if end_headers < 0:
+            raise ValueError("a part without the blank line after its headers")
+        pos += 2
+        headers = {}
+        for line in body[pos:end_headers].split(b"\r\n") if end_headers > pos else ():
+            k, sep, v = line.decode("utf-8", errors="replace").partition(":")
+            if not sep:
+                raise ValueError("malformed part header %r" % line[:80])
+            headers[k.strip().lower()] = v.strip()
+        nxt = body.find(b"\r\n" + delim, end_headers + 4)
+        if nxt < 0:
+            raise ValueError("a part without a closing boundary")
+        disp, dparams = _header_params(headers.get("content-disposition", ""))
+        if disp != "form-data" or "name" not in dparams:
+            raise ValueError("a part without Content-Disposition: form-data; name=...")
+        parts.append({"name": dparams["name"], "filename": dparams.get("filename"),
+                      "content_type": headers.get("content-type"),
+                      "data": body[end_headers + 4:nxt]})
+        pos = nxt + 2 + len(delim)
+
+
+def _upload_category(mime):
+    for cat, types in UPLOAD_TYPES.items():
+        if mime in types:
+            return cat
+    return None
 
 
 # ---------------------------------------------------------------------------
@@ -560,11 +650,16 @@ class FakeGraph:
         self.base_url = None
         self._lock = threading.RLock()
         self._requests = []
-        self._queue = []        # [(kind, include_read)]
+        self._queue = []        # [(kind, include_read, message_type or None)]
         self._mode = None       # (kind, include_read) or None
         self._media_queue = []  # [kind]
         self._media_mode = None
+        self._upload_queue = []  # [kind]
+        self._upload_mode = None
         self._media = {}        # id -> {"data", "mime_type", "sha256", "url_token"}
+        self._uploads = []      # accepted uploads, oldest first (see uploads())
+        self._uploaded_ids = set()
+        self.upload_limits = dict(UPLOAD_LIMITS)  # per category; tests may lower them
         self._ids = itertools.count(1)
         self._stopping = threading.Event()
         self._held = 0
@@ -608,23 +703,30 @@ class FakeGraph:
 
     # -- configuration
     def reset(self):
-        """Forgets recorded requests and clears every failure queue and mode
-        (registered media are kept)."""
+        """Forgets recorded requests and uploads() and clears every failure
+        queue and mode (registered and uploaded media stay valid)."""
         with self._lock:
             self._requests.clear()
             self._queue.clear()
             self._mode = None
             self._media_queue.clear()
             self._media_mode = None
+            self._upload_queue.clear()
+            self._upload_mode = None
+            self._uploads.clear()
 
-    def fail_next(self, kind, n=1, include_read=False):
+    def fail_next(self, kind, n=1, include_read=False, message_type=None):
         """The next n message POSTs fail with kind. Mark-as-read POSTs are not
-        affected (and do not consume the queue) unless include_read=True."""
+        affected (and do not consume the queue) unless include_read=True.
+        With message_type (e.g. "document"), only messages of that type fail
+        and consume the queue; others pass."""
         kind = _check_kind(kind)
         if kind is None:
             raise ValueError("fail_next needs a kind")
+        if message_type is not None and message_type not in MESSAGE_TYPES:
+            raise ValueError("unknown message type %r" % (message_type,))
         with self._lock:
-            self._queue.extend([(kind, bool(include_read))] * int(n))
+            self._queue.extend([(kind, bool(include_read), message_type)] * int(n))
 
     def set_mode(self, kind, include_read=False):
         """Every message POST fails with kind until set_mode(None)."""
@@ -644,6 +746,19 @@ class FakeGraph:
         """Every media request fails with kind until set_media_mode(None)."""
         with self._lock:
             self._media_mode = _check_kind(kind)
+
+    def fail_upload_next(self, kind, n=1):
+        """The next n media uploads (POST /{phone_number_id}/media) fail with kind."""
+        kind = _check_kind(kind)
+        if kind is None:
+            raise ValueError("fail_upload_next needs a kind")
+        with self._lock:
+            self._upload_queue.extend([kind] * int(n))
+
+    def set_upload_mode(self, kind):
+        """Every media upload fails with kind until set_upload_mode(None)."""
+        with self._lock:
+            self._upload_mode = _check_kind(kind)
 
     def add_media(self, media_id, data, mime_type):
         """Registers downloadable media; returns its metadata document."""
@@ -717,6 +832,18 @@ class FakeGraph:
         """message_ids successfully marked as read, in order."""
         return [d.get("message_id") for d in self._message_posts(reads=True)]
 
+    def uploads(self):
+        """The accepted media uploads, oldest first: dicts with id, data (the
+        file's bytes), filename (of the file part), type (the form's type
+        field), part_type (the file part's Content-Type), size, sha256, at."""
+        with self._lock:
+            return [dict(u) for u in self._uploads]
+
+    def documents(self, to=None):
+        """The document objects of the successfully sent document messages
+        ({"id", "filename", ...}), in order."""
+        return [d["document"] for d in self._message_posts(to) if d.get("type") == "document"]
+
     def sent_ids(self, to=None):
         """wamids answered for the successful message POSTs, in order."""
         with self._lock:
@@ -765,12 +892,25 @@ class FakeGraph:
         auth = h.headers.get("Authorization") or ""
         return auth.startswith("Bearer ") and secrets.compare_digest(auth[7:].strip(), self.token)
 
-    def _take_fault(self, is_read):
+    def _take_fault(self, is_read, mtype=None):
         with self._lock:
             if self._mode is not None and (not is_read or self._mode[1]):
                 return self._mode[0]
-            if self._queue and (not is_read or self._queue[0][1]):
-                return self._queue.pop(0)[0]
+            for i, (kind, include_read, only) in enumerate(self._queue):
+                if is_read and not include_read:
+                    continue
+                if only is not None and (is_read or only != mtype):
+                    continue
+                del self._queue[i]
+                return kind
+        return None
+
+    def _take_upload_fault(self):
+        with self._lock:
+            if self._upload_mode is not None:
+                return self._upload_mode
+            if self._upload_queue:
+                return self._upload_queue.pop(0)
         return None
 
     def _take_media_fault(self):
@@ -799,6 +939,9 @@ class FakeGraph:
         m = _MESSAGES_RE.match(path)
         if m:
             return self._messages(h, rec, m.group("pnid"))
+        m = _UPLOAD_RE.match(path)
+        if m and h.command == "POST":
+            return self._upload(h, rec, m.group("pnid"))
         m = _DOWNLOAD_RE.match(path)
         if m:
             return self._download(h, rec, m.group("id"), query)
@@ -819,7 +962,8 @@ class FakeGraph:
         is_read = is_read_body(doc)
         with self._lock:
             rec["kind"] = "read" if is_read else "message"
-        kind = self._take_fault(is_read)
+        mtype = doc.get("type", "text") if isinstance(doc, dict) else None
+        kind = self._take_fault(is_read, mtype)
         if kind is not None:
             return h.fault(rec, kind)
         try:
@@ -827,6 +971,7 @@ class FakeGraph:
                 validate_read(doc)
             else:
                 validate_send(doc)
+                self._check_media_id(doc, mtype)
         except _Invalid as e:
             return h.answer(rec, 400, graph_error(e.code, e.message, e.details))
         if is_read:
@@ -836,6 +981,83 @@ class FakeGraph:
         h.answer(rec, 200, {"messaging_product": "whatsapp",
                             "contacts": [{"input": to, "wa_id": to.lstrip("+")}],
                             "messages": [{"id": wamid}]})
+
+    def _check_media_id(self, doc, mtype):
+        """A media message by id must name media uploaded to this number."""
+        if mtype not in MEDIA_MESSAGE_TYPES:
+            return
+        mid = doc[mtype].get("id")
+        if mid is None:
+            return
+        with self._lock:
+            known = mid in self._uploaded_ids
+        if not known:
+            raise _Invalid(100, "Param %s['id'] is not a valid media ID: %r was not uploaded to "
+                                "this phone number, or it has expired." % (mtype, mid))
+
+    def _upload(self, h, rec, pnid):
+        """POST /{phone_number_id}/media: multipart/form-data with
+        messaging_product=whatsapp, type=<mime> and the file part."""
+        with self._lock:
+            rec["kind"] = "upload"
+        if not self._auth_ok(h):
+            return self._unauthorized(h, rec)
+        if pnid != self.phone_number_id:
+            return self._unsupported(h, rec, pnid)
+        kind = self._take_upload_fault()
+        if kind is not None:
+            return h.fault(rec, kind)
+        try:
+            parts = parse_multipart(h.headers.get("Content-Type"), rec["body"])
+        except ValueError as e:
+            return h.answer(rec, 400, graph_error(100, "(#100) Invalid parameter",
+                                                  "The request must be multipart/form-data: %s." % e))
+        fields = {}
+        files = []
+        for part in parts:
+            if part["filename"] is not None:
+                files.append(part)
+            else:
+                fields.setdefault(part["name"], part["data"].decode("utf-8", errors="replace"))
+        try:
+            mp = fields.get("messaging_product")
+            if mp is None:
+                raise _missing("messaging_product")
+            if mp != "whatsapp":
+                raise _bad("messaging_product must be whatsapp. Got %r." % (mp,))
+            file_part = next((f for f in files if f["name"] == "file"), None)
+            if file_part is None:
+                raise _missing("file")
+            mime = fields.get("type")
+            if mime is None:
+                raise _missing("type")
+            cat = _upload_category(mime.split(";")[0].strip().lower())
+            if cat is None:
+                raise _Invalid(100, "Param file must be a file with one of the following types: %s. "
+                                    "Received file of type '%s'."
+                               % (", ".join(t for ts in UPLOAD_TYPES.values() for t in ts), mime),
+                               "(#100) Param file must be a file with one of the following types")
+            data = file_part["data"]
+            if not data:
+                raise _Invalid(131053, "The uploaded file is empty.", "(#131053) Media upload error")
+            if len(data) > self.upload_limits[cat]:
+                raise _Invalid(131053, "File size %d bytes exceeds the %d bytes limit for %s media."
+                               % (len(data), self.upload_limits[cat], cat),
+                               "(#131053) Media upload error")
+        except _Invalid as e:
+            return h.answer(rec, 400, graph_error(e.code, e.message, e.details))
+        media_id = "%d%09d" % (next(self._ids), secrets.randbelow(10 ** 9))
+        up = {"id": media_id, "data": bytes(data), "filename": file_part["filename"], "type": mime,
+              "part_type": file_part["content_type"], "size": len(data),
+              "sha256": hashlib.sha256(data).hexdigest(), "at": time.time()}
+        with self._lock:
+            self._uploads.append(up)
+            self._uploaded_ids.add(media_id)
+            # Uploaded media can be fetched back like any other (GET /{media-id}).
+            self._media[media_id] = {"data": up["data"], "mime_type": mime, "sha256": up["sha256"],
+                                     "url_token": secrets.token_hex(8)}
+            rec["media_id"] = media_id
+        h.answer(rec, 200, {"id": media_id})
 
     def _media_meta(self, h, rec, media_id):
         with self._lock:
@@ -1089,6 +1311,78 @@ if __name__ == "__main__":
         except (ConnectionError, http.client.HTTPException, urllib.error.URLError):
             pass
 
+        # media upload, then a document message by its id
+        UP = "/v21.0/1234567890/media"
+        pdf = b"%PDF-1.4\n\xe2\xe3 fake pdf\r\n--not-a-boundary\r\n%%EOF\n"
+
+        def form(fields, file=None, boundary="----vtselftest"):
+            out = b""
+            for k, v in fields:
+                out += (("--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n")
+                        % (boundary, k, v)).encode()
+            if file is not None:
+                name, filename, ctype, data = file
+                out += (("--%s\r\nContent-Disposition: form-data; name=\"%s\"; filename=\"%s\"\r\n"
+                         "Content-Type: %s\r\n\r\n") % (boundary, name, filename, ctype)).encode()
+                out += data + b"\r\n"
+            out += ("--%s--\r\n" % boundary).encode()
+            return {"Content-Type": "multipart/form-data; boundary=%s" % boundary}, out
+
+        def upload(fields=(("messaging_product", "whatsapp"), ("type", "application/pdf")),
+                   file=("file", "respuesta.pdf", "application/pdf", pdf), token="test-token"):
+            hd, body = form(fields, file)
+            st, _, d = call(g, "POST", UP, raw=body, headers=hd, token=token)
+            return st, json.loads(d)
+
+        st, d = upload()
+        assert st == 200 and set(d) == {"id"} and d["id"].isdigit(), (st, d)
+        mid = d["id"]
+        (u,) = g.uploads()
+        assert (u["id"], u["data"], u["filename"], u["type"], u["part_type"], u["size"]) == \
+            (mid, pdf, "respuesta.pdf", "application/pdf", "application/pdf", len(pdf)), u
+        st, _, meta = jcall(g, "GET", "/v21.0/" + mid)
+        assert st == 200 and meta["file_size"] == len(pdf) and meta["mime_type"] == "application/pdf", meta
+        docmsg = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": "573001112233",
+                  "type": "document", "document": {"id": mid, "filename": "respuesta.pdf"}}
+        st, _, d = jcall(g, "POST", MSG, docmsg)
+        assert st == 200 and d["messages"][0]["id"].startswith("wamid."), d
+        assert g.documents(to="573001112233") == [{"id": mid, "filename": "respuesta.pdf"}]
+        expect_error(g, dict(docmsg, document={"id": "999", "filename": "x.pdf"}), 400, 100, "media ID")
+        assert upload(token="bad")[0] == 401
+        st, d = upload(fields=(("type", "application/pdf"),))
+        assert st == 400 and d["error"]["code"] == 100 and "messaging_product" in d["error"]["message"], d
+        st, d = upload(fields=(("messaging_product", "sms"), ("type", "application/pdf")))
+        assert st == 400 and d["error"]["code"] == 131009, d
+        st, d = upload(file=None)
+        assert st == 400 and "file" in d["error"]["message"], d
+        st, d = upload(fields=(("messaging_product", "whatsapp"),))
+        assert st == 400 and "type" in d["error"]["message"], d
+        st, d = upload(fields=(("messaging_product", "whatsapp"), ("type", "application/zip")))
+        assert st == 400 and d["error"]["code"] == 100 and "application/zip" in \
+            d["error"]["error_data"]["details"], d
+        st, _, d = jcall(g, "POST", UP, doc={"messaging_product": "whatsapp"})
+        assert st == 400 and "multipart" in d["error"]["error_data"]["details"], d
+        g.upload_limits["document"] = len(pdf) - 1
+        st, d = upload()
+        assert st == 400 and d["error"]["code"] == 131053, d
+        g.upload_limits["document"] = 100 * 1024 * 1024
+        assert upload(fields=(("messaging_product", "whatsapp"), ("type", "image/png")),
+                      file=("file", "a.png", "image/png", png))[0] == 200
+        g.fail_upload_next("500")
+        st, d = upload()
+        assert st == 500 and d["error"]["code"] == 2, d
+        assert upload()[0] == 200  # one-shot
+        g.set_upload_mode("429")
+        assert [upload()[0] for _ in range(2)] == [429, 429]
+        g.set_upload_mode(None)
+        assert len(g.uploads()) == 3, g.uploads()
+        # a typed fault: only document messages fail, texts pass
+        g.fail_next("131047", message_type="document")
+        assert jcall(g, "POST", MSG, text())[0] == 200
+        st, _, d = jcall(g, "POST", MSG, docmsg)
+        assert st == 400 and d["error"]["code"] == 131047, d
+        assert jcall(g, "POST", MSG, docmsg)[0] == 200
+
         # helpers
         assert g.wait_for(lambda: g.reads()) == g.reads()
         try:
@@ -1100,7 +1394,8 @@ if __name__ == "__main__":
         assert set(r0) >= {"method", "path", "headers", "body", "json", "status", "at"}, r0
         assert r0["headers"]["authorization"] == "Bearer test-token" and r0["status"] == 200
         g.reset()
-        assert g.requests == [] and g.messages() == [] and g.reads() == []
+        assert g.requests == [] and g.messages() == [] and g.reads() == [] and g.uploads() == []
+        assert jcall(g, "POST", MSG, docmsg)[0] == 200  # uploaded media outlive reset()
 
         # stop() while a request is held for 30 s
         g.hold_seconds = 30
