@@ -115,12 +115,29 @@ static bool from_ok(const struct rule *r, const char *status)
     return false;
 }
 
-size_t vt_casework_allowed(const struct vt_staff *who, const char *status, const char **out,
+/* The legal limits of an action beyond its status (the same ones
+ * do_extend and do_request_completion enforce). */
+static bool limits_ok(const struct vt_calendar *cal, const char *action,
+                      const struct vt_case_facts *f, vt_date_t today)
+{
+    vt_date_t d;
+    if (strcmp(action, "extend") == 0)
+        return f->term_days >= 0 && f->due_date && vt_date_parse(f->due_date, &d) == 0 &&
+               vt_date_cmp(today, d) <= 0 && !(f->original_due_date && *f->original_due_date);
+    if (strcmp(action, "request_completion") == 0)
+        return f->term_days >= 0 && f->filed_date && vt_date_parse(f->filed_date, &d) == 0 &&
+               vt_date_cmp(today, vt_casework_completion_ask_limit(cal, d)) <= 0;
+    return true;
+}
+
+size_t vt_casework_allowed(const struct vt_calendar *cal, const struct vt_staff *who,
+                           const struct vt_case_facts *f, vt_date_t today, const char **out,
                            size_t cap)
 {
     size_t n = 0;
     for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]) && n < cap; i++)
-        if ((rules[i].roles & (1u << who->role)) && from_ok(&rules[i], status))
+        if ((rules[i].roles & (1u << who->role)) && from_ok(&rules[i], f->status) &&
+            (!cal || limits_ok(cal, rules[i].action, f, today)))
             out[n++] = rules[i].action;
     return n;
 }
@@ -317,11 +334,26 @@ static int notify(struct vt_server *srv, struct vt_store_tx *tx, const struct ro
         return 0;
     struct vt_notice n = {r->id, r->radicado, recipient, kind, subject, text, files, n_files};
     int rc = c->notify(srv, tx, &n);
-    if (rc == VT_EINVAL) { /* not an address of that channel: published instead */
+    if (rc == VT_EINVAL || rc == VT_ENOTFOUND) {
+        /* Not an address of that channel, or the entity does not run it:
+         * published on the status page instead, never left unsent. */
         *via = "publicacion";
         return 0;
     }
     return rc;
+}
+
+/* Notes the change for the live feed (after the commit). */
+static int note_change(struct vt_store_tx *tx, const struct row *r, const char *old_status,
+                       const char *old_dependencia, const struct vt_staff *who, const char *action)
+{
+    struct vt_item_change c = {.item_id = r->id};
+    snprintf(c.old_status, sizeof(c.old_status), "%s", old_status);
+    snprintf(c.new_status, sizeof(c.new_status), "%s", r->status);
+    snprintf(c.old_dependencia, sizeof(c.old_dependencia), "%s", old_dependencia);
+    snprintf(c.actor, sizeof(c.actor), "%s", who ? who->username : "");
+    snprintf(c.action, sizeof(c.action), "%s", action);
+    return vt_store_tx_item_changed(tx, &c);
 }
 
 static void date_es(const char *iso, char out[16])
@@ -732,9 +764,9 @@ static int do_transfer(struct vt_server *srv, struct vt_store_tx *tx, const stru
             r->id, r->radicado, a->entity_email, "traslado_entidad", subject, fwd, NULL, 0};
         rc = mail->notify(srv, tx, &n);
         free(fwd);
-        if (rc)
+        if (rc && rc != VT_ENOTFOUND && rc != VT_EINVAL)
             return rc;
-        forwarded = "email";
+        forwarded = rc ? "no" : "email";
     }
     cJSON *p = cJSON_CreateObject();
     cJSON_AddStringToObject(p, "entity", a->entity);
@@ -890,6 +922,8 @@ int vt_casework_apply(struct vt_server *srv, struct vt_store_tx *tx, const struc
                       vt_item_label(r.status));
     const char *act = rule->action;
     snprintf(res->old_status, sizeof(res->old_status), "%s", r.status);
+    char old_dep[101];
+    snprintf(old_dep, sizeof(old_dep), "%s", r.dependencia);
     if (strcmp(act, "assign") == 0)
         rc = do_assign(tx, cfg, who, &r, a, res);
     else if (strcmp(act, "reclassify") == 0)
@@ -897,7 +931,7 @@ int vt_casework_apply(struct vt_server *srv, struct vt_store_tx *tx, const struc
     else if (strcmp(act, "request_completion") == 0)
         rc = do_request_completion(srv, tx, who, &r, a, res);
     else if (strcmp(act, "complete") == 0)
-        rc = resume(srv, tx, who, &r, a->text);
+        rc = resume(srv, tx, who, &r, a->note ? a->note : a->text);
     else if (strcmp(act, "extend") == 0)
         rc = do_extend(srv, tx, who, &r, a, res);
     else if (strcmp(act, "transfer") == 0)
@@ -910,6 +944,8 @@ int vt_casework_apply(struct vt_server *srv, struct vt_store_tx *tx, const struc
         rc = do_close(tx, who, &r, a, res);
     else
         rc = do_reopen(tx, who, &r, a, res);
+    if (rc == 0)
+        rc = note_change(tx, &r, res->old_status, old_dep, who, act);
     if (rc == 0) {
         res->status = 200;
         res->item_id = r.id;
@@ -927,7 +963,8 @@ int vt_casework_citizen_replied(struct vt_server *srv, struct vt_store_tx *tx, i
         return 0;
     if (rc || strcmp(r.status, "pendiente_completar") != 0)
         return rc;
-    return resume(srv, tx, NULL, &r, NULL);
+    rc = resume(srv, tx, NULL, &r, NULL);
+    return rc ? rc : note_change(tx, &r, "pendiente_completar", r.dependencia, NULL, "completada");
 }
 
 static const char SQL_LAPSED[] =
@@ -967,7 +1004,8 @@ int vt_casework_sweep(struct vt_server *srv, struct vt_store_tx *tx, vt_date_t t
         cJSON *p = cJSON_CreateObject();
         cJSON_AddStringToObject(p, "deadline", r.deadline);
         cJSON_AddStringToObject(p, "notified_by", via);
-        if ((rc = event(tx, &r, NULL, "desistido", p, 1)))
+        if ((rc = event(tx, &r, NULL, "desistido", p, 1)) ||
+            (rc = note_change(tx, &r, "pendiente_completar", r.dependencia, NULL, "desistido")))
             return rc;
         (*n)++;
     }

@@ -86,7 +86,7 @@ struct vt_case_action {
     const char *action; /* assign, reclassify, ... */
     const char *dependencia, *assignee;
     const char *type, *petition_class, *group;
-    const char *text, *reason, *due_date, *entity, *entity_email;
+    const char *text, *reason, *due_date, *entity, *entity_email, *note;
     const struct vt_case_file *files;
     size_t n_files;
 };
@@ -102,9 +102,20 @@ struct vt_case_result {
     char dependencia[101]; /* after the action, "" for none (live feed scope) */
 };
 
-/* The actions a staff member may take on an item in status now (for the UI);
- * writes up to cap names into out and returns how many. */
-size_t vt_casework_allowed(const struct vt_staff *who, const char *status, const char **out,
+/* What the list of possible actions depends on. Dates "YYYY-MM-DD" or "". */
+struct vt_case_facts {
+    const char *status;
+    int term_days; /* -1: no term */
+    const char *filed_date, *due_date, *original_due_date;
+};
+
+/* The actions who may take now on an item with facts f (for the UI), the
+ * legal limits included (no extension after the due date or twice, no
+ * completion request after 10 business days); today is the local date.
+ * Writes up to cap names into out and returns how many. cal may be NULL
+ * (then the limits are not checked). */
+size_t vt_casework_allowed(const struct vt_calendar *cal, const struct vt_staff *who,
+                           const struct vt_case_facts *f, vt_date_t today, const char **out,
                            size_t cap);
 
 /* Writer thread: applies a to the item radicado as who. Returns 0 when it

@@ -40,7 +40,8 @@ struct vt_channel {
     void (*stop)(struct vt_server *srv);
     /* Writer thread, inside tx: queues n on this channel's outbox. NULL when
      * the channel cannot send to a requester. 0, VT_EINVAL (the recipient is
-     * not an address of this channel), or VT_E*. */
+     * not an address of this channel), VT_ENOTFOUND (the channel is not
+     * enabled), or VT_E*. */
     int (*notify)(struct vt_server *srv, struct vt_store_tx *tx, const struct vt_notice *n);
 };
 

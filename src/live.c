@@ -61,6 +61,8 @@ struct vt_live {
     pthread_mutex_t lock; /* guards pending */
     struct event *pending;
     size_t n_pending, cap_pending;
+    struct vt_item_change *changes; /* guarded by lock too */
+    size_t n_changes, cap_changes;
 
     long long total, overdue, due_soon;
     struct counts by_channel, by_type, by_group, by_status;
@@ -128,6 +130,7 @@ void vt_live_free(struct vt_live *l)
         return;
     pthread_mutex_destroy(&l->lock);
     free(l->pending);
+    free(l->changes);
     free(l);
 }
 
@@ -246,9 +249,10 @@ static void broadcast(struct vt_live *l, const char *payload, bool metrics_topic
 }
 
 /* Sends item_id's queue row to each staff subscriber whose session is still
- * good and whose scope holds the item. */
+ * good and whose scope holds the item (or held it before: old_dep, may be
+ * NULL), so a list that had the row can drop it. */
 static void staff_send(struct vt_live *l, int64_t item_id, const char *event, const char *actor,
-                       const char *action)
+                       const char *action, const char *old_dep)
 {
     bool any = false;
     for (struct sub *s = l->subs; s && !any; s = s->next)
@@ -263,7 +267,7 @@ static void staff_send(struct vt_live *l, int64_t item_id, const char *event, co
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "topic", "staff");
     cJSON_AddStringToObject(o, "event", event);
-    if (actor)
+    if (actor && *actor)
         cJSON_AddStringToObject(o, "actor", actor);
     else
         cJSON_AddNullToObject(o, "actor");
@@ -287,7 +291,9 @@ static void staff_send(struct vt_live *l, int64_t item_id, const char *event, co
             s->staff = false; /* the session ended: no more staff events */
             continue;
         }
-        if (vt_casework_in_scope(cfg, &who, dep) && !enqueue(s, m))
+        bool in = vt_casework_in_scope(cfg, &who, dep) ||
+                  (old_dep && vt_casework_in_scope(cfg, &who, old_dep));
+        if (in && !enqueue(s, m))
             lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     }
     msg_unref(m);
@@ -301,12 +307,46 @@ static void counts_move(struct counts *c, const char *from, const char *to)
     }
 }
 
-void vt_live_staff_changed(struct vt_live *l, int64_t item_id, const char *actor,
-                           const char *action, const char *old_status, const char *new_status)
+void vt_live_publish_changes(struct vt_live *l, const struct vt_item_change *c, size_t n)
 {
-    staff_send(l, item_id, "changed", actor, action);
-    if (old_status && new_status && strcmp(old_status, new_status) != 0) {
-        counts_move(&l->by_status, old_status, new_status);
+    pthread_mutex_lock(&l->lock);
+    if (l->n_changes + n > l->cap_changes) {
+        size_t cap = l->cap_changes ? l->cap_changes : 64;
+        while (cap < l->n_changes + n)
+            cap *= 2;
+        struct vt_item_change *p = realloc(l->changes, cap * sizeof(*p));
+        if (!p) {
+            pthread_mutex_unlock(&l->lock);
+            return; /* best effort, like item events */
+        }
+        l->changes = p;
+        l->cap_changes = cap;
+    }
+    memcpy(l->changes + l->n_changes, c, n * sizeof(*c));
+    l->n_changes += n;
+    pthread_mutex_unlock(&l->lock);
+    lws_cancel_service(vt_http_context(vt_server_http(l->srv)));
+}
+
+/* Loop thread: staff events and status counts of the queued changes. */
+static void drain_changes(struct vt_live *l)
+{
+    pthread_mutex_lock(&l->lock);
+    struct vt_item_change *c = l->changes;
+    size_t n = l->n_changes;
+    l->changes = NULL;
+    l->n_changes = l->cap_changes = 0;
+    pthread_mutex_unlock(&l->lock);
+    bool moved = false;
+    for (size_t i = 0; i < n; i++) {
+        staff_send(l, c[i].item_id, "changed", c[i].actor, c[i].action, c[i].old_dependencia);
+        if (strcmp(c[i].old_status, c[i].new_status) != 0) {
+            counts_move(&l->by_status, c[i].old_status, c[i].new_status);
+            moved = true;
+        }
+    }
+    free(c);
+    if (moved && l->subs) {
         char *s = metrics_json(l);
         if (s)
             broadcast(l, s, true);
@@ -316,7 +356,7 @@ void vt_live_staff_changed(struct vt_live *l, int64_t item_id, const char *actor
 
 void vt_live_staff_due_soon(struct vt_live *l, int64_t item_id)
 {
-    staff_send(l, item_id, "due_soon", NULL, NULL);
+    staff_send(l, item_id, "due_soon", NULL, NULL, NULL);
 }
 
 void vt_live_drain(struct vt_live *l)
@@ -329,6 +369,7 @@ void vt_live_drain(struct vt_live *l)
     pthread_mutex_unlock(&l->lock);
     if (!n) {
         free(ev);
+        drain_changes(l);
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -342,7 +383,7 @@ void vt_live_drain(struct vt_live *l)
             if (s)
                 broadcast(l, s, false);
             free(s);
-            staff_send(l, ev[i].id, "created", NULL, NULL);
+            staff_send(l, ev[i].id, "created", NULL, NULL, NULL);
         }
     }
     free(ev);
@@ -353,6 +394,7 @@ void vt_live_drain(struct vt_live *l)
             broadcast(l, s, true);
         free(s);
     }
+    drain_changes(l);
 }
 
 void vt_live_set_due_counts(struct vt_live *l, long long overdue, long long due_soon)

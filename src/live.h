@@ -37,11 +37,10 @@ void vt_live_drain(struct vt_live *l);
 /* Loop thread: replaces overdue/due-soon counts (they move with the clock). */
 void vt_live_set_due_counts(struct vt_live *l, long long overdue, long long due_soon);
 
-/* Loop thread: an item changed by a staff action (actor NULL: by the
- * system). Staff subscribers in scope get its queue row; the status counts
- * move from old_status to new_status. */
-void vt_live_staff_changed(struct vt_live *l, int64_t item_id, const char *actor,
-                           const char *action, const char *old_status, const char *new_status);
+/* Writer thread (the store's changed hook): queues committed item changes.
+ * Staff subscribers in scope of the item's dependencia, before or after the
+ * change, get its queue row; the status counts move. */
+void vt_live_publish_changes(struct vt_live *l, const struct vt_item_change *c, size_t n);
 /* Loop thread: an item entered the due-soon window. */
 void vt_live_staff_due_soon(struct vt_live *l, int64_t item_id);
 

@@ -325,7 +325,7 @@ static int cmd_outbox(const char *verb, const struct opts *o, struct vt_config *
 {
     char err[600];
     struct vt_store *s = NULL;
-    struct vt_store_options opt = {data_dir(o, cfg), 16, {cfg, cli_stamp, NULL, NULL, NULL}};
+    struct vt_store_options opt = {data_dir(o, cfg), 16, {.ctx = cfg, .stamp = cli_stamp}};
     if (vt_store_open(&opt, &s, err, sizeof(err))) {
         fprintf(stderr, "outbox: %s\n", err);
         return 1;
@@ -401,7 +401,7 @@ static int cmd_user_bootstrap(const struct opts *o, struct vt_config *cfg)
         return usage();
     char err[600], name[32], pw[32];
     struct vt_store *s = NULL;
-    struct vt_store_options opt = {data_dir(o, cfg), 16, {cfg, cli_stamp, NULL, NULL, NULL}};
+    struct vt_store_options opt = {data_dir(o, cfg), 16, {.ctx = cfg, .stamp = cli_stamp}};
     if (vt_store_open(&opt, &s, err, sizeof(err))) {
         fprintf(stderr, "user: %s\n", err);
         return 1;
@@ -436,7 +436,7 @@ static int cmd_user(const char *verb, const struct opts *o, struct vt_config *cf
         return 1;
     }
     struct vt_store *s = NULL;
-    struct vt_store_options opt = {data_dir(o, cfg), 16, {cfg, cli_stamp, NULL, NULL, NULL}};
+    struct vt_store_options opt = {data_dir(o, cfg), 16, {.ctx = cfg, .stamp = cli_stamp}};
     if (vt_store_open(&opt, &s, err, sizeof(err))) {
         fprintf(stderr, "user: %s\n", err);
         sodium_memzero(pw, sizeof(pw));

@@ -298,7 +298,7 @@ int vt_queue_item(struct vt_store_reader *r, const struct vt_config *cfg,
         sqlite3_reset(st);
         return VT_ENOTFOUND;
     }
-    char type[24], status[24];
+    char type[24], status[24], filed[11], orig_due[11];
     snprintf(type, sizeof(type), "%s",
              sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2) : "");
     snprintf(status, sizeof(status), "%s", sqlite3_column_text(st, 15));
@@ -322,6 +322,11 @@ int vt_queue_item(struct vt_store_reader *r, const struct vt_config *cfg,
     else
         cJSON_AddNumberToObject(o, "term_days", sqlite3_column_int(st, 8));
     add_text(o, "filed_date", st, 9);
+    snprintf(filed, sizeof(filed), "%s",
+             sqlite3_column_text(st, 9) ? (const char *)sqlite3_column_text(st, 9) : "");
+    snprintf(orig_due, sizeof(orig_due), "%s",
+             sqlite3_column_text(st, 11) ? (const char *)sqlite3_column_text(st, 11) : "");
+    int term_days = sqlite3_column_type(st, 8) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 8);
     add_text(o, "completion_deadline", st, 10);
     add_text(o, "original_due_date", st, 11);
     add_text(o, "reply_channel", st, 12);
@@ -413,7 +418,11 @@ int vt_queue_item(struct vt_store_reader *r, const struct vt_config *cfg,
         sqlite3_reset(st);
     }
     const char *acts[16];
-    size_t n = vt_casework_allowed(who, status, acts, 16);
+    const cJSON *due = cJSON_GetObjectItemCaseSensitive(o, "due_date");
+    struct vt_case_facts facts = {status, term_days, filed,
+                                  cJSON_IsString(due) ? due->valuestring : "", orig_due};
+    size_t n = vt_casework_allowed(&cfg->calendar, who, &facts,
+                                   vt_date_from_unix_ms(vt_clock_now_ms()), acts, 16);
     arr = cJSON_AddArrayToObject(o, "actions");
     for (size_t i = 0; i < n; i++)
         cJSON_AddItemToArray(arr, cJSON_CreateString(acts[i]));

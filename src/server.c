@@ -136,6 +136,12 @@ static void committed(void *ctx, struct vt_item *const *items, size_t n)
     vt_live_publish(srv->live, items, n);
 }
 
+static void changed(void *ctx, const struct vt_item_change *c, size_t n)
+{
+    struct vt_server *srv = ctx;
+    vt_live_publish_changes(srv->live, c, n);
+}
+
 static void outbox_added(void *ctx)
 {
     struct vt_server *srv = ctx;
@@ -530,7 +536,11 @@ int vt_server_main(struct vt_config *cfg, const char *data_dir, int port)
     struct vt_store_options opt = {
         .data_dir = data_dir,
         .batch_max = cfg->batch_max,
-        .hooks = {.ctx = srv, .stamp = stamp, .committed = committed, .outbox_added = outbox_added},
+        .hooks = {.ctx = srv,
+                  .stamp = stamp,
+                  .committed = committed,
+                  .outbox_added = outbox_added,
+                  .changed = changed},
     };
     if (vt_store_open(&opt, &srv->store, err, sizeof(err))) {
         vt_log(VT_LOG_ERROR, "start_failed", "error=\"%s\"", err);

@@ -259,8 +259,6 @@ static void action_done(struct vt_http_request *req, void *ctx, int result)
     if (result == 0) {
         vt_log(VT_LOG_INFO, "staff_action", "action=%s user_id=%lld item_id=%lld status=%s",
                j->a.action, (long long)j->who.id, (long long)j->res.item_id, j->res.new_status);
-        vt_live_staff_changed(vt_server_live(req->srv), j->res.item_id, j->who.username,
-                              j->a.action, j->res.old_status, j->res.new_status);
         cJSON *o = NULL;
         int rc = vt_queue_item(vt_server_reader(req->srv), vt_server_config(req->srv), &j->who,
                                j->radicado, &o);
@@ -379,8 +377,8 @@ static void post_action(struct vt_http_request *req, struct vt_staff *who, const
         return;
     }
     static const char *const text_fields[] = {
-        "dependencia", "assignee", "type",     "petition_class", "group",
-        "text",        "reason",   "due_date", "entity",         "entity_email"};
+        "dependencia", "assignee", "type",   "petition_class", "group", "text",
+        "reason",      "due_date", "entity", "entity_email",   "note"};
     for (size_t i = 0; i < sizeof(text_fields) / sizeof(text_fields[0]); i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(j->body, text_fields[i]);
         if (v && !cJSON_IsString(v) && !cJSON_IsNull(v)) {
@@ -409,6 +407,7 @@ static void post_action(struct vt_http_request *req, struct vt_staff *who, const
         .due_date = str_field(j->body, "due_date"),
         .entity = str_field(j->body, "entity"),
         .entity_email = str_field(j->body, "entity_email"),
+        .note = str_field(j->body, "note"),
     };
     if (strcmp(j->a.action, "respond") == 0 && !take_files(req, j)) {
         action_job_free(j);

@@ -128,6 +128,11 @@ int vt_store_tx_seen(struct vt_store_tx *tx, const char *channel, const char *ev
     return tx->be->tx_seen(tx, channel, event_id);
 }
 
+int vt_store_tx_item_changed(struct vt_store_tx *tx, const struct vt_item_change *c)
+{
+    return tx->be->tx_item_changed(tx, c);
+}
+
 void vt_store_tx_outbox_added(struct vt_store_tx *tx)
 {
     tx->be->tx_outbox_added(tx);

@@ -40,6 +40,16 @@
 struct vt_store;
 struct vt_store_reader;
 
+/* A change to a filed item (status, routing), told to the live feed after
+ * its commit. */
+struct vt_item_change {
+    int64_t item_id;
+    char old_status[24], new_status[24];
+    char old_dependencia[101]; /* "" for not routed */
+    char actor[72];            /* a username, or "" for the system or a citizen */
+    char action[32];           /* the staff action, or the event ("desistido", "completada") */
+};
+
 struct vt_store_hooks {
     void *ctx;
     /* Writer thread, inside the transaction: the store has set received_at,
@@ -51,6 +61,9 @@ struct vt_store_hooks {
     int64_t (*now_ms)(void *ctx);
     /* Writer thread, after a COMMIT that added outbound messages. May be NULL. */
     void (*outbox_added)(void *ctx);
+    /* Writer thread, after a COMMIT, with the item changes its jobs noted
+     * (vt_store_tx_item_changed). May be NULL. */
+    void (*changed)(void *ctx, const struct vt_item_change *c, size_t n);
 };
 
 struct vt_store_options {
@@ -186,6 +199,9 @@ int vt_store_tx_seen(struct vt_store_tx *tx, const char *channel, const char *ev
 /* Tells the store this job queued outbound messages (wakes the sender after
  * the commit). */
 void vt_store_tx_outbox_added(struct vt_store_tx *tx);
+/* Notes a change to an item for hooks.changed after the commit (dropped if
+ * the job rolls back). 0 or VT_ENOMEM. */
+int vt_store_tx_item_changed(struct vt_store_tx *tx, const struct vt_item_change *c);
 /* A cached prepared statement on the write connection for sql, which must be a
  * string with static storage (it is the cache key). Reset and unbound; the
  * caller steps it and must reset it. NULL when it does not prepare (logged). */

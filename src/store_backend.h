@@ -57,6 +57,7 @@ struct vt_store_backend {
                              int64_t size, const char *content_type, const char *filename);
     int (*tx_seen)(struct vt_store_tx *tx, const char *channel, const char *event_id);
     void (*tx_outbox_added)(struct vt_store_tx *tx);
+    int (*tx_item_changed)(struct vt_store_tx *tx, const struct vt_item_change *c);
     struct sqlite3_stmt *(*tx_stmt)(struct vt_store_tx *tx, const char *sql);
     int (*tx_contact_lookup)(struct vt_store_tx *tx, const char *key_type, const char *key,
                              char *group, size_t group_len);

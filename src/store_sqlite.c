@@ -402,6 +402,8 @@ struct sq_tx {
     struct vt_item **items; /* inserted in this batch, for the committed hook */
     size_t n_items, cap_items;
     bool outbox_added;
+    struct vt_item_change *changes; /* noted by jobs, for the changed hook */
+    size_t n_changes, cap_changes;
     int64_t now; /* the current job's clock */
 };
 
@@ -597,7 +599,7 @@ static void run_job(struct sq_tx *tx, struct vt_store_job *j)
 {
     struct sq_store *s = tx->s;
     struct counter saved_counters[4];
-    size_t saved_n = tx->n_counters, saved_items = tx->n_items;
+    size_t saved_n = tx->n_counters, saved_items = tx->n_items, saved_changes = tx->n_changes;
     struct head saved_head = tx->h;
     bool saved_outbox = tx->outbox_added;
     memcpy(saved_counters, tx->counters, sizeof(saved_counters));
@@ -620,6 +622,7 @@ static void run_job(struct sq_tx *tx, struct vt_store_job *j)
         tx->n_items = saved_items;
         tx->h = saved_head;
         tx->outbox_added = saved_outbox;
+        tx->n_changes = saved_changes;
     }
     step_done(s->st[S_RELEASE]);
 }
@@ -679,6 +682,7 @@ finish:
                 j->result = rc;
         tx.n_items = 0;
         tx.outbox_added = false;
+        tx.n_changes = 0;
     }
     double dt = mono_s() - t0;
     static const double batch_bounds[7] = {1, 4, 16, 64, 256, 1024, 4096};
@@ -696,7 +700,10 @@ finish:
         s->opt.hooks.committed(s->opt.hooks.ctx, tx.items, tx.n_items);
     if (tx.outbox_added && s->opt.hooks.outbox_added)
         s->opt.hooks.outbox_added(s->opt.hooks.ctx);
+    if (tx.n_changes && s->opt.hooks.changed)
+        s->opt.hooks.changed(s->opt.hooks.ctx, tx.changes, tx.n_changes);
     free(tx.items);
+    free(tx.changes);
     while (batch) {
         struct vt_store_job *next = batch->next;
         batch->next = NULL;
@@ -761,6 +768,21 @@ static int sq_tx_seen(struct vt_store_tx *base, const char *channel, const char 
     if (rc)
         return rc;
     return sqlite3_changes(tx->s->db) == 0 ? VT_EEXIST : 0;
+}
+
+static int sq_tx_item_changed(struct vt_store_tx *base, const struct vt_item_change *c)
+{
+    struct sq_tx *tx = (struct sq_tx *)base;
+    if (tx->n_changes == tx->cap_changes) {
+        size_t cap = tx->cap_changes ? tx->cap_changes * 2 : 8;
+        struct vt_item_change *p = realloc(tx->changes, cap * sizeof(*p));
+        if (!p)
+            return VT_ENOMEM;
+        tx->changes = p;
+        tx->cap_changes = cap;
+    }
+    tx->changes[tx->n_changes++] = *c;
+    return 0;
 }
 
 static void sq_tx_outbox_added(struct vt_store_tx *base)
@@ -1321,6 +1343,7 @@ const struct vt_store_backend vt_store_sqlite = {
     .tx_attachment_add = sq_tx_attachment_add,
     .tx_seen = sq_tx_seen,
     .tx_outbox_added = sq_tx_outbox_added,
+    .tx_item_changed = sq_tx_item_changed,
     .tx_stmt = sq_tx_stmt,
     .tx_contact_lookup = sq_tx_contact_lookup,
 };

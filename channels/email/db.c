@@ -160,9 +160,12 @@ void vt_mail_db_radicado(struct vt_store_reader *r, int64_t item_id, char *out, 
     sqlite3_reset(st);
 }
 
+/* dedup_key is "mid:" and the Message-ID (poller.c), or a hash when the
+ * message had none. */
 static const char SQL_LAST_CITIZEN[] =
-    "SELECT dedup_key FROM email_messages WHERE item_id = ?1 AND outcome IN ('filed', 'threaded') "
-    "AND dedup_key LIKE '%@%' ORDER BY at DESC, id DESC LIMIT 1";
+    "SELECT substr(dedup_key, 5) FROM email_messages WHERE item_id = ?1 "
+    "AND outcome IN ('filed', 'threaded') AND dedup_key LIKE 'mid:%' "
+    "ORDER BY at DESC, id DESC LIMIT 1";
 
 void vt_mail_db_last_citizen_message(struct vt_store_tx *tx, int64_t item_id, char *out,
                                      size_t outlen)

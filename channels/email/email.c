@@ -72,6 +72,8 @@ static void mail_stop(struct vt_server *srv)
 static int mail_notify(struct vt_server *srv, struct vt_store_tx *tx, const struct vt_notice *n)
 {
     const struct vt_config *cfg = vt_server_config(srv);
+    if (!cfg->email.enabled)
+        return VT_ENOTFOUND; /* nothing would ever send it */
     if (!n->recipient || !strchr(n->recipient, '@') || strpbrk(n->recipient, " \r\n<>,;"))
         return VT_EINVAL;
     char mid[200], last[1000] = "";

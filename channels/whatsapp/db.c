@@ -10,7 +10,9 @@
 
 #include "src/error.h"
 
-#define OPEN_STATUSES "('radicado', 'asignado', 'en_tramite', 'prorrogado')"
+/* Items a citizen may still add to (src/casework.h has the statuses): one
+ * waiting for completion above all. */
+#define OPEN_STATUSES "('radicado', 'en_tramite', 'pendiente_completar')"
 
 static int done(sqlite3_stmt *st)
 {
@@ -402,4 +404,20 @@ int64_t vt_wa_db_media_next_due(struct vt_store_reader *r, int64_t now, int64_t 
     }
     sqlite3_reset(st);
     return in;
+}
+
+static const char SQL_EXPECT_REPLY[] =
+    "UPDATE wa_conversations SET state = 'idle', draft = '{}', updated_at = ?2 "
+    "WHERE wa_id = ?1 AND state IN ('menu', 'status', 'offer')";
+
+int vt_wa_db_conv_expect_reply(struct vt_store_tx *tx, const char *wa_id)
+{
+    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_EXPECT_REPLY);
+    if (!st)
+        return VT_ESTORE;
+    sqlite3_bind_text(st, 1, wa_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, vt_store_tx_now(tx));
+    int r = sqlite3_step(st);
+    sqlite3_reset(st);
+    return r == SQLITE_DONE ? 0 : VT_ESTORE;
 }

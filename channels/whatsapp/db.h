@@ -83,4 +83,10 @@ int64_t vt_wa_db_media_item(struct vt_store_tx *tx, int64_t id);
 /* Ms until the next pending media row is due (capped at cap_ms). */
 int64_t vt_wa_db_media_next_due(struct vt_store_reader *r, int64_t now, int64_t cap_ms);
 
+/* Writer thread: the entity asked the citizen something about an item (to
+ * complete it): a conversation resting at the menu goes back to idle, so the
+ * citizen's next message is offered to that item. A flow in progress (filing
+ * a PQRSD) is left alone. 0 or VT_E*. */
+int vt_wa_db_conv_expect_reply(struct vt_store_tx *tx, const char *wa_id);
+
 #endif

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "channels/whatsapp/conversation.h"
+#include "channels/whatsapp/db.h"
 #include "channels/whatsapp/graph.h"
 #include "channels/whatsapp/media.h"
 #include "channels/whatsapp/messages.h"
@@ -234,7 +235,8 @@ static char *document_body(const struct vt_notice_file *f)
  * and the sender thread uploads them. */
 static int wa_notify(struct vt_server *srv, struct vt_store_tx *tx, const struct vt_notice *n)
 {
-    (void)srv;
+    if (!vt_server_config(srv)->whatsapp.enabled)
+        return VT_ENOTFOUND; /* nothing would ever send it */
     char to[24];
     size_t k = 0;
     for (const char *p = n->recipient; p && *p; p++) {
@@ -311,7 +313,8 @@ static int wa_notify(struct vt_server *srv, struct vt_store_tx *tx, const struct
         if (rc)
             goto fail;
     }
-    rc = 0;
+    /* Asked to complete the item: the citizen's next message answers it. */
+    rc = strcmp(n->kind, "completar") == 0 ? vt_wa_db_conv_expect_reply(tx, to) : 0;
 fail:
     free(body);
     free(ps);

@@ -23,6 +23,9 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
 import cdp  # noqa: E402
+import mailservers  # noqa: E402
+
+ENTITY_MAIL = "atencion@entidad-prueba.example.gov.co"
 
 REQUIRE_BROWSER = bool(os.environ.get("VT_REQUIRE_BROWSER"))
 HAVE_BROWSER = cdp.available()
@@ -71,7 +74,11 @@ class StaffBrowser(H.DaemonCase):
     def setUpClass(cls):
         if not HAVE_BROWSER:
             raise AssertionError("VT_REQUIRE_BROWSER is set but there is no browser at %s" % cdp.CHROMIUM)
-        cls.d = H.Daemon(name="staffui")
+        # The answer goes out by email to a real SMTP server (aiosmtpd).
+        cls.smtp = mailservers.SmtpSink().start()
+        cls.d = H.Daemon(name="staffui", config={"channels": {"email": {
+            "enabled": True, "mailboxes": [], "smtp_url": cls.smtp.url, "from": ENTITY_MAIL,
+            "allow_plaintext_loopback": True}}})
         for name, (role, pw) in PASSWORDS.items():
             args = ["user", "add", "--config", cls.d.cfg_path, "--data-dir", cls.d.data_dir, name, "--role", role]
             if role != "admin":
@@ -106,6 +113,8 @@ class StaffBrowser(H.DaemonCase):
             shutil.rmtree(cls.tmp, ignore_errors=True)
         if cls.d is not None:
             cls.d.cleanup()
+        if getattr(cls, "smtp", None):
+            cls.smtp.stop()
 
     # ------------------------------------------------------------------ helpers
     @classmethod
@@ -284,6 +293,15 @@ class StaffBrowser(H.DaemonCase):
         self.assertGreater(len(msgs), messages_before, "no new outbound message listed: %r" % msgs)
         for m in msgs:
             self.assertIn(m["label"], SPANISH_DELIVERY, m)
+        # The citizen receives it: a real SMTP server got the answer and its file.
+        got = self.smtp.wait_for(lambda: [m for m in self.smtp.messages()
+                                          if rad in (m.subject or "") and "Respuesta" in m.subject],
+                                 what="the answer by email")
+        mail = got[-1].msg
+        texts = [p.get_payload(decode=True).decode("utf-8") for p in mail.walk()
+                 if p.get_content_type() == "text/plain"]
+        self.assertTrue(any("La cuadrilla destapó" in t for t in texts), texts)
+        self.assertIn("respuesta.pdf", [p.get_filename() for p in mail.walk()])
         # the answer itself with its file, when the API lists the responses
         if self.b.exists("#item-responses li"):
             self.assertIn("La cuadrilla destapó", self.b.text("#item-responses"))

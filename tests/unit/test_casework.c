@@ -74,17 +74,25 @@ static void test_transfer_term(const struct vt_calendar *cal)
     ASSERT_TRUE(!vt_casework_transfer_in_term(cal, D(2026, 3, 17), D(2026, 3, 26)));
 }
 
-static bool allows(const struct vt_staff *who, const char *status, const char *action)
+static bool allows_on(const struct vt_calendar *cal, const struct vt_staff *who,
+                      const struct vt_case_facts *f, vt_date_t today, const char *action)
 {
     const char *acts[16];
-    size_t n = vt_casework_allowed(who, status, acts, 16);
+    size_t n = vt_casework_allowed(cal, who, f, today, acts, 16);
     for (size_t i = 0; i < n; i++)
         if (strcmp(acts[i], action) == 0)
             return true;
     return false;
 }
 
-static void test_allowed(void)
+/* By role and status only (no calendar: the legal limits are not checked). */
+static bool allows(const struct vt_staff *who, const char *status, const char *action)
+{
+    struct vt_case_facts f = {status, 15, "", "", ""};
+    return allows_on(NULL, who, &f, D(2026, 3, 17), action);
+}
+
+static void test_allowed(const struct vt_calendar *cal)
 {
     struct vt_staff agente = {.role = VT_ROLE_AGENTE}, coord = {.role = VT_ROLE_COORDINADOR},
                     gerente = {.role = VT_ROLE_GERENTE};
@@ -98,9 +106,23 @@ static void test_allowed(void)
     ASSERT_TRUE(allows(&coord, "trasladado", "note"));
     ASSERT_TRUE(!allows(&coord, "trasladado", "respond"));
     const char *acts[16];
-    ASSERT_EQ(vt_casework_allowed(&gerente, "radicado", acts, 16), 0);
+    struct vt_case_facts any = {"radicado", 15, "2026-03-17", "2026-04-10", ""};
+    ASSERT_EQ(vt_casework_allowed(cal, &gerente, &any, D(2026, 3, 18), acts, 16), 0);
     ASSERT_TRUE(vt_casework_term_runs("en_tramite"));
     ASSERT_TRUE(!vt_casework_term_runs("pendiente_completar"));
+
+    /* The legal limits: filed 17 March, due 10 April. */
+    struct vt_case_facts f = {"en_tramite", 15, "2026-03-17", "2026-04-10", ""};
+    ASSERT_TRUE(allows_on(cal, &coord, &f, D(2026, 4, 10), "extend"));  /* on the due date */
+    ASSERT_TRUE(!allows_on(cal, &coord, &f, D(2026, 4, 13), "extend")); /* after it */
+    ASSERT_TRUE(allows_on(cal, &coord, &f, D(2026, 4, 1), "request_completion")); /* day 10 */
+    ASSERT_TRUE(!allows_on(cal, &coord, &f, D(2026, 4, 6), "request_completion"));
+    struct vt_case_facts extended = {"en_tramite", 15, "2026-03-17", "2026-05-04", "2026-04-10"};
+    ASSERT_TRUE(!allows_on(cal, &coord, &extended, D(2026, 4, 1), "extend")); /* only once */
+    struct vt_case_facts felicitacion = {"radicado", -1, "2026-03-17", "", ""};
+    ASSERT_TRUE(!allows_on(cal, &coord, &felicitacion, D(2026, 3, 18), "extend"));
+    ASSERT_TRUE(!allows_on(cal, &coord, &felicitacion, D(2026, 3, 18), "request_completion"));
+    ASSERT_TRUE(allows_on(cal, &coord, &felicitacion, D(2026, 3, 18), "respond"));
 }
 
 static void test_scope(void)
@@ -129,7 +151,7 @@ int main(void)
     test_resumed_term(&cal);
     test_extension_limit(&cal);
     test_transfer_term(&cal);
-    test_allowed();
+    test_allowed(&cal);
     test_scope();
     vt_calendar_cleanup(&cal);
     VT_TEST_END();
