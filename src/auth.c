@@ -397,7 +397,8 @@ static void check_one(struct vt_auth *a, struct vt_store_reader *r, struct login
         }
     }
     sqlite3_reset(st);
-    if (found && locked_until > l->now) {
+    /* A disabled account answers like a wrong password, locked or not. */
+    if (found && !disabled && locked_until > l->now) {
         l->outcome = L_LOCKED;
         l->retry_after = (int)((locked_until - l->now + 999) / 1000);
         return;

@@ -111,7 +111,13 @@ bool vt_queue_fts_query(const char *q, char *out, size_t cap)
         size_t n = (size_t)(p - w);
         if (!n)
             continue;
-        if (n > 64 || o + n + 6 >= cap)
+        /* A very long word is searched by its first 64 bytes (whole characters). */
+        if (n > 64) {
+            n = 64;
+            while (n > 0 && (w[n] & 0xC0) == 0x80)
+                n--;
+        }
+        if (o + n + 6 >= cap)
             break;
         o += (size_t)snprintf(out + o, cap - o, "%s\"%.*s\"*", words ? " " : "", (int)n, w);
         words++;

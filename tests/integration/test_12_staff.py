@@ -858,7 +858,7 @@ class Queue(H.DaemonCase):
         self.assertEqual(self.rads(q="fontibon", type="queja"), [R["queja"]])
         self.assertEqual(self.rads("ag_obras", q="fontibon"), [], "search stays within scope")
         for q, status in [("!!! ...", 422), ("x" * 201, 422), ("\" OR \"", 200), ("NEAR(", 200), ("a AND", 200),
-                          ("-", 422), ("*", 422)]:
+                          ("-", 422), ("*", 422), ("y" * 80, 200), ("fontibón " + "ñ" * 40, 200)]:
             with self.subTest(q=q):
                 r = self.s["ge"].queue(q=q)
                 if status == 422:
