@@ -75,12 +75,6 @@ static void store_failed(struct vt_http_request *req)
     deny(req, 503, "unavailable", NULL, "No pudimos leer o guardar los datos. Intente de nuevo.");
 }
 
-static const char *query(struct vt_http_request *req, const char *name)
-{
-    const struct vt_form_field *f = vt_form_get(&req->query, name);
-    return f && f->value_len ? f->value : NULL;
-}
-
 static bool valid_radicado(const char *s, size_t n)
 {
     if (n == 0 || n > 40)
@@ -93,9 +87,42 @@ static bool valid_radicado(const char *s, size_t n)
 
 /* ---- the queue ---- */
 
-static bool int_param(struct vt_http_request *req, const char *name, int lo, int hi, int *out)
+/* The queue's parameters, from the query string (GET) or a JSON object
+ * (POST /api/v1/items/search, which keeps search words out of URLs and so
+ * out of proxies' logs). */
+struct params {
+    const struct vt_form *query; /* or */
+    const cJSON *json;
+    char num[4][16]; /* numbers of json as text */
+    int n_num;
+};
+
+static const char *param(struct params *p, const char *name)
 {
-    const char *v = query(req, name);
+    if (p->query) {
+        const struct vt_form_field *f = vt_form_get(p->query, name);
+        return f && f->value_len ? f->value : NULL;
+    }
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(p->json, name);
+    if (cJSON_IsString(v))
+        return *v->valuestring ? v->valuestring : NULL;
+    if ((cJSON_IsNumber(v) || cJSON_IsBool(v)) && p->n_num < 4) {
+        char *out = p->num[p->n_num++];
+        if (cJSON_IsBool(v))
+            snprintf(out, 16, "%s", cJSON_IsTrue(v) ? "1" : "0");
+        else if (v->valuedouble == (double)(long)v->valuedouble)
+            snprintf(out, 16, "%ld", (long)v->valuedouble);
+        else
+            snprintf(out, 16, "x"); /* not a whole number: refused below */
+        return out;
+    }
+    return NULL;
+}
+
+static bool int_param(struct vt_http_request *req, struct params *p, const char *name, int lo,
+                      int hi, int *out)
+{
+    const char *v = param(p, name);
     if (!v)
         return true;
     char *end;
@@ -110,37 +137,34 @@ static bool int_param(struct vt_http_request *req, const char *name, int lo, int
     return true;
 }
 
-static void get_queue(struct vt_http_request *req)
+static void queue(struct vt_http_request *req, const struct vt_staff *who, struct params *p)
 {
-    struct vt_staff who;
-    if (!allow(req, E_QUEUE, false, &who))
-        return;
     struct vt_queue_filter f = {
-        .kind = query(req, "kind"),
-        .status = query(req, "status"),
-        .type = query(req, "type"),
-        .petition_class = query(req, "class"),
-        .channel = query(req, "channel"),
-        .group = query(req, "group"),
-        .dependencia = query(req, "dependencia"),
-        .assignee = query(req, "assignee"),
-        .q = query(req, "q"),
+        .kind = param(p, "kind"),
+        .status = param(p, "status"),
+        .type = param(p, "type"),
+        .petition_class = param(p, "class"),
+        .channel = param(p, "channel"),
+        .group = param(p, "group"),
+        .dependencia = param(p, "dependencia"),
+        .assignee = param(p, "assignee"),
+        .q = param(p, "q"),
         .due_within = -1,
         .page = 1,
         .per_page = 25,
     };
-    const char *overdue = query(req, "overdue");
+    const char *overdue = param(p, "overdue");
     f.overdue = overdue && (strcmp(overdue, "1") == 0 || strcmp(overdue, "true") == 0);
-    if (!int_param(req, "page", 1, 100000, &f.page) ||
-        !int_param(req, "per_page", 1, 100, &f.per_page) ||
-        !int_param(req, "due_within", 0, 365, &f.due_within))
+    if (!int_param(req, p, "page", 1, 100000, &f.page) ||
+        !int_param(req, p, "per_page", 1, 100, &f.per_page) ||
+        !int_param(req, p, "due_within", 0, 365, &f.due_within))
         return;
     if (f.q && strlen(f.q) > 200) {
         deny(req, 422, "invalid", "q", "La búsqueda puede tener hasta 200 caracteres.");
         return;
     }
     cJSON *o = NULL;
-    int rc = vt_queue_list(vt_server_reader(req->srv), vt_server_config(req->srv), &who, &f, &o);
+    int rc = vt_queue_list(vt_server_reader(req->srv), vt_server_config(req->srv), who, &f, &o);
     if (rc == VT_EINVAL) {
         deny(req, 422, "invalid", "q", "Escriba al menos una palabra o un número para buscar.");
         return;
@@ -150,6 +174,47 @@ static void get_queue(struct vt_http_request *req)
         return;
     }
     respond_json(req, 200, o);
+}
+
+static void get_queue(struct vt_http_request *req)
+{
+    struct vt_staff who;
+    if (!allow(req, E_QUEUE, false, &who))
+        return;
+    struct params p = {.query = &req->query};
+    queue(req, &who, &p);
+}
+
+static void post_search(struct vt_http_request *req)
+{
+    struct vt_staff who;
+    if (!allow(req, E_QUEUE, true, &who) || !vt_server_require_json(req))
+        return;
+    static const char *const known[] = {"kind",       "status",      "type",     "class", "channel",
+                                        "group",      "dependencia", "assignee", "q",     "overdue",
+                                        "due_within", "page",        "per_page", NULL};
+    cJSON *o = cJSON_ParseWithLength(req->body ? req->body : "", req->body_len);
+    const cJSON *v;
+    const char *unknown = NULL;
+    cJSON_ArrayForEach(v, o)
+    {
+        bool ok = false;
+        for (size_t i = 0; known[i] && !ok; i++)
+            ok = v->string && strcmp(v->string, known[i]) == 0;
+        if (!ok && !unknown)
+            unknown = v->string ? v->string : "";
+    }
+    if (!cJSON_IsObject(o) || unknown) {
+        char msg[200];
+        snprintf(msg, sizeof(msg), "%s%.60s", o ? "Filtro desconocido: " : "Envíe un objeto JSON.",
+                 unknown ? unknown : "");
+        deny(req, 422, "invalid", unknown ? unknown : "body", msg);
+        cJSON_Delete(o);
+        return;
+    }
+    struct params p = {.json = o};
+    queue(req, &who, &p);
+    cJSON_Delete(o);
 }
 
 /* ---- one item, its files, its actions ---- */
@@ -585,7 +650,8 @@ static void get_users(struct vt_http_request *req)
     struct vt_staff who;
     if (!allow(req, E_USERS, false, &who))
         return;
-    const char *dep = query(req, "dependencia");
+    const struct vt_form_field *df = vt_form_get(&req->query, "dependencia");
+    const char *dep = df && df->value_len ? df->value : NULL;
     /* Agentes and coordinadores see their own office's colleagues only. */
     if (who.role != VT_ROLE_ADMIN) {
         if (dep && strcmp(dep, who.dependencia) != 0) {
@@ -635,6 +701,7 @@ int vt_staff_api_register(struct vt_http *http)
     const struct vt_config *cfg = vt_server_config(vt_http_server(http));
     size_t max = (size_t)cfg->max_body_bytes;
     int rc = vt_http_route(http, "/api/v1/items", VT_ROUTE_GET, 0, get_queue);
+    rc = rc ? rc : vt_http_route(http, "/api/v1/items/search", VT_ROUTE_POST, 8192, post_search);
     rc = rc ? rc
             : vt_http_route(http, "/api/v1/items/", VT_ROUTE_GET | VT_ROUTE_POST | VT_ROUTE_PREFIX,
                             max, item_routes);
