@@ -24,6 +24,7 @@
 #include "log.h"
 #include "queue.h"
 #include "server.h"
+#include "text.h"
 #include "web_assets.h"
 
 /* ---- who may call what ---- */
@@ -615,19 +616,30 @@ static void post_deps(struct vt_http_request *req)
     bool code_ok = code && *code && strlen(code) <= 63;
     for (const char *p = code; code_ok && *p; p++)
         code_ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
-    const char *bad = !cJSON_IsObject(o)                      ? "body"
-                      : !code_ok                              ? "code"
-                      : !name || !*name || strlen(name) > 200 ? "name"
-                      : active && !cJSON_IsBool(active)       ? "active"
-                                                              : NULL;
+    bool name_ok = name && vt_utf8_valid(name, strlen(name)) &&
+                   vt_utf8_chars(name, strlen(name)) <= 200 &&
+                   strspn(name, " \t\r\n") < strlen(name);
+    const char *triage = vt_server_config(req->srv)->staff.triage_dependencia;
+    bool deactivates_triage =
+        code_ok && strcmp(code, triage) == 0 && active && cJSON_IsFalse(active);
+    const char *bad = !cJSON_IsObject(o)                ? "body"
+                      : !code_ok                        ? "code"
+                      : !name_ok                        ? "name"
+                      : active && !cJSON_IsBool(active) ? "active"
+                      : deactivates_triage              ? "active"
+                                                        : NULL;
     if (bad) {
         cJSON_Delete(o);
-        deny(req, 422, "invalid", bad,
-             strcmp(bad, "code") == 0
-                 ? "El código de la dependencia lleva de 1 a 63 letras minúsculas, números o _."
-             : strcmp(bad, "name") == 0
-                 ? "Escriba el nombre de la dependencia (hasta 200 caracteres)."
-                 : "Envíe un objeto JSON con code, name y active.");
+        deny(
+            req, 422, "invalid", bad,
+            strcmp(bad, "code") == 0
+                ? "El código de la dependencia lleva de 1 a 63 letras minúsculas, números o _."
+            : strcmp(bad, "name") == 0
+                ? "Escriba el nombre de la dependencia (hasta 200 caracteres)."
+            : deactivates_triage
+                ? "La dependencia de reparto recibe las solicitudes nuevas: no se puede desactivar."
+            : strcmp(bad, "active") == 0 ? "active debe ser true o false."
+                                         : "Envíe un objeto JSON con code, name y active.");
         return;
     }
     struct dep_job *j = calloc(1, sizeof(*j));

@@ -418,6 +418,7 @@ ITEM_READERS = {"agente", "coordinador", "gerente"}
 # endpoint: (method, path, body, roles allowed, status when allowed)
 ENDPOINTS = {
     "queue": ("GET", "/api/v1/items", None, ITEM_READERS, 200),
+    "search": ("POST", "/api/v1/items/search", {"q": "soporte"}, ITEM_READERS, 200),
     "item": ("GET", "/api/v1/items/{rad}", None, ITEM_READERS, 200),
     "attachment": ("GET", "/api/v1/items/{rad}/attachments/{sha}", None, ITEM_READERS, 200),
     "actions": ("POST", "/api/v1/items/{rad}/actions", {"action": "note", "text": "Nota de la matriz"},
@@ -606,9 +607,14 @@ class Matrix(H.DaemonCase):
         for body, field in [({"code": "Obras Públicas", "name": "x"}, "code"), ({"code": "", "name": "x"}, "code"),
                             ({"code": "a" * 64, "name": "x"}, "code"), ({"code": "ok"}, "name"),
                             ({"code": "ok", "name": ""}, "name"), ({"code": "ok", "name": "x" * 201}, "name"),
-                            ({"code": "ok", "name": "x", "active": "sí"}, "active")]:
+                            ({"code": "ok", "name": "x", "active": "sí"}, "active"),
+                            ({"code": "ok", "name": "   "}, "name"),
+                            ({"code": TRIAGE, "name": "Atención", "active": False}, "active")]:
             with self.subTest(body=body):
                 err(self, ad.post("/api/v1/dependencias", body), 422, "invalid", field)
+        # 200 characters of ñ is 400 bytes: the limit is in characters.
+        r = ad.post("/api/v1/dependencias", {"code": "largo", "name": "ñ" * 200})
+        self.assertEqual(r.status, 200, r)
         err(self, ad.post("/api/v1/dependencias", raw="no json"), 422, "invalid")
         self.assertEqual(self.d.scalar("SELECT count(*) FROM dependencias WHERE code = 'ok'"), 0)
         # Update: deactivate; routing to it is then refused.
