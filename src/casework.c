@@ -780,8 +780,8 @@ static int do_transfer(struct vt_server *srv, struct vt_store_tx *tx, const stru
 }
 
 static const char SQL_RESPONSE[] =
-    "INSERT INTO responses (item_id, user_id, text, channel, published, at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    "INSERT INTO responses (item_id, user_id, text, channel, published, at, access) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 static const char SQL_RESPONSE_FILE[] =
     "INSERT INTO response_files (response_id, sha256, size, content_type, filename) "
     "VALUES (?1, ?2, ?3, ?4, ?5)";
@@ -791,6 +791,22 @@ static int do_respond(struct vt_server *srv, struct vt_store_tx *tx, const struc
 {
     if (blank(a->text))
         return refuse(res, 422, "invalid", "text", "Escriba la respuesta.");
+    /* The decision on access is what the Decreto 1081 report counts; only a
+     * petition for documents or information has one. */
+    bool documents = strcmp(r->type, "peticion") == 0 && strcmp(r->pclass, "documentos") == 0;
+    const char *access = NULL;
+    if (a->access && *a->access) {
+        static const char *const decisions[] = {"concedido", "parcial", "negado", NULL};
+        if (!documents)
+            return refuse(res, 422, "invalid", "access",
+                          "Solo la respuesta a una petición de documentos o información "
+                          "concede o niega el acceso.");
+        if (!(access = vt_item_enum(decisions, a->access)))
+            return refuse(res, 422, "invalid", "access",
+                          "El acceso debe ser concedido, parcial o negado.");
+    } else if (documents) {
+        access = "concedido";
+    }
     char subject[128];
     snprintf(subject, sizeof(subject), "Respuesta a su solicitud %s", r->radicado);
     struct vt_notice_file files[16];
@@ -816,6 +832,10 @@ static int do_respond(struct vt_server *srv, struct vt_store_tx *tx, const struc
     sqlite3_bind_text(st, 4, via, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 5, published);
     sqlite3_bind_int64(st, 6, vt_store_tx_now(tx));
+    if (access)
+        sqlite3_bind_text(st, 7, access, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 7);
     if ((rc = exec_stmt(st)))
         return rc;
     int64_t response_id = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
@@ -837,6 +857,8 @@ static int do_respond(struct vt_server *srv, struct vt_store_tx *tx, const struc
     cJSON_AddStringToObject(p, "channel", via);
     cJSON_AddBoolToObject(p, "published", published);
     cJSON_AddNumberToObject(p, "attachments", (double)nf);
+    if (access)
+        cJSON_AddStringToObject(p, "access", access);
     return event(tx, r, who, "respondido", p, 1);
 }
 

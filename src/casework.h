@@ -87,6 +87,7 @@ struct vt_case_action {
     const char *dependencia, *assignee;
     const char *type, *petition_class, *group;
     const char *text, *reason, *due_date, *entity, *entity_email, *note;
+    const char *access; /* respond to a documents petition: concedido, parcial, negado */
     const struct vt_case_file *files;
     size_t n_files;
 };

@@ -237,7 +237,7 @@ static const char SQL_MESSAGES[] =
     "SELECT id, channel, kind, status, attempts, created_at, updated_at, last_error, via_template "
     "FROM outbox WHERE item_id = ?1 AND kind <> 'read' ORDER BY id";
 static const char SQL_RESPONSES[] =
-    "SELECT r.id, r.text, r.channel, r.published, r.at, u.username FROM responses r "
+    "SELECT r.id, r.text, r.channel, r.published, r.at, u.username, r.access FROM responses r "
     "JOIN users u ON u.id = r.user_id WHERE r.item_id = ?1 ORDER BY r.id";
 static const char SQL_RESPONSE_FILES[] =
     "SELECT filename, sha256, size, content_type FROM response_files WHERE response_id = ?1";
@@ -396,6 +396,7 @@ int vt_queue_item(struct vt_store_reader *r, const struct vt_config *cfg,
             vt_time_format_iso(sqlite3_column_int64(st, 4), at);
             cJSON_AddStringToObject(e, "at", at);
             add_text(e, "by", st, 5);
+            add_text(e, "access", st, 6);
             sqlite3_bind_int64(files, 1, sqlite3_column_int64(st, 0));
             add_files(cJSON_AddArrayToObject(e, "attachments"), files, radicado);
             cJSON_AddItemToArray(arr, e);

@@ -444,7 +444,7 @@ static void post_action(struct vt_http_request *req, struct vt_staff *who, const
     }
     static const char *const text_fields[] = {
         "dependencia", "assignee", "type",   "petition_class", "group", "text",
-        "reason",      "due_date", "entity", "entity_email",   "note"};
+        "reason",      "due_date", "entity", "entity_email",   "note",  "access"};
     for (size_t i = 0; i < sizeof(text_fields) / sizeof(text_fields[0]); i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(j->body, text_fields[i]);
         if (v && !cJSON_IsString(v) && !cJSON_IsNull(v)) {
@@ -474,6 +474,7 @@ static void post_action(struct vt_http_request *req, struct vt_staff *who, const
         .entity = str_field(j->body, "entity"),
         .entity_email = str_field(j->body, "entity_email"),
         .note = str_field(j->body, "note"),
+        .access = str_field(j->body, "access"),
     };
     if (strcmp(j->a.action, "respond") == 0 && !take_files(req, j)) {
         action_job_free(j);

@@ -620,6 +620,32 @@ class Transitions(AuditAtEnd, CaseBase):
                                  ("Secretaría de Movilidad", "no", "publicacion"))
                 self.assertEqual(ev["public"], 1)
 
+    def test_16_access_decision_on_documents_petitions(self):
+        """The Decreto 1081 report counts denied access: a documents
+        petition's answer records concedido (default), parcial or negado;
+        no other answer takes one."""
+        co = self.s["co"]
+        for access, want in [(None, "concedido"), ("negado", "negado"), ("parcial", "parcial")]:
+            with self.subTest(access=access):
+                rad = self.new_item(type="peticion", petition_class="documentos")
+                fields = {"text": "Adjuntamos la información pedida."}
+                if access:
+                    fields["access"] = access
+                doc = self.ok(co.act(rad, "respond", **fields))
+                self.assertEqual(doc["responses"][-1]["access"], want)
+                self.assertEqual(self.d.scalar(
+                    "SELECT r.access FROM responses r JOIN items i ON i.id = r.item_id "
+                    "WHERE i.radicado = ?", (rad,)), want)
+                _, p = self.last_event(rad, "respondido")
+                self.assertEqual(p["access"], want)
+        rad = self.new_item(type="queja")
+        err(self, co.act(rad, "respond", text="Respuesta", access="negado"), 422, "invalid", "access")
+        rad = self.new_item(type="peticion", petition_class="documentos")
+        err(self, co.act(rad, "respond", text="Respuesta", access="tal vez"), 422, "invalid", "access")
+        self.assertEqual(self.item(rad)["status"], "radicado")
+        doc = self.ok(co.act(self.new_item(type="queja"), "respond", text="Respuesta"))
+        self.assertIsNone(doc["responses"][-1]["access"])
+
 
 class PauseDefaults(AuditAtEnd, CaseBase):
     """staff.completion_wait_days = 5 instead of 30."""
