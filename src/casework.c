@@ -332,7 +332,7 @@ static int notify(struct vt_server *srv, struct vt_store_tx *tx, const struct ro
     const struct vt_channel *c = recipient ? vt_channel_find(ch) : NULL;
     if (!c || !c->notify)
         return 0;
-    struct vt_notice n = {r->id, r->radicado, recipient, kind, subject, text, files, n_files};
+    struct vt_notice n = {r->id, r->radicado, recipient, kind, subject, text, files, n_files, 0};
     int rc = c->notify(srv, tx, &n);
     if (rc == VT_EINVAL || rc == VT_ENOTFOUND) {
         /* Not an address of that channel, or the entity does not run it:
@@ -761,7 +761,7 @@ static int do_transfer(struct vt_server *srv, struct vt_store_tx *tx, const stru
             return VT_ENOMEM;
         snprintf(subject, sizeof(subject), "Traslado por competencia: solicitud %s", r->radicado);
         struct vt_notice n = {
-            r->id, r->radicado, a->entity_email, "traslado_entidad", subject, fwd, NULL, 0};
+            r->id, r->radicado, a->entity_email, "traslado_entidad", subject, fwd, NULL, 0, 0};
         rc = mail->notify(srv, tx, &n);
         free(fwd);
         if (rc && rc != VT_ENOTFOUND && rc != VT_EINVAL)

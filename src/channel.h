@@ -30,6 +30,7 @@ struct vt_notice {
     const char *text;      /* plain text, Spanish */
     const struct vt_notice_file *files;
     size_t n_files;
+    int64_t not_before; /* Unix ms: not sent before (a survey invitation's delay), 0: now */
 };
 
 struct vt_channel {

@@ -83,7 +83,7 @@ static int step_reset(sqlite3_stmt *st)
 static const char SQL_ADD[] =
     "INSERT INTO outbox (item_id, channel, recipient, kind, body, params, secret, status, "
     "next_attempt_at, created_at, updated_at, shard, fallback) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-    "?7, 'pending', ?8, ?8, ?8, ?9, ?10)";
+    "?7, 'pending', max(?8, ?11), ?8, ?8, ?9, ?10)";
 
 int vt_outbox_add(struct vt_store_tx *tx, const struct vt_outbound *m)
 {
@@ -103,6 +103,7 @@ int vt_outbox_add(struct vt_store_tx *tx, const struct vt_outbound *m)
     sqlite3_bind_int64(st, 8, vt_store_tx_now(tx));
     sqlite3_bind_int(st, 9, shard_of(m->recipient));
     bind_opt(st, 10, m->fallback);
+    sqlite3_bind_int64(st, 11, m->not_before);
     int rc = step_reset(st);
     if (rc == 0)
         vt_store_tx_outbox_added(tx);
@@ -420,8 +421,8 @@ static int email_fallback(struct vt_store_tx *tx, const struct claimed *c)
         cJSON_AddNumberToObject(b, "fallback_of", (double)c->id);
         char *body = cJSON_PrintUnformatted(b);
         cJSON_Delete(b);
-        struct vt_outbound m = {c->item_id,         "email", email,  c->kind,
-                                body ? body : "{}", NULL,    secret, NULL};
+        struct vt_outbound m = {c->item_id, "email", email, c->kind, body ? body : "{}",
+                                NULL,       secret,  NULL,  0};
         rc = body ? vt_outbox_add(tx, &m) : VT_ENOMEM;
         free(body);
         snprintf(payload, sizeof(payload), "{\"outbox_id\":%lld,\"fallback\":\"email\"}",

@@ -65,6 +65,7 @@ struct vt_outbound {
     const char *secret;    /* replaces "{codigo}" in body and params at send time, or NULL;
                               erased once the message is delivered */
     const char *fallback;  /* plain text for an email copy if WhatsApp cannot carry it, or NULL */
+    int64_t not_before;    /* Unix ms before which it is not sent (a survey's delay), 0: now */
 };
 
 /* Writer thread, inside a job: queues m. 0 or VT_E*. */

@@ -112,8 +112,8 @@ static int queue_ack(struct vt_store_tx *tx, struct vt_mail_take *t, const struc
     cJSON_Delete(b);
     if (!body)
         return VT_ENOMEM;
-    struct vt_outbound o = {it->id, "email", m->from_addr,      "ack",
-                            body,   NULL,    it->tracking_code, NULL};
+    struct vt_outbound o = {it->id, "email",           m->from_addr, "ack", body,
+                            NULL,   it->tracking_code, NULL,         0};
     int rc = vt_outbox_add(tx, &o);
     free(body);
     return rc ? rc : vt_mail_db_thread_add(tx, mid, it->id, true);

@@ -62,7 +62,8 @@ static int send_body(struct turn *t, const char *kind, char *body, int64_t item_
 {
     if (!body)
         return VT_ENOMEM;
-    struct vt_outbound m = {item_id, "whatsapp", t->ev->from, kind, body, params, secret, fallback};
+    struct vt_outbound m = {item_id, "whatsapp", t->ev->from, kind, body,
+                            params,  secret,     fallback,    0};
     int rc = vt_outbox_add(t->tx, &m);
     free(body);
     return rc;

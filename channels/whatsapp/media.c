@@ -71,7 +71,7 @@ static int record_run(struct vt_store_tx *tx, void *ctx)
     if (o->tell) {
         char *body = vt_wa_msg_text(o->tell);
         struct vt_outbound m = {0,    "whatsapp", o->job->wa_id, "prompt", body ? body : "",
-                                NULL, NULL,       NULL};
+                                NULL, NULL,       NULL,          0};
         rc = body ? vt_outbox_add(tx, &m) : VT_ENOMEM;
         free(body);
     }

@@ -290,8 +290,9 @@ static int wa_notify(struct vt_server *srv, struct vt_store_tx *tx, const struct
     int rc = VT_ENOMEM;
     if (!body || !ps)
         goto fail;
-    struct vt_outbound m = {n->item_id, "whatsapp", to,   n->kind,
-                            body,       ps,         NULL, fallback.data ? fallback.data : ""};
+    struct vt_outbound m = {n->item_id,   "whatsapp", to,   n->kind,
+                            body,         ps,         NULL, fallback.data ? fallback.data : "",
+                            n->not_before};
     if ((rc = vt_outbox_add(tx, &m)))
         goto fail;
     for (size_t i = 0; i < n->n_files; i++) {
@@ -305,7 +306,8 @@ static int wa_notify(struct vt_server *srv, struct vt_store_tx *tx, const struct
                       n->radicado, f->filename ? f->filename : "documento");
         rc = VT_ENOMEM;
         if (doc && note.data) {
-            struct vt_outbound dm = {n->item_id, "whatsapp", to, n->kind, doc, ps, NULL, note.data};
+            struct vt_outbound dm = {n->item_id, "whatsapp", to,        n->kind,      doc,
+                                     ps,         NULL,       note.data, n->not_before};
             rc = vt_outbox_add(tx, &dm);
         }
         free(doc);

@@ -127,8 +127,8 @@ static int queue_run(struct vt_store_tx *tx, void *ctx)
             goto done;
         q->item_id = it->id;
     }
-    struct vt_outbound m = {q->item_id, "whatsapp",       q->recipient, "ack",
-                            q->body,    "[\"{codigo}\"]", q->secret,    q->fallback};
+    struct vt_outbound m = {q->item_id,       "whatsapp", q->recipient, "ack", q->body,
+                            "[\"{codigo}\"]", q->secret,  q->fallback,  0};
     rc = vt_outbox_add(tx, &m);
 done:
     vt_item_free(it); /* the committed hook is not set here, so nothing else holds it */
