@@ -31,6 +31,8 @@ struct vt_notice {
     const struct vt_notice_file *files;
     size_t n_files;
     int64_t not_before; /* Unix ms: not sent before (a survey invitation's delay), 0: now */
+    const char *secret; /* replaces "{codigo}" in text at send time, erased once delivered;
+                           NULL for none (struct vt_outbound.secret) */
 };
 
 struct vt_channel {

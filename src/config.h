@@ -102,6 +102,15 @@ struct vt_staff_config {
     int due_refresh_seconds;          /* how often overdue / due-soon are recounted */
 };
 
+/* Surveys (issue 6). */
+struct vt_surveys_config {
+    char *after_item;     /* code of the survey invited when a PQRSD is closed, "" for none */
+    int invite_delay_minutes;
+    int link_days;        /* an invitation link works this many days */
+    int detractor_nps_max;  /* NPS 0..this is a detractor */
+    int detractor_csat_max; /* CSAT 1..this is a detractor */
+};
+
 struct vt_config {
     char *file; /* the path it was read from */
 
@@ -113,6 +122,7 @@ struct vt_config {
     bool trust_forwarded_for;
 
     char *entity_name;
+    char *public_url; /* where citizens reach this daemon (links in messages), no trailing / */
 
     struct vt_calendar calendar; /* closing time and extra non-working days */
 
@@ -142,6 +152,7 @@ struct vt_config {
     struct vt_whatsapp_config whatsapp;
     struct vt_email_config email;
     struct vt_staff_config staff;
+    struct vt_surveys_config surveys;
 };
 
 /* The template configured for an outbound kind, else the "default" one, else NULL. */

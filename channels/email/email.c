@@ -101,8 +101,8 @@ static int mail_notify(struct vt_server *srv, struct vt_store_tx *tx, const stru
     cJSON_Delete(b);
     if (!body)
         return VT_ENOMEM;
-    struct vt_outbound o = {n->item_id, "email", n->recipient, n->kind,      body,
-                            NULL,       NULL,    NULL,         n->not_before};
+    struct vt_outbound o = {n->item_id, "email",   n->recipient, n->kind,      body,
+                            NULL,       n->secret, NULL,         n->not_before};
     int rc = vt_outbox_add(tx, &o);
     free(body);
     /* A reply to our answer threads into the item. */

@@ -290,8 +290,8 @@ static int wa_notify(struct vt_server *srv, struct vt_store_tx *tx, const struct
     int rc = VT_ENOMEM;
     if (!body || !ps)
         goto fail;
-    struct vt_outbound m = {n->item_id,   "whatsapp", to,   n->kind,
-                            body,         ps,         NULL, fallback.data ? fallback.data : "",
+    struct vt_outbound m = {n->item_id,   "whatsapp", to,        n->kind,
+                            body,         ps,         n->secret, fallback.data ? fallback.data : "",
                             n->not_before};
     if ((rc = vt_outbox_add(tx, &m)))
         goto fail;
