@@ -15,6 +15,7 @@
 #include "item.h"
 #include "log.h"
 #include "server.h"
+#include "survey.h"
 
 const char *const vt_casework_statuses[] = {"radicado",   "en_tramite", "pendiente_completar",
                                             "respondido", "cerrado",    "desistido",
@@ -332,7 +333,8 @@ static int notify(struct vt_server *srv, struct vt_store_tx *tx, const struct ro
     const struct vt_channel *c = recipient ? vt_channel_find(ch) : NULL;
     if (!c || !c->notify)
         return 0;
-    struct vt_notice n = {r->id, r->radicado, recipient, kind, subject, text, files, n_files, 0};
+    struct vt_notice n = {r->id, r->radicado, recipient, kind, subject,
+                          text,  files,       n_files,   0,    NULL};
     int rc = c->notify(srv, tx, &n);
     if (rc == VT_EINVAL || rc == VT_ENOTFOUND) {
         /* Not an address of that channel, or the entity does not run it:
@@ -761,7 +763,8 @@ static int do_transfer(struct vt_server *srv, struct vt_store_tx *tx, const stru
             return VT_ENOMEM;
         snprintf(subject, sizeof(subject), "Traslado por competencia: solicitud %s", r->radicado);
         struct vt_notice n = {
-            r->id, r->radicado, a->entity_email, "traslado_entidad", subject, fwd, NULL, 0, 0};
+            r->id, r->radicado, a->entity_email, "traslado_entidad", subject, fwd, NULL, 0,
+            0,     NULL};
         rc = mail->notify(srv, tx, &n);
         free(fwd);
         if (rc && rc != VT_ENOTFOUND && rc != VT_EINVAL)
@@ -872,8 +875,8 @@ static int do_note(struct vt_store_tx *tx, const struct vt_staff *who, struct ro
     return event(tx, r, who, "nota", p, 0);
 }
 
-static int do_close(struct vt_store_tx *tx, const struct vt_staff *who, struct row *r,
-                    const struct vt_case_action *a, struct vt_case_result *res)
+static int do_close(struct vt_server *srv, struct vt_store_tx *tx, const struct vt_staff *who,
+                    struct row *r, const struct vt_case_action *a, struct vt_case_result *res)
 {
     bool answered = strcmp(r->status, "respondido") == 0;
     if (!answered && blank(a->reason))
@@ -887,7 +890,14 @@ static int do_close(struct vt_store_tx *tx, const struct vt_staff *who, struct r
     cJSON_AddBoolToObject(p, "answered", answered);
     if (!blank(a->reason))
         cJSON_AddStringToObject(p, "reason", a->reason);
-    return event(tx, r, who, "cerrado", p, 1);
+    if ((rc = event(tx, r, who, "cerrado", p, 1)))
+        return rc;
+    /* An answered item closed: its requester is asked how we did. */
+    const char *recipient;
+    const char *ch = answer_channel(r, &recipient);
+    if (!answered || !recipient)
+        return 0;
+    return vt_survey_invite(srv, tx, r->id, r->radicado, ch, recipient, r->group, r->dependencia);
 }
 
 static const char SQL_REOPEN[] =
@@ -963,7 +973,7 @@ int vt_casework_apply(struct vt_server *srv, struct vt_store_tx *tx, const struc
     else if (strcmp(act, "respond") == 0)
         rc = do_respond(srv, tx, who, &r, a, res);
     else if (strcmp(act, "close") == 0)
-        rc = do_close(tx, who, &r, a, res);
+        rc = do_close(srv, tx, who, &r, a, res);
     else
         rc = do_reopen(tx, who, &r, a, res);
     if (rc == 0)

@@ -31,7 +31,7 @@ struct vt_http {
     struct vt_server *srv;
     struct lws_context *ctx;
     struct lws_vhost *vhost;
-    struct route routes[32];
+    struct route routes[64];
     size_t n_routes;
     volatile sig_atomic_t stopping;
     int deferred; /* requests waiting for another thread; loop thread */

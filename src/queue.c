@@ -7,10 +7,12 @@
 #include "queue.h"
 
 #include <sqlite3.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "calendar.h"
 #include "casework.h"
 #include "clock.h"
@@ -18,28 +20,11 @@
 #include "item.h"
 #include "text.h"
 
-#define QUEUE_FROM                                                                                 \
-    "FROM items i LEFT JOIN users u ON u.id = i.assignee_id "                                      \
-    "WHERE i.kind = ?1 AND (?2 IS NULL OR i.status = ?2) AND (?3 IS NULL OR i.type = ?3) "         \
-    "AND (?4 IS NULL OR i.petition_class = ?4) AND (?5 IS NULL OR i.channel = ?5) "                \
-    "AND (?6 IS NULL OR i.stakeholder_group = ?6) "                                                \
-    "AND (?7 IS NULL OR COALESCE(i.dependencia, ?21) = ?7) "                                       \
-    "AND (?8 IS NULL OR (?8 = 'none' AND i.assignee_id IS NULL) OR u.username = ?8) "              \
-    "AND (?9 IS NULL OR (i.status IN ('radicado', 'en_tramite') AND i.due_date < ?9)) "            \
-    "AND (?10 IS NULL OR (i.status IN ('radicado', 'en_tramite') "                                 \
-    "AND i.due_date BETWEEN ?11 AND ?10)) "                                                        \
-    "AND (?12 IS NULL OR i.radicado = ?13 "                                                        \
-    "OR i.id IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ?12)) "                         \
-    "AND (?20 = 1 OR COALESCE(i.dependencia, ?21) = ?22) "
-
 #define ROW_COLUMNS                                                                                \
     "SELECT i.radicado, i.kind, i.type, i.petition_class, i.channel, i.status, i.subject, "        \
     "i.stakeholder_group, i.dependencia, u.username, i.received_at, i.due_date, i.needs_triage, "  \
     "i.original_due_date, i.id "
 
-static const char SQL_QUEUE[] = ROW_COLUMNS QUEUE_FROM
-    "ORDER BY i.due_date IS NULL, i.due_date, i.radicado LIMIT ?14 OFFSET ?15";
-static const char SQL_QUEUE_COUNT[] = "SELECT count(*) " QUEUE_FROM;
 static const char SQL_ROW_BY_ID[] =
     ROW_COLUMNS "FROM items i LEFT JOIN users u ON u.id = i.assignee_id WHERE i.id = ?1";
 
@@ -125,34 +110,86 @@ bool vt_queue_fts_query(const char *q, char *out, size_t cap)
     return words > 0;
 }
 
+/* Counting every match of a broad filter on a big store costs more than the
+ * page itself; staff need "more than 10,000", not the exact figure. */
+#define QUEUE_COUNT_MAX 10000
+
+/* The queue's statement holds only the filters given, so SQLite can walk
+ * items_queue (migrations/0008) in the queue's order and stop after a page;
+ * with free text it starts from the FTS matches. Parameters keep fixed
+ * numbers whatever the filters: ?1 kind, ?2 status, ?3 type, ?4 class,
+ * ?5 channel, ?6 group, ?7 dependencia, ?8 assignee, ?9 today (overdue),
+ * ?10 due-soon limit, ?11 today, ?12 FTS query, ?13 the text as a radicado,
+ * ?14 limit, ?15 offset, ?20 all scope, ?21 triage, ?22 own dependencia. */
+static void build_sql(struct vt_buf *b, const struct vt_queue_filter *f, bool fts, bool within,
+                      const struct vt_staff *who, bool count)
+{
+    /* A count stops at QUEUE_COUNT_MAX + 1 rows: past that, "more than". */
+    vt_buf_puts(b, count ? "SELECT count(*) FROM (SELECT 1 " : ROW_COLUMNS);
+    if (fts)
+        vt_buf_puts(b, "FROM (SELECT rowid AS id FROM items_fts WHERE items_fts MATCH ?12 "
+                       "UNION SELECT id FROM items WHERE radicado = ?13) m "
+                       "CROSS JOIN items i ON i.id = m.id ");
+    else
+        vt_buf_puts(b, "FROM items i ");
+    vt_buf_puts(b, "LEFT JOIN users u ON u.id = i.assignee_id WHERE i.kind = ?1 ");
+    static const struct {
+        size_t off;
+        const char *sql;
+    } eq[] = {
+        {offsetof(struct vt_queue_filter, status), "AND i.status = ?2 "},
+        {offsetof(struct vt_queue_filter, type), "AND i.type = ?3 "},
+        {offsetof(struct vt_queue_filter, petition_class), "AND i.petition_class = ?4 "},
+        {offsetof(struct vt_queue_filter, channel), "AND i.channel = ?5 "},
+        {offsetof(struct vt_queue_filter, group), "AND i.stakeholder_group = ?6 "},
+        {offsetof(struct vt_queue_filter, dependencia), "AND COALESCE(i.dependencia, ?21) = ?7 "},
+    };
+    for (size_t k = 0; k < sizeof(eq) / sizeof(eq[0]); k++) {
+        const char *v = *(const char *const *)((const char *)f + eq[k].off);
+        if (v && *v)
+            vt_buf_puts(b, eq[k].sql);
+    }
+    if (f->assignee && *f->assignee)
+        vt_buf_puts(b, strcmp(f->assignee, "none") == 0 ? "AND i.assignee_id IS NULL "
+                                                        : "AND u.username = ?8 ");
+    if (f->overdue)
+        vt_buf_puts(b, "AND i.status IN ('radicado', 'en_tramite') AND i.due_date < ?9 ");
+    if (within)
+        vt_buf_puts(b, "AND i.status IN ('radicado', 'en_tramite') "
+                       "AND i.due_date BETWEEN ?11 AND ?10 ");
+    if (who->role != VT_ROLE_GERENTE)
+        vt_buf_puts(b, "AND COALESCE(i.dependencia, ?21) = ?22 ");
+    if (count)
+        vt_buf_printf(b, "LIMIT %d)", QUEUE_COUNT_MAX + 1);
+    else
+        vt_buf_puts(b, "ORDER BY i.due_date IS NULL, i.due_date, i.radicado LIMIT ?14 OFFSET ?15");
+}
+
 static void bind_opt(sqlite3_stmt *st, int i, const char *v)
 {
     if (v && *v)
         sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
 }
 
+/* Binds every parameter the statement has; the ones it does not have are
+ * skipped (sqlite3_bind_parameter_index finds none). */
 static void bind_filter(sqlite3_stmt *st, const struct vt_config *cfg, const struct vt_staff *who,
                         const struct vt_queue_filter *f, const char *fts, const char *today,
                         const char *within)
 {
-    sqlite3_bind_text(st, 1, f->kind && *f->kind ? f->kind : "pqrsd", -1, SQLITE_TRANSIENT);
-    bind_opt(st, 2, f->status);
-    bind_opt(st, 3, f->type);
-    bind_opt(st, 4, f->petition_class);
-    bind_opt(st, 5, f->channel);
-    bind_opt(st, 6, f->group);
-    bind_opt(st, 7, f->dependencia);
-    bind_opt(st, 8, f->assignee);
-    bind_opt(st, 9, f->overdue ? today : NULL);
-    bind_opt(st, 10, within);
-    bind_opt(st, 11, today);
-    bind_opt(st, 12, fts);
-    bind_opt(st, 13, f->q);
-    sqlite3_bind_int(st, 20, who->role == VT_ROLE_GERENTE);
-    sqlite3_bind_text(st, 21, cfg->staff.triage_dependencia, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 22, who->dependencia, -1, SQLITE_TRANSIENT);
+    const char *v[23] = {NULL};
+    v[1] = f->kind && *f->kind ? f->kind : "pqrsd";
+    v[2] = f->status, v[3] = f->type, v[4] = f->petition_class, v[5] = f->channel;
+    v[6] = f->group, v[7] = f->dependencia, v[8] = f->assignee;
+    v[9] = today, v[10] = within, v[11] = today, v[12] = fts, v[13] = f->q;
+    v[21] = cfg->staff.triage_dependencia, v[22] = who->dependencia;
+    int n = sqlite3_bind_parameter_count(st);
+    for (int i = 1; i <= n; i++) {
+        const char *name = sqlite3_bind_parameter_name(st, i);
+        int k = name && name[0] == '?' ? atoi(name + 1) : 0;
+        if (k > 0 && k < 23)
+            bind_opt(st, i, v[k]);
+    }
 }
 
 int vt_queue_list(struct vt_store_reader *r, const struct vt_config *cfg,
@@ -169,8 +206,13 @@ int vt_queue_list(struct vt_store_reader *r, const struct vt_config *cfg,
         vt_date_format(vt_calendar_add_business_days(&cfg->calendar, t, f->due_within), within);
     }
     const char *q = f->q && *f->q ? fts : NULL;
-    sqlite3_stmt *cnt = vt_store_reader_stmt(r, SQL_QUEUE_COUNT);
-    sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_QUEUE);
+    struct vt_buf count_sql = {0}, page_sql = {0};
+    build_sql(&count_sql, f, q != NULL, within[0] != '\0', who, true);
+    build_sql(&page_sql, f, q != NULL, within[0] != '\0', who, false);
+    sqlite3_stmt *cnt = count_sql.data ? vt_store_reader_stmt_text(r, count_sql.data) : NULL;
+    sqlite3_stmt *st = page_sql.data ? vt_store_reader_stmt_text(r, page_sql.data) : NULL;
+    vt_buf_cleanup(&count_sql);
+    vt_buf_cleanup(&page_sql);
     if (!cnt || !st)
         return VT_ESTORE;
     bind_filter(cnt, cfg, who, f, q, today, within[0] ? within : NULL);
@@ -180,8 +222,9 @@ int vt_queue_list(struct vt_store_reader *r, const struct vt_config *cfg,
     if (total < 0)
         return VT_ESTORE;
     bind_filter(st, cfg, who, f, q, today, within[0] ? within : NULL);
-    sqlite3_bind_int(st, 14, f->per_page);
-    sqlite3_bind_int64(st, 15, (sqlite3_int64)(f->page - 1) * f->per_page);
+    sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, "?14"), f->per_page);
+    sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, "?15"),
+                       (sqlite3_int64)(f->page - 1) * f->per_page);
     cJSON *o = cJSON_CreateObject(), *items = cJSON_AddArrayToObject(o, "items");
     int s;
     while ((s = sqlite3_step(st)) == SQLITE_ROW)
@@ -194,7 +237,9 @@ int vt_queue_list(struct vt_store_reader *r, const struct vt_config *cfg,
     }
     cJSON_AddNumberToObject(o, "page", f->page);
     cJSON_AddNumberToObject(o, "per_page", f->per_page);
-    cJSON_AddNumberToObject(o, "total", (double)total);
+    cJSON_AddNumberToObject(o, "total",
+                            (double)(total > QUEUE_COUNT_MAX ? QUEUE_COUNT_MAX : total));
+    cJSON_AddBoolToObject(o, "total_exact", total <= QUEUE_COUNT_MAX);
     *out = o;
     return 0;
 }

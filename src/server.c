@@ -624,13 +624,16 @@ done:
 
 #include "api.h"
 #include "staff_api.h"
+#include "survey_api.h"
+#include "report.h"
 
 static int start_http(struct vt_server *srv, int port, char *err, size_t errlen)
 {
     if (!(srv->http = vt_http_new(srv, srv->cfg->listen, port, err, errlen)))
         return VT_EIO;
     vt_api_register(srv->http);
-    if (vt_auth_register(srv->http) || vt_staff_api_register(srv->http)) {
+    if (vt_auth_register(srv->http) || vt_staff_api_register(srv->http) ||
+        vt_report_register(srv->http) || vt_survey_api_register(srv->http)) {
         snprintf(err, errlen, "too many routes");
         return VT_ECONFIG;
     }

@@ -96,6 +96,11 @@ int vt_store_contacts_import(const char *data_dir, const struct vt_contact *rows
     return default_backend->contacts_import(data_dir, rows, n, err, errlen);
 }
 
+struct sqlite3_stmt *vt_store_reader_stmt_text(struct vt_store_reader *r, const char *sql)
+{
+    return r->be->reader_stmt_text(r, sql);
+}
+
 struct sqlite3_stmt *vt_store_reader_stmt(struct vt_store_reader *r, const char *sql)
 {
     return r->be->reader_stmt(r, sql);

@@ -208,6 +208,9 @@ int vt_store_tx_item_changed(struct vt_store_tx *tx, const struct vt_item_change
 struct sqlite3_stmt *vt_store_tx_stmt(struct vt_store_tx *tx, const char *sql);
 /* The same on a reader's connection (its thread only). */
 struct sqlite3_stmt *vt_store_reader_stmt(struct vt_store_reader *r, const char *sql);
+/* The same for SQL built at run time (any string; the cache keys on its
+ * text and keeps the most recently used few). */
+struct sqlite3_stmt *vt_store_reader_stmt_text(struct vt_store_reader *r, const char *sql);
 /* Contact lookup on the write connection, for classifying inside a job
  * (vt_contact_lookup_fn shape; ctx is the struct vt_store_tx). */
 int vt_store_tx_contact_lookup(void *tx, const char *key_type, const char *key, char *group,

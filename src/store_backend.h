@@ -48,6 +48,7 @@ struct vt_store_backend {
     int (*contacts_import)(const char *data_dir, const struct vt_contact *rows, size_t n, char *err,
                            size_t errlen);
     struct sqlite3_stmt *(*reader_stmt)(struct vt_store_reader *r, const char *sql);
+    struct sqlite3_stmt *(*reader_stmt_text)(struct vt_store_reader *r, const char *sql);
     /* The transaction API of store.h, on the writer thread. */
     int64_t (*tx_now)(struct vt_store_tx *tx);
     int (*tx_item_insert)(struct vt_store_tx *tx, struct vt_item *it);

@@ -124,6 +124,61 @@ static void cache_cleanup(struct stmt_cache *c)
     c->n = 0;
 }
 
+/* Statements built at run time (the queue's filters), keyed by their text;
+ * the least recently used goes when the cache is full. */
+#define TEXT_CACHE_MAX 48
+struct text_cache {
+    char *sql[TEXT_CACHE_MAX];
+    sqlite3_stmt *st[TEXT_CACHE_MAX];
+    uint64_t used[TEXT_CACHE_MAX], clock;
+    size_t n;
+};
+
+static sqlite3_stmt *text_cache_get(struct text_cache *c, sqlite3 *db, const char *sql)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->sql[i], sql) == 0) {
+            sqlite3_reset(c->st[i]);
+            sqlite3_clear_bindings(c->st[i]);
+            c->used[i] = ++c->clock;
+            return c->st[i];
+        }
+    sqlite3_stmt *st = NULL;
+    char *copy = strdup(sql);
+    if (!copy ||
+        sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "level=error event=prepare_failed error=\"%s\"\n",
+                copy ? sqlite3_errmsg(db) : "out of memory");
+        free(copy);
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    size_t slot = c->n;
+    if (c->n == TEXT_CACHE_MAX) {
+        slot = 0;
+        for (size_t i = 1; i < c->n; i++)
+            if (c->used[i] < c->used[slot])
+                slot = i;
+        sqlite3_finalize(c->st[slot]);
+        free(c->sql[slot]);
+    } else {
+        c->n++;
+    }
+    c->sql[slot] = copy;
+    c->st[slot] = st;
+    c->used[slot] = ++c->clock;
+    return st;
+}
+
+static void text_cache_cleanup(struct text_cache *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        sqlite3_finalize(c->st[i]);
+        free(c->sql[i]);
+    }
+    c->n = 0;
+}
+
 struct counter {
     int year;
     int64_t last;
@@ -158,6 +213,7 @@ struct sq_reader {
     sqlite3 *db;
     sqlite3_stmt *contact, *track_item, *track_events;
     struct stmt_cache cache;
+    struct text_cache text_cache;
 };
 
 static int64_t real_now_ms(void)
@@ -1025,6 +1081,7 @@ static void sq_reader_free(struct vt_store_reader *base)
     sqlite3_finalize(r->track_item);
     sqlite3_finalize(r->track_events);
     cache_cleanup(&r->cache);
+    text_cache_cleanup(&r->text_cache);
     sqlite3_close(r->db);
     free(r);
 }
@@ -1112,6 +1169,12 @@ static sqlite3_stmt *sq_reader_stmt(struct vt_store_reader *base, const char *sq
 {
     struct sq_reader *r = (struct sq_reader *)base;
     return cache_get(&r->cache, r->db, sql);
+}
+
+static sqlite3_stmt *sq_reader_stmt_text(struct vt_store_reader *base, const char *sql)
+{
+    struct sq_reader *r = (struct sq_reader *)base;
+    return text_cache_get(&r->text_cache, r->db, sql);
 }
 
 static int group_counts(sqlite3 *db, const char *sql, struct vt_count *out, size_t cap, size_t *n)
@@ -1337,6 +1400,7 @@ const struct vt_store_backend vt_store_sqlite = {
     .audit_verify = sq_audit_verify,
     .contacts_import = sq_contacts_import,
     .reader_stmt = sq_reader_stmt,
+    .reader_stmt_text = sq_reader_stmt_text,
     .tx_now = sq_tx_now,
     .tx_item_insert = sq_tx_item_insert,
     .tx_event = sq_tx_event,

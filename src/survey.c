@@ -532,8 +532,9 @@ int vt_survey_answer_run(struct vt_store_tx *tx, void *ctx)
         vt_item_free(it);
         goto done;
     }
+    vt_item_free(a->item); /* a job run again after a failed batch */
     a->item_id = it->id;
-    vt_item_free(it); /* the committed hook is not told of answers: its row is enough */
+    a->item = it; /* alive until the job is done: the committed hook reads it */
     a->detractor = vt_survey_is_detractor(cfg, a->csat, a->nps);
     char *answers = cJSON_PrintUnformatted(a->answers);
     if (!answers || !(st = vt_store_tx_stmt(tx, SQL_ANSWER_ADD))) {
@@ -563,7 +564,9 @@ int vt_survey_answer_run(struct vt_store_tx *tx, void *ctx)
         rc = VT_ESTORE;
         goto done;
     }
-    if (a->detractor) {
+    /* A detractor we can reach again (the answer is about an item of theirs)
+     * opens a follow-up task; an anonymous public answer only counts. */
+    if (a->detractor && f.source_item_id) {
         if (!(st = vt_store_tx_stmt(tx, SQL_FOLLOWUP_ADD))) {
             rc = VT_ESTORE;
             goto done;

@@ -88,6 +88,8 @@ struct vt_survey_answer {
     int outcome; /* 0 saved, VT_EEXIST answered already, VT_ERANGE expired, VT_ENOTFOUND */
     int64_t item_id;
     bool detractor;
+    struct vt_item *item; /* the answer item: the store's committed hook reads it after the
+                             commit, so the caller frees it (vt_item_free) once done */
 };
 /* The job's run callback (ctx is a struct vt_survey_answer). */
 int vt_survey_answer_run(struct vt_store_tx *tx, void *ctx);

@@ -672,11 +672,14 @@
     var per = data.per_page || state.perPage;
     var page = data.page || state.page;
     var pages = Math.max(1, Math.ceil(total / per));
+    // Past 10,000 matches the API stops counting (total_exact false).
+    var more = data.total_exact === false;
     state.page = page;
-    $("queue-summary").textContent = total === 1 ? "1 solicitud" : total + " solicitudes";
-    $("page-info").textContent = "Página " + page + " de " + pages;
+    $("queue-summary").textContent = more ? "Más de " + total.toLocaleString("es-CO") + " solicitudes"
+      : (total === 1 ? "1 solicitud" : total + " solicitudes");
+    $("page-info").textContent = more ? "Página " + page : "Página " + page + " de " + pages;
     $("page-prev").disabled = page <= 1;
-    $("page-next").disabled = page >= pages;
+    $("page-next").disabled = more ? items.length < per : page >= pages;
     table.setAttribute("data-q", q);
     table.setAttribute("data-loaded", "1");
   }

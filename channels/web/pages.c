@@ -3,6 +3,7 @@
  * and every error to its field (aria-describedby, aria-invalid). */
 #include "channels/web/pages.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -432,5 +433,130 @@ void vt_page_published(struct vt_buf *b, const struct vt_config *cfg, const stru
         esc(b, p[i].text);
         vt_buf_puts(b, "</div></section>");
     }
+    foot(b);
+}
+
+/* True when the form has value among name's values. */
+static bool form_has(const struct vt_form *f, const char *name, const char *value)
+{
+    for (size_t i = 0; f && i < f->n; i++)
+        if (strcmp(f->fields[i].name, name) == 0 && strcmp(f->fields[i].value, value) == 0)
+            return true;
+    return false;
+}
+
+/* One radio or checkbox with its label. */
+static void choice(struct vt_buf *b, const char *type, const char *name, const char *value,
+                   const char *label, bool checked, bool invalid)
+{
+    vt_buf_printf(b, "<label class=\"choice\"><input type=\"%s\" name=\"%s\" value=\"", type, name);
+    esc(b, value);
+    vt_buf_puts(b, "\"");
+    if (checked)
+        vt_buf_puts(b, " checked");
+    if (invalid)
+        vt_buf_printf(b, " aria-invalid=\"true\" aria-describedby=\"%s-error\"", name);
+    vt_buf_puts(b, "> ");
+    esc(b, label);
+    vt_buf_puts(b, "</label>");
+}
+
+void vt_page_survey(struct vt_buf *b, const struct vt_config *cfg, const cJSON *def,
+                    const char *action, const struct vt_form *values, const char *error_field,
+                    const char *error)
+{
+    const cJSON *title = cJSON_GetObjectItemCaseSensitive(def, "title");
+    const cJSON *intro = cJSON_GetObjectItemCaseSensitive(def, "intro");
+    head(b, cfg, cJSON_IsString(title) ? title->valuestring : "Encuesta");
+    vt_buf_puts(b, "<h1>");
+    esc(b, cJSON_IsString(title) ? title->valuestring : "Encuesta");
+    vt_buf_puts(b, "</h1>");
+    if (cJSON_IsString(intro) && *intro->valuestring) {
+        vt_buf_puts(b, "<p>");
+        esc(b, intro->valuestring);
+        vt_buf_puts(b, "</p>");
+    }
+    if (error) {
+        vt_buf_puts(b, "<div class=\"alert\" role=\"alert\"><p>Revise la respuesta marcada: ");
+        esc(b, error);
+        vt_buf_puts(b, "</p></div>");
+    }
+    vt_buf_puts(b, "<form method=\"post\" action=\"");
+    esc(b, action);
+    vt_buf_puts(b, "\" novalidate>");
+    const cJSON *q;
+    cJSON_ArrayForEach(q, cJSON_GetObjectItemCaseSensitive(def, "questions"))
+    {
+        const char *id = cJSON_GetObjectItemCaseSensitive(q, "id")->valuestring;
+        const char *type = cJSON_GetObjectItemCaseSensitive(q, "type")->valuestring;
+        const char *text = cJSON_GetObjectItemCaseSensitive(q, "text")->valuestring;
+        bool required = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(q, "required"));
+        char name[40];
+        snprintf(name, sizeof(name), "q_%s", id);
+        bool invalid = error_field && strcmp(error_field, name) == 0;
+        if (strcmp(type, "text") == 0) {
+            vt_buf_printf(b, "<div class=\"field\"><label for=\"%s\">", name);
+            esc(b, text);
+            vt_buf_puts(b, required ? " <span class=\"req\">(obligatoria)</span>" : " (opcional)");
+            vt_buf_printf(b,
+                          "</label><textarea id=\"%s\" name=\"%s\" rows=\"4\" maxlength=\"2000\"",
+                          name, name);
+            if (invalid)
+                vt_buf_printf(b, " aria-invalid=\"true\" aria-describedby=\"%s-error\"", name);
+            vt_buf_puts(b, ">");
+            for (size_t i = 0; values && i < values->n; i++)
+                if (strcmp(values->fields[i].name, name) == 0) {
+                    esc(b, values->fields[i].value);
+                    break;
+                }
+            vt_buf_puts(b, "</textarea>");
+        } else {
+            vt_buf_printf(b, "<fieldset class=\"field\" id=\"%s\"><legend>", name);
+            esc(b, text);
+            vt_buf_puts(b, required ? " <span class=\"req\">(obligatoria)</span>" : " (opcional)");
+            vt_buf_puts(b, "</legend><div class=\"choices\">");
+            if (strcmp(type, "rating") == 0 || strcmp(type, "nps") == 0) {
+                int lo = strcmp(type, "rating") == 0 ? 1 : 0, hi = lo ? 5 : 10;
+                for (int v = lo; v <= hi; v++) {
+                    char val[16];
+                    snprintf(val, sizeof(val), "%d", v);
+                    choice(b, "radio", name, val, val, form_has(values, name, val), invalid);
+                }
+            } else if (strcmp(type, "yes_no") == 0) {
+                choice(b, "radio", name, "si", "Sí", form_has(values, name, "si"), invalid);
+                choice(b, "radio", name, "no", "No", form_has(values, name, "no"), invalid);
+            } else {
+                const cJSON *o;
+                int k = 0;
+                cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(q, "options"))
+                {
+                    char val[16];
+                    snprintf(val, sizeof(val), "%d", k++);
+                    choice(b, strcmp(type, "multiple") == 0 ? "checkbox" : "radio", name, val,
+                           o->valuestring, form_has(values, name, val), invalid);
+                }
+            }
+            vt_buf_puts(b, "</div>");
+        }
+        if (invalid) {
+            vt_buf_printf(b, "<p class=\"error\" id=\"%s-error\">", name);
+            esc(b, error);
+            vt_buf_puts(b, "</p>");
+        }
+        vt_buf_puts(b, strcmp(type, "text") == 0 ? "</div>" : "</fieldset>");
+    }
+    vt_buf_puts(b, "<p><button type=\"submit\">Enviar respuestas</button></p></form>");
+    foot(b);
+}
+
+void vt_page_survey_done(struct vt_buf *b, const struct vt_config *cfg, const char *title,
+                         const char *text)
+{
+    head(b, cfg, title);
+    vt_buf_puts(b, "<h1>");
+    esc(b, title);
+    vt_buf_puts(b, "</h1><p>");
+    esc(b, text);
+    vt_buf_puts(b, "</p><p><a href=\"/\">Ir al inicio</a></p>");
     foot(b);
 }

@@ -26,6 +26,17 @@ void vt_page_status(struct vt_buf *b, const struct vt_config *cfg, const struct 
                     int not_found);
 /* The live operations dashboard. */
 void vt_page_tablero(struct vt_buf *b, const struct vt_config *cfg);
+/* A survey to answer (definition JSON), posting to action; values is the
+ * form as sent (NULL the first time), error_field the question at fault. */
+struct vt_form;
+struct cJSON;
+void vt_page_survey(struct vt_buf *b, const struct vt_config *cfg, const struct cJSON *def,
+                    const char *action, const struct vt_form *values, const char *error_field,
+                    const char *error);
+/* The end of a survey: thanks, or why it cannot be answered. */
+void vt_page_survey_done(struct vt_buf *b, const struct vt_config *cfg, const char *title,
+                         const char *text);
+
 /* The answers published for anonymous requesters (CPACA art. 69). */
 struct vt_published;
 void vt_page_published(struct vt_buf *b, const struct vt_config *cfg, const struct vt_published *p,
