@@ -14,6 +14,8 @@
  *   ventanilla user bootstrap --config FILE [--data-dir DIR]  (first admin, one-time password)
  *   ventanilla calendar holidays YEAR
  *   ventanilla calendar due --type TYPE [--class CLASS] --received ISO8601
+ *   ventanilla report pqrsd|acceso --config FILE [--data-dir DIR] --from DATE --to DATE
+ *                                  [--format csv|html]
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -24,20 +26,24 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "calendar.h"
 #include "classify.h"
+#include "clock.h"
 #include "config.h"
 #include "csv.h"
 #include "error.h"
 #include "item.h"
 #include "outbox.h"
+#include "report.h"
 #include "users.h"
 #include "server.h"
 #include "store.h"
 
 struct opts {
     const char *config, *data_dir, *type, *petition_class, *received, *role, *dependencia;
-    int port; /* -1: from the config */
+    const char *from, *to, *format; /* report */
+    int port;                       /* -1: from the config */
     const char *args[4];
     int n_args;
 };
@@ -58,7 +64,9 @@ static int usage(void)
                     "  ventanilla user disable --config FILE [--data-dir DIR] USERNAME\n"
                     "  ventanilla user bootstrap --config FILE [--data-dir DIR]\n"
                     "  ventanilla calendar holidays YEAR\n"
-                    "  ventanilla calendar due --type TYPE [--class CLASS] --received ISO8601\n");
+                    "  ventanilla calendar due --type TYPE [--class CLASS] --received ISO8601\n"
+                    "  ventanilla report pqrsd|acceso --config FILE [--data-dir DIR] --from "
+                    "YYYY-MM-DD --to YYYY-MM-DD [--format csv|html]\n");
     return 2;
 }
 
@@ -83,6 +91,12 @@ static int parse_opts(int argc, char **argv, int first, struct opts *o)
             dst = &o->role;
         else if (strcmp(a, "--dependencia") == 0)
             dst = &o->dependencia;
+        else if (strcmp(a, "--from") == 0)
+            dst = &o->from;
+        else if (strcmp(a, "--to") == 0)
+            dst = &o->to;
+        else if (strcmp(a, "--format") == 0)
+            dst = &o->format;
         else if (strcmp(a, "--port") == 0) {
             if (i + 1 >= argc)
                 return -1;
@@ -464,6 +478,59 @@ static int cmd_user(const char *verb, const struct opts *o, struct vt_config *cf
     return 1;
 }
 
+/* ---- report ---- */
+
+/* `report pqrsd|acceso`: the same figures and CSV as GET /api/v1/reports/,
+ * to standard output, with the daemon running or not (a reader only). */
+static int cmd_report(const char *which, const struct opts *o, struct vt_config *cfg)
+{
+    const char *format = o->format ? o->format : "csv", *field;
+    char msg[200], err[600];
+    vt_date_t from, to;
+    if (o->n_args || (strcmp(format, "csv") && strcmp(format, "html")))
+        return usage();
+    if (vt_report_range(o->from, o->to, &from, &to, &field, msg, sizeof(msg))) {
+        fprintf(stderr, "report: --%s: %s\n", field, msg);
+        return 2;
+    }
+    struct vt_store *s = NULL;
+    struct vt_store_options opt = {data_dir(o, cfg), 16, {.ctx = cfg, .stamp = cli_stamp}};
+    if (vt_store_open(&opt, &s, err, sizeof(err))) {
+        fprintf(stderr, "report: %s\n", err);
+        return 1;
+    }
+    struct vt_store_reader *r = vt_store_reader_new(s);
+    struct vt_buf b = {0};
+    int64_t now = vt_clock_now_ms();
+    vt_date_t today = vt_date_from_unix_ms(now);
+    bool pqrsd = strcmp(which, "pqrsd") == 0, csv = strcmp(format, "csv") == 0;
+    struct vt_report_pqrsd p;
+    struct vt_report_access a;
+    int rc = !r      ? VT_ESTORE
+             : pqrsd ? vt_report_pqrsd_build(r, cfg, from, to, today, &p)
+                     : vt_report_access_build(r, cfg, from, to, today, &a);
+    if (rc == 0) {
+        if (pqrsd)
+            rc = csv ? vt_report_pqrsd_csv(&p, &b)
+                     : vt_report_pqrsd_html(&p, cfg->entity_name, now, &b);
+        else
+            rc = csv ? vt_report_access_csv(&a, &b)
+                     : vt_report_access_html(&a, cfg->entity_name, now, &b);
+        if (pqrsd)
+            vt_report_pqrsd_cleanup(&p);
+        else
+            vt_report_access_cleanup(&a);
+    }
+    if (rc == 0 && fwrite(b.data, 1, b.len, stdout) != b.len)
+        rc = VT_EIO;
+    if (rc)
+        fprintf(stderr, "report: %s\n", vt_strerror(rc));
+    vt_buf_cleanup(&b);
+    vt_store_reader_free(r);
+    vt_store_close(s);
+    return rc ? 1 : 0;
+}
+
 /* ---- calendar ---- */
 
 static int cmd_calendar(int argc, char **argv)
@@ -531,7 +598,7 @@ int main(int argc, char **argv)
         return cmd_calendar(argc, argv);
     int first = 2;
     if (strcmp(cmd, "audit") == 0 || strcmp(cmd, "contacts") == 0 || strcmp(cmd, "outbox") == 0 ||
-        strcmp(cmd, "user") == 0) {
+        strcmp(cmd, "user") == 0 || strcmp(cmd, "report") == 0) {
         if (argc < 3)
             return usage();
         if ((strcmp(cmd, "audit") == 0 && strcmp(argv[2], "verify") != 0) ||
@@ -540,7 +607,9 @@ int main(int argc, char **argv)
              strcmp(argv[2], "retry") != 0) ||
             (strcmp(cmd, "user") == 0 && strcmp(argv[2], "add") != 0 &&
              strcmp(argv[2], "passwd") != 0 && strcmp(argv[2], "disable") != 0 &&
-             strcmp(argv[2], "bootstrap") != 0))
+             strcmp(argv[2], "bootstrap") != 0) ||
+            (strcmp(cmd, "report") == 0 && strcmp(argv[2], "pqrsd") != 0 &&
+             strcmp(argv[2], "acceso") != 0))
             return usage();
         first = 3;
     } else if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "check-config")) {
@@ -566,6 +635,8 @@ int main(int argc, char **argv)
         rc = cmd_outbox(argv[2], &o, &cfg);
     } else if (strcmp(cmd, "user") == 0) {
         rc = cmd_user(argv[2], &o, &cfg);
+    } else if (strcmp(cmd, "report") == 0) {
+        rc = cmd_report(argv[2], &o, &cfg);
     } else {
         int port = o.port >= 0 ? o.port : cfg.port;
         rc = vt_server_main(&cfg, data_dir(&o, &cfg), port);
