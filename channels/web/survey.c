@@ -7,11 +7,14 @@
  */
 #include "channels/web/survey.h"
 
+#include <qrencode.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "channels/web/pages.h"
 #include "src/api.h"
+#include "src/buf.h"
 #include "src/clock.h"
 #include "src/error.h"
 #include "src/http.h"
@@ -99,10 +102,52 @@ static void answer_done(struct vt_http_request *req, void *ctx, int result)
     free(j);
 }
 
+/* GET /encuesta/p/{code}/qr.svg: the public link of an event or public
+ * survey as a QR code (libqrencode), to print on posters and slides. */
+static void qr_svg(struct vt_http_request *req, const char *code)
+{
+    struct vt_survey_form f;
+    if (vt_survey_find(vt_server_reader(req->srv), NULL, code, &f) != 0) {
+        refuse_closed(req, VT_ENOTFOUND);
+        return;
+    }
+    vt_survey_form_cleanup(&f);
+    char url[400];
+    snprintf(url, sizeof(url), "%s/encuesta/p/%s", vt_server_config(req->srv)->public_url, code);
+    QRcode *qr = QRcode_encodeString(url, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+    if (!qr) {
+        done_page(req, 503, "Servicio no disponible", "No pudimos dibujar el código QR.");
+        return;
+    }
+    /* One unit per module and a quiet zone of four, scaled by the viewer. */
+    int size = qr->width + 8;
+    struct vt_buf b = {0};
+    vt_buf_printf(&b,
+                  "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
+                  "shape-rendering=\"crispEdges\" role=\"img\" aria-label=\"Código QR de la "
+                  "encuesta\"><rect width=\"%d\" height=\"%d\" fill=\"#fff\"/><path d=\"",
+                  size, size, size, size);
+    for (int y = 0; y < qr->width; y++)
+        for (int x = 0; x < qr->width; x++)
+            if (qr->data[y * qr->width + x] & 1)
+                vt_buf_printf(&b, "M%d %dh1v1h-1z", x + 4, y + 4);
+    vt_buf_puts(&b, "\" fill=\"#000\"/></svg>\n");
+    QRcode_free(qr);
+    vt_http_respond(req, 200, "image/svg+xml", b.data ? b.data : "", b.len);
+    vt_buf_cleanup(&b);
+}
+
 static void survey_page(struct vt_http_request *req)
 {
     const char *token, *code;
     target(req->path, &token, &code);
+    size_t cl = code ? strlen(code) : 0;
+    if (code && !req->post && cl > 7 && strcmp(code + cl - 7, "/qr.svg") == 0) {
+        char c[64];
+        snprintf(c, sizeof(c), "%.*s", (int)(cl - 7 < 63 ? cl - 7 : 63), code);
+        qr_svg(req, c);
+        return;
+    }
     struct vt_survey_form f;
     int rc = vt_survey_find(vt_server_reader(req->srv), token, code, &f);
     if (rc) {
