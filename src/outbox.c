@@ -337,9 +337,13 @@ static int claim_run(struct vt_store_tx *tx, void *ctx)
     return rc;
 }
 
+/* Email never reports delivery: the SMTP server's acceptance is the last
+ * word, so an email's secret (a tracking code, a survey link's token) is
+ * erased on it. WhatsApp keeps it until Meta says delivered (see below). */
 static const char SQL_SENT[] =
     "UPDATE outbox SET status = 'sent', provider_id = ?2, sent_at = ?3, updated_at = ?3, "
-    "last_error = NULL, via_template = ?4 WHERE id = ?1";
+    "last_error = NULL, via_template = ?4, "
+    "secret = CASE WHEN channel = 'email' THEN NULL ELSE secret END WHERE id = ?1";
 static const char SQL_RETRY[] =
     "UPDATE outbox SET status = ?2, next_attempt_at = ?3, updated_at = ?4, last_error = ?5 "
     "WHERE id = ?1";
@@ -835,9 +839,13 @@ void vt_outbox_free(struct vt_outbox *o)
 
 /* ---- staff operations ---- */
 
+/* A message whose secret is gone cannot be sent again: it would carry the
+ * placeholder instead of the code. */
 static const char SQL_RETRY_DEAD[] =
     "UPDATE outbox SET status = 'pending', next_attempt_at = ?2, updated_at = ?2, attempts = 0 "
-    "WHERE id = ?1 AND status IN ('dead', 'failed', 'undeliverable')";
+    "WHERE id = ?1 AND status IN ('dead', 'failed', 'undeliverable') "
+    "AND (secret IS NOT NULL OR (instr(body, '{codigo}') = 0 "
+    "AND instr(coalesce(params, ''), '{codigo}') = 0))";
 static const char SQL_EXISTS[] = "SELECT coalesce(item_id, 0) FROM outbox WHERE id = ?1";
 
 struct retry_ctx {

@@ -149,7 +149,8 @@ int vt_outbox_list(struct vt_store *s, const char *status, FILE *f);
 int vt_outbox_counts(struct vt_store_reader *r, struct vt_count *out, size_t cap, size_t *n);
 
 /* Puts a dead, failed or undeliverable message back to pending. 0,
- * VT_ENOTFOUND, or VT_EINVAL when it is in another state. */
+ * VT_ENOTFOUND, or VT_EINVAL when it is in another state or its secret was
+ * erased (an email bounced after the SMTP server accepted it). */
 int vt_outbox_retry(struct vt_store *s, int64_t id);
 
 #endif

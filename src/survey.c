@@ -389,6 +389,12 @@ static const char SQL_TX_BY_TOKEN[] =
     "FROM survey_invitations i JOIN surveys s ON s.id = i.survey_id "
     "JOIN survey_versions v ON v.survey_id = s.id AND v.version = s.current_version "
     "WHERE i.token_hash = ?1";
+static const char SQL_TX_BY_INVITATION[] =
+    "SELECT s.id, i.id, s.current_version, s.code, s.purpose, v.definition, i.expires_at, "
+    "COALESCE(i.used_at, 0), COALESCE(i.item_id, 0), i.channel "
+    "FROM survey_invitations i JOIN surveys s ON s.id = i.survey_id "
+    "JOIN survey_versions v ON v.survey_id = s.id AND v.version = s.current_version "
+    "WHERE i.id = ?1";
 static const char SQL_TX_BY_CODE[] =
     "SELECT s.id, 0, s.current_version, s.code, s.purpose, v.definition, 0, 0, 0, 'web' "
     "FROM surveys s JOIN survey_versions v ON v.survey_id = s.id AND v.version = s.current_version "
@@ -402,6 +408,34 @@ static const char SQL_ANSWER_ADD[] =
 static const char SQL_FOLLOWUP_ADD[] =
     "INSERT INTO followups (answer_item_id, source_item_id, dependencia, created_at) "
     "VALUES (?1, ?2, ?3, ?4)";
+
+static const char SQL_INVITATION_OF_ITEM[] =
+    "SELECT id FROM survey_invitations WHERE item_id = ?1 ORDER BY id DESC LIMIT 1";
+
+int vt_survey_invitation_of_item(struct vt_store_tx *tx, int64_t item_id, int64_t *invitation_id)
+{
+    *invitation_id = 0;
+    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_INVITATION_OF_ITEM);
+    if (!st)
+        return VT_ESTORE;
+    sqlite3_bind_int64(st, 1, item_id);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW)
+        *invitation_id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return r == SQLITE_ROW ? 0 : r == SQLITE_DONE ? VT_ENOTFOUND : VT_ESTORE;
+}
+
+int vt_survey_find_invitation(struct vt_store_tx *tx, int64_t invitation_id,
+                              struct vt_survey_form *out)
+{
+    memset(out, 0, sizeof(*out));
+    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_TX_BY_INVITATION);
+    if (!st)
+        return VT_ESTORE;
+    sqlite3_bind_int64(st, 1, invitation_id);
+    return read_form(st, out);
+}
 
 static void bind_id_or_null(sqlite3_stmt *st, int i, int64_t v)
 {
@@ -447,7 +481,9 @@ int vt_survey_answer_run(struct vt_store_tx *tx, void *ctx)
     struct vt_survey_answer *a = ctx;
     const struct vt_config *cfg = vt_server_config(a->srv);
     a->outcome = VT_ENOTFOUND;
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, a->token ? SQL_TX_BY_TOKEN : SQL_TX_BY_CODE);
+    sqlite3_stmt *st = vt_store_tx_stmt(tx, a->token           ? SQL_TX_BY_TOKEN
+                                            : a->invitation_id ? SQL_TX_BY_INVITATION
+                                                               : SQL_TX_BY_CODE);
     if (!st)
         return VT_ESTORE;
     unsigned char h[32];
@@ -458,6 +494,8 @@ int vt_survey_answer_run(struct vt_store_tx *tx, void *ctx)
         }
         token_hash(a->token, h);
         sqlite3_bind_blob(st, 1, h, 32, SQLITE_TRANSIENT);
+    } else if (a->invitation_id) {
+        sqlite3_bind_int64(st, 1, a->invitation_id);
     } else {
         sqlite3_bind_text(st, 1, a->code ? a->code : "", -1, SQLITE_STATIC);
     }
@@ -584,6 +622,7 @@ int vt_survey_answer_run(struct vt_store_tx *tx, void *ctx)
             rc = VT_ESTORE;
             goto done;
         }
+        a->followup = true;
         char payload[200];
         snprintf(payload, sizeof(payload),
                  "{\"answer_item_id\":%lld,\"csat\":%d,\"nps\":%d,\"dependencia\":\"%s\"}",
@@ -639,9 +678,11 @@ static cJSON *figure_row(sqlite3_stmt *st)
     else
         cJSON_AddNullToObject(o, "csat");
     cJSON_AddNumberToObject(o, "csat_n", (double)csat_n);
-    if (nps_n)
-        cJSON_AddNumberToObject(o, "nps", (double)(prom - detr) * 100.0 / (double)nps_n);
-    else
+    if (nps_n) {
+        long long tenths =
+            ((prom - detr) * 1000 + (prom >= detr ? nps_n / 2 : -(nps_n / 2))) / nps_n;
+        cJSON_AddNumberToObject(o, "nps", (double)tenths / 10);
+    } else
         cJSON_AddNullToObject(o, "nps");
     cJSON_AddNumberToObject(o, "nps_n", (double)nps_n);
     cJSON_AddNumberToObject(o, "promoters", (double)prom);

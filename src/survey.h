@@ -67,6 +67,15 @@ void vt_survey_form_cleanup(struct vt_survey_form *f);
 int vt_survey_find(struct vt_store_reader *r, const char *token, const char *code,
                    struct vt_survey_form *out);
 
+/* Writer thread: the newest invitation sent about item_id, used, expired or
+ * not (vt_survey_find_invitation tells), for a channel that keeps the
+ * invitation's id rather than its token. 0, VT_ENOTFOUND or VT_ESTORE. */
+int vt_survey_invitation_of_item(struct vt_store_tx *tx, int64_t item_id, int64_t *invitation_id);
+/* Writer thread: the survey behind an invitation id, as vt_survey_find finds
+ * it behind a token. 0, VT_ENOTFOUND or VT_ESTORE. */
+int vt_survey_find_invitation(struct vt_store_tx *tx, int64_t invitation_id,
+                              struct vt_survey_form *out);
+
 /* Writer thread, when a PQRSD is closed: invites its requester to the
  * surveys.after_item survey on channel (email or whatsapp) through that
  * channel's notify(), after the configured delay, once per item. Does
@@ -78,7 +87,10 @@ int vt_survey_invite(struct vt_server *srv, struct vt_store_tx *tx, int64_t item
 /* An answer, as the web page (or another channel) collected it. */
 struct vt_survey_answer {
     struct vt_server *srv;
-    const char *token; /* or NULL and code for a public survey */
+    const char *token;     /* or NULL and code for a public survey */
+    int64_t invitation_id; /* or, with token NULL: the invitation by id (a channel such as
+                              WhatsApp that never holds the token); single use and expiry as
+                              for a token */
     const char *code;
     const char *channel; /* web, whatsapp, email */
     const char *declared_group;
@@ -88,6 +100,7 @@ struct vt_survey_answer {
     int outcome; /* 0 saved, VT_EEXIST answered already, VT_ERANGE expired, VT_ENOTFOUND */
     int64_t item_id;
     bool detractor;
+    bool followup; /* a follow-up task was opened (a detractor about a PQRSD of theirs) */
     struct vt_item *item; /* the answer item: the store's committed hook reads it after the
                              commit, so the caller frees it (vt_item_free) once done */
 };
@@ -96,8 +109,11 @@ int vt_survey_answer_run(struct vt_store_tx *tx, void *ctx);
 
 /* Satisfaction figures for answers received in [from_ms, to_ms), grouped by
  * by (survey, channel, group, dependencia, month): JSON {"by", "rows":
- * [{"key", "answers", "csat", "csat_n", "nps", "nps_n", "invitations",
- * "response_rate"}], "total": {...}}; *out owned by the caller. 0, VT_EINVAL
+ * [{"key", "answers", "csat", "csat_n", "nps", "nps_n", "promoters",
+ * "detractors"}], "total": {...same}, "invitations", "invitations_answered",
+ * "response_rate"} (invitations sent in the range and how many were used;
+ * the rate is over all invitations, not per row); *out owned by the caller.
+ * Percentages have one decimal. 0, VT_EINVAL
  * (unknown by) or VT_ESTORE. */
 int vt_survey_figures(struct vt_store_reader *r, const struct vt_config *cfg, int64_t from_ms,
                       int64_t to_ms, const char *by, cJSON **out);

@@ -91,7 +91,7 @@ static void answer_done(struct vt_http_request *req, void *ctx, int result)
             vt_log(VT_LOG_INFO, "survey_answered", "item_id=%lld detractor=%d",
                    (long long)j->a.item_id, j->a.detractor);
             done_page(req, 200, "¡Gracias por responder!",
-                      j->a.detractor
+                      j->a.followup
                           ? "Lamentamos que su experiencia no haya sido buena. La dependencia que "
                             "atendió su solicitud revisará su caso para mejorar."
                           : "Guardamos sus respuestas. Nos ayudan a mejorar la atención.");
