@@ -100,7 +100,7 @@ struct vt_survey_answer {
     int outcome; /* 0 saved, VT_EEXIST answered already, VT_ERANGE expired, VT_ENOTFOUND */
     int64_t item_id;
     bool detractor;
-    bool followup; /* a follow-up task was opened (a detractor about a PQRSD of theirs) */
+    bool followup;        /* a follow-up task was opened (a detractor about a PQRSD of theirs) */
     struct vt_item *item; /* the answer item: the store's committed hook reads it after the
                              commit, so the caller frees it (vt_item_free) once done */
 };

@@ -15,6 +15,7 @@
 #include "src/classify.h"
 #include "src/error.h"
 #include "src/outbox.h"
+#include "src/survey.h"
 #include "src/text.h"
 
 /* One message being handled: the event, its sender's conversation and what
@@ -52,8 +53,30 @@ static void set_state(struct turn *t, const char *s)
 
 static void clear_draft(struct turn *t)
 {
+    /* A pending survey invitation outlives the draft it waited beside. */
+    cJSON *survey = cJSON_DetachItemFromObjectCaseSensitive(t->draft, "survey");
     cJSON_Delete(t->draft);
     t->draft = cJSON_CreateObject();
+    if (survey && t->draft)
+        cJSON_AddItemToObject(t->draft, "survey", survey);
+    else
+        cJSON_Delete(survey);
+}
+
+/* s folded for keyword matching (vt_fold_es), without the spaces around it
+ * and a closing "." or "!". */
+static void fold_trim(const char *s, char *out, size_t n)
+{
+    char cut[256];
+    vt_wa_cut(s, sizeof(cut), cut, sizeof(cut));
+    vt_fold_es(cut, out, n);
+    size_t fl = strlen(out);
+    while (fl && (isspace((unsigned char)out[fl - 1]) || out[fl - 1] == '.' || out[fl - 1] == '!'))
+        out[--fl] = '\0';
+    char *f = out;
+    while (isspace((unsigned char)*f))
+        f++;
+    memmove(out, f, strlen(f) + 1);
 }
 
 /* Queues body (owned, freed here) for the sender. */
@@ -102,6 +125,26 @@ static const char *type_label_lower(const char *type)
             return l[i].label;
     return "solicitud";
 }
+
+/* Keeps it (NULL: no memory) alive until the job is done, committed or not:
+ * the store's committed hook reads the items a job inserted. Frees it on
+ * failure. 0 or VT_ENOMEM. */
+static int keep_item(struct turn *t, struct vt_item *it)
+{
+    struct vt_item **items = it ? realloc(t->a->items, (t->a->n_items + 1) * sizeof(*items)) : NULL;
+    if (!items) {
+        vt_item_free(it);
+        return VT_ENOMEM;
+    }
+    t->a->items = items;
+    items[t->a->n_items++] = it;
+    return 0;
+}
+
+/* The survey (below) is offered from the menu and after a PQRSD flow. */
+static int survey_menu(struct turn *t);
+static int survey_after_flow(struct turn *t);
+static int survey_resolve(struct turn *t);
 
 /* ---- the menus ---- */
 
@@ -227,15 +270,8 @@ static int file_pqrsd(struct turn *t, bool consent)
     if (!type || !desc)
         return ask_type(t); /* a draft from before a crash or an edit: start again */
     struct vt_item *it = vt_item_new();
-    if (!it)
+    if (keep_item(t, it))
         return VT_ENOMEM;
-    struct vt_item **items = realloc(t->a->items, (t->a->n_items + 1) * sizeof(*items));
-    if (!items) {
-        vt_item_free(it);
-        return VT_ENOMEM;
-    }
-    t->a->items = items;
-    items[t->a->n_items++] = it; /* freed with the job, committed or not */
 
     bool anon = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t->draft, "anon"));
     it->kind = "pqrsd";
@@ -327,7 +363,7 @@ static int file_pqrsd(struct turn *t, bool consent)
         return rc;
     clear_draft(t);
     set_state(t, "idle");
-    return 0;
+    return survey_after_flow(t);
 }
 
 /* ---- status ---- */
@@ -512,12 +548,8 @@ static int on_menu(struct turn *t)
                       "Cuando la entidad la convoque, podrá enviar su pregunta por aquí. Escriba "
                       "*menú* para ver las demás opciones.");
     }
-    if (strcmp(id, "menu.survey") == 0 || strcmp(f, "4") == 0) {
-        set_state(t, "idle");
-        return say(t, "Por ahora no hay una encuesta abierta. Cuando respondamos una de sus "
-                      "solicitudes le invitaremos a contarnos cómo lo atendimos. Escriba *menú* "
-                      "para ver las demás opciones.");
-    }
+    if (strcmp(id, "menu.survey") == 0 || strcmp(f, "4") == 0)
+        return survey_menu(t);
     return show_menu(t, false);
 }
 
@@ -651,12 +683,36 @@ static int on_attachments(struct turn *t)
     return ask_attachments(t, NULL);
 }
 
+static int ask_name(struct turn *t)
+{
+    set_state(t, "pqrsd.name");
+    return say(t, "Escriba su nombre completo.");
+}
+
+static int ask_id(struct turn *t)
+{
+    set_state(t, "pqrsd.id");
+    return say(t, "Escriba su tipo y número de documento, por ejemplo: *CC 1020304050*. Tipos: "
+                  "CC, CE, TI, RC, PA, PPT, PEP o NIT.");
+}
+
+static int ask_email(struct turn *t, bool again)
+{
+    static const struct vt_wa_choice c[] = {{"email.skip", "Omitir", NULL}};
+    set_state(t, "pqrsd.email");
+    return buttons(t,
+                   again ? "Ese correo no parece válido. Escríbalo de nuevo (por ejemplo: "
+                           "nombre@correo.com) o toque *Omitir*."
+                         : "Si quiere recibir también la respuesta por correo electrónico, "
+                           "escriba su correo. Si no, toque *Omitir*.",
+                   c, 1);
+}
+
 static int on_identity(struct turn *t)
 {
     if (is_reply(t, "id.named") || strcmp(t->fold, "con mis datos") == 0) {
         dset(t->draft, "anon", NULL);
-        set_state(t, "pqrsd.name");
-        return say(t, "Escriba su nombre completo.");
+        return ask_name(t);
     }
     if (is_reply(t, "id.anon") || strcmp(t->fold, "anonima") == 0 ||
         strcmp(t->fold, "anonimo") == 0) {
@@ -673,9 +729,7 @@ static int on_name(struct turn *t)
     if (t->ev->type != VT_WA_MSG_TEXT || chars < 3 || chars > 120)
         return say(t, "Escriba su nombre completo (entre 3 y 120 caracteres).");
     dset(t->draft, "name", t->ev->text);
-    set_state(t, "pqrsd.id");
-    return say(t, "Escriba su tipo y número de documento, por ejemplo: *CC 1020304050*. Tipos: "
-                  "CC, CE, TI, RC, PA, PPT, PEP o NIT.");
+    return ask_id(t);
 }
 
 /* Reads "CC 1020304050", "C.C. 1.020.304.050", "cc1020304050", "PA AB123456"
@@ -730,12 +784,7 @@ static int on_id(struct turn *t)
                       "1020304050*.");
     dset(t->draft, "id_type", type);
     dset(t->draft, "id_number", num);
-    static const struct vt_wa_choice c[] = {{"email.skip", "Omitir", NULL}};
-    set_state(t, "pqrsd.email");
-    return buttons(t,
-                   "Si quiere recibir también la respuesta por correo electrónico, escriba su "
-                   "correo. Si no, toque *Omitir*.",
-                   c, 1);
+    return ask_email(t, false);
 }
 
 static bool email_like(const char *s)
@@ -759,11 +808,7 @@ static int on_email(struct turn *t)
         dset(t->draft, "email", t->ev->text);
         return ask_consent(t);
     }
-    static const struct vt_wa_choice c[] = {{"email.skip", "Omitir", NULL}};
-    return buttons(t,
-                   "Ese correo no parece válido. Escríbalo de nuevo (por ejemplo: "
-                   "nombre@correo.com) o toque *Omitir*.",
-                   c, 1);
+    return ask_email(t, true);
 }
 
 static int on_consent(struct turn *t)
@@ -806,6 +851,703 @@ static int on_idle(struct turn *t)
     return show_menu(t, false);
 }
 
+/* ---- the survey ----
+ *
+ * An invitation (wa_notify, kind "encuesta") leaves a mark in the draft,
+ * which clear_draft and vt_wa_db_conv_expect_reply keep:
+ *
+ *   draft.survey = {"item": the closed PQRSD, "inv": the invitation's id
+ *                   (looked up on the citizen's next message: wa_notify runs
+ *                   before src/survey.c inserts the invitation), "due": when
+ *                   the invitation is sent (Unix ms), "quiet": true once the
+ *                   citizen said "Ahora no" or it was offered again,
+ *                   while answering (state "survey"): "q": the question asked,
+ *                   "step": the NPS half picked (1: 0-5, 2: 6-10),
+ *                   "a": {"question id": the value as the web form sends it}}
+ *
+ * Reply ids: survey.start.ID and survey.later.ID (ID: the item, so the
+ * buttons of an older invitation work too), survey.q.QUESTION.VALUE and
+ * survey.q.QUESTION.omitir. */
+
+#define SQ "survey.q."
+
+static const cJSON *questions(const cJSON *def)
+{
+    return cJSON_GetObjectItemCaseSensitive(def, "questions");
+}
+
+static bool required(const cJSON *q)
+{
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(q, "required"));
+}
+
+static int64_t jnum(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+}
+
+static void jset(cJSON *o, const char *k, cJSON *v)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(o, k);
+    if (v)
+        cJSON_AddItemToObject(o, k, v);
+}
+
+/* The whole number s in [lo, hi], or -1. */
+static int whole_in(const char *s, int lo, int hi)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > 3 || strspn(s, "0123456789") != n)
+        return -1;
+    int v = atoi(s);
+    return v >= lo && v <= hi ? v : -1;
+}
+
+/* "\n1. Option" for each option, into b. */
+static void numbered(struct vt_buf *b, const cJSON *opts)
+{
+    int k = 0;
+    const cJSON *o;
+    cJSON_ArrayForEach(o, opts)
+    {
+        vt_buf_printf(b, "\n%d. %s", ++k, o->valuestring);
+    }
+}
+
+char *vt_wa__survey_question(const cJSON *def, int i, int step, const char *lead)
+{
+    const cJSON *q = cJSON_GetArrayItem(questions(def), i);
+    const char *id = dstr(q, "id"), *type = dstr(q, "type"), *text = dstr(q, "text");
+    if (!id || !type || !text)
+        return NULL;
+    const cJSON *opts = cJSON_GetObjectItemCaseSensitive(q, "options");
+    int n_opts = cJSON_IsArray(opts) ? cJSON_GetArraySize(opts) : 0;
+    bool optional = !required(q);
+    enum { TEXT, BUTTONS, LIST } kind = TEXT;
+    struct vt_wa_choice c[VT_WA_MAX_ROWS];
+    char ids[VT_WA_MAX_ROWS][80], titles[VT_WA_MAX_ROWS][16];
+    size_t nc = 0;
+    const char *tap = "", *typed = "", *button = "Elegir";
+    bool list_opts = false; /* the options numbered in the text */
+    if (strcmp(type, "rating") == 0) {
+        kind = LIST;
+        for (int v = 1; v <= 5; v++, nc++) {
+            snprintf(ids[nc], sizeof(ids[nc]), SQ "%s.%d", id, v);
+            snprintf(titles[nc], sizeof(titles[nc]), "%d", v);
+            c[nc] = (struct vt_wa_choice){ids[nc], titles[nc],
+                                          v == 1   ? "Lo más bajo"
+                                          : v == 5 ? "Lo más alto"
+                                                   : NULL};
+        }
+        tap = "Toque *Elegir* y marque un número del 1 al 5, o escríbalo.";
+        typed = "Escriba un número del 1 al 5.";
+    } else if (strcmp(type, "nps") == 0 && step == 0) {
+        /* Eleven values, and a list holds ten rows: the half first, then the
+         * number, so that no score needs more effort than another. */
+        kind = BUTTONS;
+        snprintf(ids[0], sizeof(ids[0]), SQ "%s.bajo", id);
+        snprintf(ids[1], sizeof(ids[1]), SQ "%s.alto", id);
+        c[nc++] = (struct vt_wa_choice){ids[0], "De 0 a 5", NULL};
+        c[nc++] = (struct vt_wa_choice){ids[1], "De 6 a 10", NULL};
+        tap = "Toque el grupo de su nota y luego elija el número, o escriba directamente un "
+              "número del 0 al 10.";
+        typed = "Escriba un número del 0 al 10.";
+    } else if (strcmp(type, "nps") == 0) {
+        kind = LIST;
+        button = "Elegir nota";
+        for (int v = step == 1 ? 0 : 6; v <= (step == 1 ? 5 : 10); v++, nc++) {
+            snprintf(ids[nc], sizeof(ids[nc]), SQ "%s.%d", id, v);
+            snprintf(titles[nc], sizeof(titles[nc]), "%d", v);
+            c[nc] = (struct vt_wa_choice){ids[nc], titles[nc],
+                                          v == 0    ? "Nada probable"
+                                          : v == 10 ? "Muy probable"
+                                                    : NULL};
+        }
+        tap = "Elija su nota en la lista, o escríbala (del 0 al 10).";
+        typed = "Escriba un número del 0 al 10.";
+    } else if (strcmp(type, "yes_no") == 0) {
+        kind = BUTTONS;
+        snprintf(ids[0], sizeof(ids[0]), SQ "%s.si", id);
+        snprintf(ids[1], sizeof(ids[1]), SQ "%s.no", id);
+        c[nc++] = (struct vt_wa_choice){ids[0], "Sí", NULL};
+        c[nc++] = (struct vt_wa_choice){ids[1], "No", NULL};
+        tap = "Toque una opción, o escriba sí o no.";
+        typed = "Escriba sí o no.";
+    } else if (strcmp(type, "single") == 0) {
+        list_opts = true;
+        if (n_opts + optional <= VT_WA_MAX_ROWS) {
+            kind = LIST;
+            button = "Ver opciones";
+            const cJSON *o;
+            cJSON_ArrayForEach(o, opts)
+            {
+                snprintf(ids[nc], sizeof(ids[nc]), SQ "%s.%zu", id, nc + 1);
+                /* The title holds 24 characters; what follows goes below it. */
+                char head[VT_WA_ROW_TITLE_MAX * 4 + 1];
+                vt_wa_cut(o->valuestring, VT_WA_ROW_TITLE_MAX, head, sizeof(head));
+                const char *rest = o->valuestring + strlen(head);
+                c[nc] = (struct vt_wa_choice){ids[nc], o->valuestring, *rest ? rest : NULL};
+                nc++;
+            }
+        }
+        tap = "Toque *Ver opciones* y elija una, o escriba su número.";
+        typed = "Escriba el número de su opción.";
+    } else if (strcmp(type, "multiple") == 0) {
+        list_opts = true;
+        tap = typed = "Escriba los números de todas las opciones que elija, separados por comas "
+                      "(por ejemplo: 1, 3).";
+    } else { /* text */
+        tap = typed = "Escriba su respuesta en un mensaje.";
+    }
+    if (optional && (kind != TEXT || strcmp(type, "multiple") == 0 || strcmp(type, "text") == 0)) {
+        snprintf(ids[nc], sizeof(ids[nc]), SQ "%s.omitir", id);
+        c[nc] = (struct vt_wa_choice){ids[nc], "Omitir", NULL};
+        nc++;
+        if (kind == TEXT)
+            kind = BUTTONS; /* only "Omitir": the answer itself is typed */
+    }
+    /* An interactive body holds 1,024 characters: the numbered options go
+     * first, then the buttons or rows (the answer is typed instead). */
+    struct vt_buf b = {0};
+    for (int pass = 0; pass < 3; pass++) {
+        bool with_list = list_opts && (pass == 0 || kind == TEXT);
+        vt_buf_cleanup(&b);
+        vt_buf_printf(&b, "%s%sPregunta %d de %d: %s", lead && *lead ? lead : "",
+                      lead && *lead ? "\n\n" : "", i + 1, cJSON_GetArraySize(questions(def)), text);
+        if (with_list)
+            numbered(&b, opts);
+        vt_buf_printf(&b, "\n\n%s", kind == TEXT ? typed : tap);
+        if (optional)
+            vt_buf_puts(&b, kind == TEXT ? " Si prefiere no responder, escriba *omitir*."
+                                         : " Si prefiere no responder, toque *Omitir*.");
+        if (!b.data || kind == TEXT || vt_utf8_chars(b.data, b.len) <= VT_WA_BODY_MAX)
+            break;
+        if (pass == 0 && kind == LIST && list_opts)
+            continue; /* the rows name the options: try without the numbered text */
+        kind = TEXT;  /* typed, with the options numbered */
+        pass = 1;
+    }
+    char *out = NULL;
+    if (b.data)
+        out = kind == LIST      ? vt_wa_msg_list(b.data, button, c, nc)
+              : kind == BUTTONS ? vt_wa_msg_buttons(b.data, c, nc)
+                                : vt_wa_msg_text(b.data);
+    vt_buf_cleanup(&b);
+    return out;
+}
+
+static enum vt_wa_survey_reading bad(char *why, size_t whylen, const char *msg)
+{
+    snprintf(why, whylen, "%s", msg);
+    return VT_WA_SURVEY_BAD;
+}
+
+enum vt_wa_survey_reading vt_wa__survey_read(const cJSON *q, int step, const char *reply_id,
+                                             const char *text, cJSON **value, int *next_step,
+                                             char *why, size_t whylen)
+{
+    *value = NULL;
+    *next_step = 0;
+    const char *id = dstr(q, "id"), *type = dstr(q, "type");
+    if (!id || !type)
+        return bad(why, whylen, "No pudimos leer esta pregunta.");
+    const cJSON *opts = cJSON_GetObjectItemCaseSensitive(q, "options");
+    int n_opts = cJSON_IsArray(opts) ? cJSON_GetArraySize(opts) : 0;
+    char prefix[64], fold[256] = "";
+    snprintf(prefix, sizeof(prefix), SQ "%s.", id);
+    const char *tap = NULL;
+    if (reply_id && *reply_id) {
+        if (!has_prefix(reply_id, prefix))
+            return bad(why, whylen,
+                       has_prefix(reply_id, SQ) ? "Esa respuesta es de otra pregunta."
+                                                : "Responda esta pregunta de la encuesta, o "
+                                                  "escriba *cancelar* para salir.");
+        tap = reply_id + strlen(prefix);
+    } else if (text) {
+        fold_trim(text, fold, sizeof(fold));
+    } else {
+        return bad(why, whylen,
+                   "En la encuesta solo leemos texto y las opciones que le ofrecemos.");
+    }
+    const char *s = tap ? tap : fold;
+    if (strcmp(s, "omitir") == 0) {
+        if (required(q))
+            return bad(why, whylen, "Esta pregunta es obligatoria.");
+        return VT_WA_SURVEY_SKIP;
+    }
+    char v[16];
+    if (strcmp(type, "rating") == 0 || strcmp(type, "nps") == 0) {
+        bool rating = type[0] == 'r';
+        if (!rating && tap && (strcmp(tap, "bajo") == 0 || strcmp(tap, "alto") == 0)) {
+            *next_step = tap[0] == 'b' ? 1 : 2;
+            return VT_WA_SURVEY_STEP;
+        }
+        int n = whole_in(s, rating ? 1 : 0, rating ? 5 : 10);
+        if (n < 0)
+            return bad(why, whylen,
+                       rating ? "Elija un número del 1 al 5." : "Elija un número del 0 al 10.");
+        snprintf(v, sizeof(v), "%d", n);
+    } else if (strcmp(type, "yes_no") == 0) {
+        if (strcmp(s, "si") != 0 && strcmp(s, "no") != 0)
+            return bad(why, whylen, "Responda sí o no.");
+        snprintf(v, sizeof(v), "%s", s[0] == 's' ? "si" : "no");
+    } else if (strcmp(type, "single") == 0) {
+        int k = whole_in(s, 1, n_opts);
+        for (int j = 0; k < 0 && !tap && j < n_opts; j++) {
+            char of[256]; /* the option's text typed out */
+            fold_trim(cJSON_GetArrayItem(opts, j)->valuestring, of, sizeof(of));
+            if (*fold && strcmp(of, fold) == 0)
+                k = j + 1;
+        }
+        if (k < 0)
+            return bad(why, whylen, "Elija una de las opciones: toque una o escriba su número.");
+        snprintf(v, sizeof(v), "%d", k - 1);
+    } else if (strcmp(type, "multiple") == 0) {
+        int ks[20];
+        int n = tap ? -1 : vt_wa_read_numbers(fold, 1, n_opts, ks, 20);
+        if (n <= 0)
+            return bad(why, whylen,
+                       "Escriba los números de las opciones que elija, separados por comas (por "
+                       "ejemplo: 1, 3).");
+        cJSON *arr = cJSON_CreateArray();
+        for (int j = 0; arr && j < n; j++) {
+            snprintf(v, sizeof(v), "%d", ks[j] - 1);
+            cJSON_AddItemToArray(arr, cJSON_CreateString(v));
+        }
+        *value = arr;
+        return arr ? VT_WA_SURVEY_VALUE : bad(why, whylen, "Intente de nuevo.");
+    } else { /* text: the message itself, not its folded form */
+        if (tap)
+            return bad(why, whylen, "Escriba su respuesta en un mensaje.");
+        size_t len = strlen(text);
+        while (len && isspace((unsigned char)text[len - 1]))
+            len--;
+        while (len && isspace((unsigned char)*text))
+            text++, len--;
+        if (len == 0)
+            return bad(why, whylen, "Escriba su respuesta en un mensaje.");
+        if (vt_utf8_chars(text, len) > 2000)
+            return bad(why, whylen, "La respuesta puede tener hasta 2.000 caracteres.");
+        char *t = strndup(text, len);
+        *value = t ? cJSON_CreateString(t) : NULL;
+        free(t);
+        return *value ? VT_WA_SURVEY_VALUE : bad(why, whylen, "Intente de nuevo.");
+    }
+    (void)step; /* a typed number counts at either step */
+    *value = cJSON_CreateString(v);
+    return *value ? VT_WA_SURVEY_VALUE : bad(why, whylen, "Intente de nuevo.");
+}
+
+char *vt_wa_conv_survey_invitation(const char *text, int64_t item_id)
+{
+    static const char more[] = "\n\nO responda aquí mismo, pregunta por pregunta: toque "
+                               "*Responder ahora*.";
+    /* Room for the link's token, which replaces "{codigo}" (8 characters
+     * for 64) only when the message is sent. */
+    char cut[VT_WA_BODY_MAX * 4 + 1], body[VT_WA_BODY_MAX * 4 + sizeof(more)];
+    vt_wa_cut(text, VT_WA_BODY_MAX - 56 - (sizeof(more) - 1), cut, sizeof(cut));
+    snprintf(body, sizeof(body), "%s%s", cut, more);
+    char start[48], later[48];
+    snprintf(start, sizeof(start), "survey.start.%lld", (long long)item_id);
+    snprintf(later, sizeof(later), "survey.later.%lld", (long long)item_id);
+    const struct vt_wa_choice c[] = {{start, "Responder ahora", NULL}, {later, "Ahora no", NULL}};
+    return vt_wa_msg_buttons(body, c, 2);
+}
+
+int vt_wa_conv_survey_invited(struct vt_store_tx *tx, const char *wa_id, int64_t item_id,
+                              int64_t due_at)
+{
+    struct vt_wa_conv c;
+    int rc = vt_wa_db_conv_get(tx, wa_id, &c);
+    if (rc || strcmp(c.state, "survey") == 0) /* a survey being answered keeps its place */
+        goto done;
+    cJSON *d = cJSON_Parse(c.draft);
+    if (!cJSON_IsObject(d)) {
+        cJSON_Delete(d);
+        d = cJSON_CreateObject();
+    }
+    cJSON *m = cJSON_CreateObject();
+    rc = VT_ENOMEM;
+    if (d && m) {
+        cJSON_AddNumberToObject(m, "item", (double)item_id);
+        cJSON_AddNumberToObject(m, "due", (double)due_at);
+        jset(d, "survey", m);
+        m = NULL;
+        char *s = cJSON_PrintUnformatted(d);
+        /* A number Ventanilla never heard from gets a conversation in state
+         * new: its first message is still welcomed. */
+        if (s)
+            rc = vt_wa_db_conv_put(tx, wa_id, c.exists ? c.state : "new", s, c.last_inbound_at);
+        free(s);
+    }
+    cJSON_Delete(m);
+    cJSON_Delete(d);
+done:
+    vt_wa_conv_cleanup(&c);
+    return rc;
+}
+
+static cJSON *survey_mark(struct turn *t)
+{
+    cJSON *m = cJSON_GetObjectItemCaseSensitive(t->draft, "survey");
+    return cJSON_IsObject(m) ? m : NULL;
+}
+
+static void survey_drop(struct turn *t)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(t->draft, "survey");
+}
+
+/* On each message: the mark's invitation id, looked up once. */
+static int survey_resolve(struct turn *t)
+{
+    cJSON *m = survey_mark(t);
+    if (!m || jnum(m, "inv"))
+        return 0;
+    int64_t inv;
+    int rc = vt_survey_invitation_of_item(t->tx, jnum(m, "item"), &inv);
+    if (rc == VT_ENOTFOUND)
+        survey_drop(t);
+    else if (rc == 0)
+        jset(m, "inv", cJSON_CreateNumber((double)inv));
+    return rc == VT_ENOTFOUND ? 0 : rc;
+}
+
+/* The mark's survey; VT_ENOTFOUND drops the mark. */
+static int survey_form(struct turn *t, struct vt_survey_form *f)
+{
+    memset(f, 0, sizeof(*f));
+    int rc = survey_resolve(t);
+    cJSON *m = survey_mark(t);
+    if (rc == 0 && !m)
+        rc = VT_ENOTFOUND;
+    if (rc == 0 && (rc = vt_survey_find_invitation(t->tx, jnum(m, "inv"), f)) == VT_ENOTFOUND)
+        survey_drop(t);
+    return rc;
+}
+
+static const char NOT_FOUND[] =
+    "No encontramos esa encuesta. Escriba *menú* para ver las opciones.";
+static const char USED[] = "Esta encuesta ya fue respondida: cada invitación sirve una sola vez. "
+                           "¡Gracias por su tiempo!";
+static const char EXPIRED[] = "El plazo para responder esta encuesta terminó. Si quiere contarnos "
+                              "algo, escriba *menú* y radique una sugerencia.";
+
+/* Why f cannot be answered any more (the mark goes), or NULL. */
+static const char *survey_closed(struct turn *t, const struct vt_survey_form *f)
+{
+    const char *why = f->used_at ? USED : vt_store_tx_now(t->tx) > f->expires_at ? EXPIRED : NULL;
+    if (why)
+        survey_drop(t);
+    return why;
+}
+
+static bool filing(const struct turn *t)
+{
+    return has_prefix(t->state, "pqrsd.");
+}
+
+/* The step of the PQRSD being filed, asked again after a word about the survey. */
+static int flow_resume(struct turn *t, const char *note)
+{
+    int rc = say(t, note);
+    const char *s = t->state;
+    if (rc)
+        return rc;
+    if (strcmp(s, "pqrsd.type") == 0)
+        return ask_type(t);
+    if (strcmp(s, "pqrsd.description") == 0)
+        return ask_description(t);
+    if (strcmp(s, "pqrsd.attachments") == 0)
+        return ask_attachments(t, NULL);
+    if (strcmp(s, "pqrsd.identity") == 0)
+        return ask_identity(t);
+    if (strcmp(s, "pqrsd.name") == 0)
+        return ask_name(t);
+    if (strcmp(s, "pqrsd.id") == 0)
+        return ask_id(t);
+    if (strcmp(s, "pqrsd.email") == 0)
+        return ask_email(t, false);
+    return ask_consent(t);
+}
+
+static int ask_question(struct turn *t, const cJSON *def, const char *lead)
+{
+    cJSON *m = survey_mark(t);
+    return send_body(t, "prompt",
+                     vt_wa__survey_question(def, (int)jnum(m, "q"), (int)jnum(m, "step"), lead), 0,
+                     NULL, NULL, NULL);
+}
+
+static void survey_restart(cJSON *m)
+{
+    if (!m)
+        return;
+    jset(m, "q", cJSON_CreateNumber(0));
+    jset(m, "step", NULL);
+    jset(m, "a", cJSON_CreateObject());
+}
+
+static int survey_start(struct turn *t, int64_t item)
+{
+    cJSON *m = survey_mark(t);
+    if (!m || jnum(m, "item") != item) {
+        /* An older invitation's button: the item must be the sender's. */
+        struct vt_wa_item w;
+        int rc = item > 0 ? vt_wa_db_item_by_id(t->tx, item, t->phone, &w) : VT_ENOTFOUND;
+        if (rc == VT_ENOTFOUND)
+            return filing(t) ? flow_resume(t, NOT_FOUND) : say(t, NOT_FOUND);
+        if (rc)
+            return rc;
+        if (!(m = cJSON_CreateObject()))
+            return VT_ENOMEM;
+        cJSON_AddNumberToObject(m, "item", (double)item);
+        jset(t->draft, "survey", m);
+    }
+    struct vt_survey_form f;
+    int rc = survey_form(t, &f);
+    const char *closed = rc == VT_ENOTFOUND ? NOT_FOUND : rc ? NULL : survey_closed(t, &f);
+    if (rc && rc != VT_ENOTFOUND)
+        goto done;
+    rc = 0;
+    if (closed) {
+        if (strcmp(t->state, "survey") == 0)
+            set_state(t, "idle");
+        rc = filing(t) ? flow_resume(t, closed) : say(t, closed);
+        goto done;
+    }
+    if (filing(t)) {
+        jset(survey_mark(t), "quiet", NULL);
+        rc = flow_resume(t, "Primero terminemos de radicar su solicitud. Cuando terminemos le "
+                            "ofrecemos de nuevo la encuesta.");
+        goto done;
+    }
+    clear_draft(t); /* an offer to add a message to an item, say, is over */
+    survey_restart(survey_mark(t));
+    set_state(t, "survey");
+    char intro[1400];
+    const char *in = dstr(f.definition, "intro");
+    snprintf(intro, sizeof(intro),
+             "%s%sEn cualquier momento puede escribir *omitir* para saltar una pregunta que no sea "
+             "obligatoria, o *cancelar* para salir sin guardar nada.",
+             in ? in : "", in && *in ? "\n\n" : "");
+    if ((rc = say(t, intro)) == 0)
+        rc = ask_question(t, f.definition, NULL);
+done:
+    vt_survey_form_cleanup(&f);
+    return rc;
+}
+
+static int survey_later(struct turn *t, int64_t item)
+{
+    cJSON *m = survey_mark(t);
+    if (m && jnum(m, "item") == item)
+        jset(m, "quiet", cJSON_CreateTrue());
+    static const char later[] = "Entendido. Si cambia de opinión, escriba *encuesta* en este chat, "
+                                "o use el enlace del mensaje mientras esté vigente.";
+    if (filing(t))
+        return flow_resume(t, later);
+    if (strcmp(t->state, "survey") == 0)
+        set_state(t, "idle"); /* nothing of it was saved */
+    return say(t, later);
+}
+
+static int survey_offer(struct turn *t, const char *lead)
+{
+    cJSON *m = survey_mark(t);
+    int64_t item = jnum(m, "item");
+    struct vt_wa_item w;
+    int rc = vt_wa_db_item_by_id(t->tx, item, NULL, &w);
+    if (rc && rc != VT_ENOTFOUND)
+        return rc;
+    char text[400], start[48], later[48];
+    snprintf(text, sizeof(text),
+             "%sTiene pendiente una encuesta corta sobre cómo atendimos su solicitud%s%s%s. ¿La "
+             "responde ahora?",
+             lead ? lead : "", rc ? "" : " *", rc ? "" : w.radicado, rc ? "" : "*");
+    snprintf(start, sizeof(start), "survey.start.%lld", (long long)item);
+    snprintf(later, sizeof(later), "survey.later.%lld", (long long)item);
+    const struct vt_wa_choice c[] = {{start, "Responder ahora", NULL}, {later, "Ahora no", NULL}};
+    return buttons(t, text, c, 2);
+}
+
+/* A PQRSD flow just ended: a pending invitation (arrived meanwhile, or
+ * before and not answered) is offered once more, once. */
+static int survey_after_flow(struct turn *t)
+{
+    cJSON *m = survey_mark(t);
+    if (!m || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "quiet")) ||
+        jnum(m, "due") > vt_store_tx_now(t->tx))
+        return 0;
+    struct vt_survey_form f;
+    int rc = survey_form(t, &f);
+    if (rc == 0 && !survey_closed(t, &f)) {
+        jset(survey_mark(t), "quiet", cJSON_CreateTrue());
+        rc = survey_offer(t, NULL);
+    }
+    vt_survey_form_cleanup(&f);
+    return rc == VT_ENOTFOUND ? 0 : rc;
+}
+
+/* "encuesta" typed, or the menu's option. */
+static int survey_menu(struct turn *t)
+{
+    cJSON *m = survey_mark(t);
+    if (m)
+        return survey_start(t, jnum(m, "item"));
+    set_state(t, "idle");
+    return say(t, "Por ahora no tiene una encuesta pendiente. Cuando respondamos una de sus "
+                  "solicitudes le invitaremos a contarnos cómo lo atendimos. Escriba *menú* "
+                  "para ver las demás opciones.");
+}
+
+static int survey_cancel(struct turn *t)
+{
+    cJSON *m = survey_mark(t);
+    if (m)
+        survey_restart(m);
+    set_state(t, "idle");
+    return say(t, "Cancelamos la encuesta y no guardamos ninguna de sus respuestas. Si quiere "
+                  "responderla más adelante, escriba *encuesta*.");
+}
+
+/* vt_survey_read_answers' view of the collected answers. */
+static const char *answer_value(void *ctx, const char *name, int i)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(ctx, name + 2); /* "q_" + id */
+    if (cJSON_IsArray(v))
+        v = cJSON_GetArrayItem(v, i);
+    else if (i > 0)
+        return NULL;
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* The last answer: saved by src/survey.c in this transaction. */
+static int survey_save(struct turn *t, const struct vt_survey_form *f)
+{
+    cJSON *m = survey_mark(t), *answers = NULL;
+    int csat, nps;
+    char field[48], why[200];
+    if (vt_survey_read_answers(f->definition, answer_value,
+                               cJSON_GetObjectItemCaseSensitive(m, "a"), &answers, &csat, &nps,
+                               field, sizeof(field), why, sizeof(why))) {
+        /* The definition changed while the citizen answered. */
+        survey_restart(m);
+        return ask_question(t, f->definition,
+                            "La encuesta cambió mientras la respondía. Empecemos de nuevo.");
+    }
+    if (!t->a->srv) {
+        cJSON_Delete(answers);
+        return VT_EINVAL;
+    }
+    struct vt_survey_answer ans = {.srv = t->a->srv,
+                                   .invitation_id = f->invitation_id,
+                                   .channel = "whatsapp",
+                                   .answers = answers,
+                                   .csat = csat,
+                                   .nps = nps};
+    int rc = vt_survey_answer_run(t->tx, &ans);
+    cJSON_Delete(answers);
+    if (ans.item && keep_item(t, ans.item) && !rc)
+        rc = VT_ENOMEM;
+    if (rc)
+        return rc;
+    survey_drop(t);
+    set_state(t, "idle");
+    if (ans.outcome)
+        return say(t, ans.outcome == VT_EEXIST   ? USED
+                      : ans.outcome == VT_ERANGE ? EXPIRED
+                                                 : NOT_FOUND);
+    /* As the web page says it: the review is promised only when a
+     * follow-up task opened. */
+    return say(t, ans.followup
+                      ? "¡Gracias por responder! Lamentamos que su experiencia no haya sido "
+                        "buena. La dependencia que atendió su solicitud revisará su caso para "
+                        "mejorar."
+                      : "¡Gracias por responder! Guardamos sus respuestas: nos ayudan a mejorar "
+                        "la atención.");
+}
+
+/* State survey: the answer to the question asked. */
+static int on_survey(struct turn *t)
+{
+    struct vt_survey_form f;
+    int rc = survey_form(t, &f);
+    const char *closed = rc == VT_ENOTFOUND ? NOT_FOUND : rc ? NULL : survey_closed(t, &f);
+    if (closed) {
+        set_state(t, "idle");
+        rc = say(t, closed);
+        goto done;
+    }
+    if (rc)
+        goto done;
+    cJSON *m = survey_mark(t), *a = cJSON_GetObjectItemCaseSensitive(m, "a");
+    int n = cJSON_GetArraySize(questions(f.definition)), i = (int)jnum(m, "q");
+    if (i < 0 || i >= n || !cJSON_IsObject(a)) { /* a shorter new version */
+        survey_restart(m);
+        rc = ask_question(t, f.definition, "Empecemos de nuevo.");
+        goto done;
+    }
+    const cJSON *q = cJSON_GetArrayItem(questions(f.definition), i);
+    cJSON *value;
+    int step;
+    char why[200];
+    switch (vt_wa__survey_read(q, (int)jnum(m, "step"), t->ev->reply_id,
+                               t->ev->type == VT_WA_MSG_TEXT ? t->ev->text : NULL, &value, &step,
+                               why, sizeof(why))) {
+    case VT_WA_SURVEY_BAD:
+        rc = ask_question(t, f.definition, why);
+        goto done;
+    case VT_WA_SURVEY_STEP:
+        jset(m, "step", cJSON_CreateNumber(step));
+        rc = ask_question(t, f.definition, NULL);
+        goto done;
+    case VT_WA_SURVEY_VALUE:
+    case VT_WA_SURVEY_SKIP:
+        jset(a, dstr(q, "id"), value);
+        break;
+    }
+    jset(m, "step", NULL);
+    jset(m, "q", cJSON_CreateNumber(++i));
+    rc = i < n ? ask_question(t, f.definition, NULL) : survey_save(t, &f);
+done:
+    vt_survey_form_cleanup(&f);
+    return rc;
+}
+
+/* Taps on an invitation: its reply buttons, or a template's quick replies
+ * (their text comes back). 1 when ev is none of them. */
+static int survey_tap(struct turn *t)
+{
+    const char *id = t->ev->reply_id;
+    if (has_prefix(id, "survey.start.") || has_prefix(id, "survey.later.")) {
+        long long item = strtoll(id + 13, NULL, 10);
+        return id[7] == 's' ? survey_start(t, item) : survey_later(t, item);
+    }
+    if (t->ev->type != VT_WA_MSG_BUTTON)
+        return 1;
+    char f[64];
+    fold_trim(t->ev->text, f, sizeof(f));
+    cJSON *m = survey_mark(t);
+    if (strcmp(f, "responder ahora") == 0)
+        return m ? survey_start(t, jnum(m, "item")) : survey_menu(t);
+    if (strcmp(f, "ahora no") == 0)
+        return survey_later(t, jnum(m, "item"));
+    return 1;
+}
+
+/* "encuesta" typed; "responder" and the like only while one is pending. */
+static bool survey_word(struct turn *t)
+{
+    static const char *const words[] = {"responder", "responder ahora", "responder encuesta",
+                                        "encuesta", NULL};
+    for (int i = survey_mark(t) ? 0 : 3; words[i]; i++)
+        if (strcmp(t->fold, words[i]) == 0)
+            return true;
+    return false;
+}
+
 /* ---- one message ---- */
 
 static char *summary_json(const struct vt_wa_event *ev)
@@ -844,13 +1586,17 @@ static int dispatch(struct turn *t)
         return say(t, "No podemos leer ese tipo de mensaje. Por favor escriba un texto o envíe una "
                       "foto, un audio o un documento.");
     if (strcmp(t->fold, "cancelar") == 0 || strcmp(id, "flow.cancel") == 0) {
+        if (strcmp(t->state, "survey") == 0)
+            return survey_cancel(t);
+        bool flow = filing(t);
         int rc = vt_wa_db_media_discard(t->tx, ev->from);
         if (rc)
             return rc;
         clear_draft(t);
         set_state(t, "idle");
-        return say(t, "Listo, cancelamos lo que estaba haciendo y no guardamos nada. Escriba "
-                      "*menú* cuando quiera empezar de nuevo.");
+        rc = say(t, "Listo, cancelamos lo que estaba haciendo y no guardamos nada. Escriba "
+                    "*menú* cuando quiera empezar de nuevo.");
+        return rc == 0 && flow ? survey_after_flow(t) : rc;
     }
     if (strcmp(t->state, "offer") == 0 && strcmp(id, "item.add") != 0) {
         /* The offer was declined: a file sent with the message goes nowhere. */
@@ -860,11 +1606,18 @@ static int dispatch(struct turn *t)
     }
     if (strcmp(t->fold, "menu") == 0 || strcmp(id, "menu.open") == 0)
         return show_menu(t, false);
-    if (!t->conv.exists)
+    int rc = survey_tap(t);
+    if (rc <= 0)
+        return rc;
+    if (!t->conv.exists || strcmp(t->state, "new") == 0)
         return show_menu(t, true);
     if (has_prefix(id, "menu."))
         return on_menu(t); /* a menu tapped again later still works */
     const char *s = t->state;
+    if (strcmp(s, "survey") == 0)
+        return on_survey(t);
+    if (!filing(t) && survey_word(t))
+        return survey_menu(t);
     if (strcmp(s, "menu") == 0)
         return on_menu(t);
     if (strcmp(s, "pqrsd.type") == 0)
@@ -912,18 +1665,9 @@ static int on_message(struct vt_store_tx *tx, struct vt_wa_apply *a, const struc
         cJSON_Delete(t.draft);
         t.draft = cJSON_CreateObject();
     }
-    const char *src = ev->type == VT_WA_MSG_TEXT ? ev->text : "";
-    char trimmed[256];
-    vt_wa_cut(src, sizeof(trimmed), trimmed, sizeof(trimmed));
-    vt_fold_es(trimmed, t.fold, sizeof(t.fold));
-    size_t fl = strlen(t.fold);
-    while (fl && (isspace((unsigned char)t.fold[fl - 1]) || t.fold[fl - 1] == '.' ||
-                  t.fold[fl - 1] == '!'))
-        t.fold[--fl] = '\0';
-    char *f = t.fold;
-    while (isspace((unsigned char)*f))
-        f++;
-    memmove(t.fold, f, strlen(f) + 1);
+    fold_trim(ev->type == VT_WA_MSG_TEXT ? ev->text : "", t.fold, sizeof(t.fold));
+    if ((rc = survey_resolve(&t)))
+        goto done;
 
     if ((rc = dispatch(&t)))
         goto done;

@@ -221,6 +221,10 @@ static const char SQL_OWN_ITEM[] =
     "SELECT i.id, i.radicado, coalesce(i.type, i.kind), i.status, coalesce(i.due_date, ''), "
     "i.received_at FROM items i JOIN requesters r ON r.item_id = i.id WHERE r.phone = ?1 AND "
     "i.radicado = ?2";
+static const char SQL_ITEM_BY_ID[] =
+    "SELECT i.id, i.radicado, coalesce(i.type, i.kind), i.status, coalesce(i.due_date, ''), "
+    "i.received_at FROM items i JOIN requesters r ON r.item_id = i.id WHERE i.id = ?1 AND "
+    "i.radicado IS NOT NULL AND (?2 IS NULL OR r.phone = ?2)";
 static const char SQL_TRACK[] =
     "SELECT id, radicado, coalesce(type, kind), status, coalesce(due_date, ''), received_at, "
     "tracking_hash FROM items WHERE radicado = ?1";
@@ -264,6 +268,23 @@ int vt_wa_db_own_item(struct vt_store_tx *tx, const char *phone, const char *rad
         item_row(st, out);
         rc = 0;
     }
+    sqlite3_reset(st);
+    return rc;
+}
+
+int vt_wa_db_item_by_id(struct vt_store_tx *tx, int64_t item_id, const char *phone,
+                        struct vt_wa_item *out)
+{
+    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_ITEM_BY_ID);
+    if (!st)
+        return VT_ESTORE;
+    sqlite3_bind_int64(st, 1, item_id);
+    text_or_null(st, 2, phone);
+    int r = sqlite3_step(st), rc = r == SQLITE_ROW    ? 0
+                                   : r == SQLITE_DONE ? VT_ENOTFOUND
+                                                      : VT_ESTORE;
+    if (r == SQLITE_ROW)
+        item_row(st, out);
     sqlite3_reset(st);
     return rc;
 }
@@ -406,9 +427,12 @@ int64_t vt_wa_db_media_next_due(struct vt_store_reader *r, int64_t now, int64_t 
     return in;
 }
 
+/* The draft goes but for its survey mark (conversation.c keeps it likewise). */
 static const char SQL_EXPECT_REPLY[] =
-    "UPDATE wa_conversations SET state = 'idle', draft = '{}', updated_at = ?2 "
-    "WHERE wa_id = ?1 AND state IN ('menu', 'status', 'offer')";
+    "UPDATE wa_conversations SET state = 'idle', draft = CASE WHEN json_valid(draft) AND "
+    "json_type(draft, '$.survey') = 'object' THEN json_object('survey', json_extract(draft, "
+    "'$.survey')) ELSE '{}' END, updated_at = ?2 "
+    "WHERE wa_id = ?1 AND state IN ('new', 'menu', 'status', 'offer')";
 
 int vt_wa_db_conv_expect_reply(struct vt_store_tx *tx, const char *wa_id)
 {

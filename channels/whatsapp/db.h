@@ -56,6 +56,10 @@ int vt_wa_db_open_items(struct vt_store_tx *tx, const char *phone, struct vt_wa_
 /* An item of the sender by radicado (any status). VT_ENOTFOUND if not theirs. */
 int vt_wa_db_own_item(struct vt_store_tx *tx, const char *phone, const char *radicado,
                       struct vt_wa_item *out);
+/* An item by id, when phone is NULL or its requester's phone; VT_ENOTFOUND
+ * otherwise. */
+int vt_wa_db_item_by_id(struct vt_store_tx *tx, int64_t item_id, const char *phone,
+                        struct vt_wa_item *out);
 /* An item by radicado and tracking-code hash; VT_ENOTFOUND alike for both. */
 int vt_wa_db_track(struct vt_store_tx *tx, const char *radicado, const unsigned char hash[32],
                    struct vt_wa_item *out);
@@ -86,7 +90,8 @@ int64_t vt_wa_db_media_next_due(struct vt_store_reader *r, int64_t now, int64_t 
 /* Writer thread: the entity asked the citizen something about an item (to
  * complete it): a conversation resting at the menu goes back to idle, so the
  * citizen's next message is offered to that item. A flow in progress (filing
- * a PQRSD) is left alone. 0 or VT_E*. */
+ * a PQRSD, answering a survey) is left alone, and a pending survey
+ * invitation (draft.survey) stays. 0 or VT_E*. */
 int vt_wa_db_conv_expect_reply(struct vt_store_tx *tx, const char *wa_id);
 
 #endif

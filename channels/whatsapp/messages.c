@@ -2,6 +2,7 @@
 #include "channels/whatsapp/messages.h"
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,4 +131,41 @@ void vt_wa_msg_plain(const char *body, char *out, size_t outlen)
         t = str_at(o, "interactive", "body", "text");
     snprintf(out, outlen, "%s", t ? t : "");
     cJSON_Delete(o);
+}
+
+int vt_wa_read_numbers(const char *s, int lo, int hi, int *out, size_t cap)
+{
+    size_t n = 0;
+    const char *p = s ? s : "";
+    while (*p) {
+        if (strchr(" \t\r\n,;.", *p)) {
+            p++;
+            continue;
+        }
+        size_t len = strcspn(p, " \t\r\n,;.");
+        int v = 0;
+        if ((len == 1 && (*p == 'y' || *p == 'Y' || *p == 'e' || *p == 'E'))) {
+            p += len; /* "1 y 3" */
+            continue;
+        }
+        if (len > 4)
+            return -1;
+        for (size_t k = 0; k < len; k++) {
+            if (p[k] < '0' || p[k] > '9')
+                return -1;
+            v = v * 10 + (p[k] - '0');
+        }
+        if (v < lo || v > hi)
+            return -1;
+        bool seen = false;
+        for (size_t k = 0; k < n; k++)
+            seen = seen || out[k] == v;
+        if (!seen) {
+            if (n >= cap)
+                return -1;
+            out[n++] = v;
+        }
+        p += len;
+    }
+    return (int)n;
 }

@@ -3,8 +3,9 @@
  * without "to"), within the API's limits.
  *
  * Owns: those limits (at most 3 buttons with titles of at most 20 characters,
- * lists of at most 10 rows with titles of at most 24) and the plain-text form
- * of a message for an email copy.
+ * lists of at most 10 rows with titles of at most 24), the plain-text form
+ * of a message for an email copy, and the reading of a typed list of numbers
+ * (the answer to a numbered list too long for buttons or rows).
  * Must not: know the conversation; conversation.c decides what to say.
  */
 #ifndef VT_WA_MESSAGES_H
@@ -38,5 +39,11 @@ void vt_wa_msg_plain(const char *body, char *out, size_t outlen);
 
 /* Copies s into out cutting it to at most max characters on a UTF-8 boundary. */
 void vt_wa_cut(const char *s, size_t max, char *out, size_t outlen);
+
+/* Reads the whole numbers a person typed as their picks of a numbered text
+ * list ("1, 3 y 4", "2 5", "1;3.") into out, in order and without repeats
+ * (at most cap): their count, 0 for none, or -1 when the text says anything
+ * else or names a number outside [lo, hi]. Pure. */
+int vt_wa_read_numbers(const char *s, int lo, int hi, int *out, size_t cap);
 
 #endif

@@ -232,7 +232,13 @@ static char *document_body(const struct vt_notice_file *f)
  * file is one more row after it, a document message, so the citizen gets
  * the text first and then the files in order (the outbox keeps one
  * recipient's messages in order). No network here: the rows name the files
- * and the sender thread uploads them. */
+ * and the sender thread uploads them.
+ *
+ * A survey invitation (kind encuesta) keeps its web link and adds the reply
+ * buttons "Responder ahora" / "Ahora no", and the conversation notes it as
+ * pending; outside the 24-hour window the transport sends the encuesta
+ * template instead, with the same parameters as every notice: the radicado
+ * and the text as one line (channels/whatsapp/README.md). */
 static int wa_notify(struct vt_server *srv, struct vt_store_tx *tx, const struct vt_notice *n)
 {
     if (!vt_server_config(srv)->whatsapp.enabled)
@@ -286,7 +292,8 @@ static int wa_notify(struct vt_server *srv, struct vt_store_tx *tx, const struct
     cJSON_AddItemToArray(params, cJSON_CreateString(line));
     char *ps = cJSON_PrintUnformatted(params);
     cJSON_Delete(params);
-    char *body = vt_wa_msg_text(cut);
+    bool survey = strcmp(n->kind, "encuesta") == 0;
+    char *body = survey ? vt_wa_conv_survey_invitation(cut, n->item_id) : vt_wa_msg_text(cut);
     int rc = VT_ENOMEM;
     if (!body || !ps)
         goto fail;
@@ -317,6 +324,9 @@ static int wa_notify(struct vt_server *srv, struct vt_store_tx *tx, const struct
     }
     /* Asked to complete the item: the citizen's next message answers it. */
     rc = strcmp(n->kind, "completar") == 0 ? vt_wa_db_conv_expect_reply(tx, to) : 0;
+    if (rc == 0 && survey)
+        rc = vt_wa_conv_survey_invited(tx, to, n->item_id,
+                                       n->not_before ? n->not_before : vt_store_tx_now(tx));
 fail:
     free(body);
     free(ps);
