@@ -839,13 +839,14 @@ void vt_outbox_free(struct vt_outbox *o)
 
 /* ---- staff operations ---- */
 
-/* A message whose secret is gone cannot be sent again: it would carry the
+/* A message sent once whose secret was erased (an email the SMTP server
+ * accepted, then bounced) cannot be sent again: it would carry the
  * placeholder instead of the code. */
 static const char SQL_RETRY_DEAD[] =
     "UPDATE outbox SET status = 'pending', next_attempt_at = ?2, updated_at = ?2, attempts = 0 "
     "WHERE id = ?1 AND status IN ('dead', 'failed', 'undeliverable') "
-    "AND (secret IS NOT NULL OR (instr(body, '{codigo}') = 0 "
-    "AND instr(coalesce(params, ''), '{codigo}') = 0))";
+    "AND NOT (secret IS NULL AND sent_at IS NOT NULL AND (instr(body, '{codigo}') > 0 "
+    "OR instr(coalesce(params, ''), '{codigo}') > 0))";
 static const char SQL_EXISTS[] = "SELECT coalesce(item_id, 0) FROM outbox WHERE id = ?1";
 
 struct retry_ctx {

@@ -159,43 +159,27 @@ static int csv_record(struct vt_buf *b, const char *const *fields, size_t n)
 /* Folded, sorted (strcmp) for bsearch: articles, prepositions, pronouns and
  * common verbs, and the words of a letter's greeting and of the PQRSD types
  * themselves, which say nothing about the topic. */
+/* clang-format off */
 static const char *const stopwords[] = {
-    "a",           "acerca",    "ademas",      "al",           "algo",
-    "algun",       "alguna",    "algunas",     "alguno",       "algunos",
-    "alla",        "alli",      "ante",        "antes",        "aqui",
-    "asi",         "asunto",    "atentamente", "aun",          "aunque",
-    "bajo",        "bien",      "buen",        "buena",        "buenas",
-    "bueno",       "buenos",    "cada",        "casi",         "como",
-    "con",         "contra",    "cordial",     "cordialmente", "cual",
-    "cuales",      "cuando",    "cuanto",      "de",           "del",
-    "denuncia",    "denuncias", "desde",       "dias",         "donde",
-    "dos",         "durante",   "e",           "el",           "ella",
-    "ellas",       "ello",      "ellos",       "en",           "entre",
-    "era",         "eran",      "es",          "esa",          "esas",
-    "ese",         "eso",       "esos",        "esta",         "estaba",
-    "estan",       "estar",     "estas",       "este",         "esto",
-    "estos",       "estoy",     "favor",       "felicitacion", "felicitaciones",
-    "fue",         "fueron",    "gracias",     "ha",           "hace",
-    "hacer",       "hacia",     "han",         "hasta",        "hay",
-    "la",          "las",       "le",          "les",          "lo",
-    "los",         "mas",       "me",          "mi",           "mis",
-    "mucho",       "muy",       "nada",        "ni",           "no",
-    "noches",      "nos",       "nosotros",    "nuestra",      "nuestro",
-    "o",           "otra",      "otras",       "otro",         "otros",
-    "para",        "pero",      "peticion",    "peticiones",   "poco",
-    "por",         "porque",    "pues",        "que",          "queja",
-    "quejas",      "quien",     "quienes",     "reclamo",      "reclamos",
-    "referencia",  "respetado", "respetados",  "saludo",       "saludos",
-    "se",          "sea",       "segun",       "senor",        "senora",
-    "senores",     "ser",       "si",          "sido",         "sin",
-    "sobre",       "solicita",  "solicitamos", "solicito",     "solicitud",
-    "solicitudes", "solo",      "son",         "su",           "sugerencia",
-    "sugerencias", "sus",       "tambien",     "tan",          "tanto",
-    "tardes",      "te",        "tiene",       "tienen",       "todo",
-    "todos",       "tu",        "u",           "un",           "una",
-    "unas",        "uno",       "unos",        "usted",        "ustedes",
-    "y",           "ya",        "yo",
+    "a", "acerca", "ademas", "al", "algo", "algun", "alguna", "algunas", "alguno", "algunos",
+    "alla", "alli", "ante", "antes", "aqui", "asi", "asunto", "atentamente", "aun", "aunque",
+    "bajo", "bien", "buen", "buena", "buenas", "bueno", "buenos", "cada", "casi", "como", "con",
+    "consulta", "consultas", "contra", "cordial", "cordialmente", "cual", "cuales", "cuando",
+    "cuanto", "de", "del", "denuncia", "denuncias", "desde", "dias", "donde", "dos", "durante", "e",
+    "el", "ella", "ellas", "ello", "ellos", "en", "entre", "era", "eran", "es", "esa", "esas",
+    "ese", "eso", "esos", "esta", "estaba", "estan", "estar", "estas", "este", "esto", "estos",
+    "estoy", "favor", "felicitacion", "felicitaciones", "fue", "fueron", "gracias", "ha", "hace",
+    "hacer", "hacia", "han", "hasta", "hay", "la", "las", "le", "les", "lo", "los", "mas", "me",
+    "mi", "mis", "mucho", "muy", "nada", "ni", "no", "noches", "nos", "nosotros", "nuestra",
+    "nuestro", "o", "otra", "otras", "otro", "otros", "para", "pero", "peticion", "peticiones",
+    "poco", "por", "porque", "pues", "que", "queja", "quejas", "quien", "quienes", "reclamo",
+    "reclamos", "referencia", "respetado", "respetados", "saludo", "saludos", "se", "sea", "segun",
+    "senor", "senora", "senores", "ser", "si", "sido", "sin", "sobre", "solicita", "solicitamos",
+    "solicito", "solicitud", "solicitudes", "solo", "son", "su", "sugerencia", "sugerencias", "sus",
+    "tambien", "tan", "tanto", "tardes", "te", "tiene", "tienen", "todo", "todos", "tu", "u", "un",
+    "una", "unas", "uno", "unos", "usted", "ustedes", "y", "ya", "yo",
 };
+/* clang-format on */
 
 static int cmp_word(const void *key, const void *elem)
 {
@@ -218,7 +202,9 @@ static size_t word_char(const unsigned char *p)
         return 1;
     if (p[0] == 0xC3 && p[1] >= 0x80 && p[1] <= 0xBF && p[1] != 0x97 && p[1] != 0xB7)
         return 2;
-    if (p[0] >= 0xC4 && p[0] <= 0xC9 && (p[1] & 0xC0) == 0x80)
+    if (p[0] >= 0xC4 && p[0] <= 0xC8 && (p[1] & 0xC0) == 0x80)
+        return 2;
+    if (p[0] == 0xC9 && p[1] >= 0x80 && p[1] <= 0x8F)
         return 2;
     return 0;
 }
@@ -382,6 +368,18 @@ static const char *const outcome_labels[VT_OUT_COUNT] = {
     "Archivadas por desistimiento tácito",
     "Trasladadas a otra entidad, sin respuesta de esta entidad",
     "Cerradas sin respuesta (por ejemplo, duplicadas)",
+};
+
+/* The same for one request (the access report's rows). */
+static const char *const outcome_one[VT_OUT_COUNT] = {
+    "Respondida a tiempo",
+    "Respondida fuera de término",
+    "Sin respuesta, dentro del término",
+    "Sin respuesta, con el término vencido",
+    "Suspendida: espera que el ciudadano complete la solicitud",
+    "Archivada por desistimiento tácito",
+    "Trasladada a otra entidad",
+    "Cerrada sin respuesta",
 };
 
 const char *vt_report_outcome_code(enum vt_report_outcome o)
@@ -647,12 +645,15 @@ int vt_report_pqrsd_build(struct vt_store_reader *r, const struct vt_config *cfg
         char key[16], label[32];
         snprintf(key, sizeof(key), "%04d-%02d", m.year, m.month);
         snprintf(label, sizeof(label), "%s de %d", months[m.month - 1], m.year);
+        label[0] = (char)(label[0] - 'a' + 'A'); /* "Enero de 2025" */
         if (!row_at(&out->by_month, key, label))
             goto fail;
     }
     if ((rc = scan(r, cfg, from, to, today, false, out->as_of, pqrsd_item, &c)))
         goto fail;
-    qsort(out->by_dependencia.v, out->by_dependencia.n, sizeof(struct vt_report_row), cmp_label);
+    if (out->by_dependencia.n)
+        qsort(out->by_dependencia.v, out->by_dependencia.n, sizeof(struct vt_report_row),
+              cmp_label);
     out->n_topics = vt_report_topics_top(&c.topics, out->topics, VT_REPORT_TOPICS);
     vt_report_topics_cleanup(&c.topics);
     return 0;
@@ -978,7 +979,7 @@ int vt_report_access_csv(const struct vt_report_access *a, struct vt_buf *b)
             snprintf(days, sizeof(days), "%d", q->days);
         const char *g[] = {"solicitud",
                            q->radicado,
-                           outcome_labels[q->outcome],
+                           outcome_one[q->outcome],
                            "",
                            q->filed,
                            q->due,
@@ -1079,7 +1080,8 @@ static void head(struct page *pg, const char *title, const char *entity, const c
     esc(pg, title);
     put(pg, " · ");
     esc(pg, entity);
-    put(pg, "</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head><body>"
+    put(pg, "</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head>"
+            "<body class=\"report-page\">"
             "<header><p>");
     esc(pg, entity);
     put(pg, "</p></header><main class=\"report\"><h1>");
@@ -1179,9 +1181,13 @@ int vt_report_pqrsd_html(const struct vt_report_pqrsd *p, const char *entity, in
     num(&pg, t->on_time + t->late);
     put(&pg, ", de ellas ");
     num(&pg, t->on_time);
-    put(&pg, " dentro del término legal. El tiempo promedio de respuesta fue de ");
-    average_html(&pg, t->days_sum, t->on_time + t->late);
-    put(&pg, " días hábiles.</p>");
+    put(&pg, " dentro del término legal.");
+    if (t->on_time + t->late) {
+        put(&pg, " El tiempo promedio de respuesta fue de ");
+        average_html(&pg, t->days_sum, t->on_time + t->late);
+        put(&pg, " días hábiles.");
+    }
+    put(&pg, "</p>");
     count_table_start(&pg, "Estado de las solicitudes radicadas en el periodo", "Estado");
     for (int i = 0; i < VT_OUT_COUNT; i++)
         count_row(&pg, outcome_labels[i], p->outcomes[i]);
@@ -1258,10 +1264,10 @@ int vt_report_access_html(const struct vt_report_access *a, const char *entity,
              "<tr><th scope=\"col\">Radicado</th><th scope=\"col\">Radicada el</th>"
              "<th scope=\"col\">Vence el</th><th scope=\"col\">Respondida el</th>"
              "<th scope=\"col\" class=\"num\">Días hábiles</th><th scope=\"col\">Estado</th>"
-             "<th scope=\"col\">Acceso</th></tr></thead><tbody>");
+             "<th scope=\"col\">Acceso</th><th scope=\"col\">Trasladada</th></tr></thead><tbody>");
     for (size_t i = 0; i < a->n_requests; i++) {
         const struct vt_report_request *q = &a->requests[i];
-        put(&pg, "<tr><th scope=\"row\">");
+        put(&pg, "<tr><th scope=\"row\" class=\"radicado\">");
         esc(&pg, q->radicado);
         put(&pg, "</th><td>");
         short_date(&pg, q->filed);
@@ -1281,17 +1287,17 @@ int vt_report_access_html(const struct vt_report_access *a, const char *entity,
         else
             put(&pg, "pendiente");
         put(&pg, "</td><td>");
-        esc(&pg, outcome_labels[q->outcome]);
+        esc(&pg, outcome_one[q->outcome]);
         put(&pg, "</td><td>");
         esc(&pg, !q->access[0]                         ? ""
                  : strcmp(q->access, "concedido") == 0 ? "Concedido"
                  : strcmp(q->access, "parcial") == 0   ? "Parcial"
                  : strcmp(q->access, "negado") == 0    ? "Negado"
                                                        : "Sin decisión registrada");
-        put(&pg, "</td></tr>");
+        put(&pg, q->transferred ? "</td><td>Sí</td></tr>" : "</td><td>No</td></tr>");
     }
     if (!a->n_requests)
-        put(&pg, "<tr><td colspan=\"7\">No se radicaron solicitudes de información en el "
+        put(&pg, "<tr><td colspan=\"8\">No se radicaron solicitudes de información en el "
                  "periodo.</td></tr>");
     table_end(&pg);
     put(&pg, "<section><h2>Cómo se cuentan</h2><dl>"

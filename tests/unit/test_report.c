@@ -132,6 +132,8 @@ static void test_topics(void)
     ASSERT_TRUE(vt_report_stopword("tambien"));
     ASSERT_TRUE(vt_report_stopword("a"));
     ASSERT_TRUE(vt_report_stopword("yo"));
+    ASSERT_TRUE(vt_report_stopword("consulta"));
+    ASSERT_TRUE(vt_report_stopword("usted"));
     ASSERT_TRUE(!vt_report_stopword("informacion"));
     ASSERT_TRUE(!vt_report_stopword("alumbrado"));
     ASSERT_TRUE(!vt_report_stopword(""));
