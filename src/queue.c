@@ -115,7 +115,10 @@ bool vt_queue_fts_query(const char *q, char *out, size_t cap)
 #define QUEUE_COUNT_MAX 10000
 
 /* The queue's statement holds only the filters given, so SQLite can walk
- * items_queue (migrations/0008) in the queue's order and stop after a page;
+ * items_queue or items_queue_status (migrations 0008, 0009) in the queue's
+ * order and stop after a page ("(due_date IS NULL) = 0" spells out for the
+ * planner what a due-date range implies, so it can use the index's second
+ * key);
  * with free text it starts from the FTS matches. Parameters keep fixed
  * numbers whatever the filters: ?1 kind, ?2 status, ?3 type, ?4 class,
  * ?5 channel, ?6 group, ?7 dependencia, ?8 assignee, ?9 today (overdue),
@@ -153,9 +156,10 @@ static void build_sql(struct vt_buf *b, const struct vt_queue_filter *f, bool ft
         vt_buf_puts(b, strcmp(f->assignee, "none") == 0 ? "AND i.assignee_id IS NULL "
                                                         : "AND u.username = ?8 ");
     if (f->overdue)
-        vt_buf_puts(b, "AND i.status IN ('radicado', 'en_tramite') AND i.due_date < ?9 ");
+        vt_buf_puts(b, "AND i.status IN ('radicado', 'en_tramite') AND (i.due_date IS NULL) = 0 "
+                       "AND i.due_date < ?9 ");
     if (within)
-        vt_buf_puts(b, "AND i.status IN ('radicado', 'en_tramite') "
+        vt_buf_puts(b, "AND i.status IN ('radicado', 'en_tramite') AND (i.due_date IS NULL) = 0 "
                        "AND i.due_date BETWEEN ?11 AND ?10 ");
     if (who->role != VT_ROLE_GERENTE)
         vt_buf_puts(b, "AND COALESCE(i.dependencia, ?21) = ?22 ");
