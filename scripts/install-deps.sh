@@ -7,7 +7,7 @@ packages=(
   libwebsockets-dev libcjson-dev libsodium-dev libcurl4-openssl-dev libsqlite3-dev libmagic-dev libgmime-3.0-dev libqrencode-dev
   python3 python3-websockets clang libclang-rt-14-dev sqlite3 wrk
   dovecot-imapd python3-aiosmtpd
-  chromium faketime
+  chromium faketime libjs-chart.js
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -4,6 +4,28 @@
  * (reference-counted); each subscriber has a bounded queue. A subscriber that
  * falls more than QUEUE_MAX messages behind is disconnected rather than let
  * grow without bound: the dashboard reconnects and gets a fresh snapshot.
+ *
+ * The managers' figures ("dashboard" topic, dashboard.h) are recomputed from
+ * the store, not advanced in memory. On a big store that takes a while (a
+ * third of a second at 100,000 items), so it runs on a worker thread of its
+ * own, started at the first dashboard subscription, with a reader it opens
+ * itself. The worker makes no lws call (the lws context may be gone before
+ * the worker is joined in vt_live_free): the loop asks (dashboard_request)
+ * and, while an answer is due, looks for it every POLL_US on a timer of its
+ * own (dashboard_poll_cb), then sends it (dashboard_deliver). Asks are
+ * throttled: a commit or a due refresh marks the figures stale
+ * (dashboard_touch); they are asked for at once when the last ask is a
+ * second old or more, otherwise once when that second is up, however many
+ * commits came in between:
+ *
+ *   idle --touch, last ask >= 1 s ago--> asked (idle again)
+ *   idle --touch, last ask < 1 s ago--> scheduled (dash_timer)
+ *   scheduled --touch--> scheduled (coalesced)
+ *   scheduled --timer (dashboard_timer_cb)--> asked
+ *
+ * A new subscriber's snapshot is asked for without waiting and goes to the
+ * new subscribers only. Asks made while the worker is busy are merged into
+ * one. Sessions are checked on the loop when the answer is sent.
  */
 #include "live.h"
 
@@ -17,13 +39,17 @@
 #include "auth.h"
 #include "calendar.h"
 #include "casework.h"
-#include "queue.h"
+#include "clock.h"
+#include "dashboard.h"
+#include "error.h"
 #include "http.h"
 #include "log.h"
+#include "queue.h"
 #include "server.h"
 
 #define QUEUE_MAX 1024
 #define COUNTS_MAX 32
+#define POLL_US 10000 /* how often the loop looks for the dashboard worker's answer */
 
 struct msg {
     int refs;
@@ -34,8 +60,9 @@ struct msg {
 struct sub {
     struct lws *wsi;
     struct vt_live *live;
-    bool items, metrics, staff;
-    char cookie[1024]; /* the handshake's, for the staff topic */
+    bool items, metrics, staff, dashboard;
+    bool dash_first;   /* subscribed to dashboard, waiting for its first figures */
+    char cookie[1024]; /* the handshake's, for the staff and dashboard topics */
     struct msg *queue[QUEUE_MAX];
     size_t head, count;
     struct sub *next;
@@ -66,6 +93,22 @@ struct vt_live {
 
     long long total, overdue, due_soon;
     struct counts by_channel, by_type, by_group, by_status;
+
+    /* The dashboard topic's throttle (loop thread). */
+    lws_sorted_usec_list_t dash_timer;
+    bool dash_scheduled;
+    lws_usec_t dash_last; /* when figures for every subscriber were last asked for */
+    lws_sorted_usec_list_t dash_poll;
+    bool dash_polling;
+
+    /* Its worker. dash_lock guards the fields after it. */
+    pthread_t dash_thread;
+    bool dash_started; /* loop thread */
+    pthread_mutex_t dash_lock;
+    pthread_cond_t dash_cond;
+    bool dash_want, dash_want_all, dash_busy, dash_stop;
+    char *dash_text;    /* the answer: the figures' message, or NULL */
+    bool dash_text_all; /* for every subscriber, not only new ones */
 };
 
 static struct msg *msg_new(const char *payload)
@@ -112,6 +155,8 @@ struct vt_live *vt_live_new(struct vt_server *srv, const struct vt_snapshot *s)
         return NULL;
     l->srv = srv;
     pthread_mutex_init(&l->lock, NULL);
+    pthread_mutex_init(&l->dash_lock, NULL);
+    pthread_cond_init(&l->dash_cond, NULL);
     if (s) {
         l->total = s->total;
         l->overdue = s->overdue;
@@ -124,10 +169,16 @@ struct vt_live *vt_live_new(struct vt_server *srv, const struct vt_snapshot *s)
     return l;
 }
 
+static void dashboard_stop(struct vt_live *l);
+
 void vt_live_free(struct vt_live *l)
 {
     if (!l)
         return;
+    dashboard_stop(l);
+    pthread_mutex_destroy(&l->dash_lock);
+    pthread_cond_destroy(&l->dash_cond);
+    free(l->dash_text);
     pthread_mutex_destroy(&l->lock);
     free(l->pending);
     free(l->changes);
@@ -299,6 +350,196 @@ static void staff_send(struct vt_live *l, int64_t item_id, const char *event, co
     msg_unref(m);
 }
 
+/* ---- the dashboard topic ---- */
+
+static const char DASH_UNAUTHENTICATED[] =
+    "{\"topic\":\"error\",\"code\":\"unauthenticated\",\"message\":\"Para ver el "
+    "tablero de gerencia, entre con su usuario del personal.\"}";
+static const char DASH_FORBIDDEN[] =
+    "{\"topic\":\"error\",\"code\":\"forbidden\",\"message\":\"El tablero de gerencia "
+    "es solo para el rol gerente.\"}";
+
+/* Queues a constant text for s alone. */
+static void send_text(struct sub *s, const char *text)
+{
+    struct msg *m = msg_new(text);
+    if (m && !enqueue(s, m))
+        free(m);
+}
+
+/* NULL when s's session belongs to a gerente now; else the error to tell it. */
+static const char *dashboard_refusal(struct vt_live *l, const struct sub *s)
+{
+    struct vt_staff who;
+    if (vt_auth_cookie_staff(l->srv, s->cookie, &who) != 0)
+        return DASH_UNAUTHENTICATED;
+    return who.role == VT_ROLE_GERENTE ? NULL : DASH_FORBIDDEN;
+}
+
+/* Worker thread: computes the figures whenever asked, until told to stop. */
+static void *dashboard_worker(void *arg)
+{
+    struct vt_live *l = arg;
+    const struct vt_config *cfg = vt_server_config(l->srv);
+    struct vt_store_reader *r = vt_store_reader_new(vt_server_store(l->srv));
+    if (!r)
+        vt_log(VT_LOG_ERROR, "dashboard_failed", "error=\"cannot open a reader\"");
+    pthread_mutex_lock(&l->dash_lock);
+    for (;;) {
+        while (!l->dash_want && !l->dash_stop)
+            pthread_cond_wait(&l->dash_cond, &l->dash_lock);
+        if (l->dash_stop)
+            break;
+        bool all = l->dash_want_all;
+        l->dash_want = l->dash_want_all = false;
+        l->dash_busy = true;
+        pthread_mutex_unlock(&l->dash_lock);
+
+        cJSON *o = NULL;
+        char *text = NULL;
+        int rc = r ? vt_dashboard_build(r, cfg, vt_clock_now_ms(), &o) : VT_ESTORE;
+        if (rc == 0) {
+            cJSON_AddStringToObject(o, "topic", "dashboard");
+            text = cJSON_PrintUnformatted(o);
+            cJSON_Delete(o);
+        } else {
+            vt_log(VT_LOG_WARN, "dashboard_failed", "error=\"%s\"", vt_strerror(rc));
+        }
+
+        pthread_mutex_lock(&l->dash_lock);
+        l->dash_busy = false;
+        if (text) {
+            /* An answer the loop has not taken yet is older: this one replaces it. */
+            l->dash_text_all = l->dash_text_all || all;
+            free(l->dash_text);
+            l->dash_text = text;
+        }
+    }
+    pthread_mutex_unlock(&l->dash_lock);
+    vt_store_reader_free(r);
+    return NULL;
+}
+
+static void dashboard_deliver(struct vt_live *l);
+
+/* Loop thread: sends the worker's answer once there is one; looks again
+ * while one is still due. */
+static void dashboard_poll_cb(lws_sorted_usec_list_t *sul)
+{
+    struct vt_live *l = lws_container_of(sul, struct vt_live, dash_poll);
+    dashboard_deliver(l);
+    pthread_mutex_lock(&l->dash_lock);
+    bool due = l->dash_want || l->dash_busy || l->dash_text;
+    pthread_mutex_unlock(&l->dash_lock);
+    l->dash_polling = due;
+    if (due)
+        lws_sul_schedule(vt_http_context(vt_server_http(l->srv)), 0, &l->dash_poll,
+                         dashboard_poll_cb, POLL_US);
+}
+
+/* Loop thread: asks the worker (started the first time) for the figures,
+ * for every subscriber (all) or only for those still waiting for their
+ * first. False when the worker cannot start. */
+static bool dashboard_request(struct vt_live *l, bool all)
+{
+    if (!l->dash_started) {
+        if (pthread_create(&l->dash_thread, NULL, dashboard_worker, l) != 0) {
+            vt_log(VT_LOG_ERROR, "dashboard_failed", "error=\"cannot start its thread\"");
+            return false;
+        }
+        l->dash_started = true;
+    }
+    pthread_mutex_lock(&l->dash_lock);
+    l->dash_want = true;
+    l->dash_want_all = l->dash_want_all || all;
+    pthread_cond_signal(&l->dash_cond);
+    pthread_mutex_unlock(&l->dash_lock);
+    if (!l->dash_polling) {
+        l->dash_polling = true;
+        lws_sul_schedule(vt_http_context(vt_server_http(l->srv)), 0, &l->dash_poll,
+                         dashboard_poll_cb, POLL_US);
+    }
+    return true;
+}
+
+/* Stops and joins the worker (it finishes a computation under way). */
+static void dashboard_stop(struct vt_live *l)
+{
+    if (!l->dash_started)
+        return;
+    pthread_mutex_lock(&l->dash_lock);
+    l->dash_stop = true;
+    pthread_cond_signal(&l->dash_cond);
+    pthread_mutex_unlock(&l->dash_lock);
+    pthread_join(l->dash_thread, NULL);
+    l->dash_started = false;
+    vt_log(VT_LOG_DEBUG, "dashboard_stopped", "clients=%d", atomic_load(&l->n_subs));
+}
+
+/* Loop thread: sends the worker's answer, if any, to each dashboard
+ * subscriber it is for whose session is still a gerente's; one whose
+ * session ended or changed role is told so and gets no more. */
+static void dashboard_deliver(struct vt_live *l)
+{
+    if (!l->dash_started)
+        return;
+    pthread_mutex_lock(&l->dash_lock);
+    char *text = l->dash_text;
+    bool all = l->dash_text_all;
+    l->dash_text = NULL;
+    l->dash_text_all = false;
+    pthread_mutex_unlock(&l->dash_lock);
+    struct msg *m = text ? msg_new(text) : NULL;
+    free(text);
+    if (!m)
+        return;
+    m->refs = 1; /* held while looping */
+    for (struct sub *s = l->subs; s; s = s->next) {
+        if (!s->dashboard || (!all && !s->dash_first))
+            continue;
+        const char *no = dashboard_refusal(l, s);
+        if (no) {
+            s->dashboard = false;
+            send_text(s, no);
+            continue;
+        }
+        s->dash_first = false;
+        if (!enqueue(s, m))
+            lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
+    msg_unref(m);
+}
+
+static void dashboard_timer_cb(lws_sorted_usec_list_t *sul)
+{
+    struct vt_live *l = lws_container_of(sul, struct vt_live, dash_timer);
+    l->dash_scheduled = false;
+    l->dash_last = lws_now_usecs();
+    dashboard_request(l, true);
+}
+
+/* The figures may have moved: ask for them now, or once the throttle's
+ * second is up (see the diagram at the top). */
+static void dashboard_touch(struct vt_live *l)
+{
+    if (l->dash_scheduled)
+        return;
+    bool any = false;
+    for (struct sub *s = l->subs; s && !any; s = s->next)
+        any = s->dashboard;
+    if (!any)
+        return;
+    lws_usec_t now = lws_now_usecs(), next = l->dash_last + LWS_US_PER_SEC;
+    if (now >= next) {
+        l->dash_last = now;
+        dashboard_request(l, true);
+        return;
+    }
+    l->dash_scheduled = true;
+    lws_sul_schedule(vt_http_context(vt_server_http(l->srv)), 0, &l->dash_timer, dashboard_timer_cb,
+                     next - now);
+}
+
 static void counts_move(struct counts *c, const char *from, const char *to)
 {
     if (from && to && strcmp(from, to) != 0) {
@@ -328,8 +569,9 @@ void vt_live_publish_changes(struct vt_live *l, const struct vt_item_change *c, 
     lws_cancel_service(vt_http_context(vt_server_http(l->srv)));
 }
 
-/* Loop thread: staff events and status counts of the queued changes. */
-static void drain_changes(struct vt_live *l)
+/* Loop thread: staff events and status counts of the queued changes;
+ * returns how many there were. */
+static size_t drain_changes(struct vt_live *l)
 {
     pthread_mutex_lock(&l->lock);
     struct vt_item_change *c = l->changes;
@@ -352,6 +594,7 @@ static void drain_changes(struct vt_live *l)
             broadcast(l, s, true);
         free(s);
     }
+    return n;
 }
 
 void vt_live_staff_due_soon(struct vt_live *l, int64_t item_id)
@@ -369,7 +612,8 @@ void vt_live_drain(struct vt_live *l)
     pthread_mutex_unlock(&l->lock);
     if (!n) {
         free(ev);
-        drain_changes(l);
+        if (drain_changes(l))
+            dashboard_touch(l);
         return;
     }
     for (size_t i = 0; i < n; i++) {
@@ -395,10 +639,14 @@ void vt_live_drain(struct vt_live *l)
         free(s);
     }
     drain_changes(l);
+    dashboard_touch(l); /* after the batch's other messages */
 }
 
 void vt_live_set_due_counts(struct vt_live *l, long long overdue, long long due_soon)
 {
+    /* The managers' figures move with the clock too (a new day, a term that
+     * ran out), whether or not these counts changed. */
+    dashboard_touch(l);
     if (l->overdue == overdue && l->due_soon == due_soon)
         return;
     l->overdue = overdue;
@@ -409,14 +657,15 @@ void vt_live_set_due_counts(struct vt_live *l, long long overdue, long long due_
     free(s);
 }
 
-/* Parses {"subscribe":["items","metrics"]}; returns false on bad input. */
+/* Parses {"subscribe":["items","metrics"]} (also "staff", "dashboard");
+ * returns false on bad input. */
 static bool handle_subscribe(struct sub *s, const char *in, size_t len)
 {
     cJSON *o = cJSON_ParseWithLength(in, len);
     const cJSON *topics = cJSON_GetObjectItemCaseSensitive(o, "subscribe");
     bool ok = cJSON_IsArray(topics);
     const cJSON *t;
-    bool was_metrics = s->metrics, staff_wanted = false;
+    bool was_metrics = s->metrics, staff_wanted = false, dashboard_wanted = false;
     cJSON_ArrayForEach(t, topics)
     {
         if (cJSON_IsString(t) && strcmp(t->valuestring, "items") == 0)
@@ -425,6 +674,8 @@ static bool handle_subscribe(struct sub *s, const char *in, size_t len)
             s->metrics = true;
         else if (cJSON_IsString(t) && strcmp(t->valuestring, "staff") == 0)
             staff_wanted = true;
+        else if (cJSON_IsString(t) && strcmp(t->valuestring, "dashboard") == 0)
+            dashboard_wanted = true;
         else
             ok = false;
     }
@@ -442,6 +693,22 @@ static bool handle_subscribe(struct sub *s, const char *in, size_t len)
             struct msg *m = msg_new(denied);
             if (m && !enqueue(s, m))
                 free(m);
+        }
+    }
+    /* The managers' figures: a gerente's session, checked now and before
+     * every later send (dashboard_deliver); a snapshot as soon as the worker
+     * has it. */
+    if (ok && dashboard_wanted && !s->dashboard) {
+        const char *no = dashboard_refusal(s->live, s);
+        if (no) {
+            send_text(s, no);
+        } else if (dashboard_request(s->live, false)) {
+            s->dashboard = s->dash_first = true;
+        } else {
+            static const char failed[] =
+                "{\"topic\":\"error\",\"code\":\"unavailable\",\"message\":\"El tablero "
+                "de gerencia no está disponible en este momento.\"}";
+            send_text(s, failed);
         }
     }
     if (ok && s->metrics && !was_metrics) {

@@ -1,5 +1,6 @@
 /* live.h - the live feed: WebSocket /live (subprotocol ventanilla-live) with
- * the "items" and "metrics" topics.
+ * the "items" and "metrics" topics, and the "staff" and "dashboard" topics
+ * for staff sessions.
  *
  * Owns: the subscriber list, each subscriber's outgoing queue, the dashboard
  * counts (loaded from the store at start, then advanced by each commit) and
@@ -10,6 +11,12 @@
  * session cookie: it gets queue rows (subject included) of the items in the
  * staff member's scope, re-checked against the session at every event, so a
  * logout, an expiry or a disabled account stops the flow.
+ * The "dashboard" topic is for a gerente's session (checked when subscribing
+ * and again before every send, like "staff"): the managers' figures
+ * (dashboard.h) on subscribing, then again after committed changes and at
+ * each due refresh, at most once a second. A subscriber without a session,
+ * or of another role, gets {"topic":"error","code":"unauthenticated" or
+ * "forbidden"} instead, as does one whose session ends later.
  *
  * Threads: vt_live_publish runs on the writer thread and only queues; every
  * other function runs on the loop thread.
@@ -34,7 +41,8 @@ void vt_live_free(struct vt_live *l); /* NULL ok */
 void vt_live_publish(struct vt_live *l, struct vt_item *const *items, size_t n);
 /* Loop thread: sends what was queued to the subscribers. */
 void vt_live_drain(struct vt_live *l);
-/* Loop thread: replaces overdue/due-soon counts (they move with the clock). */
+/* Loop thread: replaces overdue/due-soon counts (they move with the clock);
+ * the dashboard topic's figures are refreshed too. */
 void vt_live_set_due_counts(struct vt_live *l, long long overdue, long long due_soon);
 
 /* Writer thread (the store's changed hook): queues committed item changes.

@@ -390,12 +390,106 @@ void vt_page_status(struct vt_buf *b, const struct vt_config *cfg, const struct 
     foot(b);
 }
 
-void vt_page_tablero(struct vt_buf *b, const struct vt_config *cfg)
+/* One chart of the managers' dashboard: its canvas and, after it, a table of
+ * the same data that screen readers always reach (shown to everyone with the
+ * "Mostrar las tablas" button, or when the chart library is missing).
+ * tablero.js fills both. Every argument is a literal: nothing to escape. */
+static void chart_card(struct vt_buf *b, const char *id, const char *title, const char *kind,
+                       const char *const *cols)
 {
+    vt_buf_printf(b,
+                  "<section class=\"chart-card\" aria-labelledby=\"h-%s\"><h3 id=\"h-%s\">%s</h3>"
+                  "<div class=\"chart-box\"><canvas id=\"c-%s\" role=\"img\" aria-label=\"%s: "
+                  "%s. Los datos están en la tabla que sigue.\"></canvas></div><div "
+                  "class=\"data-table\"><table id=\"t-%s\"><caption>%s</caption><thead><tr>",
+                  id, id, title, id, kind, title, id, title);
+    for (; *cols; cols++)
+        vt_buf_printf(b, "<th scope=\"col\">%s</th>", *cols);
+    vt_buf_puts(b, "</tr></thead><tbody></tbody></table></div></section>");
+}
+
+/* The managers' dashboard (a gerente's session): charts fed by the live
+ * feed's "dashboard" topic. */
+static void tablero_gerencia(struct vt_buf *b, const struct vt_config *cfg, bool charts)
+{
+    static const char *const count_cols[][3] = {{"Canal", "Solicitudes", NULL},
+                                                {"Tipo", "Solicitudes", NULL},
+                                                {"Grupo de interés", "Solicitudes", NULL},
+                                                {"Dependencia", "Solicitudes", NULL},
+                                                {"Situación", "Solicitudes", NULL},
+                                                {"Preguntas", "Cantidad", NULL}};
+    static const char *const sat_month_cols[] = {"Mes", "Respuestas", "CSAT", "NPS", NULL};
+    static const char *const sat_group_cols[] = {"Grupo de interés", "Respuestas", "CSAT", "NPS",
+                                                 NULL};
+    vt_buf_printf(b,
+                  "<h1>Tablero de gerencia</h1><p id=\"estado\" role=\"status\">Conectando…</p>"
+                  "<noscript><p>Este tablero necesita JavaScript para recibir las cifras.</p>"
+                  "</noscript><div id=\"tablero\" data-view=\"gerencia\" "
+                  "class=\"tablero-gerencia hide-tables%s\"><p class=\"tablero-tools\"><button "
+                  "type=\"button\" id=\"toggle-tables\" aria-pressed=\"false\">Mostrar las "
+                  "tablas de datos</button> <span id=\"generated\"></span></p>",
+                  charts ? "" : " no-charts");
+    vt_buf_puts(b,
+                "<section aria-labelledby=\"h-volumen\"><h2 id=\"h-volumen\">Volumen de "
+                "PQRSD</h2><dl class=\"kpis\"><div><dt>PQRSD recibidas</dt><dd id=\"vol-total\">–"
+                "</dd></div></dl><div class=\"grid charts\">");
+    chart_card(b, "vol-canal", "PQRSD por canal", "Gráfico de barras", count_cols[0]);
+    chart_card(b, "vol-tipo", "PQRSD por tipo", "Gráfico de barras", count_cols[1]);
+    chart_card(b, "vol-grupo", "PQRSD por grupo de interés", "Gráfico de barras", count_cols[2]);
+    chart_card(b, "vol-dependencia", "PQRSD por dependencia", "Gráfico de barras", count_cols[3]);
+    vt_buf_printf(
+        b,
+        "</div></section><section aria-labelledby=\"h-terminos\"><h2 id=\"h-terminos\">"
+        "Cumplimiento de términos legales</h2><dl class=\"kpis\"><div><dt>Respondidas a "
+        "tiempo (cumplimiento)</dt><dd id=\"comp-pct\">–</dd></div><div><dt>Tiempo promedio de "
+        "respuesta</dt><dd "
+        "id=\"comp-avg\">–</dd></div><div><dt>Vencidas hoy</dt><dd "
+        "id=\"comp-overdue\">–</dd></div><div><dt>Por "
+        "vencer</dt><dd id=\"comp-soon\">–</dd></div></dl><p class=\"help\">A tiempo o tarde: "
+        "según la fecha de la primera respuesta frente al vencimiento vigente. Tiempo de "
+        "respuesta en días hábiles desde la radicación. Vencidas hoy: en trámite con el "
+        "término ya vencido. Por vencer: en trámite, vencen en los próximos %d días "
+        "hábiles.</p>",
+        cfg->due_soon_days);
+    chart_card(b, "terminos", "Respuestas y vencimientos", "Gráfico de barras", count_cols[4]);
+    vt_buf_puts(
+        b,
+        "</section><section aria-labelledby=\"h-satisfaccion\"><h2 "
+        "id=\"h-satisfaccion\">Satisfacción</h2><dl class=\"kpis\"><div><dt>CSAT, 12 "
+        "meses</dt><dd id=\"sat-csat\">–</dd></div><div><dt>NPS, 12 meses</dt><dd id=\"sat-nps\">–"
+        "</dd></div><div><dt>Respuestas de encuestas</dt><dd "
+        "id=\"sat-answers\">–</dd></div></dl><p "
+        "class=\"help\">CSAT: porcentaje de calificaciones 4 y 5 de 5. NPS: porcentaje "
+        "de promotores (9 y 10) menos porcentaje de detractores, de -100 a 100.</p><div "
+        "class=\"grid charts\">");
+    chart_card(b, "sat-mes", "Satisfacción por mes", "Gráfico de líneas", sat_month_cols);
+    chart_card(b, "sat-grupo", "Satisfacción por grupo de interés", "Gráfico de barras",
+               sat_group_cols);
+    vt_buf_puts(b, "</div></section><section aria-labelledby=\"h-audiencias\"><h2 "
+                   "id=\"h-audiencias\">Audiencias públicas</h2>");
+    chart_card(b, "audiencias", "Preguntas para audiencias públicas", "Gráfico de barras",
+               count_cols[5]);
+    vt_buf_puts(b, "</section></div>");
+    if (charts)
+        vt_buf_puts(b, "<script src=\"/static/vendor/chart.js\"></script>");
+    vt_buf_puts(b, "<script src=\"/static/tablero.js\"></script>");
+}
+
+void vt_page_tablero(struct vt_buf *b, const struct vt_config *cfg, bool manager, bool charts)
+{
+    if (manager) {
+        head(b, cfg, "Tablero de gerencia");
+        tablero_gerencia(b, cfg, charts);
+        foot(b);
+        return;
+    }
     head(b, cfg, "Tablero en vivo");
     vt_buf_puts(b, "<h1>Tablero de operación en vivo</h1><p id=\"estado\" role=\"status\">"
                    "Conectando…</p><noscript><p>Este tablero necesita JavaScript para "
-                   "actualizarse.</p></noscript><section aria-labelledby=\"h-totales\"><h2 "
+                   "actualizarse.</p></noscript><p class=\"notice\">¿Es gerente de la entidad? <a "
+                   "href=\"/staff\">Entre con su usuario</a> y vuelva a esta página para ver el "
+                   "tablero de gerencia: volumen, cumplimiento de términos y satisfacción.</p>"
+                   "<section aria-labelledby=\"h-totales\"><h2 "
                    "id=\"h-totales\">Totales</h2><dl class=\"totals\"><dt>Solicitudes</dt><dd "
                    "id=\"total\">–</dd><dt>Vencidas</dt><dd id=\"overdue\">–</dd><dt>Por vencer"
                    "</dt><dd id=\"due_soon\">–</dd></dl></section><div class=\"grid\">"

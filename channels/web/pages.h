@@ -24,8 +24,10 @@ void vt_page_ack(struct vt_buf *b, const struct vt_config *cfg, const struct vt_
 /* The status page: t NULL shows the lookup form, with not_found the message. */
 void vt_page_status(struct vt_buf *b, const struct vt_config *cfg, const struct vt_track *t,
                     int not_found);
-/* The live operations dashboard. */
-void vt_page_tablero(struct vt_buf *b, const struct vt_config *cfg);
+/* The live dashboard: the public counts, or with manager (a gerente's
+ * session) the managers' charts; charts says whether the chart library is
+ * served (without it the charts' tables are shown instead). */
+void vt_page_tablero(struct vt_buf *b, const struct vt_config *cfg, bool manager, bool charts);
 /* A survey to answer (definition JSON), posting to action; values is the
  * form as sent (NULL the first time), error_field the question at fault. */
 struct vt_form;

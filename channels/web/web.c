@@ -1,11 +1,14 @@
 /* web.c - the web channel: the citizen form at /, its acknowledgement, the
- * status page /consulta, the live dashboard /tablero and the static files.
+ * status page /consulta, the live dashboard /tablero and the static files,
+ * among them Debian's Chart.js (libjs-chart.js) at /static/vendor/chart.js.
  *
  * Owns: the routes of the web channel and the mapping of their requests to
- * intake and pages.
+ * intake and pages; the copy of Chart.js read from disk at start.
  * Must not: validate fields itself (intake.c does) or touch the store except
  * through vt_server_submit and vt_api_track_lookup.
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +17,7 @@
 #include "src/casework.h"
 #include "src/clock.h"
 #include "src/api.h"
+#include "src/auth.h"
 #include "src/channel.h"
 #include "src/error.h"
 #include "src/http.h"
@@ -101,11 +105,72 @@ static void consulta(struct vt_http_request *req)
     vt_form_cleanup(&body);
 }
 
+/* Where Debian's libjs-chart.js puts its self-contained (UMD) build; the
+ * environment variable VT_CHARTJS names another file (tests, other
+ * distributions). */
+#define CHARTJS_PATH "/usr/share/javascript/chart.js/chart.min.js"
+#define CHARTJS_MAX (8 << 20)
+
+/* The web channel's state (vt_server_channel_data "web"). */
+struct web_state {
+    char *chartjs; /* the library's text, NULL when it could not be read */
+    size_t chartjs_len;
+};
+
+/* Reads the chart library once, at start. Missing is not fatal: /tablero
+ * then shows the charts' tables, and this is said once in the log. */
+static void load_chartjs(struct web_state *st)
+{
+    const char *path = getenv("VT_CHARTJS");
+    if (!path || !*path)
+        path = CHARTJS_PATH;
+    FILE *f = fopen(path, "rb");
+    long len = -1;
+    if (f && fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) > 0 && len <= CHARTJS_MAX &&
+        fseek(f, 0, SEEK_SET) == 0 && (st->chartjs = malloc((size_t)len))) {
+        if (fread(st->chartjs, 1, (size_t)len, f) == (size_t)len) {
+            st->chartjs_len = (size_t)len;
+        } else {
+            free(st->chartjs);
+            st->chartjs = NULL;
+        }
+    }
+    int err = errno;
+    if (f)
+        fclose(f);
+    if (!st->chartjs)
+        vt_log(VT_LOG_WARN, "chartjs_missing",
+               "path=\"%s\" error=\"%s\" effect=\"/tablero shows tables instead of charts; "
+               "apt-get install libjs-chart.js\"",
+               path,
+               !f                  ? strerror(err)
+               : len > CHARTJS_MAX ? "too large"
+                                   : "cannot read");
+}
+
+/* GET /tablero: the managers' charts for a gerente's session (the cookie
+ * is checked again by the live feed for the figures themselves), else the
+ * public counts and the way to sign in. */
 static void tablero(struct vt_http_request *req)
 {
+    struct vt_staff who;
+    bool manager =
+        vt_auth_cookie_staff(req->srv, req->cookie, &who) == 0 && who.role == VT_ROLE_GERENTE;
+    const struct web_state *st = vt_server_channel_data(req->srv, "web");
     struct vt_buf b = {0};
-    vt_page_tablero(&b, vt_server_config(req->srv));
+    vt_page_tablero(&b, vt_server_config(req->srv), manager, st && st->chartjs);
     html(req, 200, &b);
+}
+
+/* GET /static/vendor/chart.js */
+static void vendor_chartjs(struct vt_http_request *req)
+{
+    const struct web_state *st = vt_server_channel_data(req->srv, "web");
+    if (!st || !st->chartjs) {
+        vt_server_not_found(req);
+        return;
+    }
+    vt_http_respond(req, 200, "text/javascript; charset=utf-8", st->chartjs, st->chartjs_len);
 }
 
 /* GET /respuestas: answers published in the last 30 days. */
@@ -146,14 +211,29 @@ static void static_file(struct vt_http_request *req)
 static int web_start(struct vt_server *srv, struct vt_http *http)
 {
     size_t max = (size_t)vt_server_config(srv)->max_body_bytes;
+    struct web_state *st = calloc(1, sizeof(*st));
+    if (!st)
+        return VT_ENOMEM;
+    load_chartjs(st);
+    vt_server_set_channel_data(srv, "web", st);
     int rc = vt_http_route(http, "/", VT_ROUTE_GET, 0, get_form);
     rc = rc ? rc : vt_http_route(http, "/", VT_ROUTE_POST | VT_ROUTE_RATE_LIMITED, max, post_form);
     rc = rc ? rc : vt_http_route(http, "/consulta", VT_ROUTE_GET | VT_ROUTE_POST, 4096, consulta);
     rc = rc ? rc : vt_http_route(http, "/tablero", VT_ROUTE_GET, 0, tablero);
     rc = rc ? rc : vt_http_route(http, "/respuestas", VT_ROUTE_GET, 0, published);
     rc = rc ? rc : vt_web_survey_register(http);
+    rc = rc ? rc : vt_http_route(http, "/static/vendor/chart.js", VT_ROUTE_GET, 0, vendor_chartjs);
     rc = rc ? rc : vt_http_route(http, "/static/", VT_ROUTE_GET | VT_ROUTE_PREFIX, 0, static_file);
     return rc;
 }
 
-const struct vt_channel vt_channel_web = {"web", web_start, NULL, NULL};
+static void web_stop(struct vt_server *srv)
+{
+    struct web_state *st = vt_server_channel_data(srv, "web");
+    vt_server_set_channel_data(srv, "web", NULL);
+    if (st)
+        free(st->chartjs);
+    free(st);
+}
+
+const struct vt_channel vt_channel_web = {"web", web_start, web_stop, NULL};
