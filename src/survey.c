@@ -659,6 +659,68 @@ static const char SQL_FIG_DEP[] = FIGURES("COALESCE(src.dependencia, ?4)");
 static const char SQL_FIG_MONTH[] = FIGURES("strftime('%Y-%m', i.received_at / 1000 - 18000, "
                                             "'unixepoch')");
 static const char SQL_FIG_TOTAL[] = FIGURES("'total'");
+/* Invitations by the same keys (not by channel: an email invitation is
+ * answered on the web page), for each row's response rate. */
+#define INVITATIONS(KEY)                                                                           \
+    "SELECT " KEY " AS k, count(*), count(v.used_at) FROM survey_invitations v "                   \
+    "JOIN surveys s ON s.id = v.survey_id LEFT JOIN items src ON src.id = v.item_id "              \
+    "WHERE v.created_at >= ?1 AND v.created_at < ?2 GROUP BY k"
+static const char SQL_INV_SURVEY[] = INVITATIONS("s.code");
+static const char SQL_INV_GROUP[] = INVITATIONS("src.stakeholder_group");
+static const char SQL_INV_DEP[] = INVITATIONS("COALESCE(src.dependencia, ?4)");
+static const char SQL_INV_MONTH[] = INVITATIONS("strftime('%Y-%m', v.created_at / 1000 - 18000, "
+                                                "'unixepoch')");
+
+static void add_rate(cJSON *o, long long sent, long long used)
+{
+    cJSON_AddNumberToObject(o, "invitations", (double)sent);
+    cJSON_AddNumberToObject(o, "invitations_answered", (double)used);
+    if (sent)
+        cJSON_AddNumberToObject(o, "response_rate", (double)((used * 1000 + sent / 2) / sent) / 10);
+    else
+        cJSON_AddNullToObject(o, "response_rate");
+}
+
+/* Adds each key's invitations and response rate to its row (a row with no
+ * answers yet is added). */
+static int rates_by_key(struct vt_store_reader *r, const struct vt_config *cfg, const char *sql,
+                        int64_t from_ms, int64_t to_ms, cJSON *rows)
+{
+    sqlite3_stmt *st = vt_store_reader_stmt(r, sql);
+    if (!st)
+        return VT_ESTORE;
+    sqlite3_bind_int64(st, 1, from_ms);
+    sqlite3_bind_int64(st, 2, to_ms);
+    if (sql == SQL_INV_DEP)
+        sqlite3_bind_text(st, 4, cfg->staff.triage_dependencia, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const unsigned char *k = sqlite3_column_text(st, 0);
+        const char *key = k ? (const char *)k : "";
+        cJSON *row = NULL, *e;
+        cJSON_ArrayForEach(e, rows)
+        {
+            const cJSON *rk = cJSON_GetObjectItemCaseSensitive(e, "key");
+            if (cJSON_IsString(rk) && strcmp(rk->valuestring, key) == 0)
+                row = e;
+        }
+        if (!row) {
+            row = cJSON_CreateObject();
+            cJSON_AddStringToObject(row, "key", key);
+            cJSON_AddNumberToObject(row, "answers", 0);
+            cJSON_AddNullToObject(row, "csat");
+            cJSON_AddNumberToObject(row, "csat_n", 0);
+            cJSON_AddNullToObject(row, "nps");
+            cJSON_AddNumberToObject(row, "nps_n", 0);
+            cJSON_AddNumberToObject(row, "promoters", 0);
+            cJSON_AddNumberToObject(row, "detractors", 0);
+            cJSON_AddItemToArray(rows, row);
+        }
+        add_rate(row, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2));
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
 static const char SQL_INVITATIONS[] =
     "SELECT count(*), count(used_at) FROM survey_invitations WHERE created_at >= ?1 AND "
     "created_at < ?2";
@@ -740,17 +802,21 @@ int vt_survey_figures(struct vt_store_reader *r, const struct vt_config *cfg, in
     }
     sqlite3_bind_int64(st, 1, from_ms);
     sqlite3_bind_int64(st, 2, to_ms);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        long long sent = sqlite3_column_int64(st, 0), used = sqlite3_column_int64(st, 1);
-        cJSON_AddNumberToObject(o, "invitations", (double)sent);
-        cJSON_AddNumberToObject(o, "invitations_answered", (double)used);
-        if (sent)
-            cJSON_AddNumberToObject(o, "response_rate",
-                                    (double)((used * 1000 + sent / 2) / sent) / 10);
-        else
-            cJSON_AddNullToObject(o, "response_rate");
-    }
+    if (sqlite3_step(st) == SQLITE_ROW)
+        add_rate(o, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
     sqlite3_reset(st);
+    static const struct {
+        const char *by, *sql;
+    } per_row[] = {{"survey", SQL_INV_SURVEY},
+                   {"group", SQL_INV_GROUP},
+                   {"dependencia", SQL_INV_DEP},
+                   {"month", SQL_INV_MONTH}};
+    for (size_t i = 0; i < sizeof(per_row) / sizeof(per_row[0]); i++)
+        if (strcmp(per_row[i].by, by) == 0 &&
+            rates_by_key(r, cfg, per_row[i].sql, from_ms, to_ms, rows) != 0) {
+            cJSON_Delete(o);
+            return VT_ESTORE;
+        }
     *out = o;
     return 0;
 }

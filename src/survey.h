@@ -110,9 +110,12 @@ int vt_survey_answer_run(struct vt_store_tx *tx, void *ctx);
 /* Satisfaction figures for answers received in [from_ms, to_ms), grouped by
  * by (survey, channel, group, dependencia, month): JSON {"by", "rows":
  * [{"key", "answers", "csat", "csat_n", "nps", "nps_n", "promoters",
- * "detractors"}], "total": {...same}, "invitations", "invitations_answered",
- * "response_rate"} (invitations sent in the range and how many were used;
- * the rate is over all invitations, not per row); *out owned by the caller.
+ * "detractors", and by survey, group, dependencia or month also
+ * "invitations", "invitations_answered", "response_rate"}], "total":
+ * {...}, "invitations", "invitations_answered", "response_rate"}
+ * (invitations sent in the range and how many were used; by channel there
+ * is no per-row rate: an email invitation is answered on the web page);
+ * *out owned by the caller.
  * Percentages have one decimal. 0, VT_EINVAL
  * (unknown by) or VT_ESTORE. */
 int vt_survey_figures(struct vt_store_reader *r, const struct vt_config *cfg, int64_t from_ms,

@@ -1123,8 +1123,14 @@ class Figures(AuditAtEnd, SurveyBase):
                 groups = {}
                 for s in answered:
                     groups.setdefault(key(s), []).append((s["csat"], s["nps"]))
-                rows = {r["key"]: r for r in doc["rows"]}
+                rows = {r["key"]: r for r in doc["rows"] if r["answers"]}
                 self.assertEqual(sorted(rows), sorted(groups), doc["rows"])
+                # A key with invitations but no answer yet is listed with its
+                # response rate (0) and no figures.
+                for r in doc["rows"]:
+                    if not r["answers"]:
+                        self.assertGreater(r["invitations"], 0, r)
+                        self.assertEqual((r["csat"], r["nps"], r["response_rate"]), (None, None, 0), r)
                 for k, ans in groups.items():
                     self.assert_row(rows[k], expected_figures(ans), "%s=%s" % (by, k))
                 total = expected_figures([(s["csat"], s["nps"]) for s in answered])
@@ -1163,6 +1169,14 @@ class Figures(AuditAtEnd, SurveyBase):
         for row in doc["rows"]:
             for k in ("key", "answers", "csat", "csat_n", "nps", "nps_n", "promoters", "detractors"):
                 self.assertIn(k, row)
+        # By survey each row has its own rate: every invitation is of "satisfaccion".
+        rows = {r["key"]: r for r in doc["rows"]}
+        sat = rows["satisfaccion"]
+        self.assertEqual((sat["invitations"], sat["invitations_answered"], sat["response_rate"]),
+                         (6, 4, 66.7), sat)
+        # By channel there is none: an email invitation is answered on the web page.
+        for r in self.ok(self.figures(by="channel"))["rows"]:
+            self.assertNotIn("response_rate", r)
 
     def test_05_figures_are_for_the_gerente_only(self):
         for who in ("ad", "co", "ag", "mo"):
