@@ -25,7 +25,8 @@ static void head(struct vt_buf *b, const struct vt_config *cfg, const char *titl
     esc(b, title);
     vt_buf_puts(b, " · ");
     esc(b, cfg->entity_name);
-    vt_buf_puts(b, "</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head><body>"
+    vt_buf_puts(b, "</title><link rel=\"icon\" href=\"data:,\">"
+                   "<link rel=\"stylesheet\" href=\"/static/style.css\"></head><body>"
                    "<a class=\"skip\" href=\"#contenido\">Ir al contenido</a><header><p>");
     esc(b, cfg->entity_name);
     vt_buf_puts(b, "</p><nav><a href=\"/\">Radicar una solicitud</a> · <a href=\"/consulta\">"
