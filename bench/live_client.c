@@ -57,7 +57,8 @@ static double cpu_s(void)
 {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static void die(const char *what)
@@ -607,8 +608,9 @@ static int analyze(int argc, char **argv)
     if (!f)
         die(loadfile);
     long cap = 1 << 16, maxs = 0, n201 = 0;
-    int64_t *t201 = calloc((size_t)cap, sizeof(int64_t)), *tsent = calloc((size_t)cap, sizeof(int64_t));
-    char (*rad)[48] = calloc((size_t)cap, sizeof(*rad));
+    int64_t *t201 = calloc((size_t)cap, sizeof(int64_t)),
+            *tsent = calloc((size_t)cap, sizeof(int64_t));
+    char(*rad)[48] = calloc((size_t)cap, sizeof(*rad));
     char line[512], r[64];
     long idx;
     double t_due, t_sent, t_ans;
@@ -787,9 +789,10 @@ static int analyze(int argc, char **argv)
     printf("clients:            %lld asked, %lld connected, %lld subscribed (first snapshot "
            "received)\n",
            clients, connected, subscribed);
-    printf("disconnected:       %lld (%lld with a close frame, %lld without: the socket closed under "
-           "them, which is how the daemon drops a client too far behind); %lld open at the end",
-           by_server + dropped, by_server, dropped, open_end);
+    printf(
+        "disconnected:       %lld (%lld with a close frame, %lld without: the socket closed under "
+        "them, which is how the daemon drops a client too far behind); %lld open at the end",
+        by_server + dropped, by_server, dropped, open_end);
     if (first_gone >= 0)
         printf("; first at %.2f s after the first 201", (first_gone - t_first) / 1e6);
     printf("\n");

@@ -19,14 +19,6 @@
 #include "server.h"
 #include "api.h"
 
-static void respond_json(struct vt_http_request *req, int status, cJSON *o)
-{
-    char *s = cJSON_PrintUnformatted(o);
-    vt_http_respond(req, status, "application/json", s ? s : "{}", s ? strlen(s) : 2);
-    free(s);
-    cJSON_Delete(o);
-}
-
 static void render_created(struct vt_http_request *req, struct vt_item *it, int result)
 {
     if (result) {
@@ -64,7 +56,7 @@ static void render_created(struct vt_http_request *req, struct vt_item *it, int 
     char loc[96];
     snprintf(loc, sizeof(loc), "/api/v1/items/%s", it->radicado);
     vt_http_header(req, "Location", loc);
-    respond_json(req, 201, o);
+    vt_server_json(req, 201, o);
 }
 
 /* Parses a form body of either encoding; 0 or an error already in e. */
@@ -202,7 +194,7 @@ static void get_track(struct vt_http_request *req)
         cJSON_AddNullToObject(o, "answer");
     }
     vt_track_cleanup(&t);
-    respond_json(req, 200, o);
+    vt_server_json(req, 200, o);
 }
 
 static void get_healthz(struct vt_http_request *req)

@@ -84,21 +84,6 @@ struct vt_auth {
 
 /* ---- responses ---- */
 
-static void deny(struct vt_http_request *req, int status, const char *code, const char *msg)
-{
-    struct vt_intake_error e = {status, code, "", ""};
-    snprintf(e.message, sizeof(e.message), "%s", msg);
-    vt_server_json_error(req, &e);
-}
-
-static void respond_json(struct vt_http_request *req, int status, cJSON *o)
-{
-    char *s = cJSON_PrintUnformatted(o);
-    vt_http_respond(req, status, "application/json", s ? s : "{}", s ? strlen(s) : 2);
-    free(s);
-    cJSON_Delete(o);
-}
-
 /* ---- the session table (loop thread) ---- */
 
 static struct vt_auth *auth_of(struct vt_http_request *req)
@@ -226,7 +211,8 @@ static int load_staff(struct vt_server *srv, int64_t id, struct vt_staff *out)
 
 static void unauthenticated(struct vt_http_request *req)
 {
-    deny(req, 401, "unauthenticated", "Su sesión no está abierta o ya terminó. Entre de nuevo.");
+    vt_server_error(req, 401, "unauthenticated", NULL,
+                    "Su sesión no está abierta o ya terminó. Entre de nuevo.");
 }
 
 int vt_auth_check(struct vt_http_request *req, bool write, struct vt_staff *out)
@@ -245,20 +231,32 @@ int vt_auth_check(struct vt_http_request *req, bool write, struct vt_staff *out)
         return VT_EPERM;
     }
     if (write && (strlen(req->csrf) != 64 || sodium_memcmp(req->csrf, s->csrf, 64) != 0)) {
-        deny(req, 403, "csrf",
-             "Falta el código de seguridad de la sesión o no coincide. Recargue la página e "
-             "intente de nuevo.");
+        vt_server_error(
+            req, 403, "csrf", NULL,
+            "Falta el código de seguridad de la sesión o no coincide. Recargue la página e "
+            "intente de nuevo.");
         return VT_EPERM;
     }
     s->last = now;
     if (out->must_change && strcmp(req->path, "/api/v1/session/password") != 0 &&
         strcmp(req->path, "/api/v1/session") != 0 &&
         strcmp(req->path, "/api/v1/session/logout") != 0) {
-        deny(req, 403, "password_change_required",
-             "Debe cambiar la clave de un solo uso antes de continuar.");
+        vt_server_error(req, 403, "password_change_required", NULL,
+                        "Debe cambiar la clave de un solo uso antes de continuar.");
         return VT_EPERM;
     }
     return 0;
+}
+
+bool vt_auth_require(struct vt_http_request *req, unsigned roles, bool write, struct vt_staff *who)
+{
+    if (vt_auth_check(req, write, who))
+        return false;
+    if (!(roles & (1u << who->role))) {
+        vt_server_error(req, 403, "forbidden", NULL, "Su rol no tiene acceso a esta función.");
+        return false;
+    }
+    return true;
 }
 
 int vt_auth_cookie_staff(struct vt_server *srv, const char *cookie, struct vt_staff *out)
@@ -473,19 +471,20 @@ static void login_done(struct vt_http_request *req)
                  "La cuenta quedó bloqueada por varios intentos fallidos. Intente de nuevo en %d "
                  "minutos o pida a un administrador que cambie la clave.",
                  (l->retry_after + 59) / 60);
-        deny(req, 429, "locked", msg);
+        vt_server_error(req, 429, "locked", NULL, msg);
         vt_log(VT_LOG_WARN, "login_locked", "user_id=%lld", (long long)l->user_id);
     } else if (l->outcome == L_ERROR) {
         vt_http_header(req, "Retry-After", "5");
-        deny(req, 503, "unavailable",
-             "No pudimos revisar la clave. Intente de nuevo en un momento.");
+        vt_server_error(req, 503, "unavailable", NULL,
+                        "No pudimos revisar la clave. Intente de nuevo en un momento.");
     } else if (l->outcome == L_INVALID) {
-        deny(req, 422, "invalid", "La clave nueva debe tener entre 12 y 512 caracteres.");
+        vt_server_error(req, 422, "invalid", NULL,
+                        "La clave nueva debe tener entre 12 y 512 caracteres.");
     } else if (l->outcome == L_BAD) {
-        deny(req, l->kind == LOGIN ? 401 : 403,
-             l->kind == LOGIN ? "bad_credentials" : "wrong_password",
-             l->kind == LOGIN ? "El usuario o la clave no son correctos."
-                              : "La clave actual no es correcta.");
+        vt_server_error(req, l->kind == LOGIN ? 401 : 403,
+                        l->kind == LOGIN ? "bad_credentials" : "wrong_password", NULL,
+                        l->kind == LOGIN ? "El usuario o la clave no son correctos."
+                                         : "La clave actual no es correcta.");
         vt_log(VT_LOG_INFO, "login_failed", "kind=%s", l->kind == LOGIN ? "login" : "password");
     } else if (l->kind == PASSWORD_CHANGE) {
         /* Whoever else held a session on the old password loses it. */
@@ -504,12 +503,13 @@ static void login_done(struct vt_http_request *req)
         struct session *s;
         if (load_staff(req->srv, l->user_id, &u) != 0 ||
             !(s = session_new(a, l->user_id, vt_clock_now_ms(), token))) {
-            deny(req, 503, "unavailable", "No pudimos abrir la sesión. Intente de nuevo.");
+            vt_server_error(req, 503, "unavailable", NULL,
+                            "No pudimos abrir la sesión. Intente de nuevo.");
             goto out;
         }
         set_cookie(req, token, false);
         sodium_memzero(token, sizeof(token));
-        respond_json(req, 200, session_json(a, &u, s));
+        vt_server_json(req, 200, session_json(a, &u, s));
         vt_log(VT_LOG_INFO, "login", "user_id=%lld role=%s", (long long)l->user_id,
                vt_auth_role_name(u.role));
     }
@@ -542,8 +542,8 @@ static void enqueue(struct vt_http_request *req, struct login *l)
         sodium_memzero(l, sizeof(*l));
         free(l);
         vt_http_header(req, "Retry-After", "2");
-        deny(req, 503, "busy",
-             "Hay muchos ingresos al mismo tiempo. Intente de nuevo en un momento.");
+        vt_server_error(req, 503, "busy", NULL,
+                        "Hay muchos ingresos al mismo tiempo. Intente de nuevo en un momento.");
     }
 }
 
@@ -567,15 +567,15 @@ static void post_session(struct vt_http_request *req)
         char ra[16];
         snprintf(ra, sizeof(ra), "%d", retry);
         vt_http_header(req, "Retry-After", ra);
-        deny(req, 429, "rate_limited",
-             "Demasiados intentos de ingreso desde esta conexión. Espere un momento.");
+        vt_server_error(req, 429, "rate_limited", NULL,
+                        "Demasiados intentos de ingreso desde esta conexión. Espere un momento.");
         return;
     }
     cJSON *o = cJSON_ParseWithLength(req->body ? req->body : "", req->body_len);
     struct login *l = calloc(1, sizeof(*l));
     if (!l) {
         cJSON_Delete(o);
-        deny(req, 503, "unavailable", "Intente de nuevo en un momento.");
+        vt_server_error(req, 503, "unavailable", NULL, "Intente de nuevo en un momento.");
         return;
     }
     l->kind = LOGIN;
@@ -609,7 +609,7 @@ static void get_session(struct vt_http_request *req)
         unauthenticated(req);
         return;
     }
-    respond_json(req, 200, session_json(a, &u, &a->s[i]));
+    vt_server_json(req, 200, session_json(a, &u, &a->s[i]));
 }
 
 static void post_logout(struct vt_http_request *req)
@@ -635,7 +635,7 @@ static void post_password(struct vt_http_request *req)
     struct login *l = calloc(1, sizeof(*l));
     if (!l) {
         cJSON_Delete(o);
-        deny(req, 503, "unavailable", "Intente de nuevo en un momento.");
+        vt_server_error(req, 503, "unavailable", NULL, "Intente de nuevo en un momento.");
         return;
     }
     l->kind = PASSWORD_CHANGE;

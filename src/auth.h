@@ -55,6 +55,10 @@ int vt_auth_register(struct vt_http *http);
  * password_change_required) and returns VT_EPERM. */
 int vt_auth_check(struct vt_http_request *req, bool write, struct vt_staff *out);
 
+/* vt_auth_check, then the role: roles is a mask of 1 << enum vt_role. True
+ * with *who filled; false having answered (401, 403 csrf, 403 forbidden). */
+bool vt_auth_require(struct vt_http_request *req, unsigned roles, bool write, struct vt_staff *who);
+
 /* The staff member of a Cookie header (a WebSocket handshake), without
  * touching the session's idle time. 0 or VT_EPERM. Loop thread. */
 int vt_auth_cookie_staff(struct vt_server *srv, const char *cookie, struct vt_staff *out);

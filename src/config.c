@@ -153,8 +153,7 @@ static const struct key keys[] = {
      NULL, NULL},
     {"surveys.link_days", K_INT, O(surveys.link_days), 15, NULL, 1, 365, NULL, NULL},
     {"surveys.detractor_nps_max", K_INT, O(surveys.detractor_nps_max), 6, NULL, 0, 10, NULL, NULL},
-    {"surveys.detractor_csat_max", K_INT, O(surveys.detractor_csat_max), 2, NULL, 1, 5, NULL,
-     NULL},
+    {"surveys.detractor_csat_max", K_INT, O(surveys.detractor_csat_max), 2, NULL, 1, 5, NULL, NULL},
     {"staff.due_refresh_seconds", K_INT, O(staff.due_refresh_seconds), 60, NULL, 1, 3600, NULL,
      NULL},
 };

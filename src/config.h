@@ -104,9 +104,9 @@ struct vt_staff_config {
 
 /* Surveys (issue 6). */
 struct vt_surveys_config {
-    char *after_item;     /* code of the survey invited when a PQRSD is closed, "" for none */
+    char *after_item; /* code of the survey invited when a PQRSD is closed, "" for none */
     int invite_delay_minutes;
-    int link_days;        /* an invitation link works this many days */
+    int link_days;          /* an invitation link works this many days */
     int detractor_nps_max;  /* NPS 0..this is a detractor */
     int detractor_csat_max; /* CSAT 1..this is a detractor */
 };

@@ -43,6 +43,7 @@
 #include "clock.h"
 #include "dashboard.h"
 #include "error.h"
+#include "hearing.h"
 #include "http.h"
 #include "log.h"
 #include "queue.h"
@@ -63,6 +64,7 @@ struct sub {
     struct vt_live *live;
     bool items, metrics, staff, dashboard;
     bool dash_first;   /* subscribed to dashboard, waiting for its first figures */
+    char wall[64];     /* the hearing code of the "wall" topic, "" for none */
     char cookie[1024]; /* the handshake's, for the staff and dashboard topics */
     struct msg *queue[QUEUE_MAX];
     size_t head, count;
@@ -659,6 +661,27 @@ void vt_live_set_due_counts(struct vt_live *l, long long overdue, long long due_
     free(s);
 }
 
+void vt_live_wall_changed(struct vt_live *l, const char *code)
+{
+    if (!l)
+        return;
+    bool any = false;
+    for (struct sub *s = l->subs; s && !any; s = s->next)
+        any = strcmp(s->wall, code) == 0;
+    if (!any)
+        return;
+    char *wall = vt_hearing_wall_json(vt_server_reader(l->srv), code);
+    struct msg *m = wall ? msg_new(wall) : NULL;
+    free(wall);
+    if (!m)
+        return;
+    m->refs = 1; /* held while looping */
+    for (struct sub *s = l->subs; s; s = s->next)
+        if (strcmp(s->wall, code) == 0 && !enqueue(s, m))
+            lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    msg_unref(m);
+}
+
 /* Parses {"subscribe":["items","metrics"]} (also "staff", "dashboard");
  * returns false on bad input. */
 static bool handle_subscribe(struct sub *s, const char *in, size_t len)
@@ -668,6 +691,7 @@ static bool handle_subscribe(struct sub *s, const char *in, size_t len)
     bool ok = cJSON_IsArray(topics);
     const cJSON *t;
     bool was_metrics = s->metrics, staff_wanted = false, dashboard_wanted = false;
+    bool wall_wanted = false;
     cJSON_ArrayForEach(t, topics)
     {
         if (cJSON_IsString(t) && strcmp(t->valuestring, "items") == 0)
@@ -678,10 +702,32 @@ static bool handle_subscribe(struct sub *s, const char *in, size_t len)
             staff_wanted = true;
         else if (cJSON_IsString(t) && strcmp(t->valuestring, "dashboard") == 0)
             dashboard_wanted = true;
+        else if (cJSON_IsString(t) && strcmp(t->valuestring, "wall") == 0)
+            wall_wanted = true;
+        else if (cJSON_IsString(t) && strncmp(t->valuestring, "wall:", 5) == 0 &&
+                 vt_hearing_code_ok(t->valuestring + 5))
+            snprintf(s->wall, sizeof(s->wall), "%s", t->valuestring + 5);
+        else
+            ok = false;
+    }
+    if (ok && wall_wanted) {
+        const cJSON *h = cJSON_GetObjectItemCaseSensitive(o, "hearing");
+        if (cJSON_IsString(h) && vt_hearing_code_ok(h->valuestring))
+            snprintf(s->wall, sizeof(s->wall), "%s", h->valuestring);
         else
             ok = false;
     }
     cJSON_Delete(o);
+    /* The room's wall: what it shows now, then again at each moderation. */
+    if (ok && s->wall[0]) {
+        char *wall = vt_hearing_wall_json(vt_server_reader(s->live->srv), s->wall);
+        if (wall)
+            send_text(s, wall);
+        else
+            send_text(s, "{\"topic\":\"error\",\"code\":\"not_found\",\"message\":"
+                         "\"No existe esa audiencia.\"}");
+        free(wall);
+    }
     if (ok && staff_wanted) {
         struct vt_staff who;
         if (vt_auth_cookie_staff(s->live->srv, s->cookie, &who) == 0 &&

@@ -52,6 +52,10 @@ void vt_live_publish_changes(struct vt_live *l, const struct vt_item_change *c, 
 /* Loop thread: an item entered the due-soon window. */
 void vt_live_staff_due_soon(struct vt_live *l, int64_t item_id);
 
+/* Loop thread: a question of hearing code was moderated; its "wall"
+ * subscribers get the wall again (vt_hearing_wall_json). */
+void vt_live_wall_changed(struct vt_live *l, const char *code);
+
 /* Connected WebSocket clients (for /metrics). */
 int vt_live_clients(struct vt_live *l);
 

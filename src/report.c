@@ -1316,15 +1316,6 @@ int vt_report_access_html(const struct vt_report_access *a, const char *entity,
 
 #define PREFIX "/api/v1/reports/"
 
-static void deny(struct vt_http_request *req, int status, const char *code, const char *field,
-                 const char *msg)
-{
-    struct vt_intake_error e = {status, code, "", ""};
-    snprintf(e.field, sizeof(e.field), "%s", field ? field : "");
-    snprintf(e.message, sizeof(e.message), "%s", msg);
-    vt_server_json_error(req, &e);
-}
-
 static const char *query(struct vt_http_request *req, const char *name)
 {
     const struct vt_form_field *f = vt_form_get(&req->query, name);
@@ -1337,7 +1328,7 @@ static void get_report(struct vt_http_request *req)
     if (vt_auth_check(req, false, &who))
         return;
     if (who.role != VT_ROLE_GERENTE) {
-        deny(req, 403, "forbidden", NULL, "Su rol no tiene acceso a esta función.");
+        vt_server_error(req, 403, "forbidden", NULL, "Su rol no tiene acceso a esta función.");
         return;
     }
     const char *name = req->path + strlen(PREFIX);
@@ -1350,14 +1341,14 @@ static void get_report(struct vt_http_request *req)
     if (!format)
         format = "json";
     if (strcmp(format, "json") && strcmp(format, "csv") && strcmp(format, "html")) {
-        deny(req, 422, "invalid", "format", "El formato debe ser json, csv o html.");
+        vt_server_error(req, 422, "invalid", "format", "El formato debe ser json, csv o html.");
         return;
     }
     vt_date_t from, to;
     char msg[200];
     if (vt_report_range(query(req, "from"), query(req, "to"), &from, &to, &field, msg,
                         sizeof(msg))) {
-        deny(req, 422, "invalid", field, msg);
+        vt_server_error(req, 422, "invalid", field, msg);
         return;
     }
     const struct vt_config *cfg = vt_server_config(req->srv);
@@ -1371,7 +1362,8 @@ static void get_report(struct vt_http_request *req)
                    : vt_report_access_build(vt_server_reader(req->srv), cfg, from, to, today, &a);
     if (rc) {
         vt_http_header(req, "Retry-After", "5");
-        deny(req, 503, "unavailable", NULL, "No pudimos leer los datos. Intente de nuevo.");
+        vt_server_error(req, 503, "unavailable", NULL,
+                        "No pudimos leer los datos. Intente de nuevo.");
         return;
     }
     if (strcmp(format, "json") == 0) {
@@ -1386,7 +1378,8 @@ static void get_report(struct vt_http_request *req)
                    : vt_report_access_html(&a, cfg->entity_name, now, &b);
     }
     if (rc) {
-        deny(req, 503, "unavailable", NULL, "No pudimos preparar el informe. Intente de nuevo.");
+        vt_server_error(req, 503, "unavailable", NULL,
+                        "No pudimos preparar el informe. Intente de nuevo.");
     } else if (strcmp(format, "json") == 0) {
         vt_http_respond(req, 200, "application/json", b.data, b.len);
     } else if (strcmp(format, "csv") == 0) {

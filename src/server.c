@@ -309,6 +309,30 @@ void vt_server_json_error(struct vt_http_request *req, const struct vt_intake_er
     free(s);
 }
 
+void vt_server_error(struct vt_http_request *req, int status, const char *code, const char *field,
+                     const char *message)
+{
+    struct vt_intake_error e = {status, code, "", ""};
+    snprintf(e.field, sizeof(e.field), "%s", field ? field : "");
+    snprintf(e.message, sizeof(e.message), "%s", message);
+    vt_server_json_error(req, &e);
+}
+
+void vt_server_store_failed(struct vt_http_request *req)
+{
+    vt_http_header(req, "Retry-After", "5");
+    vt_server_error(req, 503, "unavailable", NULL,
+                    "No pudimos leer o guardar los datos. Intente de nuevo.");
+}
+
+void vt_server_json(struct vt_http_request *req, int status, cJSON *o)
+{
+    char *s = cJSON_PrintUnformatted(o);
+    vt_http_respond(req, status, "application/json", s ? s : "{}", s ? strlen(s) : 2);
+    free(s);
+    cJSON_Delete(o);
+}
+
 void vt_server_not_found(struct vt_http_request *req)
 {
     if (wants_json(req)) {
@@ -625,6 +649,7 @@ done:
 #include "api.h"
 #include "staff_api.h"
 #include "survey_api.h"
+#include "hearing_api.h"
 #include "report.h"
 
 static int start_http(struct vt_server *srv, int port, char *err, size_t errlen)
@@ -633,7 +658,8 @@ static int start_http(struct vt_server *srv, int port, char *err, size_t errlen)
         return VT_EIO;
     vt_api_register(srv->http);
     if (vt_auth_register(srv->http) || vt_staff_api_register(srv->http) ||
-        vt_report_register(srv->http) || vt_survey_api_register(srv->http)) {
+        vt_report_register(srv->http) || vt_survey_api_register(srv->http) ||
+        vt_hearing_api_register(srv->http)) {
         snprintf(err, errlen, "too many routes");
         return VT_ECONFIG;
     }

@@ -63,6 +63,15 @@ bool vt_server_rate_allow(struct vt_server *srv, struct vt_http_request *req);
 void vt_server_not_found(struct vt_http_request *req);
 void vt_server_too_large(struct vt_http_request *req);
 void vt_server_json_error(struct vt_http_request *req, const struct vt_intake_error *err);
+/* The same from its parts: {"error": {"code", "field" (null when NULL or
+ * ""), "message" (Spanish)}}. */
+void vt_server_error(struct vt_http_request *req, int status, const char *code, const char *field,
+                     const char *message);
+/* 503 with Retry-After: the store could not read or write. */
+void vt_server_store_failed(struct vt_http_request *req);
+/* Answers o (owned, freed here) as JSON with status. */
+struct cJSON;
+void vt_server_json(struct vt_http_request *req, int status, struct cJSON *o);
 /* True when req's body is declared JSON; else answers 415 and returns false.
  * Staff endpoints take JSON only: a cross-site form cannot send
  * application/json without a CORS preflight we never grant (login CSRF). */

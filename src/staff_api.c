@@ -41,39 +41,10 @@ static const unsigned policy[E_COUNT] = {
     [E_USERS] = R(AGENTE) | R(COORDINADOR) | R(ADMIN),
 };
 
-static void deny(struct vt_http_request *req, int status, const char *code, const char *field,
-                 const char *msg)
-{
-    struct vt_intake_error e = {status, code, "", ""};
-    snprintf(e.field, sizeof(e.field), "%s", field ? field : "");
-    snprintf(e.message, sizeof(e.message), "%s", msg);
-    vt_server_json_error(req, &e);
-}
-
 /* The session's staff member if the role may call endpoint; else answered. */
 static bool allow(struct vt_http_request *req, enum endpoint ep, bool write, struct vt_staff *who)
 {
-    if (vt_auth_check(req, write, who))
-        return false;
-    if (!(policy[ep] & (1u << who->role))) {
-        deny(req, 403, "forbidden", NULL, "Su rol no tiene acceso a esta función.");
-        return false;
-    }
-    return true;
-}
-
-static void respond_json(struct vt_http_request *req, int status, cJSON *o)
-{
-    char *s = cJSON_PrintUnformatted(o);
-    vt_http_respond(req, status, "application/json", s ? s : "{}", s ? strlen(s) : 2);
-    free(s);
-    cJSON_Delete(o);
-}
-
-static void store_failed(struct vt_http_request *req)
-{
-    vt_http_header(req, "Retry-After", "5");
-    deny(req, 503, "unavailable", NULL, "No pudimos leer o guardar los datos. Intente de nuevo.");
+    return vt_auth_require(req, policy[ep], write, who);
 }
 
 static bool valid_radicado(const char *s, size_t n)
@@ -131,7 +102,7 @@ static bool int_param(struct vt_http_request *req, struct params *p, const char 
     if (*end || n < lo || n > hi) {
         char msg[160];
         snprintf(msg, sizeof(msg), "%s debe ser un número entre %d y %d.", name, lo, hi);
-        deny(req, 422, "invalid", name, msg);
+        vt_server_error(req, 422, "invalid", name, msg);
         return false;
     }
     *out = (int)n;
@@ -161,20 +132,21 @@ static void queue(struct vt_http_request *req, const struct vt_staff *who, struc
         !int_param(req, p, "due_within", 0, 365, &f.due_within))
         return;
     if (f.q && strlen(f.q) > 200) {
-        deny(req, 422, "invalid", "q", "La búsqueda puede tener hasta 200 caracteres.");
+        vt_server_error(req, 422, "invalid", "q", "La búsqueda puede tener hasta 200 caracteres.");
         return;
     }
     cJSON *o = NULL;
     int rc = vt_queue_list(vt_server_reader(req->srv), vt_server_config(req->srv), who, &f, &o);
     if (rc == VT_EINVAL) {
-        deny(req, 422, "invalid", "q", "Escriba al menos una palabra o un número para buscar.");
+        vt_server_error(req, 422, "invalid", "q",
+                        "Escriba al menos una palabra o un número para buscar.");
         return;
     }
     if (rc) {
-        store_failed(req);
+        vt_server_store_failed(req);
         return;
     }
-    respond_json(req, 200, o);
+    vt_server_json(req, 200, o);
 }
 
 static void get_queue(struct vt_http_request *req)
@@ -209,7 +181,7 @@ static void post_search(struct vt_http_request *req)
         char msg[200];
         snprintf(msg, sizeof(msg), "%s%.60s", o ? "Filtro desconocido: " : "Envíe un objeto JSON.",
                  unknown ? unknown : "");
-        deny(req, 422, "invalid", unknown ? unknown : "body", msg);
+        vt_server_error(req, 422, "invalid", unknown ? unknown : "body", msg);
         cJSON_Delete(o);
         return;
     }
@@ -226,14 +198,15 @@ static void get_item(struct vt_http_request *req, struct vt_staff *who, const ch
     int rc =
         vt_queue_item(vt_server_reader(req->srv), vt_server_config(req->srv), who, radicado, &o);
     if (rc == VT_ENOTFOUND) {
-        deny(req, 404, "not_found", NULL, "No existe esa solicitud o no está a su cargo.");
+        vt_server_error(req, 404, "not_found", NULL,
+                        "No existe esa solicitud o no está a su cargo.");
         return;
     }
     if (rc) {
-        store_failed(req);
+        vt_server_store_failed(req);
         return;
     }
-    respond_json(req, 200, o);
+    vt_server_json(req, 200, o);
 }
 
 /* The filename for Content-Disposition: printable ASCII without quotes. */
@@ -257,7 +230,7 @@ static void get_file(struct vt_http_request *req, struct vt_staff *who, const ch
         hex = (sha[i] >= '0' && sha[i] <= '9') || (sha[i] >= 'a' && sha[i] <= 'f');
     if (!hex || vt_queue_attachment(vt_server_reader(req->srv), vt_server_config(req->srv), who,
                                     radicado, sha, type, sizeof(type), name, sizeof(name))) {
-        deny(req, 404, "not_found", NULL, "No existe ese archivo o no está a su cargo.");
+        vt_server_error(req, 404, "not_found", NULL, "No existe ese archivo o no está a su cargo.");
         return;
     }
     char path[4300];
@@ -269,7 +242,8 @@ static void get_file(struct vt_http_request *req, struct vt_staff *who, const ch
     while (f && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
         vt_buf_append(&b, chunk, n);
     if (!f) {
-        deny(req, 404, "not_found", NULL, "El archivo no está en el disco del servidor.");
+        vt_server_error(req, 404, "not_found", NULL,
+                        "El archivo no está en el disco del servidor.");
         return;
     }
     fclose(f);
@@ -338,15 +312,15 @@ static void action_done(struct vt_http_request *req, void *ctx, int result)
             rc = 0;
         }
         if (rc)
-            store_failed(req);
+            vt_server_store_failed(req);
         else
-            respond_json(req, 200, o);
+            vt_server_json(req, 200, o);
     } else if (j->res.status) {
-        deny(req, j->res.status, j->res.code, j->res.field, j->res.message);
+        vt_server_error(req, j->res.status, j->res.code, j->res.field, j->res.message);
     } else {
         vt_log(VT_LOG_ERROR, "staff_action_failed", "action=%s error=\"%s\"", j->a.action,
                vt_strerror(result));
-        store_failed(req);
+        vt_server_store_failed(req);
     }
     action_job_free(j);
 }
@@ -369,7 +343,7 @@ static bool take_files(struct vt_http_request *req, struct action_job *j)
         char msg[160];
         snprintf(msg, sizeof(msg), "Puede adjuntar hasta %d archivos.",
                  cfg->attachment_max_count < 16 ? cfg->attachment_max_count : 16);
-        deny(req, 422, "invalid", "attachments", msg);
+        vt_server_error(req, 422, "invalid", "attachments", msg);
         return false;
     }
     const cJSON *e;
@@ -378,8 +352,8 @@ static bool take_files(struct vt_http_request *req, struct action_job *j)
     {
         const char *name = str_field(e, "filename"), *b64 = str_field(e, "content_base64");
         if (!name || !*name || strlen(name) > 200 || !b64) {
-            deny(req, 422, "invalid", "attachments",
-                 "Cada archivo necesita filename y content_base64.");
+            vt_server_error(req, 422, "invalid", "attachments",
+                            "Cada archivo necesita filename y content_base64.");
             return false;
         }
         size_t cap = strlen(b64) / 4 * 3 + 3, len = 0;
@@ -387,8 +361,8 @@ static bool take_files(struct vt_http_request *req, struct action_job *j)
         if (!data || sodium_base642bin(data, cap, b64, strlen(b64), " \r\n", &len, NULL,
                                        sodium_base64_VARIANT_ORIGINAL) != 0) {
             free(data);
-            deny(req, 422, "invalid", "attachments",
-                 "Un archivo no está bien codificado en base64.");
+            vt_server_error(req, 422, "invalid", "attachments",
+                            "Un archivo no está bien codificado en base64.");
             return false;
         }
         j->raw[i].data = data;
@@ -397,7 +371,7 @@ static bool take_files(struct vt_http_request *req, struct action_job *j)
             char msg[160];
             snprintf(msg, sizeof(msg), "Cada archivo debe pesar entre 1 byte y %lld MB.",
                      cfg->attachment_max_bytes / (1024 * 1024));
-            deny(req, 422, "invalid", "attachments", msg);
+            vt_server_error(req, 422, "invalid", "attachments", msg);
             return false;
         }
         struct vt_case_file *f = &j->files[i];
@@ -410,7 +384,7 @@ static bool take_files(struct vt_http_request *req, struct action_job *j)
             char msg[300];
             snprintf(msg, sizeof(msg), "El archivo %.100s es de un tipo no permitido (%.60s).",
                      name, f->content_type);
-            deny(req, 422, "invalid", "attachments", msg);
+            vt_server_error(req, 422, "invalid", "attachments", msg);
             return false;
         }
         vt_attach_sha256(data, len, f->sha256);
@@ -429,7 +403,7 @@ static void post_action(struct vt_http_request *req, struct vt_staff *who, const
         return;
     struct action_job *j = calloc(1, sizeof(*j));
     if (!j) {
-        store_failed(req);
+        vt_server_store_failed(req);
         return;
     }
     j->who = *who;
@@ -438,8 +412,8 @@ static void post_action(struct vt_http_request *req, struct vt_staff *who, const
     j->body = cJSON_ParseWithLength(req->body ? req->body : "", req->body_len);
     if (!cJSON_IsObject(j->body) || !str_field(j->body, "action")) {
         action_job_free(j);
-        deny(req, 422, "invalid", "action",
-             "Envíe un objeto JSON con el campo action (assign, respond, ...).");
+        vt_server_error(req, 422, "invalid", "action",
+                        "Envíe un objeto JSON con el campo action (assign, respond, ...).");
         return;
     }
     static const char *const text_fields[] = {
@@ -450,13 +424,13 @@ static void post_action(struct vt_http_request *req, struct vt_staff *who, const
         if (v && !cJSON_IsString(v) && !cJSON_IsNull(v)) {
             char msg[120];
             snprintf(msg, sizeof(msg), "%s debe ser texto.", text_fields[i]);
-            deny(req, 422, "invalid", text_fields[i], msg);
+            vt_server_error(req, 422, "invalid", text_fields[i], msg);
             action_job_free(j);
             return;
         }
         if (v && cJSON_IsString(v) && strlen(v->valuestring) > 20000) {
-            deny(req, 422, "invalid", text_fields[i],
-                 "El texto es demasiado largo (máximo 20.000 caracteres).");
+            vt_server_error(req, 422, "invalid", text_fields[i],
+                            "El texto es demasiado largo (máximo 20.000 caracteres).");
             action_job_free(j);
             return;
         }
@@ -524,7 +498,7 @@ static void get_deps(struct vt_http_request *req)
         return;
     sqlite3_stmt *st = vt_store_reader_stmt(vt_server_reader(req->srv), SQL_DEPS);
     if (!st) {
-        store_failed(req);
+        vt_server_store_failed(req);
         return;
     }
     cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "dependencias");
@@ -548,7 +522,7 @@ static void get_deps(struct vt_http_request *req)
         cJSON_AddItemToArray(arr, d);
     }
     cJSON_AddStringToObject(o, "triage", triage);
-    respond_json(req, 200, o);
+    vt_server_json(req, 200, o);
 }
 
 struct dep_job {
@@ -594,13 +568,13 @@ static void dep_done(struct vt_http_request *req, void *ctx, int result)
     struct dep_job *j = ctx;
     if (!req->orphan) {
         if (result) {
-            store_failed(req);
+            vt_server_store_failed(req);
         } else {
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "code", j->code);
             cJSON_AddStringToObject(o, "name", j->name);
             cJSON_AddBoolToObject(o, "active", j->active);
-            respond_json(req, 200, o);
+            vt_server_json(req, 200, o);
         }
     }
     free(j);
@@ -631,7 +605,7 @@ static void post_deps(struct vt_http_request *req)
                                                         : NULL;
     if (bad) {
         cJSON_Delete(o);
-        deny(
+        vt_server_error(
             req, 422, "invalid", bad,
             strcmp(bad, "code") == 0
                 ? "El código de la dependencia lleva de 1 a 63 letras minúsculas, números o _."
@@ -646,7 +620,7 @@ static void post_deps(struct vt_http_request *req)
     struct dep_job *j = calloc(1, sizeof(*j));
     if (!j) {
         cJSON_Delete(o);
-        store_failed(req);
+        vt_server_store_failed(req);
         return;
     }
     j->who = who;
@@ -668,15 +642,15 @@ static void get_users(struct vt_http_request *req)
     /* Agentes and coordinadores see their own office's colleagues only. */
     if (who.role != VT_ROLE_ADMIN) {
         if (dep && strcmp(dep, who.dependencia) != 0) {
-            deny(req, 403, "forbidden", "dependencia",
-                 "Solo puede ver las personas de su propia dependencia.");
+            vt_server_error(req, 403, "forbidden", "dependencia",
+                            "Solo puede ver las personas de su propia dependencia.");
             return;
         }
         dep = who.dependencia;
     }
     sqlite3_stmt *st = vt_store_reader_stmt(vt_server_reader(req->srv), SQL_USERS);
     if (!st) {
-        store_failed(req);
+        vt_server_store_failed(req);
         return;
     }
     if (dep)
@@ -694,7 +668,7 @@ static void get_users(struct vt_http_request *req)
         cJSON_AddItemToArray(arr, u);
     }
     sqlite3_reset(st);
-    respond_json(req, 200, o);
+    vt_server_json(req, 200, o);
 }
 
 /* ---- the page ---- */

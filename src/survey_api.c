@@ -29,41 +29,7 @@
 #include "server.h"
 #include "survey.h"
 
-static void deny(struct vt_http_request *req, int status, const char *code, const char *field,
-                 const char *msg)
-{
-    struct vt_intake_error e = {status, code, "", ""};
-    snprintf(e.field, sizeof(e.field), "%s", field ? field : "");
-    snprintf(e.message, sizeof(e.message), "%s", msg);
-    vt_server_json_error(req, &e);
-}
-
-static void respond_json(struct vt_http_request *req, int status, cJSON *o)
-{
-    char *s = cJSON_PrintUnformatted(o);
-    vt_http_respond(req, status, "application/json", s ? s : "{}", s ? strlen(s) : 2);
-    free(s);
-    cJSON_Delete(o);
-}
-
-static bool allow(struct vt_http_request *req, unsigned roles, bool write, struct vt_staff *who)
-{
-    if (vt_auth_check(req, write, who))
-        return false;
-    if (!(roles & (1u << who->role))) {
-        deny(req, 403, "forbidden", NULL, "Su rol no tiene acceso a esta función.");
-        return false;
-    }
-    return true;
-}
-
 #define R(role) (1u << VT_ROLE_##role)
-
-static void store_failed(struct vt_http_request *req)
-{
-    vt_http_header(req, "Retry-After", "5");
-    deny(req, 503, "unavailable", NULL, "No pudimos leer o guardar los datos. Intente de nuevo.");
-}
 
 /* ---- definitions ---- */
 
@@ -80,11 +46,11 @@ static const char SQL_VERSIONS[] =
 static void get_surveys(struct vt_http_request *req)
 {
     struct vt_staff who;
-    if (!allow(req, R(ADMIN) | R(GERENTE), false, &who))
+    if (!vt_auth_require(req, R(ADMIN) | R(GERENTE), false, &who))
         return;
     sqlite3_stmt *st = vt_store_reader_stmt(vt_server_reader(req->srv), SQL_LIST);
     if (!st) {
-        store_failed(req);
+        vt_server_store_failed(req);
         return;
     }
     cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "surveys");
@@ -105,17 +71,17 @@ static void get_surveys(struct vt_http_request *req)
         cJSON_AddItemToArray(arr, s);
     }
     sqlite3_reset(st);
-    respond_json(req, 200, o);
+    vt_server_json(req, 200, o);
 }
 
 static void get_survey(struct vt_http_request *req, const char *code)
 {
     struct vt_staff who;
-    if (!allow(req, R(ADMIN) | R(GERENTE), false, &who))
+    if (!vt_auth_require(req, R(ADMIN) | R(GERENTE), false, &who))
         return;
     sqlite3_stmt *st = vt_store_reader_stmt(vt_server_reader(req->srv), SQL_VERSIONS);
     if (!st) {
-        store_failed(req);
+        vt_server_store_failed(req);
         return;
     }
     sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
@@ -140,7 +106,7 @@ static void get_survey(struct vt_http_request *req, const char *code)
     }
     sqlite3_reset(st);
     if (!o) {
-        deny(req, 404, "not_found", NULL, "No existe esa encuesta.");
+        vt_server_error(req, 404, "not_found", NULL, "No existe esa encuesta.");
         return;
     }
     /* The export is what POST /api/v1/surveys imports: code, purpose and
@@ -148,7 +114,7 @@ static void get_survey(struct vt_http_request *req, const char *code)
     cJSON *cur = cJSON_GetArrayItem(versions, cJSON_GetArraySize(versions) - 1);
     cJSON_AddItemToObject(o, "definition",
                           cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(cur, "definition"), 1));
-    respond_json(req, 200, o);
+    vt_server_json(req, 200, o);
 }
 
 struct def_job {
@@ -257,17 +223,17 @@ static void def_done(struct vt_http_request *req, void *ctx, int result)
     struct def_job *j = ctx;
     if (!req->orphan) {
         if (result)
-            store_failed(req);
+            vt_server_store_failed(req);
         else if (j->outcome == VT_ENOTFOUND)
-            deny(req, 404, "not_found", NULL, "No existe esa encuesta.");
+            vt_server_error(req, 404, "not_found", NULL, "No existe esa encuesta.");
         else if (j->outcome == VT_EINVAL)
-            deny(req, 409, "conflict", "purpose",
-                 "Ya existe una encuesta con ese código y otro propósito.");
+            vt_server_error(req, 409, "conflict", "purpose",
+                            "Ya existe una encuesta con ese código y otro propósito.");
         else {
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "code", j->code);
             cJSON_AddNumberToObject(o, "version", j->version);
-            respond_json(req, j->version == 1 && !j->set_active ? 201 : 200, o);
+            vt_server_json(req, j->version == 1 && !j->set_active ? 201 : 200, o);
         }
     }
     free(j->definition);
@@ -288,7 +254,7 @@ static bool code_ok(const char *s)
 static void post_survey(struct vt_http_request *req)
 {
     struct vt_staff who;
-    if (!allow(req, R(ADMIN), true, &who) || !vt_server_require_json(req))
+    if (!vt_auth_require(req, R(ADMIN), true, &who) || !vt_server_require_json(req))
         return;
     cJSON *o = cJSON_ParseWithLength(req->body ? req->body : "", req->body_len);
     const cJSON *code = cJSON_GetObjectItemCaseSensitive(o, "code");
@@ -310,7 +276,7 @@ static void post_survey(struct vt_http_request *req)
         field = "definition";
     }
     if (field) {
-        deny(req, 422, "invalid", field, why);
+        vt_server_error(req, 422, "invalid", field, why);
         cJSON_Delete(o);
         return;
     }
@@ -318,7 +284,7 @@ static void post_survey(struct vt_http_request *req)
     if (!j || !(j->definition = cJSON_PrintUnformatted(def))) {
         free(j);
         cJSON_Delete(o);
-        store_failed(req);
+        vt_server_store_failed(req);
         return;
     }
     j->who = who;
@@ -334,19 +300,20 @@ static void post_survey(struct vt_http_request *req)
 static void post_active(struct vt_http_request *req, const char *code)
 {
     struct vt_staff who;
-    if (!allow(req, R(ADMIN), true, &who) || !vt_server_require_json(req))
+    if (!vt_auth_require(req, R(ADMIN), true, &who) || !vt_server_require_json(req))
         return;
     cJSON *o = cJSON_ParseWithLength(req->body ? req->body : "", req->body_len);
     const cJSON *active = cJSON_GetObjectItemCaseSensitive(o, "active");
     if (!cJSON_IsBool(active)) {
         cJSON_Delete(o);
-        deny(req, 422, "invalid", "active", "Envíe {\"active\": true} o {\"active\": false}.");
+        vt_server_error(req, 422, "invalid", "active",
+                        "Envíe {\"active\": true} o {\"active\": false}.");
         return;
     }
     struct def_job *j = calloc(1, sizeof(*j));
     if (!j) {
         cJSON_Delete(o);
-        store_failed(req);
+        vt_server_store_failed(req);
         return;
     }
     j->who = who;
@@ -367,7 +334,7 @@ static bool date_param(struct vt_http_request *req, const char *name, vt_date_t 
         return true;
     char msg[120];
     snprintf(msg, sizeof(msg), "Escriba %s como AAAA-MM-DD.", name);
-    deny(req, 422, "invalid", name, msg);
+    vt_server_error(req, 422, "invalid", name, msg);
     return false;
 }
 
@@ -380,13 +347,14 @@ static int64_t day_start_ms(vt_date_t d)
 static void get_figures(struct vt_http_request *req)
 {
     struct vt_staff who;
-    if (!allow(req, R(GERENTE), false, &who))
+    if (!vt_auth_require(req, R(GERENTE), false, &who))
         return;
     vt_date_t from, to;
     if (!date_param(req, "from", &from) || !date_param(req, "to", &to))
         return;
     if (vt_date_cmp(from, to) > 0) {
-        deny(req, 422, "invalid", "to", "La fecha final debe ser igual o posterior a la inicial.");
+        vt_server_error(req, 422, "invalid", "to",
+                        "La fecha final debe ser igual o posterior a la inicial.");
         return;
     }
     const struct vt_form_field *by = vt_form_get(&req->query, "by");
@@ -395,11 +363,12 @@ static void get_figures(struct vt_http_request *req)
                                day_start_ms(from), day_start_ms(vt_date_add_days(to, 1)),
                                by && by->value_len ? by->value : "survey", &o);
     if (rc == VT_EINVAL) {
-        deny(req, 422, "invalid", "by", "Agrupe por survey, channel, group, dependencia o month.");
+        vt_server_error(req, 422, "invalid", "by",
+                        "Agrupe por survey, channel, group, dependencia o month.");
         return;
     }
     if (rc) {
-        store_failed(req);
+        vt_server_store_failed(req);
         return;
     }
     char f[11], t[11];
@@ -407,7 +376,7 @@ static void get_figures(struct vt_http_request *req)
     vt_date_format(to, t);
     cJSON_AddStringToObject(o, "from", f);
     cJSON_AddStringToObject(o, "to", t);
-    respond_json(req, 200, o);
+    vt_server_json(req, 200, o);
 }
 
 /* ---- follow-ups ---- */
@@ -424,11 +393,11 @@ static const char SQL_FOLLOWUPS[] =
 static void get_followups(struct vt_http_request *req)
 {
     struct vt_staff who;
-    if (!allow(req, R(AGENTE) | R(COORDINADOR) | R(GERENTE), false, &who))
+    if (!vt_auth_require(req, R(AGENTE) | R(COORDINADOR) | R(GERENTE), false, &who))
         return;
     sqlite3_stmt *st = vt_store_reader_stmt(vt_server_reader(req->srv), SQL_FOLLOWUPS);
     if (!st) {
-        store_failed(req);
+        vt_server_store_failed(req);
         return;
     }
     const struct vt_form_field *status = vt_form_get(&req->query, "status");
@@ -464,7 +433,7 @@ static void get_followups(struct vt_http_request *req)
         cJSON_AddItemToArray(arr, f);
     }
     sqlite3_reset(st);
-    respond_json(req, 200, o);
+    vt_server_json(req, 200, o);
 }
 
 struct close_job {
@@ -527,11 +496,13 @@ static void close_done(struct vt_http_request *req, void *ctx, int result)
     struct close_job *j = ctx;
     if (!req->orphan) {
         if (result)
-            store_failed(req);
+            vt_server_store_failed(req);
         else if (j->outcome == VT_ENOTFOUND)
-            deny(req, 404, "not_found", NULL, "No existe ese seguimiento o no está a su cargo.");
+            vt_server_error(req, 404, "not_found", NULL,
+                            "No existe ese seguimiento o no está a su cargo.");
         else if (j->outcome == VT_ESTATE)
-            deny(req, 409, "invalid_transition", NULL, "Ese seguimiento ya está cerrado.");
+            vt_server_error(req, 409, "invalid_transition", NULL,
+                            "Ese seguimiento ya está cerrado.");
         else
             vt_http_respond(req, 204, "application/json", "", 0);
     }
@@ -542,21 +513,22 @@ static void close_done(struct vt_http_request *req, void *ctx, int result)
 static void post_close(struct vt_http_request *req, int64_t id)
 {
     struct vt_staff who;
-    if (!allow(req, R(AGENTE) | R(COORDINADOR), true, &who) || !vt_server_require_json(req))
+    if (!vt_auth_require(req, R(AGENTE) | R(COORDINADOR), true, &who) ||
+        !vt_server_require_json(req))
         return;
     cJSON *o = cJSON_ParseWithLength(req->body ? req->body : "", req->body_len);
     const cJSON *note = cJSON_GetObjectItemCaseSensitive(o, "note");
     if (!cJSON_IsString(note) || !*note->valuestring || strlen(note->valuestring) > 4000) {
         cJSON_Delete(o);
-        deny(req, 422, "invalid", "note",
-             "Escriba qué se hizo con el ciudadano (hasta 4.000 caracteres).");
+        vt_server_error(req, 422, "invalid", "note",
+                        "Escriba qué se hizo con el ciudadano (hasta 4.000 caracteres).");
         return;
     }
     struct close_job *j = calloc(1, sizeof(*j));
     if (!j || !(j->note = strdup(note->valuestring))) {
         free(j);
         cJSON_Delete(o);
-        store_failed(req);
+        vt_server_store_failed(req);
         return;
     }
     cJSON_Delete(o);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "channels/web/pages.h"
+#include "channels/web/hearing.h"
 #include "channels/web/survey.h"
 #include "src/casework.h"
 #include "src/clock.h"
@@ -222,6 +223,7 @@ static int web_start(struct vt_server *srv, struct vt_http *http)
     rc = rc ? rc : vt_http_route(http, "/tablero", VT_ROUTE_GET, 0, tablero);
     rc = rc ? rc : vt_http_route(http, "/respuestas", VT_ROUTE_GET, 0, published);
     rc = rc ? rc : vt_web_survey_register(http);
+    rc = rc ? rc : vt_web_hearing_register(http);
     rc = rc ? rc : vt_http_route(http, "/static/vendor/chart.js", VT_ROUTE_GET, 0, vendor_chartjs);
     rc = rc ? rc : vt_http_route(http, "/static/", VT_ROUTE_GET | VT_ROUTE_PREFIX, 0, static_file);
     return rc;

@@ -33,10 +33,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (vt_form_parse_urlencoded(rest, rlen, 64, &form) == 0) {
             cJSON *answers = NULL;
             int csat, nps;
-            if (vt_survey_read_answers(def, get, &form, &answers, &csat, &nps, field,
-                                       sizeof(field), why, sizeof(why)) == 0) {
-                if (!cJSON_IsObject(answers) || csat < -1 || csat == 0 || csat > 5 ||
-                    nps < -1 || nps > 10)
+            if (vt_survey_read_answers(def, get, &form, &answers, &csat, &nps, field, sizeof(field),
+                                       why, sizeof(why)) == 0) {
+                if (!cJSON_IsObject(answers) || csat < -1 || csat == 0 || csat > 5 || nps < -1 ||
+                    nps > 10)
                     abort();
                 char *s = cJSON_PrintUnformatted(answers);
                 if (!s)

@@ -1,0 +1,289 @@
+/* hearing.c - the web channel's hearing pages: /audiencia/{code}, where a
+ * citizen asks a question while the hearing's question window is open (a
+ * plain HTML form: it works without JavaScript), and
+ * /audiencia/{code}/pantalla, the wall shown on the room's screen, kept up to
+ * date by /static/wall.js over /live (topic wall:{code}).
+ *
+ * Owns: the request handling and the HTML of those pages. The rules (the
+ * window, the moderation, what the wall may show) are src/hearing.c's.
+ */
+#include "channels/web/hearing.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/api.h"
+#include "src/buf.h"
+#include "src/calendar.h"
+#include "src/clock.h"
+#include "src/error.h"
+#include "src/hearing.h"
+#include "src/log.h"
+#include "src/server.h"
+#include "src/text.h"
+
+#define TEXT_MAX 2000
+#define NAME_MAX_BYTES 200
+
+static void esc(struct vt_buf *b, const char *s)
+{
+    vt_html_escape(b, s ? s : "");
+}
+
+static void head(struct vt_buf *b, const struct vt_config *cfg, const char *title)
+{
+    vt_buf_puts(b, "<!doctype html>\n<html lang=\"es-CO\"><head><meta charset=\"utf-8\">"
+                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                   "<title>");
+    esc(b, title);
+    vt_buf_puts(b, " · ");
+    esc(b, cfg->entity_name);
+    vt_buf_puts(b, "</title><link rel=\"icon\" href=\"data:,\">"
+                   "<link rel=\"stylesheet\" href=\"/static/style.css\"></head><body>"
+                   "<a class=\"skip\" href=\"#contenido\">Ir al contenido</a><header><p>");
+    esc(b, cfg->entity_name);
+    vt_buf_puts(b, "</p></header><main id=\"contenido\">");
+}
+
+static void html(struct vt_http_request *req, int status, struct vt_buf *b)
+{
+    vt_buf_puts(b, "</main></body></html>\n");
+    vt_http_respond(req, status, "text/html; charset=utf-8", b->data ? b->data : "", b->len);
+    vt_buf_cleanup(b);
+}
+
+static void message(struct vt_http_request *req, int status, const char *title, const char *text)
+{
+    struct vt_buf b = {0};
+    head(&b, vt_server_config(req->srv), title);
+    vt_buf_puts(&b, "<h1>");
+    esc(&b, title);
+    vt_buf_puts(&b, "</h1><p role=\"status\">");
+    esc(&b, text);
+    vt_buf_puts(&b, "</p>");
+    html(req, status, &b);
+}
+
+static const char CLOSED[] = "La recepción de preguntas para esta audiencia no está abierta. "
+                             "Puede radicar una petición en nuestra página.";
+
+static void form_page(struct vt_http_request *req, int status, const struct vt_hearing *h,
+                      const struct vt_form *v, const char *field, const char *why)
+{
+    const struct vt_config *cfg = vt_server_config(req->srv);
+    const struct vt_form_field *text = v ? vt_form_get(v, "text") : NULL;
+    const struct vt_form_field *name = v ? vt_form_get(v, "name") : NULL;
+    const struct vt_form_field *show = v ? vt_form_get(v, "show_name") : NULL;
+    struct vt_buf b = {0};
+    head(&b, cfg, "Pregunta para la audiencia pública");
+    vt_buf_puts(&b, "<h1>Pregunta para la audiencia pública</h1><p>");
+    esc(&b, h->name);
+    char date[16];
+    vt_date_format_es(h->date, date);
+    vt_buf_puts(&b, " · ");
+    esc(&b, date);
+    if (h->place[0]) {
+        vt_buf_puts(&b, " · ");
+        esc(&b, h->place);
+    }
+    vt_buf_puts(&b, "</p>");
+    if (field) {
+        vt_buf_puts(&b, "<p class=\"error\" role=\"alert\" id=\"error-");
+        esc(&b, field);
+        vt_buf_puts(&b, "\">");
+        esc(&b, why);
+        vt_buf_puts(&b, "</p>");
+    }
+    vt_buf_puts(&b, "<form method=\"post\" action=\"/audiencia/");
+    esc(&b, h->code);
+    vt_buf_puts(&b, "\"><div class=\"field\"><label for=\"text\">Su pregunta (obligatoria)"
+                    "</label><textarea id=\"text\" name=\"text\" required maxlength=\"2000\" "
+                    "rows=\"6\">");
+    esc(&b, text ? text->value : "");
+    vt_buf_puts(&b, "</textarea></div><div class=\"field\"><label for=\"name\">Su nombre "
+                    "(opcional)</label><input id=\"name\" name=\"name\" maxlength=\"200\" "
+                    "autocomplete=\"name\" value=\"");
+    esc(&b, name ? name->value : "");
+    vt_buf_printf(&b,
+                  "\"></div><div class=\"field check\"><input id=\"show_name\" name=\"show_name\" "
+                  "type=\"checkbox\" value=\"si\"%s><label for=\"show_name\">Mostrar mi nombre "
+                  "en la pantalla</label></div>",
+                  show ? " checked" : "");
+    vt_buf_puts(&b, "<p id=\"aviso-datos\" class=\"notice\">");
+    esc(&b, cfg->entity_name);
+    vt_buf_puts(&b, " es responsable de los datos que usted escribe aquí. Los usamos solo para "
+                    "responder su pregunta en la audiencia o por escrito, como manda la Ley 1581 "
+                    "de 2012 (habeas data). Su nombre es opcional y solo aparece en la pantalla "
+                    "de la audiencia si usted lo autoriza. Usted puede conocer, actualizar, "
+                    "corregir o pedir que se borren sus datos escribiéndonos.</p>"
+                    "<button type=\"submit\">Enviar pregunta</button></form>");
+    html(req, status, &b);
+}
+
+struct ask_job {
+    struct vt_hearing_question q;
+    char code[64];
+    char *text, *name;
+};
+
+static void ask_done(struct vt_http_request *req, void *ctx, int result)
+{
+    struct ask_job *j = ctx;
+    if (!req->orphan) {
+        if (result) {
+            vt_log(VT_LOG_ERROR, "hearing_question_failed", "error=\"%s\"", vt_strerror(result));
+            vt_http_header(req, "Retry-After", "5");
+            message(req, 503, "No pudimos guardar su pregunta",
+                    "Intente de nuevo en un momento; no se guardó nada.");
+        } else if (j->q.outcome == VT_ENOTFOUND) {
+            message(req, 404, "Audiencia no encontrada", "No encontramos esta audiencia.");
+        } else if (j->q.outcome == VT_ERANGE) {
+            message(req, 422, "Preguntas cerradas", CLOSED);
+        } else {
+            const struct vt_item *it = j->q.item;
+            struct vt_buf b = {0};
+            head(&b, vt_server_config(req->srv), "Pregunta radicada");
+            vt_buf_puts(&b, "<h1>Recibimos su pregunta</h1><div class=\"ack\" role=\"status\">"
+                            "<dl><dt>Número de radicado</dt><dd class=\"big\" id=\"radicado\">");
+            esc(&b, it->radicado);
+            char at[32];
+            vt_time_format_es(it->received_at, at);
+            vt_buf_puts(&b, "</dd><dt>Recibida el</dt><dd id=\"recibida\">");
+            esc(&b, at);
+            vt_buf_puts(&b, " (hora de Colombia)</dd><dt>Fecha límite de respuesta</dt>"
+                            "<dd id=\"vence\">");
+            char due[16];
+            vt_date_format_es(it->due_date, due);
+            esc(&b, due);
+            vt_buf_printf(&b, " (%d días hábiles)", it->term_days);
+            vt_buf_puts(&b, "</dd><dt>Código de consulta</dt><dd class=\"big\" id=\"codigo\">");
+            esc(&b, it->tracking_code);
+            vt_buf_puts(&b, "</dd></dl></div><p>Si no se responde en la audiencia, le "
+                            "responderemos por escrito. Con el radicado y el código puede ver "
+                            "cómo va en <a href=\"/consulta\">Consultar una solicitud</a>.</p>");
+            html(req, 201, &b);
+        }
+    }
+    vt_item_free(j->q.item);
+    free(j->text);
+    free(j->name);
+    free(j);
+}
+
+static bool open_now(const struct vt_hearing *h)
+{
+    int64_t now = vt_clock_now_ms();
+    return now >= h->open_at && now < h->close_at;
+}
+
+static void ask(struct vt_http_request *req, const struct vt_hearing *h)
+{
+    if (!req->post) {
+        if (!open_now(h))
+            message(req, 422, "Preguntas cerradas", CLOSED);
+        else
+            form_page(req, 200, h, NULL, NULL, NULL);
+        return;
+    }
+    struct vt_form form = {0};
+    struct vt_intake_error e = {0};
+    if (vt_api_parse_form(req, &form, &e)) {
+        message(req, e.status, "No pudimos leer su pregunta", e.message);
+        return;
+    }
+    const struct vt_form_field *text = vt_form_get(&form, "text");
+    const struct vt_form_field *name = vt_form_get(&form, "name");
+    const char *field = NULL, *why = NULL;
+    if (!text || !text->value_len || strspn(text->value, " \t\r\n") == text->value_len) {
+        field = "text";
+        why = "Escriba su pregunta.";
+    } else if (text->value_len > TEXT_MAX || strlen(text->value) != text->value_len ||
+               !vt_utf8_valid(text->value, text->value_len)) {
+        field = "text";
+        why = "La pregunta es demasiado larga o tiene caracteres no válidos (máximo 2000).";
+    } else if (name &&
+               (name->value_len > NAME_MAX_BYTES || strlen(name->value) != name->value_len ||
+                !vt_utf8_valid(name->value, name->value_len))) {
+        field = "name";
+        why = "El nombre es demasiado largo o tiene caracteres no válidos.";
+    }
+    if (field) {
+        form_page(req, 422, h, &form, field, why);
+        vt_form_cleanup(&form);
+        return;
+    }
+    struct ask_job *j = calloc(1, sizeof(*j));
+    if (!j || !(j->text = strdup(text->value)) || !(j->name = strdup(name ? name->value : ""))) {
+        if (j)
+            free(j->text);
+        free(j);
+        vt_form_cleanup(&form);
+        message(req, 503, "Servicio no disponible", "Intente de nuevo en un momento.");
+        return;
+    }
+    bool show = vt_form_get(&form, "show_name") != NULL;
+    vt_form_cleanup(&form);
+    snprintf(j->code, sizeof(j->code), "%s", h->code);
+    j->q = (struct vt_hearing_question){
+        .cfg = vt_server_config(req->srv),
+        .code = j->code,
+        .text = j->text,
+        .name = j->name,
+        .source = "web",
+        .channel = "web",
+        .show_name = show,
+    };
+    if (vt_server_run(req, vt_hearing_question_run, j, ask_done) != 0) {
+        free(j->text);
+        free(j->name);
+        free(j);
+    }
+}
+
+/* The room's wall: the questions come from /live (wall.js); without
+ * JavaScript the page shows what is approved now. */
+static void wall(struct vt_http_request *req, const struct vt_hearing *h)
+{
+    struct vt_buf b = {0};
+    head(&b, vt_server_config(req->srv), h->name);
+    vt_buf_puts(&b, "<h1>");
+    esc(&b, h->name);
+    vt_buf_puts(&b, "</h1><section id=\"muro\" data-hearing=\"");
+    esc(&b, h->code);
+    vt_buf_puts(&b, "\" aria-live=\"polite\"><p id=\"estado\">Conectando…</p><ol id=\"preguntas\">"
+                    "</ol></section><script src=\"/static/wall.js\"></script>");
+    html(req, 200, &b);
+}
+
+static void hearing_page(struct vt_http_request *req)
+{
+    const char *rest = req->path + strlen("/audiencia/");
+    size_t n = strcspn(rest, "/");
+    char code[64];
+    if (n == 0 || n >= sizeof(code)) {
+        message(req, 404, "Audiencia no encontrada", "No encontramos esta audiencia.");
+        return;
+    }
+    snprintf(code, sizeof(code), "%.*s", (int)n, rest);
+    bool pantalla = strcmp(rest + n, "/pantalla") == 0;
+    struct vt_hearing h;
+    int rc = vt_hearing_code_ok(code) && (rest[n] == '\0' || (pantalla && !req->post))
+                 ? vt_hearing_find(vt_server_reader(req->srv), code, &h)
+                 : VT_ENOTFOUND;
+    if (rc == VT_ENOTFOUND)
+        message(req, 404, "Audiencia no encontrada", "No encontramos esta audiencia.");
+    else if (rc)
+        message(req, 503, "Servicio no disponible", "Intente de nuevo en un momento.");
+    else if (pantalla)
+        wall(req, &h);
+    else
+        ask(req, &h);
+}
+
+int vt_web_hearing_register(struct vt_http *http)
+{
+    return vt_http_route(http, "/audiencia/",
+                         VT_ROUTE_GET | VT_ROUTE_POST | VT_ROUTE_PREFIX | VT_ROUTE_RATE_LIMITED,
+                         16384, hearing_page);
+}

@@ -1,0 +1,92 @@
+/* hearing.h - public accountability hearings (audiencias públicas de
+ * rendición de cuentas): the events, the questions asked for them (each an
+ * item of kind hearing_question, with a radicado and the legal term
+ * terms.hearing_question) and their moderation for the room's question wall.
+ *
+ * Owns: the SQL of hearings and hearing_questions (migrations/0010_hearings.sql),
+ * the question window rule, the moderation state machine and the wall's
+ * message (which carries no personal data but a name the asker agreed to show).
+ * Must not: speak HTTP or render pages (hearing_api.c and channels/web do).
+ *
+ * A question's moderation (vt_hearing_moderate_run, one action each):
+ *
+ *   (asked) --vt_hearing_question_run, window open--> pendiente
+ *   pendiente --approve--> aprobada
+ *   pendiente --reject (reason required)--> rechazada
+ *   pendiente --merge (into a question of the same hearing)--> fusionada
+ *   aprobada --select--> seleccionada
+ *   seleccionada --answered_live--> respondida_en_vivo
+ *   any --topic--> same status, topic set
+ *
+ * The wall shows aprobada and seleccionada questions.
+ *
+ * Threads: the _run functions run on the writer thread in a job; the
+ * readers' functions on the reader's thread.
+ */
+#ifndef VT_HEARING_H
+#define VT_HEARING_H
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "item.h"
+#include "store.h"
+
+struct vt_hearing {
+    char code[64], name[201], date[11], place[201], stream_url[401], convoked_on[11];
+    int64_t open_at, close_at; /* the question window, Unix ms */
+};
+
+/* Whether s is a hearing code: 1 to 63 of a-z, 0-9, _. */
+bool vt_hearing_code_ok(const char *s);
+/* Days between convoked_on and date (both valid YYYY-MM-DD), or a big
+ * negative number when either is invalid. Pure. */
+int vt_hearing_notice_days(const char *convoked_on, const char *date);
+
+/* A create job: h filled and checked by the caller. outcome VT_EEXIST for a
+ * taken code. */
+struct vt_hearing_create {
+    struct vt_hearing h;
+    char actor[80];
+    int outcome;
+};
+int vt_hearing_create_run(struct vt_store_tx *tx, void *ctx);
+
+/* A question job. The caller fills the inputs (strings it owns until done);
+ * the job builds and inserts the item (channel "web" or "staff") and its
+ * hearing_questions row, when the window is open at the commit's clock. */
+struct vt_hearing_question {
+    const struct vt_config *cfg;
+    const char *code, *text, *name, *source, *channel;
+    bool show_name;
+    char actor[80]; /* "" for a citizen */
+    /* Filled by the job. */
+    int outcome;          /* 0, VT_ENOTFOUND (no hearing), VT_ERANGE (window closed) */
+    struct vt_item *item; /* the new item, alive until the caller frees it (vt_item_free) */
+};
+int vt_hearing_question_run(struct vt_store_tx *tx, void *ctx);
+
+/* A moderation job. outcome 0, VT_ENOTFOUND (hearing, question or into not
+ * found), VT_EINVAL (the action is not allowed from the current status:
+ * from_status tells which). */
+struct vt_hearing_moderation {
+    char code[64], radicado[48], action[16], reason[501], into[48], topic[101];
+    char actor[80];
+    int outcome;
+    char from_status[24], to_status[24];
+};
+int vt_hearing_moderate_run(struct vt_store_tx *tx, void *ctx);
+
+/* Finds a hearing by code: 0 or VT_ENOTFOUND / VT_ESTORE. */
+int vt_hearing_find(struct vt_store_reader *r, const char *code, struct vt_hearing *out);
+/* Every hearing as a JSON array (caller frees), or NULL on failure. */
+cJSON *vt_hearing_list(struct vt_store_reader *r);
+/* The questions of a hearing, of one status or all (status NULL), as a JSON
+ * array for the moderators (caller frees); NULL on failure. */
+cJSON *vt_hearing_questions(struct vt_store_reader *r, const char *code, const char *status);
+/* The wall message {"topic":"wall","hearing","questions":[{"radicado",
+ * "text","status","topic","name"?}]} (name only when show_name); caller
+ * frees; NULL when no such hearing. */
+char *vt_hearing_wall_json(struct vt_store_reader *r, const char *code);
+
+#endif
