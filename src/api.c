@@ -6,6 +6,7 @@
  */
 #include <cjson/cJSON.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,10 +14,12 @@
 #include "casework.h"
 #include "error.h"
 #include "form.h"
+#include "hearing.h"
 #include "http.h"
 #include "intake.h"
 #include "log.h"
 #include "server.h"
+#include "text.h"
 #include "api.h"
 
 static void render_created(struct vt_http_request *req, struct vt_item *it, int result)
@@ -80,6 +83,179 @@ int vt_api_parse_form(struct vt_http_request *req, struct vt_form *form, struct 
     return 0;
 }
 
+/* ---- kind "hearing_question": {"kind","hearing","body","show_name"?,
+ * "requester"?:{"name"?,"email"?,"phone"?}}, filed by vt_hearing_question_run
+ * like the web page's form (channels/web/hearing.c). ---- */
+
+struct hq_job {
+    struct vt_hearing_question q;
+    char code[64];
+    char *text, *name, *email, *phone;
+};
+
+static void hq_free(struct hq_job *j)
+{
+    if (!j)
+        return;
+    vt_item_free(j->q.item);
+    free(j->text);
+    free(j->name);
+    free(j->email);
+    free(j->phone);
+    free(j);
+}
+
+static int hq_run(struct vt_store_tx *tx, void *ctx)
+{
+    struct hq_job *j = ctx;
+    int rc = vt_hearing_question_run(tx, &j->q);
+    if (rc || j->q.outcome || (!j->email && !j->phone))
+        return rc;
+    return vt_hearing_question_contact(tx, j->q.item, j->phone, j->email,
+                                       j->email ? "email" : "whatsapp");
+}
+
+static void hq_done(struct vt_http_request *req, void *ctx, int result)
+{
+    struct hq_job *j = ctx;
+    if (req->orphan) {
+    } else if (result || j->q.outcome == 0) {
+        render_created(req, j->q.item, result);
+    } else {
+        struct vt_intake_error e = {422, "invalid", "hearing", ""};
+        snprintf(e.message, sizeof(e.message), "%s",
+                 j->q.outcome == VT_ENOTFOUND
+                     ? "No encontramos esa audiencia pública."
+                     : "La recepción de preguntas para esta audiencia no está abierta.");
+        vt_server_json_error(req, &e);
+    }
+    hq_free(j);
+}
+
+static int hq_error(struct vt_intake_error *e, int status, const char *code, const char *field,
+                    const char *msg)
+{
+    *e = (struct vt_intake_error){status, code, "", ""};
+    snprintf(e->field, sizeof(e->field), "%s", field);
+    snprintf(e->message, sizeof(e->message), "%s", msg);
+    return VT_EINVAL;
+}
+
+/* A string member of o at path (absent: *out NULL); 0 or an error in e. */
+static int hq_string(const cJSON *o, const char *key, const char *path, size_t max, char **out,
+                     struct vt_intake_error *e)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    *out = NULL;
+    if (!v || cJSON_IsNull(v))
+        return 0;
+    if (!cJSON_IsString(v))
+        return hq_error(e, 422, "wrong_type", path, "Este campo debe ser un texto.");
+    size_t n = strlen(v->valuestring);
+    if (!vt_utf8_valid(v->valuestring, n))
+        return hq_error(e, 400, "invalid_utf8", path, "El texto no es UTF-8 válido.");
+    if (n > max)
+        return hq_error(e, 422, "too_long", path, "El texto es demasiado largo.");
+    if (!(*out = strdup(v->valuestring)))
+        return VT_ENOMEM;
+    return 0;
+}
+
+static int hq_parse(const cJSON *root, struct hq_job *j, struct vt_intake_error *e)
+{
+    static const char *const top[] = {"kind", "hearing", "body", "show_name", "requester", NULL};
+    static const char *const who[] = {"name", "email", "phone", NULL};
+    const cJSON *k, *req = cJSON_GetObjectItemCaseSensitive(root, "requester");
+    cJSON_ArrayForEach(k, root)
+    {
+        size_t i = 0;
+        while (top[i] && strcmp(top[i], k->string) != 0)
+            i++;
+        if (!top[i])
+            return hq_error(e, 422, "unknown_field", k->string, "Este campo no existe.");
+    }
+    if (req && !cJSON_IsNull(req)) {
+        if (!cJSON_IsObject(req))
+            return hq_error(e, 422, "wrong_type", "requester", "Debe ser un objeto.");
+        cJSON_ArrayForEach(k, req)
+        {
+            size_t i = 0;
+            while (who[i] && strcmp(who[i], k->string) != 0)
+                i++;
+            if (!who[i]) {
+                char path[64];
+                snprintf(path, sizeof(path), "requester.%s", k->string);
+                return hq_error(e, 422, "unknown_field", path, "Este campo no existe.");
+            }
+        }
+    } else {
+        req = NULL;
+    }
+    char *code = NULL;
+    int rc = hq_string(root, "hearing", "hearing", 63, &code, e);
+    if (rc)
+        return rc;
+    if (!code || !vt_hearing_code_ok(code)) {
+        free(code);
+        return hq_error(e, 422, code ? "invalid" : "missing", "hearing",
+                        "Indique el código de la audiencia pública.");
+    }
+    snprintf(j->code, sizeof(j->code), "%s", code);
+    free(code);
+    if ((rc = hq_string(root, "body", "body", 8000, &j->text, e)))
+        return rc;
+    if (!j->text || strspn(j->text, " \t\r\n") == strlen(j->text) ||
+        vt_utf8_chars(j->text, strlen(j->text)) > 2000)
+        return hq_error(e, 422, j->text ? "too_long" : "missing", "body",
+                        "Escriba la pregunta (máximo 2000 caracteres).");
+    if (req && ((rc = hq_string(req, "name", "requester.name", 200, &j->name, e)) ||
+                (rc = hq_string(req, "email", "requester.email", 254, &j->email, e)) ||
+                (rc = hq_string(req, "phone", "requester.phone", 30, &j->phone, e))))
+        return rc;
+    if (j->email && (!strchr(j->email, '@') || strchr(j->email, ' ')))
+        return hq_error(e, 422, "invalid", "requester.email", "El correo no es válido.");
+    const cJSON *show = cJSON_GetObjectItemCaseSensitive(root, "show_name");
+    if (show && !cJSON_IsBool(show))
+        return hq_error(e, 422, "wrong_type", "show_name", "Debe ser true o false.");
+    j->q.show_name = cJSON_IsTrue(show);
+    return 0;
+}
+
+/* 1 when the JSON body asks for kind hearing_question (answered here), else
+ * 0: the ordinary intake takes it. */
+static int post_hearing_question(struct vt_http_request *req)
+{
+    cJSON *root = cJSON_ParseWithLength(req->body, req->body_len);
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(root, "kind");
+    if (!cJSON_IsObject(root) || !cJSON_IsString(kind) ||
+        strcmp(kind->valuestring, "hearing_question") != 0) {
+        cJSON_Delete(root);
+        return 0;
+    }
+    struct vt_intake_error e = {0};
+    struct hq_job *j = calloc(1, sizeof(*j));
+    int rc = j ? hq_parse(root, j, &e) : VT_ENOMEM;
+    cJSON_Delete(root);
+    if (rc) {
+        if (rc == VT_ENOMEM)
+            e = (struct vt_intake_error){503, "unavailable", "", "Intente de nuevo en un momento."};
+        vt_log(VT_LOG_INFO, "intake_rejected", "status=%d code=%s field=%s", e.status, e.code,
+               e.field);
+        hq_free(j);
+        vt_server_json_error(req, &e);
+        return 1;
+    }
+    j->q.cfg = vt_server_config(req->srv);
+    j->q.code = j->code;
+    j->q.text = j->text;
+    j->q.name = j->name;
+    j->q.source = "web";
+    j->q.channel = "web";
+    if (vt_server_run(req, hq_run, j, hq_done) != 0)
+        hq_free(j);
+    return 1;
+}
+
 static void post_items(struct vt_http_request *req)
 {
     const struct vt_intake_ctx *ctx = vt_server_intake(req->srv);
@@ -88,6 +264,8 @@ static void post_items(struct vt_http_request *req)
     struct vt_form form = {0};
     int rc;
     if (vt_http_content_is(req, "application/json")) {
+        if ((long long)req->body_len <= ctx->cfg->max_json_bytes && post_hearing_question(req))
+            return;
         rc = vt_intake_from_json(ctx, req->body, req->body_len, "web", &it, &e);
     } else if (vt_http_content_is(req, "application/x-www-form-urlencoded") ||
                vt_http_content_is(req, "multipart/form-data")) {

@@ -924,6 +924,31 @@ static int do_reopen(struct vt_store_tx *tx, const struct vt_staff *who, struct 
     return event(tx, r, who, "reabierto", p, 1);
 }
 
+/* A hearing question not answered live is answered in writing through the
+ * staff queue: it takes assign, note, respond, close and reopen unless its
+ * moderation (hearing_questions) already settled it. Every other action, and
+ * every other kind, stays PQRSD-only. */
+static const char SQL_HEARING_STATUS[] = "SELECT status FROM hearing_questions WHERE item_id = ?1";
+
+static bool hearing_question_ok(struct vt_store_tx *tx, const struct row *r, const char *action)
+{
+    static const char *const allowed[] = {"assign", "note", "respond", "close", "reopen", NULL};
+    if (strcmp(r->kind, "hearing_question") != 0 || !action || !vt_item_enum(allowed, action))
+        return false;
+    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_HEARING_STATUS);
+    if (!st)
+        return false;
+    sqlite3_bind_int64(st, 1, r->id);
+    bool ok = false;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *s = (const char *)sqlite3_column_text(st, 0);
+        ok = s && strcmp(s, "rechazada") != 0 && strcmp(s, "fusionada") != 0 &&
+             strcmp(s, "respondida_en_vivo") != 0;
+    }
+    sqlite3_reset(st);
+    return ok;
+}
+
 int vt_casework_apply(struct vt_server *srv, struct vt_store_tx *tx, const struct vt_staff *who,
                       const char *radicado, const struct vt_case_action *a,
                       struct vt_case_result *res)
@@ -937,7 +962,7 @@ int vt_casework_apply(struct vt_server *srv, struct vt_store_tx *tx, const struc
                       "No existe la solicitud %s o no está a su cargo.", radicado);
     if (rc)
         return rc;
-    if (strcmp(r.kind, "pqrsd") != 0)
+    if (strcmp(r.kind, "pqrsd") != 0 && !hearing_question_ok(tx, &r, a->action))
         return refuse(res, 409, "invalid_transition", NULL,
                       "Esta función es para PQRSD; las preguntas de audiencia tienen su propio "
                       "trámite.");

@@ -133,6 +133,7 @@ static const struct key keys[] = {
      0, 1, NULL, NULL},
     {"channels.email.type_rules", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, mail_type_rules},
     {"channels.email.tracking_url", K_STR, O(email.tracking_url), 0, "", 0, 300, NULL, NULL},
+    {"channels.email.hearing_address", K_STR, O(email.hearing_address), 0, "", 0, 254, NULL, NULL},
     {"channels.whatsapp.max_events", K_INT, O(whatsapp.max_events), 1000, NULL, 1, 100000, NULL,
      NULL},
     {"staff.session_idle_seconds", K_INT, O(staff.session_idle_seconds), 1800, NULL, 2, 604800,

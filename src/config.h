@@ -76,7 +76,8 @@ struct vt_email_config {
     bool allow_plaintext_loopback;
     struct vt_mail_type_rule *type_rules;
     size_t n_type_rules;
-    char *tracking_url; /* public address of /consulta for acknowledgements, may be "" */
+    char *tracking_url;    /* public address of /consulta for acknowledgements, may be "" */
+    char *hearing_address; /* mail to it is a question for the open hearing; "" for none */
 };
 
 struct vt_outbox_config {

@@ -31,9 +31,14 @@ int vt_hearing_notice_days(const char *convoked_on, const char *date)
 
 static const char SQL_HEARING_ADD[] =
     "INSERT INTO hearings (code, name, date, place, stream_url, convoked_on, questions_open_at, "
-    "questions_close_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    "questions_close_at, created_at, survey_code) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+    "nullif(?10, ''))";
 static const char SQL_HEARING_ID[] =
     "SELECT id, questions_open_at, questions_close_at, name FROM hearings WHERE code = ?1";
+
+/* The evaluation survey of a hearing is one made for events. */
+static const char SQL_EVENT_SURVEY[] =
+    "SELECT 1 FROM surveys WHERE code = ?1 AND purpose = 'event'";
 
 int vt_hearing_create_run(struct vt_store_tx *tx, void *ctx)
 {
@@ -49,6 +54,17 @@ int vt_hearing_create_run(struct vt_store_tx *tx, void *ctx)
         j->outcome = VT_EEXIST;
         return 0;
     }
+    if (h->survey_code[0]) {
+        if (!(st = vt_store_tx_stmt(tx, SQL_EVENT_SURVEY)))
+            return VT_ESTORE;
+        sqlite3_bind_text(st, 1, h->survey_code, -1, SQLITE_STATIC);
+        r = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (r != SQLITE_ROW) {
+            j->outcome = VT_EINVAL;
+            return 0;
+        }
+    }
     if (!(st = vt_store_tx_stmt(tx, SQL_HEARING_ADD)))
         return VT_ESTORE;
     sqlite3_bind_text(st, 1, h->code, -1, SQLITE_STATIC);
@@ -60,6 +76,7 @@ int vt_hearing_create_run(struct vt_store_tx *tx, void *ctx)
     sqlite3_bind_int64(st, 7, h->open_at);
     sqlite3_bind_int64(st, 8, h->close_at);
     sqlite3_bind_int64(st, 9, vt_store_tx_now(tx));
+    sqlite3_bind_text(st, 10, h->survey_code, -1, SQLITE_STATIC);
     r = sqlite3_step(st);
     sqlite3_reset(st);
     if (r != SQLITE_DONE)
@@ -68,6 +85,8 @@ int vt_hearing_create_run(struct vt_store_tx *tx, void *ctx)
     cJSON_AddStringToObject(p, "code", h->code);
     cJSON_AddStringToObject(p, "date", h->date);
     cJSON_AddStringToObject(p, "convoked_on", h->convoked_on);
+    if (h->survey_code[0])
+        cJSON_AddStringToObject(p, "survey", h->survey_code);
     char *payload = cJSON_PrintUnformatted(p);
     cJSON_Delete(p);
     if (!payload)
@@ -144,11 +163,14 @@ int vt_hearing_question_run(struct vt_store_tx *tx, void *ctx)
     sqlite3_reset(st);
     if (r != SQLITE_DONE)
         return VT_ESTORE;
-    char payload[200];
+    char payload[200], actor[80];
     snprintf(payload, sizeof(payload), "{\"hearing\":\"%s\",\"source\":\"%s\"}", q->code,
              q->source);
-    return vt_store_tx_event(tx, it->id, q->actor[0] ? q->actor : "ciudadano:web",
-                             "pregunta_audiencia", payload, 0);
+    /* A citizen's question is theirs on the channel it came by. */
+    snprintf(actor, sizeof(actor), "%s", q->actor[0] ? q->actor : "");
+    if (!actor[0])
+        snprintf(actor, sizeof(actor), "ciudadano:%s", q->channel ? q->channel : "web");
+    return vt_store_tx_event(tx, it->id, actor, "pregunta_audiencia", payload, 0);
 }
 
 static const char SQL_QUESTION_OF[] =
@@ -257,11 +279,105 @@ int vt_hearing_moderate_run(struct vt_store_tx *tx, void *ctx)
     return rc;
 }
 
+/* ---- after the event: commitments ---- */
+
+static const char SQL_COMMITMENT_ADD[] =
+    "INSERT INTO commitments (hearing_id, text, dependencia, due_date, created_at, created_by) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+int vt_hearing_commitment_run(struct vt_store_tx *tx, void *ctx)
+{
+    struct vt_hearing_commitment *c = ctx;
+    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_HEARING_ID);
+    if (!st)
+        return VT_ESTORE;
+    sqlite3_bind_text(st, 1, c->code, -1, SQLITE_STATIC);
+    int64_t hid = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    c->outcome = hid ? 0 : VT_ENOTFOUND;
+    if (!hid)
+        return 0;
+    if (!(st = vt_store_tx_stmt(tx, SQL_COMMITMENT_ADD)))
+        return VT_ESTORE;
+    sqlite3_bind_int64(st, 1, hid);
+    sqlite3_bind_text(st, 2, c->text, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, c->dependencia, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, c->due_date, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, vt_store_tx_now(tx));
+    sqlite3_bind_text(st, 6, c->actor, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    c->id = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
+    sqlite3_reset(st);
+    if (r != SQLITE_DONE)
+        return VT_ESTORE;
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "hearing", c->code);
+    cJSON_AddNumberToObject(p, "commitment", (double)c->id);
+    cJSON_AddStringToObject(p, "dependencia", c->dependencia);
+    cJSON_AddStringToObject(p, "due_date", c->due_date);
+    char *payload = cJSON_PrintUnformatted(p);
+    cJSON_Delete(p);
+    if (!payload)
+        return VT_ENOMEM;
+    int rc = vt_store_tx_event(tx, 0, c->actor, "compromiso_creado", payload, 0);
+    free(payload);
+    return rc;
+}
+
+static const char SQL_COMMITMENT_DEP[] = "SELECT dependencia FROM commitments WHERE id = ?1";
+static const char SQL_PROGRESS_ADD[] =
+    "INSERT INTO commitment_progress (commitment_id, at, text, percent, by_user) "
+    "VALUES (?1, ?2, ?3, ?4, ?5)";
+static const char SQL_COMMITMENT_STATUS[] = "UPDATE commitments SET status = ?2 WHERE id = ?1";
+
+int vt_hearing_progress_run(struct vt_store_tx *tx, void *ctx)
+{
+    struct vt_hearing_progress *g = ctx;
+    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_COMMITMENT_DEP);
+    if (!st)
+        return VT_ESTORE;
+    sqlite3_bind_int64(st, 1, g->commitment_id);
+    char dep[101] = "";
+    bool found = sqlite3_step(st) == SQLITE_ROW;
+    if (found) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        snprintf(dep, sizeof(dep), "%s", t ? (const char *)t : "");
+    }
+    sqlite3_reset(st);
+    g->outcome = !found ? VT_ENOTFOUND : strcmp(dep, g->dependencia) != 0 ? VT_EPERM : 0;
+    if (g->outcome)
+        return 0;
+    if (!(st = vt_store_tx_stmt(tx, SQL_PROGRESS_ADD)))
+        return VT_ESTORE;
+    sqlite3_bind_int64(st, 1, g->commitment_id);
+    sqlite3_bind_int64(st, 2, vt_store_tx_now(tx));
+    sqlite3_bind_text(st, 3, g->text, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, g->percent);
+    sqlite3_bind_text(st, 5, g->actor, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (r != SQLITE_DONE)
+        return VT_ESTORE;
+    snprintf(g->status, sizeof(g->status), "%s", g->percent >= 100 ? "cumplido" : "abierto");
+    if (!(st = vt_store_tx_stmt(tx, SQL_COMMITMENT_STATUS)))
+        return VT_ESTORE;
+    sqlite3_bind_int64(st, 1, g->commitment_id);
+    sqlite3_bind_text(st, 2, g->status, -1, SQLITE_STATIC);
+    r = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (r != SQLITE_DONE)
+        return VT_ESTORE;
+    char payload[160];
+    snprintf(payload, sizeof(payload), "{\"commitment\":%lld,\"percent\":%d,\"status\":\"%s\"}",
+             (long long)g->commitment_id, g->percent, g->status);
+    return vt_store_tx_event(tx, 0, g->actor, "compromiso_avance", payload, 0);
+}
+
 /* ---- readers ---- */
 
 static const char SQL_FIND[] =
     "SELECT code, name, date, place, stream_url, convoked_on, questions_open_at, "
-    "questions_close_at FROM hearings WHERE code = ?1";
+    "questions_close_at, coalesce(survey_code, '') FROM hearings WHERE code = ?1";
 static const char SQL_ALL[] =
     "SELECT code, name, date, place, stream_url, convoked_on, questions_open_at, "
     "questions_close_at, (SELECT count(*) FROM hearing_questions q WHERE q.hearing_id = h.id) "
@@ -283,6 +399,7 @@ static void row_hearing(sqlite3_stmt *st, struct vt_hearing *h)
     col(h->convoked_on, sizeof(h->convoked_on), st, 5);
     h->open_at = sqlite3_column_int64(st, 6);
     h->close_at = sqlite3_column_int64(st, 7);
+    h->survey_code[0] = '\0';
 }
 
 int vt_hearing_find(struct vt_store_reader *r, const char *code, struct vt_hearing *out)
@@ -294,6 +411,7 @@ int vt_hearing_find(struct vt_store_reader *r, const char *code, struct vt_heari
     int rc = VT_ENOTFOUND;
     if (sqlite3_step(st) == SQLITE_ROW) {
         row_hearing(st, out);
+        col(out->survey_code, sizeof(out->survey_code), st, 8);
         rc = 0;
     }
     sqlite3_reset(st);
@@ -371,12 +489,125 @@ cJSON *vt_hearing_questions(struct vt_store_reader *r, const char *code, const c
     return arr;
 }
 
+static const char SQL_COMMITMENTS[] =
+    "SELECT c.id, c.text, c.dependencia, c.due_date, c.status, "
+    "coalesce((SELECT p.percent FROM commitment_progress p WHERE p.commitment_id = c.id "
+    "ORDER BY p.at DESC, p.id DESC LIMIT 1), 0) FROM commitments c "
+    "JOIN hearings h ON h.id = c.hearing_id WHERE h.code = ?1 ORDER BY c.due_date, c.id";
+static const char SQL_PROGRESS[] =
+    "SELECT at, text, percent, by_user FROM commitment_progress WHERE commitment_id = ?1 "
+    "ORDER BY at, id";
+
+cJSON *vt_hearing_commitments(struct vt_store_reader *r, const char *code)
+{
+    sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_COMMITMENTS);
+    sqlite3_stmt *pg = vt_store_reader_stmt(r, SQL_PROGRESS);
+    if (!st || !pg)
+        return NULL;
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
+    cJSON *arr = cJSON_CreateArray();
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        cJSON *o = cJSON_CreateObject();
+        int64_t id = sqlite3_column_int64(st, 0);
+        cJSON_AddNumberToObject(o, "id", (double)id);
+        add_text_or_null(o, "text", st, 1);
+        add_text_or_null(o, "dependencia", st, 2);
+        add_text_or_null(o, "due_date", st, 3);
+        add_text_or_null(o, "status", st, 4);
+        cJSON_AddNumberToObject(o, "percent", sqlite3_column_int(st, 5));
+        cJSON *ps = cJSON_AddArrayToObject(o, "progress");
+        sqlite3_bind_int64(pg, 1, id);
+        while (sqlite3_step(pg) == SQLITE_ROW) {
+            cJSON *p = cJSON_CreateObject();
+            char at[32];
+            vt_time_format_iso(sqlite3_column_int64(pg, 0), at);
+            cJSON_AddStringToObject(p, "at", at);
+            add_text_or_null(p, "text", pg, 1);
+            cJSON_AddNumberToObject(p, "percent", sqlite3_column_int(pg, 2));
+            add_text_or_null(p, "by", pg, 3);
+            cJSON_AddItemToArray(ps, p);
+        }
+        sqlite3_reset(pg);
+        cJSON_AddItemToArray(arr, o);
+    }
+    sqlite3_reset(st);
+    return arr;
+}
+
+/* The report's rows: the question, its moderation and its last written
+ * response (the one the staff queue sent). */
+static const char SQL_REPORT[] =
+    "SELECT i.radicado, i.body, q.source, i.stakeholder_group, q.status, q.topic, "
+    "CASE WHEN q.show_name THEN q.display_name END, q.reason, "
+    "(SELECT radicado FROM items m WHERE m.id = q.merged_into), "
+    "(SELECT text FROM responses s WHERE s.item_id = i.id ORDER BY s.at DESC, s.id DESC LIMIT 1), "
+    "(SELECT at FROM responses s WHERE s.item_id = i.id ORDER BY s.at DESC, s.id DESC LIMIT 1), "
+    "q.moderated_at, coalesce(i.due_date, '') FROM hearing_questions q "
+    "JOIN items i ON i.id = q.item_id JOIN hearings h ON h.id = q.hearing_id WHERE h.code = ?1 "
+    "ORDER BY i.received_at, i.id";
+
+static void count(cJSON *o, const char *key)
+{
+    cJSON *n = cJSON_GetObjectItemCaseSensitive(o, key ? key : "");
+    if (n)
+        cJSON_SetNumberValue(n, n->valuedouble + 1);
+    else
+        cJSON_AddNumberToObject(o, key ? key : "", 1);
+}
+
+cJSON *vt_hearing_report(struct vt_store_reader *r, const char *code)
+{
+    sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_REPORT);
+    if (!st)
+        return NULL;
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
+    cJSON *o = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(o, "questions");
+    cJSON *by_source = cJSON_AddObjectToObject(o, "by_source");
+    cJSON *by_group = cJSON_AddObjectToObject(o, "by_group");
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        cJSON *q = cJSON_CreateObject();
+        const char *status = (const char *)sqlite3_column_text(st, 4);
+        bool rejected = status && strcmp(status, "rechazada") == 0;
+        add_text_or_null(q, "radicado", st, 0);
+        add_text_or_null(q, "source", st, 2);
+        add_text_or_null(q, "group", st, 3);
+        add_text_or_null(q, "status", st, 4);
+        add_text_or_null(q, "topic", st, 5);
+        if (sqlite3_column_type(st, 6) != SQLITE_NULL)
+            add_text_or_null(q, "name", st, 6);
+        if (rejected)
+            add_text_or_null(q, "reason", st, 7);
+        else
+            add_text_or_null(q, "text", st, 1);
+        if (sqlite3_column_type(st, 8) != SQLITE_NULL)
+            add_text_or_null(q, "merged_into", st, 8);
+        char at[32];
+        if (sqlite3_column_type(st, 9) != SQLITE_NULL) {
+            cJSON_AddStringToObject(q, "answer_kind", "escrita");
+            add_text_or_null(q, "answer", st, 9);
+            vt_time_format_iso(sqlite3_column_int64(st, 10), at);
+            cJSON_AddStringToObject(q, "answered_at", at);
+        } else if (status && strcmp(status, "respondida_en_vivo") == 0) {
+            cJSON_AddStringToObject(q, "answer_kind", "en_vivo");
+            vt_time_format_iso(sqlite3_column_int64(st, 11), at);
+            cJSON_AddStringToObject(q, "answered_at", at);
+        }
+        add_text_or_null(q, "due_date", st, 12);
+        count(by_source, (const char *)sqlite3_column_text(st, 2));
+        count(by_group, (const char *)sqlite3_column_text(st, 3));
+        cJSON_AddItemToArray(arr, q);
+    }
+    sqlite3_reset(st);
+    return o;
+}
+
 static const char SQL_WALL[] =
     "SELECT i.radicado, i.body, q.status, q.topic, CASE WHEN q.show_name THEN q.display_name END "
     "FROM hearing_questions q JOIN items i ON i.id = q.item_id "
     "JOIN hearings h ON h.id = q.hearing_id WHERE h.code = ?1 "
     "AND q.status IN ('aprobada', 'seleccionada') "
-    "ORDER BY q.status = 'seleccionada' DESC, i.received_at, i.id";
+    "ORDER BY q.status = 'seleccionada' DESC, i.received_at DESC, i.id DESC LIMIT 60";
 
 char *vt_hearing_wall_json(struct vt_store_reader *r, const char *code)
 {
@@ -406,4 +637,55 @@ char *vt_hearing_wall_json(struct vt_store_reader *r, const char *code)
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return s;
+}
+
+/* ---- the open window, for the channels that have no code (WhatsApp's menu,
+ * the email hearing address) ---- */
+
+static const char SQL_OPEN_NOW[] =
+    "SELECT code, name, date, place, stream_url, convoked_on, questions_open_at, "
+    "questions_close_at FROM hearings WHERE questions_open_at <= ?1 AND questions_close_at > ?1 "
+    "ORDER BY questions_close_at, code LIMIT 1";
+
+int vt_hearing_open_now(struct vt_store_tx *tx, struct vt_hearing *out)
+{
+    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_OPEN_NOW);
+    if (!st)
+        return VT_ESTORE;
+    sqlite3_bind_int64(st, 1, vt_store_tx_now(tx));
+    int rc = VT_ENOTFOUND;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        row_hearing(st, out);
+        rc = 0;
+    }
+    sqlite3_reset(st);
+    return rc;
+}
+
+static const char SQL_CONTACT_PERSON[] =
+    "UPDATE requesters SET phone = coalesce(?2, phone), email = coalesce(?3, email) "
+    "WHERE item_id = ?1";
+static const char SQL_CONTACT_REPLY[] = "UPDATE items SET reply_channel = ?2 WHERE id = ?1";
+
+int vt_hearing_question_contact(struct vt_store_tx *tx, struct vt_item *it, const char *phone,
+                                const char *email, const char *reply_channel)
+{
+    if ((phone && !(it->req.phone = strdup(phone))) || (email && !(it->req.email = strdup(email))))
+        return VT_ENOMEM;
+    it->reply_channel = reply_channel;
+    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_CONTACT_PERSON);
+    if (!st)
+        return VT_ESTORE;
+    sqlite3_bind_int64(st, 1, it->id);
+    sqlite3_bind_text(st, 2, phone, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, email, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (r != SQLITE_DONE || !(st = vt_store_tx_stmt(tx, SQL_CONTACT_REPLY)))
+        return VT_ESTORE;
+    sqlite3_bind_int64(st, 1, it->id);
+    sqlite3_bind_text(st, 2, reply_channel, -1, SQLITE_STATIC);
+    r = sqlite3_step(st);
+    sqlite3_reset(st);
+    return r == SQLITE_DONE ? 0 : VT_ESTORE;
 }

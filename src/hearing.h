@@ -35,6 +35,7 @@
 struct vt_hearing {
     char code[64], name[201], date[11], place[201], stream_url[401], convoked_on[11];
     int64_t open_at, close_at; /* the question window, Unix ms */
+    char survey_code[64];      /* the evaluation survey (purpose event), "" for none */
 };
 
 /* Whether s is a hearing code: 1 to 63 of a-z, 0-9, _. */
@@ -44,7 +45,7 @@ bool vt_hearing_code_ok(const char *s);
 int vt_hearing_notice_days(const char *convoked_on, const char *date);
 
 /* A create job: h filled and checked by the caller. outcome VT_EEXIST for a
- * taken code. */
+ * taken code, VT_EINVAL when survey_code names no survey of purpose event. */
 struct vt_hearing_create {
     struct vt_hearing h;
     char actor[80];
@@ -84,9 +85,54 @@ cJSON *vt_hearing_list(struct vt_store_reader *r);
 /* The questions of a hearing, of one status or all (status NULL), as a JSON
  * array for the moderators (caller frees); NULL on failure. */
 cJSON *vt_hearing_questions(struct vt_store_reader *r, const char *code, const char *status);
+/* A commitment job (compromiso made at the hearing). outcome 0 (id set) or
+ * VT_ENOTFOUND (no hearing). */
+struct vt_hearing_commitment {
+    char code[64], text[1001], dependencia[101], due_date[11], actor[80];
+    int outcome;
+    int64_t id;
+};
+int vt_hearing_commitment_run(struct vt_store_tx *tx, void *ctx);
+
+/* A progress job on a commitment: only a coordinador of its dependencia
+ * (role and dependencia given by the caller) reports. outcome 0,
+ * VT_ENOTFOUND (no commitment) or VT_EPERM (another dependencia). At 100 %
+ * the commitment becomes cumplido. */
+struct vt_hearing_progress {
+    int64_t commitment_id;
+    char text[1001], dependencia[101], actor[80];
+    int percent, outcome;
+    char status[16];
+};
+int vt_hearing_progress_run(struct vt_store_tx *tx, void *ctx);
+
+/* The commitments of a hearing with their progress, oldest due first, as a
+ * JSON array (caller frees); NULL on failure. */
+cJSON *vt_hearing_commitments(struct vt_store_reader *r, const char *code);
+
+/* The answers report of a hearing, for publication (caller frees; NULL on
+ * failure): {"questions":[{"radicado","source","group","status","topic",
+ * "name"?,"text"?,"reason"?,"merged_into"?,"answer"?,"answered_at"?,
+ * "answer_kind"?,"due_date"}],"by_source":{},"by_group":{}}. Every question
+ * once; a rejected one carries its reason but not its text (it was refused
+ * for what it says, which may be offensive or personal); a name only when
+ * the asker agreed to show it; no contact data ever. */
+cJSON *vt_hearing_report(struct vt_store_reader *r, const char *code);
+
 /* The wall message {"topic":"wall","hearing","questions":[{"radicado",
  * "text","status","topic","name"?}]} (name only when show_name); caller
  * frees; NULL when no such hearing. */
 char *vt_hearing_wall_json(struct vt_store_reader *r, const char *code);
+
+/* The hearing whose question window is open at the job's clock (the one
+ * closing first when several are): 0 and *out filled, VT_ENOTFOUND when none,
+ * VT_ESTORE. Runs on the writer thread inside a job. */
+int vt_hearing_open_now(struct vt_store_tx *tx, struct vt_hearing *out);
+
+/* After vt_hearing_question_run, in the same job: records how to reach the
+ * asker of the new question it (phone and email may be NULL; reply_channel a
+ * static string or NULL), in the store and in *it. 0, VT_ENOMEM or VT_ESTORE. */
+int vt_hearing_question_contact(struct vt_store_tx *tx, struct vt_item *it, const char *phone,
+                                const char *email, const char *reply_channel);
 
 #endif

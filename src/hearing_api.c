@@ -7,6 +7,15 @@
  *   POST /api/v1/hearings/{code}/questions      any staff role but admin: a question
  *                                               from the mailbox, social networks or a card
  *   POST /api/v1/hearings/{code}/questions/{radicado}/moderate   moderador
+ *   GET  /api/v1/hearings/{code}/report         any staff role: the answers report as
+ *                                               JSON (the printable page and the CSV are
+ *                                               public: /audiencia/{code}/respuestas[.csv])
+ *   POST /api/v1/hearings/{code}/commitments    moderador, coordinador, admin
+ *   GET  /api/v1/hearings/{code}/commitments    any staff role
+ *   POST /api/v1/commitments/{id}/progress      coordinador of the commitment's dependencia
+ *
+ * A hearing may name its evaluation survey (survey_code, a survey of purpose
+ * event) on create.
  *
  * Owns: the JSON shapes. The SQL and the state machine are hearing.c's; the
  * wall is told after each moderation's commit (vt_live_wall_changed).
@@ -87,6 +96,9 @@ static void create_done(struct vt_http_request *req, void *ctx, int result)
     if (!req->orphan) {
         if (result)
             vt_server_store_failed(req);
+        else if (j->c.outcome == VT_EINVAL)
+            vt_server_error(req, 422, "invalid", "survey_code",
+                            "No existe una encuesta de evento con ese código.");
         else if (j->c.outcome == VT_EEXIST)
             vt_server_error(req, 409, "conflict", "code",
                             "Ya existe una audiencia con ese código.");
@@ -136,7 +148,7 @@ static void post_hearing(struct vt_http_request *req)
         return;
     }
     struct vt_hearing *h = &j->c.h;
-    const char *code, *name, *date, *place, *stream, *convoked;
+    const char *code, *name, *date, *place, *stream, *convoked, *survey;
     vt_date_t d;
     if (!(code = text_member(req, o, "code", 63, true)))
         goto fail;
@@ -161,7 +173,8 @@ static void post_hearing(struct vt_http_request *req)
     if (!(place = text_member(req, o, "place", 200, false)) ||
         !(stream = text_member(req, o, "stream_url", 400, false)) ||
         !time_member(req, o, "questions_open_at", &h->open_at) ||
-        !time_member(req, o, "questions_close_at", &h->close_at))
+        !time_member(req, o, "questions_close_at", &h->close_at) ||
+        !(survey = text_member(req, o, "survey_code", 63, false)))
         goto fail;
     if (h->close_at <= h->open_at) {
         vt_server_error(req, 422, "invalid", "questions_close_at",
@@ -174,6 +187,7 @@ static void post_hearing(struct vt_http_request *req)
     snprintf(h->place, sizeof(h->place), "%s", place);
     snprintf(h->stream_url, sizeof(h->stream_url), "%s", stream);
     snprintf(h->convoked_on, sizeof(h->convoked_on), "%s", convoked);
+    snprintf(h->survey_code, sizeof(h->survey_code), "%s", survey);
     snprintf(j->c.actor, sizeof(j->c.actor), "staff:%s", who.username);
     j->notice_days = vt_hearing_notice_days(convoked, date);
     cJSON_Delete(o);
@@ -398,6 +412,173 @@ fail:
     cJSON_Delete(o);
 }
 
+/* ---- after the event: the answers report and the commitments ---- */
+
+static bool hearing_exists(struct vt_http_request *req, const char *code)
+{
+    struct vt_hearing h;
+    int rc = vt_hearing_find(vt_server_reader(req->srv), code, &h);
+    if (rc == VT_ENOTFOUND)
+        vt_server_error(req, 404, "not_found", NULL, "No existe esa audiencia.");
+    else if (rc)
+        vt_server_store_failed(req);
+    return rc == 0;
+}
+
+static void get_report(struct vt_http_request *req, const char *code)
+{
+    struct vt_staff who;
+    if (!vt_auth_require(req, ~0u, false, &who) || !hearing_exists(req, code))
+        return;
+    cJSON *o = vt_hearing_report(vt_server_reader(req->srv), code);
+    cJSON *c = o ? vt_hearing_commitments(vt_server_reader(req->srv), code) : NULL;
+    if (!c) {
+        cJSON_Delete(o);
+        vt_server_store_failed(req);
+        return;
+    }
+    cJSON_AddStringToObject(o, "hearing", code);
+    cJSON_AddItemToObject(o, "commitments", c);
+    vt_server_json(req, 200, o);
+}
+
+static void get_commitments(struct vt_http_request *req, const char *code)
+{
+    struct vt_staff who;
+    if (!vt_auth_require(req, ~0u, false, &who) || !hearing_exists(req, code))
+        return;
+    cJSON *arr = vt_hearing_commitments(vt_server_reader(req->srv), code);
+    if (!arr) {
+        vt_server_store_failed(req);
+        return;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "hearing", code);
+    cJSON_AddItemToObject(o, "commitments", arr);
+    vt_server_json(req, 200, o);
+}
+
+static void commitment_done(struct vt_http_request *req, void *ctx, int result)
+{
+    struct vt_hearing_commitment *c = ctx;
+    if (!req->orphan) {
+        if (result)
+            vt_server_store_failed(req);
+        else if (c->outcome == VT_ENOTFOUND)
+            vt_server_error(req, 404, "not_found", NULL, "No existe esa audiencia.");
+        else {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddNumberToObject(o, "id", (double)c->id);
+            cJSON_AddStringToObject(o, "status", "abierto");
+            vt_server_json(req, 201, o);
+        }
+    }
+    free(c);
+}
+
+static void post_commitment(struct vt_http_request *req, const char *code)
+{
+    struct vt_staff who;
+    if (!vt_auth_require(req, R(MODERADOR) | R(COORDINADOR) | R(ADMIN), true, &who) ||
+        !vt_server_require_json(req))
+        return;
+    cJSON *o = body_object(req);
+    if (!o)
+        return;
+    const char *text, *dep, *due;
+    vt_date_t d;
+    if (!(text = text_member(req, o, "text", 1000, true)) ||
+        !(dep = text_member(req, o, "dependencia", 100, true)) ||
+        !(due = text_member(req, o, "due_date", 10, true)))
+        goto fail;
+    if (vt_date_parse(due, &d)) {
+        vt_server_error(req, 422, "invalid", "due_date", "Escriba la fecha como AAAA-MM-DD.");
+        goto fail;
+    }
+    struct vt_hearing_commitment *c = calloc(1, sizeof(*c));
+    if (!c) {
+        vt_server_store_failed(req);
+        goto fail;
+    }
+    snprintf(c->code, sizeof(c->code), "%s", code);
+    snprintf(c->text, sizeof(c->text), "%s", text);
+    snprintf(c->dependencia, sizeof(c->dependencia), "%s", dep);
+    snprintf(c->due_date, sizeof(c->due_date), "%s", due);
+    snprintf(c->actor, sizeof(c->actor), "staff:%s", who.username);
+    cJSON_Delete(o);
+    if (vt_server_run(req, vt_hearing_commitment_run, c, commitment_done) != 0)
+        free(c);
+    return;
+fail:
+    cJSON_Delete(o);
+}
+
+static void progress_done(struct vt_http_request *req, void *ctx, int result)
+{
+    struct vt_hearing_progress *g = ctx;
+    if (!req->orphan) {
+        if (result)
+            vt_server_store_failed(req);
+        else if (g->outcome == VT_ENOTFOUND)
+            vt_server_error(req, 404, "not_found", NULL, "No existe ese compromiso.");
+        else if (g->outcome == VT_EPERM)
+            vt_server_error(req, 403, "forbidden", NULL,
+                            "Solo la coordinación de la dependencia responsable reporta el "
+                            "avance de este compromiso.");
+        else {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddNumberToObject(o, "id", (double)g->commitment_id);
+            cJSON_AddNumberToObject(o, "percent", g->percent);
+            cJSON_AddStringToObject(o, "status", g->status);
+            vt_server_json(req, 201, o);
+        }
+    }
+    free(g);
+}
+
+static void post_progress(struct vt_http_request *req)
+{
+    struct vt_staff who;
+    if (!vt_auth_require(req, R(COORDINADOR), true, &who) || !vt_server_require_json(req))
+        return;
+    const char *rest = req->path + strlen("/api/v1/commitments/");
+    char *end = NULL;
+    long long id = strtoll(rest, &end, 10);
+    if (id <= 0 || end == rest || strcmp(end, "/progress") != 0) {
+        vt_server_not_found(req);
+        return;
+    }
+    cJSON *o = body_object(req);
+    if (!o)
+        return;
+    const char *text = text_member(req, o, "text", 1000, true);
+    const cJSON *pct = cJSON_GetObjectItemCaseSensitive(o, "percent");
+    if (!text)
+        goto fail;
+    if (!cJSON_IsNumber(pct) || pct->valuedouble < 0 || pct->valuedouble > 100 ||
+        pct->valuedouble != (double)(int)pct->valuedouble) {
+        vt_server_error(req, 422, "invalid", "percent",
+                        "El avance es un número entero de 0 a 100.");
+        goto fail;
+    }
+    struct vt_hearing_progress *g = calloc(1, sizeof(*g));
+    if (!g) {
+        vt_server_store_failed(req);
+        goto fail;
+    }
+    g->commitment_id = id;
+    g->percent = (int)pct->valuedouble;
+    snprintf(g->text, sizeof(g->text), "%s", text);
+    snprintf(g->dependencia, sizeof(g->dependencia), "%s", who.dependencia);
+    snprintf(g->actor, sizeof(g->actor), "staff:%s", who.username);
+    cJSON_Delete(o);
+    if (vt_server_run(req, vt_hearing_progress_run, g, progress_done) != 0)
+        free(g);
+    return;
+fail:
+    cJSON_Delete(o);
+}
+
 /* ---- routing ---- */
 
 static void hearing_routes(struct vt_http_request *req)
@@ -416,6 +597,17 @@ static void hearing_routes(struct vt_http_request *req)
             post_question(req, code);
         else
             get_questions(req, code);
+        return;
+    }
+    if (strcmp(rest, "/report") == 0 && !req->post) {
+        get_report(req, code);
+        return;
+    }
+    if (strcmp(rest, "/commitments") == 0) {
+        if (req->post)
+            post_commitment(req, code);
+        else
+            get_commitments(req, code);
         return;
     }
     const char *p = "/questions/";
@@ -439,5 +631,8 @@ int vt_hearing_api_register(struct vt_http *http)
     rc = rc ? rc
             : vt_http_route(http, "/api/v1/hearings/",
                             VT_ROUTE_GET | VT_ROUTE_POST | VT_ROUTE_PREFIX, 16384, hearing_routes);
+    rc = rc ? rc
+            : vt_http_route(http, "/api/v1/commitments/", VT_ROUTE_POST | VT_ROUTE_PREFIX, 16384,
+                            post_progress);
     return rc;
 }

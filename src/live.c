@@ -55,6 +55,7 @@
 
 struct msg {
     int refs;
+    bool wall; /* a whole question wall: a newer one replaces it unsent */
     size_t len;
     unsigned char data[]; /* LWS_PRE bytes, then the payload */
 };
@@ -121,6 +122,7 @@ static struct msg *msg_new(const char *payload)
     if (!m)
         return NULL;
     m->refs = 0;
+    m->wall = false;
     m->len = len;
     memcpy(m->data + LWS_PRE, payload, len);
     return m;
@@ -676,9 +678,22 @@ void vt_live_wall_changed(struct vt_live *l, const char *code)
     if (!m)
         return;
     m->refs = 1; /* held while looping */
-    for (struct sub *s = l->subs; s; s = s->next)
-        if (strcmp(s->wall, code) == 0 && !enqueue(s, m))
+    m->wall = true;
+    for (struct sub *s = l->subs; s; s = s->next) {
+        if (strcmp(s->wall, code) != 0)
+            continue;
+        /* The wall is the whole state: an unsent older one is replaced, so a
+         * busy moderation costs each viewer one wall, not one per change
+         * (bench/hearing). */
+        struct msg **last = s->count ? &s->queue[(s->head + s->count - 1) % QUEUE_MAX] : NULL;
+        if (last && (*last)->wall) {
+            msg_unref(*last);
+            *last = m;
+            m->refs++;
+        } else if (!enqueue(s, m)) {
             lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        }
+    }
     msg_unref(m);
 }
 

@@ -15,6 +15,7 @@
 #include "src/calendar.h"
 #include "src/classify.h"
 #include "src/error.h"
+#include "src/hearing.h"
 #include "src/outbox.h"
 #include "src/text.h"
 
@@ -66,12 +67,17 @@ static const char *type_from_subject(const struct vt_config *cfg, const char *su
     return NULL;
 }
 
-/* The acknowledgement: an outbox row whose body the SMTP transport composes. */
-static int queue_ack(struct vt_store_tx *tx, struct vt_mail_take *t, const struct vt_item *it)
+static int send_ack(struct vt_store_tx *tx, struct vt_mail_take *t, const struct vt_item *it,
+                    const char *subject, const char *text);
+
+/* The acknowledgement: an outbox row whose body the SMTP transport composes;
+ * note (NULL for none) a paragraph added at its end. */
+static int queue_ack(struct vt_store_tx *tx, struct vt_mail_take *t, const struct vt_item *it,
+                     const char *note)
 {
     const struct vt_config *cfg = t->cfg;
     const struct vt_mail *m = t->mail;
-    char received[32], due[16] = "", term[200], text[3000], subject[400], mid[160];
+    char received[32], due[16] = "", term[200], text[3000], subject[400];
     vt_time_format_es(it->received_at, received);
     if (it->due_date[0]) {
         vt_date_format_es(it->due_date, due);
@@ -94,7 +100,21 @@ static int queue_ack(struct vt_store_tx *tx, struct vt_mail_take *t, const struc
              it->needs_triage ? "\n\nUn funcionario revisará el tipo de solicitud; si cambia, "
                                 "le informaremos el nuevo plazo."
                               : "");
+    if (note) {
+        size_t l = strlen(text);
+        snprintf(text + l, sizeof(text) - l, "\n\n%s", note);
+    }
     snprintf(subject, sizeof(subject), "Radicado %s: recibimos su solicitud", it->radicado);
+    return send_ack(tx, t, it, subject, text);
+}
+
+/* Queues the acknowledgement subject/text of it, threaded under the citizen's mail. */
+static int send_ack(struct vt_store_tx *tx, struct vt_mail_take *t, const struct vt_item *it,
+                    const char *subject, const char *text)
+{
+    const struct vt_config *cfg = t->cfg;
+    const struct vt_mail *m = t->mail;
+    char mid[160];
     vt_mail_new_message_id(cfg, mid, sizeof(mid));
     cJSON *b = cJSON_CreateObject();
     cJSON_AddStringToObject(b, "subject", subject);
@@ -168,10 +188,132 @@ int vt_mail_to_item(const struct vt_config *cfg, const struct vt_mail *m,
     return 0;
 }
 
+/* Whether addr appears in the To header text as a whole address (any case). */
+static bool addressed_to(const char *to, const char *addr)
+{
+    size_t al = strlen(addr);
+    for (const char *p = to; al && *p; p++) {
+        if (strncasecmp(p, addr, al) != 0)
+            continue;
+        bool start = p == to || strchr(" \t<,;:\"'", p[-1]);
+        bool end = !p[al] || strchr(" \t>,;\"'", p[al]);
+        if (start && end)
+            return true;
+    }
+    return false;
+}
+
+/* Whether the mail is a question for a hearing: a subject tag
+ * "[AUDIENCIA:code]" (any case) puts code in code; mail to the configured
+ * hearing address leaves code "" (the hearing open now). */
+static bool hearing_target(const struct vt_config *cfg, const struct vt_mail *m, char *code,
+                           size_t n)
+{
+    char fold[1024];
+    code[0] = '\0';
+    vt_fold_es(m->subject, fold, sizeof(fold));
+    const char *tag = strstr(fold, "[audiencia:");
+    if (tag) {
+        const char *c = tag + strlen("[audiencia:");
+        c += strspn(c, " ");
+        size_t l = strcspn(c, "] ");
+        if (l < n && strchr(c + l, ']')) {
+            memcpy(code, c, l);
+            code[l] = '\0';
+            return true;
+        }
+    }
+    return cfg->email.hearing_address && cfg->email.hearing_address[0] && m->to &&
+           addressed_to(m->to, cfg->email.hearing_address);
+}
+
+static const char NOTE_CLOSED[] =
+    "Su mensaje parece una pregunta para una audiencia pública, pero no hay una audiencia con "
+    "la recepción de preguntas abierta para ella. Por eso lo radicamos como una solicitud y le "
+    "responderemos dentro del plazo indicado.";
+
+/* Files the mail as a question for the hearing code ("" for the open one).
+ * 0 when filed, 1 when no such hearing takes questions now (*note says why:
+ * the caller files a PQRSD), else a negative error. */
+static int file_question(struct vt_store_tx *tx, struct vt_mail_take *t, const char *code,
+                         const char **note)
+{
+    const struct vt_config *cfg = t->cfg;
+    const struct vt_mail *m = t->mail;
+    struct vt_hearing h;
+    int rc;
+    *note = NOTE_CLOSED;
+    if (!code[0]) {
+        if ((rc = vt_hearing_open_now(tx, &h)))
+            return rc == VT_ENOTFOUND ? 1 : rc;
+        code = h.code;
+    } else if (!vt_hearing_code_ok(code)) {
+        return 1;
+    }
+    char *text = dup_chars(m->text[0]      ? m->text
+                           : m->subject[0] ? m->subject
+                                           : "(mensaje sin texto)",
+                           2000);
+    if (!text)
+        return VT_ENOMEM;
+    struct vt_hearing_question q = {.cfg = cfg,
+                                    .code = code,
+                                    .text = text,
+                                    .name = m->from_name,
+                                    .source = "email",
+                                    .channel = "email",
+                                    .show_name = false,
+                                    .item = t->item};
+    t->item = NULL;
+    rc = vt_hearing_question_run(tx, &q);
+    free(text);
+    t->item = q.item;
+    if (rc)
+        return rc;
+    if (q.outcome)
+        return 1;
+    struct vt_item *it = q.item;
+    if ((rc = vt_hearing_question_contact(tx, it, NULL, m->from_addr, "email")))
+        return rc;
+    t->item_id = it->id;
+    for (size_t i = 0; rc == 0 && i < t->n_att; i++)
+        rc = vt_store_tx_attachment_add(tx, it->id, t->att[i].sha256, (int64_t)t->att[i].size,
+                                        t->att[i].content_type,
+                                        t->att[i].filename ? t->att[i].filename : "adjunto");
+    if (rc || (rc = vt_mail_db_thread_add(tx, m->message_id, it->id, false)))
+        return rc;
+
+    char received[32], due[16] = "", body[3000], subject[400];
+    vt_time_format_es(it->received_at, received);
+    if (it->due_date[0])
+        vt_date_format_es(it->due_date, due);
+    const char *hname = strstr(it->subject, ": "); /* "Pregunta para la audiencia: name" */
+    hname = hname ? hname + 2 : it->subject;
+    snprintf(body, sizeof(body),
+             "Cordial saludo%s%s:\n\n%s recibió su mensaje como una pregunta para la audiencia "
+             "pública «%s» y la radicó.\n\nRadicado: %s\nFecha y hora de recibo: %s\n"
+             "Fecha límite de respuesta: %s (%d días hábiles)\nCódigo de seguimiento: {codigo}"
+             "\n\nLa pregunta puede responderse en la audiencia; si no, le responderemos por "
+             "escrito a este correo. Su nombre no se muestra en la pantalla de la audiencia.\n\n"
+             "Este es un mensaje automático.",
+             m->from_name[0] ? ", " : "", m->from_name, cfg->entity_name, hname, it->radicado,
+             received, due[0] ? due : "sin plazo", it->term_days);
+    snprintf(subject, sizeof(subject), "Radicado %s: recibimos su pregunta para la audiencia",
+             it->radicado);
+    return send_ack(tx, t, it, subject, body);
+}
+
 static int file_item(struct vt_store_tx *tx, struct vt_mail_take *t)
 {
     const struct vt_config *cfg = t->cfg;
     const struct vt_mail *m = t->mail;
+    const char *note = NULL;
+    char code[64];
+    if (hearing_target(cfg, m, code, sizeof(code))) {
+        int q = file_question(tx, t, code, &note);
+        if (q <= 0)
+            return q;
+    }
     int rc = vt_mail_to_item(cfg, m, t->att, t->n_att, &t->item);
     struct vt_item *it = t->item;
     if (rc)
@@ -190,7 +332,7 @@ static int file_item(struct vt_store_tx *tx, struct vt_mail_take *t)
     t->item_id = it->id;
     if ((rc = vt_mail_db_thread_add(tx, m->message_id, it->id, false)))
         return rc;
-    return queue_ack(tx, t, it);
+    return queue_ack(tx, t, it, note);
 }
 
 /* Adds the message to an item's timeline (and its attachments to the item). */

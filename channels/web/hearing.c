@@ -2,7 +2,10 @@
  * citizen asks a question while the hearing's question window is open (a
  * plain HTML form: it works without JavaScript), and
  * /audiencia/{code}/pantalla, the wall shown on the room's screen, kept up to
- * date by /static/wall.js over /live (topic wall:{code}).
+ * date by /static/wall.js over /live (topic wall:{code}), and after the event
+ * /audiencia/{code}/respuestas (the printable answers report: every question
+ * once, its answer, the counts by channel and group, the commitments and the
+ * evaluation survey) with its CSV at /audiencia/{code}/respuestas.csv.
  *
  * Owns: the request handling and the HTML of those pages. The rules (the
  * window, the moderation, what the wall may show) are src/hearing.c's.
@@ -20,7 +23,9 @@
 #include "src/error.h"
 #include "src/hearing.h"
 #include "src/log.h"
+#include "src/report.h"
 #include "src/server.h"
+#include "src/survey.h"
 #include "src/text.h"
 
 #define TEXT_MAX 2000
@@ -256,6 +261,279 @@ static void wall(struct vt_http_request *req, const struct vt_hearing *h)
     html(req, 200, &b);
 }
 
+/* ---- after the event: the answers report (public, for publication) ---- */
+
+static const char *status_label(const cJSON *q)
+{
+    const char *kind = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "answer_kind"));
+    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "status"));
+    if (kind && strcmp(kind, "escrita") == 0)
+        return "Respondida por escrito";
+    if (kind)
+        return "Respondida en la audiencia";
+    if (s && strcmp(s, "rechazada") == 0)
+        return "No admitida";
+    if (s && strcmp(s, "fusionada") == 0)
+        return "Unida a otra pregunta";
+    return "Pendiente de respuesta escrita";
+}
+
+static const char *str(const cJSON *o, const char *key)
+{
+    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+    return s ? s : "";
+}
+
+static void counts_table(struct vt_buf *b, const char *caption, const char *head1, const cJSON *o)
+{
+    vt_buf_puts(b, "<table class=\"counts\"><caption>");
+    esc(b, caption);
+    vt_buf_puts(b, "</caption><thead><tr><th scope=\"col\">");
+    esc(b, head1);
+    vt_buf_puts(b, "</th><th scope=\"col\">Preguntas</th></tr></thead><tbody>");
+    const cJSON *n;
+    cJSON_ArrayForEach(n, o)
+    {
+        vt_buf_puts(b, "<tr><th scope=\"row\">");
+        esc(b, n->string);
+        vt_buf_printf(b, "</th><td>%d</td></tr>", n->valueint);
+    }
+    vt_buf_puts(b, "</tbody></table>");
+}
+
+static void question_html(struct vt_buf *b, const cJSON *q, bool merged)
+{
+    vt_buf_printf(b, "<article class=\"answer%s\" id=\"q-", merged ? " merged" : "");
+    esc(b, str(q, "radicado"));
+    vt_buf_puts(b, "\"><h3>");
+    esc(b, str(q, "radicado"));
+    vt_buf_puts(b, " · <span class=\"status\">");
+    esc(b, status_label(q));
+    vt_buf_puts(b, "</span></h3><p class=\"meta\">Canal: ");
+    esc(b, str(q, "source"));
+    vt_buf_puts(b, " · Grupo: ");
+    esc(b, str(q, "group"));
+    if (*str(q, "topic")) {
+        vt_buf_puts(b, " · Tema: ");
+        esc(b, str(q, "topic"));
+    }
+    if (*str(q, "name")) {
+        vt_buf_puts(b, " · Pregunta de ");
+        esc(b, str(q, "name"));
+    }
+    vt_buf_puts(b, "</p>");
+    if (strcmp(str(q, "status"), "rechazada") == 0) {
+        vt_buf_puts(b, "<p class=\"reason\">No se publica el texto. Motivo: ");
+        esc(b, str(q, "reason"));
+        vt_buf_puts(b, "</p></article>");
+        return;
+    }
+    vt_buf_puts(b, "<blockquote class=\"question\">");
+    esc(b, str(q, "text"));
+    vt_buf_puts(b, "</blockquote>");
+    const char *kind = str(q, "answer_kind");
+    if (strcmp(kind, "escrita") == 0) {
+        vt_buf_puts(b, "<div class=\"written\"><p class=\"meta\">Respuesta escrita, ");
+        esc(b, str(q, "answered_at"));
+        vt_buf_puts(b, "</p><p>");
+        esc(b, str(q, "answer"));
+        vt_buf_puts(b, "</p></div>");
+    } else if (*kind) {
+        vt_buf_puts(b, "<p class=\"live\">Respondida en vivo durante la audiencia (ver la "
+                       "grabación y el acta).</p>");
+    } else if (merged) {
+        vt_buf_puts(b, "<p class=\"meta\">Se responde con la pregunta a la que se unió.</p>");
+    } else {
+        char due[16];
+        vt_date_format_es(str(q, "due_date"), due);
+        vt_buf_puts(b, "<p class=\"meta\">Se responderá por escrito a más tardar el ");
+        esc(b, due);
+        vt_buf_puts(b, ".</p>");
+    }
+    vt_buf_puts(b, "</article>");
+}
+
+/* The hearing's evaluation survey: its link, its QR and its figures. */
+static void survey_html(struct vt_http_request *req, struct vt_buf *b, const struct vt_hearing *h)
+{
+    if (!h->survey_code[0])
+        return;
+    vt_buf_puts(b, "<section id=\"evaluacion\"><h2>Evaluación de la audiencia</h2><p>Encuesta: "
+                   "<a href=\"/encuesta/p/");
+    esc(b, h->survey_code);
+    vt_buf_puts(b, "\">/encuesta/p/");
+    esc(b, h->survey_code);
+    vt_buf_puts(b, "</a></p><img class=\"qr\" alt=\"Código QR de la encuesta\" src=\"/encuesta/p/");
+    esc(b, h->survey_code);
+    vt_buf_puts(b, "/qr.svg\" width=\"160\" height=\"160\">");
+    cJSON *fig = NULL;
+    const cJSON *row = NULL, *it;
+    if (vt_survey_figures(vt_server_reader(req->srv), vt_server_config(req->srv), 0, INT64_MAX,
+                          "survey", &fig) == 0) {
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(fig, "rows"))
+        {
+            if (strcmp(str(it, "key"), h->survey_code) == 0)
+                row = it;
+        }
+    }
+    const cJSON *answers = cJSON_GetObjectItemCaseSensitive(row, "answers");
+    const cJSON *csat = cJSON_GetObjectItemCaseSensitive(row, "csat");
+    const cJSON *nps = cJSON_GetObjectItemCaseSensitive(row, "nps");
+    vt_buf_printf(b, "<dl class=\"figures\"><dt>Respuestas</dt><dd id=\"survey-answers\">%d</dd>",
+                  cJSON_IsNumber(answers) ? answers->valueint : 0);
+    if (cJSON_IsNumber(csat))
+        vt_buf_printf(b, "<dt>Satisfacción (CSAT)</dt><dd id=\"csat\">%.1f %%</dd>",
+                      csat->valuedouble);
+    else
+        vt_buf_puts(b, "<dt>Satisfacción (CSAT)</dt><dd id=\"csat\">sin datos</dd>");
+    if (cJSON_IsNumber(nps))
+        vt_buf_printf(b, "<dt>NPS</dt><dd id=\"nps\">%.1f</dd>", nps->valuedouble);
+    else
+        vt_buf_puts(b, "<dt>NPS</dt><dd id=\"nps\">sin datos</dd>");
+    vt_buf_puts(b, "</dl></section>");
+    cJSON_Delete(fig);
+}
+
+static void commitments_html(struct vt_buf *b, const cJSON *arr)
+{
+    vt_buf_puts(b, "<section id=\"compromisos\"><h2>Compromisos</h2>");
+    if (!cJSON_GetArraySize(arr)) {
+        vt_buf_puts(b, "<p>No se registraron compromisos.</p></section>");
+        return;
+    }
+    vt_buf_puts(b, "<table><thead><tr><th scope=\"col\">Compromiso</th><th scope=\"col\">"
+                   "Responsable</th><th scope=\"col\">Fecha</th><th scope=\"col\">Avance</th>"
+                   "<th scope=\"col\">Estado</th></tr></thead><tbody>");
+    const cJSON *c;
+    cJSON_ArrayForEach(c, arr)
+    {
+        char due[16];
+        vt_date_format_es(str(c, "due_date"), due);
+        vt_buf_puts(b, "<tr><td>");
+        esc(b, str(c, "text"));
+        const cJSON *p;
+        cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(c, "progress"))
+        {
+            vt_buf_puts(b, "<p class=\"meta\">");
+            esc(b, str(p, "at"));
+            vt_buf_printf(b,
+                          " (%d %%): ", cJSON_GetObjectItemCaseSensitive(p, "percent")->valueint);
+            esc(b, str(p, "text"));
+            vt_buf_puts(b, "</p>");
+        }
+        vt_buf_puts(b, "</td><td>");
+        esc(b, str(c, "dependencia"));
+        vt_buf_puts(b, "</td><td>");
+        esc(b, due);
+        vt_buf_printf(b, "</td><td>%d %%</td><td>",
+                      cJSON_GetObjectItemCaseSensitive(c, "percent")->valueint);
+        esc(b, str(c, "status"));
+        vt_buf_puts(b, "</td></tr>");
+    }
+    vt_buf_puts(b, "</tbody></table></section>");
+}
+
+static void answers_page(struct vt_http_request *req, const struct vt_hearing *h)
+{
+    struct vt_store_reader *r = vt_server_reader(req->srv);
+    cJSON *rep = vt_hearing_report(r, h->code);
+    cJSON *com = rep ? vt_hearing_commitments(r, h->code) : NULL;
+    if (!com) {
+        cJSON_Delete(rep);
+        message(req, 503, "Servicio no disponible", "Intente de nuevo en un momento.");
+        return;
+    }
+    const cJSON *qs = cJSON_GetObjectItemCaseSensitive(rep, "questions"), *q, *m;
+    struct vt_buf b = {0};
+    head(&b, vt_server_config(req->srv), "Respuestas de la audiencia pública");
+    vt_buf_puts(&b, "<h1>Respuestas de la audiencia pública</h1><p class=\"lead\">");
+    esc(&b, h->name);
+    char date[16];
+    vt_date_format_es(h->date, date);
+    vt_buf_puts(&b, " · ");
+    esc(&b, date);
+    vt_buf_printf(&b, "</p><p>%d preguntas recibidas. <a href=\"/audiencia/",
+                  cJSON_GetArraySize(qs));
+    esc(&b, h->code);
+    vt_buf_puts(&b, "/respuestas.csv\">Descargar en CSV</a>. Las preguntas no admitidas se "
+                    "cuentan con su motivo, sin su texto.</p><section id=\"cifras\">");
+    counts_table(&b, "Por canal", "Canal", cJSON_GetObjectItemCaseSensitive(rep, "by_source"));
+    counts_table(&b, "Por grupo de valor", "Grupo",
+                 cJSON_GetObjectItemCaseSensitive(rep, "by_group"));
+    vt_buf_puts(&b, "</section><section id=\"preguntas\"><h2>Preguntas y respuestas</h2>");
+    cJSON_ArrayForEach(q, qs)
+    {
+        if (*str(q, "merged_into"))
+            continue;
+        question_html(&b, q, false);
+        cJSON_ArrayForEach(m, qs)
+        {
+            if (strcmp(str(m, "merged_into"), str(q, "radicado")) == 0)
+                question_html(&b, m, true);
+        }
+    }
+    /* A question merged into one that was itself merged still shows once. */
+    cJSON_ArrayForEach(q, qs)
+    {
+        const char *into = str(q, "merged_into");
+        if (!*into)
+            continue;
+        bool parent_top = false;
+        cJSON_ArrayForEach(m, qs)
+        {
+            if (strcmp(str(m, "radicado"), into) == 0 && !*str(m, "merged_into"))
+                parent_top = true;
+        }
+        if (!parent_top)
+            question_html(&b, q, true);
+    }
+    vt_buf_puts(&b, "</section>");
+    commitments_html(&b, com);
+    survey_html(req, &b, h);
+    cJSON_Delete(rep);
+    cJSON_Delete(com);
+    html(req, 200, &b);
+}
+
+static void answers_csv(struct vt_http_request *req, const struct vt_hearing *h)
+{
+    cJSON *rep = vt_hearing_report(vt_server_reader(req->srv), h->code);
+    if (!rep) {
+        message(req, 503, "Servicio no disponible", "Intente de nuevo en un momento.");
+        return;
+    }
+    static const char *const cols[] = {
+        "radicado", "source",      "group",       "status", "topic",       "name",    "text",
+        "reason",   "merged_into", "answer_kind", "answer", "answered_at", "due_date"};
+    size_t n = sizeof(cols) / sizeof(cols[0]);
+    struct vt_buf b = {0};
+    int rc = vt_buf_puts(&b, "radicado,canal,grupo,estado,tema,nombre,pregunta,motivo,"
+                             "unida_a,tipo_respuesta,respuesta,fecha_respuesta,vence\r\n");
+    const cJSON *q;
+    cJSON_ArrayForEach(q, cJSON_GetObjectItemCaseSensitive(rep, "questions"))
+    {
+        for (size_t i = 0; !rc && i < n; i++) {
+            if (i)
+                rc = vt_buf_puts(&b, ",");
+            if (!rc)
+                rc = vt_report_csv_field(&b, str(q, cols[i]));
+        }
+        if (!rc)
+            rc = vt_buf_puts(&b, "\r\n");
+    }
+    cJSON_Delete(rep);
+    if (rc) {
+        vt_buf_cleanup(&b);
+        message(req, 503, "Servicio no disponible", "Intente de nuevo en un momento.");
+        return;
+    }
+    char disp[128];
+    snprintf(disp, sizeof(disp), "attachment; filename=\"respuestas-%s.csv\"", h->code);
+    vt_http_header(req, "Content-Disposition", disp);
+    vt_http_respond(req, 200, "text/csv; charset=utf-8", b.data ? b.data : "", b.len);
+    vt_buf_cleanup(&b);
+}
+
 static void hearing_page(struct vt_http_request *req)
 {
     const char *rest = req->path + strlen("/audiencia/");
@@ -267,8 +545,11 @@ static void hearing_page(struct vt_http_request *req)
     }
     snprintf(code, sizeof(code), "%.*s", (int)n, rest);
     bool pantalla = strcmp(rest + n, "/pantalla") == 0;
+    bool answers = strcmp(rest + n, "/respuestas") == 0;
+    bool csv = strcmp(rest + n, "/respuestas.csv") == 0;
     struct vt_hearing h;
-    int rc = vt_hearing_code_ok(code) && (rest[n] == '\0' || (pantalla && !req->post))
+    int rc = vt_hearing_code_ok(code) &&
+                     (rest[n] == '\0' || ((pantalla || answers || csv) && !req->post))
                  ? vt_hearing_find(vt_server_reader(req->srv), code, &h)
                  : VT_ENOTFOUND;
     if (rc == VT_ENOTFOUND)
@@ -277,6 +558,10 @@ static void hearing_page(struct vt_http_request *req)
         message(req, 503, "Servicio no disponible", "Intente de nuevo en un momento.");
     else if (pantalla)
         wall(req, &h);
+    else if (answers)
+        answers_page(req, &h);
+    else if (csv)
+        answers_csv(req, &h);
     else
         ask(req, &h);
 }

@@ -5,7 +5,8 @@
 #include "src/http.h"
 
 /* Registers /audiencia/{code} (the question form) and
- * /audiencia/{code}/pantalla (the room's wall). 0 or VT_ETOOBIG. */
+ * /audiencia/{code}/pantalla (the room's wall) and the answers report
+ * /audiencia/{code}/respuestas[.csv]. 0 or VT_ETOOBIG. */
 int vt_web_hearing_register(struct vt_http *http);
 
 #endif

@@ -14,6 +14,7 @@
 #include "src/calendar.h"
 #include "src/classify.h"
 #include "src/error.h"
+#include "src/hearing.h"
 #include "src/outbox.h"
 #include "src/survey.h"
 #include "src/text.h"
@@ -366,6 +367,137 @@ static int file_pqrsd(struct turn *t, bool consent)
     return survey_after_flow(t);
 }
 
+/* ---- hearing questions ----
+ *
+ * menu.hearing --window open--> hearing.text --text--> hearing.name
+ *   --"Sí, con mi nombre" / "Sin nombre"--> filed (hearing_file), idle.
+ * Without a profile name there is nothing to show: hearing.text files at once.
+ * The window is checked again when filing (vt_hearing_question_run). */
+
+static const char HEARING_CLOSED[] =
+    "Por ahora no hay una audiencia pública abierta para recibir preguntas. Cuando la entidad "
+    "la convoque, podrá enviar su pregunta por aquí. Escriba *menú* para ver las demás opciones.";
+
+static const struct vt_wa_choice hearing_name_buttons[] = {{"hq.name", "Sí, con mi nombre", NULL},
+                                                           {"hq.anon", "Sin nombre", NULL}};
+
+static int hearing_start(struct turn *t)
+{
+    struct vt_hearing h;
+    int rc = vt_hearing_open_now(t->tx, &h);
+    if (rc == VT_ENOTFOUND) {
+        set_state(t, "idle");
+        return say(t, HEARING_CLOSED);
+    }
+    if (rc)
+        return rc;
+    clear_draft(t);
+    if ((rc = vt_wa_db_media_discard(t->tx, t->ev->from)))
+        return rc;
+    dset(t->draft, "hearing", h.code);
+    char date[16], text[900];
+    vt_date_format_es(h.date, date);
+    snprintf(text, sizeof(text),
+             "Audiencia pública: *%s* (%s%s%s).\n\nEscriba en un solo mensaje su pregunta para "
+             "la audiencia (máximo 2000 caracteres). Escriba *cancelar* para salir.",
+             h.name, date, h.place[0] ? ", " : "", h.place);
+    set_state(t, "hearing.text");
+    return say(t, text);
+}
+
+static int hearing_file(struct turn *t, bool show)
+{
+    const char *code = dstr(t->draft, "hearing");
+    const char *text = dstr(t->draft, "question");
+    if (!code || !text)
+        return hearing_start(t); /* a draft from before a crash or an edit */
+    const char *name = show && t->ev->profile_name[0] ? t->ev->profile_name : NULL;
+    struct vt_hearing_question q = {.cfg = t->a->cfg,
+                                    .code = code,
+                                    .text = text,
+                                    .name = name,
+                                    .source = "whatsapp",
+                                    .channel = "whatsapp",
+                                    .show_name = name != NULL};
+    int rc = vt_hearing_question_run(t->tx, &q);
+    if (rc) {
+        vt_item_free(q.item);
+        return rc;
+    }
+    if (q.outcome) {
+        clear_draft(t);
+        set_state(t, "idle");
+        return say(t, "La recepción de preguntas para esta audiencia ya cerró y no guardamos su "
+                      "pregunta. Si quiere, puede radicar una petición: escriba *menú*.");
+    }
+    struct vt_item *it = q.item;
+    if (keep_item(t, it))
+        return VT_ENOMEM;
+    if ((rc = vt_hearing_question_contact(t->tx, it, t->phone, NULL, "whatsapp")))
+        return rc;
+    char received[32], due[16] = "", msg[1200], mail[1200], params[300];
+    vt_time_format_es(it->received_at, received);
+    if (it->due_date[0])
+        vt_date_format_es(it->due_date, due);
+    snprintf(msg, sizeof(msg),
+             "Recibimos su pregunta para la audiencia pública.\n\nRadicado: *%s*\nFecha de "
+             "recibo: %s\nFecha límite de respuesta: %s (%d días hábiles)\nCódigo de "
+             "seguimiento: *{codigo}*\n\n%s. Si no se responde en la audiencia, le "
+             "responderemos por este chat.",
+             it->radicado, received, due[0] ? due : "sin plazo", it->term_days,
+             name ? "Su nombre puede aparecer en la pantalla de la audiencia"
+                  : "Su nombre no aparecerá en la pantalla de la audiencia");
+    snprintf(mail, sizeof(mail),
+             "%s recibió su pregunta para la audiencia pública enviada por WhatsApp.\n\n"
+             "Radicado: %s\nFecha de recibo: %s\nFecha límite de respuesta: %s\nCódigo de "
+             "seguimiento: {codigo}",
+             t->a->cfg->entity_name, it->radicado, received, due[0] ? due : "sin plazo");
+    cJSON *p = cJSON_CreateArray();
+    cJSON_AddItemToArray(p, cJSON_CreateString(it->radicado));
+    cJSON_AddItemToArray(p, cJSON_CreateString(due[0] ? due : "sin plazo"));
+    cJSON_AddItemToArray(p, cJSON_CreateString("{codigo}"));
+    char *ps = cJSON_PrintUnformatted(p);
+    cJSON_Delete(p);
+    snprintf(params, sizeof(params), "%s", ps ? ps : "[]");
+    free(ps);
+    if ((rc = send_body(t, "ack", vt_wa_msg_text(msg), it->id, params, it->tracking_code, mail)))
+        return rc;
+    clear_draft(t);
+    set_state(t, "idle");
+    return 0;
+}
+
+static int on_hearing_text(struct turn *t)
+{
+    const struct vt_wa_event *ev = t->ev;
+    size_t n = ev->type == VT_WA_MSG_TEXT ? strlen(ev->text) : 0;
+    if (!n || strspn(ev->text, " \t\r\n") == n)
+        return say(t, "Escriba su pregunta como un mensaje de texto, o *cancelar* para salir.");
+    if (n > 2000 || !vt_utf8_valid(ev->text, n))
+        return say(t, "Su pregunta es demasiado larga: escríbala en máximo 2000 caracteres.");
+    dset(t->draft, "question", ev->text);
+    if (!ev->profile_name[0])
+        return hearing_file(t, false);
+    char text[400];
+    snprintf(text, sizeof(text),
+             "¿Quiere que su nombre (*%s*) aparezca con la pregunta en la pantalla de la "
+             "audiencia?",
+             ev->profile_name);
+    set_state(t, "hearing.name");
+    return buttons(t, text, hearing_name_buttons, 2);
+}
+
+static int on_hearing_name(struct turn *t)
+{
+    const char *f = t->fold;
+    if (is_reply(t, "hq.name") || strcmp(f, "si") == 0 || strcmp(f, "si, con mi nombre") == 0)
+        return hearing_file(t, true);
+    if (is_reply(t, "hq.anon") || strcmp(f, "no") == 0 || strcmp(f, "sin nombre") == 0)
+        return hearing_file(t, false);
+    return buttons(t, "Elija una opción: ¿mostramos su nombre en la pantalla de la audiencia?",
+                   hearing_name_buttons, 2);
+}
+
 /* ---- status ---- */
 
 static int status_reply(struct turn *t, const struct vt_wa_item *w)
@@ -542,12 +674,8 @@ static int on_menu(struct turn *t)
     }
     if (strcmp(id, "menu.status") == 0 || strcmp(f, "2") == 0)
         return show_status_menu(t);
-    if (strcmp(id, "menu.hearing") == 0 || strcmp(f, "3") == 0) {
-        set_state(t, "idle");
-        return say(t, "Por ahora no hay una audiencia pública abierta para recibir preguntas. "
-                      "Cuando la entidad la convoque, podrá enviar su pregunta por aquí. Escriba "
-                      "*menú* para ver las demás opciones.");
-    }
+    if (strcmp(id, "menu.hearing") == 0 || strcmp(f, "3") == 0)
+        return hearing_start(t);
     if (strcmp(id, "menu.survey") == 0 || strcmp(f, "4") == 0)
         return survey_menu(t);
     return show_menu(t, false);
@@ -1636,6 +1764,10 @@ static int dispatch(struct turn *t)
         return on_email(t);
     if (strcmp(s, "pqrsd.consent") == 0)
         return on_consent(t);
+    if (strcmp(s, "hearing.text") == 0)
+        return on_hearing_text(t);
+    if (strcmp(s, "hearing.name") == 0)
+        return on_hearing_name(t);
     if (strcmp(s, "status") == 0)
         return on_status(t);
     if (strcmp(s, "offer") == 0) {
