@@ -448,7 +448,12 @@ static const char SQL_QUESTIONS[] =
     "(SELECT radicado FROM items m WHERE m.id = q.merged_into), q.topic, i.received_at, "
     "q.moderated_by FROM hearing_questions q JOIN items i ON i.id = q.item_id "
     "JOIN hearings h ON h.id = q.hearing_id WHERE h.code = ?1 AND (?2 IS NULL OR q.status = ?2) "
-    "ORDER BY i.received_at, i.id";
+    "AND (?3 IS NULL OR q.topic = ?3) ORDER BY i.received_at, i.id";
+/* The moderators' grouping: questions by topic ("" for none yet), by status. */
+static const char SQL_TOPICS[] =
+    "SELECT coalesce(q.topic, ''), q.status, count(*) FROM hearing_questions q "
+    "JOIN hearings h ON h.id = q.hearing_id WHERE h.code = ?1 "
+    "GROUP BY 1, 2 ORDER BY 1, 2";
 
 static void add_text_or_null(cJSON *o, const char *key, sqlite3_stmt *st, int i)
 {
@@ -459,7 +464,35 @@ static void add_text_or_null(cJSON *o, const char *key, sqlite3_stmt *st, int i)
         cJSON_AddNullToObject(o, key);
 }
 
-cJSON *vt_hearing_questions(struct vt_store_reader *r, const char *code, const char *status)
+cJSON *vt_hearing_topics(struct vt_store_reader *r, const char *code)
+{
+    sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_TOPICS);
+    if (!st)
+        return NULL;
+    sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
+    cJSON *arr = cJSON_CreateArray(), *cur = NULL;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *topic = (const char *)sqlite3_column_text(st, 0);
+        const cJSON *name = cur ? cJSON_GetObjectItemCaseSensitive(cur, "topic") : NULL;
+        if (!cur || strcmp(name->valuestring, topic) != 0) {
+            cur = cJSON_CreateObject();
+            cJSON_AddStringToObject(cur, "topic", topic);
+            cJSON_AddNumberToObject(cur, "questions", 0);
+            cJSON_AddObjectToObject(cur, "by_status");
+            cJSON_AddItemToArray(arr, cur);
+        }
+        int n = sqlite3_column_int(st, 2);
+        cJSON *total = cJSON_GetObjectItemCaseSensitive(cur, "questions");
+        cJSON_SetNumberValue(total, total->valuedouble + n);
+        cJSON_AddNumberToObject(cJSON_GetObjectItemCaseSensitive(cur, "by_status"),
+                                (const char *)sqlite3_column_text(st, 1), n);
+    }
+    sqlite3_reset(st);
+    return arr;
+}
+
+cJSON *vt_hearing_questions(struct vt_store_reader *r, const char *code, const char *status,
+                            const char *topic)
 {
     sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_QUESTIONS);
     if (!st)
@@ -467,6 +500,8 @@ cJSON *vt_hearing_questions(struct vt_store_reader *r, const char *code, const c
     sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
     if (status)
         sqlite3_bind_text(st, 2, status, -1, SQLITE_TRANSIENT);
+    if (topic)
+        sqlite3_bind_text(st, 3, topic, -1, SQLITE_TRANSIENT);
     cJSON *arr = cJSON_CreateArray();
     while (sqlite3_step(st) == SQLITE_ROW) {
         cJSON *o = cJSON_CreateObject();

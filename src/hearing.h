@@ -84,7 +84,11 @@ int vt_hearing_find(struct vt_store_reader *r, const char *code, struct vt_heari
 cJSON *vt_hearing_list(struct vt_store_reader *r);
 /* The questions of a hearing, of one status or all (status NULL), as a JSON
  * array for the moderators (caller frees); NULL on failure. */
-cJSON *vt_hearing_questions(struct vt_store_reader *r, const char *code, const char *status);
+cJSON *vt_hearing_questions(struct vt_store_reader *r, const char *code, const char *status,
+                            const char *topic);
+/* The moderators' grouping by topic: [{"topic" ("" for none), "questions",
+ * "by_status": {status: n}}]; caller frees; NULL on a store error. */
+cJSON *vt_hearing_topics(struct vt_store_reader *r, const char *code);
 /* A commitment job (compromiso made at the hearing). outcome 0 (id set) or
  * VT_ENOTFOUND (no hearing). */
 struct vt_hearing_commitment {

@@ -238,14 +238,20 @@ static void get_questions(struct vt_http_request *req, const char *code)
         vt_server_error(req, 404, "not_found", NULL, "No existe esa audiencia.");
         return;
     }
-    cJSON *arr = rc ? NULL : vt_hearing_questions(vt_server_reader(req->srv), code, status);
-    if (!arr) {
+    /* ?topic= narrows to one topic group ("" or absent: every question). */
+    const struct vt_form_field *t = vt_form_get(&req->query, "topic");
+    const char *topic = t && t->value_len ? t->value : NULL;
+    cJSON *arr = rc ? NULL : vt_hearing_questions(vt_server_reader(req->srv), code, status, topic);
+    cJSON *topics = arr ? vt_hearing_topics(vt_server_reader(req->srv), code) : NULL;
+    if (!arr || !topics) {
+        cJSON_Delete(arr);
         vt_server_store_failed(req);
         return;
     }
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "hearing", code);
     cJSON_AddItemToObject(o, "questions", arr);
+    cJSON_AddItemToObject(o, "topics", topics);
     vt_server_json(req, 200, o);
 }
 

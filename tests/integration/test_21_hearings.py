@@ -227,6 +227,28 @@ class Hearings(H.DaemonCase):
         self.assertEqual(r.status, 200, r)
         self.assertEqual(self.d.get("/audiencia/nada").status, 404)
 
+    def test_07_moderators_group_questions_by_topic(self):
+        rads = []
+        for text in ("¿Cuándo arreglan la vía a La Vega?", "¿Qué pasó con el puente de La Vega?",
+                     "¿Cuántos docentes nuevos habrá?"):
+            r = self.staff_question(text)
+            self.assertEqual(r.status, 201, r)
+            rads.append(r.json()["radicado"])
+        for rad, topic in zip(rads, ("Vías", "Vías", "Educación")):
+            self.assertEqual(self.moderate(rad, "topic", topic=topic).status, 200)
+        self.assertEqual(self.moderate(rads[0], "approve").status, 200)
+        r = self.s["mo"].get("/api/v1/hearings/rc2026/questions?topic=V%C3%ADas")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(sorted(q["radicado"] for q in r.json()["questions"]), sorted(rads[:2]))
+        topics = {t["topic"]: t for t in r.json()["topics"]}
+        self.assertEqual(topics["Vías"]["questions"], 2)
+        self.assertEqual(topics["Vías"]["by_status"], {"aprobada": 1, "pendiente": 1})
+        self.assertEqual(topics["Educación"]["questions"], 1)
+        # Questions with no topic yet are their own group, so none is lost.
+        total = sum(t["questions"] for t in topics.values())
+        everything = self.s["mo"].get("/api/v1/hearings/rc2026/questions").json()["questions"]
+        self.assertEqual(total, len(everything))
+
     def test_99_audit_verify(self):
         S.audit_verify(self, self.d)
         self.assert_no_crash()
