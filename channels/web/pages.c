@@ -210,12 +210,26 @@ static const struct option zones[] = {
     {"", "Prefiero no responder"}, {"urbana", "Urbana"}, {"rural", "Rural"}, {NULL, NULL}};
 
 void vt_page_form(struct vt_buf *b, const struct vt_config *cfg, const struct vt_form *v,
-                  const struct vt_intake_error *err)
+                  const struct vt_intake_error *err, const cJSON *open_hearings)
 {
     head(b, cfg, "Radicar una solicitud");
     vt_buf_puts(b, "<h1>Radicar una petición, queja, reclamo, sugerencia o denuncia</h1>"
                    "<p>Escriba su solicitud. Al enviarla le daremos un número de radicado, la "
                    "fecha límite de respuesta y un código para consultar cómo va.</p>");
+    /* The hearing option: a hearing taking questions now has its own form. */
+    const cJSON *h;
+    cJSON_ArrayForEach(h, open_hearings)
+    {
+        const cJSON *code = cJSON_GetObjectItemCaseSensitive(h, "code");
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(h, "name");
+        if (!cJSON_IsString(code) || !cJSON_IsString(name))
+            continue;
+        vt_buf_puts(b, "<aside class=\"notice\"><p>La audiencia pública «");
+        esc(b, name->valuestring);
+        vt_buf_puts(b, "» está recibiendo preguntas. <a href=\"/audiencia/");
+        esc(b, code->valuestring);
+        vt_buf_puts(b, "\">Envíe aquí su pregunta para la audiencia</a>.</p></aside>");
+    }
     if (err) {
         vt_buf_puts(b, "<div class=\"alert\" role=\"alert\"><h2>Revise el formulario</h2><p>");
         if (err->field[0])

@@ -17,8 +17,11 @@
 
 /* The PQRSD form; values (may be NULL) refill it, err (may be NULL) marks the
  * field in error. */
+struct cJSON;
+/* open_hearings: hearings taking questions now (JSON array of {code, name}),
+ * each offered as a link to its own form; NULL for none. */
 void vt_page_form(struct vt_buf *b, const struct vt_config *cfg, const struct vt_form *values,
-                  const struct vt_intake_error *err);
+                  const struct vt_intake_error *err, const struct cJSON *open_hearings);
 /* The acknowledgement of a committed item. */
 void vt_page_ack(struct vt_buf *b, const struct vt_config *cfg, const struct vt_item *it);
 /* The status page: t NULL shows the lookup form, with not_found the message. */

@@ -12,10 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "channels/web/pages.h"
 #include "channels/web/hearing.h"
 #include "channels/web/survey.h"
 #include "src/casework.h"
+#include "src/hearing.h"
 #include "src/clock.h"
 #include "src/api.h"
 #include "src/auth.h"
@@ -33,10 +36,29 @@ static void html(struct vt_http_request *req, int status, struct vt_buf *b)
     vt_buf_cleanup(b);
 }
 
+/* The hearings whose question window is open now (caller frees). */
+static cJSON *open_hearings(struct vt_server *srv)
+{
+    cJSON *all = vt_hearing_list(vt_server_reader(srv)), *open = cJSON_CreateArray(), *h;
+    double now = (double)vt_clock_now_ms();
+    cJSON_ArrayForEach(h, all)
+    {
+        const cJSON *from = cJSON_GetObjectItemCaseSensitive(h, "questions_open_at");
+        const cJSON *to = cJSON_GetObjectItemCaseSensitive(h, "questions_close_at");
+        if (cJSON_IsNumber(from) && cJSON_IsNumber(to) && from->valuedouble <= now &&
+            now < to->valuedouble)
+            cJSON_AddItemToArray(open, cJSON_Duplicate(h, 1));
+    }
+    cJSON_Delete(all);
+    return open;
+}
+
 static void get_form(struct vt_http_request *req)
 {
     struct vt_buf b = {0};
-    vt_page_form(&b, vt_server_config(req->srv), NULL, NULL);
+    cJSON *hearings = open_hearings(req->srv);
+    vt_page_form(&b, vt_server_config(req->srv), NULL, NULL, hearings);
+    cJSON_Delete(hearings);
     html(req, 200, &b);
 }
 
@@ -47,7 +69,7 @@ static void render_ack(struct vt_http_request *req, struct vt_item *it, int resu
         struct vt_intake_error e = {503, "unavailable", "",
                                     "No pudimos guardar su solicitud por un problema nuestro. "
                                     "Intente de nuevo en un momento."};
-        vt_page_form(&b, vt_server_config(req->srv), NULL, &e);
+        vt_page_form(&b, vt_server_config(req->srv), NULL, &e, NULL);
         vt_http_header(req, "Retry-After", "5");
         html(req, 503, &b);
         return;
@@ -69,7 +91,7 @@ static void post_form(struct vt_http_request *req)
         vt_log(VT_LOG_INFO, "intake_rejected", "status=%d code=%s field=%s", e.status, e.code,
                e.field);
         struct vt_buf b = {0};
-        vt_page_form(&b, ctx->cfg, &form, &e);
+        vt_page_form(&b, ctx->cfg, &form, &e, NULL);
         vt_form_cleanup(&form);
         html(req, e.status, &b);
         return;

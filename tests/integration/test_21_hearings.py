@@ -249,6 +249,17 @@ class Hearings(H.DaemonCase):
         everything = self.s["mo"].get("/api/v1/hearings/rc2026/questions").json()["questions"]
         self.assertEqual(total, len(everything))
 
+    def test_08_citizen_form_offers_the_open_hearing(self):
+        r = self.d.get("/")
+        self.assertEqual(r.status, 200, r)
+        self.assertIn('href="/audiencia/rc2026"', r.text)
+        self.assertIn("está recibiendo preguntas", r.text)
+        # A hearing whose window is closed is not offered.
+        closed = [h for h in self.s["mo"].get("/api/v1/hearings").json()["hearings"]
+                  if h["questions_close_at"] < now_ms()]
+        for h in closed:
+            self.assertNotIn('href="/audiencia/%s"' % h["code"], r.text)
+
     def test_99_audit_verify(self):
         S.audit_verify(self, self.d)
         self.assert_no_crash()
