@@ -2,7 +2,7 @@
 
 Starts a daemon (tests/integration/harness.py's Daemon: its own temporary
 directory, intake rate limit high), adds an agente and a moderador, creates
-an open hearing, starts bench/hearing_client.c with VIEWERS wall viewers and
+an open hearing, starts bench/live_client.c (wall mode) with VIEWERS wall viewers and
 waits for each one's first wall, then files QUESTIONS questions paced evenly
 over SECONDS (open loop): the even ones through the web page POST
 /audiencia/{code} (urlencoded text/name/show_name), the odd ones as WhatsApp

@@ -13,6 +13,14 @@
  *     prints "READY clients=N" on stdout, records until SIGUSR1 and then
  *     until QUIET_S seconds pass without a frame on any connection, and
  *     writes OUTDIR/base (the clock's origin) and OUTDIR/w<K>.{bin,txt,rad}.
+ *   live_client run HOST PORT CLIENTS PROCS MAXSEQ QUIET_S OUTDIR HEARING CAP_S
+ *     the same as wall viewers of one hearing (bench/hearing): subscribes to
+ *     {"subscribe":["wall"],"hearing":HEARING}, waits for every viewer's first
+ *     wall, records each question's FIRST sighting at each viewer (every wall
+ *     message is the whole wall) and stops at most CAP_S seconds after SIGUSR1.
+ *     The counters keep their names: "items/created" counts first
+ *     sightings, "metrics snapshots" walls, "last metrics total" the
+ *     questions on the last wall seen.
  *   live_client analyze OUTDIR PROCS LOADFILE
  *     matches every event with the load generator's 201 by radicado and
  *     prints the delays (from the 201's arrival at the generator to the
@@ -44,7 +52,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BUFSZ (256 * 1024)
+#define BUFSZ (4 * 1024 * 1024) /* a whole wall of 2,000 questions in one frame */
 
 static int64_t now_us(void)
 {
@@ -91,6 +99,8 @@ static struct {
     long maxseq;
     char (*rad)[48]; /* [maxseq] the radicado seen for each number */
     long long rad_mismatch, seq_over;
+    const char *hearing; /* NULL: items and metrics; else the wall of this hearing */
+    double cap;          /* seconds after SIGUSR1 at most */
 } W;
 
 static long rad_seq(const char *r, size_t n)
@@ -106,7 +116,7 @@ static long rad_seq(const char *r, size_t n)
     return v;
 }
 
-static void on_text(struct conn *c, const unsigned char *p, size_t n, int64_t t)
+static void on_live_text(struct conn *c, const unsigned char *p, size_t n, int64_t t)
 {
     static const char ev[] = "\"event\":\"created\"", rk[] = "\"radicado\":\"", tk[] = "\"total\":";
     c->frames++;
@@ -148,6 +158,55 @@ static void on_text(struct conn *c, const unsigned char *p, size_t n, int64_t t)
     } else {
         c->bad++;
     }
+}
+
+static void on_wall_text(struct conn *c, const unsigned char *p, size_t n, int64_t t)
+{
+    static const char rk[] = "\"radicado\":\"";
+    c->frames++;
+    if (!(n > 15 && memcmp(p, "{\"topic\":\"wall\"", 15) == 0)) {
+        c->bad++;
+        return;
+    }
+    /* Every wall message is the whole wall: each question's first sighting
+     * at this viewer is what counts. */
+    c->metrics++;
+    c->snapshot = true;
+    const unsigned char *q = p, *end = p + n;
+    long shown = 0;
+    while ((q = memmem(q, (size_t)(end - q), rk, sizeof(rk) - 1))) {
+        const unsigned char *r = q + sizeof(rk) - 1;
+        const unsigned char *e = memchr(r, '"', (size_t)(end - r));
+        if (!e || e - r >= 48) {
+            c->bad++;
+            return;
+        }
+        q = e;
+        size_t rl = (size_t)(e - r);
+        long seq = rad_seq((const char *)r, rl);
+        shown++;
+        if (seq < 0 || seq >= W.maxseq) {
+            W.seq_over++;
+            continue;
+        }
+        if (!W.rad[seq][0])
+            memcpy(W.rad[seq], r, rl);
+        else if (strlen(W.rad[seq]) != rl || memcmp(W.rad[seq], r, rl) != 0)
+            W.rad_mismatch++;
+        if (!c->recv[seq]) {
+            c->recv[seq] = (uint32_t)(t + 1);
+            c->created++;
+        }
+    }
+    c->last_total = shown;
+}
+
+static void on_text(struct conn *c, const unsigned char *p, size_t n, int64_t t)
+{
+    if (W.hearing)
+        on_wall_text(c, p, n, t);
+    else
+        on_live_text(c, p, n, t);
 }
 
 static void send_frame(int fd, int opcode, const unsigned char *p, size_t n)
@@ -274,8 +333,11 @@ static int handshake(struct conn *c, const char *host, int port)
     size_t hl = (size_t)(end + 4 - (char *)c->buf);
     memmove(c->buf, c->buf + hl, c->len - hl);
     c->len -= hl;
-    static const char sub[] = "{\"subscribe\":[\"items\",\"metrics\"]}";
-    send_frame(c->fd, 1, (const unsigned char *)sub, sizeof(sub) - 1);
+    char sub[160];
+    int sl = W.hearing ? snprintf(sub, sizeof(sub), "{\"subscribe\":[\"wall\"],\"hearing\":\"%s\"}",
+                                  W.hearing)
+                       : snprintf(sub, sizeof(sub), "{\"subscribe\":[\"items\",\"metrics\"]}");
+    send_frame(c->fd, 1, (const unsigned char *)sub, (size_t)sl);
     fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
     c->open = true;
     return 0;
@@ -387,7 +449,7 @@ static int worker(int k, int ready_fd, const char *host, int port, int lo, int h
         }
         if (t1 && t - last_frame >= (int64_t)(quiet * 1e6))
             break;
-        if (t1 && t - t1 > 600000000)
+        if (t1 && t - t1 > (int64_t)(W.cap * 1e6))
             break;
     }
     int64_t t2 = now_us();
@@ -460,14 +522,17 @@ static int worker(int k, int ready_fd, const char *host, int port, int lo, int h
 
 static int run(int argc, char **argv)
 {
-    if (argc != 9) {
-        fprintf(stderr, "usage: live_client run HOST PORT CLIENTS PROCS MAXSEQ QUIET_S OUTDIR\n");
+    if (argc != 9 && argc != 11) {
+        fprintf(stderr, "usage: live_client run HOST PORT CLIENTS PROCS MAXSEQ QUIET_S OUTDIR "
+                        "[HEARING CAP_S]\n");
         return 2;
     }
     const char *host = argv[2], *outdir = argv[8];
     int port = atoi(argv[3]), clients = atoi(argv[4]), procs = atoi(argv[5]);
     W.maxseq = atol(argv[6]) + 1;
     double quiet = atof(argv[7]);
+    W.hearing = argc == 11 ? argv[9] : NULL;
+    W.cap = argc == 11 ? atof(argv[10]) : 600;
     if (clients < 1)
         clients = 1;
     if (procs < 1)
@@ -619,7 +684,7 @@ static int analyze(int argc, char **argv)
     while (fgets(line, sizeof(line), f)) {
         if (sscanf(line, "%ld %63s %lf %lf %lf %d", &idx, r, &t_due, &t_sent, &t_ans, &status) != 6)
             continue;
-        if (status != 201)
+        if (status != 201 && status != 200) /* an intake's 201, or a wall's approve 200 */
             continue;
         long s = rad_seq(r, strlen(r));
         if (s < 0)
