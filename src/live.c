@@ -141,9 +141,12 @@ static void counts_add(struct counts *c, const char *key, long long n)
             c->n[i] += n;
             return;
         }
-    if (c->len == COUNTS_MAX)
+    /* A key that does not fit would merge with another once cut: such a key
+     * is no channel, type or group code, so it is not counted. */
+    size_t len = strlen(key);
+    if (c->len == COUNTS_MAX || len >= sizeof(c->key[0]))
         return;
-    snprintf(c->key[c->len], sizeof(c->key[0]), "%s", key);
+    memcpy(c->key[c->len], key, len + 1);
     c->n[c->len++] = n;
 }
 
