@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The whole test suite: unit and integration tests (ctest) on a normal build
-# with -Werror, the same again under AddressSanitizer + UndefinedBehaviorSanitizer,
-# then every libFuzzer target for a short run over its seed corpus.
+# The whole test suite: unit and integration tests (ctest) on a Release build
+# (what a packager builds, -O3) with -Werror, the same again on a Debug build
+# (-O0) under AddressSanitizer + UndefinedBehaviorSanitizer, then every
+# libFuzzer target for a short run over its seed corpus. Warnings are errors
+# here (VT_WERROR) at both optimisation levels, not in a packager's build.
 # FUZZ_SECONDS (default 20) sets the length of each fuzz run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,19 +14,19 @@ jobs=$(nproc)
 export VT_REQUIRE_BROWSER=1 VT_REQUIRE_FAKETIME=1
 export VT_ARTIFACTS="${VT_ARTIFACTS:-$PWD/build/test-artifacts}"
 
-echo "== build and test (release) =="
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+echo "== build and test (Release) =="
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DVT_WERROR=ON >/dev/null
 cmake --build build -j"$jobs"
 (cd build && ctest --output-on-failure -j"$jobs")
 
 echo "== build and test (ASan + UBSan) =="
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DVT_SANITIZE=ON >/dev/null
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DVT_SANITIZE=ON -DVT_WERROR=ON >/dev/null
 cmake --build build-asan -j"$jobs"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -j"$jobs")
 
 echo "== fuzz (short runs) =="
-CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DVT_SANITIZE=ON -DVT_FUZZ=ON >/dev/null
+CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DVT_SANITIZE=ON -DVT_FUZZ=ON -DVT_WERROR=ON >/dev/null
 cmake --build build-fuzz -j"$jobs" --target fuzzers
 seconds=${FUZZ_SECONDS:-20}
 for f in build-fuzz/fuzz_*; do
