@@ -20,6 +20,7 @@
  *     the WAL file is reused from its start instead of growing.
  */
 #include <cjson/cJSON.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <sqlite3.h>
@@ -235,15 +236,40 @@ static void db_path(const char *data_dir, char *out, size_t outlen)
     snprintf(out, outlen, "%s/ventanilla.db", data_dir);
 }
 
-/* Opens a connection with the pragmas every connection needs. */
+/* The database and its -wal and -shm files are the owner's alone, whatever
+ * the umask: SQLite creates a new database 0644 and gives -wal and -shm the
+ * database's own mode, so the file is made 0600 before SQLite first opens it,
+ * and one an older version left readable to others is brought down to 0600
+ * (with its -wal and -shm) when the store opens. Errors are left to the open. */
+static void own_db_files(const char *path, bool create)
+{
+    if (create) {
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            close(fd);
+    }
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+        char p[4300];
+        struct stat st;
+        snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
+        if (stat(p, &st) == 0 && (st.st_mode & 0077))
+            chmod(p, st.st_mode & 0700);
+    }
+}
+
+/* Opens a connection with the pragmas every connection needs. A data
+ * directory it creates is the owner's alone (0700). */
 static int open_db(const char *data_dir, bool create, sqlite3 **out, char *err, size_t errlen)
 {
     char path[4200];
     db_path(data_dir, path, sizeof(path));
-    if (create && mkdir(data_dir, 0750) != 0 && access(data_dir, W_OK) != 0) {
+    if (create && mkdir(data_dir, 0700) != 0 && access(data_dir, W_OK) != 0) {
         snprintf(err, errlen, "cannot create data directory %s", data_dir);
         return VT_EIO;
     }
+    if (create)
+        own_db_files(path, true);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
     sqlite3 *db = NULL;
     if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
@@ -385,6 +411,7 @@ static int open_current(const char *data_dir, sqlite3 **out, char *err, size_t e
         snprintf(err, errlen, "no database at %s; run `ventanilla migrate` first", path);
         return VT_ENOTFOUND;
     }
+    own_db_files(path, false);
     int rc = open_db(data_dir, false, out, err, errlen), version;
     if (rc)
         return rc;
