@@ -624,14 +624,19 @@ int vt_backup_make(const char *data_dir, const char *dest, FILE *out, bool *inco
             sum.last_radicado[0] ? " (last radicado " : "", sum.last_radicado,
             sum.last_radicado[0] ? ")" : "", (long long)sum.audit_events, (long long)files.count,
             fh, dest, sha, dest);
-    if (pres.n_missing || n_damaged) {
-        *incomplete = true;
+    *incomplete = pres.n_missing || n_damaged;
+    if (pres.n_missing)
         fprintf(stderr,
                 "backup: warning: the backup is incomplete: the database names %lld attachment "
-                "file(s) that %s does not have intact (first: %s); they are listed in %s/" MANIFEST
-                "\n",
+                "file(s) that %s lacks or holds damaged (first: %s); they are listed under "
+                "attachments.missing in %s/" MANIFEST "\n",
                 (long long)pres.n_missing, data_dir, pres.first, dest);
-    }
+    if (n_damaged)
+        fprintf(stderr,
+                "backup: warning: %lld attachment file(s) in %s/attachments do not match their "
+                "names (damaged) and were not copied; they are listed under attachments.damaged "
+                "in %s/" MANIFEST "\n",
+                (long long)n_damaged, data_dir, dest);
     cJSON_Delete(m);
     return 0;
 fail:

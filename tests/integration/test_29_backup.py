@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -334,6 +335,42 @@ class Backup(H.DaemonCase):
         unfinished = copy("unfinished")
         os.unlink(os.path.join(unfinished, "manifest.json"))
         refused(unfinished, "manifest.json")
+
+    def test_05_damaged_live_attachment(self):
+        """A data directory whose attachment file was damaged still gets a
+        backup of everything else: written, the file listed as missing and
+        damaged in the manifest, a warning and a non-zero exit; restoring it
+        says the file was already missing."""
+        d = self.d
+        if not d.running():
+            d.start()
+        pdf = H.minimal_pdf("Anexo que se dañará %d" % H.unique())
+        doc = H.assert_created(self, d.post_multipart(
+            H.form_fields(), [("attachments", "danado.pdf", "application/pdf", pdf)]))
+        sha = hashlib.sha256(pdf).hexdigest()
+        with open(os.path.join(d.data_dir, "attachments", sha[:2], sha), "r+b") as f:
+            f.write(b"X")
+        dest = os.path.join(d.dir, "backups", "con-dano")
+        p = self.cli("backup", "--config", d.cfg_path, "--data-dir", d.data_dir, dest)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("incomplete", p.stderr)
+        self.assertIn(sha, p.stderr)
+        with open(os.path.join(dest, "manifest.json"), encoding="utf-8") as f:
+            manifest = json.load(f)
+        self.assertEqual(manifest["attachments"]["missing"], [sha])
+        self.assertEqual(manifest["attachments"]["damaged"], [sha])
+        self.assertFalse(os.path.exists(os.path.join(dest, "attachments", sha[:2], sha)))
+        target = os.path.join(d.dir, "restored-con-dano")
+        p = self.cli("restore", "--config", d.cfg_path, "--data-dir", target, dest)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("already missing", p.stdout)
+        con = sqlite3.connect(os.path.join(target, "ventanilla.db"))
+        try:
+            n = con.execute("SELECT count(*) FROM items WHERE radicado = ?",
+                            (doc["radicado"],)).fetchone()[0]
+        finally:
+            con.close()
+        self.assertEqual(n, 1, "the item of the damaged file is restored")
 
     def test_99_clean_stop(self):
         self.assert_no_crash()
