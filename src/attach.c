@@ -68,7 +68,7 @@ static int fsync_dir(const char *dir)
 /* Creates dir if needed; a new directory is made durable in its parent. */
 static int ensure_dir(const char *dir, const char *parent)
 {
-    if (mkdir(dir, 0750) == 0)
+    if (mkdir(dir, 0700) == 0)
         return fsync_dir(parent);
     return errno == EEXIST ? 0 : VT_EIO;
 }
@@ -88,7 +88,7 @@ int vt_attach_write(const char *data_dir, const void *data, size_t len, const ch
     randombytes_buf(rnd, sizeof(rnd));
     sodium_bin2hex(rhex, sizeof(rhex), rnd, sizeof(rnd));
     snprintf(tmp, sizeof(tmp), "%s/.tmp-%s", dir, rhex);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         return VT_EIO;
     const char *p = data;

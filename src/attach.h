@@ -1,5 +1,7 @@
 /* attach.h - attachment files: content type by content, content-addressed
  * durable storage under DATA_DIR/attachments/ab/abcdef... (SHA-256).
+ * Directories are made 0700 and files 0600 whatever the umask: citizens'
+ * documents are the daemon user's alone.
  *
  * Owns: the attachments directory and the libmagic handle of a sniffer.
  * Must not: trust a file's name or its declared Content-Type.

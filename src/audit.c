@@ -6,6 +6,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -63,6 +64,9 @@ int vt_audit_key_load(const char *data_dir, int create, unsigned char key[VT_AUD
     }
     if (fd < 0)
         return errno == ENOENT ? VT_ENOTFOUND : VT_EIO;
+    struct stat st;
+    if (fstat(fd, &st) == 0 && (st.st_mode & 0077))
+        fchmod(fd, st.st_mode & 0700); /* a key copied in readable to others */
     ssize_t n = read(fd, key, VT_AUDIT_KEY_BYTES);
     close(fd);
     return n == VT_AUDIT_KEY_BYTES ? 0 : VT_EIO;

@@ -31,7 +31,8 @@ void vt_audit_hash(const unsigned char key[VT_AUDIT_KEY_BYTES], const char *prev
                    const struct vt_audit_event *ev, char out[65]);
 
 /* Reads DATA_DIR/audit.key, creating it (random, 0600) when create is set and
- * it does not exist. Returns 0, VT_ENOTFOUND or VT_EIO. */
+ * it does not exist; a key readable by others is made 0600. Returns 0,
+ * VT_ENOTFOUND or VT_EIO. */
 int vt_audit_key_load(const char *data_dir, int create, unsigned char key[VT_AUDIT_KEY_BYTES]);
 
 #endif

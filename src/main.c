@@ -16,6 +16,8 @@
  *   ventanilla calendar due --type TYPE [--class CLASS] --received ISO8601
  *   ventanilla report pqrsd|acceso --config FILE [--data-dir DIR] --from DATE --to DATE
  *                                  [--format csv|html]
+ *   ventanilla backup --config FILE [--data-dir DIR] DEST
+ *   ventanilla restore --config FILE [--data-dir DIR] SRC
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -26,6 +28,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "backup.h"
 #include "buf.h"
 #include "calendar.h"
 #include "classify.h"
@@ -66,7 +69,9 @@ static int usage(void)
                     "  ventanilla calendar holidays YEAR\n"
                     "  ventanilla calendar due --type TYPE [--class CLASS] --received ISO8601\n"
                     "  ventanilla report pqrsd|acceso --config FILE [--data-dir DIR] --from "
-                    "YYYY-MM-DD --to YYYY-MM-DD [--format csv|html]\n");
+                    "YYYY-MM-DD --to YYYY-MM-DD [--format csv|html]\n"
+                    "  ventanilla backup --config FILE [--data-dir DIR] DEST\n"
+                    "  ventanilla restore --config FILE [--data-dir DIR] SRC\n");
     return 2;
 }
 
@@ -531,6 +536,29 @@ static int cmd_report(const char *which, const struct opts *o, struct vt_config 
     return rc ? 1 : 0;
 }
 
+/* ---- backup and restore (backup.c) ---- */
+
+static int cmd_backup(const char *cmd, const struct opts *o, struct vt_config *cfg)
+{
+    if (o->n_args != 1)
+        return usage();
+    char err[1200] = "";
+    bool incomplete = false;
+    int rc =
+        strcmp(cmd, "backup") == 0
+            ? vt_backup_make(data_dir(o, cfg), o->args[0], stdout, &incomplete, err, sizeof(err))
+            : vt_backup_restore(o->args[0], data_dir(o, cfg), stdout, err, sizeof(err));
+    if (rc) {
+        fprintf(stderr, "%s failed: %s\n", cmd, err[0] ? err : vt_strerror(rc));
+        if (rc != VT_EEXIST && strcmp(cmd, "backup") == 0)
+            fprintf(stderr, "Nothing was left in %s.\n", o->args[0]);
+        else if (rc != VT_EEXIST)
+            fprintf(stderr, "Nothing was restored; %s is as it was.\n", data_dir(o, cfg));
+        return 1;
+    }
+    return incomplete ? 1 : 0;
+}
+
 /* ---- calendar ---- */
 
 static int cmd_calendar(int argc, char **argv)
@@ -612,7 +640,8 @@ int main(int argc, char **argv)
              strcmp(argv[2], "acceso") != 0))
             return usage();
         first = 3;
-    } else if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "check-config")) {
+    } else if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "check-config") &&
+               strcmp(cmd, "backup") && strcmp(cmd, "restore")) {
         return usage();
     }
     struct opts o;
@@ -637,6 +666,8 @@ int main(int argc, char **argv)
         rc = cmd_user(argv[2], &o, &cfg);
     } else if (strcmp(cmd, "report") == 0) {
         rc = cmd_report(argv[2], &o, &cfg);
+    } else if (strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0) {
+        rc = cmd_backup(cmd, &o, &cfg);
     } else {
         int port = o.port >= 0 ? o.port : cfg.port;
         rc = vt_server_main(&cfg, data_dir(&o, &cfg), port);

@@ -530,7 +530,7 @@ static int lock_data_dir(const char *dir)
 {
     char path[4200];
     snprintf(path, sizeof(path), "%s/ventanilla.lock", dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0)
         return -1;
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "error.h"
+#include "migrations.h"
 
 #include "store_backend.h"
 
@@ -94,6 +95,27 @@ int vt_store_contacts_import(const char *data_dir, const struct vt_contact *rows
                              char *err, size_t errlen)
 {
     return default_backend->contacts_import(data_dir, rows, n, err, errlen);
+}
+
+int vt_store_backup(const char *data_dir, const char *dest_file, char *err, size_t errlen)
+{
+    return default_backend->backup(data_dir, dest_file, err, errlen);
+}
+
+int vt_store_summary(const char *db_file, struct vt_store_summary *out,
+                     int (*each_file)(void *ctx, const char *sha256), void *ctx, char *err,
+                     size_t errlen)
+{
+    return default_backend->summary(db_file, out, each_file, ctx, err, errlen);
+}
+
+int vt_store_schema_latest(void)
+{
+    int v = 0;
+    for (const struct vt_migration *m = vt_migrations; m->name; m++)
+        if (m->version > v)
+            v = m->version;
+    return v;
 }
 
 struct sqlite3_stmt *vt_store_reader_stmt_text(struct vt_store_reader *r, const char *sql)

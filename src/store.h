@@ -168,6 +168,38 @@ int vt_store_due_counts(struct vt_store_reader *r, const char *today, const char
 int vt_store_audit_verify(const char *data_dir, int64_t *n_events, int64_t *bad_id, char *err,
                           size_t errlen);
 
+/* ---- backups (`ventanilla backup` and `restore`, backup.h) ---- */
+
+/* What a copy of the database holds, for a backup's manifest and a
+ * restore's checks. */
+struct vt_store_summary {
+    int schema_version;
+    int64_t items, audit_events;
+    int64_t audit_head_id; /* 0: no event yet */
+    char audit_head_hash[65];
+    char last_radicado[48]; /* "" when no item has one */
+};
+
+/* Copies DATA_DIR's database into dest_file, which must not exist (it is
+ * made 0600), as one consistent snapshot taken while a daemon may be
+ * committing, without holding up its writer. The copy is one self-contained
+ * file (no -wal) that passed SQLite's integrity check. Returns 0, or
+ * VT_ENOTFOUND, VT_EEXIST, VT_EIO or VT_ESTORE with err filled (and
+ * dest_file removed). */
+int vt_store_backup(const char *data_dir, const char *dest_file, char *err, size_t errlen);
+
+/* Reads a copy made by vt_store_backup without changing it: fills *out and
+ * calls each_file(ctx, sha256) once for every attachment file its rows name
+ * (each_file may be NULL; a non-zero return stops the walk and is
+ * returned). The names are as stored: the caller checks them before using
+ * one in a path. Returns 0 or VT_ESTORE with err filled. */
+int vt_store_summary(const char *db_file, struct vt_store_summary *out,
+                     int (*each_file)(void *ctx, const char *sha256), void *ctx, char *err,
+                     size_t errlen);
+
+/* The newest schema version this program knows (its last migration). */
+int vt_store_schema_latest(void);
+
 /* Imports contacts in one transaction. rows[i] = {key_type, key, group, label}. */
 struct vt_contact {
     const char *key_type, *key, *group, *label;

@@ -47,6 +47,10 @@ struct vt_store_backend {
                         size_t errlen);
     int (*contacts_import)(const char *data_dir, const struct vt_contact *rows, size_t n, char *err,
                            size_t errlen);
+    int (*backup)(const char *data_dir, const char *dest_file, char *err, size_t errlen);
+    int (*summary)(const char *db_file, struct vt_store_summary *out,
+                   int (*each_file)(void *ctx, const char *sha256), void *ctx, char *err,
+                   size_t errlen);
     struct sqlite3_stmt *(*reader_stmt)(struct vt_store_reader *r, const char *sql);
     struct sqlite3_stmt *(*reader_stmt_text)(struct vt_store_reader *r, const char *sql);
     /* The transaction API of store.h, on the writer thread. */

@@ -1,7 +1,8 @@
 /* store_sqlite.c - the SQLite backend of the store (store.h).
  *
  * Owns: the database file DATA_DIR/ventanilla.db, the write connection and the
- * writer thread, the prepared statements, the migration runner.
+ * writer thread, the prepared statements, the migration runner, the online
+ * copy a backup takes (sq_backup) and the reading of such a copy.
  * Must not: make domain decisions; those come through the hooks.
  *
  * Invariants:
@@ -20,6 +21,8 @@
  *     the WAL file is reused from its start instead of growing.
  */
 #include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <sqlite3.h>
@@ -235,15 +238,40 @@ static void db_path(const char *data_dir, char *out, size_t outlen)
     snprintf(out, outlen, "%s/ventanilla.db", data_dir);
 }
 
-/* Opens a connection with the pragmas every connection needs. */
+/* The database and its -wal and -shm files are the owner's alone, whatever
+ * the umask: SQLite creates a new database 0644 and gives -wal and -shm the
+ * database's own mode, so the file is made 0600 before SQLite first opens it,
+ * and one an older version left readable to others is brought down to 0600
+ * (with its -wal and -shm) when the store opens. Errors are left to the open. */
+static void own_db_files(const char *path, bool create)
+{
+    if (create) {
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd >= 0)
+            close(fd);
+    }
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+        char p[4300];
+        struct stat st;
+        snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
+        if (stat(p, &st) == 0 && (st.st_mode & 0077))
+            chmod(p, st.st_mode & 0700);
+    }
+}
+
+/* Opens a connection with the pragmas every connection needs. A data
+ * directory it creates is the owner's alone (0700). */
 static int open_db(const char *data_dir, bool create, sqlite3 **out, char *err, size_t errlen)
 {
     char path[4200];
     db_path(data_dir, path, sizeof(path));
-    if (create && mkdir(data_dir, 0750) != 0 && access(data_dir, W_OK) != 0) {
+    if (create && mkdir(data_dir, 0700) != 0 && access(data_dir, W_OK) != 0) {
         snprintf(err, errlen, "cannot create data directory %s", data_dir);
         return VT_EIO;
     }
+    if (create)
+        own_db_files(path, true);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
     sqlite3 *db = NULL;
     if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
@@ -385,6 +413,7 @@ static int open_current(const char *data_dir, sqlite3 **out, char *err, size_t e
         snprintf(err, errlen, "no database at %s; run `ventanilla migrate` first", path);
         return VT_ENOTFOUND;
     }
+    own_db_files(path, false);
     int rc = open_db(data_dir, false, out, err, errlen), version;
     if (rc)
         return rc;
@@ -1384,6 +1413,233 @@ sqlfail:
     return VT_ESTORE;
 }
 
+/* ---- backups ---- */
+
+static void remove_db_files(const char *path)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+        char p[4300];
+        snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
+        unlink(p);
+    }
+}
+
+/* The copy is SQLite's online backup in one step: in WAL mode that is one
+ * read transaction, which never blocks the daemon's writer (it only keeps
+ * the checkpointer from recycling the WAL until it ends, so the WAL grows
+ * for the copy's length). Stepping in chunks would end the read transaction
+ * between steps, and SQLite restarts a backup whose source another process
+ * changed meanwhile: under steady intake it would never finish. */
+static int sq_backup(const char *data_dir, const char *dest_file, char *err, size_t errlen)
+{
+    char src_path[4200];
+    sqlite3 *src = NULL, *dst = NULL;
+    sqlite3_backup *b = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = VT_ESTORE, r = SQLITE_OK;
+    db_path(data_dir, src_path, sizeof(src_path));
+    if (access(src_path, F_OK) != 0) {
+        snprintf(err, errlen, "there is no database at %s", src_path);
+        return VT_ENOTFOUND;
+    }
+    int fd = open(dest_file, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot create %s: %s", dest_file, strerror(errno));
+        return errno == EEXIST ? VT_EEXIST : VT_EIO;
+    }
+    close(fd);
+    if (sqlite3_open_v2(src_path, &src, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        snprintf(err, errlen, "cannot open %s: %s", src_path,
+                 src ? sqlite3_errmsg(src) : "no memory");
+        goto fail;
+    }
+    sqlite3_busy_timeout(src, 10000);
+    if (sqlite3_open_v2(dest_file, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK ||
+        !(b = sqlite3_backup_init(dst, "main", src, "main"))) {
+        snprintf(err, errlen, "cannot start the copy into %s: %s", dest_file,
+                 dst ? sqlite3_errmsg(dst) : "no memory");
+        goto fail;
+    }
+    /* BUSY: the source could not be read at this moment (a checkpoint or a
+     * recovery in progress); the busy handler is not used for it. */
+    for (int tries = 0;; tries++) {
+        r = sqlite3_backup_step(b, -1);
+        if ((r != SQLITE_BUSY && r != SQLITE_LOCKED) || tries == 300)
+            break;
+        sqlite3_sleep(100);
+    }
+    sqlite3_backup_finish(b);
+    if (r != SQLITE_DONE) {
+        snprintf(err, errlen, "copying %s failed: %s", src_path, sqlite3_errstr(r));
+        goto fail;
+    }
+    sqlite3_close(src);
+    src = NULL;
+    /* The copy carries the source's WAL flag in its header: reopened, it is
+     * turned into a plain rollback-journal file that needs nothing beside
+     * it, and checked. */
+    sqlite3_close(dst);
+    dst = NULL;
+    if (sqlite3_open_v2(dest_file, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK ||
+        sqlite3_prepare_v2(dst, "PRAGMA journal_mode = DELETE", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW ||
+        strcmp((const char *)sqlite3_column_text(st, 0), "delete") != 0) {
+        snprintf(err, errlen, "cannot finish the copy %s: %s", dest_file,
+                 dst ? sqlite3_errmsg(dst) : "no memory");
+        goto fail;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sqlite3_prepare_v2(dst, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        snprintf(err, errlen, "cannot check the copy %s: %s", dest_file, sqlite3_errmsg(dst));
+        goto fail;
+    }
+    const char *ok = (const char *)sqlite3_column_text(st, 0);
+    if (!ok || strcmp(ok, "ok") != 0) {
+        snprintf(err, errlen, "the copy failed SQLite's integrity check: %.300s",
+                 ok ? ok : "no answer");
+        goto fail;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sqlite3_close(dst) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot close the copy %s", dest_file);
+        dst = NULL;
+        goto fail;
+    }
+    return 0;
+fail:
+    sqlite3_finalize(st);
+    sqlite3_close(dst);
+    sqlite3_close(src);
+    remove_db_files(dest_file);
+    return rc;
+}
+
+/* A file: URI for path (RFC 3986: anything but unreserved characters and
+ * '/' percent-encoded), so a path with '?' or '#' names the file it says. */
+static int file_uri(const char *path, const char *query, char *out, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    int w = snprintf(out, n, "file:");
+    if (w < 0 || (size_t)w >= n)
+        return VT_ERANGE;
+    o = (size_t)w;
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                     (*p >= '0' && *p <= '9') || strchr("-._~/", *p);
+        if (o + 4 >= n)
+            return VT_ERANGE;
+        if (plain) {
+            out[o++] = (char)*p;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[*p >> 4];
+            out[o++] = hex[*p & 15];
+        }
+    }
+    w = snprintf(out + o, n - o, "?%s", query);
+    return w < 0 || (size_t)w >= n - o ? VT_ERANGE : 0;
+}
+
+/* The rows that name attachment files, in every table that has them. */
+static const char *const file_tables[][2] = {
+    {"attachments", "SELECT sha256 FROM attachments"},
+    {"response_files", "SELECT sha256 FROM response_files"},
+    {"wa_media", "SELECT sha256 FROM wa_media WHERE sha256 IS NOT NULL"},
+};
+
+static int table_exists(sqlite3 *db, const char *name)
+{
+    sqlite3_stmt *st = NULL;
+    int found = 0;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", -1,
+                           &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        found = sqlite3_step(st) == SQLITE_ROW;
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
+static int sq_summary(const char *db_file, struct vt_store_summary *out,
+                      int (*each_file)(void *ctx, const char *sha256), void *ctx, char *err,
+                      size_t errlen)
+{
+    char uri[13000];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = VT_ESTORE;
+    memset(out, 0, sizeof(*out));
+    /* immutable: no lock, no journal, nothing written beside the file. */
+    if (file_uri(db_file, "immutable=1", uri, sizeof(uri))) {
+        snprintf(err, errlen, "the path %s is too long", db_file);
+        return VT_ESTORE;
+    }
+    if (sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK)
+        goto sqlfail;
+    if (!table_exists(db, "schema_migrations") || !table_exists(db, "items") ||
+        !table_exists(db, "audit_events")) {
+        snprintf(err, errlen, "%s is not a ventanilla database", db_file);
+        goto fail;
+    }
+    static const char *const counts =
+        "SELECT (SELECT coalesce(max(version), 0) FROM schema_migrations), "
+        "(SELECT count(*) FROM items), (SELECT count(*) FROM audit_events), "
+        "(SELECT coalesce(max(last_event_id), 0) FROM audit_head), "
+        "(SELECT last_hash FROM audit_head WHERE id = 1), "
+        "(SELECT radicado FROM items WHERE radicado IS NOT NULL "
+        "ORDER BY radicado_year DESC, radicado_seq DESC LIMIT 1)";
+    if (sqlite3_prepare_v2(db, counts, -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW)
+        goto sqlfail;
+    out->schema_version = sqlite3_column_int(st, 0);
+    out->items = sqlite3_column_int64(st, 1);
+    out->audit_events = sqlite3_column_int64(st, 2);
+    out->audit_head_id = sqlite3_column_int64(st, 3);
+    copy_col(out->audit_head_hash, sizeof(out->audit_head_hash), st, 4);
+    copy_col(out->last_radicado, sizeof(out->last_radicado), st, 5);
+    sqlite3_finalize(st);
+    st = NULL;
+    /* One UNION of the tables this copy's schema has: each name once. */
+    char sql[512] = "";
+    for (size_t t = 0; t < sizeof(file_tables) / sizeof(file_tables[0]); t++)
+        if (table_exists(db, file_tables[t][0]))
+            snprintf(sql + strlen(sql), sizeof(sql) - strlen(sql), "%s%s", sql[0] ? " UNION " : "",
+                     file_tables[t][1]);
+    if (each_file && sql[0]) {
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+            goto sqlfail;
+        int step;
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            const char *sha = (const char *)sqlite3_column_text(st, 0);
+            int r = each_file(ctx, sha ? sha : "");
+            if (r) {
+                rc = r;
+                goto fail;
+            }
+        }
+        if (step != SQLITE_DONE)
+            goto sqlfail;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return 0;
+sqlfail:
+    snprintf(err, errlen, "cannot read %s: %s", db_file, db ? sqlite3_errmsg(db) : "no memory");
+fail:
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc;
+}
+
 const struct vt_store_backend vt_store_sqlite = {
     .name = "sqlite",
     .migrate = sq_migrate,
@@ -1399,6 +1655,8 @@ const struct vt_store_backend vt_store_sqlite = {
     .due_counts = sq_due_counts,
     .audit_verify = sq_audit_verify,
     .contacts_import = sq_contacts_import,
+    .backup = sq_backup,
+    .summary = sq_summary,
     .reader_stmt = sq_reader_stmt,
     .reader_stmt_text = sq_reader_stmt_text,
     .tx_now = sq_tx_now,
