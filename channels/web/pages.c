@@ -231,11 +231,18 @@ void vt_page_form(struct vt_buf *b, const struct vt_config *cfg, const struct vt
         vt_buf_puts(b, "\">Envíe aquí su pregunta para la audiencia</a>.</p></aside>");
     }
     if (err) {
+        /* The link leads to the field in error; a field the form does not
+         * have (a name the sender made up) gets no link. Either way the name
+         * is the sender's text: escaped. */
+        bool link = err->field[0] && !(err->code && strcmp(err->code, "unknown_field") == 0);
         vt_buf_puts(b, "<div class=\"alert\" role=\"alert\"><h2>Revise el formulario</h2><p>");
-        if (err->field[0])
-            vt_buf_printf(b, "<a href=\"#%s\">", err->field);
+        if (link) {
+            vt_buf_puts(b, "<a href=\"#");
+            esc(b, err->field);
+            vt_buf_puts(b, "\">");
+        }
         esc(b, err->message);
-        if (err->field[0])
+        if (link)
             vt_buf_puts(b, "</a>");
         vt_buf_puts(b, "</p></div>");
     }
@@ -357,7 +364,7 @@ void vt_page_ack(struct vt_buf *b, const struct vt_config *cfg, const struct vt_
 }
 
 void vt_page_status(struct vt_buf *b, const struct vt_config *cfg, const struct vt_track *t,
-                    int not_found)
+                    const char *radicado, const char *alert)
 {
     head(b, cfg, "Consultar una solicitud");
     vt_buf_puts(b, "<h1>Consultar una solicitud</h1>");
@@ -392,16 +399,21 @@ void vt_page_status(struct vt_buf *b, const struct vt_config *cfg, const struct 
         foot(b);
         return;
     }
-    if (not_found)
-        vt_buf_puts(b, "<div class=\"alert\" role=\"alert\"><p>No encontramos una solicitud con "
-                       "ese radicado y ese código. Revise que estén escritos igual que en el "
-                       "acuse de recibo.</p></div>");
+    if (alert) {
+        vt_buf_puts(b, "<div class=\"alert\" role=\"alert\"><p>");
+        esc(b, alert);
+        vt_buf_puts(b, "</p></div>");
+    }
+    /* POST: the code never goes into a URL. The radicado typed is kept after
+     * an error; the code never is. */
     vt_buf_puts(b, "<form method=\"post\" action=\"/consulta\"><div class=\"field\"><label "
                    "for=\"radicado\">Número de radicado</label><input id=\"radicado\" "
-                   "name=\"radicado\" type=\"text\" autocomplete=\"off\" required></div><div "
-                   "class=\"field\"><label for=\"codigo\">Código de consulta</label><input "
-                   "id=\"codigo\" name=\"codigo\" type=\"text\" autocomplete=\"off\" required>"
-                   "</div><button type=\"submit\">Consultar</button></form>");
+                   "name=\"radicado\" type=\"text\" autocomplete=\"off\" required value=\"");
+    esc(b, radicado);
+    vt_buf_puts(b, "\"></div><div class=\"field\"><label for=\"codigo\">Código de consulta"
+                   "</label><input id=\"codigo\" name=\"codigo\" type=\"text\" "
+                   "autocomplete=\"off\" required></div><button type=\"submit\">Consultar"
+                   "</button></form>");
     foot(b);
 }
 
