@@ -566,7 +566,8 @@ static bool form_has(const struct vt_form *f, const char *name, const char *valu
     return false;
 }
 
-/* One radio or checkbox with its label. */
+/* One radio or checkbox with its label, the input first: the stylesheet
+ * puts it beside its text (.choice), never above it. */
 static void choice(struct vt_buf *b, const char *type, const char *name, const char *value,
                    const char *label, bool checked, bool invalid)
 {
@@ -577,10 +578,15 @@ static void choice(struct vt_buf *b, const char *type, const char *name, const c
         vt_buf_puts(b, " checked");
     if (invalid)
         vt_buf_printf(b, " aria-invalid=\"true\" aria-describedby=\"%s-error\"", name);
-    vt_buf_puts(b, "> ");
+    vt_buf_puts(b, "><span>");
     esc(b, label);
-    vt_buf_puts(b, "</label>");
+    vt_buf_puts(b, "</span></label>");
 }
+
+/* What the ends of a scale mean, said with their numbers so that they still
+ * read right when a narrow screen wraps the row. */
+static const char *const scale_ends[][2] = {{"1 = Muy insatisfecho", "5 = Muy satisfecho"},
+                                            {"0 = Nada probable", "10 = Muy probable"}};
 
 void vt_page_survey(struct vt_buf *b, const struct vt_config *cfg, const cJSON *def,
                     const char *action, const struct vt_form *values, const char *error_field,
@@ -632,12 +638,22 @@ void vt_page_survey(struct vt_buf *b, const struct vt_config *cfg, const cJSON *
                 }
             vt_buf_puts(b, "</textarea>");
         } else {
-            vt_buf_printf(b, "<fieldset class=\"field\" id=\"%s\"><legend>", name);
+            bool rating = strcmp(type, "rating") == 0, nps = strcmp(type, "nps") == 0;
+            /* A rating or NPS scale is one row of options (wrapped on a
+             * phone) with the meaning of its ends below it. */
+            vt_buf_printf(b, "<fieldset class=\"field%s\" id=\"%s\"",
+                          rating ? " scale scale-rating"
+                          : nps  ? " scale scale-nps"
+                                 : "",
+                          name);
+            if (rating || nps)
+                vt_buf_printf(b, " aria-describedby=\"%s-ends\"", name);
+            vt_buf_puts(b, "><legend>");
             esc(b, text);
             vt_buf_puts(b, required ? " <span class=\"req\">(obligatoria)</span>" : " (opcional)");
             vt_buf_puts(b, "</legend><div class=\"choices\">");
-            if (strcmp(type, "rating") == 0 || strcmp(type, "nps") == 0) {
-                int lo = strcmp(type, "rating") == 0 ? 1 : 0, hi = lo ? 5 : 10;
+            if (rating || nps) {
+                int lo = rating ? 1 : 0, hi = rating ? 5 : 10;
                 for (int v = lo; v <= hi; v++) {
                     char val[16];
                     snprintf(val, sizeof(val), "%d", v);
@@ -658,6 +674,11 @@ void vt_page_survey(struct vt_buf *b, const struct vt_config *cfg, const cJSON *
                 }
             }
             vt_buf_puts(b, "</div>");
+            if (rating || nps)
+                vt_buf_printf(b,
+                              "<p class=\"scale-ends\" id=\"%s-ends\"><span>%s</span>"
+                              "<span>%s</span></p>",
+                              name, scale_ends[nps][0], scale_ends[nps][1]);
         }
         if (invalid) {
             vt_buf_printf(b, "<p class=\"error\" id=\"%s-error\">", name);
