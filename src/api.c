@@ -1,5 +1,5 @@
 /* api.c - the JSON API and the operational endpoints: POST /api/v1/items,
- * GET /api/v1/track, /healthz and /metrics.
+ * POST /api/v1/track, /healthz and /metrics.
  *
  * Owns: the JSON shapes of the answers.
  * Must not: hold SQL (store) or validation rules (intake).
@@ -322,57 +322,140 @@ int vt_api_track_lookup(struct vt_server *srv, const char *radicado, const char 
     return rc;
 }
 
-static void get_track(struct vt_http_request *req)
+/* The tracking code is a secret: it never travels in a URL, where browsers,
+ * proxies and server logs keep it. */
+static const char TRACK_USE_POST[] =
+    "Por seguridad, el código de consulta no se envía en la dirección (URL). Envíe el número "
+    "de radicado y el código con POST, en JSON {\"radicado\", \"code\"} o en un formulario.";
+
+/* The radicado and code of a POST /api/v1/track body: JSON {"radicado",
+ * "code"} or a form (radicado, code or codigo). 0 with *rad and *code
+ * pointing into root or form (the caller frees both), or an error answered. */
+static int track_input(struct vt_http_request *req, cJSON **root, struct vt_form *form,
+                       const char **rad, const char **code)
 {
-    const struct vt_form_field *r = vt_form_get(&req->query, "radicado");
-    const struct vt_form_field *c = vt_form_get(&req->query, "code");
-    if (!r || !r->value_len || !c || !c->value_len) {
-        struct vt_intake_error e = {422, "missing", "", ""};
-        snprintf(e.field, sizeof(e.field), "%s", (!r || !r->value_len) ? "radicado" : "code");
-        snprintf(e.message, sizeof(e.message),
-                 "Escriba el número de radicado y el código de "
-                 "consulta.");
-        vt_server_json_error(req, &e);
-        return;
+    struct vt_intake_error e = {0};
+    *rad = *code = NULL;
+    if (vt_http_content_is(req, "application/json")) {
+        *root = cJSON_ParseWithLength(req->body ? req->body : "", req->body_len);
+        if (!cJSON_IsObject(*root)) {
+            vt_server_error(req, 400, "malformed_json", "body",
+                            "El cuerpo no es un objeto JSON válido: envíe "
+                            "{\"radicado\", \"code\"}.");
+            return VT_EINVAL;
+        }
+        const cJSON *v;
+        cJSON_ArrayForEach(v, *root)
+        {
+            bool known = strcmp(v->string, "radicado") == 0 || strcmp(v->string, "code") == 0;
+            if (!known) {
+                vt_server_error(req, 422, "unknown_field", NULL,
+                                "Solo se reciben los campos «radicado» y «code».");
+                return VT_EINVAL;
+            }
+            if (!cJSON_IsString(v)) {
+                char msg[120];
+                snprintf(msg, sizeof(msg), "«%s» debe ser un texto.", v->string);
+                vt_server_error(req, 422, "wrong_type", v->string, msg);
+                return VT_EINVAL;
+            }
+            *(strcmp(v->string, "radicado") == 0 ? rad : code) = v->valuestring;
+        }
+    } else if (vt_http_content_is(req, "application/x-www-form-urlencoded") ||
+               vt_http_content_is(req, "multipart/form-data")) {
+        if (vt_api_parse_form(req, form, &e)) {
+            vt_server_json_error(req, &e);
+            return VT_EINVAL;
+        }
+        const struct vt_form_field *r = vt_form_get(form, "radicado");
+        const struct vt_form_field *c = vt_form_get(form, "code");
+        if (!c)
+            c = vt_form_get(form, "codigo");
+        *rad = r && !r->filename ? r->value : NULL;
+        *code = c && !c->filename ? c->value : NULL;
+    } else {
+        vt_server_error(req, 415, "unsupported_media_type", "body",
+                        "Envíe JSON {\"radicado\", \"code\"} (application/json) o un formulario.");
+        return VT_EINVAL;
     }
-    struct vt_track t;
-    if (vt_api_track_lookup(req->srv, r->value, c->value, &t)) {
-        struct vt_intake_error e = {404, "not_found", "",
-                                    "No encontramos una solicitud con ese "
-                                    "radicado y ese código."};
-        vt_server_json_error(req, &e);
-        return;
+    if (!*rad || !**rad || !*code || !**code) {
+        vt_server_error(req, 422, "missing", !*rad || !**rad ? "radicado" : "code",
+                        "Escriba el número de radicado y el código de consulta.");
+        return VT_EINVAL;
     }
+    return 0;
+}
+
+static void track_json(struct vt_http_request *req, const struct vt_track *t)
+{
     char at[32];
     cJSON *o = cJSON_CreateObject(), *hist;
-    cJSON_AddStringToObject(o, "radicado", t.radicado);
-    cJSON_AddStringToObject(o, "status", t.status);
-    cJSON_AddStringToObject(o, "type", t.type);
-    vt_time_format_iso(t.received_at, at);
+    cJSON_AddStringToObject(o, "radicado", t->radicado);
+    cJSON_AddStringToObject(o, "status", t->status);
+    cJSON_AddStringToObject(o, "type", t->type);
+    vt_time_format_iso(t->received_at, at);
     cJSON_AddStringToObject(o, "received_at", at);
-    if (t.due_date[0])
-        cJSON_AddStringToObject(o, "due_date", t.due_date);
+    if (t->due_date[0])
+        cJSON_AddStringToObject(o, "due_date", t->due_date);
     else
         cJSON_AddNullToObject(o, "due_date");
     hist = cJSON_AddArrayToObject(o, "history");
-    for (size_t i = 0; i < t.n_events; i++) {
+    for (size_t i = 0; i < t->n_events; i++) {
         cJSON *e = cJSON_CreateObject();
-        vt_time_format_iso(t.events[i].at, at);
+        vt_time_format_iso(t->events[i].at, at);
         cJSON_AddStringToObject(e, "at", at);
-        cJSON_AddStringToObject(e, "action", t.events[i].action);
-        cJSON_AddStringToObject(e, "description", vt_api_action_description(t.events[i].action));
+        cJSON_AddStringToObject(e, "action", t->events[i].action);
+        cJSON_AddStringToObject(e, "description", vt_api_action_description(t->events[i].action));
         cJSON_AddItemToArray(hist, e);
     }
-    if (t.answer) {
+    if (t->answer) {
         cJSON *a = cJSON_AddObjectToObject(o, "answer");
-        cJSON_AddStringToObject(a, "text", t.answer);
-        vt_time_format_iso(t.answered_at, at);
+        cJSON_AddStringToObject(a, "text", t->answer);
+        vt_time_format_iso(t->answered_at, at);
         cJSON_AddStringToObject(a, "at", at);
     } else {
         cJSON_AddNullToObject(o, "answer");
     }
-    vt_track_cleanup(&t);
     vt_server_json(req, 200, o);
+}
+
+/* POST /api/v1/track: the public status by radicado and code, limited per
+ * client address (tracking.rate_limit_*). GET answers 405 whatever its query
+ * says, so that a code put in a URL reveals nothing. */
+static void track(struct vt_http_request *req)
+{
+    if (!req->post) {
+        vt_http_header(req, "Allow", "POST");
+        vt_server_error(req, 405, "method_not_allowed", NULL, TRACK_USE_POST);
+        return;
+    }
+    int retry;
+    if (!vt_server_track_allow(req->srv, req, &retry)) {
+        char ra[16], msg[160];
+        snprintf(ra, sizeof(ra), "%d", retry);
+        snprintf(msg, sizeof(msg),
+                 "Ha hecho muchas consultas seguidas. Espere %d segundos e intente de nuevo.",
+                 retry);
+        vt_http_header(req, "Retry-After", ra);
+        vt_log(VT_LOG_WARN, "rate_limited", "path=%s", req->path);
+        vt_server_error(req, 429, "rate_limited", NULL, msg);
+        return;
+    }
+    cJSON *root = NULL;
+    struct vt_form form = {0};
+    const char *rad, *code;
+    struct vt_track t;
+    if (track_input(req, &root, &form, &rad, &code) == 0) {
+        if (vt_api_track_lookup(req->srv, rad, code, &t) == 0) {
+            track_json(req, &t);
+            vt_track_cleanup(&t);
+        } else {
+            vt_server_error(req, 404, "not_found", NULL,
+                            "No encontramos una solicitud con ese radicado y ese código.");
+        }
+    }
+    cJSON_Delete(root);
+    vt_form_cleanup(&form);
 }
 
 static void get_healthz(struct vt_http_request *req)
@@ -402,7 +485,7 @@ void vt_api_register(struct vt_http *http)
     const struct vt_config *cfg = vt_server_config(vt_http_server(http));
     vt_http_route(http, "/api/v1/items", VT_ROUTE_POST | VT_ROUTE_RATE_LIMITED,
                   (size_t)cfg->max_body_bytes, post_items);
-    vt_http_route(http, "/api/v1/track", VT_ROUTE_GET, 0, get_track);
+    vt_http_route(http, "/api/v1/track", VT_ROUTE_GET | VT_ROUTE_POST, 4096, track);
     vt_http_route(http, "/healthz", VT_ROUTE_GET, 0, get_healthz);
     vt_http_route(http, "/metrics", VT_ROUTE_GET, 0, get_metrics);
 }

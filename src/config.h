@@ -134,6 +134,8 @@ struct vt_config {
 
     int rate_limit_per_minute; /* 0 disables */
     int rate_limit_burst;
+    int track_rate_limit_per_minute; /* tracking lookups per client IP; 0 disables */
+    int track_rate_limit_burst;
     int max_subject_chars;
     int max_body_chars;
 

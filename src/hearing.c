@@ -590,14 +590,58 @@ static void count(cJSON *o, const char *key)
         cJSON_AddNumberToObject(o, key ? key : "", 1);
 }
 
+/* What the public may see of a question, once its moderation is known. */
+enum shown { SHOWN, IN_REVIEW, NOT_ADMITTED };
+
+/* A question's own standing: rejected is not admitted; approved, selected or
+ * answered (live or in writing) is public; pending waits for review; a merged
+ * one follows the question it was merged into (shown_of). */
+static enum shown own_standing(const cJSON *q)
+{
+    const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "status"));
+    if (s && strcmp(s, "rechazada") == 0)
+        return NOT_ADMITTED;
+    if (cJSON_GetObjectItemCaseSensitive(q, "answer_kind"))
+        return SHOWN;
+    if (s && (strcmp(s, "aprobada") == 0 || strcmp(s, "seleccionada") == 0 ||
+              strcmp(s, "respondida_en_vivo") == 0))
+        return SHOWN;
+    return IN_REVIEW;
+}
+
+/* Follows the merges from q to the question at the end of the chain (a
+ * chain longer than the hearing's questions is a cycle: kept in review). */
+static enum shown shown_of(const cJSON *all, const cJSON *q)
+{
+    int left = cJSON_GetArraySize(all);
+    while (left-- >= 0) {
+        const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "status"));
+        const char *into = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "merged_into"));
+        if (!s || strcmp(s, "fusionada") != 0 || !into ||
+            cJSON_GetObjectItemCaseSensitive(q, "answer_kind"))
+            return own_standing(q);
+        const cJSON *next = NULL, *m;
+        cJSON_ArrayForEach(m, all)
+        {
+            const char *r = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "radicado"));
+            if (r && strcmp(r, into) == 0)
+                next = m;
+        }
+        if (!next)
+            return IN_REVIEW;
+        q = next;
+    }
+    return IN_REVIEW;
+}
+
 cJSON *vt_hearing_report(struct vt_store_reader *r, const char *code)
 {
     sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_REPORT);
     if (!st)
         return NULL;
     sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
+    cJSON *all = cJSON_CreateArray();
     cJSON *o = cJSON_CreateObject();
-    cJSON *arr = cJSON_AddArrayToObject(o, "questions");
     cJSON *by_source = cJSON_AddObjectToObject(o, "by_source");
     cJSON *by_group = cJSON_AddObjectToObject(o, "by_group");
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -631,9 +675,31 @@ cJSON *vt_hearing_report(struct vt_store_reader *r, const char *code)
         add_text_or_null(q, "due_date", st, 12);
         count(by_source, (const char *)sqlite3_column_text(st, 2));
         count(by_group, (const char *)sqlite3_column_text(st, 3));
-        cJSON_AddItemToArray(arr, q);
+        cJSON_AddItemToArray(all, q);
     }
     sqlite3_reset(st);
+    /* Only what moderation let through is published; the rest is counted. */
+    cJSON *arr = cJSON_AddArrayToObject(o, "questions");
+    cJSON *reasons = cJSON_CreateObject();
+    int received = cJSON_GetArraySize(all), in_review = 0, not_admitted = 0;
+    for (int i = 0; i < received; i++) {
+        const cJSON *q = cJSON_GetArrayItem(all, i);
+        enum shown s = shown_of(all, q);
+        if (s == SHOWN) {
+            cJSON_AddItemToArray(arr, cJSON_Duplicate(q, 1));
+        } else if (s == IN_REVIEW) {
+            in_review++;
+        } else {
+            not_admitted++;
+            const char *why = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q, "reason"));
+            count(reasons, why && *why ? why : "Unida a una pregunta no admitida");
+        }
+    }
+    cJSON_Delete(all);
+    cJSON_AddNumberToObject(o, "received", received);
+    cJSON_AddNumberToObject(o, "in_review", in_review);
+    cJSON_AddNumberToObject(o, "not_admitted", not_admitted);
+    cJSON_AddItemToObject(o, "not_admitted_by_reason", reasons);
     return o;
 }
 

@@ -116,11 +116,15 @@ cJSON *vt_hearing_commitments(struct vt_store_reader *r, const char *code);
 
 /* The answers report of a hearing, for publication (caller frees; NULL on
  * failure): {"questions":[{"radicado","source","group","status","topic",
- * "name"?,"text"?,"reason"?,"merged_into"?,"answer"?,"answered_at"?,
- * "answer_kind"?,"due_date"}],"by_source":{},"by_group":{}}. Every question
- * once; a rejected one carries its reason but not its text (it was refused
- * for what it says, which may be offensive or personal); a name only when
- * the asker agreed to show it; no contact data ever. */
+ * "name"?,"text"?,"merged_into"?,"answer"?,"answered_at"?,"answer_kind"?,
+ * "due_date"}],"by_source":{},"by_group":{},"received","in_review",
+ * "not_admitted","not_admitted_by_reason":{reason: n}}. Only what moderation
+ * let through is listed, once each: approved, selected or answered (live or
+ * in writing) questions and those merged into one of them. Pending ones (and
+ * those merged into a pending one) are only counted in in_review, rejected
+ * ones only in not_admitted, by reason: their text was never checked, or was
+ * refused for what it says. by_source and by_group count every question
+ * received. A name only when the asker agreed to show it; no contact data. */
 cJSON *vt_hearing_report(struct vt_store_reader *r, const char *code);
 
 /* The wall message {"topic":"wall","hearing","questions":[{"radicado",

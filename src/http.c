@@ -208,8 +208,10 @@ static void read_peer(struct lws *wsi, struct vt_http_request *req, bool trust_f
 {
     req->peer[0] = '\0';
     if (trust_forwarded) {
+        /* libwebsockets knows X-Forwarded-For as a token of its own: a custom
+         * header lookup never finds it. */
         char xff[256];
-        int n = lws_hdr_custom_copy(wsi, xff, sizeof(xff), "x-forwarded-for:", 16);
+        int n = lws_hdr_copy(wsi, xff, sizeof(xff), WSI_TOKEN_X_FORWARDED_FOR);
         if (n > 0) {
             /* The closest proxy appends the address it saw last. */
             char *last = strrchr(xff, ',');

@@ -44,6 +44,7 @@ struct vt_server {
     struct vt_store_reader *reader; /* loop thread */
     struct vt_sniffer *sniffer;     /* loop thread */
     struct vt_ratelimit *rl;        /* loop thread */
+    struct vt_ratelimit *track_rl;  /* public tracking lookups; loop thread */
     struct vt_intake_ctx intake;
     struct vt_outbox *outbox;
     struct vt_auth *auth;
@@ -383,6 +384,12 @@ bool vt_server_rate_allow(struct vt_server *srv, struct vt_http_request *req)
     return false;
 }
 
+bool vt_server_track_allow(struct vt_server *srv, const struct vt_http_request *req,
+                           int *retry_after)
+{
+    return vt_ratelimit_take(srv->track_rl, req->peer, vt_clock_now_ms(), retry_after);
+}
+
 bool vt_server_require_json(struct vt_http_request *req)
 {
     if (vt_http_content_is(req, "application/json"))
@@ -571,7 +578,9 @@ int vt_server_main(struct vt_config *cfg, const char *data_dir, int port)
         goto done;
     }
     if (!(srv->reader = vt_store_reader_new(srv->store)) || !(srv->sniffer = vt_sniffer_new()) ||
-        !(srv->rl = vt_ratelimit_new(cfg->rate_limit_per_minute, cfg->rate_limit_burst))) {
+        !(srv->rl = vt_ratelimit_new(cfg->rate_limit_per_minute, cfg->rate_limit_burst)) ||
+        !(srv->track_rl =
+              vt_ratelimit_new(cfg->track_rate_limit_per_minute, cfg->track_rate_limit_burst))) {
         vt_log(VT_LOG_ERROR, "start_failed", "error=\"cannot open readers\"");
         goto done;
     }
@@ -636,6 +645,7 @@ done:
         vt_store_reader_free(srv->reader);
         vt_sniffer_free(srv->sniffer);
         vt_ratelimit_free(srv->rl);
+        vt_ratelimit_free(srv->track_rl);
         free(srv->data_dir);
         free(srv);
     }

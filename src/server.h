@@ -59,6 +59,11 @@ int vt_server_submit(struct vt_http_request *req, struct vt_item *item, struct v
 
 /* Rate limit for public intake: true to go on; false having answered 429. */
 bool vt_server_rate_allow(struct vt_server *srv, struct vt_http_request *req);
+/* Rate limit for public tracking lookups (/api/v1/track, /consulta), one
+ * bucket per client address shared by both: true to go on; false with the
+ * seconds to wait in *retry_after (the caller answers 429). Loop thread. */
+bool vt_server_track_allow(struct vt_server *srv, const struct vt_http_request *req,
+                           int *retry_after);
 /* Standard answers, JSON under /api/ and HTML elsewhere. */
 void vt_server_not_found(struct vt_http_request *req);
 void vt_server_too_large(struct vt_http_request *req);

@@ -4,11 +4,14 @@
  * /audiencia/{code}/pantalla, the wall shown on the room's screen, kept up to
  * date by /static/wall.js over /live (topic wall:{code}), and after the event
  * /audiencia/{code}/respuestas (the printable answers report: every question
- * once, its answer, the counts by channel and group, the commitments and the
- * evaluation survey) with its CSV at /audiencia/{code}/respuestas.csv.
+ * moderation let through, once, with its answer; those still in review and
+ * those not admitted only counted; the counts by channel and group, the
+ * commitments and the evaluation survey) with its CSV at
+ * /audiencia/{code}/respuestas.csv.
  *
  * Owns: the request handling and the HTML of those pages. The rules (the
- * window, the moderation, what the wall may show) are src/hearing.c's.
+ * window, the moderation, what the wall and the report may show) are
+ * src/hearing.c's.
  */
 #include "channels/web/hearing.h"
 
@@ -271,8 +274,6 @@ static const char *status_label(const cJSON *q)
         return "Respondida por escrito";
     if (kind)
         return "Respondida en la audiencia";
-    if (s && strcmp(s, "rechazada") == 0)
-        return "No admitida";
     if (s && strcmp(s, "fusionada") == 0)
         return "Unida a otra pregunta";
     return "Pendiente de respuesta escrita";
@@ -282,6 +283,12 @@ static const char *str(const cJSON *o, const char *key)
 {
     const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
     return s ? s : "";
+}
+
+static int num(const cJSON *o, const char *key)
+{
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(n) ? n->valueint : 0;
 }
 
 static void counts_table(struct vt_buf *b, const char *caption, const char *head1, const cJSON *o)
@@ -322,12 +329,6 @@ static void question_html(struct vt_buf *b, const cJSON *q, bool merged)
         esc(b, str(q, "name"));
     }
     vt_buf_puts(b, "</p>");
-    if (strcmp(str(q, "status"), "rechazada") == 0) {
-        vt_buf_puts(b, "<p class=\"reason\">No se publica el texto. Motivo: ");
-        esc(b, str(q, "reason"));
-        vt_buf_puts(b, "</p></article>");
-        return;
-    }
     vt_buf_puts(b, "<blockquote class=\"question\">");
     esc(b, str(q, "text"));
     vt_buf_puts(b, "</blockquote>");
@@ -452,14 +453,29 @@ static void answers_page(struct vt_http_request *req, const struct vt_hearing *h
     vt_date_format_es(h->date, date);
     vt_buf_puts(&b, " · ");
     esc(&b, date);
-    vt_buf_printf(&b, "</p><p>%d preguntas recibidas. <a href=\"/audiencia/",
-                  cJSON_GetArraySize(qs));
+    int received = num(rep, "received"), in_review = num(rep, "in_review");
+    int not_admitted = num(rep, "not_admitted");
+    vt_buf_printf(&b, "</p><p id=\"recibidas\">%d %s. <a href=\"/audiencia/", received,
+                  received == 1 ? "pregunta recibida" : "preguntas recibidas");
     esc(&b, h->code);
-    vt_buf_puts(&b, "/respuestas.csv\">Descargar en CSV</a>. Las preguntas no admitidas se "
-                    "cuentan con su motivo, sin su texto.</p><section id=\"cifras\">");
+    vt_buf_puts(&b, "/respuestas.csv\">Descargar en CSV</a>. Aquí se publican las preguntas "
+                    "que la moderación aprobó y las ya respondidas.</p>");
+    if (in_review)
+        vt_buf_printf(&b,
+                      "<p id=\"en-revision\">%d %s en revisión; se publicarán cuando la "
+                      "moderación las apruebe.</p>",
+                      in_review, in_review == 1 ? "pregunta está" : "preguntas están");
+    vt_buf_puts(&b, "<section id=\"cifras\">");
     counts_table(&b, "Por canal", "Canal", cJSON_GetObjectItemCaseSensitive(rep, "by_source"));
     counts_table(&b, "Por grupo de valor", "Grupo",
                  cJSON_GetObjectItemCaseSensitive(rep, "by_group"));
+    if (not_admitted) {
+        char cap[96];
+        snprintf(cap, sizeof(cap), "%d %s, por motivo (sin su texto)", not_admitted,
+                 not_admitted == 1 ? "pregunta no admitida" : "preguntas no admitidas");
+        counts_table(&b, cap, "Motivo",
+                     cJSON_GetObjectItemCaseSensitive(rep, "not_admitted_by_reason"));
+    }
     vt_buf_puts(&b, "</section><section id=\"preguntas\"><h2>Preguntas y respuestas</h2>");
     cJSON_ArrayForEach(q, qs)
     {
@@ -502,12 +518,12 @@ static void answers_csv(struct vt_http_request *req, const struct vt_hearing *h)
         message(req, 503, "Servicio no disponible", "Intente de nuevo en un momento.");
         return;
     }
-    static const char *const cols[] = {
-        "radicado", "source",      "group",       "status", "topic",       "name",    "text",
-        "reason",   "merged_into", "answer_kind", "answer", "answered_at", "due_date"};
+    static const char *const cols[] = {"radicado",    "source", "group",       "status",
+                                       "topic",       "name",   "text",        "merged_into",
+                                       "answer_kind", "answer", "answered_at", "due_date"};
     size_t n = sizeof(cols) / sizeof(cols[0]);
     struct vt_buf b = {0};
-    int rc = vt_buf_puts(&b, "radicado,canal,grupo,estado,tema,nombre,pregunta,motivo,"
+    int rc = vt_buf_puts(&b, "radicado,canal,grupo,estado,tema,nombre,pregunta,"
                              "unida_a,tipo_respuesta,respuesta,fecha_respuesta,vence\r\n");
     const cJSON *q;
     cJSON_ArrayForEach(q, cJSON_GetObjectItemCaseSensitive(rep, "questions"))

@@ -231,11 +231,18 @@ void vt_page_form(struct vt_buf *b, const struct vt_config *cfg, const struct vt
         vt_buf_puts(b, "\">Envíe aquí su pregunta para la audiencia</a>.</p></aside>");
     }
     if (err) {
+        /* The link leads to the field in error; a field the form does not
+         * have (a name the sender made up) gets no link. Either way the name
+         * is the sender's text: escaped. */
+        bool link = err->field[0] && !(err->code && strcmp(err->code, "unknown_field") == 0);
         vt_buf_puts(b, "<div class=\"alert\" role=\"alert\"><h2>Revise el formulario</h2><p>");
-        if (err->field[0])
-            vt_buf_printf(b, "<a href=\"#%s\">", err->field);
+        if (link) {
+            vt_buf_puts(b, "<a href=\"#");
+            esc(b, err->field);
+            vt_buf_puts(b, "\">");
+        }
         esc(b, err->message);
-        if (err->field[0])
+        if (link)
             vt_buf_puts(b, "</a>");
         vt_buf_puts(b, "</p></div>");
     }
@@ -357,7 +364,7 @@ void vt_page_ack(struct vt_buf *b, const struct vt_config *cfg, const struct vt_
 }
 
 void vt_page_status(struct vt_buf *b, const struct vt_config *cfg, const struct vt_track *t,
-                    int not_found)
+                    const char *radicado, const char *alert)
 {
     head(b, cfg, "Consultar una solicitud");
     vt_buf_puts(b, "<h1>Consultar una solicitud</h1>");
@@ -392,16 +399,21 @@ void vt_page_status(struct vt_buf *b, const struct vt_config *cfg, const struct 
         foot(b);
         return;
     }
-    if (not_found)
-        vt_buf_puts(b, "<div class=\"alert\" role=\"alert\"><p>No encontramos una solicitud con "
-                       "ese radicado y ese código. Revise que estén escritos igual que en el "
-                       "acuse de recibo.</p></div>");
+    if (alert) {
+        vt_buf_puts(b, "<div class=\"alert\" role=\"alert\"><p>");
+        esc(b, alert);
+        vt_buf_puts(b, "</p></div>");
+    }
+    /* POST: the code never goes into a URL. The radicado typed is kept after
+     * an error; the code never is. */
     vt_buf_puts(b, "<form method=\"post\" action=\"/consulta\"><div class=\"field\"><label "
                    "for=\"radicado\">Número de radicado</label><input id=\"radicado\" "
-                   "name=\"radicado\" type=\"text\" autocomplete=\"off\" required></div><div "
-                   "class=\"field\"><label for=\"codigo\">Código de consulta</label><input "
-                   "id=\"codigo\" name=\"codigo\" type=\"text\" autocomplete=\"off\" required>"
-                   "</div><button type=\"submit\">Consultar</button></form>");
+                   "name=\"radicado\" type=\"text\" autocomplete=\"off\" required value=\"");
+    esc(b, radicado);
+    vt_buf_puts(b, "\"></div><div class=\"field\"><label for=\"codigo\">Código de consulta"
+                   "</label><input id=\"codigo\" name=\"codigo\" type=\"text\" "
+                   "autocomplete=\"off\" required></div><button type=\"submit\">Consultar"
+                   "</button></form>");
     foot(b);
 }
 
@@ -554,7 +566,8 @@ static bool form_has(const struct vt_form *f, const char *name, const char *valu
     return false;
 }
 
-/* One radio or checkbox with its label. */
+/* One radio or checkbox with its label, the input first: the stylesheet
+ * puts it beside its text (.choice), never above it. */
 static void choice(struct vt_buf *b, const char *type, const char *name, const char *value,
                    const char *label, bool checked, bool invalid)
 {
@@ -565,10 +578,15 @@ static void choice(struct vt_buf *b, const char *type, const char *name, const c
         vt_buf_puts(b, " checked");
     if (invalid)
         vt_buf_printf(b, " aria-invalid=\"true\" aria-describedby=\"%s-error\"", name);
-    vt_buf_puts(b, "> ");
+    vt_buf_puts(b, "><span>");
     esc(b, label);
-    vt_buf_puts(b, "</label>");
+    vt_buf_puts(b, "</span></label>");
 }
+
+/* What the ends of a scale mean, said with their numbers so that they still
+ * read right when a narrow screen wraps the row. */
+static const char *const scale_ends[][2] = {{"1 = Muy insatisfecho", "5 = Muy satisfecho"},
+                                            {"0 = Nada probable", "10 = Muy probable"}};
 
 void vt_page_survey(struct vt_buf *b, const struct vt_config *cfg, const cJSON *def,
                     const char *action, const struct vt_form *values, const char *error_field,
@@ -620,12 +638,22 @@ void vt_page_survey(struct vt_buf *b, const struct vt_config *cfg, const cJSON *
                 }
             vt_buf_puts(b, "</textarea>");
         } else {
-            vt_buf_printf(b, "<fieldset class=\"field\" id=\"%s\"><legend>", name);
+            bool rating = strcmp(type, "rating") == 0, nps = strcmp(type, "nps") == 0;
+            /* A rating or NPS scale is one row of options (wrapped on a
+             * phone) with the meaning of its ends below it. */
+            vt_buf_printf(b, "<fieldset class=\"field%s\" id=\"%s\"",
+                          rating ? " scale scale-rating"
+                          : nps  ? " scale scale-nps"
+                                 : "",
+                          name);
+            if (rating || nps)
+                vt_buf_printf(b, " aria-describedby=\"%s-ends\"", name);
+            vt_buf_puts(b, "><legend>");
             esc(b, text);
             vt_buf_puts(b, required ? " <span class=\"req\">(obligatoria)</span>" : " (opcional)");
             vt_buf_puts(b, "</legend><div class=\"choices\">");
-            if (strcmp(type, "rating") == 0 || strcmp(type, "nps") == 0) {
-                int lo = strcmp(type, "rating") == 0 ? 1 : 0, hi = lo ? 5 : 10;
+            if (rating || nps) {
+                int lo = rating ? 1 : 0, hi = rating ? 5 : 10;
                 for (int v = lo; v <= hi; v++) {
                     char val[16];
                     snprintf(val, sizeof(val), "%d", v);
@@ -646,6 +674,11 @@ void vt_page_survey(struct vt_buf *b, const struct vt_config *cfg, const cJSON *
                 }
             }
             vt_buf_puts(b, "</div>");
+            if (rating || nps)
+                vt_buf_printf(b,
+                              "<p class=\"scale-ends\" id=\"%s-ends\"><span>%s</span>"
+                              "<span>%s</span></p>",
+                              name, scale_ends[nps][0], scale_ends[nps][1]);
         }
         if (invalid) {
             vt_buf_printf(b, "<p class=\"error\" id=\"%s-error\">", name);

@@ -24,9 +24,11 @@ void vt_page_form(struct vt_buf *b, const struct vt_config *cfg, const struct vt
                   const struct vt_intake_error *err, const struct cJSON *open_hearings);
 /* The acknowledgement of a committed item. */
 void vt_page_ack(struct vt_buf *b, const struct vt_config *cfg, const struct vt_item *it);
-/* The status page: t NULL shows the lookup form, with not_found the message. */
+/* The status page: t, or when t is NULL the lookup form (posted, never a
+ * GET: the code stays out of URLs) with radicado typed before (NULL: empty)
+ * and alert, a Spanish message (NULL: none). The code is never refilled. */
 void vt_page_status(struct vt_buf *b, const struct vt_config *cfg, const struct vt_track *t,
-                    int not_found);
+                    const char *radicado, const char *alert);
 /* The live dashboard: the public counts, or with manager (a gerente's
  * session) the managers' charts; charts says whether the chart library is
  * served (without it the charts' tables are shown instead). */

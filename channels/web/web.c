@@ -5,7 +5,8 @@
  * Owns: the routes of the web channel and the mapping of their requests to
  * intake and pages; the copy of Chart.js read from disk at start.
  * Must not: validate fields itself (intake.c does) or touch the store except
- * through vt_server_submit and vt_api_track_lookup.
+ * through vt_server_submit and vt_api_track_lookup; put or accept a tracking
+ * code in a URL.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #include "src/http.h"
 #include "src/log.h"
 #include "src/server.h"
+#include "src/text.h"
 #include "src/web_assets.h"
 
 static void html(struct vt_http_request *req, int status, struct vt_buf *b)
@@ -99,33 +101,73 @@ static void post_form(struct vt_http_request *req)
     vt_server_submit(req, it, &form, render_ack);
 }
 
+/* GET /consulta: the lookup form. A tracking code in the query string (old
+ * links, or a form sent by GET) is refused without a lookup and without
+ * logging it: the code is a secret and a URL is kept by browsers and proxies.
+ * POST /consulta: the lookup, limited per client address like
+ * /api/v1/track (the same bucket); after an error the form keeps the radicado
+ * typed, never the code. */
 static void consulta(struct vt_http_request *req)
 {
-    struct vt_form body = {0};
-    const struct vt_form *f = &req->query;
-    if (req->post) {
-        struct vt_intake_error e;
-        if (vt_api_parse_form(req, &body, &e) == 0)
-            f = &body;
-    }
-    const struct vt_form_field *r = vt_form_get(f, "radicado"), *c = vt_form_get(f, "codigo");
-    struct vt_buf b = {0};
     const struct vt_config *cfg = vt_server_config(req->srv);
-    if (!r && !c) {
-        vt_page_status(&b, cfg, NULL, 0);
-        html(req, 200, &b);
+    struct vt_buf b = {0};
+    if (!req->post) {
+        bool code_in_url = vt_form_get(&req->query, "codigo") || vt_form_get(&req->query, "code");
+        if (code_in_url)
+            vt_log(VT_LOG_INFO, "tracking_code_in_url", "path=/consulta effect=\"refused\"");
+        vt_page_status(&b, cfg, NULL, NULL,
+                       code_in_url ? "Por seguridad, el código de consulta ya no se recibe en la "
+                                     "dirección de la página. Escriba el número de radicado y el "
+                                     "código en este formulario."
+                                   : NULL);
+        html(req, code_in_url ? 400 : 200, &b);
+        return;
+    }
+    struct vt_form f = {0};
+    struct vt_intake_error e;
+    int status = 200;
+    const char *alert = NULL;
+    char wait[160];
+    const struct vt_form_field *r = NULL, *c = NULL;
+    bool parsed = vt_api_parse_form(req, &f, &e) == 0;
+    if (parsed) {
+        r = vt_form_get(&f, "radicado");
+        c = vt_form_get(&f, "codigo");
+    }
+    const char *rad = r && !r->filename && vt_utf8_valid(r->value, r->value_len) ? r->value : NULL;
+    int retry;
+    if (!vt_server_track_allow(req->srv, req, &retry)) {
+        char ra[16];
+        snprintf(ra, sizeof(ra), "%d", retry);
+        vt_http_header(req, "Retry-After", ra);
+        vt_log(VT_LOG_WARN, "rate_limited", "path=%s", req->path);
+        snprintf(wait, sizeof(wait),
+                 "Ha hecho muchas consultas seguidas. Espere %d segundos e intente de nuevo.",
+                 retry);
+        status = 429;
+        alert = wait;
+    } else if (!parsed) {
+        status = e.status;
+        alert = e.message;
+    } else if (!r || !r->value_len || !c || !c->value_len) {
+        status = 422;
+        alert = "Escriba el número de radicado y el código de consulta.";
     } else {
         struct vt_track t;
-        if (r && c && vt_api_track_lookup(req->srv, r->value, c->value, &t) == 0) {
-            vt_page_status(&b, cfg, &t, 0);
+        if (vt_api_track_lookup(req->srv, r->value, c->value, &t) == 0) {
+            vt_page_status(&b, cfg, &t, NULL, NULL);
             vt_track_cleanup(&t);
+            vt_form_cleanup(&f);
             html(req, 200, &b);
-        } else {
-            vt_page_status(&b, cfg, NULL, 1);
-            html(req, 404, &b);
+            return;
         }
+        status = 404;
+        alert = "No encontramos una solicitud con ese radicado y ese código. Revise que estén "
+                "escritos igual que en el acuse de recibo.";
     }
-    vt_form_cleanup(&body);
+    vt_page_status(&b, cfg, NULL, rad, alert);
+    vt_form_cleanup(&f);
+    html(req, status, &b);
 }
 
 /* Where Debian's libjs-chart.js puts its self-contained (UMD) build; the

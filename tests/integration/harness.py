@@ -512,8 +512,8 @@ class Daemon:
         return self.request("POST", path, body, {"Content-Type": ctype})
 
     def track(self, radicado, code):
-        q = urllib.parse.urlencode({"radicado": radicado, "code": code})
-        return self.get("/api/v1/track?" + q)
+        """POST /api/v1/track: the code travels in the body, never in a URL."""
+        return self.post_json({"radicado": radicado, "code": code}, "/api/v1/track")
 
     # -- database
     @property

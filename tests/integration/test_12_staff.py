@@ -890,10 +890,10 @@ class Queue(H.DaemonCase):
         self.assertEqual(r.json()["responses"][-1]["text"], answer)
         self.assertIs(r.json()["responses"][-1]["published"], True)
         pages = {"/staff": self.d.get("/staff"), "/respuestas": self.d.get("/respuestas"),
-                 "/consulta": self.d.get("/consulta?" + urllib.parse.urlencode({"radicado": rad, "codigo": code})),
+                 "/consulta": self.d.post_form({"radicado": rad, "codigo": code}, "/consulta"),
                  "/": self.d.get("/"), "/tablero": self.d.get("/tablero"),
-                 "/consulta (not found)": self.d.get("/consulta?" + urllib.parse.urlencode(
-                     {"radicado": "<script>alert(9)</script>", "codigo": "<b>x</b>"}))}
+                 "/consulta (not found)": self.d.post_form(
+                     {"radicado": "<script>alert(9)</script>", "codigo": "<b>x</b>"}, "/consulta")}
         for name, p in pages.items():
             with self.subTest(page=name):
                 self.assertIn("text/html", p.header("content-type", ""), name)

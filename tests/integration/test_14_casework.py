@@ -858,7 +858,7 @@ class Channels(AuditAtEnd, CaseBase):
         self.assertEqual(page.status, 200)
         self.assertIn(rad, page.text)
         self.assertIn(text, page.text)
-        st = self.d.get("/consulta?" + urllib.parse.urlencode({"radicado": rad, "codigo": code}))
+        st = self.d.post_form({"radicado": rad, "codigo": code}, "/consulta")
         self.assertIn(text, st.text)
         t = self.d.track(rad, code)
         self.assertEqual(t.status, 200)
