@@ -240,7 +240,7 @@ static int post_hearing_question(struct vt_http_request *req)
         if (rc == VT_ENOMEM)
             e = (struct vt_intake_error){503, "unavailable", "", "Intente de nuevo en un momento."};
         vt_log(VT_LOG_INFO, "intake_rejected", "status=%d code=%s field=%s", e.status, e.code,
-               e.field);
+               vt_log_name(e.field));
         hq_free(j);
         vt_server_json_error(req, &e);
         return 1;
@@ -279,7 +279,7 @@ static void post_items(struct vt_http_request *req)
     }
     if (rc) {
         vt_log(VT_LOG_INFO, "intake_rejected", "status=%d code=%s field=%s", e.status, e.code,
-               e.field);
+               vt_log_name(e.field));
         vt_form_cleanup(&form);
         vt_server_json_error(req, &e);
         return;

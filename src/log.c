@@ -36,7 +36,24 @@ void vt_log(int level, const char *event, const char *fmt, ...)
         return;
     if ((size_t)n >= sizeof(line) - 1)
         n = sizeof(line) - 2;
+    /* One event, one line: a value that carries a line break or another
+     * control byte (a field name a client made up) cannot forge a line. */
+    for (int i = 0; i < n; i++)
+        if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+            line[i] = '?';
     line[n++] = '\n';
     ssize_t w = write(STDERR_FILENO, line, (size_t)n);
     (void)w;
+}
+
+const char *vt_log_name(const char *s)
+{
+    if (!s || !*s)
+        return "-";
+    size_t i = 0;
+    for (; s[i]; i++)
+        if (i == 40 || !((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+                         s[i] == '_' || s[i] == '.' || s[i] == '[' || s[i] == ']'))
+            return "(other)";
+    return s;
 }

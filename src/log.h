@@ -16,4 +16,9 @@ void vt_log_set_level(int level);
 void vt_log(int level, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* s when it is a plain field name (lowercase letters, digits, _ . [ ],
+ * up to 40 bytes), else "(other)" ("-" for NULL or ""): a name a client
+ * made up is neither logged as markup nor as someone's data. */
+const char *vt_log_name(const char *s);
+
 #endif

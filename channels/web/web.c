@@ -91,7 +91,7 @@ static void post_form(struct vt_http_request *req)
         rc = vt_intake_from_form(ctx, &form, "web", &it, &e);
     if (rc) {
         vt_log(VT_LOG_INFO, "intake_rejected", "status=%d code=%s field=%s", e.status, e.code,
-               e.field);
+               vt_log_name(e.field));
         struct vt_buf b = {0};
         vt_page_form(&b, ctx->cfg, &form, &e, NULL);
         vt_form_cleanup(&form);

@@ -268,6 +268,24 @@ class HostileFields(H.DaemonCase):
                     self.assert_no_markup(r, "/ values (%s)" % enc)
         self.assertEqual(self.d.scalar("SELECT count(*) FROM items WHERE kind = 'pqrsd'"), 0)
 
+    def test_01b_a_made_up_field_name_cannot_forge_a_log_line(self):
+        forged = "x\nts=2026-01-01T00:00:00.000Z level=error event=forged_line"
+        r = self.send("/", list(H.form_fields().items()) + [(forged, "valor")], "urlencoded")
+        self.assertEqual(r.status, 422, r)
+        r = self.send("/", list(H.form_fields().items()) + [("<b>zz</b>", "valor")], "urlencoded")
+        self.assertEqual(r.status, 422, r)
+        r = self.d.post_json(None, raw=b'{"kind":"pqrsd","x\\nevent=forged_line":1}')
+        self.assertEqual(r.status, 422, r)
+        # A positive barrier: the three rejections are logged; none forged a line.
+        deadline = time.monotonic() + 30
+        while self.d.log_text().count("event=intake_rejected") < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertGreaterEqual(self.d.log_text().count("event=intake_rejected"), 3, self.d.log_text())
+        for line in self.d.log_text().splitlines():
+            self.assertNotIn("forged_line", line)
+            self.assertFalse(line.startswith("ts=2026-01-01"), line)
+        self.assertNotIn("<b>zz</b>", self.d.log_text())
+
     def test_02_survey_page(self):
         path = "/encuesta/p/%s" % self.SURVEY
         for enc in ("urlencoded", "multipart"):
