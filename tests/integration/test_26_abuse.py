@@ -749,7 +749,21 @@ class LongCookies(H.DaemonCase):
         for c in (self.ana.cookie + "; " + others, others + "; " + self.ana.cookie):
             self.assertEqual(self.d.get("/api/v1/session", {"Cookie": c}).status, 200)
 
-    def test_02_websocket_handshake(self):
+    def test_02_cookie_in_a_second_cookie_header(self):
+        """Two Cookie header lines (a proxy may split them): the session in
+        the second one is found."""
+        s = connect(self.d.port)
+        try:
+            s.sendall(("GET /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n"
+                       "Cookie: _ga=GA1.3.1; pref_tema=oscuro\r\nCookie: %s\r\n\r\n"
+                       % (self.d.port, self.ana.cookie)).encode("latin-1"))
+            r = read_response(s)
+        finally:
+            s.close()
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["user"]["username"], "ana")
+
+    def test_03_websocket_handshake(self):
         async def scenario():
             ws = await websockets.connect("ws://127.0.0.1:%d/live" % self.d.port, subprotocols=[PROTO],
                                           extra_headers={"Cookie": self.big},
