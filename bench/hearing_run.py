@@ -140,7 +140,9 @@ def main():
     ap.add_argument("--whatsapp", type=int, default=1)
     a = ap.parse_args()
 
-    cfg = {"store": {"batch_max": 4096}, "staff": {"login_per_minute": 10000}}
+    # Every viewer comes from 127.0.0.1: no per-address connection cap.
+    cfg = {"store": {"batch_max": 4096}, "staff": {"login_per_minute": 10000},
+           "server": {"max_connections_per_ip": 0}}
     graph = replies = None
     if a.whatsapp:
         graph = fake_graph.FakeGraph().start()

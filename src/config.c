@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "error.h"
 #include "text.h"
@@ -43,6 +44,7 @@ struct key {
 static int closing_time(struct ctx *c, const cJSON *v);
 static int non_working_days(struct ctx *c, const cJSON *v);
 static int allowed_types(struct ctx *c, const cJSON *v);
+static int allowed_origins(struct ctx *c, const cJSON *v);
 static int identity_roles(struct ctx *c, const cJSON *v);
 static int groups(struct ctx *c, const cJSON *v);
 static int default_group(struct ctx *c, const cJSON *v);
@@ -68,6 +70,12 @@ static const struct key keys[] = {
     {"server.max_json_bytes", K_I64, O(max_json_bytes), 256 * 1024, NULL, 1024, 64 * MIB, NULL,
      NULL},
     {"server.trust_forwarded_for", K_BOOL, O(trust_forwarded_for), 0, NULL, 0, 1, NULL, NULL},
+    {"server.max_connections_per_ip", K_INT, O(max_connections_per_ip), 256, NULL, 0, 100000, NULL,
+     NULL},
+    {"server.header_timeout_seconds", K_INT, O(header_timeout_seconds), 10, NULL, 1, 300, NULL,
+     NULL},
+    {"server.body_budget_bytes", K_I64, O(body_budget_bytes), 128 * MIB, NULL, 1024,
+     64 * 1024 * MIB, NULL, NULL},
     {"entity.name", K_STR, O(entity_name), 0, "Entidad de ejemplo", 1, 200, NULL, NULL},
     {"entity.public_url", K_STR, O(public_url), 0, "http://localhost:8080", 1, 300, NULL, NULL},
     {"office.closing_time", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, closing_time},
@@ -102,6 +110,7 @@ static const struct key keys[] = {
     {"classification.keyword_rules", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, keyword_rules},
     {"store.batch_max", K_INT, O(batch_max), 1024, NULL, 1, 100000, NULL, NULL},
     {"live.due_soon_days", K_INT, O(due_soon_days), 3, NULL, 0, 60, NULL, NULL},
+    {"live.allowed_origins", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, allowed_origins},
     {"metrics.token", K_STR, O(metrics_token), 0, "", 0, 200, "VENTANILLA_METRICS_TOKEN", NULL},
     {"log.level", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, log_level},
     {"outbox.max_attempts", K_INT, O(outbox.max_attempts), 8, NULL, 1, 100, NULL, NULL},
@@ -309,6 +318,7 @@ void vt_config_cleanup(struct vt_config *cfg)
     }
     free(cfg->file);
     free_strv(cfg->allowed_types, cfg->n_allowed_types);
+    free_strv(cfg->live_allowed_origins, cfg->n_live_allowed_origins);
     vt_calendar_cleanup(&cfg->calendar);
     vt_classify_rules_cleanup(&cfg->rules);
     memset(cfg, 0, sizeof(*cfg));
@@ -400,6 +410,78 @@ static int allowed_types(struct ctx *c, const cJSON *v)
     free_strv(c->cfg->allowed_types, c->cfg->n_allowed_types);
     c->cfg->allowed_types = types;
     c->cfg->n_allowed_types = i;
+    return 0;
+}
+
+int vt_config_url_origin(const char *url, char *out, size_t outlen)
+{
+    const char *scheme = strncasecmp(url, "https://", 8) == 0  ? "https"
+                         : strncasecmp(url, "http://", 7) == 0 ? "http"
+                                                               : NULL;
+    if (!scheme)
+        return VT_EINVAL;
+    const char *host = url + strlen(scheme) + 3;
+    size_t n = strcspn(host, "/?#");
+    if (n == 0 || n > 255)
+        return VT_EINVAL;
+    char hp[256];
+    for (size_t i = 0; i < n; i++) {
+        char ch = host[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '.' || ch == '-' || ch == ':' || ch == '[' || ch == ']'))
+            return VT_EINVAL; /* userinfo, spaces, quotes: not an origin */
+        hp[i] = (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : ch;
+    }
+    hp[n] = '\0';
+    /* The port is what follows the last ':' outside an IPv6 literal's brackets. */
+    char *colon = strrchr(hp, ':'), *bracket = strrchr(hp, ']');
+    if (colon && (!bracket || colon > bracket)) {
+        const char *dflt = strcmp(scheme, "https") == 0 ? "443" : "80";
+        if (!colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1))
+            return VT_EINVAL;
+        if (strcmp(colon + 1, dflt) == 0)
+            *colon = '\0';
+        if (colon == hp)
+            return VT_EINVAL;
+    }
+    int w = snprintf(out, outlen, "%s://%s", scheme, hp);
+    return w < 0 || (size_t)w >= outlen ? VT_EINVAL : 0;
+}
+
+/* ["https://intranet.entidad.gov.co", ...]: origins whose pages may use a
+ * staff session on /live, besides entity.public_url's. */
+static int allowed_origins(struct ctx *c, const cJSON *v)
+{
+    if (!cJSON_IsArray(v))
+        return fail(c, "must be an array of origins such as \"https://pqrsd.entidad.gov.co\"%s",
+                    "");
+    int n = cJSON_GetArraySize(v);
+    char **list = calloc((size_t)n + 1, sizeof(char *));
+    if (!list)
+        return VT_ENOMEM;
+    size_t i = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, v)
+    {
+        char origin[300];
+        const char *rest = cJSON_IsString(e) ? strstr(e->valuestring, "://") : NULL;
+        rest = rest ? rest + 3 + strcspn(rest + 3, "/?#") : NULL; /* what follows host[:port] */
+        if (!rest || (*rest && strcmp(rest, "/") != 0) ||
+            vt_config_url_origin(e->valuestring, origin, sizeof(origin))) {
+            free_strv(list, i);
+            return fail(c,
+                        "must be an array of origins (scheme://host[:port], no path) such as "
+                        "\"https://pqrsd.entidad.gov.co\"%s",
+                        "");
+        }
+        if (!(list[i++] = strdup(origin))) {
+            free_strv(list, i);
+            return VT_ENOMEM;
+        }
+    }
+    free_strv(c->cfg->live_allowed_origins, c->cfg->n_live_allowed_origins);
+    c->cfg->live_allowed_origins = list;
+    c->cfg->n_live_allowed_origins = i;
     return 0;
 }
 
@@ -935,6 +1017,11 @@ static int cross_check(struct ctx *c, char *path, size_t pathlen)
                         "true%s",
                         "");
         }
+    }
+    if (c->cfg->body_budget_bytes < c->cfg->max_body_bytes) {
+        snprintf(path, pathlen, "server.body_budget_bytes");
+        return fail(c, "must not be below server.max_body_bytes (the largest request must fit)%s",
+                    "");
     }
     if (c->cfg->outbox.backoff_max_ms < c->cfg->outbox.backoff_base_ms) {
         snprintf(path, pathlen, "outbox.backoff_max_ms");

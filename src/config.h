@@ -121,6 +121,9 @@ struct vt_config {
     long long max_body_bytes;
     long long max_json_bytes;
     bool trust_forwarded_for;
+    int max_connections_per_ip;  /* open connections one address may hold; 0: no cap */
+    int header_timeout_seconds;  /* to send a request's headers, from its first byte */
+    long long body_budget_bytes; /* request body bytes held in memory, all requests together */
 
     char *entity_name;
     char *public_url; /* where citizens reach this daemon (links in messages), no trailing / */
@@ -148,6 +151,8 @@ struct vt_config {
 
     int batch_max;
     int due_soon_days;
+    char **live_allowed_origins; /* normalized (vt_config_url_origin), besides public_url's */
+    size_t n_live_allowed_origins;
     char *metrics_token; /* empty: /metrics is open */
     int log_level;
 
@@ -160,6 +165,11 @@ struct vt_config {
 
 /* The template configured for an outbound kind, else the "default" one, else NULL. */
 const struct vt_wa_template *vt_config_wa_template(const struct vt_config *cfg, const char *kind);
+
+/* Writes the origin of url ("scheme://host[:port]": http or https, lower case,
+ * the scheme's default port left out, no path) into out. 0, or VT_EINVAL when
+ * url is not an http(s) URL or out is too small. */
+int vt_config_url_origin(const char *url, char *out, size_t outlen);
 
 /* Fills cfg with the defaults of every key. Returns 0 or VT_ENOMEM. */
 int vt_config_defaults(struct vt_config *cfg);

@@ -633,12 +633,15 @@ static void hearing_routes(struct vt_http_request *req)
 int vt_hearing_api_register(struct vt_http *http)
 {
     int rc = vt_http_route(http, "/api/v1/hearings", VT_ROUTE_GET, 0, get_hearings);
-    rc = rc ? rc : vt_http_route(http, "/api/v1/hearings", VT_ROUTE_POST, 16384, post_hearing);
+    rc = rc ? rc
+            : vt_http_route(http, "/api/v1/hearings", VT_ROUTE_POST | VT_ROUTE_STAFF, 16384,
+                            post_hearing);
     rc = rc ? rc
             : vt_http_route(http, "/api/v1/hearings/",
-                            VT_ROUTE_GET | VT_ROUTE_POST | VT_ROUTE_PREFIX, 16384, hearing_routes);
+                            VT_ROUTE_GET | VT_ROUTE_POST | VT_ROUTE_PREFIX | VT_ROUTE_STAFF, 16384,
+                            hearing_routes);
     rc = rc ? rc
-            : vt_http_route(http, "/api/v1/commitments/", VT_ROUTE_POST | VT_ROUTE_PREFIX, 16384,
-                            post_progress);
+            : vt_http_route(http, "/api/v1/commitments/",
+                            VT_ROUTE_POST | VT_ROUTE_PREFIX | VT_ROUTE_STAFF, 16384, post_progress);
     return rc;
 }

@@ -1,24 +1,42 @@
 /* http.c - the libwebsockets HTTP server (http.h).
  *
- * Owns: the lws context, the route table, per-connection request state and
- * the queue of requests completed by other threads.
+ * Owns: the lws context, the route table, per-connection request state, the
+ * queue of requests completed by other threads, and the three guards against
+ * a client that would hold what others need:
+ *  - per-IP connections (server.max_connections_per_ip): counted from accept
+ *    (LWS_CALLBACK_FILTER_NETWORK_CONNECTION, then WSI_CREATE / WSI_DESTROY,
+ *    peers.h); one over the cap is closed before a byte is read. Behind a
+ *    trusted proxy every connection is the proxy's, so there is no cap then.
+ *  - the time to send a request's headers (server.header_timeout_seconds):
+ *    lws's timeout for holding a header table, from the first byte.
+ *  - request bodies in memory (server.body_budget_bytes), all requests
+ *    together: a declared Content-Length that would pass it is answered 503
+ *    with Retry-After at once, and a body that grows past it is dropped and
+ *    answered 503 when it ends. Each route has its own maximum too (413), and
+ *    a VT_ROUTE_STAFF POST is checked by the gate before its body is read.
  * Must not: block the loop. Anything slow (commits) is deferred.
  */
 #include "http.h"
 
 #include <libwebsockets.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
-#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <time.h>
 
 #include "error.h"
 #include "live.h"
 #include "log.h"
+#include "peers.h"
 #include "server.h"
+
+/* Connections lws may hold (its fd table); the per-IP table is sized for it. */
+#define MAX_FDS 4096
 
 struct route {
     char path[64];
@@ -35,6 +53,16 @@ struct vt_http {
     size_t n_routes;
     volatile sig_atomic_t stopping;
     int deferred; /* requests waiting for another thread; loop thread */
+    bool (*gate)(struct vt_http_request *req);
+
+    /* The guards (loop thread). */
+    struct vt_peers *peers; /* NULL: no per-IP cap */
+    int max_per_ip;
+    struct vt_peer_key pending_key; /* admitted, its wsi not created yet */
+    bool pending;
+    size_t body_budget, body_held;
+    unsigned long long busy, refused;
+    time_t refused_logged;
 
     pthread_mutex_t lock; /* guards done_head */
     struct vt_http_request *done_head;
@@ -64,13 +92,24 @@ static bool path_known(struct vt_http *h, const char *path)
     return find_route(h, path, false) || find_route(h, path, true);
 }
 
+/* Frees req's body and gives its bytes back to the budget. */
+static void body_drop(struct vt_http_request *req)
+{
+    req->http->body_held -= req->held;
+    req->held = 0;
+    free(req->body);
+    req->body = NULL;
+    req->body_cap = 0;
+}
+
 static void request_free(struct vt_http_request *req)
 {
     if (!req)
         return;
+    body_drop(req);
     vt_form_cleanup(&req->query);
-    free(req->body);
     vt_buf_cleanup(&req->resp);
+    free(req->cookie_buf);
     free(req);
 }
 
@@ -130,7 +169,7 @@ static void drain_done(struct vt_http *h)
         if (req->orphan)
             request_free(req);
         else if (!req->responded)
-            vt_http_respond(req, 500, "text/plain; charset=utf-8", "error interno\n", 14);
+            vt_server_internal_error(req);
     }
 }
 
@@ -260,12 +299,170 @@ static void start_handler(struct vt_http_request *req, const struct route *r)
     r->fn(req);
 }
 
+char *vt_http_cookie(struct lws *wsi)
+{
+    /* lws keeps repeated Cookie headers as fragments without a separator
+     * (a continuation starts with a space). */
+    int total = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_COOKIE);
+    if (total <= 0)
+        return NULL;
+    char *frag = malloc((size_t)total + 1);
+    struct vt_buf b = {0};
+    for (int i = 0; frag; i++) {
+        int n = lws_hdr_copy_fragment(wsi, frag, total + 1, WSI_TOKEN_HTTP_COOKIE, i);
+        if (n < 0)
+            break;
+        const char *p = frag + strspn(frag, " ;");
+        size_t len = strlen(p);
+        while (len && (p[len - 1] == ' ' || p[len - 1] == ';'))
+            len--;
+        if (!len)
+            continue;
+        if ((b.len && vt_buf_puts(&b, "; ")) || vt_buf_append(&b, p, len)) {
+            vt_buf_cleanup(&b);
+            break;
+        }
+    }
+    free(frag);
+    if (!b.len) {
+        vt_buf_cleanup(&b);
+        return NULL;
+    }
+    return vt_buf_steal(&b, NULL);
+}
+
+bool vt_http_is_https(struct lws *wsi)
+{
+    struct vt_http *h = lws_context_user(lws_get_context(wsi));
+    if (lws_is_ssl(wsi))
+        return true;
+    char proto[16];
+    return vt_server_config(h->srv)->trust_forwarded_for &&
+           lws_hdr_custom_copy(wsi, proto, sizeof(proto), "x-forwarded-proto:", 18) > 0 &&
+           strcasecmp(proto, "https") == 0;
+}
+
+void vt_http_stats(struct vt_http *h, struct vt_http_stats *st)
+{
+    st->body_bytes = h->body_held;
+    st->body_budget = h->body_budget;
+    st->busy = h->busy;
+    st->refused = h->refused;
+}
+
+/* LWS_CALLBACK_FILTER_NETWORK_CONNECTION: false to close the new connection,
+ * its address already holding max_per_ip. WSI_CREATE records an admitted one. */
+static bool admit(struct vt_http *h, const struct sockaddr *sa)
+{
+    h->pending = false;
+    struct vt_peer_key key;
+    if (!h->peers || !vt_peers_key(sa, &key))
+        return true;
+    if (vt_peers_full(h->peers) || vt_peers_count(h->peers, &key) >= h->max_per_ip) {
+        h->refused++;
+        time_t now = time(NULL);
+        if (now - h->refused_logged >= 10) { /* at most one line every 10 s */
+            h->refused_logged = now;
+            vt_log(VT_LOG_WARN, "connection_refused", "reason=per_ip_cap max=%d refused_total=%llu",
+                   h->max_per_ip, h->refused);
+        }
+        return false;
+    }
+    h->pending_key = key;
+    h->pending = true;
+    return true;
+}
+
+/* The Content-Length header's value, or -1 when absent or not a number. */
+static long long content_length(struct lws *wsi)
+{
+    char cl[32];
+    if (lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0)
+        return -1;
+    char *end;
+    unsigned long long v = strtoull(cl, &end, 10);
+    if (end == cl || *end || cl[0] == '-' || v > (unsigned long long)LLONG_MAX)
+        return -1;
+    return (long long)v;
+}
+
+static void busy(struct vt_http_request *req)
+{
+    struct vt_http *h = req->http;
+    h->busy++;
+    vt_log(VT_LOG_WARN, "body_budget_full", "path=%s held=%zu budget=%zu", req->path, h->body_held,
+           h->body_budget);
+    req->close_after = true;
+    vt_server_busy(req);
+}
+
+/* 405 with the methods path takes. */
+static void method_not_allowed(struct vt_http *h, struct vt_http_request *req)
+{
+    bool get = find_route(h, req->path, false), post = find_route(h, req->path, true);
+    vt_http_header(req, "Allow", get && post ? "GET, POST" : get ? "GET" : "POST");
+    vt_server_error(req, 405, "method_not_allowed", NULL, "Método no permitido.");
+}
+
+/* Appends a body chunk, within the route's limit and the budget. */
+static int body_append(struct vt_http_request *req, const void *in, size_t len)
+{
+    struct vt_http *h = req->http;
+    if (req->body_len + len > req->limit) {
+        req->too_large = true;
+        body_drop(req);
+        return 0;
+    }
+    if (h->body_held + len > h->body_budget) {
+        req->busy = true;
+        body_drop(req);
+        return 0;
+    }
+    if (req->body_len + len + 1 > req->body_cap) {
+        /* The declared length at once (memory is touched only as it fills),
+         * else doubling. */
+        long long declared = req->declared;
+        size_t cap = req->body_cap ? req->body_cap : 4096;
+        if (declared >= 0 && (size_t)declared + 1 >= req->body_len + len + 1 &&
+            (size_t)declared <= req->limit)
+            cap = (size_t)declared + 1;
+        while (cap < req->body_len + len + 1)
+            cap *= 2;
+        char *b = realloc(req->body, cap);
+        if (!b)
+            return -1;
+        req->body = b;
+        req->body_cap = cap;
+    }
+    if (len)
+        memcpy(req->body + req->body_len, in, len);
+    req->body_len += len;
+    req->body[req->body_len] = '\0';
+    req->held += len;
+    h->body_held += len;
+    return 0;
+}
+
 static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                    size_t len)
 {
     struct pss *pss = user;
     struct vt_http *h = lws_context_user(lws_get_context(wsi));
     switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: {
+        /* user is the accepted socket's lws_filter_network_conn_args. */
+        const struct lws_filter_network_conn_args *a = user;
+        return admit(h, (const struct sockaddr *)&a->cli_addr) ? 0 : -1;
+    }
+    case LWS_CALLBACK_WSI_CREATE:
+        if (h->pending && h->peers) /* the connection admit() just let in */
+            vt_peers_add(h->peers, wsi, &h->pending_key);
+        h->pending = false;
+        return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        if (h->peers)
+            vt_peers_remove(h->peers, wsi);
+        return 0;
     case LWS_CALLBACK_HTTP: {
         struct vt_http_request *req = calloc(1, sizeof(*req));
         if (!req)
@@ -274,6 +471,7 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
         req->srv = h->srv;
         req->http = h;
         req->wsi = wsi;
+        req->declared = -1;
         req->post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
         bool get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
         snprintf(req->path, sizeof(req->path), "%s", (const char *)in);
@@ -284,18 +482,19 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
         if (lws_hdr_custom_copy(wsi, req->signature, sizeof(req->signature),
                                 "x-hub-signature-256:", 20) < 0)
             req->signature[0] = '\0';
-        if (lws_hdr_copy(wsi, req->cookie, sizeof(req->cookie), WSI_TOKEN_HTTP_COOKIE) < 0)
-            req->cookie[0] = '\0';
+        req->cookie_buf = vt_http_cookie(wsi);
+        req->cookie = req->cookie_buf ? req->cookie_buf : "";
         if (lws_hdr_custom_copy(wsi, req->csrf, sizeof(req->csrf), "x-csrf-token:", 13) < 0)
             req->csrf[0] = '\0';
         read_peer(wsi, req, vt_server_config(h->srv)->trust_forwarded_for);
         read_query(wsi, req);
         if (!req->post && !get) {
+            /* PUT, DELETE, PATCH, OPTIONS...: no route takes them. */
             req->close_after = true;
-            vt_http_respond(req, 405, "application/json",
-                            "{\"error\":{\"code\":\"method_not_allowed\",\"field\":null,"
-                            "\"message\":\"Método no permitido.\"}}",
-                            85);
+            if (path_known(h, req->path))
+                method_not_allowed(h, req);
+            else
+                vt_server_not_found(req);
             return 0;
         }
         const struct route *r = find_route(h, req->path, req->post);
@@ -303,10 +502,7 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
             if (req->post)
                 req->close_after = true;
             if (path_known(h, req->path))
-                vt_http_respond(req, 405, "application/json",
-                                "{\"error\":{\"code\":\"method_not_allowed\",\"field\":null,"
-                                "\"message\":\"Método no permitido.\"}}",
-                                85);
+                method_not_allowed(h, req);
             else
                 vt_server_not_found(req);
             return 0;
@@ -320,11 +516,21 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
             start_handler(req, r);
             return 0;
         }
-        char cl[32];
-        if (lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
-            strtoull(cl, NULL, 10) > r->max_body) {
+        /* A POST: everything that can refuse it does so now, before any byte
+         * of its body is read, and closes the connection (the client may be
+         * sending megabytes we will not read). */
+        if ((r->flags & VT_ROUTE_STAFF) && !h->gate(req)) {
+            req->close_after = true;
+            return 0; /* the gate answered 401 or 403 */
+        }
+        req->declared = content_length(wsi);
+        if (req->declared > (long long)r->max_body) {
             req->close_after = true;
             vt_server_too_large(req);
+            return 0;
+        }
+        if (req->declared > 0 && h->body_held + (size_t)req->declared > h->body_budget) {
+            busy(req);
             return 0;
         }
         /* Remember the route for the body completion. */
@@ -334,27 +540,9 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
     }
     case LWS_CALLBACK_HTTP_BODY: {
         struct vt_http_request *req = pss->req;
-        if (!req || req->responded || req->too_large)
-            return 0;
-        if (req->body_len + len > req->limit) {
-            req->too_large = true;
-            return 0;
-        }
-        if (req->body_len + len + 1 > req->body_cap) {
-            size_t cap = req->body_cap ? req->body_cap : 4096;
-            while (cap < req->body_len + len + 1)
-                cap *= 2;
-            char *b = realloc(req->body, cap);
-            if (!b)
-                return -1;
-            req->body = b;
-            req->body_cap = cap;
-        }
-        if (len)
-            memcpy(req->body + req->body_len, in, len);
-        req->body_len += len;
-        req->body[req->body_len] = '\0';
-        return 0;
+        if (!req || req->responded || req->too_large || req->busy)
+            return 0; /* read and dropped: the answer goes out at the end */
+        return body_append(req, in, len);
     }
     case LWS_CALLBACK_HTTP_BODY_COMPLETION: {
         struct vt_http_request *req = pss->req;
@@ -364,6 +552,10 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
         if (req->too_large) {
             req->close_after = true;
             vt_server_too_large(req);
+            return 0;
+        }
+        if (req->busy) {
+            busy(req);
             return 0;
         }
         if (!req->body && !(req->body = calloc(1, 1)))
@@ -418,15 +610,40 @@ static void log_emit(int level, const char *line)
     vt_log(VT_LOG_DEBUG, "lws", "msg=\"%.*s\"", (int)strcspn(line, "\n\""), line);
 }
 
+/* A soft limit of 1,024 open files (a common default) would make accept()
+ * fail long before lws's table of MAX_FDS is full: raise it within the hard
+ * limit. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    rlim_t want = MAX_FDS + 1024; /* the database, attachments, outbound sockets */
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want) ? want : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        vt_log(VT_LOG_WARN, "fd_limit", "error=\"cannot raise the open-files limit\"");
+}
+
 struct vt_http *vt_http_new(struct vt_server *srv, const char *listen, int port, char *err,
                             size_t errlen)
 {
     struct vt_http *h = calloc(1, sizeof(*h));
     if (!h)
         return NULL;
+    const struct vt_config *cfg = vt_server_config(srv);
     h->srv = srv;
     pthread_mutex_init(&h->lock, NULL);
     lws_set_log_level(LLL_ERR | LLL_WARN, log_emit);
+    h->body_budget = (size_t)cfg->body_budget_bytes;
+    /* Behind a trusted proxy every connection comes from the proxy: the cap
+     * would throttle everyone at once, so the proxy must limit clients. */
+    h->max_per_ip = cfg->trust_forwarded_for ? 0 : cfg->max_connections_per_ip;
+    if (h->max_per_ip > 0 && !(h->peers = vt_peers_new(MAX_FDS))) {
+        snprintf(err, errlen, "out of memory");
+        vt_http_free(h);
+        return NULL;
+    }
+    raise_fd_limit();
 
     protocols[0] = (struct lws_protocols){"http", http_cb, sizeof(struct pss), 0, 0, NULL, 0};
     protocols[1] = *vt_live_protocol();
@@ -443,11 +660,15 @@ struct vt_http *vt_http_new(struct vt_server *srv, const char *listen, int port,
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
     if (info.iface && !strchr(info.iface, ':'))
         info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    /* Header tables: 16 KiB each holds a Cookie header of 8 KiB (other apps
+     * on the entity's domain set cookies too) besides the rest. A slow client
+     * may hold one for header_timeout_seconds from its first byte. */
     info.max_http_header_pool = 1024;
-    info.max_http_header_data = 8192;
+    info.max_http_header_data = 16384;
+    info.timeout_secs_ah_idle = (unsigned)cfg->header_timeout_seconds;
     info.keepalive_timeout = 30;
     info.timeout_secs = 30;
-    info.fd_limit_per_thread = 4096;
+    info.fd_limit_per_thread = MAX_FDS;
     info.server_string = "ventanilla";
     h->ctx = lws_create_context(&info);
     if (!h->ctx) {
@@ -474,6 +695,7 @@ void vt_http_free(struct vt_http *h)
             req->on_complete(req);
         request_free(req);
     }
+    vt_peers_free(h->peers);
     pthread_mutex_destroy(&h->lock);
     free(h);
 }
@@ -493,9 +715,16 @@ struct vt_server *vt_http_server(struct vt_http *h)
     return h->srv;
 }
 
+void vt_http_set_gate(struct vt_http *h, bool (*gate)(struct vt_http_request *req))
+{
+    h->gate = gate;
+}
+
 int vt_http_route(struct vt_http *h, const char *path, int flags, size_t max_body,
                   vt_http_handler_fn fn)
 {
+    if ((flags & VT_ROUTE_STAFF) && !h->gate)
+        return VT_EINVAL;
     if (h->n_routes == sizeof(h->routes) / sizeof(h->routes[0]))
         return VT_ETOOBIG;
     struct route *r = &h->routes[h->n_routes++];

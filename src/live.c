@@ -64,9 +64,10 @@ struct sub {
     struct lws *wsi;
     struct vt_live *live;
     bool items, metrics, staff, dashboard;
-    bool dash_first;   /* subscribed to dashboard, waiting for its first figures */
-    char wall[64];     /* the hearing code of the "wall" topic, "" for none */
-    char cookie[1024]; /* the handshake's, for the staff and dashboard topics */
+    bool dash_first; /* subscribed to dashboard, waiting for its first figures */
+    char wall[64];   /* the hearing code of the "wall" topic, "" for none */
+    char *cookie;    /* the handshake's, for the staff and dashboard topics; NULL when
+                        none, or when the handshake came from another site's page */
     struct msg *queue[QUEUE_MAX];
     size_t head, count;
     struct sub *next;
@@ -281,6 +282,12 @@ static char *event_json(const struct event *e)
     return s;
 }
 
+/* The Cookie header a subscriber's topics may use ("" for none). */
+static const char *sub_cookie(const struct sub *s)
+{
+    return s->cookie ? s->cookie : "";
+}
+
 /* Queues m for s; returns false when s is too far behind. */
 static bool enqueue(struct sub *s, struct msg *m)
 {
@@ -347,7 +354,7 @@ static void staff_send(struct vt_live *l, int64_t item_id, const char *event, co
         struct vt_staff who;
         if (!s->staff)
             continue;
-        if (vt_auth_cookie_staff(l->srv, s->cookie, &who) != 0) {
+        if (vt_auth_cookie_staff(l->srv, sub_cookie(s), &who) != 0) {
             s->staff = false; /* the session ended: no more staff events */
             continue;
         }
@@ -380,7 +387,7 @@ static void send_text(struct sub *s, const char *text)
 static const char *dashboard_refusal(struct vt_live *l, const struct sub *s)
 {
     struct vt_staff who;
-    if (vt_auth_cookie_staff(l->srv, s->cookie, &who) != 0)
+    if (vt_auth_cookie_staff(l->srv, sub_cookie(s), &who) != 0)
         return DASH_UNAUTHENTICATED;
     return who.role == VT_ROLE_GERENTE ? NULL : DASH_FORBIDDEN;
 }
@@ -748,7 +755,7 @@ static bool handle_subscribe(struct sub *s, const char *in, size_t len)
     }
     if (ok && staff_wanted) {
         struct vt_staff who;
-        if (vt_auth_cookie_staff(s->live->srv, s->cookie, &who) == 0 &&
+        if (vt_auth_cookie_staff(s->live->srv, sub_cookie(s), &who) == 0 &&
             (who.role == VT_ROLE_AGENTE || who.role == VT_ROLE_COORDINADOR ||
              who.role == VT_ROLE_GERENTE)) {
             s->staff = true;
@@ -842,6 +849,43 @@ static int write_queued(struct lws *wsi, struct sub *s)
     return 0;
 }
 
+/* True when the handshake's Origin is ours: entity.public_url's origin, one
+ * of live.allowed_origins, or the origin the browser addressed (the Host
+ * header, with the scheme it reached us by). A browser always sends the
+ * Origin of the page that opens a WebSocket and a page cannot forge it, so
+ * another site's page (a sibling subdomain included, whose requests carry
+ * even SameSite=Strict cookies) is refused. A handshake without Origin is
+ * not a browser's page and has no business with a session cookie either. */
+static bool same_site_origin(struct lws *wsi, const struct vt_config *cfg)
+{
+    char origin_hdr[320], origin[320], want[320];
+    if (lws_hdr_copy(wsi, origin_hdr, sizeof(origin_hdr), WSI_TOKEN_ORIGIN) <= 0 ||
+        vt_config_url_origin(origin_hdr, origin, sizeof(origin)) != 0)
+        goto refuse;
+    if (vt_config_url_origin(cfg->public_url, want, sizeof(want)) == 0 && strcmp(origin, want) == 0)
+        return true;
+    for (size_t i = 0; i < cfg->n_live_allowed_origins; i++)
+        if (strcmp(origin, cfg->live_allowed_origins[i]) == 0)
+            return true;
+    char host[256], url[300];
+    if (lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST) > 0) {
+        snprintf(url, sizeof(url), "%s://%s", vt_http_is_https(wsi) ? "https" : "http", host);
+        if (vt_config_url_origin(url, want, sizeof(want)) == 0 && strcmp(origin, want) == 0)
+            return true;
+    }
+refuse:;
+    /* The origin is a site's name, not a person's: logged so that an admin
+     * behind a proxy sees what to add to live.allowed_origins. */
+    char shown[100];
+    size_t n = 0;
+    for (const char *p = origin_hdr; *p && n + 1 < sizeof(shown); p++)
+        if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.:/-[]", *p))
+            shown[n++] = *p;
+    shown[n] = '\0';
+    vt_log(VT_LOG_WARN, "live_origin_refused", "origin=\"%s\"", n ? shown : "(none)");
+    return false;
+}
+
 static int live_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                    size_t len)
 {
@@ -861,8 +905,14 @@ static int live_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
         memset(s, 0, sizeof(*s));
         s->wsi = wsi;
         s->live = vt_server_live(srv);
-        if (lws_hdr_copy(wsi, s->cookie, sizeof(s->cookie), WSI_TOKEN_HTTP_COOKIE) < 0)
-            s->cookie[0] = '\0';
+        s->cookie = vt_http_cookie(wsi);
+        if (s->cookie && !same_site_origin(wsi, vt_server_config(srv))) {
+            /* A page of another origin opened this socket: the browser sent
+             * the staff member's cookie along, but it is not used. Its staff
+             * and dashboard topics answer as to a visitor without a session. */
+            free(s->cookie);
+            s->cookie = NULL;
+        }
         s->next = s->live->subs;
         s->live->subs = s;
         atomic_fetch_add(&s->live->n_subs, 1);
@@ -897,6 +947,8 @@ static int live_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
         }
         atomic_fetch_sub(&s->live->n_subs, 1);
         s->live = NULL;
+        free(s->cookie);
+        s->cookie = NULL;
         return 0;
     }
     default:

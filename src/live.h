@@ -7,6 +7,11 @@
  * the hand-off queue from the writer thread.
  * Must not: carry personal data on the public topics. Item events hold only
  * radicado, kind, type, channel, group, status, due date and receipt time.
+ * The cookie of a handshake is used only when its Origin is ours
+ * (entity.public_url's, live.allowed_origins, or the Host the browser
+ * addressed): a page of another site opening /live with a staff member's
+ * browser gets what a visitor without a session gets (cross-site WebSocket
+ * hijacking). Public topics need no Origin.
  * The "staff" topic is for a connection whose handshake carried a staff
  * session cookie: it gets queue rows (subject included) of the items in the
  * staff member's scope, re-checked against the session at every event, so a

@@ -186,11 +186,9 @@ static void submit_complete(struct vt_http_request *req)
 
 static void unavailable(struct vt_http_request *req)
 {
-    static const char body[] = "{\"error\":{\"code\":\"unavailable\",\"field\":null,\"message\":"
-                               "\"El servicio se está reiniciando. Intente de nuevo en un "
-                               "momento.\"}}";
     vt_http_header(req, "Retry-After", "5");
-    vt_http_respond(req, 503, "application/json", body, sizeof(body) - 1);
+    vt_server_error(req, 503, "unavailable", NULL,
+                    "El servicio se está reiniciando. Intente de nuevo en un momento.");
 }
 
 int vt_server_submit(struct vt_http_request *req, struct vt_item *item, struct vt_form *keep,
@@ -359,6 +357,29 @@ void vt_server_too_large(struct vt_http_request *req)
     }
 }
 
+void vt_server_busy(struct vt_http_request *req)
+{
+    vt_http_header(req, "Retry-After", "5");
+    if (wants_json(req))
+        vt_server_error(req, 503, "busy", NULL,
+                        "El servicio está recibiendo muchos datos en este momento. Intente de "
+                        "nuevo en unos segundos.");
+    else
+        page_error(req, 503, "Servicio ocupado",
+                   "El servicio está recibiendo muchos datos en este momento. Intente de nuevo "
+                   "en unos segundos: lo que escribió no se guardó.");
+}
+
+void vt_server_internal_error(struct vt_http_request *req)
+{
+    if (wants_json(req))
+        vt_server_error(req, 500, "internal", NULL,
+                        "Ocurrió un error interno. Intente de nuevo en un momento.");
+    else
+        page_error(req, 500, "Error interno",
+                   "Ocurrió un error interno. Intente de nuevo en un momento.");
+}
+
 bool vt_server_rate_allow(struct vt_server *srv, struct vt_http_request *req)
 {
     int retry;
@@ -464,6 +485,24 @@ char *vt_server_metrics_text(struct vt_server *srv)
             vt_buf_printf(&b, "ventanilla_outbox_messages{status=\"%s\"} %lld\n", oc[i].key,
                           (long long)oc[i].n);
     }
+    struct vt_http_stats hs;
+    vt_http_stats(srv->http, &hs);
+    vt_buf_printf(&b,
+                  "# HELP ventanilla_http_body_bytes Request body bytes held in memory.\n"
+                  "# TYPE ventanilla_http_body_bytes gauge\n"
+                  "ventanilla_http_body_bytes %zu\n"
+                  "# HELP ventanilla_http_body_budget_bytes server.body_budget_bytes.\n"
+                  "# TYPE ventanilla_http_body_budget_bytes gauge\n"
+                  "ventanilla_http_body_budget_bytes %zu\n"
+                  "# HELP ventanilla_http_busy_total Requests answered 503: their bodies would "
+                  "pass the budget.\n"
+                  "# TYPE ventanilla_http_busy_total counter\n"
+                  "ventanilla_http_busy_total %llu\n"
+                  "# HELP ventanilla_connections_refused_total Connections closed when accepted: "
+                  "their address held server.max_connections_per_ip.\n"
+                  "# TYPE ventanilla_connections_refused_total counter\n"
+                  "ventanilla_connections_refused_total %llu\n",
+                  hs.body_bytes, hs.body_budget, hs.busy, hs.refused);
     vt_buf_puts(&b, "# HELP ventanilla_http_responses_total HTTP responses by status class.\n"
                     "# TYPE ventanilla_http_responses_total counter\n");
     for (int c = 1; c <= 5; c++)
@@ -662,10 +701,18 @@ done:
 #include "hearing_api.h"
 #include "report.h"
 
+/* VT_ROUTE_STAFF POSTs, from their headers: the session and its CSRF token. */
+static bool staff_gate(struct vt_http_request *req)
+{
+    struct vt_staff who;
+    return vt_auth_check(req, true, &who) == 0;
+}
+
 static int start_http(struct vt_server *srv, int port, char *err, size_t errlen)
 {
     if (!(srv->http = vt_http_new(srv, srv->cfg->listen, port, err, errlen)))
         return VT_EIO;
+    vt_http_set_gate(srv->http, staff_gate);
     vt_api_register(srv->http);
     if (vt_auth_register(srv->http) || vt_staff_api_register(srv->http) ||
         vt_report_register(srv->http) || vt_survey_api_register(srv->http) ||

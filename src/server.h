@@ -64,9 +64,15 @@ bool vt_server_rate_allow(struct vt_server *srv, struct vt_http_request *req);
  * seconds to wait in *retry_after (the caller answers 429). Loop thread. */
 bool vt_server_track_allow(struct vt_server *srv, const struct vt_http_request *req,
                            int *retry_after);
-/* Standard answers, JSON under /api/ and HTML elsewhere. */
+/* Standard answers, JSON under /api/ and /webhooks/ and HTML elsewhere. */
 void vt_server_not_found(struct vt_http_request *req);
 void vt_server_too_large(struct vt_http_request *req);
+/* 503 with Retry-After: request bodies in flight fill server.body_budget_bytes. */
+void vt_server_busy(struct vt_http_request *req);
+/* 500: a handler finished without answering. */
+void vt_server_internal_error(struct vt_http_request *req);
+/* Every JSON error goes through these two: the body is built with cJSON, so
+ * its length and its UTF-8 are always right. err's fields are copied. */
 void vt_server_json_error(struct vt_http_request *req, const struct vt_intake_error *err);
 /* The same from its parts: {"error": {"code", "field" (null when NULL or
  * ""), "message" (Spanish)}}. */

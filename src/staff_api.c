@@ -688,12 +688,17 @@ int vt_staff_api_register(struct vt_http *http)
     const struct vt_config *cfg = vt_server_config(vt_http_server(http));
     size_t max = (size_t)cfg->max_body_bytes;
     int rc = vt_http_route(http, "/api/v1/items", VT_ROUTE_GET, 0, get_queue);
-    rc = rc ? rc : vt_http_route(http, "/api/v1/items/search", VT_ROUTE_POST, 8192, post_search);
     rc = rc ? rc
-            : vt_http_route(http, "/api/v1/items/", VT_ROUTE_GET | VT_ROUTE_POST | VT_ROUTE_PREFIX,
-                            max, item_routes);
+            : vt_http_route(http, "/api/v1/items/search", VT_ROUTE_POST | VT_ROUTE_STAFF, 8192,
+                            post_search);
+    rc = rc ? rc
+            : vt_http_route(http, "/api/v1/items/",
+                            VT_ROUTE_GET | VT_ROUTE_POST | VT_ROUTE_PREFIX | VT_ROUTE_STAFF, max,
+                            item_routes);
     rc = rc ? rc : vt_http_route(http, "/api/v1/dependencias", VT_ROUTE_GET, 0, get_deps);
-    rc = rc ? rc : vt_http_route(http, "/api/v1/dependencias", VT_ROUTE_POST, 4096, post_deps);
+    rc = rc ? rc
+            : vt_http_route(http, "/api/v1/dependencias", VT_ROUTE_POST | VT_ROUTE_STAFF, 4096,
+                            post_deps);
     rc = rc ? rc : vt_http_route(http, "/api/v1/users", VT_ROUTE_GET, 0, get_users);
     rc = rc ? rc : vt_http_route(http, "/staff", VT_ROUTE_GET, 0, get_staff_page);
     return rc;

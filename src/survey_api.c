@@ -579,13 +579,17 @@ static void followup_routes(struct vt_http_request *req)
 int vt_survey_api_register(struct vt_http *http)
 {
     int rc = vt_http_route(http, "/api/v1/surveys", VT_ROUTE_GET, 0, get_surveys);
-    rc = rc ? rc : vt_http_route(http, "/api/v1/surveys", VT_ROUTE_POST, 262144, post_survey);
+    rc = rc ? rc
+            : vt_http_route(http, "/api/v1/surveys", VT_ROUTE_POST | VT_ROUTE_STAFF, 262144,
+                            post_survey);
     rc = rc ? rc
             : vt_http_route(http, "/api/v1/surveys/",
-                            VT_ROUTE_GET | VT_ROUTE_POST | VT_ROUTE_PREFIX, 4096, survey_routes);
+                            VT_ROUTE_GET | VT_ROUTE_POST | VT_ROUTE_PREFIX | VT_ROUTE_STAFF, 4096,
+                            survey_routes);
     rc = rc ? rc : vt_http_route(http, "/api/v1/followups", VT_ROUTE_GET, 0, get_followups);
-    rc = rc ? rc
-            : vt_http_route(http, "/api/v1/followups/", VT_ROUTE_POST | VT_ROUTE_PREFIX, 8192,
-                            followup_routes);
+    rc =
+        rc ? rc
+           : vt_http_route(http, "/api/v1/followups/",
+                           VT_ROUTE_POST | VT_ROUTE_PREFIX | VT_ROUTE_STAFF, 8192, followup_routes);
     return rc;
 }

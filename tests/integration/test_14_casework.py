@@ -991,7 +991,8 @@ class Live(AuditAtEnd, CaseBase):
         elif cookie is not None:
             headers["Cookie"] = cookie
         ws = await websockets.connect("ws://127.0.0.1:%d/live" % self.d.port, subprotocols=[PROTO],
-                                      extra_headers=headers, open_timeout=5, close_timeout=2)
+                                      extra_headers=headers, origin="http://127.0.0.1:%d" % self.d.port,
+                                      open_timeout=5, close_timeout=2)
         return ws
 
     async def subscribe(self, ws, topics):

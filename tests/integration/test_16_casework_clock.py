@@ -185,7 +185,7 @@ class CaseworkClock(H.DaemonCase):
         async def listen():
             async with websockets.connect(
                     "ws://127.0.0.1:%d/live" % self.d.port, subprotocols=["ventanilla-live"],
-                    extra_headers={"Cookie": cookie}) as ws:
+                    extra_headers={"Cookie": cookie}, origin="http://127.0.0.1:%d" % self.d.port) as ws:
                 await ws.send(json.dumps({"subscribe": ["staff"]}))
                 await asyncio.sleep(0.5)
                 self.set_offset(self.offset_to(enter))

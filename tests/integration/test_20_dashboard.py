@@ -174,6 +174,7 @@ class LiveClient:
 
     def __init__(self, port, cookie=None):
         self.url = "ws://127.0.0.1:%d/live" % port
+        self.port = port
         self.cookie = cookie
         self.messages = []  # (monotonic time, doc)
         self.ws = None
@@ -181,7 +182,9 @@ class LiveClient:
 
     async def open(self, topics):
         headers = {"Cookie": self.cookie} if self.cookie else {}
+        # A browser sends the page's Origin; the daemon uses the cookie only from its own.
         self.ws = await websockets.connect(self.url, subprotocols=[PROTO], extra_headers=headers,
+                                           origin="http://127.0.0.1:%d" % self.port,
                                            open_timeout=5, close_timeout=2, max_size=2 ** 24)
         self.task = asyncio.ensure_future(self._read())
         await self.ws.send(json.dumps({"subscribe": topics}))

@@ -27,6 +27,50 @@ static void rejects(struct vt_config *cfg, const char *text, const char *want_pr
               "for %s: got \"%s\", want \"%s...\"", text, err, want_prefix);
 }
 
+/* Origins (live.allowed_origins, entity.public_url's) and the HTTP limits. */
+static void test_origins_and_limits(struct vt_config *cfg)
+{
+    char o[300];
+    static const char *const same[][2] = {
+        {"https://PQRSD.Entidad.gov.co/", "https://pqrsd.entidad.gov.co"},
+        {"https://pqrsd.entidad.gov.co:443/x?y#z", "https://pqrsd.entidad.gov.co"},
+        {"http://localhost:8080", "http://localhost:8080"},
+        {"http://127.0.0.1:80", "http://127.0.0.1"},
+        {"https://[2001:db8::1]:8443", "https://[2001:db8::1]:8443"},
+        {"https://[2001:db8::1]", "https://[2001:db8::1]"},
+    };
+    for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+        ASSERT_EQ(vt_config_url_origin(same[i][0], o, sizeof(o)), 0);
+        ASSERT_STREQ(o, same[i][1]);
+    }
+    static const char *const bad[] = {"ftp://x",         "null",          "https://",
+                                      "https://a@b.com", "https://x:8a/", "https://:443",
+                                      "https://a b",     "https://x\"y"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        VT_CHECK_(vt_config_url_origin(bad[i], o, sizeof(o)) == VT_EINVAL, "accepted %s", bad[i]);
+    ASSERT_EQ(vt_config_url_origin("https://pqrsd.entidad.gov.co", o, 10), VT_EINVAL);
+
+    ASSERT_EQ(load(cfg, "{\"live\": {\"allowed_origins\": [\"https://Intranet.X.gov.co:443\", "
+                        "\"http://10.0.0.5:8080/\"]}}"),
+              0);
+    ASSERT_EQ(cfg->n_live_allowed_origins, 2);
+    ASSERT_STREQ(cfg->live_allowed_origins[0], "https://intranet.x.gov.co");
+    ASSERT_STREQ(cfg->live_allowed_origins[1], "http://10.0.0.5:8080");
+    rejects(cfg, "{\"live\": {\"allowed_origins\": [\"https://x.gov.co/staff\"]}}",
+            "c.json: live.allowed_origins: must be an array of origins");
+    rejects(cfg, "{\"live\": {\"allowed_origins\": \"https://x.gov.co\"}}",
+            "c.json: live.allowed_origins: must be an array of origins");
+
+    ASSERT_EQ(load(cfg, "{}"), 0);
+    ASSERT_EQ(cfg->max_connections_per_ip, 256);
+    ASSERT_EQ(cfg->header_timeout_seconds, 10);
+    ASSERT_EQ(cfg->body_budget_bytes, 128LL * 1024 * 1024);
+    rejects(cfg, "{\"server\": {\"max_body_bytes\": 2048, \"body_budget_bytes\": 1024}}",
+            "c.json: server.body_budget_bytes: must not be below server.max_body_bytes");
+    rejects(cfg, "{\"server\": {\"header_timeout_seconds\": 0}}",
+            "c.json: server.header_timeout_seconds: must be between 1 and 300");
+}
+
 int main(void)
 {
     struct vt_config cfg;
@@ -205,6 +249,8 @@ int main(void)
     ASSERT_EQ(vt_config_defaults(&cfg), 0);
     ASSERT_EQ(vt_config_load(&cfg, path, err, sizeof(err)), 0);
     ASSERT_STREQ(cfg.entity_name, "Entidad de ejemplo");
+
+    test_origins_and_limits(&cfg);
 
     vt_config_cleanup(&cfg);
     VT_TEST_END();
