@@ -262,7 +262,7 @@ class Fairness(H.DaemonCase):
                 if r is None or r.status in (429, 503):
                     time.sleep(0.05)  # a refused client comes back at once, as a script would
 
-        threads = [threading.Thread(target=flood, args=(n,), daemon=True) for n in range(32)]
+        threads = [threading.Thread(target=flood, args=(n,), daemon=True) for n in range(64)]
         for t in threads:
             t.start()
         try:
