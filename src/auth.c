@@ -359,10 +359,12 @@ static const char SQL_USER_BY_NAME[] =
 static const char SQL_HASH_BY_ID[] =
     "SELECT password_hash, username, session_epoch FROM users WHERE id = ?1";
 /* A password changed by its owner ends the owner's other sessions, in this
- * process (login_done) and wherever the epoch is checked. */
+ * process (login_done) and wherever the epoch is checked. Only if nothing
+ * changed the account since its current password was checked (?4: the epoch
+ * read with the hash), so an administrator's `user passwd` in between wins. */
 static const char SQL_SET_PASSWORD[] =
     "UPDATE users SET password_hash = ?2, must_change = 0, session_epoch = session_epoch + 1, "
-    "updated_at = ?3 WHERE id = ?1 RETURNING session_epoch";
+    "updated_at = ?3 WHERE id = ?1 AND session_epoch = ?4 RETURNING session_epoch";
 
 /* Writer thread: a successful login or password change, and its event. A
  * failure writes nothing here, so that it takes as long for a real account
@@ -381,6 +383,7 @@ static int record_run(struct vt_store_tx *tx, void *ctx)
     sqlite3_bind_int64(st, 1, l->user_id);
     sqlite3_bind_text(st, 2, l->hash, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, vt_store_tx_now(tx));
+    sqlite3_bind_int64(st, 4, l->epoch);
     int r = sqlite3_step(st);
     if (r == SQLITE_ROW)
         l->epoch = sqlite3_column_int64(st, 0);
