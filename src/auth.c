@@ -1,29 +1,57 @@
 /* auth.c - staff sessions and logins (auth.h).
  *
- * Argon2id takes about 0.1 s and 64 MiB per check, so checks run on one
- * worker thread fed by a bounded queue: the loop never waits on a hash, and a
- * flood of logins queues (then gets 503) instead of exhausting memory.
+ * Argon2id takes about 0.1 s and 64 MiB per check, so checks run on a pool of
+ * worker threads (staff.login_workers; by default one per CPU the daemon may
+ * run on, at most 8, so 512 MiB at worst) fed by a bounded queue: the loop
+ * never waits on a hash, and a flood of logins is refused instead of
+ * exhausting memory. The queue is fair between client addresses: each has a
+ * lane of at most staff.login_queue_per_address waiting checks, and the
+ * workers take one check from each lane in turn, so addresses that send
+ * logins as fast as they can delay another address by one turn each, never
+ * starve it:
+ *
+ *   ring of lanes:  [A: a1 a2 a3 a4] -> [B: b1] -> (back to A)
+ *   a worker takes a1 and moves A's lane behind B's; the next one takes b1,
+ *   and B's lane, empty, is freed.
+ *
+ * Failed logins are throttled, never locked (throttle.h, on the loop thread),
+ * by username and address: after staff.login_delay_after failures on one
+ * username from one address, each further attempt from there waits a growing
+ * delay (1 s, 2 s, 4 s... up to staff.login_delay_max_seconds). Another
+ * address is not delayed, so a stranger cannot keep the real user out. Past
+ * staff.login_account_failures failures on a username from all addresses in
+ * the last hour (an attack spread over many addresses) every address that
+ * fails on it is delayed from its first failure; an address that has not
+ * failed still is not. Unknown usernames are counted exactly like real ones,
+ * and an unknown one costs the same hash (a dummy), so no answer, header or
+ * timing tells whether an account exists.
  */
 #include "auth.h"
 
 #include <cjson/cJSON.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "error.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "server.h"
+#include "throttle.h"
 #include "users.h"
 
 #define SESSIONS_MAX 10000
-#define QUEUE_MAX 32
+#define QUEUE_MAX 256        /* checks waiting, all addresses together */
+#define WORKERS_AUTO_MAX 8   /* 8 x 64 MiB of Argon2id at once */
+#define THROTTLE_SLOTS 16384 /* per table: about 400 KiB */
+#define FORGET_MS (3600 * 1000LL)
 #define COOKIE "vt_session"
 
 static const char *const role_names[] = VT_ROLE_NAMES;
@@ -44,45 +72,56 @@ const char *vt_auth_role_name(enum vt_role r)
 struct session {
     unsigned char key[32]; /* BLAKE2b of the cookie's token */
     int64_t user_id;
+    int64_t epoch;         /* the account's session_epoch when it was opened */
     int64_t created, last; /* Unix ms */
     char csrf[65];
 };
 
 enum login_kind { LOGIN, PASSWORD_CHANGE };
-enum login_outcome { L_OK, L_BAD, L_LOCKED, L_INVALID, L_ERROR };
+enum login_outcome { L_OK, L_BAD, L_INVALID, L_ERROR };
 
 struct login {
     enum login_kind kind;
     struct vt_http_request *req;
+    char peer[64]; /* the client's address: its lane, and its throttle key */
     char username[65];
     char password[VT_PASSWORD_MAX + 1];
     char new_password[VT_PASSWORD_MAX + 1]; /* PASSWORD_CHANGE */
     int64_t user_id;                        /* PASSWORD_CHANGE: asked by; LOGIN: found */
+    int64_t epoch; /* session_epoch read with the hash; after a change, the new one */
+    bool found;    /* the account exists (only to audit its throttling) */
     enum login_outcome outcome;
-    int retry_after; /* L_LOCKED: seconds */
-    char why[160];   /* L_INVALID */
+    char why[160]; /* L_INVALID */
     char hash[crypto_pwhash_STRBYTES];
-    int64_t now;
     struct login *next;
+};
+
+/* The checks waiting from one address (the fair queue above). */
+struct lane {
+    char peer[64];
+    struct login *head, *tail;
+    int n;
+    struct lane *next; /* in the ring */
 };
 
 struct vt_auth {
     struct vt_server *srv;
     struct session *s; /* loop thread */
     size_t n;
-    struct vt_ratelimit *rl; /* loop thread */
+    struct vt_ratelimit *rl;   /* loop thread */
+    struct vt_throttle *pairs; /* loop thread: failures by (username, address) */
+    struct vt_throttle *names; /* loop thread: failures by username */
+    unsigned char throttle_key[crypto_shorthash_KEYBYTES];
     char dummy_hash[crypto_pwhash_STRBYTES];
 
-    pthread_t worker;
-    bool worker_started;
-    pthread_mutex_t lock; /* guards the queue and stopping */
+    pthread_t *workers;
+    int n_workers, started;
+    pthread_mutex_t lock; /* guards the lanes, queued and stopping */
     pthread_cond_t cond;
-    struct login *head, *tail;
+    struct lane *ring, *ring_tail; /* ring: the lane the next check comes from */
     int queued;
     bool stopping;
 };
-
-/* ---- responses ---- */
 
 /* ---- the session table (loop thread) ---- */
 
@@ -152,7 +191,8 @@ static long session_find(struct vt_auth *a, const char *cookie, int64_t now)
 }
 
 /* Creates a session; writes the cookie's token. NULL when out of memory. */
-static struct session *session_new(struct vt_auth *a, int64_t user_id, int64_t now, char token[65])
+static struct session *session_new(struct vt_auth *a, int64_t user_id, int64_t epoch, int64_t now,
+                                   char token[65])
 {
     for (size_t i = 0; i < a->n;) /* expired ones first */
         if (expired(a, &a->s[i], now))
@@ -177,23 +217,27 @@ static struct session *session_new(struct vt_auth *a, int64_t user_id, int64_t n
     sodium_bin2hex(s->csrf, sizeof(s->csrf), raw, sizeof(raw));
     sodium_memzero(raw, sizeof(raw));
     s->user_id = user_id;
+    s->epoch = epoch;
     s->created = s->last = now;
     return s;
 }
 
 static const char SQL_USER_BY_ID[] =
-    "SELECT username, role, COALESCE(dependencia, ''), disabled, must_change FROM users "
-    "WHERE id = ?1";
+    "SELECT username, role, COALESCE(dependencia, ''), disabled, must_change, session_epoch "
+    "FROM users WHERE id = ?1";
 
-/* Loads the account of a session; VT_ENOTFOUND when it is gone or disabled. */
-static int load_staff(struct vt_server *srv, int64_t id, struct vt_staff *out)
+/* Loads the account of a session opened under epoch; VT_ENOTFOUND when it is
+ * gone or disabled, or its password changed since (the epoch moved on, maybe
+ * by `ventanilla user passwd` in another process). */
+static int load_staff(struct vt_server *srv, int64_t id, int64_t epoch, struct vt_staff *out)
 {
     sqlite3_stmt *st = vt_store_reader_stmt(vt_server_reader(srv), SQL_USER_BY_ID);
     if (!st)
         return VT_ESTORE;
     sqlite3_bind_int64(st, 1, id);
     int rc = VT_ENOTFOUND;
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 3) == 0) {
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 3) == 0 &&
+        sqlite3_column_int64(st, 5) == epoch) {
         int role = vt_auth_role_of((const char *)sqlite3_column_text(st, 1));
         if (role >= 0) {
             memset(out, 0, sizeof(*out));
@@ -225,7 +269,7 @@ int vt_auth_check(struct vt_http_request *req, bool write, struct vt_staff *out)
         return VT_EPERM;
     }
     struct session *s = &a->s[i];
-    if (load_staff(req->srv, s->user_id, out) != 0) {
+    if (load_staff(req->srv, s->user_id, s->epoch, out) != 0) {
         session_remove(a, (size_t)i);
         unauthenticated(req);
         return VT_EPERM;
@@ -263,9 +307,14 @@ int vt_auth_cookie_staff(struct vt_server *srv, const char *cookie, struct vt_st
 {
     struct vt_auth *a = vt_server_auth(srv);
     long i = a ? session_find(a, cookie, vt_clock_now_ms()) : -1;
-    if (i < 0 || load_staff(srv, a->s[i].user_id, out) != 0 || out->must_change)
+    if (i < 0)
         return VT_EPERM;
-    return 0;
+    int rc = load_staff(srv, a->s[i].user_id, a->s[i].epoch, out);
+    if (rc == VT_ENOTFOUND)
+        session_remove(a, (size_t)i); /* ended: forgotten now, as vt_auth_check does */
+    if (rc)
+        return VT_EPERM;
+    return out->must_change ? VT_EPERM : 0;
 }
 
 static cJSON *session_json(const struct vt_auth *a, const struct vt_staff *u,
@@ -294,74 +343,54 @@ static void set_cookie(struct vt_http_request *req, const char *token, bool clea
 {
     const struct vt_config *cfg = vt_server_config(req->srv);
     char v[256];
+    /* Secure whenever the public address is https: the browser is then on TLS
+     * whatever proxy sits in front, so the cookie never has to go in clear. */
+    bool secure =
+        cfg->staff.secure_cookie || req->https || strncasecmp(cfg->public_url, "https://", 8) == 0;
     snprintf(v, sizeof(v), "%s=%s; Path=/; HttpOnly; SameSite=Strict%s%s", COOKIE,
-             clear ? "" : token, cfg->staff.secure_cookie || req->https ? "; Secure" : "",
-             clear ? "; Max-Age=0" : "");
+             clear ? "" : token, secure ? "; Secure" : "", clear ? "; Max-Age=0" : "");
     vt_http_header(req, "Set-Cookie", v);
 }
 
-/* ---- the login worker ---- */
+/* ---- the login workers ---- */
 
 static const char SQL_USER_BY_NAME[] =
-    "SELECT id, password_hash, disabled, locked_until FROM users WHERE username = ?1";
-static const char SQL_HASH_BY_ID[] = "SELECT password_hash, username FROM users WHERE id = ?1";
-static const char SQL_LOGIN_OK[] =
-    "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?1";
-static const char SQL_LOGIN_BAD[] =
-    "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ?1 RETURNING failed_logins";
-static const char SQL_LOCK[] =
-    "UPDATE users SET failed_logins = 0, locked_until = ?2 WHERE id = ?1";
+    "SELECT id, password_hash, disabled, session_epoch FROM users WHERE username = ?1";
+static const char SQL_HASH_BY_ID[] =
+    "SELECT password_hash, username, session_epoch FROM users WHERE id = ?1";
+/* A password changed by its owner ends the owner's other sessions, in this
+ * process (login_done) and wherever the epoch is checked. Only if nothing
+ * changed the account since its current password was checked (?4: the epoch
+ * read with the hash), so an administrator's `user passwd` in between wins. */
 static const char SQL_SET_PASSWORD[] =
-    "UPDATE users SET password_hash = ?2, must_change = 0, failed_logins = 0, "
-    "locked_until = NULL, updated_at = ?3 WHERE id = ?1";
+    "UPDATE users SET password_hash = ?2, must_change = 0, session_epoch = session_epoch + 1, "
+    "updated_at = ?3 WHERE id = ?1 AND session_epoch = ?4 RETURNING session_epoch";
 
-static int step_done(sqlite3_stmt *st)
-{
-    int r = sqlite3_step(st);
-    sqlite3_reset(st);
-    return r == SQLITE_DONE ? 0 : VT_ESTORE;
-}
-
-/* Writer thread: records the outcome of one check (counters, lockout, events). */
+/* Writer thread: a successful login or password change, and its event. A
+ * failure writes nothing here, so that it takes as long for a real account
+ * as for an unknown name (login_done counts it, in memory). */
 static int record_run(struct vt_store_tx *tx, void *ctx)
 {
     struct login *l = ctx;
-    const struct vt_config *cfg = vt_server_config(l->req->srv);
     char actor[80], payload[128];
     snprintf(actor, sizeof(actor), "staff:%s", l->username);
     snprintf(payload, sizeof(payload), "{\"username\":\"%s\"}", l->username);
-    sqlite3_stmt *st;
-    if (l->kind == PASSWORD_CHANGE && l->outcome == L_OK) {
-        if (!(st = vt_store_tx_stmt(tx, SQL_SET_PASSWORD)))
-            return VT_ESTORE;
-        sqlite3_bind_int64(st, 1, l->user_id);
-        sqlite3_bind_text(st, 2, l->hash, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, vt_store_tx_now(tx));
-        int rc = step_done(st);
-        return rc ? rc : vt_store_tx_event(tx, 0, actor, "clave_cambiada", payload, 0);
-    }
-    if (l->outcome == L_OK) {
-        if (!(st = vt_store_tx_stmt(tx, SQL_LOGIN_OK)))
-            return VT_ESTORE;
-        sqlite3_bind_int64(st, 1, l->user_id);
-        int rc = step_done(st);
-        return rc ? rc : vt_store_tx_event(tx, 0, actor, "sesion_iniciada", payload, 0);
-    }
-    if (!(st = vt_store_tx_stmt(tx, SQL_LOGIN_BAD)))
+    if (l->kind == LOGIN)
+        return vt_store_tx_event(tx, 0, actor, "sesion_iniciada", payload, 0);
+    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_SET_PASSWORD);
+    if (!st)
         return VT_ESTORE;
     sqlite3_bind_int64(st, 1, l->user_id);
-    int failed = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_bind_text(st, 2, l->hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, vt_store_tx_now(tx));
+    sqlite3_bind_int64(st, 4, l->epoch);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW)
+        l->epoch = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
-    if (failed < cfg->staff.lockout_after)
-        return 0;
-    if (!(st = vt_store_tx_stmt(tx, SQL_LOCK)))
+    if (r != SQLITE_ROW)
         return VT_ESTORE;
-    sqlite3_bind_int64(st, 1, l->user_id);
-    sqlite3_bind_int64(st, 2, vt_store_tx_now(tx) + (int64_t)cfg->staff.lockout_seconds * 1000);
-    int rc = step_done(st);
-    l->outcome = L_LOCKED;
-    l->retry_after = cfg->staff.lockout_seconds;
-    return rc ? rc : vt_store_tx_event(tx, 0, "sistema", "cuenta_bloqueada", payload, 0);
+    return vt_store_tx_event(tx, 0, actor, "clave_cambiada", payload, 0);
 }
 
 /* Worker thread: one login or password change, to its outcome. */
@@ -371,7 +400,6 @@ static void check_one(struct vt_auth *a, struct vt_store_reader *r, struct login
     char hash[crypto_pwhash_STRBYTES];
     snprintf(hash, sizeof(hash), "%s", a->dummy_hash);
     bool found = false, disabled = false;
-    int64_t locked_until = 0;
     sqlite3_stmt *st =
         r ? vt_store_reader_stmt(r, l->kind == LOGIN ? SQL_USER_BY_NAME : SQL_HASH_BY_ID) : NULL;
     if (!st) {
@@ -388,28 +416,23 @@ static void check_one(struct vt_auth *a, struct vt_store_reader *r, struct login
             l->user_id = sqlite3_column_int64(st, 0);
             snprintf(hash, sizeof(hash), "%s", sqlite3_column_text(st, 1));
             disabled = sqlite3_column_int(st, 2) != 0;
-            locked_until = sqlite3_column_int64(st, 3);
+            l->epoch = sqlite3_column_int64(st, 3);
         } else {
             snprintf(hash, sizeof(hash), "%s", sqlite3_column_text(st, 0));
             snprintf(l->username, sizeof(l->username), "%s", sqlite3_column_text(st, 1));
+            l->epoch = sqlite3_column_int64(st, 2);
         }
     }
     sqlite3_reset(st);
-    /* A disabled account answers like a wrong password, locked or not. */
-    if (found && !disabled && locked_until > l->now) {
-        l->outcome = L_LOCKED;
-        l->retry_after = (int)((locked_until - l->now + 999) / 1000);
-        return;
-    }
-    /* The dummy hash makes an unknown username cost the same time. */
+    l->found = found;
+    /* The dummy hash makes an unknown username cost the same time; a disabled
+     * account answers like a wrong password. */
     bool ok = vt_users_check_hash(hash, l->password) && found && !disabled;
     sodium_memzero(hash, sizeof(hash));
-    if (!found || disabled) {
-        l->outcome = L_BAD;
-        return;
-    }
     l->outcome = ok ? L_OK : L_BAD;
-    if (ok && l->kind == PASSWORD_CHANGE) {
+    if (!ok)
+        return;
+    if (l->kind == PASSWORD_CHANGE) {
         char why[160] = "";
         if (vt_users_hash_new(l->new_password, l->hash, why, sizeof(why)) != 0) {
             l->outcome = L_INVALID;
@@ -417,10 +440,38 @@ static void check_one(struct vt_auth *a, struct vt_store_reader *r, struct login
             return;
         }
     }
-    if (l->kind == PASSWORD_CHANGE && !ok)
-        return; /* a wrong current password does not count towards a lockout */
     if (vt_store_run(store, record_run, l) != 0)
         l->outcome = L_ERROR;
+}
+
+/* Under a->lock: the next check, from the lane at the ring's head, whose lane
+ * then goes to the back of the ring (or is freed when empty). NULL if none. */
+static struct login *dequeue(struct vt_auth *a)
+{
+    struct lane *ln = a->ring;
+    if (!ln)
+        return NULL;
+    struct login *l = ln->head;
+    ln->head = l->next;
+    if (!ln->head)
+        ln->tail = NULL;
+    ln->n--;
+    a->queued--;
+    a->ring = ln->next;
+    if (!a->ring)
+        a->ring_tail = NULL;
+    ln->next = NULL;
+    if (ln->n > 0) {
+        if (a->ring_tail)
+            a->ring_tail->next = ln;
+        else
+            a->ring = ln;
+        a->ring_tail = ln;
+    } else {
+        free(ln);
+    }
+    l->next = NULL;
+    return l;
 }
 
 static void *worker_main(void *arg)
@@ -429,15 +480,9 @@ static void *worker_main(void *arg)
     struct vt_store_reader *r = vt_store_reader_new(vt_server_store(a->srv));
     for (;;) {
         pthread_mutex_lock(&a->lock);
-        while (!a->head && !a->stopping)
+        while (!a->ring && !a->stopping)
             pthread_cond_wait(&a->cond, &a->lock);
-        struct login *l = a->head;
-        if (l) {
-            a->head = l->next;
-            if (!a->head)
-                a->tail = NULL;
-            a->queued--;
-        }
+        struct login *l = dequeue(a);
         bool stop = a->stopping;
         pthread_mutex_unlock(&a->lock);
         if (!l)
@@ -454,6 +499,111 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* ---- throttling (loop thread) ---- */
+
+/* The throttle key of username from peer, or of username alone (peer NULL):
+ * a keyed hash, so the tables hold neither names nor addresses, and nobody
+ * outside can choose keys that collide. */
+static uint64_t throttle_key(const struct vt_auth *a, const char *username, const char *peer)
+{
+    unsigned char in[2 + 64 + 64], out[crypto_shorthash_BYTES];
+    size_t n = 0, len = strnlen(username, 64);
+    in[n++] = peer ? 'p' : 'n';
+    memcpy(in + n, username, len);
+    n += len;
+    in[n++] = '\0';
+    if (peer) {
+        len = strnlen(peer, 63);
+        memcpy(in + n, peer, len);
+        n += len;
+    }
+    crypto_shorthash(out, in, n, a->throttle_key);
+    uint64_t k;
+    memcpy(&k, out, sizeof(k));
+    return k;
+}
+
+/* Seconds an attempt on username from peer must still wait; 0 admits it. */
+static int throttle_wait(struct vt_auth *a, const char *username, const char *peer)
+{
+    const struct vt_staff_config *c = &vt_server_config(a->srv)->staff;
+    int64_t now = vt_clock_now_ms();
+    int account = vt_throttle_failures(a->names, throttle_key(a, username, NULL), now);
+    int after = account >= c->login_account_failures ? 1 : c->login_delay_after;
+    int64_t wait = vt_throttle_take(a->pairs, throttle_key(a, username, peer), after, now);
+    return (int)((wait + 999) / 1000);
+}
+
+struct audit {
+    struct vt_store_job job;
+    char payload[160];
+};
+
+static int audit_run(struct vt_store_tx *tx, void *ctx)
+{
+    struct audit *au = ctx;
+    return vt_store_tx_event(tx, 0, "sistema", "ingreso_frenado", au->payload, 0);
+}
+
+static void audit_done(struct vt_store_job *job)
+{
+    free(job->ctx);
+}
+
+/* Counts a failed login or wrong current password of l; the first time
+ * username's attempts start to be delayed from l's address (scope
+ * "address"), or from all its failing addresses (scope "account"), an audit
+ * event says so for a real account. The event is written in the background:
+ * the answer waits for it no more than for an unknown name's. */
+static void throttle_failure(struct vt_auth *a, const struct login *l)
+{
+    const struct vt_staff_config *c = &vt_server_config(a->srv)->staff;
+    int64_t now = vt_clock_now_ms();
+    int pair = vt_throttle_fail(a->pairs, throttle_key(a, l->username, l->peer), now);
+    int account = vt_throttle_fail(a->names, throttle_key(a, l->username, NULL), now);
+    bool whole = account == c->login_account_failures;
+    bool here = account < c->login_account_failures && pair == c->login_delay_after;
+    if (!(whole || here) || !l->found)
+        return;
+    const char *scope = whole ? "account" : "address";
+    vt_log(VT_LOG_WARN, "login_throttled", "user_id=%lld scope=%s", (long long)l->user_id, scope);
+    struct audit *au = calloc(1, sizeof(*au));
+    if (!au)
+        return;
+    snprintf(au->payload, sizeof(au->payload),
+             "{\"username\":\"%s\",\"scope\":\"%s\",\"failures\":%d}", l->username, scope,
+             whole ? account : pair);
+    au->job.run = audit_run;
+    au->job.done = audit_done;
+    au->job.ctx = au;
+    if (vt_store_submit(vt_server_store(a->srv), &au->job) != 0)
+        free(au);
+}
+
+/* Answers 429 when an attempt on username from req's address must wait;
+ * true if it did. Known and unknown usernames alike. */
+static bool refuse_throttled(struct vt_http_request *req, const char *username)
+{
+    int wait = throttle_wait(auth_of(req), username, req->peer);
+    if (!wait)
+        return false;
+    char ra[16], when[40], msg[240];
+    snprintf(ra, sizeof(ra), "%d", wait);
+    vt_http_header(req, "Retry-After", ra);
+    if (wait == 1)
+        snprintf(when, sizeof(when), "1 segundo");
+    else if (wait < 120)
+        snprintf(when, sizeof(when), "%d segundos", wait);
+    else
+        snprintf(when, sizeof(when), "%d minutos", (wait + 59) / 60);
+    snprintf(msg, sizeof(msg),
+             "Hubo varios intentos fallidos con este usuario desde esta conexión. Espere %s e "
+             "intente de nuevo.",
+             when);
+    vt_server_error(req, 429, "throttled", NULL, msg);
+    return true;
+}
+
 /* ---- routes ---- */
 
 static void login_done(struct vt_http_request *req)
@@ -461,19 +611,14 @@ static void login_done(struct vt_http_request *req)
     struct login *l = req->user;
     req->user = NULL;
     struct vt_auth *a = auth_of(req);
+    /* Counted even when the client left before its answer. */
+    if (l->outcome == L_BAD)
+        throttle_failure(a, l);
+    else if (l->outcome == L_OK)
+        vt_throttle_clear(a->pairs, throttle_key(a, l->username, l->peer));
     if (req->orphan)
         goto out;
-    if (l->outcome == L_LOCKED) {
-        char ra[16], msg[200];
-        snprintf(ra, sizeof(ra), "%d", l->retry_after);
-        vt_http_header(req, "Retry-After", ra);
-        snprintf(msg, sizeof(msg),
-                 "La cuenta quedó bloqueada por varios intentos fallidos. Intente de nuevo en %d "
-                 "minutos o pida a un administrador que cambie la clave.",
-                 (l->retry_after + 59) / 60);
-        vt_server_error(req, 429, "locked", NULL, msg);
-        vt_log(VT_LOG_WARN, "login_locked", "user_id=%lld", (long long)l->user_id);
-    } else if (l->outcome == L_ERROR) {
+    if (l->outcome == L_ERROR) {
         vt_http_header(req, "Retry-After", "5");
         vt_server_error(req, 503, "unavailable", NULL,
                         "No pudimos revisar la clave. Intente de nuevo en un momento.");
@@ -487,7 +632,10 @@ static void login_done(struct vt_http_request *req)
                                          : "La clave actual no es correcta.");
         vt_log(VT_LOG_INFO, "login_failed", "kind=%s", l->kind == LOGIN ? "login" : "password");
     } else if (l->kind == PASSWORD_CHANGE) {
-        /* Whoever else held a session on the old password loses it. */
+        /* Whoever else held a session on the old password loses it; the one
+         * that changed it goes on under the new epoch. (Had it made another
+         * request since the commit, that one found the epoch moved on and
+         * ended it: the user signs in again, nothing is let through.) */
         long keep = session_find(a, req->cookie, vt_clock_now_ms());
         for (size_t i = a->n; i-- > 0;)
             if (a->s[i].user_id == l->user_id && (long)i != keep) {
@@ -495,14 +643,18 @@ static void login_done(struct vt_http_request *req)
                 if (keep == (long)a->n) /* the kept one moved into slot i */
                     keep = (long)i;
             }
+        if (keep >= 0)
+            a->s[keep].epoch = l->epoch;
         vt_http_respond(req, 204, "application/json", "", 0);
         vt_log(VT_LOG_INFO, "password_changed", "user_id=%lld", (long long)l->user_id);
     } else {
         struct vt_staff u;
         char token[65];
         struct session *s;
-        if (load_staff(req->srv, l->user_id, &u) != 0 ||
-            !(s = session_new(a, l->user_id, vt_clock_now_ms(), token))) {
+        /* The epoch read with the hash: a password changed since then (by
+         * the CLI) ends this session at once. */
+        if (load_staff(req->srv, l->user_id, l->epoch, &u) != 0 ||
+            !(s = session_new(a, l->user_id, l->epoch, vt_clock_now_ms(), token))) {
             vt_server_error(req, 503, "unavailable", NULL,
                             "No pudimos abrir la sesión. Intente de nuevo.");
             goto out;
@@ -518,33 +670,55 @@ out:
     free(l);
 }
 
-/* Queues l for the worker and defers req; answers 503 itself when full. */
+/* Queues l in its address's lane and defers req. Answers itself, freeing l,
+ * when that lane is full (429, that address only) or the whole queue is
+ * (503). */
 static void enqueue(struct vt_http_request *req, struct login *l)
 {
     struct vt_auth *a = auth_of(req);
+    int per_address = vt_server_config(req->srv)->staff.login_queue_per_address;
+    snprintf(l->peer, sizeof(l->peer), "%s", req->peer);
     pthread_mutex_lock(&a->lock);
-    bool full = a->queued >= QUEUE_MAX || a->stopping;
+    struct lane *ln = a->ring;
+    while (ln && strcmp(ln->peer, l->peer) != 0)
+        ln = ln->next;
+    bool lane_full = ln && ln->n >= per_address;
+    bool full = lane_full || a->queued >= QUEUE_MAX || a->stopping;
+    if (!full && !ln && (ln = calloc(1, sizeof(*ln)))) {
+        snprintf(ln->peer, sizeof(ln->peer), "%s", l->peer);
+        if (a->ring_tail)
+            a->ring_tail->next = ln;
+        else
+            a->ring = ln;
+        a->ring_tail = ln;
+    }
+    full = full || !ln;
     if (!full) {
         l->req = req;
-        l->now = vt_clock_now_ms();
         req->user = l;
         vt_http_defer(req, login_done);
-        if (a->tail)
-            a->tail->next = l;
+        if (ln->tail)
+            ln->tail->next = l;
         else
-            a->head = l;
-        a->tail = l;
+            ln->head = l;
+        ln->tail = l;
+        ln->n++;
         a->queued++;
         pthread_cond_signal(&a->cond);
     }
     pthread_mutex_unlock(&a->lock);
-    if (full) {
-        sodium_memzero(l, sizeof(*l));
-        free(l);
-        vt_http_header(req, "Retry-After", "2");
+    if (!full)
+        return;
+    sodium_memzero(l, sizeof(*l));
+    free(l);
+    vt_http_header(req, "Retry-After", "2");
+    if (lane_full)
+        vt_server_error(req, 429, "rate_limited", NULL,
+                        "Hay varios ingresos en curso desde esta conexión. Espere un momento e "
+                        "intente de nuevo.");
+    else
         vt_server_error(req, 503, "busy", NULL,
                         "Hay muchos ingresos al mismo tiempo. Intente de nuevo en un momento.");
-    }
 }
 
 /* The string field name of o, 1..max bytes, copied into out; false if not. */
@@ -595,6 +769,11 @@ static void post_session(struct vt_http_request *req)
         vt_server_json_error(req, &e);
         return;
     }
+    if (refuse_throttled(req, l->username)) {
+        sodium_memzero(l, sizeof(*l));
+        free(l);
+        return;
+    }
     enqueue(req, l);
 }
 
@@ -640,6 +819,7 @@ static void post_password(struct vt_http_request *req)
     }
     l->kind = PASSWORD_CHANGE;
     l->user_id = u.id;
+    snprintf(l->username, sizeof(l->username), "%s", u.username);
     const char *bad =
         !cJSON_IsObject(o)                                                   ? "body"
         : !string_field(o, "current_password", l->password, VT_PASSWORD_MAX) ? "current_password"
@@ -652,6 +832,13 @@ static void post_password(struct vt_http_request *req)
         sodium_memzero(l, sizeof(*l));
         free(l);
         vt_server_json_error(req, &e);
+        return;
+    }
+    /* A wrong current password counts like a failed login (login_done), so
+     * a stolen session cannot be used to guess the password either. */
+    if (refuse_throttled(req, u.username)) {
+        sodium_memzero(l, sizeof(*l));
+        free(l);
         return;
     }
     enqueue(req, l);
@@ -669,6 +856,21 @@ int vt_auth_register(struct vt_http *http)
 
 /* ---- lifetime ---- */
 
+/* staff.login_workers, or (0) one per CPU this process may run on, at most
+ * WORKERS_AUTO_MAX. */
+static int workers_wanted(const struct vt_config *cfg)
+{
+    if (cfg->staff.login_workers > 0)
+        return cfg->staff.login_workers;
+    long n = 0;
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0)
+        n = CPU_COUNT(&set);
+    if (n < 1)
+        n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > WORKERS_AUTO_MAX ? WORKERS_AUTO_MAX : (int)n;
+}
+
 struct vt_auth *vt_auth_new(struct vt_server *srv)
 {
     struct vt_auth *a = calloc(1, sizeof(*a));
@@ -679,16 +881,26 @@ struct vt_auth *vt_auth_new(struct vt_server *srv)
     pthread_cond_init(&a->cond, NULL);
     const struct vt_config *cfg = vt_server_config(srv);
     int per_min = cfg->staff.login_per_minute;
+    int64_t max_delay = (int64_t)cfg->staff.login_delay_max_seconds * 1000;
+    int64_t forget = FORGET_MS > 2 * max_delay ? FORGET_MS : 2 * max_delay;
     char random_pw[33];
     unsigned char raw[16];
     randombytes_buf(raw, sizeof(raw));
     sodium_bin2hex(random_pw, sizeof(random_pw), raw, sizeof(raw));
+    crypto_shorthash_keygen(a->throttle_key);
     if (!(a->rl = vt_ratelimit_new(per_min, per_min)) ||
+        !(a->pairs = vt_throttle_new(THROTTLE_SLOTS, max_delay, forget)) ||
+        !(a->names = vt_throttle_new(THROTTLE_SLOTS, max_delay, forget)) ||
         vt_users_hash_new(random_pw, a->dummy_hash, NULL, 0) != 0)
         goto fail;
-    if (pthread_create(&a->worker, NULL, worker_main, a) != 0)
+    a->n_workers = workers_wanted(cfg);
+    if (!(a->workers = calloc((size_t)a->n_workers, sizeof(*a->workers))))
         goto fail;
-    a->worker_started = true;
+    for (; a->started < a->n_workers; a->started++)
+        if (pthread_create(&a->workers[a->started], NULL, worker_main, a) != 0)
+            goto fail;
+    vt_log(VT_LOG_INFO, "login_workers", "workers=%d per_address=%d", a->n_workers,
+           cfg->staff.login_queue_per_address);
     return a;
 fail:
     vt_auth_free(a);
@@ -699,17 +911,21 @@ void vt_auth_free(struct vt_auth *a)
 {
     if (!a)
         return;
-    if (a->worker_started) {
-        pthread_mutex_lock(&a->lock);
-        a->stopping = true;
-        pthread_cond_broadcast(&a->cond);
-        pthread_mutex_unlock(&a->lock);
-        pthread_join(a->worker, NULL);
-    }
+    /* The workers answer what is still queued (503) before they stop. */
+    pthread_mutex_lock(&a->lock);
+    a->stopping = true;
+    pthread_cond_broadcast(&a->cond);
+    pthread_mutex_unlock(&a->lock);
+    for (int i = 0; i < a->started; i++)
+        pthread_join(a->workers[i], NULL);
+    free(a->workers);
     vt_ratelimit_free(a->rl);
+    vt_throttle_free(a->pairs);
+    vt_throttle_free(a->names);
     if (a->s)
         sodium_memzero(a->s, SESSIONS_MAX * sizeof(*a->s));
     free(a->s);
+    sodium_memzero(a->throttle_key, sizeof(a->throttle_key));
     pthread_cond_destroy(&a->cond);
     pthread_mutex_destroy(&a->lock);
     free(a);

@@ -1,26 +1,34 @@
 /* auth.h - staff sessions: login, logout, the session cookie, CSRF tokens,
- * login rate limiting and temporary lockout (docs/staff-api.md).
+ * and the throttling of failed logins (docs/staff-api.md).
  *
- * Owns: the session table (in memory, loop thread), the login worker thread
- * that verifies Argon2id hashes off the loop, and the routes
- * /api/v1/session and /api/v1/session/logout, /api/v1/session/password.
+ * Owns: the session table (in memory, loop thread), the pool of login workers
+ * that verify Argon2id hashes off the loop (a queue fair between client
+ * addresses), the failure counts of logins (in memory, loop thread), and the
+ * routes /api/v1/session and /api/v1/session/logout, /api/v1/session/password.
  * Must not: decide what a role may do with an item (casework.h and
  * staff_api.c do); keep a password or a session token anywhere but in the
- * caller's memory (only BLAKE2b hashes of tokens are kept).
+ * caller's memory (only BLAKE2b hashes of tokens are kept); answer a login
+ * for an unknown username any differently from one for a real account.
  *
  * A session's life:
  *
  *   POST /api/v1/session --worker: hash ok--> created (cookie + CSRF token)
  *   created --any request within idle time (vt_auth_check)--> last use moved
- *   created --idle too long | max age reached | account disabled--> gone
+ *   created --idle too long | max age reached--> gone
+ *   created --account disabled or password changed (its session_epoch moved
+ *             on, by this daemon or by `ventanilla user passwd|disable`),
+ *             seen at the next request or live event--> gone
  *   created --POST /api/v1/session/logout--> gone
  *   daemon restart --> gone (sessions are not stored)
  *
- * A failed login adds one to the account's failed_logins; lockout_after in a
- * row lock it for lockout_seconds (an audit event each time). Attempts from
- * one address are limited to login_per_minute whatever the username.
+ * A failed login, or a wrong current password on a password change, counts
+ * against the username from that address and against the username alone;
+ * past staff.login_delay_after of them each further attempt from that
+ * address waits a growing delay (429 throttled, Retry-After), whether the
+ * account exists or not (auth.c tells the whole rule). Attempts from one
+ * address are also limited to login_per_minute whatever the username.
  *
- * Threads: everything here runs on the loop thread except the worker.
+ * Threads: everything here runs on the loop thread except the workers.
  */
 #ifndef VT_AUTH_H
 #define VT_AUTH_H
@@ -42,9 +50,9 @@ struct vt_staff {
 struct vt_auth;
 struct vt_server;
 
-/* Starts the login worker. NULL when out of memory or no thread. */
+/* Starts the login workers. NULL when out of memory or no thread. */
 struct vt_auth *vt_auth_new(struct vt_server *srv);
-/* Stops the worker (answering what it still holds with 503) and frees. NULL ok. */
+/* Stops the workers (answering what they still hold with 503) and frees. NULL ok. */
 void vt_auth_free(struct vt_auth *a);
 /* Registers the session routes. */
 int vt_auth_register(struct vt_http *http);
@@ -60,7 +68,8 @@ int vt_auth_check(struct vt_http_request *req, bool write, struct vt_staff *out)
 bool vt_auth_require(struct vt_http_request *req, unsigned roles, bool write, struct vt_staff *who);
 
 /* The staff member of a Cookie header (a WebSocket handshake), without
- * touching the session's idle time. 0 or VT_EPERM. Loop thread. */
+ * touching the session's idle time; a session that has ended is forgotten.
+ * 0 or VT_EPERM. Loop thread. */
 int vt_auth_cookie_staff(struct vt_server *srv, const char *cookie, struct vt_staff *out);
 
 /* Role of a name, or -1. */

@@ -154,8 +154,14 @@ static const struct key keys[] = {
     {"staff.session_max_seconds", K_INT, O(staff.session_max_seconds), 43200, NULL, 2, 604800, NULL,
      NULL},
     {"staff.secure_cookie", K_BOOL, O(staff.secure_cookie), 0, NULL, 0, 1, NULL, NULL},
-    {"staff.lockout_after", K_INT, O(staff.lockout_after), 5, NULL, 1, 100, NULL, NULL},
-    {"staff.lockout_seconds", K_INT, O(staff.lockout_seconds), 900, NULL, 1, 86400, NULL, NULL},
+    {"staff.login_delay_after", K_INT, O(staff.login_delay_after), 5, NULL, 1, 100, NULL, NULL},
+    {"staff.login_delay_max_seconds", K_INT, O(staff.login_delay_max_seconds), 300, NULL, 1, 3600,
+     NULL, NULL},
+    {"staff.login_account_failures", K_INT, O(staff.login_account_failures), 100, NULL, 1, 100000,
+     NULL, NULL},
+    {"staff.login_workers", K_INT, O(staff.login_workers), 0, NULL, 0, 64, NULL, NULL},
+    {"staff.login_queue_per_address", K_INT, O(staff.login_queue_per_address), 4, NULL, 1, 256,
+     NULL, NULL},
     {"staff.login_per_minute", K_INT, O(staff.login_per_minute), 20, NULL, 1, 10000, NULL, NULL},
     {"staff.triage_dependencia", K_STR, O(staff.triage_dependencia), 0, "atencion_ciudadano", 1, 63,
      NULL, NULL},
@@ -938,6 +944,11 @@ static int walk(struct ctx *c, const cJSON *obj, const char *prefix, char *path,
                 return rc;
             continue;
         }
+        if (strcmp(here, "staff.lockout_after") == 0 || strcmp(here, "staff.lockout_seconds") == 0)
+            return fail(c,
+                        "is gone: failed sign-ins now bring growing delays, not a lockout "
+                        "(staff.login_delay_after, staff.login_delay_max_seconds)%s",
+                        "");
         if (!is_section(here))
             return fail(c, "unknown key%s", "");
         if (!cJSON_IsObject(v))

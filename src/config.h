@@ -91,11 +91,14 @@ struct vt_outbox_config {
 
 /* Staff sessions and casework (issue 5). */
 struct vt_staff_config {
-    int session_idle_seconds; /* a session ends after this long without a request */
-    int session_max_seconds;  /* and this long after login, whatever happens */
-    bool secure_cookie;       /* add Secure to the cookie (served over TLS by a proxy) */
-    int lockout_after;        /* failed logins in a row before a temporary lockout */
-    int lockout_seconds;
+    int session_idle_seconds;         /* a session ends after this long without a request */
+    int session_max_seconds;          /* and this long after login, whatever happens */
+    bool secure_cookie;               /* add Secure to the cookie (served over TLS by a proxy) */
+    int login_delay_after;            /* failures on a username from one address before delays */
+    int login_delay_max_seconds;      /* the longest of those growing delays */
+    int login_account_failures;       /* failures on a username from anywhere: under attack */
+    int login_workers;                /* threads checking passwords; 0: one per CPU, up to 8 */
+    int login_queue_per_address;      /* checks waiting from one address */
     int login_per_minute;             /* login attempts per client address */
     char *triage_dependencia;         /* where items with no dependencia yet are worked */
     unsigned denuncia_identity_roles; /* bit i: vt_user_roles[i] sees a denunciante */

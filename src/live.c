@@ -315,6 +315,12 @@ static void broadcast(struct vt_live *l, const char *payload, bool metrics_topic
     msg_unref(m);
 }
 
+/* What a staff subscriber is told when its session has ended (logout,
+ * expiry, a changed password, a disabled account): then nothing more. */
+static const char STAFF_ENDED[] =
+    "{\"topic\":\"error\",\"code\":\"unauthenticated\",\"message\":\"Su sesión terminó. "
+    "Entre de nuevo para seguir recibiendo las novedades de la bandeja.\"}";
+
 /* Sends item_id's queue row to each staff subscriber whose session is still
  * good and whose scope holds the item (or held it before: old_dep, may be
  * NULL), so a list that had the row can drop it. */
@@ -355,7 +361,10 @@ static void staff_send(struct vt_live *l, int64_t item_id, const char *event, co
         if (!s->staff)
             continue;
         if (vt_auth_cookie_staff(l->srv, sub_cookie(s), &who) != 0) {
-            s->staff = false; /* the session ended: no more staff events */
+            s->staff = false; /* the session ended: told once, no more staff events */
+            struct msg *e = msg_new(STAFF_ENDED);
+            if (e && !enqueue(s, e))
+                free(e);
             continue;
         }
         bool in = vt_casework_in_scope(cfg, &who, dep) ||

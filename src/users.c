@@ -68,11 +68,14 @@ static const char SQL_ADD[] =
     "must_change) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6) ON CONFLICT (username) DO NOTHING";
 static const char SQL_ADMIN_EXISTS[] =
     "SELECT 1 FROM users WHERE role = 'admin' AND disabled = 0 LIMIT 1";
+/* Both end the account's sessions, in the daemon too: it checks session_epoch
+ * at each request (auth.c). */
 static const char SQL_PASSWD[] =
-    "UPDATE users SET password_hash = ?2, failed_logins = 0, locked_until = NULL, updated_at = ?3 "
+    "UPDATE users SET password_hash = ?2, session_epoch = session_epoch + 1, updated_at = ?3 "
     "WHERE username = ?1";
 static const char SQL_DISABLE[] =
-    "UPDATE users SET disabled = 1, updated_at = ?2 WHERE username = ?1";
+    "UPDATE users SET disabled = 1, session_epoch = session_epoch + 1, updated_at = ?2 "
+    "WHERE username = ?1";
 
 static int change_run(struct vt_store_tx *tx, void *ctx)
 {

@@ -25,10 +25,12 @@ extern const char *const vt_user_roles[];
  * taken), VT_EINVAL with why (English) for a bad username, role or password. */
 int vt_users_add(struct vt_store *s, const char *username, const char *role,
                  const char *dependencia, const char *password, char *why, size_t whylen);
-/* Sets a new password (and lifts a lockout). 0, VT_ENOTFOUND, VT_EINVAL. */
+/* Sets a new password and ends the account's sessions (in a running daemon
+ * too, at their next request). 0, VT_ENOTFOUND, VT_EINVAL. */
 int vt_users_passwd(struct vt_store *s, const char *username, const char *password, char *why,
                     size_t whylen);
-/* Disables the account: it can no longer log in. 0 or VT_ENOTFOUND. */
+/* Disables the account: it can no longer log in, and its sessions end. 0 or
+ * VT_ENOTFOUND. */
 int vt_users_disable(struct vt_store *s, const char *username);
 
 /* Checks password's length and writes its Argon2id hash string into out.

@@ -416,7 +416,7 @@
       }
       var msg = errMessage(res, "No se pudo ingresar. Intente de nuevo.");
       var e = apiError(res);
-      if (res.status === 429 && e.code !== "locked" && res.headers && res.headers.get("Retry-After") &&
+      if (res.status === 429 && e.code !== "throttled" && res.headers && res.headers.get("Retry-After") &&
           !/\d/.test(msg)) {
         msg += " Intente de nuevo en " + res.headers.get("Retry-After") + " segundos.";
       }

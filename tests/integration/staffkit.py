@@ -69,6 +69,20 @@ def login(d, username, password=PASSWORD):
                      {"Content-Type": "application/json"})
 
 
+def past_throttle(attempt, timeout=60):
+    """Calls attempt() until its answer is not `429 throttled` (failed logins
+    delay the next attempt: docs/staff-api.md), sleeping what Retry-After says
+    (at most a second at a time); returns that answer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = attempt()
+        if r.status != 429 or (r.json().get("error") or {}).get("code") != "throttled":
+            return r
+        if time.monotonic() > deadline:
+            raise AssertionError("still throttled after %ss: %r" % (timeout, r))
+        time.sleep(min(1.0, max(0.1, int(r.header("retry-after", "1")) / 2)))
+
+
 def cookie_of(resp):
     """The vt_session=TOKEN pair of a login answer's Set-Cookie, or None."""
     sc = resp.header("set-cookie") or ""

@@ -63,8 +63,12 @@ class Users(H.DaemonCase):
         p = self.user("passwd", "coord", password="segunda clave larga\n")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertNotEqual(self.row("coord")["password_hash"], before)
+        # Each moves the account's session epoch on: a running daemon ends its sessions at
+        # their next request (test_27_accounts.py checks that against the daemon).
+        self.assertEqual(self.row("coord")["session_epoch"], 1)
         self.assertEqual(self.user("disable", "coord").returncode, 0)
         self.assertEqual(self.row("coord")["disabled"], 1)
+        self.assertEqual(self.row("coord")["session_epoch"], 2)
         self.assertNotEqual(self.user("passwd", "nadie", password="clave larga de nadie\n").returncode, 0)
         p = self.d.cli("audit", "verify", "--config", self.d.cfg_path, "--data-dir", self.d.data_dir)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)

@@ -100,7 +100,11 @@ int main(void)
     /* Staff: defaults, the roles that see a denunciante, and their refusals. */
     ASSERT_EQ(load(&cfg, "{}"), 0);
     ASSERT_EQ(cfg.staff.session_idle_seconds, 1800);
-    ASSERT_EQ(cfg.staff.lockout_after, 5);
+    ASSERT_EQ(cfg.staff.login_delay_after, 5);
+    ASSERT_EQ(cfg.staff.login_delay_max_seconds, 300);
+    ASSERT_EQ(cfg.staff.login_account_failures, 100);
+    ASSERT_EQ(cfg.staff.login_workers, 0);
+    ASSERT_EQ(cfg.staff.login_queue_per_address, 4);
     ASSERT_STREQ(cfg.staff.triage_dependencia, "atencion_ciudadano");
     ASSERT_EQ(cfg.staff.denuncia_identity_roles, 1u << 1); /* coordinador only */
     ASSERT_EQ(cfg.staff.completion_wait_days, 30);
@@ -117,6 +121,9 @@ int main(void)
             "c.json: staff.completion_wait_days:");
     rejects(&cfg, "{\"staff\": {\"session_idle_seconds\": 1}}",
             "c.json: staff.session_idle_seconds:");
+    rejects(&cfg, "{\"staff\": {\"lockout_after\": 5}}",
+            "c.json: staff.lockout_after: is gone: failed sign-ins now bring growing delays");
+    rejects(&cfg, "{\"staff\": {\"login_workers\": 65}}", "c.json: staff.login_workers:");
 
     /* Each rejection names the file and the key path. */
     rejects(&cfg, "{\"servr\": {}}", "c.json: servr: unknown key");
