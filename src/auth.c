@@ -17,7 +17,8 @@
  * Failed logins are throttled, never locked (throttle.h, on the loop thread),
  * by username and address: after staff.login_delay_after failures on one
  * username from one address, each further attempt from there waits a growing
- * delay (1 s, 2 s, 4 s... up to staff.login_delay_max_seconds). Another
+ * delay (staff.login_delay_first_seconds, then twice that... up to
+ * staff.login_delay_max_seconds). Another
  * address is not delayed, so a stranger cannot keep the real user out. Past
  * staff.login_account_failures failures on a username from all addresses in
  * the last hour (an attack spread over many addresses) every address that
@@ -881,6 +882,7 @@ struct vt_auth *vt_auth_new(struct vt_server *srv)
     pthread_cond_init(&a->cond, NULL);
     const struct vt_config *cfg = vt_server_config(srv);
     int per_min = cfg->staff.login_per_minute;
+    int64_t first_delay = (int64_t)cfg->staff.login_delay_first_seconds * 1000;
     int64_t max_delay = (int64_t)cfg->staff.login_delay_max_seconds * 1000;
     int64_t forget = FORGET_MS > 2 * max_delay ? FORGET_MS : 2 * max_delay;
     char random_pw[33];
@@ -889,8 +891,8 @@ struct vt_auth *vt_auth_new(struct vt_server *srv)
     sodium_bin2hex(random_pw, sizeof(random_pw), raw, sizeof(raw));
     crypto_shorthash_keygen(a->throttle_key);
     if (!(a->rl = vt_ratelimit_new(per_min, per_min)) ||
-        !(a->pairs = vt_throttle_new(THROTTLE_SLOTS, max_delay, forget)) ||
-        !(a->names = vt_throttle_new(THROTTLE_SLOTS, max_delay, forget)) ||
+        !(a->pairs = vt_throttle_new(THROTTLE_SLOTS, first_delay, max_delay, forget)) ||
+        !(a->names = vt_throttle_new(THROTTLE_SLOTS, first_delay, max_delay, forget)) ||
         vt_users_hash_new(random_pw, a->dummy_hash, NULL, 0) != 0)
         goto fail;
     a->n_workers = workers_wanted(cfg);

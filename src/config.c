@@ -155,6 +155,8 @@ static const struct key keys[] = {
      NULL},
     {"staff.secure_cookie", K_BOOL, O(staff.secure_cookie), 0, NULL, 0, 1, NULL, NULL},
     {"staff.login_delay_after", K_INT, O(staff.login_delay_after), 5, NULL, 1, 100, NULL, NULL},
+    {"staff.login_delay_first_seconds", K_INT, O(staff.login_delay_first_seconds), 1, NULL, 1, 60,
+     NULL, NULL},
     {"staff.login_delay_max_seconds", K_INT, O(staff.login_delay_max_seconds), 300, NULL, 1, 3600,
      NULL, NULL},
     {"staff.login_account_failures", K_INT, O(staff.login_account_failures), 100, NULL, 1, 100000,

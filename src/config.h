@@ -95,6 +95,7 @@ struct vt_staff_config {
     int session_max_seconds;          /* and this long after login, whatever happens */
     bool secure_cookie;               /* add Secure to the cookie (served over TLS by a proxy) */
     int login_delay_after;            /* failures on a username from one address before delays */
+    int login_delay_first_seconds;    /* the first of those delays; each next one doubles */
     int login_delay_max_seconds;      /* the longest of those growing delays */
     int login_account_failures;       /* failures on a username from anywhere: under attack */
     int login_workers;                /* threads checking passwords; 0: one per CPU, up to 8 */

@@ -22,11 +22,12 @@ struct entry {
 
 struct vt_throttle {
     size_t n;
-    int64_t max_delay, forget;
+    int64_t first_delay, max_delay, forget;
     struct entry *e;
 };
 
-struct vt_throttle *vt_throttle_new(size_t slots, int64_t max_delay_ms, int64_t forget_ms)
+struct vt_throttle *vt_throttle_new(size_t slots, int64_t first_delay_ms, int64_t max_delay_ms,
+                                     int64_t forget_ms)
 {
     struct vt_throttle *t = calloc(1, sizeof(*t));
     if (!t)
@@ -34,6 +35,7 @@ struct vt_throttle *vt_throttle_new(size_t slots, int64_t max_delay_ms, int64_t 
     t->n = (slots + WAYS - 1) / WAYS * WAYS;
     if (t->n < WAYS)
         t->n = WAYS;
+    t->first_delay = first_delay_ms;
     t->max_delay = max_delay_ms;
     t->forget = forget_ms;
     if (!(t->e = calloc(t->n, sizeof(*t->e)))) {
@@ -82,7 +84,9 @@ int64_t vt_throttle_delay(const struct vt_throttle *t, int failures, int after)
     int shift = failures - after;
     if (shift > SHIFT_MAX)
         shift = SHIFT_MAX;
-    int64_t d = (int64_t)1000 << shift;
+    if (t->first_delay >= t->max_delay || shift >= 62 - 22)
+        return t->max_delay; /* first_delay is at most 2^22 ms: no overflow below */
+    int64_t d = t->first_delay << shift;
     return d < t->max_delay ? d : t->max_delay;
 }
 

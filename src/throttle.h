@@ -8,7 +8,7 @@
  * Must not: lock. It is used from the loop thread only.
  *
  * The delay rule: with `after` free failures, an entry with f failures is
- * delayed when f >= after, by min(1 s * 2^(f - after), max_delay) counted
+ * delayed when f >= after, by min(first * 2^(f - after), max_delay) counted
  * from its last failure, or from the last attempt admitted while delayed (so
  * that attempts sent in parallel wait too). An entry is forgotten forget_ms
  * after its last failure, or at once by vt_throttle_clear (a success):
@@ -26,8 +26,10 @@
 
 struct vt_throttle;
 
-/* A table of slots entries (rounded up to 8). NULL when out of memory. */
-struct vt_throttle *vt_throttle_new(size_t slots, int64_t max_delay_ms, int64_t forget_ms);
+/* A table of slots entries (rounded up to 8); the first delay is first_delay_ms
+ * and each one after doubles, up to max_delay_ms. NULL when out of memory. */
+struct vt_throttle *vt_throttle_new(size_t slots, int64_t first_delay_ms, int64_t max_delay_ms,
+                                     int64_t forget_ms);
 /* Frees the table. NULL ok. */
 void vt_throttle_free(struct vt_throttle *t);
 

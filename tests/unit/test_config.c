@@ -101,6 +101,7 @@ int main(void)
     ASSERT_EQ(load(&cfg, "{}"), 0);
     ASSERT_EQ(cfg.staff.session_idle_seconds, 1800);
     ASSERT_EQ(cfg.staff.login_delay_after, 5);
+    ASSERT_EQ(cfg.staff.login_delay_first_seconds, 1);
     ASSERT_EQ(cfg.staff.login_delay_max_seconds, 300);
     ASSERT_EQ(cfg.staff.login_account_failures, 100);
     ASSERT_EQ(cfg.staff.login_workers, 0);

@@ -13,7 +13,7 @@
 
 static void test_delays(void)
 {
-    struct vt_throttle *t = vt_throttle_new(64, 300 * S, 3600 * S);
+    struct vt_throttle *t = vt_throttle_new(64, 1 * S, 300 * S, 3600 * S);
     ASSERT_TRUE(t != NULL);
     ASSERT_EQ(vt_throttle_delay(t, 0, 5), 0);
     ASSERT_EQ(vt_throttle_delay(t, 4, 5), 0);
@@ -24,11 +24,23 @@ static void test_delays(void)
     ASSERT_EQ(vt_throttle_delay(t, 1000000, 5), 300 * S);
     ASSERT_EQ(vt_throttle_delay(t, 1, 1), 1 * S);
     vt_throttle_free(t);
+    /* A longer first delay doubles the same way; one past the cap is the cap. */
+    t = vt_throttle_new(64, 5 * S, 60 * S, 3600 * S);
+    ASSERT_EQ(vt_throttle_delay(t, 2, 3), 0);
+    ASSERT_EQ(vt_throttle_delay(t, 3, 3), 5 * S);
+    ASSERT_EQ(vt_throttle_delay(t, 4, 3), 10 * S);
+    ASSERT_EQ(vt_throttle_delay(t, 6, 3), 40 * S);
+    ASSERT_EQ(vt_throttle_delay(t, 7, 3), 60 * S);
+    ASSERT_EQ(vt_throttle_delay(t, 100, 3), 60 * S);
+    vt_throttle_free(t);
+    t = vt_throttle_new(64, 90 * S, 60 * S, 3600 * S);
+    ASSERT_EQ(vt_throttle_delay(t, 3, 3), 60 * S);
+    vt_throttle_free(t);
 }
 
 static void test_take_and_fail(void)
 {
-    struct vt_throttle *t = vt_throttle_new(64, 8 * S, 3600 * S);
+    struct vt_throttle *t = vt_throttle_new(64, 1 * S, 8 * S, 3600 * S);
     uint64_t k = 42;
     int64_t now = 1000000;
     /* Three free failures. */
@@ -71,7 +83,7 @@ static void test_take_and_fail(void)
 
 static void test_forget(void)
 {
-    struct vt_throttle *t = vt_throttle_new(64, 8 * S, 60 * S);
+    struct vt_throttle *t = vt_throttle_new(64, 1 * S, 8 * S, 60 * S);
     int64_t now = 5000000;
     for (int i = 0; i < 10; i++)
         vt_throttle_fail(t, 7, now);
@@ -85,7 +97,7 @@ static void test_forget(void)
 static void test_full_table(void)
 {
     /* 8 slots: every key shares them; the stalest failure gives way. */
-    struct vt_throttle *t = vt_throttle_new(1, 8 * S, 3600 * S);
+    struct vt_throttle *t = vt_throttle_new(1, 1 * S, 8 * S, 3600 * S);
     int64_t now = 9000000;
     for (uint64_t k = 1; k <= 8; k++)
         vt_throttle_fail(t, k, now + (int64_t)k);
