@@ -333,10 +333,14 @@ static cJSON *result_json(const struct action_job *j, bool sees)
         snprintf(msg, sizeof(msg),
                  "La respuesta quedó publicada en la página de respuestas y en "
                  "la consulta del radicado. No se envió ningún mensaje.");
-    else if (strcmp(outcome, "letter_pending") == 0)
+    else if (strcmp(outcome, "letter_pending") == 0 && sees)
         snprintf(msg, sizeof(msg),
                  "No se envió ningún mensaje: imprima la carta y márquela como "
                  "entregada cuando la entregue o la envíe por correo postal.");
+    else if (strcmp(outcome, "letter_pending") == 0)
+        snprintf(msg, sizeof(msg),
+                 "No se envió ningún mensaje: la carta la imprime una persona autorizada para ver "
+                 "la identidad del solicitante.");
     else if (strcmp(outcome, "letter_delivered") == 0)
         snprintf(msg, sizeof(msg), "Quedó registrada la entrega de la carta.");
     else if (strcmp(outcome, "status_page") == 0)

@@ -999,7 +999,7 @@
   function responseHow(r) {
     var d = r.delivery || {};
     if (r.channel === "email" || r.channel === "whatsapp") {
-      return "Por " + label(CHANNELS, r.channel) + ": " + label(DELIVERY, d.status, "sin mensaje en la cola");
+      return "Por " + label(CHANNELS, r.channel) + ": " + label(DELIVERY, d.status, "vea su estado en «Mensajes al ciudadano»");
     }
     if (r.channel === "carta") {
       if (d.delivered_at) return "Carta impresa, " + label(LETTER_METHODS, d.method, "entregada").toLowerCase() + " el " + fmtDateTime(d.delivered_at);
@@ -1026,6 +1026,9 @@
       case "published":
         return spec.done + " Quedó publicada en la página de respuestas y en la consulta del radicado; no se envió ningún mensaje.";
       case "letter_pending":
+        if (!r.letter_url) {
+          return spec.done + " No se envió ningún mensaje: la carta la imprime una persona autorizada para ver la identidad del solicitante, y se marca como entregada cuando se entregue.";
+        }
         return spec.done + " No se envió ningún mensaje: imprima la carta y márquela como entregada cuando la entregue o la envíe por correo postal.";
       case "letter_delivered":
         return spec.done;

@@ -123,6 +123,14 @@ static void test_allowed(const struct vt_calendar *cal)
     ASSERT_TRUE(!allows_on(cal, &coord, &felicitacion, D(2026, 3, 18), "extend"));
     ASSERT_TRUE(!allows_on(cal, &coord, &felicitacion, D(2026, 3, 18), "request_completion"));
     ASSERT_TRUE(allows_on(cal, &coord, &felicitacion, D(2026, 3, 18), "respond"));
+
+    /* A letter to mark delivered: only while one is pending, in any state. */
+    struct vt_case_facts letter = {"cerrado", 15, "2026-03-17", "2026-04-10", "", 1};
+    ASSERT_TRUE(allows_on(cal, &agente, &letter, D(2026, 4, 20), "deliver_letter"));
+    ASSERT_TRUE(!allows_on(cal, &gerente, &letter, D(2026, 4, 20), "deliver_letter"));
+    letter.pending_letters = 0;
+    ASSERT_TRUE(!allows_on(cal, &agente, &letter, D(2026, 4, 20), "deliver_letter"));
+    ASSERT_TRUE(!allows(&coord, "respondido", "deliver_letter"));
 }
 
 static void test_scope(void)
