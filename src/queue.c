@@ -411,9 +411,7 @@ int vt_queue_item(struct vt_store_reader *r, const struct vt_config *cfg,
         sqlite3_reset(st);
         return VT_ENOTFOUND;
     }
-    char type[24], status[24], filed[11], orig_due[11];
-    snprintf(type, sizeof(type), "%s",
-             sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2) : "");
+    char status[24], filed[11], orig_due[11];
     snprintf(status, sizeof(status), "%s", sqlite3_column_text(st, 15));
     char dependencia[101];
     cJSON *o = vt_queue_row(r, cfg, id, dependencia, sizeof(dependencia));
