@@ -648,6 +648,7 @@ class AnswerFormBrowser(AuditAtEnd, Base):
         self.assertIn("pendiente", how)
         self.assertNotIn("cola", self.b.text("#action-respond-submit").lower())
         self.b.type("#action-respond-text", "Buenos días. Le respondemos por carta.")
+        print("\n  answer form screenshot: %s" % self.b.screenshot(os.path.join(ARTIFACTS, "privacy-answer-form.png")))
         self.b.click("#action-respond-submit")
         self.b.wait_for("!!document.getElementById('action-result') || "
                         "!!(document.getElementById('action-respond-error')||{}).textContent", 20,
@@ -659,6 +660,7 @@ class AnswerFormBrowser(AuditAtEnd, Base):
         self.assertEqual(self.b.evaluate("document.getElementById('action-result').dataset.outcome"), "letter_pending")
         self.assertTrue(self.b.exists("#action-result-letter"))
         self.assertTrue(self.b.exists("#item-responses li[data-delivery=carta] a.letter-link"))
+        print("  answered screenshot: %s" % self.b.screenshot(os.path.join(ARTIFACTS, "privacy-answered.png")))
         self.assertEqual(self.outbox_rows(rad), [])
         self.assertNotIn(rad, self.d.get("/respuestas").text)
         # The letter is marked delivered through its own form.
