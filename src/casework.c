@@ -1,5 +1,6 @@
 /* casework.c - staff actions on items and the legal arithmetic behind them
- * (casework.h). All SQL of the staff columns and the responses tables is here.
+ * (casework.h). Every write of the staff columns and the responses tables is
+ * here (queue.c and delivery.c read them).
  */
 #include "casework.h"
 
