@@ -297,6 +297,7 @@ const char *vt_api_action_description(const char *action)
         {"prorrogado", "Ampliamos el plazo de respuesta y le informamos el motivo."},
         {"trasladado", "Trasladamos su solicitud a la entidad competente."},
         {"respondido", "Respondimos su solicitud."},
+        {"respuesta_entregada", "Le entregamos la carta con la respuesta."},
         {"cerrado", "Cerramos su solicitud."},
         {"reabierto", "Volvimos a abrir su solicitud."},
         {"desistido", "Archivamos su solicitud porque no recibimos lo que faltaba."},

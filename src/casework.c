@@ -1,5 +1,6 @@
 /* casework.c - staff actions on items and the legal arithmetic behind them
- * (casework.h). All SQL of the staff columns and the responses tables is here.
+ * (casework.h). Every write of the staff columns and the responses tables is
+ * here (queue.c and delivery.c read them).
  */
 #include "casework.h"
 
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "channel.h"
+#include "delivery.h"
 #include "error.h"
 #include "item.h"
 #include "log.h"
@@ -74,6 +76,7 @@ static const struct rule {
     {"respond", R_AGENTE | R_COORD, "radicado en_tramite respondido", "respondido"},
     {"close", R_AGENTE | R_COORD, "radicado en_tramite respondido", "cerrado"},
     {"reopen", R_COORD, "respondido cerrado desistido trasladado", "en_tramite"},
+    {"deliver_letter", R_AGENTE | R_COORD, "*", NULL},
 };
 
 /* The Spanish name of an action, for staff messages. */
@@ -90,6 +93,7 @@ static const char *action_label(const char *action)
         {"respond", "responder"},
         {"close", "cerrar"},
         {"reopen", "reabrir"},
+        {"deliver_letter", "marcar la entrega de la carta"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strcmp(names[i][0], action) == 0)
@@ -138,6 +142,7 @@ size_t vt_casework_allowed(const struct vt_calendar *cal, const struct vt_staff 
     size_t n = 0;
     for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]) && n < cap; i++)
         if ((rules[i].roles & (1u << who->role)) && from_ok(&rules[i], f->status) &&
+            (strcmp(rules[i].action, "deliver_letter") != 0 || f->pending_letters > 0) &&
             (!cal || limits_ok(cal, rules[i].action, f, today)))
             out[n++] = rules[i].action;
     return n;
@@ -162,7 +167,7 @@ struct row {
     char dependencia[101], filed[11], due[11], orig_due[11], deadline[11], reply[16];
     int term_days; /* -1: none */
     bool reclassified;
-    char person_type[16], email[256], phone[48];
+    char person_type[16], email[1024], phone[96], address[1232];
 };
 
 static const char SQL_ROW_BY_RADICADO[] =
@@ -171,16 +176,18 @@ static const char SQL_ROW_BY_RADICADO[] =
     "COALESCE(i.due_date, ''), COALESCE(i.original_due_date, ''), "
     "COALESCE(i.completion_deadline, ''), COALESCE(i.reply_channel, ''), "
     "COALESCE(i.term_days, -1), i.reclassified, COALESCE(r.person_type, 'anonimo'), "
-    "COALESCE(r.email, ''), COALESCE(r.phone, ''), i.received_at, i.radicado "
-    "FROM items i LEFT JOIN requesters r ON r.item_id = i.id WHERE i.radicado = ?1";
+    "COALESCE(r.email, ''), COALESCE(r.phone, ''), i.received_at, i.radicado, "
+    "COALESCE(r.address, '') FROM items i LEFT JOIN requesters r ON r.item_id = i.id "
+    "WHERE i.radicado = ?1";
 static const char SQL_ROW_BY_ID[] =
     "SELECT i.id, i.kind, i.status, COALESCE(i.type, ''), COALESCE(i.petition_class, ''), "
     "i.stakeholder_group, COALESCE(i.dependencia, ''), COALESCE(i.assignee_id, 0), i.filed_date, "
     "COALESCE(i.due_date, ''), COALESCE(i.original_due_date, ''), "
     "COALESCE(i.completion_deadline, ''), COALESCE(i.reply_channel, ''), "
     "COALESCE(i.term_days, -1), i.reclassified, COALESCE(r.person_type, 'anonimo'), "
-    "COALESCE(r.email, ''), COALESCE(r.phone, ''), i.received_at, i.radicado "
-    "FROM items i LEFT JOIN requesters r ON r.item_id = i.id WHERE i.id = ?1";
+    "COALESCE(r.email, ''), COALESCE(r.phone, ''), i.received_at, i.radicado, "
+    "COALESCE(r.address, '') FROM items i LEFT JOIN requesters r ON r.item_id = i.id "
+    "WHERE i.id = ?1";
 
 static void col(sqlite3_stmt *st, int i, char *out, size_t n)
 {
@@ -216,6 +223,7 @@ static int read_row(sqlite3_stmt *st, struct row *r)
     col(st, 17, r->phone, sizeof(r->phone));
     r->received_at = sqlite3_column_int64(st, 18);
     col(st, 19, r->radicado, sizeof(r->radicado));
+    col(st, 20, r->address, sizeof(r->address));
     sqlite3_reset(st);
     return 0;
 }
@@ -301,13 +309,11 @@ static int set_status(struct vt_store_tx *tx, struct row *r, const char *status)
 
 /* ---- notices to the requester ---- */
 
-/* The channel an answer goes out on: the one the requester chose when we can
- * send there, else "publicacion" (anonymous, web, or no address). */
-static const char *answer_channel(const struct row *r, const char **recipient)
+/* The channel the requester chose for replies when it is one we send on
+ * (email, WhatsApp) and they gave its address; else NULL. */
+static const char *requested_channel(const struct row *r, const char **recipient)
 {
     *recipient = NULL;
-    if (strcmp(r->person_type, "anonimo") == 0 && !r->email[0] && !r->phone[0])
-        return "publicacion";
     if (strcmp(r->reply, "email") == 0 && r->email[0]) {
         *recipient = r->email;
         return "email";
@@ -316,32 +322,77 @@ static const char *answer_channel(const struct row *r, const char **recipient)
         *recipient = r->phone;
         return "whatsapp";
     }
-    if (strcmp(r->reply, "postal") == 0)
-        return "postal";
-    return "publicacion";
+    return NULL;
 }
 
-/* Queues text to the requester on their channel; *via gets the channel used
- * (or publicacion/postal, where nothing is queued). */
+static const char SQL_OUTBOX_MARK[] = "SELECT COALESCE(max(id), 0) FROM outbox";
+static const char SQL_OUTBOX_SINCE[] =
+    "SELECT id FROM outbox WHERE item_id = ?1 AND id > ?2 ORDER BY id";
+
+/* The newest outbox row before a channel's notify() queues more. */
+static int outbox_mark(struct vt_store_tx *tx, int64_t *mark)
+{
+    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_OUTBOX_MARK);
+    if (!st)
+        return VT_ESTORE;
+    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : VT_ESTORE;
+    *mark = rc ? 0 : sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc;
+}
+
+/* The rows queued for item r since mark, into res (this transaction's own). */
+static int outbox_since(struct vt_store_tx *tx, const struct row *r, int64_t mark,
+                        struct vt_case_result *res)
+{
+    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_OUTBOX_SINCE);
+    if (!st)
+        return VT_ESTORE;
+    sqlite3_bind_int64(st, 1, r->id);
+    sqlite3_bind_int64(st, 2, mark);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW)
+        if (res && res->n_outbox < sizeof(res->outbox_ids) / sizeof(res->outbox_ids[0]))
+            res->outbox_ids[res->n_outbox++] = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return s == SQLITE_DONE ? 0 : VT_ESTORE;
+}
+
+/* Queues a notice (an extension, a transfer, a completion request...; not
+ * an answer, which do_respond delivers) to the requester on the channel they
+ * chose. *via (and res->notice, res may be NULL) gets what happened: the
+ * channel when it was queued (res->outbox_ids the rows); "consulta" when they
+ * chose no channel we send on, so their status page is where they read it;
+ * "no_enviado" when their channel is postal, does not run here or refused
+ * the address. Nothing is ever said to be sent that was not queued. */
 static int notify(struct vt_server *srv, struct vt_store_tx *tx, const struct row *r,
                   const char *kind, const char *subject, const char *text,
-                  const struct vt_notice_file *files, size_t n_files, const char **via)
+                  const struct vt_notice_file *files, size_t n_files, const char **via,
+                  struct vt_case_result *res)
 {
     const char *recipient;
-    const char *ch = answer_channel(r, &recipient);
-    *via = ch;
-    const struct vt_channel *c = recipient ? vt_channel_find(ch) : NULL;
-    if (!c || !c->notify)
-        return 0;
-    struct vt_notice n = {r->id, r->radicado, recipient, kind, subject,
-                          text,  files,       n_files,   0,    NULL};
-    int rc = c->notify(srv, tx, &n);
-    if (rc == VT_EINVAL || rc == VT_ENOTFOUND) {
-        /* Not an address of that channel, or the entity does not run it:
-         * published on the status page instead, never left unsent. */
-        *via = "publicacion";
-        return 0;
+    const char *ch = requested_channel(r, &recipient);
+    bool asked = strcmp(r->reply, "email") == 0 || strcmp(r->reply, "whatsapp") == 0 ||
+                 strcmp(r->reply, "postal") == 0;
+    *via = asked ? "no_enviado" : "consulta";
+    const struct vt_channel *c = ch ? vt_channel_find(ch) : NULL;
+    int rc = 0;
+    if (c && c->notify) {
+        int64_t mark;
+        if ((rc = outbox_mark(tx, &mark)))
+            return rc;
+        struct vt_notice n = {r->id, r->radicado, recipient, kind, subject,
+                              text,  files,       n_files,   0,    NULL};
+        rc = c->notify(srv, tx, &n);
+        if (rc == 0) {
+            *via = ch;
+            rc = outbox_since(tx, r, mark, res);
+        } else if (rc == VT_EINVAL || rc == VT_ENOTFOUND) {
+            rc = 0; /* not an address of that channel, or it does not run here */
+        }
     }
+    if (res)
+        snprintf(res->notice, sizeof(res->notice), "%s", *via);
     return rc;
 }
 
@@ -442,7 +493,9 @@ static const char SQL_RECLASSIFY[] =
     "ELSE petition_class END, "
     "original_group = CASE WHEN reclassified THEN original_group ELSE stakeholder_group END, "
     "reclassified = 1, type = ?2, petition_class = ?3, stakeholder_group = ?4, term_days = ?5, "
-    "due_date = ?6, needs_triage = 0, classified_by = 'staff', updated_at = ?7 WHERE id = ?1";
+    "due_date = ?6, needs_triage = 0, classified_by = 'staff', updated_at = ?7, "
+    "identity_reserved = CASE WHEN ?2 = 'denuncia' THEN 1 ELSE identity_reserved END "
+    "WHERE id = ?1";
 
 static int do_reclassify(struct vt_store_tx *tx, const struct vt_config *cfg,
                          const struct vt_staff *who, struct row *r, const struct vt_case_action *a,
@@ -569,7 +622,7 @@ static int do_request_completion(struct vt_server *srv, struct vt_store_tx *tx,
                  r->radicado, a->text, es) < 0)
         return VT_ENOMEM;
     const char *via;
-    rc = notify(srv, tx, r, "completar", subject, text, NULL, 0, &via);
+    rc = notify(srv, tx, r, "completar", subject, text, NULL, 0, &via, res);
     free(text);
     if (rc)
         return rc;
@@ -586,7 +639,7 @@ static const char SQL_RESUME[] =
 
 /* The requester completed the item (or staff say they did in person). */
 static int resume(struct vt_server *srv, struct vt_store_tx *tx, const struct vt_staff *who,
-                  struct row *r, const char *note)
+                  struct row *r, const char *note, struct vt_case_result *res)
 {
     const struct vt_config *cfg = vt_server_config(srv);
     char due[11];
@@ -608,7 +661,7 @@ static int resume(struct vt_server *srv, struct vt_store_tx *tx, const struct vt
              "empezó de nuevo: le responderemos a más tardar el %s.",
              r->radicado, es);
     const char *via;
-    if ((rc = notify(srv, tx, r, "completada", subject, text, NULL, 0, &via)))
+    if ((rc = notify(srv, tx, r, "completada", subject, text, NULL, 0, &via, res)))
         return rc;
     cJSON *p = cJSON_CreateObject();
     cJSON_AddStringToObject(p, "due_date", due);
@@ -688,7 +741,7 @@ static int do_extend(struct vt_server *srv, struct vt_store_tx *tx, const struct
                  r->radicado, a->reason, es) < 0)
         return VT_ENOMEM;
     const char *via;
-    rc = notify(srv, tx, r, "prorroga", subject, text, NULL, 0, &via);
+    rc = notify(srv, tx, r, "prorroga", subject, text, NULL, 0, &via, res);
     free(text);
     if (rc)
         return rc;
@@ -738,7 +791,7 @@ static int do_transfer(struct vt_server *srv, struct vt_store_tx *tx, const stru
                  r->radicado, a->reason, a->entity) < 0)
         return VT_ENOMEM;
     const char *via;
-    rc = notify(srv, tx, r, "traslado", subject, text, NULL, 0, &via);
+    rc = notify(srv, tx, r, "traslado", subject, text, NULL, 0, &via, res);
     free(text);
     if (rc)
         return rc;
@@ -783,11 +836,48 @@ static int do_transfer(struct vt_server *srv, struct vt_store_tx *tx, const stru
 }
 
 static const char SQL_RESPONSE[] =
-    "INSERT INTO responses (item_id, user_id, text, channel, published, at, access) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    "INSERT INTO responses (item_id, user_id, text, channel, published, at, access, outbox_id) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 static const char SQL_RESPONSE_FILE[] =
     "INSERT INTO response_files (response_id, sha256, size, content_type, filename) "
     "VALUES (?1, ?2, ?3, ?4, ?5)";
+
+/* The way the answer goes (delivery.h): staff's choice, checked against what
+ * the requester's data and the running channels allow, or the plan's
+ * default. NULL having refused. */
+static const struct vt_delivery_option *delivery_of(struct vt_server *srv, const struct row *r,
+                                                    const struct vt_case_action *a,
+                                                    struct vt_delivery_plan *plan,
+                                                    struct vt_case_result *res)
+{
+    struct vt_delivery_facts f = {r->person_type, r->reply, r->email, r->phone, r->address};
+    vt_delivery_plan(&f, vt_delivery_probe_channels, srv, plan);
+    const struct vt_delivery_option *o;
+    if (!blank(a->delivery)) {
+        if (!(o = vt_delivery_find(plan, a->delivery))) {
+            refuse(res, 422, "invalid", "delivery",
+                   "La forma de entrega «%.40s» no existe: use email, whatsapp, carta, consulta o "
+                   "publicacion.",
+                   a->delivery);
+            return NULL;
+        }
+        if (!o->available) {
+            refuse(res, 422, "invalid", "delivery", "No se puede entregar por %s. %s",
+                   vt_delivery_label(o->name), o->why);
+            return NULL;
+        }
+        return o;
+    }
+    if (plan->dflt < 0) {
+        const struct vt_delivery_option *q = &plan->opt[plan->requested];
+        refuse(res, 422, "invalid", "delivery",
+               "El ciudadano pidió la respuesta por %s, pero no puede llegarle así. %s Elija otra "
+               "forma de entrega.",
+               vt_delivery_label(q->name), q->why);
+        return NULL;
+    }
+    return &plan->opt[plan->dflt];
+}
 
 static int do_respond(struct vt_server *srv, struct vt_store_tx *tx, const struct vt_staff *who,
                       struct row *r, const struct vt_case_action *a, struct vt_case_result *res)
@@ -810,35 +900,60 @@ static int do_respond(struct vt_server *srv, struct vt_store_tx *tx, const struc
     } else if (documents) {
         access = "concedido";
     }
-    char subject[128];
-    snprintf(subject, sizeof(subject), "Respuesta a su solicitud %s", r->radicado);
-    struct vt_notice_file files[16];
-    char paths[16][4200];
+    struct vt_delivery_plan plan;
+    const struct vt_delivery_option *how = delivery_of(srv, r, a, &plan, res);
+    if (!how)
+        return VT_EINVAL;
     size_t nf = a->n_files < 16 ? a->n_files : 16;
-    for (size_t i = 0; i < nf; i++) {
-        const struct vt_case_file *f = &a->files[i];
-        snprintf(paths[i], sizeof(paths[i]), "%s/attachments/%.2s/%s", vt_server_data_dir(srv),
-                 f->sha256, f->sha256);
-        files[i] = (struct vt_notice_file){paths[i], f->filename, f->content_type};
+    int rc;
+    /* By email or WhatsApp: queued now, in this transaction; the rows it
+     * queued are what the action reports as "en cola". */
+    if (how->recipient && (strcmp(how->name, "email") == 0 || strcmp(how->name, "whatsapp") == 0)) {
+        char subject[128];
+        snprintf(subject, sizeof(subject), "Respuesta a su solicitud %s", r->radicado);
+        struct vt_notice_file files[16];
+        char paths[16][4200];
+        for (size_t i = 0; i < nf; i++) {
+            const struct vt_case_file *f = &a->files[i];
+            snprintf(paths[i], sizeof(paths[i]), "%s/attachments/%.2s/%s", vt_server_data_dir(srv),
+                     f->sha256, f->sha256);
+            files[i] = (struct vt_notice_file){paths[i], f->filename, f->content_type};
+        }
+        const struct vt_channel *c = vt_channel_find(how->name);
+        int64_t mark;
+        if ((rc = outbox_mark(tx, &mark)))
+            return rc;
+        struct vt_notice n = {
+            r->id, r->radicado, how->recipient, "respuesta", subject, a->text, files, nf, 0, NULL};
+        rc = c && c->notify ? c->notify(srv, tx, &n) : VT_ENOTFOUND;
+        if (rc == VT_EINVAL || rc == VT_ENOTFOUND)
+            return refuse(res, 422, "invalid", "delivery",
+                          "No se pudo poner la respuesta en cola por %s. Elija otra forma de "
+                          "entrega.",
+                          vt_delivery_label(how->name));
+        if (rc || (rc = outbox_since(tx, r, mark, res)))
+            return rc;
+        if (res->n_outbox == 0)
+            return VT_ESTORE; /* the channel said it queued, but there is no row */
     }
-    const char *via;
-    int rc = notify(srv, tx, r, "respuesta", subject, a->text, files, nf, &via);
-    if (rc)
-        return rc;
-    bool published = strcmp(via, "publicacion") == 0;
+    bool published = strcmp(how->name, "publicacion") == 0;
     sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_RESPONSE);
     if (!st)
         return VT_ESTORE;
     sqlite3_bind_int64(st, 1, r->id);
     sqlite3_bind_int64(st, 2, who->id);
     sqlite3_bind_text(st, 3, a->text, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, via, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, how->name, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 5, published);
     sqlite3_bind_int64(st, 6, vt_store_tx_now(tx));
     if (access)
         sqlite3_bind_text(st, 7, access, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, 7);
+    if (res->n_outbox)
+        sqlite3_bind_int64(st, 8, res->outbox_ids[0]);
+    else
+        sqlite3_bind_null(st, 8);
     if ((rc = exec_stmt(st)))
         return rc;
     int64_t response_id = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
@@ -855,14 +970,72 @@ static int do_respond(struct vt_server *srv, struct vt_store_tx *tx, const struc
     }
     if ((rc = set_status(tx, r, "respondido")))
         return rc;
+    snprintf(res->notice, sizeof(res->notice), "%s", how->name);
+    res->response_id = response_id;
+    /* No address in the audit trail: it cannot be purged. */
     cJSON *p = cJSON_CreateObject();
     cJSON_AddNumberToObject(p, "response_id", (double)response_id);
-    cJSON_AddStringToObject(p, "channel", via);
+    cJSON_AddStringToObject(p, "channel", how->name);
+    cJSON_AddStringToObject(p, "requested", plan.opt[plan.requested].name);
     cJSON_AddBoolToObject(p, "published", published);
     cJSON_AddNumberToObject(p, "attachments", (double)nf);
+    cJSON *ids = cJSON_AddArrayToObject(p, "outbox_ids");
+    for (size_t i = 0; i < res->n_outbox; i++)
+        cJSON_AddItemToArray(ids, cJSON_CreateNumber((double)res->outbox_ids[i]));
     if (access)
         cJSON_AddStringToObject(p, "access", access);
     return event(tx, r, who, "respondido", p, 1);
+}
+
+static const char SQL_PENDING_LETTER[] =
+    "SELECT id FROM responses WHERE item_id = ?1 AND channel = 'carta' AND delivered_at IS NULL "
+    "AND (?2 = 0 OR id = ?2) ORDER BY id LIMIT 1";
+static const char SQL_LETTER_DELIVERED[] =
+    "UPDATE responses SET delivered_at = ?2, delivered_by = ?3, delivery_method = ?4, "
+    "delivery_note = ?5 WHERE id = ?1";
+
+/* A printed answer was handed over or mailed: the letter is delivered. */
+static int do_deliver_letter(struct vt_store_tx *tx, const struct vt_staff *who, struct row *r,
+                             const struct vt_case_action *a, struct vt_case_result *res)
+{
+    static const char *const methods[] = {"entrega_personal", "correo_postal", NULL};
+    const char *method = blank(a->method) ? "entrega_personal" : vt_item_enum(methods, a->method);
+    if (!method)
+        return refuse(res, 422, "invalid", "method",
+                      "Indique cómo se entregó: entrega_personal o correo_postal.");
+    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_PENDING_LETTER);
+    if (!st)
+        return VT_ESTORE;
+    sqlite3_bind_int64(st, 1, r->id);
+    sqlite3_bind_int64(st, 2, a->response_id);
+    int64_t id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (!id)
+        return refuse(res, 409, "invalid_transition", a->response_id ? "response_id" : NULL,
+                      a->response_id ? "Esa respuesta no es una carta pendiente de entrega."
+                                     : "Esta solicitud no tiene cartas de respuesta pendientes "
+                                       "de entrega.");
+    if (!(st = vt_store_tx_stmt(tx, SQL_LETTER_DELIVERED)))
+        return VT_ESTORE;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, vt_store_tx_now(tx));
+    sqlite3_bind_int64(st, 3, who->id);
+    sqlite3_bind_text(st, 4, method, -1, SQLITE_STATIC);
+    if (blank(a->note))
+        sqlite3_bind_null(st, 5);
+    else
+        sqlite3_bind_text(st, 5, a->note, -1, SQLITE_STATIC);
+    int rc = exec_stmt(st);
+    if (rc)
+        return rc;
+    snprintf(res->notice, sizeof(res->notice), "carta");
+    res->response_id = id;
+    /* The note (who received it, a tracking number) stays in the response
+     * row, which a purge can erase; the audit trail gets no personal data. */
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddNumberToObject(p, "response_id", (double)id);
+    cJSON_AddStringToObject(p, "method", method);
+    return event(tx, r, who, "respuesta_entregada", p, 1);
 }
 
 static int do_note(struct vt_store_tx *tx, const struct vt_staff *who, struct row *r,
@@ -894,8 +1067,8 @@ static int do_close(struct vt_server *srv, struct vt_store_tx *tx, const struct 
         return rc;
     /* An answered item closed: its requester is asked how we did. */
     const char *recipient;
-    const char *ch = answer_channel(r, &recipient);
-    if (!answered || !recipient)
+    const char *ch = requested_channel(r, &recipient);
+    if (!answered || !ch)
         return 0;
     return vt_survey_invite(srv, tx, r->id, r->radicado, ch, recipient, r->group, r->dependencia);
 }
@@ -932,7 +1105,8 @@ static const char SQL_HEARING_STATUS[] = "SELECT status FROM hearing_questions W
 
 static bool hearing_question_ok(struct vt_store_tx *tx, const struct row *r, const char *action)
 {
-    static const char *const allowed[] = {"assign", "note", "respond", "close", "reopen", NULL};
+    static const char *const allowed[] = {"assign", "note",           "respond", "close",
+                                          "reopen", "deliver_letter", NULL};
     if (strcmp(r->kind, "hearing_question") != 0 || !action || !vt_item_enum(allowed, action))
         return false;
     sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_HEARING_STATUS);
@@ -988,7 +1162,7 @@ int vt_casework_apply(struct vt_server *srv, struct vt_store_tx *tx, const struc
     else if (strcmp(act, "request_completion") == 0)
         rc = do_request_completion(srv, tx, who, &r, a, res);
     else if (strcmp(act, "complete") == 0)
-        rc = resume(srv, tx, who, &r, a->note ? a->note : a->text);
+        rc = resume(srv, tx, who, &r, a->note ? a->note : a->text, res);
     else if (strcmp(act, "extend") == 0)
         rc = do_extend(srv, tx, who, &r, a, res);
     else if (strcmp(act, "transfer") == 0)
@@ -999,6 +1173,8 @@ int vt_casework_apply(struct vt_server *srv, struct vt_store_tx *tx, const struc
         rc = do_respond(srv, tx, who, &r, a, res);
     else if (strcmp(act, "close") == 0)
         rc = do_close(srv, tx, who, &r, a, res);
+    else if (strcmp(act, "deliver_letter") == 0)
+        rc = do_deliver_letter(tx, who, &r, a, res);
     else
         rc = do_reopen(tx, who, &r, a, res);
     if (rc == 0)
@@ -1020,7 +1196,7 @@ int vt_casework_citizen_replied(struct vt_server *srv, struct vt_store_tx *tx, i
         return 0;
     if (rc || strcmp(r.status, "pendiente_completar") != 0)
         return rc;
-    rc = resume(srv, tx, NULL, &r, NULL);
+    rc = resume(srv, tx, NULL, &r, NULL, NULL);
     return rc ? rc : note_change(tx, &r, "pendiente_completar", r.dependencia, NULL, "completada");
 }
 
@@ -1056,7 +1232,7 @@ int vt_casework_sweep(struct vt_server *srv, struct vt_store_tx *tx, vt_date_t t
                  "Puede presentarla de nuevo cuando quiera.",
                  r.radicado, es);
         const char *via;
-        if ((rc = notify(srv, tx, &r, "desistimiento", subject, text, NULL, 0, &via)))
+        if ((rc = notify(srv, tx, &r, "desistimiento", subject, text, NULL, 0, &via, NULL)))
             return rc;
         cJSON *p = cJSON_CreateObject();
         cJSON_AddStringToObject(p, "deadline", r.deadline);
@@ -1090,7 +1266,9 @@ void vt_casework_answer(struct vt_store_reader *rd, const char *radicado, char *
 
 static const char SQL_PUBLISHED[] =
     "SELECT i.radicado, r.at, r.text FROM responses r JOIN items i ON i.id = r.item_id "
-    "WHERE r.published = 1 AND r.at >= ?1 ORDER BY r.at DESC, r.id DESC LIMIT ?2";
+    "WHERE r.published = 1 AND r.at >= ?1 AND NOT EXISTS (SELECT 1 FROM requesters q "
+    "WHERE q.item_id = i.id AND q.person_type <> 'anonimo') "
+    "ORDER BY r.at DESC, r.id DESC LIMIT ?2";
 
 size_t vt_casework_published(struct vt_store_reader *rd, int64_t since_ms, struct vt_published *out,
                              size_t cap)

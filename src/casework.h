@@ -29,6 +29,13 @@
  *   radicado | en_tramite --close (with a reason)--> cerrado
  *   respondido | cerrado | desistido | trasladado --reopen--> en_tramite
  *   any state --note--> the same state
+ *   any state, a letter pending --deliver_letter--> the same state
+ *
+ * How an answer reaches the requester is decided before it is sent
+ * (delivery.h): respond takes the way staff chose or the plan's default and
+ * refuses one the requester's data or the running channels do not allow;
+ * an answer to a requester who gave their name is never published. A letter
+ * stays pending until deliver_letter records how and when it was handed over.
  *
  * Terms (business days unless said): request_completion only within 10
  * business days of filing; the requester then has staff.completion_wait_days
@@ -87,7 +94,11 @@ struct vt_case_action {
     const char *dependencia, *assignee;
     const char *type, *petition_class, *group;
     const char *text, *reason, *due_date, *entity, *entity_email, *note;
-    const char *access; /* respond to a documents petition: concedido, parcial, negado */
+    const char *access;   /* respond to a documents petition: concedido, parcial, negado */
+    const char *delivery; /* respond: email, whatsapp, carta, consulta, publicacion (delivery.h);
+                             NULL: the plan's default */
+    const char *method;   /* deliver_letter: entrega_personal (default), correo_postal */
+    int64_t response_id;  /* deliver_letter: the letter; 0: the oldest one pending */
     const struct vt_case_file *files;
     size_t n_files;
 };
@@ -101,6 +112,16 @@ struct vt_case_result {
     int64_t item_id;
     char old_status[24], new_status[24];
     char dependencia[101]; /* after the action, "" for none (live feed scope) */
+    /* What reached (or will reach) the requester, for a truthful message:
+     * notice is "" (the action tells the requester nothing), or for respond
+     * the delivery (email, whatsapp, carta, consulta, publicacion) and for
+     * the other notices the channel they were queued on, "consulta" (their
+     * status page shows it) or "no_enviado". outbox_ids are the rows this
+     * action queued, committed with it. */
+    char notice[16];
+    int64_t outbox_ids[20];
+    size_t n_outbox;
+    int64_t response_id; /* respond, deliver_letter */
 };
 
 /* What the list of possible actions depends on. Dates "YYYY-MM-DD" or "". */
@@ -108,6 +129,7 @@ struct vt_case_facts {
     const char *status;
     int term_days; /* -1: no term */
     const char *filed_date, *due_date, *original_due_date;
+    int pending_letters; /* answers by letter not yet marked delivered */
 };
 
 /* The actions who may take now on an item with facts f (for the UI), the
@@ -139,14 +161,14 @@ int vt_casework_sweep(struct vt_server *srv, struct vt_store_tx *tx, vt_date_t t
  * (caller frees) and *at, or *text NULL when there is none. Reader's thread. */
 void vt_casework_answer(struct vt_store_reader *r, const char *radicado, char **text, int64_t *at);
 
-/* An answer published because its requester is anonymous or chose no
- * channel we can send on (CPACA art. 69). */
+/* An answer published because its requester is anonymous (CPACA art. 69). */
 struct vt_published {
     char radicado[48];
     int64_t at;
     char *text; /* owned */
 };
-/* The answers published since since_ms, newest first, at most cap; returns
+/* The answers published since since_ms, newest first, at most cap, never
+ * one of a requester who gave their name (older rows included); returns
  * how many (each text freed by the caller with vt_casework_published_free). */
 size_t vt_casework_published(struct vt_store_reader *r, int64_t since_ms, struct vt_published *out,
                              size_t cap);

@@ -46,6 +46,11 @@ struct vt_channel {
      * not an address of this channel), VT_ENOTFOUND (the channel is not
      * enabled), or VT_E*. */
     int (*notify)(struct vt_server *srv, struct vt_store_tx *tx, const struct vt_notice *n);
+    /* Any thread, no side effect: whether notify() would take recipient now.
+     * 0, VT_EINVAL (not an address of this channel) or VT_ENOTFOUND (the
+     * channel is not enabled). NULL exactly when notify is NULL. Lets staff
+     * see how an answer will travel before they send it (src/delivery.h). */
+    int (*can_notify)(struct vt_server *srv, const char *recipient);
 };
 
 /* The compiled-in channel called name, or NULL. */

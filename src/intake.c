@@ -43,6 +43,7 @@ struct raw {
     const char *kind, *type, *petition_class, *subject, *body, *reply_channel, *declared_group;
     const char *person_type, *name, *id_type, *id_number, *email, *phone, *address, *municipality;
     int data_consent;       /* -1 absent, 0 or 1 */
+    int reserve;            /* identity_reserved: -1 absent, 0 or 1 */
     const char *ch_enum[4]; /* parallel to char_enums */
     int ch_bool[3];         /* parallel to char_bools; -1 absent */
     bool flat;              /* form field names in errors */
@@ -302,6 +303,7 @@ static int validate(const struct vt_intake_ctx *ctx, const struct raw *r, struct
     it->req.address = dup_trim(r->address);
     it->req.municipality = dup_trim(r->municipality);
     it->req.data_consent = r->data_consent == 1;
+    it->req.reserve_requested = r->reserve == 1;
     it->req.characterization = characterization_json(r);
     it->term_days = vt_item_term_days(cfg, it->kind, it->type, it->petition_class);
     vt_item_new_tracking_code(it);
@@ -333,8 +335,8 @@ static const char *const top_keys[] = {
     "kind",      "type",          "petition_class", "subject",      "body",
     "requester", "reply_channel", "declared_group", "data_consent", NULL};
 static const char *const requester_keys[] = {
-    "person_type", "name",    "id_type",      "id_number",        "email",
-    "phone",       "address", "municipality", "characterization", NULL};
+    "person_type", "name",         "id_type",          "id_number",         "email", "phone",
+    "address",     "municipality", "characterization", "identity_reserved", NULL};
 
 static int json_string(const cJSON *obj, const char *key, const char *path,
                        struct vt_intake_error *e, const char **out)
@@ -420,7 +422,7 @@ static int finish(const struct vt_intake_ctx *ctx, const struct raw *r, const ch
 int vt_intake_from_json(const struct vt_intake_ctx *ctx, const char *body, size_t len,
                         const char *channel, struct vt_item **out, struct vt_intake_error *e)
 {
-    struct raw r = {.data_consent = -1, .ch_bool = {-1, -1, -1}};
+    struct raw r = {.data_consent = -1, .reserve = -1, .ch_bool = {-1, -1, -1}};
     int rc = 0;
     *out = NULL;
     if ((long long)len > ctx->cfg->max_json_bytes)
@@ -493,6 +495,15 @@ int vt_intake_from_json(const struct vt_intake_ctx *ctx, const char *body, size_
     if ((rc = json_characterization(cJSON_GetObjectItemCaseSensitive(req, "characterization"), &r,
                                     e)))
         goto done;
+    const cJSON *reserve = cJSON_GetObjectItemCaseSensitive(req, "identity_reserved");
+    if (reserve && !cJSON_IsNull(reserve)) {
+        if (!cJSON_IsBool(reserve)) {
+            rc = error(e, 422, "wrong_type", "requester.identity_reserved",
+                       "El campo «requester.identity_reserved» debe ser verdadero o falso.");
+            goto done;
+        }
+        r.reserve = cJSON_IsTrue(reserve);
+    }
     rc = finish(ctx, &r, channel, out, e);
 done:
     cJSON_Delete(root);
@@ -517,6 +528,7 @@ static const char *const form_keys[] = {"kind",
                                         "reply_channel",
                                         "declared_group",
                                         "data_consent",
+                                        "identity_reserved",
                                         "age_range",
                                         "gender",
                                         "ethnic_group",
@@ -611,7 +623,7 @@ static int form_attachments(const struct vt_intake_ctx *ctx, const struct vt_for
 int vt_intake_from_form(const struct vt_intake_ctx *ctx, const struct vt_form *form,
                         const char *channel, struct vt_item **out, struct vt_intake_error *e)
 {
-    struct raw r = {.flat = true, .data_consent = -1, .ch_bool = {-1, -1, -1}};
+    struct raw r = {.flat = true, .data_consent = -1, .reserve = -1, .ch_bool = {-1, -1, -1}};
     int rc;
     *out = NULL;
     for (size_t i = 0; i < form->n; i++)
@@ -641,7 +653,8 @@ int vt_intake_from_form(const struct vt_intake_ctx *ctx, const struct vt_form *f
     r.declared_group = form_text(form, "declared_group");
     for (int i = 0; char_enums[i]; i++)
         r.ch_enum[i] = form_text(form, char_enums[i]);
-    if ((rc = form_bool(form, "data_consent", &r.data_consent, e)))
+    if ((rc = form_bool(form, "data_consent", &r.data_consent, e)) ||
+        (rc = form_bool(form, "identity_reserved", &r.reserve, e)))
         return rc;
     for (int i = 0; char_bools[i]; i++)
         if ((rc = form_bool(form, char_bools[i], &r.ch_bool[i], e)))

@@ -53,6 +53,7 @@ struct vt_requester {
     const char *person_type; /* static, from vt_item_person_types */
     char *name, *id_type, *id_number, *email, *phone, *address, *municipality; /* owned or NULL */
     bool data_consent;
+    bool reserve_requested; /* asked that only those who must see their identity see it */
     char *characterization; /* owned JSON object text or NULL */
 };
 

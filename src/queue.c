@@ -28,10 +28,9 @@
 static const char SQL_ROW_BY_ID[] =
     ROW_COLUMNS "FROM items i LEFT JOIN users u ON u.id = i.assignee_id WHERE i.id = ?1";
 
-bool vt_queue_sees_identity(const struct vt_config *cfg, const struct vt_staff *who,
-                            const char *type)
+bool vt_queue_sees_identity(const struct vt_config *cfg, const struct vt_staff *who, bool reserved)
 {
-    if (!type || strcmp(type, "denuncia") != 0)
+    if (!reserved)
         return who->role == VT_ROLE_AGENTE || who->role == VT_ROLE_COORDINADOR ||
                who->role == VT_ROLE_GERENTE;
     return (cfg->staff.denuncia_identity_roles & (1u << who->role)) != 0;
@@ -273,8 +272,8 @@ cJSON *vt_queue_row(struct vt_store_reader *r, const struct vt_config *cfg, int6
 static const char SQL_ITEM[] =
     "SELECT i.id, i.dependencia, i.type, i.body, i.original_type, i.original_petition_class, "
     "i.original_group, i.reclassified, i.term_days, i.filed_date, i.completion_deadline, "
-    "i.original_due_date, i.reply_channel, i.classified_by, i.kind, i.status "
-    "FROM items i WHERE i.radicado = ?1";
+    "i.original_due_date, i.reply_channel, i.classified_by, i.kind, i.status, "
+    "i.identity_reserved, i.reserve_requested FROM items i WHERE i.radicado = ?1";
 static const char SQL_REQUESTER[] =
     "SELECT person_type, name, id_type, id_number, email, phone, address, municipality, "
     "purged_at FROM requesters WHERE item_id = ?1";
@@ -286,8 +285,10 @@ static const char SQL_MESSAGES[] =
     "SELECT id, channel, kind, status, attempts, created_at, updated_at, last_error, via_template "
     "FROM outbox WHERE item_id = ?1 AND kind <> 'read' ORDER BY id";
 static const char SQL_RESPONSES[] =
-    "SELECT r.id, r.text, r.channel, r.published, r.at, u.username, r.access FROM responses r "
-    "JOIN users u ON u.id = r.user_id WHERE r.item_id = ?1 ORDER BY r.id";
+    "SELECT r.id, r.text, r.channel, r.published, r.at, u.username, r.access, r.outbox_id, "
+    "o.status, r.delivered_at, r.delivery_method, r.delivery_note, du.username FROM responses r "
+    "JOIN users u ON u.id = r.user_id LEFT JOIN outbox o ON o.id = r.outbox_id "
+    "LEFT JOIN users du ON du.id = r.delivered_by WHERE r.item_id = ?1 ORDER BY r.id";
 static const char SQL_RESPONSE_FILES[] =
     "SELECT filename, sha256, size, content_type FROM response_files WHERE response_id = ?1";
 
@@ -309,6 +310,7 @@ static const char *describe(const char *action)
         {"trasladado", "Se trasladó a la entidad competente."},
         {"nota", "Nota interna."},
         {"respondido", "Se respondió al ciudadano."},
+        {"respuesta_entregada", "Se entregó al ciudadano la carta con la respuesta."},
         {"cerrado", "Se cerró la solicitud."},
         {"reabierto", "Se reabrió la solicitud."},
         {"desistido", "Se archivó por desistimiento tácito."},
@@ -317,6 +319,62 @@ static const char *describe(const char *action)
         if (strcmp(d[i].action, action) == 0)
             return d[i].text;
     return action;
+}
+
+/* One answer from a SQL_RESPONSES row, with how it reached the requester.
+ * A letter still to deliver counts in *pending. */
+static cJSON *response_json(sqlite3_stmt *st, const char *radicado, bool sees, int *pending)
+{
+    cJSON *e = cJSON_CreateObject();
+    int64_t rid = sqlite3_column_int64(st, 0);
+    char at[32];
+    cJSON_AddNumberToObject(e, "id", (double)rid);
+    add_text(e, "text", st, 1);
+    add_text(e, "channel", st, 2);
+    cJSON_AddBoolToObject(e, "published", sqlite3_column_int(st, 3) != 0);
+    vt_time_format_iso(sqlite3_column_int64(st, 4), at);
+    cJSON_AddStringToObject(e, "at", at);
+    add_text(e, "by", st, 5);
+    add_text(e, "access", st, 6);
+    const char *ch = (const char *)sqlite3_column_text(st, 2);
+    bool letter = strcmp(ch, "carta") == 0, delivered = sqlite3_column_type(st, 9) != SQLITE_NULL;
+    const char *state = sqlite3_column_type(st, 8) != SQLITE_NULL
+                            ? (const char *)sqlite3_column_text(st, 8)
+                        : letter ? (delivered ? "entregada" : "pendiente_entrega")
+                        : strcmp(ch, "consulta") == 0    ? "en_consulta"
+                        : sqlite3_column_int(st, 3) != 0 ? "publicada"
+                                                         : "sin_envio";
+    cJSON *d = cJSON_AddObjectToObject(e, "delivery");
+    cJSON_AddStringToObject(d, "status", state);
+    if (sqlite3_column_type(st, 7) != SQLITE_NULL)
+        cJSON_AddNumberToObject(d, "outbox_id", (double)sqlite3_column_int64(st, 7));
+    else
+        cJSON_AddNullToObject(d, "outbox_id");
+    if (delivered) {
+        vt_time_format_iso(sqlite3_column_int64(st, 9), at);
+        cJSON_AddStringToObject(d, "delivered_at", at);
+    } else {
+        cJSON_AddNullToObject(d, "delivered_at");
+    }
+    add_text(d, "method", st, 10);
+    add_text(d, "delivered_by", st, 12);
+    /* Staff's note may name who received the letter. */
+    if (sees)
+        add_text(d, "note", st, 11);
+    else
+        cJSON_AddNullToObject(d, "note");
+    /* The letter names the requester: only for those who may see them. */
+    if (sees) {
+        char url[160];
+        snprintf(url, sizeof(url), "/api/v1/items/%s/responses/%lld/carta", radicado,
+                 (long long)rid);
+        cJSON_AddStringToObject(d, "letter_url", url);
+    } else {
+        cJSON_AddNullToObject(d, "letter_url");
+    }
+    if (letter && !delivered)
+        (*pending)++;
+    return e;
 }
 
 static void add_files(cJSON *arr, sqlite3_stmt *st, const char *radicado)
@@ -353,9 +411,7 @@ int vt_queue_item(struct vt_store_reader *r, const struct vt_config *cfg,
         sqlite3_reset(st);
         return VT_ENOTFOUND;
     }
-    char type[24], status[24], filed[11], orig_due[11];
-    snprintf(type, sizeof(type), "%s",
-             sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2) : "");
+    char status[24], filed[11], orig_due[11];
     snprintf(status, sizeof(status), "%s", sqlite3_column_text(st, 15));
     char dependencia[101];
     cJSON *o = vt_queue_row(r, cfg, id, dependencia, sizeof(dependencia));
@@ -386,10 +442,15 @@ int vt_queue_item(struct vt_store_reader *r, const struct vt_config *cfg,
     add_text(o, "original_due_date", st, 11);
     add_text(o, "reply_channel", st, 12);
     add_text(o, "classified_by", st, 13);
+    /* Once a denuncia, or asked by the requester: reserved whatever its type now. */
+    bool reserved = sqlite3_column_int(st, 16) != 0;
+    cJSON_AddBoolToObject(o, "identity_reserved", reserved);
+    cJSON_AddBoolToObject(o, "reserve_requested", sqlite3_column_int(st, 17) != 0);
     sqlite3_reset(st);
+    bool sees = vt_queue_sees_identity(cfg, who, reserved);
 
     /* The requester, unless the identity is reserved for other roles. */
-    if (!vt_queue_sees_identity(cfg, who, type)) {
+    if (!sees) {
         cJSON *q = cJSON_AddObjectToObject(o, "requester");
         cJSON_AddBoolToObject(q, "restricted", true);
     } else if ((st = vt_store_reader_stmt(r, SQL_REQUESTER))) {
@@ -433,19 +494,12 @@ int vt_queue_item(struct vt_store_reader *r, const struct vt_config *cfg,
         sqlite3_reset(st);
     }
     arr = cJSON_AddArrayToObject(o, "responses");
+    int pending_letters = 0;
     sqlite3_stmt *files = vt_store_reader_stmt(r, SQL_RESPONSE_FILES);
     if ((st = vt_store_reader_stmt(r, SQL_RESPONSES)) && files) {
         sqlite3_bind_int64(st, 1, id);
-        char at[32];
         while (sqlite3_step(st) == SQLITE_ROW) {
-            cJSON *e = cJSON_CreateObject();
-            add_text(e, "text", st, 1);
-            add_text(e, "channel", st, 2);
-            cJSON_AddBoolToObject(e, "published", sqlite3_column_int(st, 3) != 0);
-            vt_time_format_iso(sqlite3_column_int64(st, 4), at);
-            cJSON_AddStringToObject(e, "at", at);
-            add_text(e, "by", st, 5);
-            add_text(e, "access", st, 6);
+            cJSON *e = response_json(st, radicado, sees, &pending_letters);
             sqlite3_bind_int64(files, 1, sqlite3_column_int64(st, 0));
             add_files(cJSON_AddArrayToObject(e, "attachments"), files, radicado);
             cJSON_AddItemToArray(arr, e);
@@ -475,8 +529,9 @@ int vt_queue_item(struct vt_store_reader *r, const struct vt_config *cfg,
     }
     const char *acts[16];
     const cJSON *due = cJSON_GetObjectItemCaseSensitive(o, "due_date");
-    struct vt_case_facts facts = {status, term_days, filed,
-                                  cJSON_IsString(due) ? due->valuestring : "", orig_due};
+    struct vt_case_facts facts = {status,   term_days,
+                                  filed,    cJSON_IsString(due) ? due->valuestring : "",
+                                  orig_due, pending_letters};
     size_t n = vt_casework_allowed(&cfg->calendar, who, &facts,
                                    vt_date_from_unix_ms(vt_clock_now_ms()), acts, 16);
     arr = cJSON_AddArrayToObject(o, "actions");

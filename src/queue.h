@@ -4,8 +4,10 @@
  *
  * Owns: the read-side SQL of the staff API, including the full-text query on
  * items_fts, and the scope rule applied to every row it returns.
- * Must not: write (casework.c does), or show a denunciante to a role not in
- * staff.denuncia_identity_roles.
+ * Must not: write (casework.c does), or show a reserved requester (an item
+ * that ever was a denuncia, or whose requester asked for reserve) to a role
+ * not in staff.denuncia_identity_roles, in any field it returns. The queue's
+ * free text searches subject, body and radicado only, never the requester.
  *
  * Threads: the loop thread, with its reader.
  */
@@ -56,8 +58,9 @@ bool vt_queue_fts_query(const char *q, char *out, size_t cap);
 size_t vt_queue_due_between(struct vt_store_reader *r, const char *after, const char *upto,
                             int64_t *ids, size_t cap);
 
-/* Whether who sees a denunciante's identity. */
-bool vt_queue_sees_identity(const struct vt_config *cfg, const struct vt_staff *who,
-                            const char *type);
+/* Whether who sees the identity of an item's requester; reserved is the
+ * item's identity_reserved (it was ever a denuncia, or the requester asked):
+ * then only staff.denuncia_identity_roles do. */
+bool vt_queue_sees_identity(const struct vt_config *cfg, const struct vt_staff *who, bool reserved);
 
 #endif

@@ -1,5 +1,6 @@
 /* staff_api.c - the staff JSON API and page (docs/staff-api.md): the queue,
- * one item, its files, actions, dependencias, users, and GET /staff.
+ * one item, its files, how an answer would reach its requester and the
+ * printable letter of an answer, actions, dependencias, users, and GET /staff.
  *
  * Owns: the table of which roles may call which endpoint (policy[] below;
  * scope within a role is casework.c's and queue.c's), the parsing of action
@@ -19,6 +20,7 @@
 #include "attach.h"
 #include "auth.h"
 #include "casework.h"
+#include "delivery.h"
 #include "error.h"
 #include "live.h"
 #include "log.h"
@@ -289,6 +291,72 @@ static int action_run(struct vt_store_tx *tx, void *ctx)
     return vt_casework_apply(j->srv, tx, &j->who, j->radicado, &j->a, &j->res);
 }
 
+/* What the action told the requester, for a message that is true: the UI
+ * says "en cola de envío" only when outbox_ids is not empty. */
+static cJSON *result_json(const struct action_job *j, bool sees)
+{
+    const struct vt_case_result *res = &j->res;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "action", j->a.action);
+    bool respond = strcmp(j->a.action, "respond") == 0;
+    const char *n = res->notice;
+    const char *outcome = !n[0]                           ? "none"
+                          : res->n_outbox                 ? "queued"
+                          : strcmp(n, "publicacion") == 0 ? "published"
+                          : strcmp(n, "carta") == 0
+                              ? (respond ? "letter_pending" : "letter_delivered")
+                          : strcmp(n, "consulta") == 0 ? "status_page"
+                                                       : "not_sent";
+    cJSON_AddStringToObject(o, "outcome", outcome);
+    if (n[0])
+        cJSON_AddStringToObject(o, "delivery", n);
+    else
+        cJSON_AddNullToObject(o, "delivery");
+    cJSON *ids = cJSON_AddArrayToObject(o, "outbox_ids");
+    for (size_t i = 0; i < res->n_outbox; i++)
+        cJSON_AddItemToArray(ids, cJSON_CreateNumber((double)res->outbox_ids[i]));
+    if (res->response_id) {
+        cJSON_AddNumberToObject(o, "response_id", (double)res->response_id);
+        if (respond && strcmp(n, "carta") == 0 && sees) {
+            char url[160];
+            snprintf(url, sizeof(url), "/api/v1/items/%s/responses/%lld/carta", j->radicado,
+                     (long long)res->response_id);
+            cJSON_AddStringToObject(o, "letter_url", url);
+        }
+    }
+    char msg[400];
+    const char *label = vt_delivery_label(n);
+    if (strcmp(outcome, "queued") == 0)
+        snprintf(msg, sizeof(msg), "%s quedó en cola de envío por %s.",
+                 respond ? "La respuesta" : "El aviso al ciudadano", label);
+    else if (strcmp(outcome, "published") == 0)
+        snprintf(msg, sizeof(msg),
+                 "La respuesta quedó publicada en la página de respuestas y en "
+                 "la consulta del radicado. No se envió ningún mensaje.");
+    else if (strcmp(outcome, "letter_pending") == 0 && sees)
+        snprintf(msg, sizeof(msg),
+                 "No se envió ningún mensaje: imprima la carta y márquela como "
+                 "entregada cuando la entregue o la envíe por correo postal.");
+    else if (strcmp(outcome, "letter_pending") == 0)
+        snprintf(msg, sizeof(msg),
+                 "No se envió ningún mensaje: la carta la imprime una persona autorizada para ver "
+                 "la identidad del solicitante.");
+    else if (strcmp(outcome, "letter_delivered") == 0)
+        snprintf(msg, sizeof(msg), "Quedó registrada la entrega de la carta.");
+    else if (strcmp(outcome, "status_page") == 0)
+        snprintf(msg, sizeof(msg),
+                 "No se envió ningún mensaje: el ciudadano lo ve en la página "
+                 "de consulta con su radicado y su código.");
+    else if (strcmp(outcome, "not_sent") == 0)
+        snprintf(msg, sizeof(msg),
+                 "No se envió ningún aviso al ciudadano: su medio de respuesta "
+                 "no está disponible aquí. Lo ve en la página de consulta.");
+    else
+        msg[0] = '\0';
+    cJSON_AddStringToObject(o, "message", msg);
+    return o;
+}
+
 static void action_done(struct vt_http_request *req, void *ctx, int result)
 {
     struct action_job *j = ctx;
@@ -311,10 +379,15 @@ static void action_done(struct vt_http_request *req, void *ctx, int result)
             cJSON_AddBoolToObject(o, "out_of_scope", true);
             rc = 0;
         }
-        if (rc)
+        if (rc) {
             vt_server_store_failed(req);
-        else
+        } else {
+            /* The letter link only for those the item view shows the requester to. */
+            const cJSON *rq = cJSON_GetObjectItemCaseSensitive(o, "requester");
+            bool sees = rq && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rq, "restricted"));
+            cJSON_AddItemToObject(o, "result", result_json(j, sees));
             vt_server_json(req, 200, o);
+        }
     } else if (j->res.status) {
         vt_server_error(req, j->res.status, j->res.code, j->res.field, j->res.message);
     } else {
@@ -417,8 +490,9 @@ static void post_action(struct vt_http_request *req, struct vt_staff *who, const
         return;
     }
     static const char *const text_fields[] = {
-        "dependencia", "assignee", "type",   "petition_class", "group", "text",
-        "reason",      "due_date", "entity", "entity_email",   "note",  "access"};
+        "dependencia", "assignee", "type",     "petition_class", "group",
+        "text",        "reason",   "due_date", "entity",         "entity_email",
+        "note",        "access",   "delivery", "method"};
     for (size_t i = 0; i < sizeof(text_fields) / sizeof(text_fields[0]); i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(j->body, text_fields[i]);
         if (v && !cJSON_IsString(v) && !cJSON_IsNull(v)) {
@@ -449,7 +523,20 @@ static void post_action(struct vt_http_request *req, struct vt_staff *who, const
         .entity_email = str_field(j->body, "entity_email"),
         .note = str_field(j->body, "note"),
         .access = str_field(j->body, "access"),
+        .delivery = str_field(j->body, "delivery"),
+        .method = str_field(j->body, "method"),
     };
+    const cJSON *rid = cJSON_GetObjectItemCaseSensitive(j->body, "response_id");
+    if (rid && !cJSON_IsNull(rid)) {
+        if (!cJSON_IsNumber(rid) || rid->valuedouble < 1 || rid->valuedouble > 9e15 ||
+            rid->valuedouble != (double)(int64_t)rid->valuedouble) {
+            vt_server_error(req, 422, "invalid", "response_id",
+                            "response_id debe ser el número de una respuesta.");
+            action_job_free(j);
+            return;
+        }
+        j->a.response_id = (int64_t)rid->valuedouble;
+    }
     if (strcmp(j->a.action, "respond") == 0 && !take_files(req, j)) {
         action_job_free(j);
         return;
@@ -458,7 +545,45 @@ static void post_action(struct vt_http_request *req, struct vt_staff *who, const
         action_job_free(j);
 }
 
-/* /api/v1/items/{radicado}[/actions | /attachments/{sha256}] */
+static void get_delivery(struct vt_http_request *req, struct vt_staff *who, const char *radicado)
+{
+    cJSON *o = NULL;
+    int rc = vt_delivery_get(req->srv, vt_server_reader(req->srv), who, radicado, &o);
+    if (rc == VT_ENOTFOUND)
+        vt_server_error(req, 404, "not_found", NULL,
+                        "No existe esa solicitud o no está a su cargo.");
+    else if (rc)
+        vt_server_store_failed(req);
+    else
+        vt_server_json(req, 200, o);
+}
+
+/* GET .../responses/{id}/carta: the printable letter (HTML; every response is no-store). */
+static void get_letter(struct vt_http_request *req, struct vt_staff *who, const char *radicado,
+                       const char *rest)
+{
+    char *end;
+    long long id = strtoll(rest, &end, 10);
+    struct vt_buf b = {0};
+    int rc = (rest[0] >= '1' && rest[0] <= '9' && strcmp(end, "/carta") == 0 && id > 0)
+                 ? vt_delivery_letter(req->srv, vt_server_reader(req->srv), who, radicado, id, &b)
+                 : VT_ENOTFOUND;
+    if (rc == 0)
+        vt_http_respond(req, 200, "text/html; charset=utf-8", b.data ? b.data : "", b.len);
+    else if (rc == VT_EPERM)
+        vt_server_error(req, 403, "forbidden", NULL,
+                        "La identidad de quien presentó esta solicitud es reservada: la carta "
+                        "la imprime una persona con un rol autorizado para verla.");
+    else if (rc == VT_ENOTFOUND)
+        vt_server_error(req, 404, "not_found", NULL,
+                        "No existe esa respuesta o la solicitud no está a su cargo.");
+    else
+        vt_server_store_failed(req);
+    vt_buf_cleanup(&b);
+}
+
+/* /api/v1/items/{radicado}[/actions | /attachments/{sha256} | /delivery |
+ * /responses/{id}/carta] */
 static void item_routes(struct vt_http_request *req)
 {
     const char *rest = req->path + strlen("/api/v1/items/");
@@ -477,6 +602,12 @@ static void item_routes(struct vt_http_request *req)
     } else if (!req->post && strncmp(sub, "/attachments/", 13) == 0) {
         if (allow(req, E_ITEM, false, &who))
             get_file(req, &who, radicado, sub + 13);
+    } else if (!req->post && strcmp(sub, "/delivery") == 0) {
+        if (allow(req, E_ITEM, false, &who))
+            get_delivery(req, &who, radicado);
+    } else if (!req->post && strncmp(sub, "/responses/", 11) == 0) {
+        if (allow(req, E_ITEM, false, &who))
+            get_letter(req, &who, radicado, sub + 11);
     } else if (req->post && strcmp(sub, "/actions") == 0) {
         if (allow(req, E_ACTIONS, true, &who))
             post_action(req, &who, radicado);

@@ -76,8 +76,9 @@ static const char *const writer_sql[S_COUNT] = {
     [S_ITEM_INSERT] =
         "INSERT INTO items (kind, radicado, radicado_year, radicado_seq, tracking_hash, type, "
         "petition_class, channel, subject, body, status, received_at, filed_date, term_days, "
-        "due_date, stakeholder_group, classified_by, reply_channel, needs_triage) VALUES (?1, ?2, "
-        "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+        "due_date, stakeholder_group, classified_by, reply_channel, needs_triage, "
+        "reserve_requested, identity_reserved) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+        "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?20 OR COALESCE(?6 = 'denuncia', 0))",
     [S_REQUESTER_INSERT] =
         "INSERT INTO requesters (item_id, person_type, name, id_type, id_number, email, phone, "
         "address, municipality, data_consent, characterization) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
@@ -521,6 +522,8 @@ static char *created_payload(const struct vt_item *it)
     cJSON_AddStringToObject(o, "classified_by", it->classified_by);
     cJSON_AddStringToObject(o, "tracking_hash", hash);
     cJSON_AddNumberToObject(o, "attachments", (double)it->n_att);
+    if (it->req.reserve_requested)
+        cJSON_AddBoolToObject(o, "reserve_requested", true);
     char *p = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return p;
@@ -598,6 +601,7 @@ static int insert_item(struct sq_tx *tx, struct vt_item *it)
     sqlite3_bind_text(st, 17, it->classified_by, -1, SQLITE_STATIC);
     bind_text_or_null(st, 18, it->reply_channel);
     sqlite3_bind_int(st, 19, it->needs_triage);
+    sqlite3_bind_int(st, 20, it->req.reserve_requested);
     int rc = step_done(st);
     sqlite3_clear_bindings(st);
     if (rc)

@@ -34,10 +34,22 @@
 //   #item-responses (answers given; only when the API sends "responses")
 //   details#action-NAME > form.action-form[data-action=NAME]   one per allowed
 //     action (assign, reclassify, request_completion, complete, extend,
-//     transfer, note, respond, close, reopen); fields are named as the API
-//     fields and have ids action-NAME-FIELD (e.g. #action-assign-dependencia,
-//     #action-assign-assignee, #action-respond-text, #action-respond-files);
+//     transfer, note, respond, close, reopen, deliver_letter); fields are named
+//     as the API fields and have ids action-NAME-FIELD (e.g.
+//     #action-assign-dependencia, #action-assign-assignee, #action-respond-text,
+//     #action-respond-files, #action-deliver_letter-method);
 //     submit button: #action-NAME-submit; error: #action-NAME-error
+//   #action-respond-delivery[data-loaded=1]  how the answer will reach the
+//     citizen, from GET /api/v1/items/R/delivery, shown before sending:
+//     #action-respond-delivery-summary, one radio
+//     input[name=delivery][value=WAY] per way (#action-respond-delivery-WAY,
+//     disabled when not available, its explanation beside it), and
+//     #action-respond-how (the chosen way in one sentence)
+//   #action-result[data-outcome]  after an action, what it actually did
+//     (built from the API's "result": "en cola de envío" only when outbox
+//     rows were queued); #action-result-letter links the letter to print
+//   #item-responses li[data-delivery][data-delivery-status]  an answer; a
+//     letter has a.letter-link
 //   #admin-view, #admin-title     the admin role's view of the dependencias (the
 //                                 only view an admin gets; never shown to others)
 //   #dep-create                   form to create one: #dep-new-name, #dep-new-code,
@@ -68,8 +80,10 @@
   var KINDS = { pqrsd: "PQRSD", hearing_question: "Pregunta para audiencia pública", survey_response: "Respuesta de encuesta" };
   var CHANNELS = {
     web: "Página web", email: "Correo electrónico", whatsapp: "WhatsApp", staff: "Ventanilla presencial",
-    postal: "Correo postal", publicacion: "Publicación en la página de respuestas"
+    postal: "Correo postal", publicacion: "Publicación en la página de respuestas",
+    carta: "Carta impresa", consulta: "Página de consulta del ciudadano", no_enviado: "No se envió"
   };
+  var LETTER_METHODS = { entrega_personal: "Entregada en persona", correo_postal: "Enviada por correo postal" };
   var GROUPS = {
     ciudadania: "Ciudadanía", nna: "Niños, niñas y adolescentes", organizaciones_sociales: "Organizaciones sociales",
     entidades_publicas: "Entidades públicas", organismos_control: "Organismos de control",
@@ -103,7 +117,8 @@
     completada: "La solicitud quedó completa.", prorrogado: "Se prorrogó el término de respuesta.",
     trasladado: "Se trasladó a la entidad competente.", nota: "Nota interna.", respondido: "Se respondió al ciudadano.",
     cerrado: "Se cerró la solicitud.", reabierto: "Se reabrió la solicitud.",
-    desistido: "Se archivó por desistimiento tácito."
+    desistido: "Se archivó por desistimiento tácito.",
+    respuesta_entregada: "Se entregó al ciudadano la carta con la respuesta."
   };
   // The details of an audit event worth showing, with their Spanish names;
   // the rest (ids, hashes, raw timestamps) stays out of the way.
@@ -113,13 +128,14 @@
     ["deadline", "Plazo para completar", "date"], ["due_date", "Vence", "date"],
     ["previous_due_date", "Vencimiento anterior", "date"], ["from", "Antes", "change"], ["to", "Después", "change"],
     ["channel", "Medio", "channel"], ["notified_by", "Aviso por", "channel"], ["published", "Publicada en la página de respuestas", "true"],
-    ["attachments", "Adjuntos", "count"], ["within_5_days", "Dentro de los 5 días hábiles", "bool"]
+    ["attachments", "Adjuntos", "count"], ["within_5_days", "Dentro de los 5 días hábiles", "bool"],
+    ["requested", "Pedida por", "channel"], ["method", "Entrega", "method"]
   ];
 
   // The action forms, in the order they are shown.
   var ACTIONS = {
     respond: {
-      title: "Responder", submit: "Enviar respuesta", done: "Respuesta registrada; el mensaje al ciudadano quedó en cola de envío.",
+      title: "Responder", submit: "Enviar respuesta", done: "Respuesta registrada.",
       fields: [
         { name: "text", label: "Respuesta al ciudadano", kind: "textarea", rows: 8, required: true },
         { name: "attachments", id: "files", label: "Adjuntos (opcional)", kind: "file",
@@ -181,9 +197,18 @@
     reopen: {
       title: "Reabrir", submit: "Reabrir", done: "Solicitud reabierta.",
       fields: [{ name: "reason", label: "Motivo de la reapertura", kind: "textarea", rows: 3, required: true }]
+    },
+    deliver_letter: {
+      title: "Marcar la carta como entregada", submit: "Marcar como entregada", done: "Entrega registrada.",
+      help: "Úselo cuando haya entregado en persona o enviado por correo postal la carta impresa con la respuesta.",
+      fields: [
+        { name: "method", label: "Cómo se entregó", kind: "select", options: LETTER_METHODS, empty: false },
+        { name: "note", label: "Nota (opcional)", kind: "textarea", rows: 2,
+          help: "Por ejemplo, el número de guía del correo o quién la recibió." }
+      ]
     }
   };
-  var ACTION_ORDER = ["respond", "assign", "reclassify", "request_completion", "complete", "extend",
+  var ACTION_ORDER = ["respond", "deliver_letter", "assign", "reclassify", "request_completion", "complete", "extend",
                       "transfer", "note", "close", "reopen"];
 
   function label(map, k, fallback) {
@@ -798,7 +823,13 @@
     view.appendChild(section("item-sec-subject", "Asunto", [el("p", { id: "item-subject", class: "item-subject", text: it.subject || "(sin asunto)" })]));
     view.appendChild(section("item-sec-body", "Descripción", [el("div", { id: "item-body", class: "item-body", text: it.body || "" })]));
 
-    view.appendChild(section("item-sec-requester", "Solicitante", [renderRequester(it.requester)]));
+    var reqParts = [renderRequester(it.requester)];
+    if (it.identity_reserved && it.requester && !it.requester.restricted) {
+      reqParts.push(el("p", { id: "item-identity-reserved", class: "restricted",
+        text: "Identidad reservada" + (it.reserve_requested ? " a pedido del ciudadano" : "") +
+              ": solo la ven los roles autorizados. No la comparta." }));
+    }
+    view.appendChild(section("item-sec-requester", "Solicitante", reqParts));
     view.appendChild(section("item-sec-attachments", "Adjuntos", [renderAttachments(it)]));
     if (Array.isArray(it.responses)) view.appendChild(section("item-sec-responses", "Respuestas", [renderResponses(it)]));
     view.appendChild(section("item-sec-messages", "Mensajes al ciudadano", [renderMessages(it.messages)]));
@@ -815,7 +846,7 @@
       return box;
     }
     if (r.restricted) {
-      box.appendChild(el("p", { class: "restricted", text: "Datos del denunciante reservados" }));
+      box.appendChild(el("p", { class: "restricted", text: "Identidad del solicitante reservada: es o fue una denuncia, o pidió reserva. Solo la ven los roles autorizados." }));
       return box;
     }
     var rows = [], seen = {};
@@ -935,6 +966,7 @@
       else if (how === "date") v = fmtDate(String(v));
       else if (how === "dep") v = depName(String(v));
       else if (how === "channel") v = label(CHANNELS, v);
+      else if (how === "method") v = label(LETTER_METHODS, v);
       else if (how === "change") v = typeof v === "object" ? labelsText(v) : fmtDate(String(v));
       else if (typeof v === "object") return;
       bits.push(k[1] + ": " + String(v));
@@ -948,15 +980,81 @@
     if (!list.length) return el("p", { id: "item-responses", class: "empty-note", text: "Todavía no se ha respondido." });
     var ol = el("ol", { id: "item-responses", class: "responses" });
     list.forEach(function (r) {
-      var how = r.published ? "Publicada en la página de respuestas" : "Enviada por " + label(CHANNELS, r.channel, "—");
-      var li = el("li", {}, [
-        el("p", { class: "meta" }, [timeEl(r.at, fmtDateTime(r.at)), " · ", el("strong", { text: r.by || "—" }), " · " + how]),
+      var d = r.delivery || {};
+      var li = el("li", { "data-delivery": r.channel || "", "data-delivery-status": d.status || "" }, [
+        el("p", { class: "meta" }, [timeEl(r.at, fmtDateTime(r.at)), " · ", el("strong", { text: r.by || "—" }), " · " + responseHow(r)]),
         el("div", { class: "item-body", text: r.text || "" })
       ]);
       if (Array.isArray(r.attachments) && r.attachments.length) li.appendChild(renderFiles(it, r.attachments, null));
+      if (typeof d.letter_url === "string" && /^\/api\/v1\/items\//.test(d.letter_url) && r.channel === "carta") {
+        li.appendChild(el("p", {}, [el("a", { class: "letter-link", href: d.letter_url, target: "_blank", rel: "noopener",
+                                             text: "Imprimir la carta" })]));
+      }
       ol.appendChild(li);
     });
     return ol;
+  }
+
+  // How an answer reached the citizen, as its delivery record says (never more).
+  function responseHow(r) {
+    var d = r.delivery || {};
+    if (r.channel === "email" || r.channel === "whatsapp") {
+      return "Por " + label(CHANNELS, r.channel) + ": " + label(DELIVERY, d.status, "vea su estado en «Mensajes al ciudadano»");
+    }
+    if (r.channel === "carta") {
+      if (d.delivered_at) return "Carta impresa, " + label(LETTER_METHODS, d.method, "entregada").toLowerCase() + " el " + fmtDateTime(d.delivered_at);
+      return "Carta impresa: pendiente de entrega (no se envió ningún mensaje)";
+    }
+    if (r.channel === "consulta") return "En la página de consulta del ciudadano (no se envió ningún mensaje)";
+    if (r.published) return "Publicada en la página de respuestas";
+    return "Sin envío (" + label(CHANNELS, r.channel, "—") + ")";
+  }
+
+  // What an action actually did, from the API's "result": "en cola de envío"
+  // only when the action queued outbox rows.
+  function resultText(name, spec, data) {
+    var r = data && data.result;
+    if (!r || typeof r !== "object") return spec.done;
+    var ids = Array.isArray(r.outbox_ids) ? r.outbox_ids : [];
+    var ch = label(CHANNELS, r.delivery, "—");
+    var respond = name === "respond";
+    switch (r.outcome) {
+      case "queued":
+        if (!ids.length) break;
+        return spec.done + (respond ? " El mensaje con la respuesta" : " El aviso al ciudadano") +
+          " quedó en cola de envío por " + ch + " (" + (ids.length === 1 ? "mensaje n.º " : "mensajes n.º ") + ids.join(", ") + ").";
+      case "published":
+        return spec.done + " Quedó publicada en la página de respuestas y en la consulta del radicado; no se envió ningún mensaje.";
+      case "letter_pending":
+        if (!r.letter_url) {
+          return spec.done + " No se envió ningún mensaje: la carta la imprime una persona autorizada para ver la identidad del solicitante, y se marca como entregada cuando se entregue.";
+        }
+        return spec.done + " No se envió ningún mensaje: imprima la carta y márquela como entregada cuando la entregue o la envíe por correo postal.";
+      case "letter_delivered":
+        return spec.done;
+      case "status_page":
+        return spec.done + (respond ? " No se envió ningún mensaje: el ciudadano la ve" : " No se envió ningún aviso: el ciudadano lo ve") +
+          " en la página de consulta con su radicado y su código.";
+      case "not_sent":
+        return spec.done + " No se envió ningún aviso al ciudadano: su medio de respuesta no está disponible aquí.";
+    }
+    return spec.done;
+  }
+
+  function showResult(name, spec, data) {
+    var text = resultText(name, spec, data);
+    var r = (data && data.result) || {};
+    var view = $("item-view");
+    var old = $("action-result");
+    if (old) old.parentNode.removeChild(old);
+    var p = el("p", { id: "action-result", class: "notice action-result", role: "status", "data-outcome": r.outcome || "" }, [text]);
+    if (typeof r.letter_url === "string" && /^\/api\/v1\/items\//.test(r.letter_url)) {
+      p.appendChild(document.createTextNode(" "));
+      p.appendChild(el("a", { id: "action-result-letter", href: r.letter_url, target: "_blank", rel: "noopener", text: "Imprimir la carta" }));
+    }
+    var status = $("item-status");
+    if (view && status && status.parentNode === view) view.insertBefore(p, status.nextSibling);
+    notify(text, "ok");
   }
 
   // ------------------------------------------------------------------ actions
@@ -988,7 +1086,7 @@
     } else if (f.kind === "text") {
       ctl = el("input", Object.assign({ type: "text" }, common));
     } else if (f.kind === "select") {
-      ctl = el("select", common, [el("option", { value: "", text: f.empty || "Seleccione" })]);
+      ctl = el("select", common, f.empty === false ? [] : [el("option", { value: "", text: f.empty || "Seleccione" })]);
       fillSelect(ctl, f.options);
     } else if (f.kind === "dependencia") {
       ctl = el("select", common);
@@ -1053,6 +1151,9 @@
       form.elements.namedItem("dependencia").addEventListener("change", function () { loadAssignees(form, it); });
       loadAssignees(form, it);
     }
+    if (name === "respond") {
+      form.appendChild(deliveryBox(it, form));
+    }
     if (name === "reclassify") {
       var cls = form.elements.namedItem("petition_class"), typ = form.elements.namedItem("type");
       var sync = function () {
@@ -1071,6 +1172,63 @@
     });
     var details = el("details", { id: "action-" + name, class: "action" }, [el("summary", { text: spec.title }), form]);
     return details;
+  }
+
+  // The respond form's "how will it reach the citizen", shown before sending:
+  // the ways GET /api/v1/items/R/delivery lists, the unavailable ones
+  // disabled with the reason, the default chosen.
+  function deliveryBox(it, form) {
+    var box = el("fieldset", { id: "action-respond-delivery", class: "delivery-choice", "data-loaded": "0" }, [
+      el("legend", { text: "Cómo llegará la respuesta al ciudadano" }),
+      el("p", { id: "action-respond-delivery-summary", class: "help", "aria-live": "polite", text: "Consultando cómo puede llegar la respuesta…" }),
+      el("div", { class: "delivery-options" }),
+      el("p", { id: "action-respond-how", class: "delivery-how", "aria-live": "polite" })
+    ]);
+    var opts = box.querySelector(".delivery-options");
+    var how = box.querySelector("#action-respond-how");
+    var submit = function () { return form.querySelector("button[type=submit]"); };
+    var describe = function (data) {
+      var chosen = form.querySelector("input[name=delivery]:checked");
+      var o = chosen && data.options.filter(function (x) { return x.delivery === chosen.value; })[0];
+      var btn = submit();
+      if (!o) {
+        how.textContent = "Elija cómo llegará la respuesta antes de enviarla.";
+        if (btn) btn.textContent = "Registrar respuesta";
+        return;
+      }
+      var text = "La respuesta irá por: " + o.label + (o.address ? " (" + o.address + ")" : "") + ". " + o.explanation;
+      how.textContent = text;
+      if (btn) {
+        btn.textContent = o.delivery === "email" || o.delivery === "whatsapp" ? "Enviar respuesta"
+          : o.delivery === "publicacion" ? "Publicar respuesta"
+          : o.delivery === "carta" ? "Registrar respuesta y preparar la carta" : "Registrar respuesta";
+      }
+    };
+    authed("GET", "/api/v1/items/" + encodeURIComponent(it.radicado) + "/delivery").then(function (res) {
+      var data = res.ok && res.data && Array.isArray(res.data.options) ? res.data : null;
+      if (!data) {
+        box.querySelector("#action-respond-delivery-summary").textContent =
+          "No se pudo saber cómo llegará la respuesta. Al enviarla, el sistema usará el medio que pidió el ciudadano si está disponible, o le pedirá elegir otro.";
+        box.setAttribute("data-loaded", "1");
+        return;
+      }
+      box.querySelector("#action-respond-delivery-summary").textContent = data.summary || "";
+      data.options.forEach(function (o) {
+        var id = "action-respond-delivery-" + o.delivery;
+        var input = el("input", { type: "radio", name: "delivery", id: id, value: o.delivery,
+                                  disabled: !o.available, checked: data["default"] === o.delivery,
+                                  "aria-describedby": id + "-why" });
+        input.addEventListener("change", function () { describe(data); });
+        var title = o.label + (o.requested ? " (lo pidió el ciudadano)" : "") + (o.address ? ": " + o.address : "");
+        opts.appendChild(el("div", { class: "field check delivery-option" + (o.available ? "" : " unavailable"), "data-available": o.available ? "1" : "0" }, [
+          input, el("label", { for: id, text: title }),
+          el("p", { id: id + "-why", class: "help", text: (o.available ? "" : "No disponible: ") + o.explanation })
+        ]));
+      });
+      describe(data);
+      box.setAttribute("data-loaded", "1");
+    });
+    return box;
   }
 
   function readFileBase64(file) {
@@ -1096,6 +1254,7 @@
     var files = [];
     controls.forEach(function (c) {
       if (!c.name || c.disabled) return;
+      if (c.type === "radio" && !c.checked) return;
       if (c.type === "file") {
         Array.prototype.forEach.call(c.files || [], function (f) { files.push(f); });
         return;
@@ -1117,6 +1276,13 @@
       setFieldError(controls, errEl, "Elija al menos un cambio de clasificación.");
       return;
     }
+    var radios = controls.filter(function (c) { return c.type === "radio" && c.name === "delivery"; });
+    if (name === "respond" && radios.length && !payload.delivery) {
+      setFieldError(radios, errEl, "Elija cómo llegará la respuesta al ciudadano.");
+      var first = radios.filter(function (c) { return !c.disabled; })[0];
+      if (first) first.focus();
+      return;
+    }
     btn.disabled = true;
     form.setAttribute("aria-busy", "true");
     Promise.all(files.map(readFileBase64)).then(function (atts) {
@@ -1129,7 +1295,7 @@
         // the action routed the item away from this user's scope
         state.queueDirty = true;
         state.item = null;
-        notify(spec.done + " La solicitud " + (res.data.radicado || it.radicado) + " pasó a " +
+        notify(resultText(name, spec, res.data) + " La solicitud " + (res.data.radicado || it.radicado) + " pasó a " +
                depName(res.data.dependencia) + " y ya no está en su bandeja.", "ok");
         if (/^#\/solicitud\//.test(location.hash)) location.hash = "#/";
         else showQueue();
@@ -1138,7 +1304,7 @@
       if (res.ok && res.data && res.data.radicado) {
         state.queueDirty = true;
         renderItem(res.data, false);
-        notify(spec.done, "ok");
+        showResult(name, spec, res.data);
         var st = $("item-status");
         if (st) { st.setAttribute("tabindex", "-1"); st.focus(); }
         return;

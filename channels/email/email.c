@@ -69,13 +69,21 @@ static void mail_stop(struct vt_server *srv)
 
 /* Writer thread: a staff message to a requester (or to another entity), as
  * a reply in the requester's own thread when they wrote to us by email. */
+static int mail_can_notify(struct vt_server *srv, const char *recipient)
+{
+    if (!vt_server_config(srv)->email.enabled)
+        return VT_ENOTFOUND; /* nothing would ever send it */
+    if (!recipient || !strchr(recipient, '@') || strpbrk(recipient, " \r\n<>,;"))
+        return VT_EINVAL;
+    return 0;
+}
+
 static int mail_notify(struct vt_server *srv, struct vt_store_tx *tx, const struct vt_notice *n)
 {
     const struct vt_config *cfg = vt_server_config(srv);
-    if (!cfg->email.enabled)
-        return VT_ENOTFOUND; /* nothing would ever send it */
-    if (!n->recipient || !strchr(n->recipient, '@') || strpbrk(n->recipient, " \r\n<>,;"))
-        return VT_EINVAL;
+    int rc = mail_can_notify(srv, n->recipient);
+    if (rc)
+        return rc;
     char mid[200], last[1000] = "";
     vt_mail_new_message_id(cfg, mid, sizeof(mid));
     vt_mail_db_last_citizen_message(tx, n->item_id, last, sizeof(last));
@@ -103,10 +111,11 @@ static int mail_notify(struct vt_server *srv, struct vt_store_tx *tx, const stru
         return VT_ENOMEM;
     struct vt_outbound o = {n->item_id, "email",   n->recipient, n->kind,      body,
                             NULL,       n->secret, NULL,         n->not_before};
-    int rc = vt_outbox_add(tx, &o);
+    rc = vt_outbox_add(tx, &o);
     free(body);
     /* A reply to our answer threads into the item. */
     return rc ? rc : vt_mail_db_thread_add(tx, mid, n->item_id, true);
 }
 
-const struct vt_channel vt_channel_email = {"email", mail_start, mail_stop, mail_notify};
+const struct vt_channel vt_channel_email = {"email", mail_start, mail_stop, mail_notify,
+                                            mail_can_notify};

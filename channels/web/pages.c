@@ -279,6 +279,17 @@ void vt_page_form(struct vt_buf *b, const struct vt_config *cfg, const struct vt
     text_input(b, "name", "Nombre completo o razón social", "text", "name", false, NULL, v, err);
     select_input(b, "id_type", "Tipo de documento", id_types, false, NULL, v, err);
     text_input(b, "id_number", "Número de documento", "text", "off", false, NULL, v, err);
+    /* Reserve of identity: only staff.denuncia_identity_roles see the requester. */
+    vt_buf_puts(b, "<div class=\"field check\">");
+    field_error(b, "identity_reserved", err);
+    vt_buf_printf(b,
+                  "<input id=\"identity_reserved\" name=\"identity_reserved\" type=\"checkbox\" "
+                  "value=\"si\" aria-describedby=\"ayuda-identity_reserved\"%s>",
+                  *value_of(v, "identity_reserved") ? " checked" : "");
+    vt_buf_puts(b, "<label for=\"identity_reserved\">Solicito que mi identidad sea reservada"
+                   "</label><p class=\"help\" id=\"ayuda-identity_reserved\">Su nombre y sus "
+                   "datos de contacto solo los verán las personas autorizadas para tramitar la "
+                   "solicitud.</p></div>");
     text_input(b, "email", "Correo electrónico", "email", "email", false, NULL, v, err);
     text_input(b, "phone", "Celular o teléfono", "tel", "tel", false, NULL, v, err);
     text_input(b, "address", "Dirección", "text", "street-address", false, NULL, v, err);

@@ -302,4 +302,4 @@ static void web_stop(struct vt_server *srv)
     free(st);
 }
 
-const struct vt_channel vt_channel_web = {"web", web_start, web_stop, NULL};
+const struct vt_channel vt_channel_web = {"web", web_start, web_stop, NULL, NULL};

@@ -239,15 +239,13 @@ static char *document_body(const struct vt_notice_file *f)
  * pending; outside the 24-hour window the transport sends the encuesta
  * template instead, with the same parameters as every notice: the radicado
  * and the text as one line (channels/whatsapp/README.md). */
-static int wa_notify(struct vt_server *srv, struct vt_store_tx *tx, const struct vt_notice *n)
+/* The wa_id of a requester's phone into to[24]: 0 or VT_EINVAL. */
+static int wa_id_of(const char *recipient, char to[24])
 {
-    if (!vt_server_config(srv)->whatsapp.enabled)
-        return VT_ENOTFOUND; /* nothing would ever send it */
-    char to[24];
     size_t k = 0;
-    for (const char *p = n->recipient; p && *p; p++) {
+    for (const char *p = recipient; p && *p; p++) {
         if (*p >= '0' && *p <= '9') {
-            if (k + 1 >= sizeof(to))
+            if (k + 1 >= 24)
                 return VT_EINVAL;
             to[k++] = *p;
         } else if (*p != '+' && *p != ' ' && *p != '-' && *p != '(' && *p != ')') {
@@ -260,7 +258,23 @@ static int wa_notify(struct vt_server *srv, struct vt_store_tx *tx, const struct
         memcpy(to, "57", 2);
         k += 2;
     }
-    if (k < 8 || k > 15)
+    return k < 8 || k > 15 ? VT_EINVAL : 0;
+}
+
+static int wa_can_notify(struct vt_server *srv, const char *recipient)
+{
+    if (!vt_server_config(srv)->whatsapp.enabled)
+        return VT_ENOTFOUND; /* nothing would ever send it */
+    char to[24];
+    return wa_id_of(recipient, to);
+}
+
+static int wa_notify(struct vt_server *srv, struct vt_store_tx *tx, const struct vt_notice *n)
+{
+    if (!vt_server_config(srv)->whatsapp.enabled)
+        return VT_ENOTFOUND; /* nothing would ever send it */
+    char to[24];
+    if (wa_id_of(n->recipient, to))
         return VT_EINVAL;
     /* On WhatsApp the files follow the text; an email copy (when WhatsApp
      * cannot carry the text) names them instead. */
@@ -345,4 +359,5 @@ static void wa_stop(struct vt_server *srv)
     free(ch);
 }
 
-const struct vt_channel vt_channel_whatsapp = {"whatsapp", wa_start, wa_stop, wa_notify};
+const struct vt_channel vt_channel_whatsapp = {"whatsapp", wa_start, wa_stop, wa_notify,
+                                               wa_can_notify};

@@ -364,6 +364,13 @@ class StaffBrowser(H.DaemonCase):
         with open(pdf, "wb") as f:
             f.write(H.minimal_pdf("Respuesta"))
         self.b.click("#action-respond > summary")
+        # Before sending, the form says how the answer will travel: by email,
+        # the way the citizen asked for (the email channel runs here).
+        self.b.wait_for("(document.getElementById('action-respond-delivery')||{dataset:{}}).dataset.loaded==='1'",
+                        15, message="the delivery options")
+        self.assertIs(self.b.evaluate("document.getElementById('action-respond-delivery-email').checked"), True)
+        self.assertIn("Correo electrónico", self.b.text("#action-respond-how"))
+        self.assertIn("cola de envío", self.b.text("#action-respond-how"))
         self.b.type("#action-respond-text", "Buenos días.\nLa cuadrilla destapó el alcantarillado el día de hoy.")
         self.b.set_files("#action-respond-files", [pdf])
         self.b.click("#action-respond-submit")
@@ -375,6 +382,15 @@ class StaffBrowser(H.DaemonCase):
         self.assertEqual(self.b.evaluate("document.getElementById('item-status').dataset.status"), "respondido")
         self.assertRegex(self.b.text("#item-status"), re.compile(r"respondid", re.I))
         self.assertEqual(self.d.scalar("SELECT status FROM items WHERE radicado = ?", (rad,)), "respondido")
+        # "En cola de envío" only because outbox rows were committed; it names them.
+        self.b.wait_for("!!document.getElementById('action-result')", 10, message="the action's result")
+        result = self.b.text("#action-result")
+        self.assertIn("en cola de envío", result)
+        queued = [r["id"] for r in self.d.query(
+            "SELECT o.id FROM outbox o JOIN items i ON i.id = o.item_id WHERE i.radicado = ? AND o.kind = 'respuesta'",
+            (rad,))]
+        self.assertTrue(queued)
+        self.assertIn("n.º %d" % queued[0], result)
 
         msgs = self.b.evaluate("[...document.querySelectorAll('#item-messages tbody tr')].map(function(t){"
                                "return {status: t.dataset.status, text: t.textContent,"

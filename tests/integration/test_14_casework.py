@@ -342,6 +342,7 @@ class Transitions(AuditAtEnd, CaseBase):
         doc = self.ok(co.act(rad, "assign", dependencia=TRIAGE, assignee="ag"), "a coordinador reassigns")
         self.assertEqual((doc["status"], doc["assignee"]), ("en_tramite", "ag"))
         doc = self.ok(co.act(rad, "assign", dependencia="obras", assignee="ag_obras"))
+        self.assertEqual(doc.pop("result")["outcome"], "none", "assigning tells the citizen nothing")
         self.assertEqual(doc, {"radicado": rad, "status": "en_tramite", "dependencia": "obras", "out_of_scope": True},
                          "routed out of the coordinador's scope: the short answer")
         err(self, co.get("/api/v1/items/" + rad), 404, "not_found")
@@ -417,12 +418,11 @@ class Transitions(AuditAtEnd, CaseBase):
                 self.assertNotIn(action, self.item(rad)["actions"],
                                  "%s is listed although it is refused (%s)" % (action, why))
 
-    def test_08_answer_published_when_its_channel_is_off(self):
+    def test_08_answer_to_a_channel_that_is_off_waits_as_a_letter(self):
         """This daemon runs neither the email nor the WhatsApp channel. An
-        answer for a citizen who chose one of them cannot be sent, so it must
-        be published (casework.c: "the one the requester chose when we can
-        send there, else publicacion") instead of waiting in the outbox for a
-        transport that does not exist."""
+        answer for a named citizen who chose one of them cannot be sent; it
+        is never published either (issue 12): it waits as a printed letter
+        (delivery.h) and nothing goes to an outbox with no transport."""
         co = self.s["co"]
         p = H.person()
         for label, req, extra in [("email", dict(S.web_requester(), email=p["email"]), {}),
@@ -432,13 +432,12 @@ class Transitions(AuditAtEnd, CaseBase):
                 rad = self.new_item(requester=req, **extra)
                 self.assertEqual(self.item(rad)["reply_channel"], label)
                 doc = self.ok(co.act(rad, "respond", text="Respuesta sin canal activo"))
-                time.sleep(0.5)
                 rows = [(o["channel"], o["status"]) for o in self.d.query(
                     "SELECT o.channel, o.status FROM outbox o JOIN items i ON i.id = o.item_id "
                     "WHERE i.radicado = ? AND o.kind = 'respuesta'", (rad,))]
-                self.assertEqual((doc["responses"][-1]["channel"], doc["responses"][-1]["published"], rows),
-                                 ("publicacion", True, []),
-                                 "the %s channel is not running: the answer waits for ever in the outbox" % label)
+                self.assertEqual((doc["responses"][-1]["channel"], doc["responses"][-1]["published"], rows,
+                                  doc["result"]["outcome"]), ("carta", False, [], "letter_pending"),
+                                 "the %s channel is not running: neither queued for ever nor published" % label)
 
     def test_09_answer_file_names_cannot_inject_headers(self):
         rad = self.new_item()
@@ -484,7 +483,7 @@ class Transitions(AuditAtEnd, CaseBase):
         self.assertEqual(ev["public"], 1)
         self.assertEqual((p["from"], p["to"], p["limit"], p["reason"]),
                          (S.iso(due), S.iso(limit), S.iso(limit), "Se requiere visita técnica"))
-        self.assertEqual(p["notified_by"], "publicacion", "no email or phone: the notice is published")
+        self.assertEqual(p["notified_by"], "consulta", "no email or phone: the citizen reads it on the status page")
         # Only once.
         err(self, co.act(rad, "extend", reason="Otra vez", due_date=S.iso(S.add_bd(limit, 1))),
             409, "invalid_transition")
@@ -617,7 +616,7 @@ class Transitions(AuditAtEnd, CaseBase):
                 ev, p = self.last_event(rad, "trasladado")
                 self.assertIs(p["within_5_days"], within, "filed %s, transferred %s" % (filed, today))
                 self.assertEqual((p["entity"], p["forwarded_by"], p["notified_by"]),
-                                 ("Secretaría de Movilidad", "no", "publicacion"))
+                                 ("Secretaría de Movilidad", "no", "consulta"))
                 self.assertEqual(ev["public"], 1)
 
     def test_16_access_decision_on_documents_petitions(self):

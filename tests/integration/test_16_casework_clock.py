@@ -128,11 +128,13 @@ class CaseworkClock(H.DaemonCase):
         today = datetime.datetime.now(BOGOTA).date()
         deadline = today + datetime.timedelta(days=30)
         self.assertEqual(got["completion_deadline"], deadline.isoformat())
-        # No channel runs in this daemon, so the citizen reads it on the
-        # status page (test_14 follows the same notice over SMTP).
+        # No channel runs in this daemon: nothing was sent, and the record
+        # says so; the citizen reads it on the status page (test_14 follows
+        # the same notice over SMTP).
         ev = self.d.query("SELECT e.payload FROM audit_events e JOIN items i ON i.id = e.item_id "
                           "WHERE i.radicado = ? AND e.action = 'completar_solicitado'", (rad,))
-        self.assertEqual(json.loads(ev[0]["payload"])["notified_by"], "publicacion")
+        self.assertEqual(json.loads(ev[0]["payload"])["notified_by"], "no_enviado")
+        self.assertEqual((got["result"]["outcome"], got["result"]["outbox_ids"]), ("not_sent", []))
         t = self.d.track(rad, item["tracking_code"]).json()
         self.assertIn("completar", json.dumps(t["history"], ensure_ascii=False))
 

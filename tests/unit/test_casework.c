@@ -88,7 +88,7 @@ static bool allows_on(const struct vt_calendar *cal, const struct vt_staff *who,
 /* By role and status only (no calendar: the legal limits are not checked). */
 static bool allows(const struct vt_staff *who, const char *status, const char *action)
 {
-    struct vt_case_facts f = {status, 15, "", "", ""};
+    struct vt_case_facts f = {status, 15, "", "", "", 0};
     return allows_on(NULL, who, &f, D(2026, 3, 17), action);
 }
 
@@ -106,23 +106,31 @@ static void test_allowed(const struct vt_calendar *cal)
     ASSERT_TRUE(allows(&coord, "trasladado", "note"));
     ASSERT_TRUE(!allows(&coord, "trasladado", "respond"));
     const char *acts[16];
-    struct vt_case_facts any = {"radicado", 15, "2026-03-17", "2026-04-10", ""};
+    struct vt_case_facts any = {"radicado", 15, "2026-03-17", "2026-04-10", "", 0};
     ASSERT_EQ(vt_casework_allowed(cal, &gerente, &any, D(2026, 3, 18), acts, 16), 0);
     ASSERT_TRUE(vt_casework_term_runs("en_tramite"));
     ASSERT_TRUE(!vt_casework_term_runs("pendiente_completar"));
 
     /* The legal limits: filed 17 March, due 10 April. */
-    struct vt_case_facts f = {"en_tramite", 15, "2026-03-17", "2026-04-10", ""};
+    struct vt_case_facts f = {"en_tramite", 15, "2026-03-17", "2026-04-10", "", 0};
     ASSERT_TRUE(allows_on(cal, &coord, &f, D(2026, 4, 10), "extend"));  /* on the due date */
     ASSERT_TRUE(!allows_on(cal, &coord, &f, D(2026, 4, 13), "extend")); /* after it */
     ASSERT_TRUE(allows_on(cal, &coord, &f, D(2026, 4, 1), "request_completion")); /* day 10 */
     ASSERT_TRUE(!allows_on(cal, &coord, &f, D(2026, 4, 6), "request_completion"));
-    struct vt_case_facts extended = {"en_tramite", 15, "2026-03-17", "2026-05-04", "2026-04-10"};
+    struct vt_case_facts extended = {"en_tramite", 15, "2026-03-17", "2026-05-04", "2026-04-10", 0};
     ASSERT_TRUE(!allows_on(cal, &coord, &extended, D(2026, 4, 1), "extend")); /* only once */
-    struct vt_case_facts felicitacion = {"radicado", -1, "2026-03-17", "", ""};
+    struct vt_case_facts felicitacion = {"radicado", -1, "2026-03-17", "", "", 0};
     ASSERT_TRUE(!allows_on(cal, &coord, &felicitacion, D(2026, 3, 18), "extend"));
     ASSERT_TRUE(!allows_on(cal, &coord, &felicitacion, D(2026, 3, 18), "request_completion"));
     ASSERT_TRUE(allows_on(cal, &coord, &felicitacion, D(2026, 3, 18), "respond"));
+
+    /* A letter to mark delivered: only while one is pending, in any state. */
+    struct vt_case_facts letter = {"cerrado", 15, "2026-03-17", "2026-04-10", "", 1};
+    ASSERT_TRUE(allows_on(cal, &agente, &letter, D(2026, 4, 20), "deliver_letter"));
+    ASSERT_TRUE(!allows_on(cal, &gerente, &letter, D(2026, 4, 20), "deliver_letter"));
+    letter.pending_letters = 0;
+    ASSERT_TRUE(!allows_on(cal, &agente, &letter, D(2026, 4, 20), "deliver_letter"));
+    ASSERT_TRUE(!allows(&coord, "respondido", "deliver_letter"));
 }
 
 static void test_scope(void)
