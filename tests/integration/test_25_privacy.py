@@ -391,7 +391,8 @@ class Identity(AuditAtEnd, Base):
         async def scenario():
             import websockets
             ws = await websockets.connect("ws://127.0.0.1:%d/live" % self.d.port, subprotocols=[PROTO],
-                                          extra_headers={"Cookie": ag.cookie}, open_timeout=10, close_timeout=2)
+                                          extra_headers={"Cookie": ag.cookie}, open_timeout=10, close_timeout=2,
+                                          origin="http://127.0.0.1:%d" % self.d.port)
             try:
                 await ws.send(json.dumps({"subscribe": ["staff", "metrics"]}))
                 while json.loads(await asyncio.wait_for(ws.recv(), 10)).get("topic") != "metrics":
@@ -516,7 +517,7 @@ class Identity(AuditAtEnd, Base):
 
 
 class Backfill(H.DaemonCase):
-    """Migration 0012 marks every item that ever was a denuncia: by its type,
+    """Migration 0013 marks every item that ever was a denuncia: by its type,
     its original type, or only by the audit trail (peticion -> denuncia ->
     queja, where original_type says peticion)."""
 
@@ -538,14 +539,14 @@ class Backfill(H.DaemonCase):
         for t in ("denuncia", "queja"):
             self.assertEqual(co.act(via_trail, "reclassify", type=t).status, 200)
         self.d.stop()
-        # Back to the schema before 0012, then migrate again.
+        # Back to the schema before 0013, then migrate again.
         con = sqlite3.connect(self.d.db_path)
         try:
             for col in ("identity_reserved", "reserve_requested"):
                 con.execute("ALTER TABLE items DROP COLUMN %s" % col)
             for col in ("outbox_id", "delivered_at", "delivered_by", "delivery_method", "delivery_note"):
                 con.execute("ALTER TABLE responses DROP COLUMN %s" % col)
-            con.execute("DELETE FROM schema_migrations WHERE version = 12")
+            con.execute("DELETE FROM schema_migrations WHERE version = 13")
             con.commit()
         finally:
             con.close()
