@@ -86,7 +86,9 @@ def run_cli(*args, timeout=30, env=None, input=None):
 
 def cli_due_date(received_at, type_="peticion", petition_class=None):
     """Asks `ventanilla calendar due` for the due date of an item received at
-    received_at (ISO 8601); returns the last YYYY-MM-DD printed."""
+    received_at (ISO 8601); returns the last YYYY-MM-DD printed. Only for
+    testing that command itself against literal dates (test_01): expected
+    due dates come from legal_calendar.py, never from the code under test."""
     args = ["calendar", "due", "--type", type_]
     if petition_class:
         args += ["--class", petition_class]

@@ -21,6 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
+import legal_calendar as LC  # noqa: E402
 import wa  # noqa: E402
 from fake_graph import FakeGraph, human_text  # noqa: E402
 
@@ -293,7 +294,7 @@ class WhatsAppConversation(H.DaemonCase):
         self.assertEqual(row["body"], desc)
         self.assertTrue(row["subject"].strip(), row)
         self.assertEqual(row["term_days"], 15)
-        self.assertEqual(row["due_date"], H.cli_due_date(iso_received(row["received_at"]), "queja"))
+        self.assertEqual(row["due_date"], LC.due_date(iso_received(row["received_at"]), "queja"))
         self.assertEqual(due_es, es_date(row["due_date"]), text)
         rq = self.requester(row["id"])
         self.assertEqual(rq["person_type"], "natural")
@@ -369,7 +370,7 @@ class WhatsAppConversation(H.DaemonCase):
             self.assertEqual(row["petition_class"], klass, type_id)
             self.assertEqual(row["term_days"], term, type_id)
             self.assertEqual(row["due_date"],
-                             H.cli_due_date(iso_received(row["received_at"]), "peticion", klass), type_id)
+                             LC.due_date(iso_received(row["received_at"]), "peticion", klass), type_id)
             self.assertEqual(due_es, es_date(row["due_date"]), text)
             self.assertIn("%d días hábiles" % term, text)
 
