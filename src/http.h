@@ -58,6 +58,7 @@ struct vt_http_request {
     struct vt_http *http;
     struct vt_http_request *next_done;
     bool too_large, responded, close_after;
+    bool unwritten; /* counted in the loop's unwritten responses until written or dropped */
     size_t body_cap;
     size_t limit;
 };
