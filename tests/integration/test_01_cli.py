@@ -117,7 +117,7 @@ class CheckConfig(unittest.TestCase):
         self.assertNotEqual(p.returncode, 0)
 
 
-class Migrations(unittest.TestCase):
+class Migrations(H.DaemonCase):
     def setUp(self):
         self.d = H.Daemon(name="mig", migrate=False)
 
