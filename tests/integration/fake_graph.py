@@ -874,7 +874,7 @@ class FakeGraph:
             lines.insert(1, "  (only the last %d shown)" % limit)
         return "\n".join(lines)
 
-    def wait_for(self, pred, timeout=10, interval=0.05, what=None):
+    def wait_for(self, pred, timeout=60, interval=0.05, what=None):
         """Polls pred() until it returns something truthy and returns that;
         raises AssertionError with a summary of the requests on timeout."""
         deadline = time.monotonic() + timeout

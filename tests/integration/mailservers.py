@@ -970,7 +970,7 @@ class SmtpSink:
             lines.append("  %s -> %s  %r  [%s]" % (r.mail_from, ",".join(r.rcpt_tos), r.subject, r.status))
         return "\n".join(lines)
 
-    def wait_for(self, pred, timeout=10, interval=0.05, what=None):
+    def wait_for(self, pred, timeout=60, interval=0.05, what=None):
         """Polls pred() until it returns something truthy and returns that;
         raises AssertionError with a summary of the attempts on timeout."""
         deadline = time.monotonic() + timeout

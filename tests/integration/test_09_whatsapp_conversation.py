@@ -106,7 +106,7 @@ class Chat:
         self.tc.assertEqual(r.status, 200, "webhook delivery refused: %r" % r)
         return r
 
-    def send(self, msg, replies=1, want=None, timeout=10):
+    def send(self, msg, replies=1, want=None, timeout=H.WAIT):
         """Delivers msg and waits for `replies` new messages to this number
         (and want(new) when given) and for msg's mark-as-read; returns the new
         messages."""
@@ -167,10 +167,7 @@ class WhatsAppConversation(H.DaemonCase):
 
     @classmethod
     def tearDownClass(cls):
-        if cls.d:
-            cls.d.cleanup()
-        if cls.graph:
-            cls.graph.stop()
+        H.release(cls.d, cls.graph)
 
     def tearDown(self):
         # Whatever a test did, every body the daemon sent was valid for the
@@ -237,7 +234,7 @@ class WhatsAppConversation(H.DaemonCase):
         self.to_attachments(chat, description, type_id)
         return self.finish_anonymous(chat, consent)
 
-    def wait_outbox_sent(self, item_id, kind="ack", timeout=10):
+    def wait_outbox_sent(self, item_id, kind="ack", timeout=H.WAIT):
         deadline = time.monotonic() + timeout
         while True:
             rows = self.d.query("SELECT * FROM outbox WHERE item_id = ? AND kind = ?", (item_id, kind))
@@ -249,7 +246,7 @@ class WhatsAppConversation(H.DaemonCase):
 
     def assert_all_read(self, chat):
         want = set(chat.wamids)
-        self.graph.wait_for(lambda: want <= set(self.graph.reads()), timeout=10,
+        self.graph.wait_for(lambda: want <= set(self.graph.reads()), timeout=H.WAIT,
                             what="mark-as-read of every inbound message of %s" % chat.num)
 
     # ------------------------------------------------------------------ tests
@@ -438,10 +435,10 @@ class WhatsAppConversation(H.DaemonCase):
                              ("+" + chat.num,))
         self.assertEqual([i["body"] for i in items], [new], "a cancelled draft was filed")
         self.assertEqual(self.d.scalar("SELECT count(*) FROM items WHERE body LIKE '%DESCRIPCION-VIEJA%'"), 0)
-        time.sleep(0.3)
+        # The photo's download settles first (a positive barrier), then it must not be the new item's.
+        self.assertIsNone(self.wait_media(img["id"], ("discarded", "stored"))["item_id"])
         self.assertEqual(self.d.query("SELECT sha256 FROM attachments WHERE item_id = ?", (row["id"],)), [],
                          "a photo of the cancelled draft became an attachment of the new item")
-        self.assertIsNone(self.wait_media(img["id"], ("discarded", "stored"))["item_id"])
         self.assert_all_read(chat)
 
     def test_05_check_status(self):
@@ -534,7 +531,10 @@ class WhatsAppConversation(H.DaemonCase):
         unsup = wa.unsupported(n)
         msgs.append(("unsupported", unsup))
         chat.send(unsup)
-        time.sleep(0.3)
+        # One number's messages go in order: with the reply to the later
+        # message sent and nothing left in the outbox, the reaction's reply
+        # (if any) would already be here.
+        H.outbox_settled(self.d, n)
         new = chat.sent()[before:]
         self.assertEqual(len(new), 1, "a reaction must get no reply: %s" % describe(new))
         self.assertIn("No podemos leer", human_text(new[0]))
@@ -556,7 +556,7 @@ class WhatsAppConversation(H.DaemonCase):
         self.assertIn("cancelamos", human_text(m).lower())
         self.assert_all_read(chat)
 
-    def wait_media(self, wamid, statuses=("stored", "rejected", "failed"), timeout=10):
+    def wait_media(self, wamid, statuses=("stored", "rejected", "failed"), timeout=H.WAIT):
         deadline = time.monotonic() + timeout
         while True:
             rows = self.d.query("SELECT * FROM wa_media WHERE wamid = ?", (wamid,))
@@ -566,7 +566,7 @@ class WhatsAppConversation(H.DaemonCase):
                 self.fail("wa_media of %s not in %s: %r\n%s" % (wamid, statuses, rows, self.graph.summary()))
             time.sleep(0.05)
 
-    def wait_attachments(self, item_id, n, timeout=10):
+    def wait_attachments(self, item_id, n, timeout=H.WAIT):
         deadline = time.monotonic() + timeout
         while True:
             rows = self.d.query("SELECT * FROM attachments WHERE item_id = ? ORDER BY id", (item_id,))
@@ -609,8 +609,8 @@ class WhatsAppConversation(H.DaemonCase):
         self.assertEqual(self.wait_media(doc["id"])["status"], "stored")
         rad, _, _, _ = self.finish_anonymous(chat, consent=True)
         row = self.item(rad)
-        atts = self.wait_attachments(row["id"], 2)
-        time.sleep(0.2)
+        self.wait_attachments(row["id"], 2)
+        # Every download had settled (stored or rejected) before the filing, so the set is final.
         atts = self.d.query("SELECT * FROM attachments WHERE item_id = ? ORDER BY id", (row["id"],))
         by_sha = {a["sha256"]: a for a in atts}
         self.assertEqual(len(atts), 2, atts)
@@ -645,7 +645,7 @@ class WhatsAppConversation(H.DaemonCase):
         was = self.d.query("SELECT status, item_id FROM wa_media WHERE wamid = ?", (img2["id"],))[0]
         if was["status"] != "pending":
             print("\n  note: the late media was already %s when the item was filed" % was["status"])
-        atts2 = self.wait_attachments(row2["id"], 1, timeout=12)
+        atts2 = self.wait_attachments(row2["id"], 1)
         self.assertEqual(len(atts2), 1, atts2)
         self.assertEqual(atts2[0]["sha256"], hashlib.sha256(late).hexdigest())
         self.assertEqual(atts2[0]["content_type"], "image/png")
@@ -799,8 +799,7 @@ class ConfiguredEntity(H.DaemonCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.d.cleanup()
-        cls.graph.stop()
+        H.release(cls.d, cls.graph)
 
     def tearDown(self):
         bad = [r for r in self.graph.requests if r["kind"] in ("message", "read") and r["status"] not in (200, None)]

@@ -58,11 +58,9 @@ class EmailCase(H.DaemonCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.d.cleanup()
-        cls.smtp.stop()
-        cls.imap.stop()
+        H.release(cls.d, cls.smtp, cls.imap)
 
-    def wait(self, pred, timeout=20, what="condition"):
+    def wait(self, pred, timeout=H.WAIT, what="condition"):
         deadline = time.monotonic() + timeout
         while True:
             v = pred()
@@ -76,7 +74,13 @@ class EmailCase(H.DaemonCase):
     def taken(self, msgid):
         return self.d.query("SELECT * FROM email_messages WHERE dedup_key = ?", ("mid:" + msgid.strip("<>"),))
 
-    def wait_taken(self, msgid, timeout=20):
+    def barrier(self):
+        """Appends an unrelated message and waits until it is taken in."""
+        raw = mail(sender(), "Mensaje de control", "Control.")
+        self.imap.append(USER, raw)
+        return self.wait_taken(re.search(rb"Message-ID: (<[^>]+>)", raw).group(1).decode())
+
+    def wait_taken(self, msgid, timeout=H.WAIT):
         return self.wait(lambda: self.taken(msgid), timeout, "message %s taken in" % msgid)[0]
 
     def acks_to(self, addr):
@@ -116,7 +120,10 @@ class Intake(EmailCase):
         self.assertEqual(self.d.track(it["radicado"], code).status, 200)
         # After the commit the message is flagged seen on the server.
         self.wait(lambda: "\\Seen" in self.imap.flags(USER, row["uid"]), what="\\Seen")
-        time.sleep(self.poll * 2.5)
+        # A positive barrier: a later message taken in means the poller went
+        # round again after this one was taken.
+        self.barrier()
+        H.outbox_settled(self.d, frm)
         self.assertEqual(len(self.taken(row["dedup_key"][4:])), 1, "taken in once")
         self.assertEqual(len(self.acks_to(frm)), 1, "acknowledged once")
 
@@ -143,7 +150,7 @@ class Intake(EmailCase):
         self.imap.append(USER, bare)
         row = self.wait_taken(re.search(rb"Message-ID: (<[^>]+>)", bare).group(1).decode())
         self.assertEqual((row["outcome"], row["item_id"]), ("threaded", first["item_id"]))
-        time.sleep(1)
+        H.outbox_settled(self.d, frm)  # what taking the replies caused has gone
         self.assertEqual(len(self.acks_to(frm)), 1, "replies get no new acknowledgement")
 
     def test_03_robots_get_no_acknowledgement(self):
@@ -160,7 +167,7 @@ class Intake(EmailCase):
         outcomes = [self.wait_taken(re.search(rb"Message-ID: (<[^>]+>)", r).group(1).decode())["outcome"]
                     for r in cases]
         self.assertEqual(outcomes, ["ignored_auto", "ignored_bulk", "ignored_own"])
-        time.sleep(1)
+        self.assertEqual(H.outbox_settled(self.d, frm), [], "nothing was queued for a robot")
         self.assertEqual(self.acks_to(frm), [])
 
     def test_04_seen_by_another_client_is_still_filed(self):
@@ -360,7 +367,7 @@ class Crashes(EmailCase):
         try:
             raw = mail(frm, "Petición durante la caída", "Hola.")
             self.wait(lambda: sum("event=email_unreachable" in l for l in self.d.lines) >= 3,
-                      timeout=20, what="retries logged")
+                      timeout=H.WAIT, what="retries logged")
             attempts = [int(re.search(r"attempt=(\d+)", l).group(1)) for l in self.d.lines
                         if "event=email_unreachable" in l]
             self.assertEqual(attempts[-3:], sorted(attempts[-3:]), "consecutive failures are counted")
@@ -405,8 +412,10 @@ class Crashes(EmailCase):
                 return False
             self.wait(moved, what="moved to Radicados")
         finally:
-            d.cleanup()
-            self.d.start()
+            try:
+                d.cleanup()
+            finally:
+                self.d.start()
 
     def test_04_malformed_mime_is_filed_with_what_can_be_read(self):
         frm = sender()
@@ -439,8 +448,10 @@ class WhatsAppFallback(EmailCase):
 
     @classmethod
     def tearDownClass(cls):
-        super().tearDownClass()
-        cls.graph.stop()
+        try:
+            super().tearDownClass()
+        finally:
+            cls.graph.stop()
 
     def test_01_email_copy_of_an_undeliverable_whatsapp_ack(self):
         import test_08_whatsapp_webhook as t08

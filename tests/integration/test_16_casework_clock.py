@@ -107,7 +107,7 @@ class CaseworkClock(H.DaemonCase):
         self.assertEqual(r.status, 201, r.text)
         return r.json()
 
-    def wait_for(self, what, fn, timeout=15):
+    def wait_for(self, what, fn, timeout=H.WAIT):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             v = fn()
@@ -117,6 +117,13 @@ class CaseworkClock(H.DaemonCase):
         self.fail("timed out waiting for " + what)
 
     def test_01_desistimiento_after_the_deadline(self):
+        # A control item asked to complete a day earlier: its deadline is the
+        # day before the main item's, so its archiving shows that a sweep ran
+        # on the main item's deadline day (a positive barrier, no sleep).
+        self.set_offset(-86400)
+        control = self.file_item()["radicado"]
+        r = self.act(self.login(), control, action="request_completion", text="Adjunte el plano.")
+        self.assertEqual(r.status, 200, r.text)
         self.set_offset(0)
         session = self.login()
         item = self.file_item()
@@ -137,9 +144,13 @@ class CaseworkClock(H.DaemonCase):
         t = self.d.track(rad, item["tracking_code"]).json()
         self.assertIn("completar", json.dumps(t["history"], ensure_ascii=False))
 
-        # On the deadline itself nothing happens yet.
+        # On the deadline itself nothing happens yet: the sweep that archives
+        # the control item (whose deadline was the day before) left this one.
+        self.assertEqual(self.d.scalar("SELECT completion_deadline FROM items WHERE radicado = ?", (control,)),
+                         (deadline - datetime.timedelta(days=1)).isoformat())
         self.set_offset(self.offset_to(deadline, 16))
-        time.sleep(2.5)
+        self.wait_for("the control item archived", lambda: self.d.scalar(
+            "SELECT status FROM items WHERE radicado = ?", (control,)) == "desistido")
         self.assertEqual(self.d.scalar("SELECT status FROM items WHERE radicado = ?", (rad,)),
                          "pendiente_completar")
         # The day after, the sweep archives it, says so on the record and
@@ -179,18 +190,19 @@ class CaseworkClock(H.DaemonCase):
         while not business(before, hol):
             before -= datetime.timedelta(days=1)
 
-        self.set_offset(self.offset_to(before))
-        time.sleep(2.5)  # a refresh on the day before: not in the window yet
+        self.set_offset(self.offset_to(before))  # the day before: not in the window yet
         cookie, _ = self.login()
 
         async def listen():
             async with websockets.connect(
                     "ws://127.0.0.1:%d/live" % self.d.port, subprotocols=["ventanilla-live"],
-                    extra_headers={"Cookie": cookie}) as ws:
-                await ws.send(json.dumps({"subscribe": ["staff"]}))
-                await asyncio.sleep(0.5)
+                    extra_headers={"Cookie": cookie}, open_timeout=H.WAIT) as ws:
+                await ws.send(json.dumps({"subscribe": ["staff", "metrics"]}))
+                # The metrics snapshot answers the subscription: it is in place.
+                while json.loads(await asyncio.wait_for(ws.recv(), H.WAIT)).get("topic") != "metrics":
+                    pass
                 self.set_offset(self.offset_to(enter))
-                end = time.monotonic() + 10
+                end = time.monotonic() + H.WAIT
                 while time.monotonic() < end:
                     try:
                         m = json.loads(await asyncio.wait_for(ws.recv(), 1))

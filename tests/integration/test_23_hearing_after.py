@@ -215,4 +215,4 @@ class HearingAfter(H.DaemonCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    H.main()
