@@ -794,9 +794,15 @@ class _Result(unittest.TextTestResult):
     pass
 
 
+# ctest reports a test whose command exits with this code as skipped, not
+# passed (SKIP_RETURN_CODE in CMakeLists.txt).
+SKIP_EXIT = 77
+
+
 def main():
-    """Runs the calling module's tests; prints 'N passed, M failed' last and
-    exits non-zero on any failure."""
+    """Runs the calling module's tests; prints 'N passed, M failed, K skipped'
+    last and exits 1 on any failure, SKIP_EXIT when every test was skipped
+    (no browser, no libfaketime...), else 0."""
     mod = sys.modules["__main__"]
     suite = unittest.defaultTestLoader.loadTestsFromModule(mod)
     runner = unittest.TextTestRunner(stream=sys.stdout, verbosity=2, resultclass=_Result)
@@ -806,11 +812,19 @@ def main():
     for p in leftovers:
         print("\nERROR: a daemon left running after its tests:\n%s" % p)
     failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses) + len(leftovers)
+    skipped = len(result.skipped)  # a class skipped in setUpClass counts once
     # setUpClass errors count as errors but not as tests run
     passed = max(0, result.testsRun - len(result.failures) - len(result.errors)
                  - len(result.skipped) - len(result.unexpectedSuccesses))
     sys.stdout.flush()
     print("(%.1f s)" % (time.monotonic() - t0))
-    print("%d passed, %d failed" % (passed, failed))
+    if skipped:
+        print("SKIPPED %d: %s" % (skipped, "; ".join(
+            "%s (%s)" % (getattr(t, "id", lambda: str(t))().split(".", 1)[-1], why) for t, why in result.skipped)))
+    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
     sys.stdout.flush()
-    sys.exit(1 if failed or result.testsRun == 0 else 0)
+    if failed:
+        sys.exit(1)
+    if passed == 0:
+        sys.exit(SKIP_EXIT if skipped else 1)
+    sys.exit(0)
