@@ -721,6 +721,70 @@ class DenunciaRolesConfigured(H.DaemonCase):
 # The queue
 
 
+class QueueTotals(H.DaemonCase):
+    """The queue counts matches exactly up to 10,000 (queue.c's
+    QUEUE_COUNT_MAX) and says when it stopped counting: total_exact. The
+    10,001 items come in through the real intake, in parallel."""
+    CAP = 10000
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = H.Daemon({"staff": FAST_LOGINS}, name="staff-totals")
+        S.add_user(cls.d, "ge", "gerente")
+        cls.d.start()
+        cls.ge = Staff(cls.d, "ge")
+
+    @classmethod
+    def tearDownClass(cls):
+        S.stop_and_cleanup(cls.d)
+
+    def intakes(self, n, threads=16, **over):
+        """n intakes of the same payload over keep-alive connections."""
+        import http.client
+        import threading
+        body = json.dumps(H.item_payload(requester=S.anonymous_requester(), **over), ensure_ascii=False).encode()
+        errors = []
+
+        def worker(k):
+            c = http.client.HTTPConnection("127.0.0.1", self.d.port, timeout=H.WAIT)
+            try:
+                for _ in range(k):
+                    c.request("POST", "/api/v1/items", body, {"Content-Type": "application/json"})
+                    r = c.getresponse()
+                    r.read()
+                    if r.status != 201:
+                        errors.append(r.status)
+            except Exception as e:  # noqa: BLE001
+                errors.append(e)
+            finally:
+                c.close()
+        share = [n // threads + (1 if i < n % threads else 0) for i in range(threads)]
+        ts = [threading.Thread(target=worker, args=(k,)) for k in share if k]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(10 * H.WAIT)
+        self.assertEqual(errors, [])
+
+    def totals(self, **params):
+        r = self.ge.queue(per_page=1, **params)
+        self.assertEqual(r.status, 200, r)
+        doc = r.json()
+        return doc["total"], doc["total_exact"]
+
+    def test_01_exact_up_to_the_cap_then_not(self):
+        self.intakes(3, type="queja")
+        self.assertEqual(self.totals(), (3, True))
+        self.intakes(self.CAP - 3)
+        self.assertEqual(self.d.scalar("SELECT count(*) FROM items"), self.CAP)
+        self.assertEqual(self.totals(), (self.CAP, True), "10,000 matches are counted exactly")
+        self.intakes(1)
+        self.assertEqual(self.totals(), (self.CAP, False), "over 10,000: the total says it stopped counting")
+        self.assertEqual(self.totals(type="queja"), (3, True), "a narrower filter is exact again")
+        r = self.ge.post("/api/v1/items/search", {"per_page": 1})
+        self.assertEqual((r.json()["total"], r.json()["total_exact"]), (self.CAP, False))
+
+
 class Queue(H.DaemonCase):
     @classmethod
     def setUpClass(cls):
@@ -895,6 +959,23 @@ class Queue(H.DaemonCase):
                     err(self, r, 422, "invalid", "q")
                 else:
                     self.assertEqual(r.status, 200, "FTS syntax in q must not reach SQLite: %r" % r)
+
+    def test_05b_search_refuses_unknown_keys(self):
+        ge = self.s["ge"]
+        r = ge.post("/api/v1/items/search", {"q": "fontibon"})
+        self.assertEqual(r.status, 200, r)
+        self.assertIn(self.rad["fontibon"], [i["radicado"] for i in r.json()["items"]])
+        # A misspelt or made-up filter is named, not silently ignored (the
+        # staff member would read an unfiltered list as the filtered one).
+        for body, key in [({"q": "fontibon", "ordenar": "fecha"}, "ordenar"),
+                          ({"estado": "radicado"}, "estado"),
+                          ({"type": "queja", "dependency": "obras"}, "dependency")]:
+            with self.subTest(key=key):
+                e = err(self, ge.post("/api/v1/items/search", body), 422, "invalid", key)
+                self.assertIn(key, e["message"])
+        for raw in ("[]", '"fontibon"', "{no es json"):
+            with self.subTest(raw=raw):
+                err(self, ge.post("/api/v1/items/search", raw=raw), 422, "invalid", "body")
 
     def test_06_hostile_text_is_text(self):
         subject = "<script>alert('asunto')</script> Usme"
