@@ -718,6 +718,35 @@ class DaemonCase(unittest.TestCase):
                 len(self.d.crashes), "; ".join("exit status %s after:\n%s" % c for c in self.d.crashes)))
 
 
+# What a refused request must not leave behind: rows of these tables (those
+# the schema has) and files under data/attachments.
+STORED_TABLES = ("items", "requesters", "attachments", "responses", "audit_events", "outbox",
+                 "hearing_questions", "survey_answers")
+
+
+def stored(daemon):
+    """Counts of everything a request could have stored, as a dict."""
+    con = daemon.db()
+    try:
+        have = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        out = {t: con.execute("SELECT count(*) FROM %s" % t).fetchone()[0] for t in STORED_TABLES if t in have}
+    finally:
+        con.close()
+    n = 0
+    for _root, _dirs, files in os.walk(os.path.join(daemon.data_dir, "attachments")):
+        n += len(files)
+    out["attachment files"] = n
+    return out
+
+
+def assert_nothing_stored(tc, daemon, before, what=""):
+    """Fails unless stored(daemon) still equals before (outbox rows included)."""
+    after = stored(daemon)
+    diff = {k: (before.get(k), v) for k, v in after.items() if before.get(k) != v}
+    tc.assertEqual(diff, {}, "%sa refused request stored something (before, after): %r"
+                   % (what + ": " if what else "", diff))
+
+
 def outbox_settled(daemon, recipient, timeout=None):
     """Waits until none of recipient's outbox rows (any channel) is pending or
     sending and returns them all (dicts, oldest first). A positive barrier for

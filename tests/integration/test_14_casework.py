@@ -314,9 +314,11 @@ class Transitions(AuditAtEnd, CaseBase):
         for target, body, field in cases:
             with self.subTest(body=str(body)[:120]):
                 before = len(self.events(target))
+                stored = H.stored(self.d)
                 r = co.post("/api/v1/items/%s/actions" % target, body)
                 err(self, r, 422, "invalid", field)
                 self.assertEqual(len(self.events(target)), before)
+                H.assert_nothing_stored(self, self.d, stored)
         for raw in (b"no es json", b"[]", b""):
             err(self, co.post("/api/v1/items/%s/actions" % rad, raw=raw), 422, "invalid", "action")
         self.assertEqual(self.item(rad)["status"], "radicado")

@@ -779,7 +779,8 @@ class Definitions(AuditAtEnd, SurveyBase):
 
     def counts(self):
         return (self.d.scalar("SELECT count(*) FROM surveys"), self.d.scalar("SELECT count(*) FROM survey_versions"),
-                self.d.scalar("SELECT count(*) FROM audit_events WHERE action LIKE 'encuesta_%'"))
+                self.d.scalar("SELECT count(*) FROM audit_events WHERE action LIKE 'encuesta_%'"),
+                H.stored(self.d))  # outbox rows and the rest too
 
     def test_01_public_survey_with_every_question_type(self):
         code = "consulta_audiencia"
