@@ -16,6 +16,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
 import mailservers  # noqa: E402
+import staffkit as S  # noqa: E402
 
 ENTITY = "atencionalciudadano@entidad.gov.co"
 USER, PASSWORD = "atencion", "clave-prueba"
@@ -429,6 +430,105 @@ class Crashes(EmailCase):
         self.assertEqual(row["outcome"], "filed")
         self.assertIn("Petición sin cierre", self.item_of(row)["body"])
         self.assert_no_crash()
+
+
+class OverTls(H.DaemonCase):
+    """IMAP and SMTP over TLS, with servers that present a fresh self-signed
+    certificate (made with openssl at test time): trusted through
+    channels.email.ca_file, the mail is taken in and the acknowledgement goes
+    out encrypted; a server whose certificate is not trusted is refused, and
+    nothing is taken or sent in clear. allow_plaintext_loopback is off."""
+
+    def run_daemon(self, imap, smtp, trust):
+        """A daemon for imap and smtp that trusts the certificates in trust."""
+        bundle = os.path.join(self.tmp, "ca-%d.pem" % H.unique())
+        with open(bundle, "w", encoding="ascii") as out:
+            for path in trust:
+                with open(path, encoding="ascii") as f:
+                    out.write(f.read())
+        mb = {"name": "atencion", "imap_url": imap.url(USER), "username": USER, "password": PASSWORD,
+              "poll_seconds": 1}
+        d = H.Daemon({"channels": {"email": {"enabled": True, "mailboxes": [mb], "smtp_url": smtp.url,
+                                             "from": ENTITY, "allow_plaintext_loopback": False,
+                                             "ca_file": bundle}},
+                      "outbox": {"backoff_base_ms": 100, "backoff_max_ms": 1000, "timeout_ms": 10000}},
+                     name="email-tls")
+        self.daemons.append(d)
+        d.start()
+        return d
+
+    def setUp(self):
+        import tempfile
+        super().setUp()
+        self.tmp = tempfile.mkdtemp(prefix="vt-it-tls-")
+        self.daemons, self.servers = [], []
+
+    def tearDown(self):
+        import shutil
+        try:
+            H.release(*(self.daemons + self.servers))
+        finally:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def servers_for(self, imap_tls, smtp_tls):
+        imap = mailservers.Dovecot(users={USER: PASSWORD}, tls=imap_tls)
+        self.servers.append(imap)
+        imap.start()
+        smtp = mailservers.SmtpSink(tls=smtp_tls)
+        self.servers.append(smtp)
+        smtp.start()
+        return imap, smtp
+
+    def taken(self, d, raw):
+        mid = re.search(rb"Message-ID: <([^>]+)>", raw).group(1).decode()
+        return d.query("SELECT * FROM email_messages WHERE dedup_key = ?", ("mid:" + mid,))
+
+    def check_round_trip(self, imap_tls, smtp_tls):
+        imap, smtp = self.servers_for(imap_tls, smtp_tls)
+        self.assertTrue(imap.url(USER).startswith("imaps://" if imap_tls == "imaps" else "imap://"))
+        self.assertTrue(smtp.url.startswith("smtps://" if smtp_tls == "smtps" else "smtp://"))
+        d = self.run_daemon(imap, smtp, [imap.ca_file, smtp.ca_file])
+        frm = sender()
+        raw = mail(frm, "Petición por el canal cifrado", "Solicito información sobre el PAE.")
+        uid = imap.append(USER, raw)
+        row = S.wait(lambda: self.taken(d, raw), what="the message taken in over TLS")[0]
+        self.assertEqual(row["outcome"], "filed")
+        ack = smtp.wait_for(lambda: smtp.messages(to=frm), what="the acknowledgement over TLS")[0]
+        self.assertTrue(ack.tls, "the acknowledgement went in clear")
+        rad = d.query("SELECT radicado FROM items WHERE id = ?", (row["item_id"],))[0]["radicado"]
+        self.assertIn(rad, ack.subject)
+        S.wait(lambda: "\\Seen" in imap.flags(USER, uid), what="\\Seen set over TLS")
+
+    def test_01_imaps_and_smtp_starttls(self):
+        self.check_round_trip("imaps", "starttls")
+
+    def test_02_imap_starttls_and_smtps(self):
+        self.check_round_trip("starttls", "smtps")
+
+    def test_03_untrusted_imap_certificate_is_refused(self):
+        imap, smtp = self.servers_for("imaps", "starttls")
+        d = self.run_daemon(imap, smtp, [smtp.ca_file])  # not Dovecot's
+        raw = mail(sender(), "Petición que no debe entrar", "Texto.")
+        imap.append(USER, raw)
+        line = S.wait(lambda: [ln for ln in d.lines if "event=email_unreachable" in ln],
+                      what="the mailbox refused as unverifiable")[0]
+        self.assertRegex(line.lower(), r"certificate|ssl|tls", line)
+        self.assertEqual(d.scalar("SELECT count(*) FROM email_messages"), 0)
+        self.assertEqual(d.scalar("SELECT count(*) FROM items"), 0)
+
+    def test_04_untrusted_smtp_certificate_is_refused(self):
+        imap, smtp = self.servers_for("starttls", "smtps")
+        d = self.run_daemon(imap, smtp, [imap.ca_file])  # not the SMTP server's
+        frm = sender()
+        raw = mail(frm, "Petición con acuse pendiente", "Texto.")
+        imap.append(USER, raw)
+        row = S.wait(lambda: self.taken(d, raw), what="the message taken in")[0]
+        ob = S.wait(lambda: [o for o in d.query("SELECT * FROM outbox WHERE item_id = ? AND kind = 'ack'",
+                                                (row["item_id"],)) if o["attempts"] >= 2],
+                    what="the acknowledgement tried and refused")[0]
+        self.assertIn(ob["status"], ("pending", "sending", "dead"), ob)
+        self.assertRegex((ob["last_error"] or "").lower(), r"certificate|ssl|tls", ob)
+        self.assertEqual(smtp.messages(), [], "a message reached an unverified server")
 
 
 class WhatsAppFallback(EmailCase):
