@@ -7,6 +7,7 @@ nothing twice."""
 import email
 import email.policy
 import glob
+import json
 import os
 import re
 import sys
@@ -213,6 +214,35 @@ class Intake(EmailCase):
         self.wait(lambda: self.acks_to(frm), timeout=30, what="acknowledgement after retries")
         ob = self.d.query("SELECT attempts, status FROM outbox WHERE recipient = ?", (frm,))[0]
         self.assertEqual((ob["status"], ob["attempts"]), ("sent", 3))
+
+    def test_06b_smtp_refusal_is_a_dead_letter_staff_can_see(self):
+        frm = sender()
+        self.smtp.fail_next(554)
+        raw = mail(frm, "Petición que el servidor de correo rechaza", "Texto de la petición.")
+        self.imap.append(USER, raw)
+        row = self.wait_taken(re.search(rb"Message-ID: (<[^>]+>)", raw).group(1).decode())
+        ob = self.wait(lambda: self.d.query("SELECT * FROM outbox WHERE item_id = ? AND kind = 'ack' "
+                                            "AND status = 'dead'", (row["item_id"],)),
+                       what="the refused acknowledgement dead")[0]
+        self.assertEqual(ob["attempts"], 1, "a 5xx is not retried")
+        self.assertIn("554", ob["last_error"] or "")
+        self.assertEqual(self.acks_to(frm), [])
+        # Staff see it on the item...
+        S.add_user(self.d, "ge_correo", "gerente")
+        rad = self.item_of(row)["radicado"]
+        msgs = S.Staff(self.d, "ge_correo").item(rad)["messages"]
+        dead = [m for m in msgs if m["kind"] == "ack"]
+        self.assertEqual([(m["channel"], m["status"]) for m in dead], [("email", "dead")], msgs)
+        self.assertIn("554", json.dumps(dead, ensure_ascii=False))
+        # ...and in the dead letters, without the address, and can send it again.
+        p = self.d.cli("outbox", "list", "--config", self.d.cfg_path, "--data-dir", self.d.data_dir, "dead")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r"(?m)^%d\tdead\temail\tack\t" % ob["id"])
+        self.assertNotIn(frm, p.stdout)
+        p = self.d.cli("outbox", "retry", "--config", self.d.cfg_path, "--data-dir", self.d.data_dir, str(ob["id"]))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        ack = self.wait(lambda: self.acks_to(frm), what="the acknowledgement sent on retry")[0]
+        self.assertIn(rad, ack.msg["Subject"])
 
     def test_07_corpus_each_message_once(self):
         files = sorted(glob.glob(os.path.join(CORPUS, "*.eml")))
