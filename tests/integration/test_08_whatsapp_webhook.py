@@ -327,6 +327,25 @@ class Outbox(H.DaemonCase):
         row = self.wait_status(frm, "sent")
         self.assertEqual(row["attempts"], 3)
 
+    def test_05_retry_after_is_honoured(self):
+        # Meta's 429 says how long to wait; the backoff here is 100-400 ms,
+        # so a retry 3 s later can only come from the Retry-After header.
+        frm = sender()
+        self.graph.retry_after = 3
+        try:
+            self.graph.fail_next("429", n=1)
+            ok(self, wa.post(self.d, wa.delivery([wa.text(frm, "hola")]), wa.SECRET))
+            row = self.wait_status(frm, "sent")
+        finally:
+            self.graph.retry_after = fake_graph._RETRY_AFTER_DEFAULT
+        self.assertEqual(row["attempts"], 2)
+        posts = [r for r in self.graph.requests if r["kind"] == "message"
+                 and (r.get("json") or {}).get("to") == frm]
+        self.assertEqual([p["status"] for p in posts], [429, 200], self.graph.summary())
+        waited = posts[1]["at"] - posts[0]["at"]
+        print("\n  retried %.2f s after a 429 with Retry-After: 3" % waited)
+        self.assertGreaterEqual(waited, 2.9, "the retry came before Retry-After")
+
 
 class Window(H.DaemonCase):
     """The 24-hour customer-service window and approved templates."""

@@ -654,6 +654,38 @@ class WhatsAppConversation(H.DaemonCase):
         self.assert_all_read(chat)
         self.assert_all_read(chat2)
 
+    def test_08b_media_errors(self):
+        """The Graph API's media failures: 5xx and an expired token (401) are
+        retried until the file comes; an expired URL (404) is given up at once
+        and the citizen is asked to send the file again."""
+        chat = Chat(self)
+        uid = H.unique()
+        self.to_attachments(chat, "Fotos del parque deteriorado %d." % uid, "type.reclamo")
+        cases = [("5xx", ["500", "503"], "stored"), ("401", ["401"], "stored"), ("404", ["404"], "failed")]
+        for n, (label, faults, want) in enumerate(cases):
+            with self.subTest(fault=label):
+                png = H.minimal_png(2, 2, (n * 40, 90, 200))
+                mid = "83%08d%d" % (uid, n)
+                self.graph.add_media(mid, png, "image/png")
+                for kind in faults:
+                    self.graph.fail_media_next(kind)
+                img = wa.image(chat.num, mid, "image/png", sha256=hashlib.sha256(png).hexdigest())
+                new = chat.send(img, replies=2 if want == "failed" else 1,
+                                want=(lambda new: any("No pudimos descargar" in human_text(x) for x in new))
+                                if want == "failed" else None)
+                row = self.wait_media(img["id"])
+                self.assertEqual(row["status"], want, row)
+                asked = [r for r in self.graph.requests if mid in r.get("path", "")]
+                if want == "stored":
+                    self.assertEqual(row["attempts"], len(faults) + 1, row)
+                    self.assertEqual(row["sha256"], hashlib.sha256(png).hexdigest())
+                    self.assert_stored_file(row["sha256"], png)
+                    self.assertFalse(any("No pudimos descargar" in human_text(x) for x in new), describe(new))
+                else:
+                    self.assertEqual(row["attempts"], 1, "a 404 is not retried: %r" % row)
+                    self.assertIn("404", row["error"] or "")
+                self.assertGreaterEqual(len(asked), len(faults) + (1 if want == "stored" else 0), asked)
+
     def test_09_state_survives_restart(self):
         chat = Chat(self)
         desc = "DESCRIPCION-ANTES-DEL-REINICIO-%d la quebrada se desbordó en el barrio." % H.unique()
