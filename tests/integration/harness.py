@@ -7,7 +7,16 @@ the SQLite database read-only. Run a script directly:
     VENTANILLA_BIN=build/ventanilla VT_SOURCE_DIR=. /usr/bin/python3 tests/integration/test_02_intake.py
 
 Only the Python standard library (plus python3-websockets for test_05) is used.
-Set VT_KEEP=1 to keep the temporary directories for post-mortem inspection.
+Set VT_KEEP=1 to keep the temporary directories for post-mortem inspection,
+VT_KEEP_FAILED=1 to keep only those of daemons that crashed or did not stop
+cleanly.
+
+Every daemon ends with a clean stop: Daemon.cleanup() sends SIGTERM, asserts
+exit 0 and fails on any crash recorded or sanitizer report in its log; a
+DaemonCase test during which a daemon died fails (revive() restarts it for
+the next test). Waits for something that must happen are bounded by WAIT;
+"nothing more happened" is checked after a positive barrier (outbox_settled,
+a later message), never after a pause.
 """
 
 import atexit
