@@ -10,6 +10,7 @@ import asyncio
 import datetime
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -190,7 +191,26 @@ class CaseworkClock(H.DaemonCase):
         while not business(before, hol):
             before -= datetime.timedelta(days=1)
 
-        self.set_offset(self.offset_to(before))  # the day before: not in the window yet
+        # The day before, the window has not reached the item, and a due
+        # refresh must run on that day (it takes that day's window as the one
+        # to compare with; refreshes come every second, none is visible). So:
+        # a control item waiting for completion whose deadline is long past
+        # (written while the daemon is stopped) is archived by the sweep of
+        # the first refresh after the restart, on that day: a positive signal.
+        control = self.file_item()["radicado"]
+        r = self.act(self.login(), control, action="request_completion", text="Adjunte el recibo.")
+        self.assertEqual(r.status, 200, r.text)
+        self.set_offset(self.offset_to(before))
+        self.d.stop()
+        con = sqlite3.connect(self.d.db_path)
+        try:
+            con.execute("UPDATE items SET completion_deadline = '2000-01-03' WHERE radicado = ?", (control,))
+            con.commit()
+        finally:
+            con.close()
+        self.d.start()
+        self.wait_for("a due refresh on the day before", lambda: self.d.scalar(
+            "SELECT status FROM items WHERE radicado = ?", (control,)) == "desistido")
         cookie, _ = self.login()
 
         async def listen():
