@@ -144,6 +144,7 @@ static const struct key keys[] = {
     {"channels.email.from", K_STR, O(email.from), 0, "", 0, 254, NULL, NULL},
     {"channels.email.allow_plaintext_loopback", K_BOOL, O(email.allow_plaintext_loopback), 0, NULL,
      0, 1, NULL, NULL},
+    {"channels.email.ca_file", K_STR, O(email.ca_file), 0, "", 0, 4096, NULL, NULL},
     {"channels.email.type_rules", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, mail_type_rules},
     {"channels.email.tracking_url", K_STR, O(email.tracking_url), 0, "", 0, 300, NULL, NULL},
     {"channels.email.hearing_address", K_STR, O(email.hearing_address), 0, "", 0, 254, NULL, NULL},

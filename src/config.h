@@ -74,6 +74,7 @@ struct vt_email_config {
     char *smtp_username, *smtp_password;
     char *from; /* the entity's sending address; mail from it is never filed */
     bool allow_plaintext_loopback;
+    char *ca_file; /* PEM CA bundle that signs the servers' certificates; "" for the system's */
     struct vt_mail_type_rule *type_rules;
     size_t n_type_rules;
     char *tracking_url;    /* public address of /consulta for acknowledgements, may be "" */

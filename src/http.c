@@ -52,7 +52,8 @@ struct vt_http {
     struct route routes[64];
     size_t n_routes;
     volatile sig_atomic_t stopping;
-    int deferred; /* requests waiting for another thread; loop thread */
+    int deferred;  /* requests waiting for another thread; loop thread */
+    int unwritten; /* responses set but not yet written to their socket; loop thread */
     bool (*gate)(struct vt_http_request *req);
 
     /* The guards (loop thread). */
@@ -123,8 +124,13 @@ void vt_http_respond(struct vt_http_request *req, int status, const char *conten
         req->resp.data[0] = '\0';
     vt_buf_append(&req->resp, body ? body : "", body ? len : 0);
     req->responded = true;
-    if (req->wsi && !req->orphan)
+    if (req->wsi && !req->orphan) {
+        if (!req->unwritten) {
+            req->unwritten = true;
+            req->http->unwritten++;
+        }
         lws_callback_on_writable(req->wsi);
+    }
 }
 
 void vt_http_header(struct vt_http_request *req, const char *name, const char *value)
@@ -571,6 +577,8 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
             return 0;
         int rc = write_response(wsi, req);
         bool close = req->close_after;
+        if (req->unwritten)
+            h->unwritten--;
         pss->req = NULL;
         request_free(req);
         if (rc || close)
@@ -584,6 +592,10 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
             return 0;
         pss->req = NULL;
         req->wsi = NULL;
+        if (req->unwritten) {
+            req->unwritten = false;
+            h->unwritten--;
+        }
         if (req->on_complete)
             req->orphan = true; /* freed after its on_complete runs */
         else
@@ -738,13 +750,15 @@ int vt_http_route(struct vt_http *h, const char *path, int flags, size_t max_bod
 void vt_http_run(struct vt_http *h)
 {
     /* After a stop request the loop goes on until every deferred request has
-     * been answered (their commits finish), for at most 15 seconds. */
+     * been answered (their commits finish) and every answer written to its
+     * socket, for at most 15 seconds: a 201 whose item was committed must
+     * reach the citizen, or the citizen files it again. */
     time_t deadline = 0;
     for (;;) {
         if (h->stopping) {
             if (!deadline)
                 deadline = time(NULL) + 15;
-            if (h->deferred == 0 || time(NULL) > deadline)
+            if ((h->deferred == 0 && h->unwritten == 0) || time(NULL) > deadline)
                 break;
         }
         if (lws_service(h->ctx, 0) < 0)

@@ -58,6 +58,7 @@ struct vt_http_request {
     struct vt_http *http;
     struct vt_http_request *next_done;
     bool too_large, busy, responded, close_after;
+    bool unwritten;   /* counted in the loop's unwritten responses until written or dropped */
     char *cookie_buf; /* what cookie points to when there is one */
     size_t body_cap;
     size_t limit;

@@ -16,6 +16,7 @@ struct vt_imap {
     char base[512];    /* scheme://authority */
     char mailbox[256]; /* as in the URL path */
     char *user, *password;
+    char *ca_file; /* "" for the system's CA store */
     bool plain;
     int timeout_ms;
 };
@@ -51,7 +52,7 @@ bool vt_url_is_loopback(const char *url)
 }
 
 struct vt_imap *vt_imap_new(const char *url, const char *user, const char *password,
-                            bool allow_plain, int timeout_ms)
+                            bool allow_plain, const char *ca_file, int timeout_ms)
 {
     struct vt_imap *c = calloc(1, sizeof(*c));
     if (!c)
@@ -67,7 +68,7 @@ struct vt_imap *vt_imap_new(const char *url, const char *user, const char *passw
     c->plain = allow_plain && strncmp(url, "imap://", 7) == 0 && vt_url_is_loopback(url);
     c->timeout_ms = timeout_ms;
     if (!(c->user = strdup(user)) || !(c->password = strdup(password)) ||
-        !(c->curl = curl_easy_init()))
+        !(c->ca_file = strdup(ca_file ? ca_file : "")) || !(c->curl = curl_easy_init()))
         goto fail;
     return c;
 fail:
@@ -82,6 +83,7 @@ void vt_imap_free(struct vt_imap *c)
     if (c->curl)
         curl_easy_cleanup(c->curl);
     free(c->user);
+    free(c->ca_file);
     if (c->password) {
         memset(c->password, 0, strlen(c->password));
         free(c->password);
@@ -114,6 +116,8 @@ static int perform_on(struct vt_imap *c, const char *path, const char *command, 
     curl_easy_setopt(h, CURLOPT_PASSWORD, c->password);
     curl_easy_setopt(h, CURLOPT_USE_SSL, c->plain ? (long)CURLUSESSL_NONE : (long)CURLUSESSL_ALL);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, c->plain ? "imap,imaps" : "imaps,imap");
+    if (c->ca_file[0])
+        curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)c->timeout_ms);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);

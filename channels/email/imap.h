@@ -20,9 +20,10 @@
 
 struct vt_imap;
 
-/* url is "imap[s]://host[:port]/MAILBOX". NULL when curl cannot start. */
+/* url is "imap[s]://host[:port]/MAILBOX"; ca_file a PEM bundle to verify the
+ * server with ("" or NULL: the system's). NULL when curl cannot start. */
 struct vt_imap *vt_imap_new(const char *url, const char *user, const char *password,
-                            bool allow_plain, int timeout_ms);
+                            bool allow_plain, const char *ca_file, int timeout_ms);
 void vt_imap_free(struct vt_imap *c); /* NULL ok */
 
 /* UIDVALIDITY and UIDNEXT (0 when the server gives none) of the mailbox, on

@@ -282,7 +282,8 @@ struct vt_mail_poller *vt_mail_poller_start(struct vt_server *srv, const struct 
     pthread_cond_init(&p->cond, NULL);
     if (!(p->data_dir = strdup(data_dir)) ||
         !(p->imap = vt_imap_new(mb->imap_url, mb->username, mb->password,
-                                cfg->email.allow_plaintext_loopback, cfg->outbox.timeout_ms)) ||
+                                cfg->email.allow_plaintext_loopback, cfg->email.ca_file,
+                                cfg->outbox.timeout_ms)) ||
         !(p->reader = vt_store_reader_new(store)) || !(p->sniffer = vt_sniffer_new()) ||
         pthread_create(&p->thread, NULL, poller_main, p) != 0) {
         poller_free(p);

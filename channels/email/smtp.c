@@ -247,6 +247,8 @@ void vt_smtp_send(void *p, struct vt_store_reader *reader, const struct vt_outbo
     curl_easy_reset(h);
     curl_easy_setopt(h, CURLOPT_URL, em->smtp_url);
     curl_easy_setopt(h, CURLOPT_USE_SSL, plain ? (long)CURLUSESSL_NONE : (long)CURLUSESSL_ALL);
+    if (em->ca_file[0])
+        curl_easy_setopt(h, CURLOPT_CAINFO, em->ca_file);
     if (em->smtp_username[0]) {
         curl_easy_setopt(h, CURLOPT_USERNAME, em->smtp_username);
         curl_easy_setopt(h, CURLOPT_PASSWORD, em->smtp_password);

@@ -556,7 +556,11 @@ int vt_wa_graph_media(struct vt_wa_graph *g, const char *media_id, size_t max, u
         char msg[220];
         int code = graph_error(r.body.data, msg, sizeof(msg));
         snprintf(why, whylen, "media metadata: HTTP %ld, error %d", status, code);
-        rc = (status == 429 || status >= 500 || throttled(code)) ? VT_EIO : VT_EINVAL;
+        /* An expired token (401, 190) is the operator's to fix, as for messages:
+         * retried, not blamed on the citizen's file. */
+        rc = (status == 429 || status >= 500 || throttled(code) || status == 401 || code == 190)
+                 ? VT_EIO
+                 : VT_EINVAL;
         goto done;
     }
     cJSON *o = cJSON_Parse(r.body.data ? r.body.data : "");
@@ -590,7 +594,7 @@ int vt_wa_graph_media(struct vt_wa_graph *g, const char *media_id, size_t max, u
         rc = VT_EIO;
     } else if (status != 200) {
         snprintf(why, whylen, "media download: HTTP %ld", status);
-        rc = (status == 429 || status >= 500) ? VT_EIO : VT_EINVAL;
+        rc = (status == 429 || status >= 500 || status == 401) ? VT_EIO : VT_EINVAL;
     } else {
         *len = r.body.len;
         *data = (unsigned char *)vt_buf_steal(&r.body, NULL);

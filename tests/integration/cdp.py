@@ -360,7 +360,7 @@ class Chrome:
         res = r.get("result", {})
         return res.get("value")
 
-    def wait_for(self, js_condition, timeout=10.0, interval=0.05, message=None):
+    def wait_for(self, js_condition, timeout=60.0, interval=0.05, message=None):
         """Polls the expression js_condition until it is truthy; returns its value.
         Raises TimeoutError (with the last evaluation error, if any) after timeout."""
         deadline = time.monotonic() + timeout
@@ -392,13 +392,13 @@ class Chrome:
         return self.evaluate("(function(){var e=document.querySelector(%s);return e?e.textContent:null;})()"
                              % js_str(selector))
 
-    def wait_visible(self, selector, timeout=10.0):
+    def wait_visible(self, selector, timeout=60.0):
         return self.wait_for(
             "(function(){var e=document.querySelector(%s);if(!e)return false;var r=e.getBoundingClientRect();"
             "return r.width>0&&r.height>0&&getComputedStyle(e).visibility!=='hidden';})()" % js_str(selector),
             timeout, message="wait_visible(%s)" % selector)
 
-    def click(self, selector, timeout=5.0):
+    def click(self, selector, timeout=60.0):
         """Scrolls the element into view and clicks its centre with real mouse
         events. Fails if it is missing, invisible, or covered by another element."""
         probe = ("(function(){var e=document.querySelector(%s);if(!e)return null;"

@@ -45,7 +45,7 @@ __all__ = ["FakeGraph", "KINDS", "MESSAGE_TYPES"]
 
 # Failure kinds accepted by fail_next / set_mode / fail_media_next / set_media_mode /
 # fail_upload_next / set_upload_mode.
-KINDS = ("500", "503", "429", "400", "401", "131047", "131026", "timeout", "reset")
+KINDS = ("500", "503", "429", "400", "401", "404", "131047", "131026", "timeout", "reset")
 
 MESSAGE_TYPES = ("text", "interactive", "template", "image", "document", "audio", "video",
                  "location", "reaction")
@@ -140,6 +140,8 @@ def _fault_answer(kind, retry_after):
         return 400, {}, graph_error(100, "(#100) Invalid parameter", "Invalid parameter")
     if kind == "401":
         return 401, _www_authenticate(), graph_error(190, _OAUTH_MESSAGE)
+    if kind == "404":  # what an expired media URL answers
+        return 404, {}, graph_error(100, "(#100) Invalid parameter", "Media URL is not valid or has expired.")
     if kind == "131047":
         return 400, {}, graph_error(
             131047, "(#131047) Re-engagement message",
@@ -874,7 +876,7 @@ class FakeGraph:
             lines.insert(1, "  (only the last %d shown)" % limit)
         return "\n".join(lines)
 
-    def wait_for(self, pred, timeout=10, interval=0.05, what=None):
+    def wait_for(self, pred, timeout=60, interval=0.05, what=None):
         """Polls pred() until it returns something truthy and returns that;
         raises AssertionError with a summary of the requests on timeout."""
         deadline = time.monotonic() + timeout

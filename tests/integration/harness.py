@@ -7,7 +7,16 @@ the SQLite database read-only. Run a script directly:
     VENTANILLA_BIN=build/ventanilla VT_SOURCE_DIR=. /usr/bin/python3 tests/integration/test_02_intake.py
 
 Only the Python standard library (plus python3-websockets for test_05) is used.
-Set VT_KEEP=1 to keep the temporary directories for post-mortem inspection.
+Set VT_KEEP=1 to keep the temporary directories for post-mortem inspection,
+VT_KEEP_FAILED=1 to keep only those of daemons that crashed or did not stop
+cleanly.
+
+Every daemon ends with a clean stop: Daemon.cleanup() sends SIGTERM, asserts
+exit 0 and fails on any crash recorded or sanitizer report in its log; a
+DaemonCase test during which a daemon died fails (revive() restarts it for
+the next test). Waits for something that must happen are bounded by WAIT;
+"nothing more happened" is checked after a positive barrier (outbox_settled,
+a later message), never after a pause.
 """
 
 import atexit
@@ -35,7 +44,11 @@ import zlib
 
 BIN = os.environ.get("VENTANILLA_BIN", "")
 SOURCE_DIR = os.environ.get("VT_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
-HTTP_TIMEOUT = 15.0
+HTTP_TIMEOUT = 60.0
+# How long a test waits for something that must happen (an event, a message,
+# a row): generous, because the suite runs on 2 shared cores and under ASan.
+# Waits end as soon as the thing happens; only a failing test waits this long.
+WAIT = 60.0
 BOGOTA = datetime.timezone(datetime.timedelta(hours=-5))
 
 RADICADO_RE = re.compile(r"^(\d{4})-(\d{6})$")
@@ -73,20 +86,50 @@ def bogota_now():
     return datetime.datetime.now(BOGOTA)
 
 
+# What AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer print when
+# they find something (a sanitizer build aborts on the first one; a leak report
+# comes at exit).
+SANITIZER_RE = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer|ThreadSanitizer|MemorySanitizer)"
+                          r"|runtime error:|SUMMARY: UndefinedBehaviorSanitizer")
+
+
+def sanitizer_reports(lines):
+    """The lines of a process's stderr that open a sanitizer report, each with
+    the few lines after it (the first frames)."""
+    out = []
+    for i, line in enumerate(lines):
+        if SANITIZER_RE.search(line):
+            out.append("\n".join(lines[i:i + 12]))
+    return out
+
+
 def run_cli(*args, timeout=30, env=None, input=None):
-    """Runs $VENTANILLA_BIN with args; returns CompletedProcess (text mode)."""
+    """Runs $VENTANILLA_BIN with args; returns CompletedProcess (text mode).
+    Raises AssertionError if the command printed a sanitizer report, whatever
+    its exit status (a test that expects a failure must not mistake a crash
+    for the failure it wanted)."""
     if not BIN:
         raise RuntimeError("VENTANILLA_BIN is not set")
     e = dict(os.environ)
     if env:
         e.update(env)
-    return subprocess.run([BIN] + [str(a) for a in args], capture_output=True, text=True,
-                          timeout=timeout, env=e, input=input)
+    p = subprocess.run([BIN] + [str(a) for a in args], capture_output=True, text=True,
+                       timeout=timeout, env=e, input=input)
+    reports = sanitizer_reports((p.stderr or "").splitlines())
+    if reports:
+        raise AssertionError("`ventanilla %s` printed a sanitizer report (exit status %d):\n%s"
+                             % (" ".join(str(a) for a in args[:2]), p.returncode, reports[0]))
+    if p.returncode < 0:
+        raise AssertionError("`ventanilla %s` died of signal %d:\n%s"
+                             % (" ".join(str(a) for a in args[:2]), -p.returncode, p.stderr[-2000:]))
+    return p
 
 
 def cli_due_date(received_at, type_="peticion", petition_class=None):
     """Asks `ventanilla calendar due` for the due date of an item received at
-    received_at (ISO 8601); returns the last YYYY-MM-DD printed."""
+    received_at (ISO 8601); returns the last YYYY-MM-DD printed. Only for
+    testing that command itself against literal dates (test_01): expected
+    due dates come from legal_calendar.py, never from the code under test."""
     args = ["calendar", "due", "--type", type_]
     if petition_class:
         args += ["--class", petition_class]
@@ -325,6 +368,21 @@ def _cleanup_all():
             pass
 
 
+def check_all_daemons():
+    """Stops and checks every daemon not cleaned up yet (a test class that
+    forgot to, or a daemon a test made for itself); returns the problems found.
+    main() calls it after the tests so that no crash goes unreported."""
+    problems = []
+    for d in _daemons:
+        if d.cleaned:
+            continue
+        try:
+            d.cleanup()
+        except AssertionError as e:
+            problems.append(str(e))
+    return problems
+
+
 class Daemon:
     """One daemon in its own temporary directory."""
 
@@ -347,7 +405,11 @@ class Daemon:
         self.env.update(env or {})
         self.proc = None
         self.port = None
+        self._run_first = 0
+        self._checked_lines = 0
+        self._died = False
         self.crashes = []  # (exit status, last log lines) of unexpected deaths
+        self.cleaned = False
         self.lines = []  # every stderr line of every run
         self.stdout_lines = []
         self._cond = threading.Condition()
@@ -375,9 +437,11 @@ class Daemon:
                 self._cond.notify_all()
         stream.close()
 
-    def start(self, timeout=15):
+    def start(self, timeout=60):
         assert self.proc is None, "already running"
         first = len(self.lines)
+        self._run_first = first
+        self._died = False
         self.proc = subprocess.Popen(
             [BIN, "serve", "--config", self.cfg_path, "--data-dir", self.data_dir, "--port", "0"],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env)
@@ -412,42 +476,68 @@ class Daemon:
                                          % (timeout, "\n".join(self.lines[first:])))
                 self._cond.wait(min(left, 0.2))
 
+    def reap(self):
+        """If the daemon died on its own (nobody stopped or killed it), records
+        it in self.crashes and returns the record; else None. Every crash
+        recorded fails the class at cleanup()."""
+        if self.proc is None or self.proc.poll() is None:
+            return None
+        rc = self.proc.returncode
+        for t in self._threads:
+            t.join(5)
+        crash = (rc, "\n".join(self.lines[-10:]))
+        self.crashes.append(crash)
+        self._died = True
+        if os.environ.get("VT_DUMP_CRASH"):
+            print("\n".join(self.lines[-80:]), file=sys.stderr)
+        self.proc = None
+        self.port = None
+        return crash
+
     def revive(self):
-        """If the daemon died on its own, records it in self.crashes and
-        starts it again so that later tests still say something."""
-        if self.proc is not None and self.proc.poll() is not None:
-            rc = self.proc.returncode
-            for t in self._threads:
-                t.join(5)
-            self.crashes.append((rc, "\n".join(self.lines[-10:])))
-            if os.environ.get("VT_DUMP_CRASH"):
-                print("\n".join(self.lines[-80:]), file=sys.stderr)
-            print("\n  !! daemon had died with status %s; restarting it" % rc, file=sys.stderr)
-            self.proc = None
-            self.port = None
-            self.start()
-            return True
-        return False
+        """If the daemon died on its own, records it in self.crashes (the class
+        fails at cleanup) and starts it again so that later tests still say
+        something."""
+        self.reap()
+        if not self._died:
+            return False
+        print("\n  !! daemon had died with status %s; restarting it" % self.crashes[-1][0], file=sys.stderr)
+        self.start()
+        return True
 
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def stop(self, timeout=10):
-        """SIGTERM; asserts a clean exit (0) within timeout seconds."""
+    def stop(self, timeout=60):
+        """SIGTERM; asserts a clean exit (0) within timeout seconds and no
+        sanitizer report (LeakSanitizer reports at exit) in that run's log."""
         assert self.proc is not None, "not running"
         proc = self.proc
+        first = self._run_first
+        if proc.poll() is not None:
+            crash = self.reap()
+            raise AssertionError("daemon had already died (exit status %s) when asked to stop; "
+                                 "last log lines:\n%s" % crash)
         proc.send_signal(signal.SIGTERM)
         try:
             rc = proc.wait(timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+            for t in self._threads:
+                t.join(5)
             self.proc = None
-            raise AssertionError("daemon did not exit within %ss of SIGTERM" % timeout)
+            self.port = None
+            raise AssertionError("daemon did not exit within %ss of SIGTERM; last log lines:\n%s"
+                                 % (timeout, "\n".join(self.lines[-20:])))
         for t in self._threads:
             t.join(5)
         self.proc = None
         self.port = None
+        reports = sanitizer_reports(self.lines[first:])
+        self._checked_lines = len(self.lines)  # reported here, not again by the test's check
+        if reports:
+            raise AssertionError("sanitizer report in the daemon's log:\n%s" % reports[0])
         if rc != 0:
             raise AssertionError("daemon exited with %d after SIGTERM; last log lines:\n%s"
                                  % (rc, "\n".join(self.lines[-20:])))
@@ -458,22 +548,51 @@ class Daemon:
         return self.start()
 
     def kill(self):
+        """SIGKILL, for a test that simulates a crash on purpose. A daemon that
+        had already died on its own is recorded as a crash, not hidden."""
         if self.proc is not None:
-            if self.proc.poll() is None:
-                self.proc.kill()
+            if self.reap() is not None:
+                return
+            self.proc.kill()
             self.proc.wait()
             for t in self._threads:
                 t.join(5)
             self.proc = None
+            self.port = None
+
+    def problems(self):
+        """Every crash recorded and every sanitizer report in any run's log."""
+        out = ["the daemon died on its own (exit status %s); last log lines:\n%s" % c for c in self.crashes]
+        out += ["sanitizer report in the daemon's log:\n%s" % r for r in sanitizer_reports(self.lines)]
+        return out
 
     def cleanup(self):
-        self.kill()
-        if not os.path.isdir(self.dir):
+        """Ends the daemon with SIGTERM (a clean exit, so a sanitizer's leak
+        report reaches the log), removes its files, and raises AssertionError
+        if it ever crashed, did not stop cleanly or printed a sanitizer
+        report. Called from tearDownClass, that fails the class. Idempotent."""
+        if self.cleaned:
             return
-        if os.environ.get("VT_KEEP"):
-            print("keeping %s" % self.dir, file=sys.stderr)
-        else:
-            shutil.rmtree(self.dir, ignore_errors=True)
+        self.cleaned = True
+        errors = []
+        try:
+            if self.proc is not None:
+                if self.reap() is None:
+                    self.stop()
+        except AssertionError as e:
+            errors.append(str(e))
+        finally:
+            self.kill()  # only if stop() gave up
+        for p in self.problems():
+            if p not in errors:
+                errors.append(p)
+        if os.path.isdir(self.dir):
+            if os.environ.get("VT_KEEP") or (errors and os.environ.get("VT_KEEP_FAILED")):
+                print("keeping %s" % self.dir, file=sys.stderr)
+            else:
+                shutil.rmtree(self.dir, ignore_errors=True)
+        if errors:
+            raise AssertionError("daemon %s: %s" % (os.path.basename(self.dir), "\n---\n".join(errors)))
 
     def log_text(self):
         with self._cond:
@@ -542,10 +661,61 @@ class Daemon:
             con.close()
 
 
+def release(*things):
+    """Ends each of things, all of them even when one fails: a Daemon with
+    cleanup(), a browser with close(), a fake or real server with stop()
+    (None is skipped). Then raises the first error, so that a crash found
+    while cleaning up a daemon fails the class without leaving Dovecot or a
+    browser running."""
+    first = None
+    for t in things:
+        if t is None:
+            continue
+        try:
+            if isinstance(t, Daemon):
+                t.cleanup()
+            elif hasattr(t, "close") and not hasattr(t, "stop"):
+                t.close()
+            else:
+                t.stop()
+        except Exception as e:  # noqa: BLE001
+            if first is None:
+                first = e
+    if first is not None:
+        raise first
+
+
+def check_daemons_after_test():
+    """Raises AssertionError if a daemon of this process died on its own or
+    printed a sanitizer report since the last check (deliberate stop() and
+    kill() calls leave proc None and are not deaths)."""
+    found = []
+    for d in _daemons:
+        if d.cleaned:
+            continue
+        crash = d.reap()
+        if crash is not None:
+            found.append("daemon %s died on its own (exit status %s); last log lines:\n%s"
+                         % ((os.path.basename(d.dir),) + crash))
+        reports = sanitizer_reports(d.lines[d._checked_lines:])
+        d._checked_lines = len(d.lines)
+        if reports:
+            found.append("daemon %s printed a sanitizer report:\n%s" % (os.path.basename(d.dir), reports[0]))
+    if found:
+        raise AssertionError("\n---\n".join(found))
+
+
 class DaemonCase(unittest.TestCase):
-    """Base for test classes sharing one daemon in cls.d: a daemon that died
-    during a previous test is recorded (d.crashes) and restarted."""
+    """Base for test classes sharing one daemon in cls.d. A daemon that died
+    (or printed a sanitizer report) during a test fails that test; setUp then
+    restarts it (revive) so that later tests still say something; and the
+    class's cleanup() fails the class again for every crash recorded."""
     d = None
+
+    def run(self, result=None):
+        # A cleanup, not tearDown: subclasses override tearDown without super().
+        self.addCleanup(check_daemons_after_test)
+        return super().run(result)
 
     def setUp(self):
         if self.d is not None:
@@ -555,6 +725,54 @@ class DaemonCase(unittest.TestCase):
         if self.d.crashes:
             self.fail("the daemon crashed %d time(s) during this class's tests: %s" % (
                 len(self.d.crashes), "; ".join("exit status %s after:\n%s" % c for c in self.d.crashes)))
+
+
+# What a refused request must not leave behind: rows of these tables (those
+# the schema has) and files under data/attachments.
+STORED_TABLES = ("items", "requesters", "attachments", "responses", "audit_events", "outbox",
+                 "hearing_questions", "survey_answers")
+
+
+def stored(daemon):
+    """Counts of everything a request could have stored, as a dict."""
+    con = daemon.db()
+    try:
+        have = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        out = {t: con.execute("SELECT count(*) FROM %s" % t).fetchone()[0] for t in STORED_TABLES if t in have}
+    finally:
+        con.close()
+    n = 0
+    for _root, _dirs, files in os.walk(os.path.join(daemon.data_dir, "attachments")):
+        n += len(files)
+    out["attachment files"] = n
+    return out
+
+
+def assert_nothing_stored(tc, daemon, before, what=""):
+    """Fails unless stored(daemon) still equals before (outbox rows included)."""
+    after = stored(daemon)
+    diff = {k: (before.get(k), v) for k, v in after.items() if before.get(k) != v}
+    tc.assertEqual(diff, {}, "%sa refused request stored something (before, after): %r"
+                   % (what + ": " if what else "", diff))
+
+
+def outbox_settled(daemon, recipient, timeout=None):
+    """Waits until none of recipient's outbox rows (any channel) is pending or
+    sending and returns them all (dicts, oldest first). A positive barrier for
+    "nothing more was sent": whatever an intake, a webhook delivery or a
+    mail causes is committed to the outbox in the same transaction, and one
+    recipient's messages go in order, so once the rows settle no further
+    message for what came before can arrive."""
+    timeout = timeout or WAIT
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = daemon.query("SELECT id, kind, status, channel FROM outbox WHERE recipient = ? ORDER BY id",
+                            (recipient,))
+        if not any(r["status"] in ("pending", "sending") for r in rows):
+            return rows
+        if time.monotonic() > deadline:
+            raise AssertionError("outbox rows for %s still unsent after %ss: %r" % (recipient, timeout, rows))
+        time.sleep(0.05)
 
 
 # ---------------------------------------------------------------------------
@@ -614,20 +832,37 @@ class _Result(unittest.TextTestResult):
     pass
 
 
+# ctest reports a test whose command exits with this code as skipped, not
+# passed (SKIP_RETURN_CODE in CMakeLists.txt).
+SKIP_EXIT = 77
+
+
 def main():
-    """Runs the calling module's tests; prints 'N passed, M failed' last and
-    exits non-zero on any failure."""
+    """Runs the calling module's tests; prints 'N passed, M failed, K skipped'
+    last and exits 1 on any failure, SKIP_EXIT when every test was skipped
+    (no browser, no libfaketime...), else 0."""
     mod = sys.modules["__main__"]
     suite = unittest.defaultTestLoader.loadTestsFromModule(mod)
     runner = unittest.TextTestRunner(stream=sys.stdout, verbosity=2, resultclass=_Result)
     t0 = time.monotonic()
     result = runner.run(suite)
-    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    leftovers = check_all_daemons()
+    for p in leftovers:
+        print("\nERROR: a daemon left running after its tests:\n%s" % p)
+    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses) + len(leftovers)
+    skipped = len(result.skipped)  # a class skipped in setUpClass counts once
     # setUpClass errors count as errors but not as tests run
     passed = max(0, result.testsRun - len(result.failures) - len(result.errors)
                  - len(result.skipped) - len(result.unexpectedSuccesses))
     sys.stdout.flush()
     print("(%.1f s)" % (time.monotonic() - t0))
-    print("%d passed, %d failed" % (passed, failed))
+    if skipped:
+        print("SKIPPED %d: %s" % (skipped, "; ".join(
+            "%s (%s)" % (getattr(t, "id", lambda: str(t))().split(".", 1)[-1], why) for t, why in result.skipped)))
+    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
     sys.stdout.flush()
-    sys.exit(1 if failed or result.testsRun == 0 else 0)
+    if failed:
+        sys.exit(1)
+    if passed == 0:
+        sys.exit(SKIP_EXIT if skipped else 1)
+    sys.exit(0)

@@ -1,8 +1,8 @@
 """Helpers shared by the staff backend tests (test_12_staff.py,
 test_14_casework.py): staff accounts made with the CLI, logged-in sessions
 that carry their cookie and CSRF token, and the business-day calendar
-recomputed in Python from `ventanilla calendar holidays YEAR` so that no
-expected date is hard-coded.
+recomputed in Python from the tests' own holiday table (legal_calendar.py),
+so that no expected date comes from the daemon's calendar.
 
     s = staffkit.Staff(daemon, "ana")              # logs in (password PASSWORD)
     r = s.get("/api/v1/items?status=radicado")
@@ -19,6 +19,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
+import legal_calendar as LC  # noqa: E402
 
 PASSWORD = "clave de prueba bastante larga"
 COOKIE_RE = re.compile(r"^vt_session=([0-9a-f]{64}); Path=/; HttpOnly; SameSite=Strict$")
@@ -45,12 +46,9 @@ def user_cli(d, verb, username, password=None):
 
 def stop_and_cleanup(d):
     """Stops the daemon with SIGTERM (a clean exit is asserted, so a
-    sanitizer's leak report at exit fails the class) and removes its files."""
-    try:
-        if d.running():
-            d.stop()
-    finally:
-        d.cleanup()
+    sanitizer's leak report at exit fails the class) and removes its files:
+    what Daemon.cleanup() does, crashes and sanitizer reports included."""
+    d.cleanup()
 
 
 def audit_verify(tc, d):
@@ -181,18 +179,9 @@ def b64(data):
 # The calendar, recomputed
 
 
-_holidays = {}
-
-
 def holidays(year):
-    if year not in _holidays:
-        p = H.run_cli("calendar", "holidays", str(year))
-        if p.returncode != 0:
-            raise AssertionError("calendar holidays %d: %s" % (year, p.stderr))
-        _holidays[year] = {datetime.date.fromisoformat(m) for m in re.findall(r"\d{4}-\d{2}-\d{2}", p.stdout)}
-        if len(_holidays[year]) < 15:
-            raise AssertionError("calendar holidays %d printed too few dates: %r" % (year, p.stdout))
-    return _holidays[year]
+    """year's holidays from the tests' own table (legal_calendar), never the daemon's."""
+    return LC.holidays(year)
 
 
 def is_business(d):
@@ -234,7 +223,7 @@ def date_es(d):
     return d.strftime("%d/%m/%Y")
 
 
-def wait(pred, timeout=10, what="condition", interval=0.05):
+def wait(pred, timeout=H.WAIT, what="condition", interval=0.05):
     deadline = time.monotonic() + timeout
     while True:
         v = pred()

@@ -1,4 +1,5 @@
 """CLI: check-config, migrate, schema version guard, calendar."""
+import datetime
 import json
 import os
 import re
@@ -12,6 +13,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
+import legal_calendar as LC  # noqa: E402
 
 
 class CheckConfig(unittest.TestCase):
@@ -115,7 +117,7 @@ class CheckConfig(unittest.TestCase):
         self.assertNotEqual(p.returncode, 0)
 
 
-class Migrations(unittest.TestCase):
+class Migrations(H.DaemonCase):
     def setUp(self):
         self.d = H.Daemon(name="mig", migrate=False)
 
@@ -193,6 +195,14 @@ class Calendar(unittest.TestCase):
             dates.append(m.group(0))
         self.assertEqual(sorted(dates), self.EXPECTED_2025)
         self.assertEqual(dates.count("2025-06-30"), 2)
+
+    def test_07_holidays_every_year_match_the_law(self):
+        # The tests' own literal table (legal_calendar.py), year by year.
+        for year in sorted(LC.HOLIDAYS):
+            p = H.run_cli("calendar", "holidays", str(year))
+            self.assertEqual(p.returncode, 0, p.stderr)
+            got = {datetime.date.fromisoformat(m) for m in re.findall(r"\d{4}-\d{2}-\d{2}", p.stdout)}
+            self.assertEqual(got, LC.HOLIDAYS[year], year)
 
     def due(self, received, type_="peticion", cls=None):
         return H.cli_due_date(received, type_, cls)

@@ -40,6 +40,7 @@ class BadInput(H.DaemonCase):
         cls.d = H.Daemon(name="bad", config={"attachments": {"max_bytes": 131072},
                                                     "server": {"max_body_bytes": 1048576}})
         cls.d.start()
+        cls.baseline = H.stored(cls.d)
 
     @classmethod
     def tearDownClass(cls):
@@ -200,6 +201,9 @@ class BadInput(H.DaemonCase):
 
     # -- at the end: nothing stored, daemon alive
     def test_90_nothing_stored(self):
+        # items, requesters, attachments (rows and files), responses, audit
+        # events, outbox rows...: exactly what there was before the first request
+        H.assert_nothing_stored(self, self.d, self.baseline)
         self.assertEqual(self.d.scalar("SELECT count(*) FROM items"), 0)
         self.assertEqual(self.d.scalar("SELECT count(*) FROM requesters"), 0)
         self.assertEqual(self.d.scalar("SELECT count(*) FROM attachments"), 0)

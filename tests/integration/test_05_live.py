@@ -19,7 +19,10 @@ METRIC_KEYS = ("total", "by_channel", "by_type", "by_group", "by_status", "overd
 ITEM_KEYS = ("radicado", "kind", "type", "channel", "group", "status", "due_date", "received_at")
 
 
-def run(coro, timeout=30):
+WAIT = H.WAIT
+
+
+def run(coro, timeout=3 * WAIT):
     return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
@@ -38,18 +41,18 @@ class Live(H.DaemonCase):
         return "ws://127.0.0.1:%d/live" % self.d.port
 
     async def connect(self):
-        ws = await websockets.connect(self.url, subprotocols=[PROTO], open_timeout=5, close_timeout=2)
+        ws = await websockets.connect(self.url, subprotocols=[PROTO], open_timeout=WAIT, close_timeout=5)
         self.assertEqual(ws.subprotocol, PROTO)
         return ws
 
-    async def recv_json(self, ws, timeout=2.0):
+    async def recv_json(self, ws, timeout=WAIT):
         msg = await asyncio.wait_for(ws.recv(), timeout)
         self.assertIsInstance(msg, str, "live messages are text frames")
         return msg, json.loads(msg)
 
     async def subscribe(self, ws):
         await ws.send(json.dumps({"subscribe": ["items", "metrics"]}))
-        raw, snap = await self.recv_json(ws, 3.0)
+        raw, snap = await self.recv_json(ws)
         self.assertEqual(snap.get("topic"), "metrics", snap)
         for k in METRIC_KEYS:
             self.assertIn(k, snap)
@@ -89,13 +92,14 @@ class Live(H.DaemonCase):
                             return t, raw, m
                     return None
 
-                deadline = t201 + 1.0
+                # Generous bounds: a loaded machine (or a sanitizer build) is
+                # slow; what counts is that the event comes, not how fast.
+                deadline = t201 + WAIT
                 while find_created() is None and time.monotonic() < deadline:
                     await asyncio.sleep(0.005)
                 found = find_created()
-                # give the metrics update a moment too
                 metrics_after = None
-                end = time.monotonic() + 1.0
+                end = time.monotonic() + WAIT
                 while time.monotonic() < end:
                     upd = [m for _t, _r, m in messages if m.get("topic") == "metrics"]
                     if upd and upd[-1]["total"] >= total0 + 1:
@@ -108,12 +112,11 @@ class Live(H.DaemonCase):
                 await ws.close()
 
         req, doc, t201, found, metrics_after, total0, messages = run(scenario())
-        self.assertIsNotNone(found, "no items/created event within 1 s of the 201; got %r"
-                             % [m for _t, _r, m in messages])
+        self.assertIsNotNone(found, "no items/created event within %d s of the 201; got %r"
+                             % (WAIT, [m for _t, _r, m in messages]))
         t_ev, raw, ev = found
-        delay = t_ev - t201
-        print("\n  items/created arrived %.1f ms after the 201" % (delay * 1000))
-        self.assertLess(delay, 1.0)
+        # Reported, not asserted: a latency bound would measure the machine.
+        print("\n  items/created arrived %.1f ms after the 201" % ((t_ev - t201) * 1000))
 
         item = ev["item"]
         for k in ITEM_KEYS:
@@ -153,7 +156,7 @@ class Live(H.DaemonCase):
                 resp = await loop.run_in_executor(None, self.d.post_json, H.item_payload(type="sugerencia"))
                 doc = H.assert_created(self, resp)
                 for ws in (a, b):
-                    deadline = time.monotonic() + 2.0
+                    deadline = time.monotonic() + WAIT
                     got = False
                     while time.monotonic() < deadline and not got:
                         _raw, msg = await self.recv_json(ws, max(0.05, deadline - time.monotonic()))
@@ -223,7 +226,7 @@ class Live(H.DaemonCase):
 
         run(scenario())
         # raw garbage on the /live upgrade path
-        s = socket.create_connection(("127.0.0.1", self.d.port), timeout=5)
+        s = socket.create_connection(("127.0.0.1", self.d.port), timeout=WAIT)
         s.sendall(b"GET /live HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                   b"Sec-WebSocket-Key: notbase64!!\r\nSec-WebSocket-Version: 13\r\n\r\n\x81\xff" + b"\x00" * 64)
         try:
@@ -231,7 +234,6 @@ class Live(H.DaemonCase):
         except OSError:
             pass
         s.close()
-        time.sleep(0.2)
         self.assertEqual(self.d.post_json(H.item_payload()).status, 201)
         self.assertEqual(self.d.get("/healthz").status, 200)
         run(self._still_serves())

@@ -268,6 +268,7 @@ class Web(H.DaemonCase):
         self.assertEqual(self.d.scalar("SELECT count(*) FROM attachments WHERE item_id = ?", (row["id"],)), 0)
 
     def test_04_bad_post_field_errors(self):
+        stored = H.stored(self.d)
         before = self.d.scalar("SELECT count(*) FROM items")
         self.assert_field_error(self.post_web(H.form_fields(email="esto-no-es-un-correo")), "email")
         self.assert_field_error(self.post_web(H.form_fields(subject="")), "subject")
@@ -276,6 +277,7 @@ class Web(H.DaemonCase):
         self.assertIn("Queja por mala", self.post_web(H.form_fields(email="malo@")).text)
         self.assertEqual(p.lang, "es-CO")
         self.assertEqual(self.d.scalar("SELECT count(*) FROM items"), before)
+        H.assert_nothing_stored(self, self.d, stored)
 
     def test_05_consulta(self):
         radicado, code, row = Web.ack

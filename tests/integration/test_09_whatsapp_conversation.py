@@ -21,6 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
+import legal_calendar as LC  # noqa: E402
 import wa  # noqa: E402
 from fake_graph import FakeGraph, human_text  # noqa: E402
 
@@ -105,7 +106,7 @@ class Chat:
         self.tc.assertEqual(r.status, 200, "webhook delivery refused: %r" % r)
         return r
 
-    def send(self, msg, replies=1, want=None, timeout=10):
+    def send(self, msg, replies=1, want=None, timeout=H.WAIT):
         """Delivers msg and waits for `replies` new messages to this number
         (and want(new) when given) and for msg's mark-as-read; returns the new
         messages."""
@@ -166,10 +167,7 @@ class WhatsAppConversation(H.DaemonCase):
 
     @classmethod
     def tearDownClass(cls):
-        if cls.d:
-            cls.d.cleanup()
-        if cls.graph:
-            cls.graph.stop()
+        H.release(cls.d, cls.graph)
 
     def tearDown(self):
         # Whatever a test did, every body the daemon sent was valid for the
@@ -236,7 +234,7 @@ class WhatsAppConversation(H.DaemonCase):
         self.to_attachments(chat, description, type_id)
         return self.finish_anonymous(chat, consent)
 
-    def wait_outbox_sent(self, item_id, kind="ack", timeout=10):
+    def wait_outbox_sent(self, item_id, kind="ack", timeout=H.WAIT):
         deadline = time.monotonic() + timeout
         while True:
             rows = self.d.query("SELECT * FROM outbox WHERE item_id = ? AND kind = ?", (item_id, kind))
@@ -248,7 +246,7 @@ class WhatsAppConversation(H.DaemonCase):
 
     def assert_all_read(self, chat):
         want = set(chat.wamids)
-        self.graph.wait_for(lambda: want <= set(self.graph.reads()), timeout=10,
+        self.graph.wait_for(lambda: want <= set(self.graph.reads()), timeout=H.WAIT,
                             what="mark-as-read of every inbound message of %s" % chat.num)
 
     # ------------------------------------------------------------------ tests
@@ -293,7 +291,7 @@ class WhatsAppConversation(H.DaemonCase):
         self.assertEqual(row["body"], desc)
         self.assertTrue(row["subject"].strip(), row)
         self.assertEqual(row["term_days"], 15)
-        self.assertEqual(row["due_date"], H.cli_due_date(iso_received(row["received_at"]), "queja"))
+        self.assertEqual(row["due_date"], LC.due_date(iso_received(row["received_at"]), "queja"))
         self.assertEqual(due_es, es_date(row["due_date"]), text)
         rq = self.requester(row["id"])
         self.assertEqual(rq["person_type"], "natural")
@@ -369,7 +367,7 @@ class WhatsAppConversation(H.DaemonCase):
             self.assertEqual(row["petition_class"], klass, type_id)
             self.assertEqual(row["term_days"], term, type_id)
             self.assertEqual(row["due_date"],
-                             H.cli_due_date(iso_received(row["received_at"]), "peticion", klass), type_id)
+                             LC.due_date(iso_received(row["received_at"]), "peticion", klass), type_id)
             self.assertEqual(due_es, es_date(row["due_date"]), text)
             self.assertIn("%d días hábiles" % term, text)
 
@@ -437,10 +435,10 @@ class WhatsAppConversation(H.DaemonCase):
                              ("+" + chat.num,))
         self.assertEqual([i["body"] for i in items], [new], "a cancelled draft was filed")
         self.assertEqual(self.d.scalar("SELECT count(*) FROM items WHERE body LIKE '%DESCRIPCION-VIEJA%'"), 0)
-        time.sleep(0.3)
+        # The photo's download settles first (a positive barrier), then it must not be the new item's.
+        self.assertIsNone(self.wait_media(img["id"], ("discarded", "stored"))["item_id"])
         self.assertEqual(self.d.query("SELECT sha256 FROM attachments WHERE item_id = ?", (row["id"],)), [],
                          "a photo of the cancelled draft became an attachment of the new item")
-        self.assertIsNone(self.wait_media(img["id"], ("discarded", "stored"))["item_id"])
         self.assert_all_read(chat)
 
     def test_05_check_status(self):
@@ -533,7 +531,10 @@ class WhatsAppConversation(H.DaemonCase):
         unsup = wa.unsupported(n)
         msgs.append(("unsupported", unsup))
         chat.send(unsup)
-        time.sleep(0.3)
+        # One number's messages go in order: with the reply to the later
+        # message sent and nothing left in the outbox, the reaction's reply
+        # (if any) would already be here.
+        H.outbox_settled(self.d, n)
         new = chat.sent()[before:]
         self.assertEqual(len(new), 1, "a reaction must get no reply: %s" % describe(new))
         self.assertIn("No podemos leer", human_text(new[0]))
@@ -555,7 +556,7 @@ class WhatsAppConversation(H.DaemonCase):
         self.assertIn("cancelamos", human_text(m).lower())
         self.assert_all_read(chat)
 
-    def wait_media(self, wamid, statuses=("stored", "rejected", "failed"), timeout=10):
+    def wait_media(self, wamid, statuses=("stored", "rejected", "failed"), timeout=H.WAIT):
         deadline = time.monotonic() + timeout
         while True:
             rows = self.d.query("SELECT * FROM wa_media WHERE wamid = ?", (wamid,))
@@ -565,7 +566,7 @@ class WhatsAppConversation(H.DaemonCase):
                 self.fail("wa_media of %s not in %s: %r\n%s" % (wamid, statuses, rows, self.graph.summary()))
             time.sleep(0.05)
 
-    def wait_attachments(self, item_id, n, timeout=10):
+    def wait_attachments(self, item_id, n, timeout=H.WAIT):
         deadline = time.monotonic() + timeout
         while True:
             rows = self.d.query("SELECT * FROM attachments WHERE item_id = ? ORDER BY id", (item_id,))
@@ -608,8 +609,8 @@ class WhatsAppConversation(H.DaemonCase):
         self.assertEqual(self.wait_media(doc["id"])["status"], "stored")
         rad, _, _, _ = self.finish_anonymous(chat, consent=True)
         row = self.item(rad)
-        atts = self.wait_attachments(row["id"], 2)
-        time.sleep(0.2)
+        self.wait_attachments(row["id"], 2)
+        # Every download had settled (stored or rejected) before the filing, so the set is final.
         atts = self.d.query("SELECT * FROM attachments WHERE item_id = ? ORDER BY id", (row["id"],))
         by_sha = {a["sha256"]: a for a in atts}
         self.assertEqual(len(atts), 2, atts)
@@ -644,7 +645,7 @@ class WhatsAppConversation(H.DaemonCase):
         was = self.d.query("SELECT status, item_id FROM wa_media WHERE wamid = ?", (img2["id"],))[0]
         if was["status"] != "pending":
             print("\n  note: the late media was already %s when the item was filed" % was["status"])
-        atts2 = self.wait_attachments(row2["id"], 1, timeout=12)
+        atts2 = self.wait_attachments(row2["id"], 1)
         self.assertEqual(len(atts2), 1, atts2)
         self.assertEqual(atts2[0]["sha256"], hashlib.sha256(late).hexdigest())
         self.assertEqual(atts2[0]["content_type"], "image/png")
@@ -652,6 +653,38 @@ class WhatsAppConversation(H.DaemonCase):
         self.assertEqual(self.wait_media(img2["id"])["item_id"], row2["id"])
         self.assert_all_read(chat)
         self.assert_all_read(chat2)
+
+    def test_08b_media_errors(self):
+        """The Graph API's media failures: 5xx and an expired token (401) are
+        retried until the file comes; an expired URL (404) is given up at once
+        and the citizen is asked to send the file again."""
+        chat = Chat(self)
+        uid = H.unique()
+        self.to_attachments(chat, "Fotos del parque deteriorado %d." % uid, "type.reclamo")
+        cases = [("5xx", ["500", "503"], "stored"), ("401", ["401"], "stored"), ("404", ["404"], "failed")]
+        for n, (label, faults, want) in enumerate(cases):
+            with self.subTest(fault=label):
+                png = H.minimal_png(2, 2, (n * 40, 90, 200))
+                mid = "83%08d%d" % (uid, n)
+                self.graph.add_media(mid, png, "image/png")
+                for kind in faults:
+                    self.graph.fail_media_next(kind)
+                img = wa.image(chat.num, mid, "image/png", sha256=hashlib.sha256(png).hexdigest())
+                new = chat.send(img, replies=2 if want == "failed" else 1,
+                                want=(lambda new: any("No pudimos descargar" in human_text(x) for x in new))
+                                if want == "failed" else None)
+                row = self.wait_media(img["id"])
+                self.assertEqual(row["status"], want, row)
+                asked = [r for r in self.graph.requests if mid in r.get("path", "")]
+                if want == "stored":
+                    self.assertEqual(row["attempts"], len(faults) + 1, row)
+                    self.assertEqual(row["sha256"], hashlib.sha256(png).hexdigest())
+                    self.assert_stored_file(row["sha256"], png)
+                    self.assertFalse(any("No pudimos descargar" in human_text(x) for x in new), describe(new))
+                else:
+                    self.assertEqual(row["attempts"], 1, "a 404 is not retried: %r" % row)
+                    self.assertIn("404", row["error"] or "")
+                self.assertGreaterEqual(len(asked), len(faults) + (1 if want == "stored" else 0), asked)
 
     def test_09_state_survives_restart(self):
         chat = Chat(self)
@@ -798,8 +831,7 @@ class ConfiguredEntity(H.DaemonCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.d.cleanup()
-        cls.graph.stop()
+        H.release(cls.d, cls.graph)
 
     def tearDown(self):
         bad = [r for r in self.graph.requests if r["kind"] in ("message", "read") and r["status"] not in (200, None)]

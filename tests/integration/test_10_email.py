@@ -7,6 +7,7 @@ nothing twice."""
 import email
 import email.policy
 import glob
+import json
 import os
 import re
 import sys
@@ -16,6 +17,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
 import mailservers  # noqa: E402
+import staffkit as S  # noqa: E402
 
 ENTITY = "atencionalciudadano@entidad.gov.co"
 USER, PASSWORD = "atencion", "clave-prueba"
@@ -58,11 +60,9 @@ class EmailCase(H.DaemonCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.d.cleanup()
-        cls.smtp.stop()
-        cls.imap.stop()
+        H.release(cls.d, cls.smtp, cls.imap)
 
-    def wait(self, pred, timeout=20, what="condition"):
+    def wait(self, pred, timeout=H.WAIT, what="condition"):
         deadline = time.monotonic() + timeout
         while True:
             v = pred()
@@ -76,7 +76,13 @@ class EmailCase(H.DaemonCase):
     def taken(self, msgid):
         return self.d.query("SELECT * FROM email_messages WHERE dedup_key = ?", ("mid:" + msgid.strip("<>"),))
 
-    def wait_taken(self, msgid, timeout=20):
+    def barrier(self):
+        """Appends an unrelated message and waits until it is taken in."""
+        raw = mail(sender(), "Mensaje de control", "Control.")
+        self.imap.append(USER, raw)
+        return self.wait_taken(re.search(rb"Message-ID: (<[^>]+>)", raw).group(1).decode())
+
+    def wait_taken(self, msgid, timeout=H.WAIT):
         return self.wait(lambda: self.taken(msgid), timeout, "message %s taken in" % msgid)[0]
 
     def acks_to(self, addr):
@@ -116,7 +122,10 @@ class Intake(EmailCase):
         self.assertEqual(self.d.track(it["radicado"], code).status, 200)
         # After the commit the message is flagged seen on the server.
         self.wait(lambda: "\\Seen" in self.imap.flags(USER, row["uid"]), what="\\Seen")
-        time.sleep(self.poll * 2.5)
+        # A positive barrier: a later message taken in means the poller went
+        # round again after this one was taken.
+        self.barrier()
+        H.outbox_settled(self.d, frm)
         self.assertEqual(len(self.taken(row["dedup_key"][4:])), 1, "taken in once")
         self.assertEqual(len(self.acks_to(frm)), 1, "acknowledged once")
 
@@ -143,7 +152,7 @@ class Intake(EmailCase):
         self.imap.append(USER, bare)
         row = self.wait_taken(re.search(rb"Message-ID: (<[^>]+>)", bare).group(1).decode())
         self.assertEqual((row["outcome"], row["item_id"]), ("threaded", first["item_id"]))
-        time.sleep(1)
+        H.outbox_settled(self.d, frm)  # what taking the replies caused has gone
         self.assertEqual(len(self.acks_to(frm)), 1, "replies get no new acknowledgement")
 
     def test_03_robots_get_no_acknowledgement(self):
@@ -160,7 +169,7 @@ class Intake(EmailCase):
         outcomes = [self.wait_taken(re.search(rb"Message-ID: (<[^>]+>)", r).group(1).decode())["outcome"]
                     for r in cases]
         self.assertEqual(outcomes, ["ignored_auto", "ignored_bulk", "ignored_own"])
-        time.sleep(1)
+        self.assertEqual(H.outbox_settled(self.d, frm), [], "nothing was queued for a robot")
         self.assertEqual(self.acks_to(frm), [])
 
     def test_04_seen_by_another_client_is_still_filed(self):
@@ -205,6 +214,35 @@ class Intake(EmailCase):
         self.wait(lambda: self.acks_to(frm), timeout=30, what="acknowledgement after retries")
         ob = self.d.query("SELECT attempts, status FROM outbox WHERE recipient = ?", (frm,))[0]
         self.assertEqual((ob["status"], ob["attempts"]), ("sent", 3))
+
+    def test_06b_smtp_refusal_is_a_dead_letter_staff_can_see(self):
+        frm = sender()
+        self.smtp.fail_next(554)
+        raw = mail(frm, "Petición que el servidor de correo rechaza", "Texto de la petición.")
+        self.imap.append(USER, raw)
+        row = self.wait_taken(re.search(rb"Message-ID: (<[^>]+>)", raw).group(1).decode())
+        ob = self.wait(lambda: self.d.query("SELECT * FROM outbox WHERE item_id = ? AND kind = 'ack' "
+                                            "AND status = 'dead'", (row["item_id"],)),
+                       what="the refused acknowledgement dead")[0]
+        self.assertEqual(ob["attempts"], 1, "a 5xx is not retried")
+        self.assertIn("554", ob["last_error"] or "")
+        self.assertEqual(self.acks_to(frm), [])
+        # Staff see it on the item...
+        S.add_user(self.d, "ge_correo", "gerente")
+        rad = self.item_of(row)["radicado"]
+        msgs = S.Staff(self.d, "ge_correo").item(rad)["messages"]
+        dead = [m for m in msgs if m["kind"] == "ack"]
+        self.assertEqual([(m["channel"], m["status"]) for m in dead], [("email", "dead")], msgs)
+        self.assertIn("554", json.dumps(dead, ensure_ascii=False))
+        # ...and in the dead letters, without the address, and can send it again.
+        p = self.d.cli("outbox", "list", "--config", self.d.cfg_path, "--data-dir", self.d.data_dir, "dead")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r"(?m)^%d\tdead\temail\tack\t" % ob["id"])
+        self.assertNotIn(frm, p.stdout)
+        p = self.d.cli("outbox", "retry", "--config", self.d.cfg_path, "--data-dir", self.d.data_dir, str(ob["id"]))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        ack = self.wait(lambda: self.acks_to(frm), what="the acknowledgement sent on retry")[0]
+        self.assertIn(rad, ack.msg["Subject"])
 
     def test_07_corpus_each_message_once(self):
         files = sorted(glob.glob(os.path.join(CORPUS, "*.eml")))
@@ -360,7 +398,7 @@ class Crashes(EmailCase):
         try:
             raw = mail(frm, "Petición durante la caída", "Hola.")
             self.wait(lambda: sum("event=email_unreachable" in l for l in self.d.lines) >= 3,
-                      timeout=20, what="retries logged")
+                      timeout=H.WAIT, what="retries logged")
             attempts = [int(re.search(r"attempt=(\d+)", l).group(1)) for l in self.d.lines
                         if "event=email_unreachable" in l]
             self.assertEqual(attempts[-3:], sorted(attempts[-3:]), "consecutive failures are counted")
@@ -405,8 +443,10 @@ class Crashes(EmailCase):
                 return False
             self.wait(moved, what="moved to Radicados")
         finally:
-            d.cleanup()
-            self.d.start()
+            try:
+                d.cleanup()
+            finally:
+                self.d.start()
 
     def test_04_malformed_mime_is_filed_with_what_can_be_read(self):
         frm = sender()
@@ -420,6 +460,105 @@ class Crashes(EmailCase):
         self.assertEqual(row["outcome"], "filed")
         self.assertIn("Petición sin cierre", self.item_of(row)["body"])
         self.assert_no_crash()
+
+
+class OverTls(H.DaemonCase):
+    """IMAP and SMTP over TLS, with servers that present a fresh self-signed
+    certificate (made with openssl at test time): trusted through
+    channels.email.ca_file, the mail is taken in and the acknowledgement goes
+    out encrypted; a server whose certificate is not trusted is refused, and
+    nothing is taken or sent in clear. allow_plaintext_loopback is off."""
+
+    def run_daemon(self, imap, smtp, trust):
+        """A daemon for imap and smtp that trusts the certificates in trust."""
+        bundle = os.path.join(self.tmp, "ca-%d.pem" % H.unique())
+        with open(bundle, "w", encoding="ascii") as out:
+            for path in trust:
+                with open(path, encoding="ascii") as f:
+                    out.write(f.read())
+        mb = {"name": "atencion", "imap_url": imap.url(USER), "username": USER, "password": PASSWORD,
+              "poll_seconds": 1}
+        d = H.Daemon({"channels": {"email": {"enabled": True, "mailboxes": [mb], "smtp_url": smtp.url,
+                                             "from": ENTITY, "allow_plaintext_loopback": False,
+                                             "ca_file": bundle}},
+                      "outbox": {"backoff_base_ms": 100, "backoff_max_ms": 1000, "timeout_ms": 10000}},
+                     name="email-tls")
+        self.daemons.append(d)
+        d.start()
+        return d
+
+    def setUp(self):
+        import tempfile
+        super().setUp()
+        self.tmp = tempfile.mkdtemp(prefix="vt-it-tls-")
+        self.daemons, self.servers = [], []
+
+    def tearDown(self):
+        import shutil
+        try:
+            H.release(*(self.daemons + self.servers))
+        finally:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def servers_for(self, imap_tls, smtp_tls):
+        imap = mailservers.Dovecot(users={USER: PASSWORD}, tls=imap_tls)
+        self.servers.append(imap)
+        imap.start()
+        smtp = mailservers.SmtpSink(tls=smtp_tls)
+        self.servers.append(smtp)
+        smtp.start()
+        return imap, smtp
+
+    def taken(self, d, raw):
+        mid = re.search(rb"Message-ID: <([^>]+)>", raw).group(1).decode()
+        return d.query("SELECT * FROM email_messages WHERE dedup_key = ?", ("mid:" + mid,))
+
+    def check_round_trip(self, imap_tls, smtp_tls):
+        imap, smtp = self.servers_for(imap_tls, smtp_tls)
+        self.assertTrue(imap.url(USER).startswith("imaps://" if imap_tls == "imaps" else "imap://"))
+        self.assertTrue(smtp.url.startswith("smtps://" if smtp_tls == "smtps" else "smtp://"))
+        d = self.run_daemon(imap, smtp, [imap.ca_file, smtp.ca_file])
+        frm = sender()
+        raw = mail(frm, "Petición por el canal cifrado", "Solicito información sobre el PAE.")
+        uid = imap.append(USER, raw)
+        row = S.wait(lambda: self.taken(d, raw), what="the message taken in over TLS")[0]
+        self.assertEqual(row["outcome"], "filed")
+        ack = smtp.wait_for(lambda: smtp.messages(to=frm), what="the acknowledgement over TLS")[0]
+        self.assertTrue(ack.tls, "the acknowledgement went in clear")
+        rad = d.query("SELECT radicado FROM items WHERE id = ?", (row["item_id"],))[0]["radicado"]
+        self.assertIn(rad, ack.subject)
+        S.wait(lambda: "\\Seen" in imap.flags(USER, uid), what="\\Seen set over TLS")
+
+    def test_01_imaps_and_smtp_starttls(self):
+        self.check_round_trip("imaps", "starttls")
+
+    def test_02_imap_starttls_and_smtps(self):
+        self.check_round_trip("starttls", "smtps")
+
+    def test_03_untrusted_imap_certificate_is_refused(self):
+        imap, smtp = self.servers_for("imaps", "starttls")
+        d = self.run_daemon(imap, smtp, [smtp.ca_file])  # not Dovecot's
+        raw = mail(sender(), "Petición que no debe entrar", "Texto.")
+        imap.append(USER, raw)
+        line = S.wait(lambda: [ln for ln in d.lines if "event=email_unreachable" in ln],
+                      what="the mailbox refused as unverifiable")[0]
+        self.assertRegex(line.lower(), r"certificate|ssl|tls", line)
+        self.assertEqual(d.scalar("SELECT count(*) FROM email_messages"), 0)
+        self.assertEqual(d.scalar("SELECT count(*) FROM items"), 0)
+
+    def test_04_untrusted_smtp_certificate_is_refused(self):
+        imap, smtp = self.servers_for("starttls", "smtps")
+        d = self.run_daemon(imap, smtp, [imap.ca_file])  # not the SMTP server's
+        frm = sender()
+        raw = mail(frm, "Petición con acuse pendiente", "Texto.")
+        imap.append(USER, raw)
+        row = S.wait(lambda: self.taken(d, raw), what="the message taken in")[0]
+        ob = S.wait(lambda: [o for o in d.query("SELECT * FROM outbox WHERE item_id = ? AND kind = 'ack'",
+                                                (row["item_id"],)) if o["attempts"] >= 2],
+                    what="the acknowledgement tried and refused")[0]
+        self.assertIn(ob["status"], ("pending", "sending", "dead"), ob)
+        self.assertRegex((ob["last_error"] or "").lower(), r"certificate|ssl|tls", ob)
+        self.assertEqual(smtp.messages(), [], "a message reached an unverified server")
 
 
 class WhatsAppFallback(EmailCase):
@@ -439,8 +578,10 @@ class WhatsAppFallback(EmailCase):
 
     @classmethod
     def tearDownClass(cls):
-        super().tearDownClass()
-        cls.graph.stop()
+        try:
+            super().tearDownClass()
+        finally:
+            cls.graph.stop()
 
     def test_01_email_copy_of_an_undeliverable_whatsapp_ack(self):
         import test_08_whatsapp_webhook as t08

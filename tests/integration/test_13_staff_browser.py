@@ -124,14 +124,9 @@ class StaffBrowser(H.DaemonCase):
 
     @classmethod
     def tearDownClass(cls):
-        if cls.b is not None:
-            cls.b.close()
         if getattr(cls, "tmp", None):
             shutil.rmtree(cls.tmp, ignore_errors=True)
-        if cls.d is not None:
-            cls.d.cleanup()
-        if getattr(cls, "smtp", None):
-            cls.smtp.stop()
+        H.release(cls.b, cls.d, getattr(cls, "smtp", None))
 
     # ------------------------------------------------------------------ helpers
     @classmethod
@@ -183,23 +178,23 @@ class StaffBrowser(H.DaemonCase):
         """Waits until the queue shows the answer for search text q."""
         self.b.wait_for("(function(){var t=document.getElementById('queue');return t&&!document.getElementById("
                         "'queue-view').hidden&&t.dataset.loaded==='1'&&t.getAttribute('aria-busy')==='false'&&"
-                        "t.dataset.q===%s;})()" % js(q), 10, message="queue for %r" % q)
+                        "t.dataset.q===%s;})()" % js(q), H.WAIT, message="queue for %r" % q)
 
     def ui_logout(self):
         """Leaves the page at the login form, whoever was logged in."""
         if not self.b.evaluate("(function(){var w=document.getElementById('whoami');return !!w&&!w.hidden;})()"):
             self.b.navigate(self.base + "/staff")
             self.b.wait_for("!document.getElementById('login-view').hidden || "
-                            "!document.getElementById('whoami').hidden", 10, message="session checked")
+                            "!document.getElementById('whoami').hidden", H.WAIT, message="session checked")
         if not self.b.evaluate("document.getElementById('whoami').hidden"):
             self.b.click("#logout")
-        self.b.wait_visible("#login-form", 10)
+        self.b.wait_visible("#login-form")
 
     def ui_login(self, username):
         self.b.type("#login-user", username)
         self.b.type("#login-pass", PASSWORDS[username][1])
         self.b.click("#login-submit")
-        self.b.wait_for("!document.getElementById('whoami').hidden", 15, message="login of %s" % username)
+        self.b.wait_for("!document.getElementById('whoami').hidden", H.WAIT, message="login of %s" % username)
 
     def wait_deps(self):
         self.b.wait_for("(function(){var t=document.getElementById('dep-list');return !document.getElementById("
@@ -247,25 +242,25 @@ class StaffBrowser(H.DaemonCase):
     def wait_survey(self, code, cond, message):
         self.b.wait_for("(function(){var r=document.querySelector('#sv-list tbody tr[data-code=' + JSON.stringify(%s) + ']');"
                         "return !!r && (%s);})() || !document.getElementById('sv-error').hidden || "
-                        "!document.getElementById('sv-import-error').hidden" % (js(code), cond), 10, message=message)
+                        "!document.getElementById('sv-import-error').hidden" % (js(code), cond), H.WAIT, message=message)
         self.wait_surveys()
 
     def wait_for_page(self, cond, message):
         """After a plain form's submit: waits for the next page (evaluations
         may fail while it loads)."""
-        self.b.wait_for("document.readyState === 'complete' && (%s)" % cond, 15, message=message)
+        self.b.wait_for("document.readyState === 'complete' && (%s)" % cond, H.WAIT, message=message)
 
     def open_item(self, radicado):
         self.b.evaluate("location.hash = %s" % js("#/solicitud/" + radicado))
         self.b.wait_for("(function(){var v=document.getElementById('item-view');return !v.hidden&&"
                         "v.dataset.radicado===%s&&document.getElementById('item-status')!==null;})()"
-                        % js(radicado), 10, message="item %s" % radicado)
+                        % js(radicado), H.WAIT, message="item %s" % radicado)
 
     # -------------------------------------------------------------------- steps
     @shot_on_failure
     def test_01_wrong_password_shows_spanish_error(self):
         self.b.navigate(self.base + "/staff")
-        self.b.wait_visible("#login-form", 10)
+        self.b.wait_visible("#login-form")
         self.assertEqual(self.b.evaluate("document.documentElement.lang"), "es-CO")
         # the API's message for bad credentials (an unknown user gets the same)
         probe = self.api_login("nadie.existe", "una clave cualquiera y larga")
@@ -273,7 +268,7 @@ class StaffBrowser(H.DaemonCase):
         self.b.type("#login-user", "coord.ui")
         self.b.type("#login-pass", "esta no es la clave")
         self.b.click("#login-submit")
-        self.b.wait_for("!document.getElementById('login-error').hidden", 15, message="login error shown")
+        self.b.wait_for("!document.getElementById('login-error').hidden", H.WAIT, message="login error shown")
         shown = self.b.text("#login-error").strip()
         self.assertEqual(shown, err["message"])
         self.assertNotIn("bad_credentials", shown)
@@ -315,7 +310,7 @@ class StaffBrowser(H.DaemonCase):
         self.assertEqual(r.status, 201, r)
         rad = r.json()["radicado"]
         self.b.wait_for("document.getElementById('notices').textContent.indexOf(%s) >= 0"
-                        % js("Nueva solicitud " + rad), 5, message="live notice")
+                        % js("Nueva solicitud " + rad), H.WAIT, message="live notice")
         self.b.wait_for("document.querySelector(%s) !== null" % js('#queue tbody tr[data-radicado="%s"]' % rad), 5,
                         message="queue refreshed by the live event")
         self.items["live"] = rad
@@ -336,7 +331,7 @@ class StaffBrowser(H.DaemonCase):
         rad = self.items["fontibon"]
         self.b.click("#queue tbody tr[data-radicado=%s] a.item-link" % js(rad))
         self.b.wait_for("(function(){var v=document.getElementById('item-view');return !v.hidden&&"
-                        "v.dataset.radicado===%s;})()" % js(rad), 10, message="item view")
+                        "v.dataset.radicado===%s;})()" % js(rad), H.WAIT, message="item view")
         self.assertEqual(self.b.text("#item-subject"), FONTIBON_SUBJECT)
         self.assertIn("Fontibón está tapado", self.b.text("#item-body"))
         self.assertEqual(self.b.evaluate("getComputedStyle(document.getElementById('item-body')).whiteSpace"),
@@ -456,7 +451,7 @@ class StaffBrowser(H.DaemonCase):
     def test_08_logout(self):
         self.need("logged_in")
         self.b.click("#logout")
-        self.b.wait_visible("#login-form", 10)
+        self.b.wait_visible("#login-form")
         status = self.b.evaluate("fetch('/api/v1/session',{credentials:'same-origin'}).then(function(r){return r.status;})")
         self.assertEqual(status, 401)
 
@@ -507,7 +502,7 @@ class StaffBrowser(H.DaemonCase):
         self.assertFalse(row["toggle_disabled"])
         self.assertIsNone(row["triage"])
         self.b.wait_for("document.getElementById('notices').textContent.indexOf(%s) >= 0"
-                        % js("Se creó la dependencia «%s»." % NEW_DEP_NAME), 5, message="notice of creation")
+                        % js("Se creó la dependencia «%s»." % NEW_DEP_NAME), H.WAIT, message="notice of creation")
         self.assertEqual(self.b.evaluate("document.getElementById('dep-new-name').value"), "")
         self.assertEqual(self.b.evaluate("document.getElementById('dep-new-code').value"), "")
         self.assertEqual(self.d.query("SELECT name, active FROM dependencias WHERE code = ?", (NEW_DEP,)),
@@ -559,7 +554,7 @@ class StaffBrowser(H.DaemonCase):
         self.b.type("#dep-new-name", "Otra cosa")
         self.b.type("#dep-new-code", NEW_DEP)
         self.b.click("#dep-new-submit")
-        self.b.wait_for("!document.getElementById('dep-new-code-error').hidden", 5, message="duplicate code")
+        self.b.wait_for("!document.getElementById('dep-new-code-error').hidden", H.WAIT, message="duplicate code")
         self.assertIn("Ya existe", self.b.text("#dep-new-code-error"))
         self.assertEqual(self.d.query("SELECT name FROM dependencias WHERE code = ?", (NEW_DEP,)),
                          [{"name": NEW_DEP_RENAMED}])
@@ -599,7 +594,7 @@ class StaffBrowser(H.DaemonCase):
         self.b.type("#dep-new-name", "")
         self.b.click("#dep-new-submit")
         self.b.wait_for("document.getElementById('dep-new-code-error').textContent === "
-                        "'Escriba el código de la dependencia.'", 5, message="empty code caught")
+                        "'Escriba el código de la dependencia.'", H.WAIT, message="empty code caught")
         self.assertEqual(self.b.text("#dep-new-name-error"), "Escriba el nombre de la dependencia.")
         self.assertEqual(self.focused(), "dep-new-name")
 
@@ -617,7 +612,7 @@ class StaffBrowser(H.DaemonCase):
         # a 375 px phone: no sideways scrolling, the buttons still reachable
         self.b.set_viewport(375, 740, mobile=True)
         try:
-            self.b.wait_for("document.documentElement.clientWidth <= 380", 5, message="narrow viewport")
+            self.b.wait_for("document.documentElement.clientWidth <= 380", H.WAIT, message="narrow viewport")
             width = self.b.evaluate("document.documentElement.scrollWidth")
             self.assertLessEqual(width, 380, "the admin view overflows a 375 px screen")
             self.b.click("#dep-toggle-%s" % NEW_DEP)  # activates it again, from the card
@@ -693,7 +688,7 @@ class StaffBrowser(H.DaemonCase):
         # add one and remove it again
         self.b.click("#sv-add-question")
         self.b.click("#sv-q-3-remove")
-        self.b.wait_for("document.querySelectorAll('#sv-questions fieldset.sv-q').length === 3", 5, message="removed")
+        self.b.wait_for("document.querySelectorAll('#sv-questions fieldset.sv-q').length === 3", H.WAIT, message="removed")
         unlabelled = self.b.evaluate("[...document.querySelectorAll('#surveys input, #surveys select, #surveys textarea')]"
                                      ".filter(function(i){return !document.querySelector('label[for=\"'+i.id+'\"]');})"
                                      ".map(function(i){return i.id;})")
@@ -741,7 +736,7 @@ class StaffBrowser(H.DaemonCase):
         self.wait_surveys()
         self.assertEqual(self.survey_row(SURVEY)["answers"], "1")
         self.b.click("#sv-edit-" + SURVEY)
-        self.b.wait_for("!document.getElementById('sv-version-note').hidden", 5, message="editor open")
+        self.b.wait_for("!document.getElementById('sv-version-note').hidden", H.WAIT, message="editor open")
         note = self.b.text("#sv-version-note")
         self.assertIn("versión 2", note)
         self.assertIn("conservan la versión con la que se respondieron", note)
@@ -775,7 +770,7 @@ class StaffBrowser(H.DaemonCase):
                                   session=False))
         self.b.click("#sv-export-" + SURVEY)
         self.b.wait_for("!document.getElementById('sv-export').hidden && "
-                        "document.getElementById('sv-export-text').value.length > 0", 10, message="export shown")
+                        "document.getElementById('sv-export-text').value.length > 0", H.WAIT, message="export shown")
         self.assertEqual(self.focused(), "sv-export-title")
         exported = json.loads(self.b.evaluate("document.getElementById('sv-export-text').value"))
         self.assertEqual((exported["code"], exported["purpose"], exported["current_version"]), (SURVEY, "public", 2))
@@ -788,7 +783,7 @@ class StaffBrowser(H.DaemonCase):
                          "encuesta-%s.json" % SURVEY)
         self.b.click("#sv-export-link")
         target = os.path.join(downloads, "encuesta-%s.json" % SURVEY)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + H.WAIT
         while not os.path.exists(target) and time.monotonic() < deadline:
             time.sleep(0.1)
         self.assertTrue(os.path.exists(target), "the download did not arrive: %s %s" % (os.listdir(downloads),
@@ -798,7 +793,7 @@ class StaffBrowser(H.DaemonCase):
 
         # import it under a new code: the file read in the browser, then posted
         self.b.set_files("#sv-import-file", [target])
-        self.b.wait_for("document.getElementById('sv-import-text').value.length > 0", 5, message="file read")
+        self.b.wait_for("document.getElementById('sv-import-text').value.length > 0", H.WAIT, message="file read")
         self.assertEqual(json.loads(self.b.evaluate("document.getElementById('sv-import-text').value")), exported)
         self.b.type("#sv-import-code", SURVEY_COPY)
         self.b.click("#sv-import-submit")
@@ -826,7 +821,7 @@ class StaffBrowser(H.DaemonCase):
             with_api.logout()
         self.assertIn("p2", err["message"])
         self.b.click("#sv-edit-" + SURVEY)
-        self.b.wait_for("!document.getElementById('sv-version-note').hidden", 5, message="editor open")
+        self.b.wait_for("!document.getElementById('sv-version-note').hidden", H.WAIT, message="editor open")
         self.b.type("#sv-q-1-options", "Solo una")
         self.expected_failures.append((422, "POST", "/api/v1/surveys"))
         self.b.click("#sv-submit")
@@ -847,7 +842,7 @@ class StaffBrowser(H.DaemonCase):
         # a 375 px phone: no sideways scrolling
         self.b.set_viewport(375, 740, mobile=True)
         try:
-            self.b.wait_for("document.documentElement.clientWidth <= 380", 5, message="narrow viewport")
+            self.b.wait_for("document.documentElement.clientWidth <= 380", H.WAIT, message="narrow viewport")
             width = self.b.evaluate("document.documentElement.scrollWidth")
             self.assertLessEqual(width, 380, "the surveys overflow a 375 px screen")
             print("\n  surveys screenshot (375 px): %s" % self.shot("admin-encuestas-narrow"))

@@ -166,7 +166,7 @@ class Transitions(AuditAtEnd, CaseBase):
         for rad in cls.pool:
             db_exec(cls.d, "UPDATE items SET completion_deadline = ? WHERE radicado = ?", (yesterday, rad))
         S.wait(lambda: cls.d.scalar("SELECT count(*) FROM items WHERE status = 'desistido'") == cls.POOL,
-               timeout=10, what="the sweep to archive the lapsed items")
+               timeout=H.WAIT, what="the sweep to archive the lapsed items")
 
     def make(self, status):
         """A fresh item of the triage office in status."""
@@ -314,9 +314,11 @@ class Transitions(AuditAtEnd, CaseBase):
         for target, body, field in cases:
             with self.subTest(body=str(body)[:120]):
                 before = len(self.events(target))
+                stored = H.stored(self.d)
                 r = co.post("/api/v1/items/%s/actions" % target, body)
                 err(self, r, 422, "invalid", field)
                 self.assertEqual(len(self.events(target)), before)
+                H.assert_nothing_stored(self, self.d, stored)
         for raw in (b"no es json", b"[]", b""):
             err(self, co.post("/api/v1/items/%s/actions" % rad, raw=raw), 422, "invalid", "action")
         self.assertEqual(self.item(rad)["status"], "radicado")
@@ -432,6 +434,7 @@ class Transitions(AuditAtEnd, CaseBase):
                 rad = self.new_item(requester=req, **extra)
                 self.assertEqual(self.item(rad)["reply_channel"], label)
                 doc = self.ok(co.act(rad, "respond", text="Respuesta sin canal activo"))
+                # Outbox rows commit with the action: the 200 means they are final.
                 rows = [(o["channel"], o["status"]) for o in self.d.query(
                     "SELECT o.channel, o.status FROM outbox o JOIN items i ON i.id = o.item_id "
                     "WHERE i.radicado = ? AND o.kind = 'respuesta'", (rad,))]
@@ -579,10 +582,12 @@ class Transitions(AuditAtEnd, CaseBase):
         lapsed, today_deadline = self.new_item(), self.new_item()
         for rad in (lapsed, today_deadline):
             self.ok(co.act(rad, "request_completion", text="Falta el plano"))
-        self.set_col(lapsed, "completion_deadline", S.iso(S.today() - datetime.timedelta(days=1)))
+        # The deadline that must not lapse is set first: the sweep (one
+        # transaction over every lapsed item) that archives the other has
+        # seen it, a positive barrier instead of waiting for another sweep.
         self.set_col(today_deadline, "completion_deadline", S.iso(S.today()))
-        S.wait(lambda: self.item(lapsed)["status"] == "desistido", timeout=8, what="the sweep")
-        time.sleep(1.5)  # at least one more sweep
+        self.set_col(lapsed, "completion_deadline", S.iso(S.today() - datetime.timedelta(days=1)))
+        S.wait(lambda: self.item(lapsed)["status"] == "desistido", timeout=H.WAIT, what="the sweep")
         self.assertEqual(self.item(today_deadline)["status"], "pendiente_completar",
                          "the deadline day itself still counts")
         ev, p = self.last_event(lapsed, "desistido")
@@ -723,7 +728,7 @@ class Channels(AuditAtEnd, CaseBase):
         return [m for m in self.smtp.messages(to=addr)
                 if subject_has is None or subject_has in (m.msg["Subject"] or "")]
 
-    def wait_mail(self, addr, subject_has, n=1, timeout=15):
+    def wait_mail(self, addr, subject_has, n=1, timeout=H.WAIT):
         def enough():
             got = self.mails_to(addr, subject_has)
             return got if len(got) >= n else None
@@ -735,7 +740,7 @@ class Channels(AuditAtEnd, CaseBase):
         msgid, raw = mail(frm, subject, body)
         self.imap.append(MAILUSER, raw)
         row = S.wait(lambda: self.d.query("SELECT * FROM email_messages WHERE dedup_key = ?",
-                                          ("mid:" + msgid.strip("<>"),)), timeout=20, what="the email taken in")[0]
+                                          ("mid:" + msgid.strip("<>"),)), timeout=H.WAIT, what="the email taken in")[0]
         rad = self.d.scalar("SELECT radicado FROM items WHERE id = ?", (row["item_id"],))
         self.wait_mail(frm, rad)  # the acknowledgement
         return frm, msgid, rad
@@ -861,7 +866,7 @@ class Channels(AuditAtEnd, CaseBase):
         self.assertIn(text, st.text)
         t = self.d.track(rad, code)
         self.assertEqual(t.status, 200)
-        time.sleep(0.5)
+        # Nothing was queued (checked above), and mail leaves only through the outbox.
         self.assertEqual(len(self.smtp.messages()), mails_before)
 
     # -- other notices
@@ -908,7 +913,7 @@ class Channels(AuditAtEnd, CaseBase):
         rid, raw = mail(frm, "RE: " + notice["Subject"], "El contrato es el 45 y mi cédula la 52123456.",
                         headers={"In-Reply-To": notice["Message-ID"], "References": notice["Message-ID"]})
         self.imap.append(MAILUSER, raw)
-        S.wait(lambda: self.item(rad)["status"] == "en_tramite", timeout=20, what="the reply to resume the item")
+        S.wait(lambda: self.item(rad)["status"] == "en_tramite", timeout=H.WAIT, what="the reply to resume the item")
         t1 = H.bogota_now()
         doc = self.item(rad)
         self.assertIn(doc["due_date"], {S.iso(S.add_bd(S.filed_date(t), term)) for t in (t0, t1)},
@@ -960,7 +965,7 @@ class Channels(AuditAtEnd, CaseBase):
         self.assertIn(rad, json.dumps(offer, ensure_ascii=False))
         t0 = H.bogota_now()
         self.post_wa(self.wa.button_reply(frm, "item.add", "Sí, agregarlo"))
-        S.wait(lambda: self.item(rad)["status"] == "en_tramite", timeout=10, what="the item to resume")
+        S.wait(lambda: self.item(rad)["status"] == "en_tramite", timeout=H.WAIT, what="the item to resume")
         t1 = H.bogota_now()
         self.assertIn(self.item(rad)["due_date"], {S.iso(S.add_bd(S.filed_date(t), term)) for t in (t0, t1)})
 
@@ -991,7 +996,7 @@ class Live(AuditAtEnd, CaseBase):
             headers["Cookie"] = cookie
         ws = await websockets.connect("ws://127.0.0.1:%d/live" % self.d.port, subprotocols=[PROTO],
                                       extra_headers=headers, origin="http://127.0.0.1:%d" % self.d.port,
-                                      open_timeout=5, close_timeout=2)
+                                      open_timeout=H.WAIT, close_timeout=5)
         return ws
 
     async def subscribe(self, ws, topics):
@@ -999,29 +1004,48 @@ class Live(AuditAtEnd, CaseBase):
         await ws.send(json.dumps({"subscribe": list(topics) + ["metrics"]}))
         msgs = []
         while True:
-            raw = await asyncio.wait_for(ws.recv(), 3)
+            raw = await asyncio.wait_for(ws.recv(), H.WAIT)
             doc = json.loads(raw)
             if doc.get("topic") == "metrics":
                 return msgs
             msgs.append(doc)
 
-    async def drain(self, ws, seconds):
-        """Every non-metrics message received within seconds, as (raw, doc)."""
-        out = []
-        end = time.monotonic() + seconds
-        while True:
-            left = end - time.monotonic()
-            if left <= 0:
-                return out
-            try:
-                raw = await asyncio.wait_for(ws.recv(), left)
-            except asyncio.TimeoutError:
-                return out
-            doc = json.loads(raw)
-            if doc.get("topic") != "metrics":
-                out.append((raw, doc))
+    async def metrics_now(self):
+        """The counts as the daemon holds them now: a fresh subscriber's snapshot."""
+        ws = await self.connect()
+        try:
+            await ws.send(json.dumps({"subscribe": ["metrics"]}))
+            while True:
+                doc = json.loads(await asyncio.wait_for(ws.recv(), H.WAIT))
+                if doc.get("topic") == "metrics":
+                    return doc
+        finally:
+            await ws.close()
 
-    async def until(self, ws, pred, seconds=5):
+    async def barrier(self, *wss):
+        """A positive barrier for "nothing (more) came": moves a new item's
+        status (assigned to obras) and, on each ws, collects the messages
+        before the metrics snapshot that change causes. Changes go out in
+        commit order, each batch's snapshot after its staff events (live.c),
+        so every event of what was done before has arrived by then. Returns a
+        list per ws of (raw, doc), without the barrier item's own events."""
+        before = (await self.metrics_now())["by_status"].get("en_tramite", 0)
+        rad = self.new_item()
+        self.ok(self.s["co"].act(rad, "assign", dependencia="obras"))
+        out = []
+        for ws in wss:
+            msgs = []
+            while True:
+                raw = await asyncio.wait_for(ws.recv(), H.WAIT)
+                doc = json.loads(raw)
+                if doc.get("topic") == "metrics" and doc["by_status"].get("en_tramite", 0) >= before + 1:
+                    break
+                if doc.get("item", {}).get("radicado") != rad:
+                    msgs.append((raw, doc))
+            out.append(msgs)
+        return out
+
+    async def until(self, ws, pred, seconds=H.WAIT):
         """Messages until one satisfies pred (returned last); fails on timeout."""
         got = []
         end = time.monotonic() + seconds
@@ -1037,7 +1061,7 @@ class Live(AuditAtEnd, CaseBase):
             if pred(doc):
                 return got
 
-    def arun(self, coro, timeout=40):
+    def arun(self, coro, timeout=6 * H.WAIT):
         return asyncio.run(asyncio.wait_for(coro, timeout))
 
     def test_30_staff_topic_needs_a_staff_session(self):
@@ -1053,7 +1077,7 @@ class Live(AuditAtEnd, CaseBase):
                     # And no staff event afterwards.
                     r = self.d.post_json(H.item_payload(requester=S.web_requester()))
                     self.assertEqual(r.status, 201)
-                    got = await self.drain(ws, 0.8)
+                    got, = await self.barrier(ws)
                     self.assertEqual([d for _, d in got if d.get("topic") == "staff"], [], label)
                 finally:
                     await ws.close()
@@ -1113,11 +1137,10 @@ class Live(AuditAtEnd, CaseBase):
                 self.assertEqual(got[-1]["item"]["status"], "respondido")
                 await self.until(ws_ge, lambda d: is_rad(d) and d.get("action") == "respond")
                 # ...and nothing after it.
-                rest = await self.drain(ws_ag, 0.8)
+                rest, rest_anon = await self.barrier(ws_ag, ws_anon)
                 self.assertEqual([d for _, d in rest if is_rad(d)], [], "out-of-scope events reached triage")
                 # The anonymous subscriber never got a staff event or item contents.
-                rest = await self.drain(ws_anon, 0.3)
-                for raw, doc in rest:
+                for raw, doc in rest_anon:
                     self.assertNotEqual(doc.get("topic"), "staff")
                     self.assertNotIn(subject, raw)
                     self.assertNotIn("Ya se reparó", raw)
@@ -1134,7 +1157,7 @@ class Live(AuditAtEnd, CaseBase):
                 r = self.d.post_json(H.item_payload(requester=S.web_requester()))
                 rad = r.json()["radicado"]
                 self.ok(self.s["co"].act(rad, "note", text="nota de triage"))
-                got = await self.drain(ws, 1.0)
+                got, = await self.barrier(ws)
                 self.assertEqual([d for _, d in got if d.get("topic") == "staff"], [])
             finally:
                 await ws.close()
@@ -1150,7 +1173,7 @@ class Live(AuditAtEnd, CaseBase):
                 r = self.d.post_json(H.item_payload(requester=S.web_requester()))
                 rad = r.json()["radicado"]
                 self.ok(self.s["co"].act(rad, "note", text="después del cierre de sesión"))
-                got = await self.drain(ws, 1.0)
+                got, = await self.barrier(ws)
                 self.assertEqual([d for _, d in got if d.get("topic") == "staff"], [])
             finally:
                 await ws.close()
@@ -1166,10 +1189,10 @@ class Live(AuditAtEnd, CaseBase):
             try:
                 await self.subscribe(ws, ["staff"])
                 self.set_col(rad, "completion_deadline", S.iso(S.today() - datetime.timedelta(days=1)))
-                S.wait(lambda: self.item(rad)["status"] == "desistido", timeout=8, what="the sweep")
-                got = await self.drain(ws, 1.5)
-                mine = [d for _, d in got if d.get("topic") == "staff" and d["item"]["radicado"] == rad]
-                self.assertTrue(mine, "no staff event when the sweep archived %s" % rad)
+                S.wait(lambda: self.item(rad)["status"] == "desistido", what="the sweep")
+                got = await self.until(ws, lambda d: d.get("topic") == "staff" and d["item"]["radicado"] == rad
+                                       and d["item"]["status"] == "desistido")
+                mine = [d for d in got if d.get("topic") == "staff" and d["item"]["radicado"] == rad]
                 self.assertEqual((mine[-1]["event"], mine[-1]["actor"], mine[-1]["item"]["status"]),
                                  ("changed", None, "desistido"))
             finally:

@@ -74,10 +74,7 @@ class WhatsAppDocuments(H.DaemonCase):
 
     @classmethod
     def tearDownClass(cls):
-        if cls.d:
-            cls.d.cleanup()
-        if cls.graph:
-            cls.graph.stop()
+        H.release(cls.d, cls.graph)
 
     def tearDown(self):
         self.graph.set_mode(None)
@@ -85,7 +82,7 @@ class WhatsAppDocuments(H.DaemonCase):
 
     # ------------------------------------------------------------------ helpers
 
-    def say(self, num, msg, want=None, timeout=10):
+    def say(self, num, msg, want=None, timeout=H.WAIT):
         """Delivers one message from num and waits for the daemon's answer
         (want(doc) when given); returns it."""
         before = len(self.graph.messages(to=num))
@@ -134,7 +131,7 @@ class WhatsAppDocuments(H.DaemonCase):
         return self.d.query("SELECT * FROM outbox WHERE item_id = ? AND channel = 'whatsapp' AND "
                             "kind = 'respuesta' ORDER BY id", (item_id,))
 
-    def wait_rows(self, item_id, n, statuses=SENT, timeout=15):
+    def wait_rows(self, item_id, n, statuses=SENT, timeout=H.WAIT):
         deadline = time.monotonic() + timeout
         while True:
             rows = self.answer_rows(item_id)

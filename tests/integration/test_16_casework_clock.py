@@ -10,6 +10,7 @@ import asyncio
 import datetime
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -17,6 +18,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
+import legal_calendar as LC  # noqa: E402
 
 import websockets  # noqa: E402  (python3-websockets 10.4)
 
@@ -26,8 +28,8 @@ PASSWORD = "una clave de prueba bastante larga"
 
 
 def holidays(year):
-    p = H.run_cli("calendar", "holidays", str(year))
-    return {line.split()[0] for line in p.stdout.splitlines() if line.strip()}
+    """ISO dates of year's holidays, from the tests' own table (not the daemon's)."""
+    return {d.isoformat() for d in LC.holidays(year)}
 
 
 def business(d, hol):
@@ -106,7 +108,7 @@ class CaseworkClock(H.DaemonCase):
         self.assertEqual(r.status, 201, r.text)
         return r.json()
 
-    def wait_for(self, what, fn, timeout=15):
+    def wait_for(self, what, fn, timeout=H.WAIT):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             v = fn()
@@ -116,6 +118,13 @@ class CaseworkClock(H.DaemonCase):
         self.fail("timed out waiting for " + what)
 
     def test_01_desistimiento_after_the_deadline(self):
+        # A control item asked to complete a day earlier: its deadline is the
+        # day before the main item's, so its archiving shows that a sweep ran
+        # on the main item's deadline day (a positive barrier, no sleep).
+        self.set_offset(-86400)
+        control = self.file_item()["radicado"]
+        r = self.act(self.login(), control, action="request_completion", text="Adjunte el plano.")
+        self.assertEqual(r.status, 200, r.text)
         self.set_offset(0)
         session = self.login()
         item = self.file_item()
@@ -138,9 +147,13 @@ class CaseworkClock(H.DaemonCase):
         t = self.d.track(rad, item["tracking_code"]).json()
         self.assertIn("completar", json.dumps(t["history"], ensure_ascii=False))
 
-        # On the deadline itself nothing happens yet.
+        # On the deadline itself nothing happens yet: the sweep that archives
+        # the control item (whose deadline was the day before) left this one.
+        self.assertEqual(self.d.scalar("SELECT completion_deadline FROM items WHERE radicado = ?", (control,)),
+                         (deadline - datetime.timedelta(days=1)).isoformat())
         self.set_offset(self.offset_to(deadline, 16))
-        time.sleep(2.5)
+        self.wait_for("the control item archived", lambda: self.d.scalar(
+            "SELECT status FROM items WHERE radicado = ?", (control,)) == "desistido")
         self.assertEqual(self.d.scalar("SELECT status FROM items WHERE radicado = ?", (rad,)),
                          "pendiente_completar")
         # The day after, the sweep archives it, says so on the record and
@@ -180,18 +193,39 @@ class CaseworkClock(H.DaemonCase):
         while not business(before, hol):
             before -= datetime.timedelta(days=1)
 
+        # The day before, the window has not reached the item, and a due
+        # refresh must run on that day (it takes that day's window as the one
+        # to compare with; refreshes come every second, none is visible). So:
+        # a control item waiting for completion whose deadline is long past
+        # (written while the daemon is stopped) is archived by the sweep of
+        # the first refresh after the restart, on that day: a positive signal.
+        control = self.file_item()["radicado"]
+        r = self.act(self.login(), control, action="request_completion", text="Adjunte el recibo.")
+        self.assertEqual(r.status, 200, r.text)
         self.set_offset(self.offset_to(before))
-        time.sleep(2.5)  # a refresh on the day before: not in the window yet
+        self.d.stop()
+        con = sqlite3.connect(self.d.db_path)
+        try:
+            con.execute("UPDATE items SET completion_deadline = '2000-01-03' WHERE radicado = ?", (control,))
+            con.commit()
+        finally:
+            con.close()
+        self.d.start()
+        self.wait_for("a due refresh on the day before", lambda: self.d.scalar(
+            "SELECT status FROM items WHERE radicado = ?", (control,)) == "desistido")
         cookie, _ = self.login()
 
         async def listen():
             async with websockets.connect(
                     "ws://127.0.0.1:%d/live" % self.d.port, subprotocols=["ventanilla-live"],
-                    extra_headers={"Cookie": cookie}, origin="http://127.0.0.1:%d" % self.d.port) as ws:
-                await ws.send(json.dumps({"subscribe": ["staff"]}))
-                await asyncio.sleep(0.5)
+                    extra_headers={"Cookie": cookie}, origin="http://127.0.0.1:%d" % self.d.port,
+                    open_timeout=H.WAIT) as ws:
+                await ws.send(json.dumps({"subscribe": ["staff", "metrics"]}))
+                # The metrics snapshot answers the subscription: it is in place.
+                while json.loads(await asyncio.wait_for(ws.recv(), H.WAIT)).get("topic") != "metrics":
+                    pass
                 self.set_offset(self.offset_to(enter))
-                end = time.monotonic() + 10
+                end = time.monotonic() + H.WAIT
                 while time.monotonic() < end:
                     try:
                         m = json.loads(await asyncio.wait_for(ws.recv(), 1))

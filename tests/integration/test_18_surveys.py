@@ -391,7 +391,7 @@ class Invitations(AuditAtEnd, SurveyBase):
         addr = citizen_email()
         rad = self.file_pqrsd(email=addr, group=group, reply="email")
         self.answer_and_close(rad, dep=dep, who="co_obras" if dep == OBRAS else "co")
-        m = self.smtp.wait_for(lambda: self.survey_mails(addr), timeout=15, what="the survey invitation to %s" % addr)
+        m = self.smtp.wait_for(lambda: self.survey_mails(addr), timeout=H.WAIT, what="the survey invitation to %s" % addr)
         self.assertEqual(len(m), 1, "one invitation per closed PQRSD")
         msg = m[0].msg
         found = LINK_RE.findall(text_of(msg))
@@ -462,7 +462,9 @@ class Invitations(AuditAtEnd, SurveyBase):
         self.smtp.wait_for(lambda: len([m for m in self.smtp.messages(to=addr2)
                                         if "Respuesta a su solicitud" in (m.msg["Subject"] or "")]) >= 2,
                            what="the second answer mail")
-        time.sleep(0.3)
+        # Whatever the actions queued (committed with them) has gone out.
+        H.outbox_settled(self.d, addr2)
+        H.outbox_settled(self.d, addr)
         self.assertEqual(len(self.survey_mails(addr2)), 1, "invited once per item")
         self.assertEqual(len(self.invitations(rad2)), 1)
         self.assertEqual(self.invitations(rad), [])
@@ -740,7 +742,7 @@ class Invitations(AuditAtEnd, SurveyBase):
         rad = self.file_by_whatsapp(frm)
         self.answer_and_close(rad)
         texts = self.graph.wait_for(lambda: [t for t in self.graph.texts(to=frm) if LINK_RE.search(t or "")],
-                                    timeout=15, what="the survey invitation on WhatsApp")
+                                    timeout=H.WAIT, what="the survey invitation on WhatsApp")
         self.assertEqual(len(texts), 1, texts)
         self.assertIn(rad, texts[0])
         self.assertIn("atendimos", texts[0])
@@ -777,7 +779,8 @@ class Definitions(AuditAtEnd, SurveyBase):
 
     def counts(self):
         return (self.d.scalar("SELECT count(*) FROM surveys"), self.d.scalar("SELECT count(*) FROM survey_versions"),
-                self.d.scalar("SELECT count(*) FROM audit_events WHERE action LIKE 'encuesta_%'"))
+                self.d.scalar("SELECT count(*) FROM audit_events WHERE action LIKE 'encuesta_%'"),
+                H.stored(self.d))  # outbox rows and the rest too
 
     def test_01_public_survey_with_every_question_type(self):
         code = "consulta_audiencia"

@@ -70,10 +70,7 @@ class WhatsAppSurvey(H.DaemonCase):
 
     @classmethod
     def tearDownClass(cls):
-        if cls.d:
-            cls.d.cleanup()
-        if cls.graph:
-            cls.graph.stop()
+        H.release(cls.d, cls.graph)
 
     def tearDown(self):
         # Every body the daemon sent was valid for the Cloud API (3 buttons,
@@ -108,7 +105,7 @@ class WhatsAppSurvey(H.DaemonCase):
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json()["status"], "cerrado")
 
-    def invitation(self, chat, item_id, timeout=10):
+    def invitation(self, chat, item_id, timeout=H.WAIT):
         """Waits for the survey invitation to chat's number; returns the message sent."""
         want = ["survey.start.%d" % item_id, "survey.later.%d" % item_id]
 

@@ -69,14 +69,14 @@ class Hearings(H.DaemonCase):
 
     async def wall(self):
         ws = await websockets.connect("ws://127.0.0.1:%d/live" % self.d.port, subprotocols=[PROTO],
-                                      open_timeout=5, close_timeout=2)
+                                      open_timeout=H.WAIT, close_timeout=5)
         await ws.send(json.dumps({"subscribe": ["wall"], "hearing": "rc2026"}))
-        m = json.loads(await asyncio.wait_for(ws.recv(), 3))
+        m = json.loads(await asyncio.wait_for(ws.recv(), H.WAIT))
         self.assertEqual(m["topic"], "wall", m)
         return ws, m
 
     async def next_wall(self, ws):
-        m = json.loads(await asyncio.wait_for(ws.recv(), 3))
+        m = json.loads(await asyncio.wait_for(ws.recv(), H.WAIT))
         self.assertEqual(m["topic"], "wall", m)
         return m
 

@@ -126,7 +126,7 @@ class HearingChannels(H.DaemonCase):
         def ready():
             new = self.graph.messages(to=num)[before:]
             return (new,) if len(new) >= replies else None
-        return self.graph.wait_for(ready, timeout=10, what="replies to %s" % num)[0]
+        return self.graph.wait_for(ready, timeout=H.WAIT, what="replies to %s" % num)[0]
 
     def wa_text(self, num, body):
         return human_text(self.wa_send(num, wa.text(num, body))[-1])
@@ -144,14 +144,14 @@ class HearingChannels(H.DaemonCase):
         msgid, raw = mail(frm, subject, body, to)
         self.imap.append(MAILUSER, raw)
         row = S.wait(lambda: self.d.query("SELECT * FROM email_messages WHERE dedup_key = ?",
-                                          ("mid:" + msgid.strip("<>"),)), timeout=20,
+                                          ("mid:" + msgid.strip("<>"),)), timeout=H.WAIT,
                      what="the email taken in")[0]
         rad = self.d.scalar("SELECT radicado FROM items WHERE id = ?", (row["item_id"],))
 
         def ack():
             got = [m for m in self.smtp.messages(to=frm) if rad in (m.msg["Subject"] or "")]
             return got or None
-        got = self.smtp.wait_for(ack, timeout=15, what="the acknowledgement to %s" % frm)[0]
+        got = self.smtp.wait_for(ack, timeout=H.WAIT, what="the acknowledgement to %s" % frm)[0]
         return frm, rad, got
 
     # ---- no window open (the open hearing does not exist yet)
@@ -244,4 +244,4 @@ class HearingChannels(H.DaemonCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    H.main()

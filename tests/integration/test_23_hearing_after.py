@@ -228,4 +228,4 @@ class HearingAfter(H.DaemonCase):
 
 
 if __name__ == "__main__":
-    unittest.main()
+    H.main()

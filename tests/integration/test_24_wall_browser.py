@@ -12,6 +12,7 @@ a screenshot of the wall goes to $VT_ARTIFACTS (default build/test-artifacts/).
 """
 import datetime
 import functools
+import json
 import os
 import re
 import sys
@@ -125,7 +126,7 @@ class WallBrowser(H.DaemonCase):
         return self.b.evaluate(WALL_JS)
 
     def wait_wall(self, pred_js, message):
-        self.b.wait_for("(function (w) { return %s; })(%s)" % (pred_js, WALL_JS), 5, message=message)
+        self.b.wait_for("(function (w) { return %s; })(%s)" % (pred_js, WALL_JS), H.WAIT, message=message)
         return self.wall()
 
     def marker(self):
@@ -171,13 +172,15 @@ class WallBrowser(H.DaemonCase):
         b = self.web_question(tb, secret, show=False)
         x = self.staff_question(tx, name=secret, show_name=False)
         e = self.staff_question(te)
-        time.sleep(0.3)
         self.assertEqual(self.wall(), [], "pending questions are not on the wall")
 
-        # approve A: visible with the name its asker agreed to show
+        # approve A: visible with the name its asker agreed to show; the wall
+        # that brings A (sent after the four pending ones were stored) is the
+        # barrier: none of them is on it.
         self.moderate(a, "approve")
-        w = self.wait_wall("w.length === 1", "A approved on the wall")
-        self.assertEqual(w[0]["text"], ta)
+        w = self.wait_wall("w.some(function (q) { return q.text.indexOf(%s) >= 0; })" % json.dumps(ta),
+                           "A approved on the wall")
+        self.assertEqual([q["text"] for q in w], [ta], "pending questions are not on the wall")
         self.assertEqual(w[0]["name"], shown)
         self.assertIn("aprobada", w[0]["cls"])
         self.assert_no_reload()
@@ -199,16 +202,15 @@ class WallBrowser(H.DaemonCase):
         self.assertEqual(self.b.evaluate("document.querySelectorAll('#preguntas script, #preguntas b').length"), 0)
         self.assertEqual(self.b.evaluate("document.scripts.length"), 1)
 
-        # reject E (pending): never on the wall
+        # reject E (pending): never on the wall. The wall after the next step
+        # (sent after the rejection) is the barrier.
         self.moderate(e, "reject", reason="Lenguaje ofensivo")
-        time.sleep(0.5)
-        w = self.wall()
-        self.assertEqual(len(w), 3, w)
-        self.assertNotIn(te, [q["text"] for q in w])
 
         # select B: first on the wall, as seleccionada
         self.moderate(b, "select")
-        w = self.wait_wall("w.length === 3 && w[0].cls.indexOf('seleccionada') >= 0", "B selected first")
+        w = self.wait_wall("w.length >= 1 && w[0].cls.indexOf('seleccionada') >= 0", "B selected first")
+        self.assertEqual(len(w), 3, w)
+        self.assertNotIn(te, [q["text"] for q in w])
         self.assertEqual(w[0]["text"], tb)
         self.assertIsNone(w[0]["name"])
 
