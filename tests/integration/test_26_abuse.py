@@ -253,7 +253,7 @@ class Methods405(H.DaemonCase):
 
     def test_02_wrong_method_on_a_known_route_is_405_not_404(self):
         self.check_405("POST", "/healthz", "GET", b"")
-        self.check_405("POST", "/api/v1/track", "GET", b"{}")
+        self.check_405("POST", "/metrics", "GET", b"{}")
         self.check_405("GET", "/api/v1/session/password", "POST")
         self.check_405("GET", "/api/v1/session/logout", "POST")
         # and an unknown path stays 404
