@@ -1,0 +1,210 @@
+/* db.c - the database interface (db.h): picks a driver at open and
+ * dispatches every call to it. Also the few conveniences built on the
+ * driver's primitives (run, col_str, col_copy, transactions as SQL).
+ *
+ * Owns: nothing beyond the call. Must not: know any table or any driver's
+ * internals.
+ */
+#include "store/db.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "error.h"
+#include "store/db_driver.h"
+
+static const struct vt_db_driver *const drivers[] = {&vt_db_driver_sqlite};
+
+int vt_db_open(const struct vt_db_options *opt, struct vt_db **out, char *err, size_t errlen)
+{
+    const char *name = opt->driver ? opt->driver : "sqlite";
+    for (size_t i = 0; i < sizeof(drivers) / sizeof(drivers[0]); i++)
+        if (strcmp(drivers[i]->name, name) == 0)
+            return drivers[i]->open(opt, out, err, errlen);
+    snprintf(err, errlen, "unknown database driver %s", name);
+    return VT_ECONFIG;
+}
+
+void vt_db_close(struct vt_db *db)
+{
+    if (db)
+        db->drv->close(db);
+}
+
+const char *vt_db_driver_name(const struct vt_db *db)
+{
+    return db->drv->name;
+}
+
+const char *vt_db_errmsg(struct vt_db *db)
+{
+    return db->drv->errmsg(db);
+}
+
+int vt_db_exec(struct vt_db *db, const char *sql)
+{
+    return db->drv->exec(db, sql);
+}
+
+int vt_db_begin(struct vt_db *db, bool write)
+{
+    /* Both databases take BEGIN; SQLite's IMMEDIATE takes the write lock at
+     * once, which is what PostgreSQL's row locks give a writer anyway. */
+    if (write && strcmp(db->drv->name, "sqlite") == 0)
+        return vt_db_exec(db, "BEGIN IMMEDIATE");
+    return vt_db_exec(db, "BEGIN");
+}
+
+int vt_db_commit(struct vt_db *db)
+{
+    return vt_db_exec(db, "COMMIT");
+}
+
+int vt_db_rollback(struct vt_db *db)
+{
+    return vt_db_exec(db, "ROLLBACK");
+}
+
+static int savepoint_sql(struct vt_db *db, const char *verb, const char *name)
+{
+    /* Names are the caller's identifiers, never outside input. */
+    char sql[96];
+    if (snprintf(sql, sizeof(sql), "%s%s", verb, name) >= (int)sizeof(sql))
+        return VT_EINVAL;
+    return vt_db_exec(db, sql);
+}
+
+int vt_db_savepoint(struct vt_db *db, const char *name)
+{
+    return savepoint_sql(db, "SAVEPOINT ", name);
+}
+
+int vt_db_release(struct vt_db *db, const char *name)
+{
+    return savepoint_sql(db, "RELEASE SAVEPOINT ", name);
+}
+
+int vt_db_rollback_to(struct vt_db *db, const char *name)
+{
+    return savepoint_sql(db, "ROLLBACK TO SAVEPOINT ", name);
+}
+
+struct vt_db_stmt *vt_db_prepare(struct vt_db *db, const char *sql)
+{
+    return db->drv->prepare(db, sql, false);
+}
+
+struct vt_db_stmt *vt_db_prepare_text(struct vt_db *db, const char *sql)
+{
+    return db->drv->prepare(db, sql, true);
+}
+
+void vt_db_bind_int(struct vt_db_stmt *st, int i, int64_t v)
+{
+    st->drv->bind_int(st, i, v);
+}
+
+void vt_db_bind_double(struct vt_db_stmt *st, int i, double v)
+{
+    st->drv->bind_double(st, i, v);
+}
+
+void vt_db_bind_text(struct vt_db_stmt *st, int i, const char *s)
+{
+    if (s)
+        st->drv->bind_text(st, i, s, strlen(s), false);
+    else
+        st->drv->bind_null(st, i);
+}
+
+void vt_db_bind_text_len(struct vt_db_stmt *st, int i, const char *s, size_t len)
+{
+    st->drv->bind_text(st, i, s, len, false);
+}
+
+void vt_db_bind_text_copy(struct vt_db_stmt *st, int i, const char *s)
+{
+    if (s)
+        st->drv->bind_text(st, i, s, strlen(s), true);
+    else
+        st->drv->bind_null(st, i);
+}
+
+void vt_db_bind_blob(struct vt_db_stmt *st, int i, const void *p, size_t len)
+{
+    st->drv->bind_blob(st, i, p, len);
+}
+
+void vt_db_bind_null(struct vt_db_stmt *st, int i)
+{
+    st->drv->bind_null(st, i);
+}
+
+int vt_db_step(struct vt_db_stmt *st)
+{
+    return st->drv->step(st);
+}
+
+int vt_db_run(struct vt_db_stmt *st)
+{
+    int rc = st->drv->step(st);
+    st->drv->reset(st);
+    if (rc == VT_DB_ROW)
+        return VT_ESTORE;
+    return rc;
+}
+
+int64_t vt_db_changes(struct vt_db_stmt *st)
+{
+    return st->drv->changes(st);
+}
+
+void vt_db_reset(struct vt_db_stmt *st)
+{
+    if (st)
+        st->drv->reset(st);
+}
+
+bool vt_db_col_null(struct vt_db_stmt *st, int i)
+{
+    return st->drv->col_null(st, i);
+}
+
+int64_t vt_db_col_int(struct vt_db_stmt *st, int i)
+{
+    return st->drv->col_int(st, i);
+}
+
+double vt_db_col_double(struct vt_db_stmt *st, int i)
+{
+    return st->drv->col_double(st, i);
+}
+
+const char *vt_db_col_text(struct vt_db_stmt *st, int i)
+{
+    return st->drv->col_text(st, i);
+}
+
+const char *vt_db_col_str(struct vt_db_stmt *st, int i)
+{
+    const char *s = st->drv->col_text(st, i);
+    return s ? s : "";
+}
+
+size_t vt_db_col_len(struct vt_db_stmt *st, int i)
+{
+    size_t len = 0;
+    st->drv->col_blob(st, i, &len);
+    return len;
+}
+
+const void *vt_db_col_blob(struct vt_db_stmt *st, int i, size_t *len)
+{
+    return st->drv->col_blob(st, i, len);
+}
+
+void vt_db_col_copy(struct vt_db_stmt *st, int i, char *out, size_t cap)
+{
+    const char *s = st->drv->col_text(st, i);
+    snprintf(out, cap, "%s", s ? s : "");
+}

@@ -1,0 +1,115 @@
+/* db.h - the one database interface: connections, prepared statements,
+ * typed binds and columns, transactions, and the few pieces of SQL that
+ * differ between databases, behind named functions.
+ *
+ * Owns: nothing but the contract. A driver implements it (driver_sqlite.c
+ * for the embedded default; a PostgreSQL driver plugs in the same way), and
+ * only a driver includes its database's header. Modules write their SQL once,
+ * next to them, in the subset SQLite and PostgreSQL share: numbered
+ * placeholders ?1..?N, ON CONFLICT, RETURNING, no INSERT OR, dates and times
+ * computed in C and bound as values.
+ * Must not: know any table. The store (store.c) owns the schema and the
+ * writer thread; modules get a connection from a transaction or a reader.
+ *
+ * Model: Dovecot's lib-sql (one API, one driver per database), made
+ * synchronous: every call runs on the thread that owns the connection.
+ *
+ * A statement's life (statements belong to their connection and are cached
+ * by it, so a module never finalizes one):
+ *
+ *   vt_db_prepare --> ready (bindings cleared) --bind_*--> bound
+ *   bound --vt_db_step--> VT_DB_ROW (read columns) --vt_db_step--> ... VT_DB_DONE
+ *   any state --vt_db_reset--> ready; the next vt_db_prepare of the same SQL
+ *   also resets it.
+ *
+ * Errors follow error.h: 0 or a negative VT_E* code. A unique or primary key
+ * violation is VT_EEXIST, a locked database VT_EBUSY, anything else
+ * VT_ESTORE; vt_db_errmsg() has the driver's English detail for the log.
+ *
+ * Threads: a connection and its statements belong to one thread at a time.
+ */
+#ifndef VT_DB_H
+#define VT_DB_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct vt_db;
+struct vt_db_stmt;
+
+enum { VT_DB_DONE = 0, VT_DB_ROW = 1 };
+
+struct vt_db_options {
+    const char *driver; /* "sqlite" (NULL means sqlite) */
+    const char *path;   /* sqlite: the database file */
+    bool create;        /* create the database when absent (mode 0600) */
+    bool read_only;     /* a reader: never writes */
+};
+
+/* Opens a connection. 0 with *out set, or VT_E* with err filled. */
+int vt_db_open(const struct vt_db_options *opt, struct vt_db **out, char *err, size_t errlen);
+/* Closes db and every statement it prepared; NULL ok. */
+void vt_db_close(struct vt_db *db);
+/* The driver's name ("sqlite"). */
+const char *vt_db_driver_name(const struct vt_db *db);
+/* The last error's English detail, for the log; never NULL. */
+const char *vt_db_errmsg(struct vt_db *db);
+
+/* Runs SQL without parameters or rows, possibly several statements separated
+ * by semicolons (migrations, settings). 0 or VT_E*. */
+int vt_db_exec(struct vt_db *db, const char *sql);
+
+/* Transactions. begin(write): a write transaction takes the write lock at
+ * once, so it never fails later on a lock upgrade. Savepoints nest inside. */
+int vt_db_begin(struct vt_db *db, bool write);
+int vt_db_commit(struct vt_db *db);
+int vt_db_rollback(struct vt_db *db);
+int vt_db_savepoint(struct vt_db *db, const char *name);
+int vt_db_release(struct vt_db *db, const char *name);
+int vt_db_rollback_to(struct vt_db *db, const char *name);
+
+/* A prepared statement for sql, a string literal: cached by its address, so
+ * the cost of preparing is paid once per connection. Returns it reset with
+ * bindings cleared; NULL when it cannot be prepared (logged). */
+struct vt_db_stmt *vt_db_prepare(struct vt_db *db, const char *sql);
+/* The same for SQL built at run time: cached by its text (the least recently
+ * used goes when the cache is full). sql is copied. */
+struct vt_db_stmt *vt_db_prepare_text(struct vt_db *db, const char *sql);
+
+/* Binds parameter i (1-based, as ?i in the SQL). Text and blobs are not
+ * copied: they must stay valid until the statement is reset or prepared
+ * again. bind_text with NULL binds SQL NULL. */
+void vt_db_bind_int(struct vt_db_stmt *st, int i, int64_t v);
+void vt_db_bind_double(struct vt_db_stmt *st, int i, double v);
+void vt_db_bind_text(struct vt_db_stmt *st, int i, const char *s);
+void vt_db_bind_text_len(struct vt_db_stmt *st, int i, const char *s, size_t len);
+void vt_db_bind_blob(struct vt_db_stmt *st, int i, const void *p, size_t len);
+void vt_db_bind_null(struct vt_db_stmt *st, int i);
+/* Text that the caller is about to free or reuse: copied now. */
+void vt_db_bind_text_copy(struct vt_db_stmt *st, int i, const char *s);
+
+/* Runs the statement to its next row: VT_DB_ROW, VT_DB_DONE, or VT_E*. */
+int vt_db_step(struct vt_db_stmt *st);
+/* Runs a statement that returns no row to the end and resets it: 0 or
+ * VT_E* (VT_ESTORE also when it unexpectedly returned a row). */
+int vt_db_run(struct vt_db_stmt *st);
+/* Rows inserted, updated or deleted by the statement's last run. */
+int64_t vt_db_changes(struct vt_db_stmt *st);
+/* Resets to ready (bindings cleared); NULL ok. */
+void vt_db_reset(struct vt_db_stmt *st);
+
+/* Columns of the current row, 0-based. Text and blobs stay valid until the
+ * next step or reset. */
+bool vt_db_col_null(struct vt_db_stmt *st, int i);
+int64_t vt_db_col_int(struct vt_db_stmt *st, int i);
+double vt_db_col_double(struct vt_db_stmt *st, int i);
+/* NULL for SQL NULL. */
+const char *vt_db_col_text(struct vt_db_stmt *st, int i);
+/* "" for SQL NULL. */
+const char *vt_db_col_str(struct vt_db_stmt *st, int i);
+size_t vt_db_col_len(struct vt_db_stmt *st, int i);
+const void *vt_db_col_blob(struct vt_db_stmt *st, int i, size_t *len);
+/* Copies column i into out (cap bytes, always NUL-terminated; "" for NULL). */
+void vt_db_col_copy(struct vt_db_stmt *st, int i, char *out, size_t cap);
+
+#endif

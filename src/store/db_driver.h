@@ -1,0 +1,49 @@
+/* db_driver.h - the table of functions a database driver fills (db.h).
+ *
+ * db.c dispatches every vt_db_* call through the driver of the connection or
+ * statement, like Varnish's stevedores or Dovecot's sql_db drivers. Only
+ * db.c and drivers include this header; each driver's connection and
+ * statement structs begin with the base structs below.
+ */
+#ifndef VT_DB_DRIVER_H
+#define VT_DB_DRIVER_H
+
+#include "store/db.h"
+
+struct vt_db_driver;
+
+struct vt_db {
+    const struct vt_db_driver *drv;
+};
+struct vt_db_stmt {
+    const struct vt_db_driver *drv;
+};
+
+struct vt_db_driver {
+    const char *name;
+    int (*open)(const struct vt_db_options *opt, struct vt_db **out, char *err, size_t errlen);
+    void (*close)(struct vt_db *db);
+    const char *(*errmsg)(struct vt_db *db);
+    int (*exec)(struct vt_db *db, const char *sql);
+    struct vt_db_stmt *(*prepare)(struct vt_db *db, const char *sql, bool by_text);
+
+    void (*bind_int)(struct vt_db_stmt *st, int i, int64_t v);
+    void (*bind_double)(struct vt_db_stmt *st, int i, double v);
+    void (*bind_text)(struct vt_db_stmt *st, int i, const char *s, size_t len, bool copy);
+    void (*bind_blob)(struct vt_db_stmt *st, int i, const void *p, size_t len);
+    void (*bind_null)(struct vt_db_stmt *st, int i);
+
+    int (*step)(struct vt_db_stmt *st);
+    int64_t (*changes)(struct vt_db_stmt *st);
+    void (*reset)(struct vt_db_stmt *st);
+
+    bool (*col_null)(struct vt_db_stmt *st, int i);
+    int64_t (*col_int)(struct vt_db_stmt *st, int i);
+    double (*col_double)(struct vt_db_stmt *st, int i);
+    const char *(*col_text)(struct vt_db_stmt *st, int i);
+    const void *(*col_blob)(struct vt_db_stmt *st, int i, size_t *len);
+};
+
+extern const struct vt_db_driver vt_db_driver_sqlite;
+
+#endif
