@@ -2,7 +2,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "src/channel.h"
+#include "domain/channel.h"
 
 extern const struct vt_channel vt_channel_web;
 extern const struct vt_channel vt_channel_whatsapp;

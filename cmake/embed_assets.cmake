@@ -2,7 +2,7 @@
 # vt_web_assets[] of {name, data, size}. Run by CMakeLists.txt at build time.
 file(GLOB files ${DIR}/*)
 list(SORT files)
-set(body "/* Generated from web/ by cmake/embed_assets.cmake; do not edit. */\n#include <stddef.h>\n#include \"web_assets.h\"\n")
+set(body "/* Generated from web/ by cmake/embed_assets.cmake; do not edit. */\n#include <stddef.h>\n#include \"core/web_assets.h\"\n")
 set(table "")
 set(i 0)
 foreach(f ${files})

@@ -2,7 +2,7 @@
 # order, in the table vt_migrations[]. Run by CMakeLists.txt at build time.
 file(GLOB files ${DIR}/*.sql)
 list(SORT files)
-set(body "/* Generated from migrations/ by cmake/embed_migrations.cmake; do not edit. */\n#include <stddef.h>\n#include \"migrations.h\"\n")
+set(body "/* Generated from migrations/ by cmake/embed_migrations.cmake; do not edit. */\n#include <stddef.h>\n#include \"store/migrations.h\"\n")
 set(table "")
 set(i 0)
 foreach(f ${files})

@@ -28,20 +28,20 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "backup.h"
-#include "buf.h"
-#include "calendar.h"
-#include "classify.h"
-#include "clock.h"
-#include "config.h"
-#include "csv.h"
-#include "error.h"
-#include "item.h"
-#include "outbox.h"
-#include "report.h"
-#include "users.h"
+#include "store/backup.h"
+#include "core/buf.h"
+#include "core/calendar.h"
+#include "core/classify.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/csv.h"
+#include "core/error.h"
+#include "core/item.h"
+#include "outbox/outbox.h"
+#include "domain/report.h"
+#include "domain/users.h"
 #include "server.h"
-#include "store.h"
+#include "store/store.h"
 
 struct opts {
     const char *config, *data_dir, *type, *petition_class, *received, *role, *dependencia;

@@ -21,17 +21,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "attach.h"
-#include "auth.h"
-#include "buf.h"
-#include "calendar.h"
-#include "casework.h"
-#include "channel.h"
-#include "clock.h"
-#include "error.h"
-#include "log.h"
-#include "queue.h"
-#include "ratelimit.h"
+#include "store/attach.h"
+#include "api/auth.h"
+#include "core/buf.h"
+#include "core/calendar.h"
+#include "domain/casework.h"
+#include "domain/channel.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "domain/queue.h"
+#include "core/ratelimit.h"
 
 static const char *const channel_names[] = {"web", "email", "whatsapp", "staff", NULL};
 
@@ -695,11 +695,11 @@ done:
     return code;
 }
 
-#include "api.h"
-#include "staff_api.h"
-#include "survey_api.h"
-#include "hearing_api.h"
-#include "report.h"
+#include "api/api.h"
+#include "api/staff_api.h"
+#include "api/survey_api.h"
+#include "api/hearing_api.h"
+#include "domain/report.h"
 
 /* VT_ROUTE_STAFF POSTs, from their headers: the session and its CSRF token. */
 static bool staff_gate(struct vt_http_request *req)

@@ -10,13 +10,13 @@
 #define VT_SERVER_H
 #include <stdbool.h>
 
-#include "config.h"
-#include "http.h"
-#include "intake.h"
-#include "item.h"
-#include "live.h"
-#include "outbox.h"
-#include "store.h"
+#include "core/config.h"
+#include "http/http.h"
+#include "domain/intake.h"
+#include "core/item.h"
+#include "api/live.h"
+#include "outbox/outbox.h"
+#include "store/store.h"
 
 struct vt_server;
 

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "src/error.h"
+#include "core/error.h"
 
 static int done(sqlite3_stmt *st)
 {

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "src/store.h"
+#include "store/store.h"
 
 /* The mailbox's UIDVALIDITY and last committed UID; VT_ENOTFOUND if new. */
 int vt_mail_db_mailbox_get(struct vt_store_reader *r, const char *name, int64_t *uidvalidity,

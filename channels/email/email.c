@@ -14,11 +14,11 @@
 #include "channels/email/mime.h"
 #include "channels/email/poller.h"
 #include "channels/email/smtp.h"
-#include "src/channel.h"
-#include "src/error.h"
-#include "src/log.h"
-#include "src/outbox.h"
-#include "src/server.h"
+#include "domain/channel.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "outbox/outbox.h"
+#include "server.h"
 
 struct mail_channel {
     struct vt_outbox_transport transport;

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "src/buf.h"
+#include "core/buf.h"
 
 /* Windows-1252 bytes 0x80..0x9F; the five it leaves undefined read as U+FFFD. */
 static const uint16_t cp1252_high[32] = {

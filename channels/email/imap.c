@@ -8,8 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "src/buf.h"
-#include "src/error.h"
+#include "core/buf.h"
+#include "core/error.h"
 
 struct vt_imap {
     CURL *curl;

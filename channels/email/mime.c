@@ -46,9 +46,9 @@
 #include <string.h>
 
 #include "channels/email/html.h"
-#include "src/buf.h"
-#include "src/error.h"
-#include "src/text.h"
+#include "core/buf.h"
+#include "core/error.h"
+#include "core/text.h"
 
 #define MAX_DEPTH 12       /* nested multiparts and forwarded mails */
 #define MAX_NODES 4096     /* MIME objects visited in one message */

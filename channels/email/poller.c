@@ -11,11 +11,11 @@
 #include "channels/email/imap.h"
 #include "channels/email/mime.h"
 #include "channels/email/take.h"
-#include "src/attach.h"
-#include "src/clock.h"
-#include "src/error.h"
-#include "src/log.h"
-#include "src/outbox.h"
+#include "store/attach.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "outbox/outbox.h"
 
 struct vt_mail_poller {
     struct vt_server *srv;

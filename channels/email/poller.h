@@ -20,8 +20,8 @@
 #ifndef VT_MAIL_POLLER_H
 #define VT_MAIL_POLLER_H
 
-#include "src/config.h"
-#include "src/store.h"
+#include "core/config.h"
+#include "store/store.h"
 
 struct vt_mail_poller;
 

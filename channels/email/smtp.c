@@ -13,7 +13,7 @@
 
 #include "channels/email/db.h"
 #include "channels/email/imap.h"
-#include "src/error.h"
+#include "core/error.h"
 
 struct smtp {
     const struct vt_config *cfg;

@@ -15,8 +15,8 @@
 #ifndef VT_MAIL_SMTP_H
 #define VT_MAIL_SMTP_H
 
-#include "src/config.h"
-#include "src/outbox.h"
+#include "core/config.h"
+#include "outbox/outbox.h"
 
 /* Transport callbacks (ctx of open is the struct vt_config). */
 void *vt_smtp_open(void *cfg);

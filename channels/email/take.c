@@ -11,13 +11,13 @@
 #include <time.h>
 
 #include "channels/email/db.h"
-#include "src/casework.h"
-#include "src/calendar.h"
-#include "src/classify.h"
-#include "src/error.h"
-#include "src/hearing.h"
-#include "src/outbox.h"
-#include "src/text.h"
+#include "domain/casework.h"
+#include "core/calendar.h"
+#include "core/classify.h"
+#include "core/error.h"
+#include "domain/hearing.h"
+#include "outbox/outbox.h"
+#include "core/text.h"
 
 /* The domain of the entity's address, for our Message-IDs. */
 static const char *from_domain(const struct vt_config *cfg)

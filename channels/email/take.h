@@ -20,9 +20,9 @@
 #include <stdint.h>
 
 #include "channels/email/mime.h"
-#include "src/config.h"
-#include "src/item.h"
-#include "src/store.h"
+#include "core/config.h"
+#include "core/item.h"
+#include "store/store.h"
 
 struct vt_mail_take {
     const struct vt_config *cfg;

@@ -19,17 +19,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/api.h"
-#include "src/buf.h"
-#include "src/calendar.h"
-#include "src/clock.h"
-#include "src/error.h"
-#include "src/hearing.h"
-#include "src/log.h"
-#include "src/report.h"
-#include "src/server.h"
-#include "src/survey.h"
-#include "src/text.h"
+#include "api/api.h"
+#include "core/buf.h"
+#include "core/calendar.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "domain/hearing.h"
+#include "core/log.h"
+#include "domain/report.h"
+#include "server.h"
+#include "domain/survey.h"
+#include "core/text.h"
 
 #define TEXT_MAX 2000
 #define NAME_MAX_BYTES 200

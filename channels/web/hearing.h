@@ -2,7 +2,7 @@
 #ifndef VT_WEB_HEARING_H
 #define VT_WEB_HEARING_H
 
-#include "src/http.h"
+#include "http/http.h"
 
 /* Registers /audiencia/{code} (the question form) and
  * /audiencia/{code}/pantalla (the room's wall) and the answers report

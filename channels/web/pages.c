@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "src/api.h"
-#include "src/casework.h"
-#include "src/calendar.h"
-#include "src/text.h"
+#include "api/api.h"
+#include "domain/casework.h"
+#include "core/calendar.h"
+#include "core/text.h"
 
 static void esc(struct vt_buf *b, const char *s)
 {

@@ -8,12 +8,12 @@
 #ifndef VT_WEB_PAGES_H
 #define VT_WEB_PAGES_H
 
-#include "src/buf.h"
-#include "src/config.h"
-#include "src/form.h"
-#include "src/intake.h"
-#include "src/item.h"
-#include "src/store.h"
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/form.h"
+#include "domain/intake.h"
+#include "core/item.h"
+#include "store/store.h"
 
 /* The PQRSD form; values (may be NULL) refill it, err (may be NULL) marks the
  * field in error. */

@@ -13,14 +13,14 @@
 #include <string.h>
 
 #include "channels/web/pages.h"
-#include "src/api.h"
-#include "src/buf.h"
-#include "src/clock.h"
-#include "src/error.h"
-#include "src/http.h"
-#include "src/log.h"
-#include "src/server.h"
-#include "src/survey.h"
+#include "api/api.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "http/http.h"
+#include "core/log.h"
+#include "server.h"
+#include "domain/survey.h"
 
 static void html(struct vt_http_request *req, int status, struct vt_buf *b)
 {

@@ -10,14 +10,14 @@
 
 #include "channels/whatsapp/db.h"
 #include "channels/whatsapp/messages.h"
-#include "src/casework.h"
-#include "src/calendar.h"
-#include "src/classify.h"
-#include "src/error.h"
-#include "src/hearing.h"
-#include "src/outbox.h"
-#include "src/survey.h"
-#include "src/text.h"
+#include "domain/casework.h"
+#include "core/calendar.h"
+#include "core/classify.h"
+#include "core/error.h"
+#include "domain/hearing.h"
+#include "outbox/outbox.h"
+#include "domain/survey.h"
+#include "core/text.h"
 
 /* One message being handled: the event, its sender's conversation and what
  * the handler decided. */

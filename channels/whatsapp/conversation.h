@@ -56,9 +56,9 @@
 #include <stdint.h>
 
 #include "channels/whatsapp/parse.h"
-#include "src/config.h"
-#include "src/item.h"
-#include "src/store.h"
+#include "core/config.h"
+#include "core/item.h"
+#include "store/store.h"
 
 struct vt_wa_apply {
     const struct vt_config *cfg;

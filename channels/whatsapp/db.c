@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/error.h"
+#include "core/error.h"
 
 /* Items a citizen may still add to (src/casework.h has the statuses): one
  * waiting for completion above all. */

@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "channels/whatsapp/parse.h"
-#include "src/store.h"
+#include "store/store.h"
 
 struct vt_wa_conv {
     bool exists;

@@ -14,9 +14,9 @@
 
 #include "channels/whatsapp/db.h"
 #include "channels/whatsapp/messages.h"
-#include "src/buf.h"
-#include "src/clock.h"
-#include "src/error.h"
+#include "core/buf.h"
+#include "core/clock.h"
+#include "core/error.h"
 
 #define WINDOW_MS (24LL * 3600 * 1000)
 /* A reply queued a minute before the window closes may reach Meta after it. */

@@ -30,8 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "src/config.h"
-#include "src/outbox.h"
+#include "core/config.h"
+#include "outbox/outbox.h"
 
 struct vt_wa_graph;
 

@@ -11,11 +11,11 @@
 #include "channels/whatsapp/db.h"
 #include "channels/whatsapp/graph.h"
 #include "channels/whatsapp/messages.h"
-#include "src/attach.h"
-#include "src/clock.h"
-#include "src/error.h"
-#include "src/log.h"
-#include "src/outbox.h"
+#include "store/attach.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "outbox/outbox.h"
 
 #define CLAIM_MAX 8
 

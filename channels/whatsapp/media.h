@@ -17,8 +17,8 @@
 #ifndef VT_WA_MEDIA_H
 #define VT_WA_MEDIA_H
 
-#include "src/config.h"
-#include "src/store.h"
+#include "core/config.h"
+#include "store/store.h"
 
 struct vt_wa_media;
 

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "src/error.h"
-#include "src/text.h"
+#include "core/error.h"
+#include "core/text.h"
 
 bool vt_wa_signature_ok(const char *header, const char *secret, const void *body, size_t len)
 {

@@ -19,13 +19,13 @@
 #include "channels/whatsapp/media.h"
 #include "channels/whatsapp/messages.h"
 #include "channels/whatsapp/parse.h"
-#include "src/buf.h"
-#include "src/channel.h"
-#include "src/error.h"
-#include "src/http.h"
-#include "src/log.h"
-#include "src/outbox.h"
-#include "src/server.h"
+#include "core/buf.h"
+#include "domain/channel.h"
+#include "core/error.h"
+#include "http/http.h"
+#include "core/log.h"
+#include "outbox/outbox.h"
+#include "server.h"
 
 struct wa_channel {
     struct vt_outbox_transport transport; /* each sender thread opens its own Graph client */

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "error.h"
+#include "core/error.h"
 #include "store/db_driver.h"
 
 static const struct vt_db_driver *const drivers[] = {&vt_db_driver_sqlite};

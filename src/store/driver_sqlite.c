@@ -23,8 +23,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "log.h"
+#include "core/error.h"
+#include "core/log.h"
 #include "store/db_driver.h"
 
 struct sq_stmt {

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
-#include "error.h"
+#include "core/csv.h"
+#include "core/error.h"
 
 struct state {
     size_t len, max_fields, last_line, lines;

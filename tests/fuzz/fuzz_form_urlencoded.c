@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "form.h"
+#include "core/error.h"
+#include "core/form.h"
 
 static void check(const struct vt_form *f)
 {

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "queue.h"
-#include "text.h"
+#include "domain/queue.h"
+#include "core/text.h"
 
 static sqlite3 *db;
 static sqlite3_stmt *st;

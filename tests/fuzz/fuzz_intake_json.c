@@ -5,8 +5,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "config.h"
-#include "intake.h"
+#include "core/config.h"
+#include "domain/intake.h"
 
 static struct vt_config cfg;
 static int ready;

@@ -10,9 +10,9 @@
 
 #include "channels/email/mime.h"
 #include "channels/email/take.h"
-#include "classify.h"
-#include "config.h"
-#include "text.h"
+#include "core/classify.h"
+#include "core/config.h"
+#include "core/text.h"
 
 static struct vt_config cfg;
 

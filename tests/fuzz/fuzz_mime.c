@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "channels/email/mime.h"
-#include "text.h"
+#include "core/text.h"
 
 static void check(const char *s, size_t max)
 {

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "form.h"
+#include "core/error.h"
+#include "core/form.h"
 
 static void parse(const char *ct, const char *body, size_t len)
 {

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "form.h"
-#include "survey.h"
+#include "core/form.h"
+#include "domain/survey.h"
 
 static const char *get(void *ctx, const char *name, int i)
 {

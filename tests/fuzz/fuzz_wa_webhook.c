@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "channels/whatsapp/parse.h"
-#include "text.h"
+#include "core/text.h"
 
 /* True when the fixed-size field f holds a NUL-terminated valid UTF-8 string. */
 #define STR_OK(f) (memchr((f), '\0', sizeof(f)) && vt_utf8_valid((f), strlen(f)))

@@ -1,0 +1,80 @@
+/* auth.h - staff sessions: login, logout, the session cookie, CSRF tokens,
+ * and the throttling of failed logins (docs/staff-api.md).
+ *
+ * Owns: the session table (in memory, loop thread), the pool of login workers
+ * that verify Argon2id hashes off the loop (a queue fair between client
+ * addresses), the failure counts of logins (in memory, loop thread), and the
+ * routes /api/v1/session and /api/v1/session/logout, /api/v1/session/password.
+ * Must not: decide what a role may do with an item (casework.h and
+ * staff_api.c do); keep a password or a session token anywhere but in the
+ * caller's memory (only BLAKE2b hashes of tokens are kept); answer a login
+ * for an unknown username any differently from one for a real account.
+ *
+ * A session's life:
+ *
+ *   POST /api/v1/session --worker: hash ok--> created (cookie + CSRF token)
+ *   created --any request within idle time (vt_auth_check)--> last use moved
+ *   created --idle too long | max age reached--> gone
+ *   created --account disabled or password changed (its session_epoch moved
+ *             on, by this daemon or by `ventanilla user passwd|disable`),
+ *             seen at the next request or live event--> gone
+ *   created --POST /api/v1/session/logout--> gone
+ *   daemon restart --> gone (sessions are not stored)
+ *
+ * A failed login, or a wrong current password on a password change, counts
+ * against the username from that address and against the username alone;
+ * past staff.login_delay_after of them each further attempt from that
+ * address waits a growing delay (429 throttled, Retry-After), whether the
+ * account exists or not (auth.c tells the whole rule). Attempts from one
+ * address are also limited to login_per_minute whatever the username.
+ *
+ * Threads: everything here runs on the loop thread except the workers.
+ */
+#ifndef VT_AUTH_H
+#define VT_AUTH_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "http/http.h"
+#include "core/roles.h"
+
+/* The staff member behind a request, as the database has it now. */
+struct vt_staff {
+    int64_t id;
+    char username[65];
+    enum vt_role role;
+    char dependencia[101]; /* "" for none */
+    bool must_change;      /* a one-time password: only the password change is allowed */
+};
+
+struct vt_auth;
+struct vt_server;
+
+/* Starts the login workers. NULL when out of memory or no thread. */
+struct vt_auth *vt_auth_new(struct vt_server *srv);
+/* Stops the workers (answering what they still hold with 503) and frees. NULL ok. */
+void vt_auth_free(struct vt_auth *a);
+/* Registers the session routes. */
+int vt_auth_register(struct vt_http *http);
+
+/* The staff member of req's session (loop thread). write: the request changes
+ * state, so its X-CSRF-Token must match. Returns 0 with *out filled; or
+ * answers req itself (401 unauthenticated, 403 csrf, 403
+ * password_change_required) and returns VT_EPERM. */
+int vt_auth_check(struct vt_http_request *req, bool write, struct vt_staff *out);
+
+/* vt_auth_check, then the role: roles is a mask of 1 << enum vt_role. True
+ * with *who filled; false having answered (401, 403 csrf, 403 forbidden). */
+bool vt_auth_require(struct vt_http_request *req, unsigned roles, bool write, struct vt_staff *who);
+
+/* The staff member of a Cookie header (a WebSocket handshake), without
+ * touching the session's idle time; a session that has ended is forgotten.
+ * 0 or VT_EPERM. Loop thread. */
+int vt_auth_cookie_staff(struct vt_server *srv, const char *cookie, struct vt_staff *out);
+
+/* Role of a name, or -1. */
+int vt_auth_role_of(const char *name);
+/* Name of a role. */
+const char *vt_auth_role_name(enum vt_role r);
+
+#endif
