@@ -1,8 +1,7 @@
 /* registry.c - the channels compiled into this binary, in start order. */
 #include <stddef.h>
-#include <string.h>
 
-#include "domain/channel.h"
+#include "channels/channel.h"
 
 extern const struct vt_channel vt_channel_web;
 extern const struct vt_channel vt_channel_whatsapp;
@@ -10,11 +9,3 @@ extern const struct vt_channel vt_channel_email;
 
 const struct vt_channel *const vt_channels[] = {&vt_channel_web, &vt_channel_whatsapp,
                                                 &vt_channel_email, NULL};
-
-const struct vt_channel *vt_channel_find(const char *name)
-{
-    for (const struct vt_channel *const *c = vt_channels; name && *c; c++)
-        if (strcmp((*c)->name, name) == 0)
-            return *c;
-    return NULL;
-}

@@ -38,9 +38,9 @@
 #include "core/error.h"
 #include "core/item.h"
 #include "outbox/outbox.h"
-#include "domain/report.h"
+#include "api/report_api.h"
 #include "domain/users.h"
-#include "server.h"
+#include "daemon.h"
 #include "store/store.h"
 
 struct opts {
@@ -670,7 +670,7 @@ int main(int argc, char **argv)
         rc = cmd_backup(cmd, &o, &cfg);
     } else {
         int port = o.port >= 0 ? o.port : cfg.port;
-        rc = vt_server_main(&cfg, data_dir(&o, &cfg), port);
+        rc = vt_daemon_main(&cfg, data_dir(&o, &cfg), port);
     }
     vt_config_cleanup(&cfg);
     return rc;

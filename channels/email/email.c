@@ -14,11 +14,12 @@
 #include "channels/email/mime.h"
 #include "channels/email/poller.h"
 #include "channels/email/smtp.h"
-#include "domain/channel.h"
+#include "channels/channel.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "outbox/outbox.h"
-#include "server.h"
+#include "api/app.h"
+#include "http/reply.h"
 
 struct mail_channel {
     struct vt_outbox_transport transport;
@@ -26,27 +27,27 @@ struct mail_channel {
     size_t n_pollers;
 };
 
-static int mail_start(struct vt_server *srv, struct vt_http *http)
+static int mail_start(struct vt_app *srv, struct vt_http *http)
 {
     (void)http;
-    const struct vt_config *cfg = vt_server_config(srv);
+    const struct vt_config *cfg = vt_app_config(srv);
     if (!cfg->email.enabled)
         return 0;
     vt_mime_init();
     struct mail_channel *ch = calloc(1, sizeof(*ch));
     if (!ch)
         return VT_ENOMEM;
-    vt_server_set_channel_data(srv, "email", ch);
+    vt_app_set_channel_data(srv, "email", ch);
     ch->transport = (struct vt_outbox_transport){"email",       (void *)cfg,  vt_smtp_open,
                                                  vt_smtp_close, vt_smtp_send, vt_smtp_interrupt};
-    int rc = vt_outbox_register(vt_server_outbox(srv), &ch->transport);
+    int rc = vt_outbox_register(vt_app_outbox(srv), &ch->transport);
     if (rc)
         return rc;
     if (!(ch->pollers = calloc(cfg->email.n_mailboxes + 1, sizeof(*ch->pollers))))
         return VT_ENOMEM;
     for (size_t i = 0; i < cfg->email.n_mailboxes; i++) {
         struct vt_mail_poller *p = vt_mail_poller_start(
-            srv, cfg, &cfg->email.mailboxes[i], vt_server_store(srv), vt_server_data_dir(srv));
+            srv, cfg, &cfg->email.mailboxes[i], vt_app_store(srv), vt_app_data_dir(srv));
         if (!p)
             return VT_ENOMEM;
         ch->pollers[ch->n_pollers++] = p;
@@ -55,33 +56,33 @@ static int mail_start(struct vt_server *srv, struct vt_http *http)
     return 0;
 }
 
-static void mail_stop(struct vt_server *srv)
+static void mail_stop(struct vt_app *srv)
 {
-    struct mail_channel *ch = vt_server_channel_data(srv, "email");
+    struct mail_channel *ch = vt_app_channel_data(srv, "email");
     if (!ch)
         return;
     for (size_t i = 0; i < ch->n_pollers; i++)
         vt_mail_poller_stop(ch->pollers[i]);
     free(ch->pollers);
-    vt_server_set_channel_data(srv, "email", NULL);
+    vt_app_set_channel_data(srv, "email", NULL);
     free(ch);
 }
 
 /* Writer thread: a staff message to a requester (or to another entity), as
  * a reply in the requester's own thread when they wrote to us by email. */
-static int mail_can_notify(struct vt_server *srv, const char *recipient)
+static int mail_can_notify(const struct vt_config *cfg, const char *recipient)
 {
-    if (!vt_server_config(srv)->email.enabled)
+    if (!cfg->email.enabled)
         return VT_ENOTFOUND; /* nothing would ever send it */
     if (!recipient || !strchr(recipient, '@') || strpbrk(recipient, " \r\n<>,;"))
         return VT_EINVAL;
     return 0;
 }
 
-static int mail_notify(struct vt_server *srv, struct vt_store_tx *tx, const struct vt_notice *n)
+static int mail_notify(const struct vt_config *cfg, struct vt_store_tx *tx,
+                       const struct vt_notice *n)
 {
-    const struct vt_config *cfg = vt_server_config(srv);
-    int rc = mail_can_notify(srv, n->recipient);
+    int rc = mail_can_notify(cfg, n->recipient);
     if (rc)
         return rc;
     char mid[200], last[1000] = "";
@@ -117,5 +118,6 @@ static int mail_notify(struct vt_server *srv, struct vt_store_tx *tx, const stru
     return rc ? rc : vt_mail_db_thread_add(tx, mid, n->item_id, true);
 }
 
-const struct vt_channel vt_channel_email = {"email", mail_start, mail_stop, mail_notify,
-                                            mail_can_notify};
+static const struct vt_sender mail_sender = {"email", mail_notify, mail_can_notify};
+
+const struct vt_channel vt_channel_email = {"email", mail_start, mail_stop, &mail_sender};

@@ -18,7 +18,7 @@
 #include "outbox/outbox.h"
 
 struct vt_mail_poller {
-    struct vt_server *srv;
+    struct vt_app *srv;
     const struct vt_config *cfg;
     const struct vt_mailbox_config *mb;
     struct vt_store *store;
@@ -267,7 +267,7 @@ static void poller_free(struct vt_mail_poller *p)
     free(p);
 }
 
-struct vt_mail_poller *vt_mail_poller_start(struct vt_server *srv, const struct vt_config *cfg,
+struct vt_mail_poller *vt_mail_poller_start(struct vt_app *srv, const struct vt_config *cfg,
                                             const struct vt_mailbox_config *mb,
                                             struct vt_store *store, const char *data_dir)
 {

@@ -25,10 +25,10 @@
 
 struct vt_mail_poller;
 
-struct vt_server;
+struct vt_app;
 
 /* srv may be NULL (no casework hook). */
-struct vt_mail_poller *vt_mail_poller_start(struct vt_server *srv, const struct vt_config *cfg,
+struct vt_mail_poller *vt_mail_poller_start(struct vt_app *srv, const struct vt_config *cfg,
                                             const struct vt_mailbox_config *mb,
                                             struct vt_store *store, const char *data_dir);
 /* Stops the thread (after the message in hand) and frees; NULL ok. */

@@ -18,6 +18,7 @@
 #include "domain/hearing.h"
 #include "outbox/outbox.h"
 #include "core/text.h"
+#include "api/app.h"
 
 /* The domain of the entity's address, for our Message-IDs. */
 static const char *from_domain(const struct vt_config *cfg)
@@ -360,7 +361,7 @@ static int thread_into(struct vt_store_tx *tx, struct vt_mail_take *t, int64_t i
     if (rc == 0)
         rc = vt_mail_db_thread_add(tx, m->message_id, item_id, false);
     if (rc == 0 && t->srv) /* an item waiting for completion takes up its term again */
-        rc = vt_casework_citizen_replied(t->srv, tx, item_id);
+        rc = vt_casework_citizen_replied(vt_app_domain(t->srv), tx, item_id);
     t->item_id = item_id;
     return rc;
 }

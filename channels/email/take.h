@@ -26,7 +26,7 @@
 
 struct vt_mail_take {
     const struct vt_config *cfg;
-    struct vt_server *srv; /* for casework (a reply resumes a paused item); NULL in tests */
+    struct vt_app *srv; /* for casework (a reply resumes a paused item); NULL in tests */
     const char *mailbox;
     int64_t uidvalidity, uid;
     const struct vt_mail *mail; /* NULL: the message vanished before its fetch */

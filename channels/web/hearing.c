@@ -26,10 +26,11 @@
 #include "core/error.h"
 #include "domain/hearing.h"
 #include "core/log.h"
-#include "domain/report.h"
-#include "server.h"
+#include "api/app.h"
+#include "http/reply.h"
 #include "domain/survey.h"
 #include "core/text.h"
+#include "core/csv.h"
 
 #define TEXT_MAX 2000
 #define NAME_MAX_BYTES 200
@@ -64,7 +65,7 @@ static void html(struct vt_http_request *req, int status, struct vt_buf *b)
 static void message(struct vt_http_request *req, int status, const char *title, const char *text)
 {
     struct vt_buf b = {0};
-    head(&b, vt_server_config(req->srv), title);
+    head(&b, vt_app_config(req->app), title);
     vt_buf_puts(&b, "<h1>");
     esc(&b, title);
     vt_buf_puts(&b, "</h1><p role=\"status\">");
@@ -79,7 +80,7 @@ static const char CLOSED[] = "La recepción de preguntas para esta audiencia no 
 static void form_page(struct vt_http_request *req, int status, const struct vt_hearing *h,
                       const struct vt_form *v, const char *field, const char *why)
 {
-    const struct vt_config *cfg = vt_server_config(req->srv);
+    const struct vt_config *cfg = vt_app_config(req->app);
     const struct vt_form_field *text = v ? vt_form_get(v, "text") : NULL;
     const struct vt_form_field *name = v ? vt_form_get(v, "name") : NULL;
     const struct vt_form_field *show = v ? vt_form_get(v, "show_name") : NULL;
@@ -151,7 +152,7 @@ static void ask_done(struct vt_http_request *req, void *ctx, int result)
         } else {
             const struct vt_item *it = j->q.item;
             struct vt_buf b = {0};
-            head(&b, vt_server_config(req->srv), "Pregunta radicada");
+            head(&b, vt_app_config(req->app), "Pregunta radicada");
             vt_buf_puts(&b, "<h1>Recibimos su pregunta</h1><div class=\"ack\" role=\"status\">"
                             "<dl><dt>Número de radicado</dt><dd class=\"big\" id=\"radicado\">");
             esc(&b, it->radicado);
@@ -234,7 +235,7 @@ static void ask(struct vt_http_request *req, const struct vt_hearing *h)
     vt_form_cleanup(&form);
     snprintf(j->code, sizeof(j->code), "%s", h->code);
     j->q = (struct vt_hearing_question){
-        .cfg = vt_server_config(req->srv),
+        .cfg = vt_app_config(req->app),
         .code = j->code,
         .text = j->text,
         .name = j->name,
@@ -242,7 +243,7 @@ static void ask(struct vt_http_request *req, const struct vt_hearing *h)
         .channel = "web",
         .show_name = show,
     };
-    if (vt_server_run(req, vt_hearing_question_run, j, ask_done) != 0) {
+    if (vt_app_run(req, vt_hearing_question_run, j, ask_done) != 0) {
         free(j->text);
         free(j->name);
         free(j);
@@ -254,7 +255,7 @@ static void ask(struct vt_http_request *req, const struct vt_hearing *h)
 static void wall(struct vt_http_request *req, const struct vt_hearing *h)
 {
     struct vt_buf b = {0};
-    head(&b, vt_server_config(req->srv), h->name);
+    head(&b, vt_app_config(req->app), h->name);
     vt_buf_puts(&b, "<h1>");
     esc(&b, h->name);
     vt_buf_puts(&b, "</h1><section id=\"muro\" data-hearing=\"");
@@ -369,7 +370,7 @@ static void survey_html(struct vt_http_request *req, struct vt_buf *b, const str
     vt_buf_puts(b, "/qr.svg\" width=\"160\" height=\"160\">");
     cJSON *fig = NULL;
     const cJSON *row = NULL, *it;
-    if (vt_survey_figures(vt_server_reader(req->srv), vt_server_config(req->srv), 0, INT64_MAX,
+    if (vt_survey_figures(vt_app_reader(req->app), vt_app_config(req->app), 0, INT64_MAX,
                           "survey", &fig) == 0) {
         cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(fig, "rows"))
         {
@@ -436,7 +437,7 @@ static void commitments_html(struct vt_buf *b, const cJSON *arr)
 
 static void answers_page(struct vt_http_request *req, const struct vt_hearing *h)
 {
-    struct vt_store_reader *r = vt_server_reader(req->srv);
+    struct vt_store_reader *r = vt_app_reader(req->app);
     cJSON *rep = vt_hearing_report(r, h->code);
     cJSON *com = rep ? vt_hearing_commitments(r, h->code) : NULL;
     if (!com) {
@@ -446,7 +447,7 @@ static void answers_page(struct vt_http_request *req, const struct vt_hearing *h
     }
     const cJSON *qs = cJSON_GetObjectItemCaseSensitive(rep, "questions"), *q, *m;
     struct vt_buf b = {0};
-    head(&b, vt_server_config(req->srv), "Respuestas de la audiencia pública");
+    head(&b, vt_app_config(req->app), "Respuestas de la audiencia pública");
     vt_buf_puts(&b, "<h1>Respuestas de la audiencia pública</h1><p class=\"lead\">");
     esc(&b, h->name);
     char date[16];
@@ -513,7 +514,7 @@ static void answers_page(struct vt_http_request *req, const struct vt_hearing *h
 
 static void answers_csv(struct vt_http_request *req, const struct vt_hearing *h)
 {
-    cJSON *rep = vt_hearing_report(vt_server_reader(req->srv), h->code);
+    cJSON *rep = vt_hearing_report(vt_app_reader(req->app), h->code);
     if (!rep) {
         message(req, 503, "Servicio no disponible", "Intente de nuevo en un momento.");
         return;
@@ -532,7 +533,7 @@ static void answers_csv(struct vt_http_request *req, const struct vt_hearing *h)
             if (i)
                 rc = vt_buf_puts(&b, ",");
             if (!rc)
-                rc = vt_report_csv_field(&b, str(q, cols[i]));
+                rc = vt_csv_field(&b, str(q, cols[i]));
         }
         if (!rc)
             rc = vt_buf_puts(&b, "\r\n");
@@ -566,7 +567,7 @@ static void hearing_page(struct vt_http_request *req)
     struct vt_hearing h;
     int rc = vt_hearing_code_ok(code) &&
                      (rest[n] == '\0' || ((pantalla || answers || csv) && !req->post))
-                 ? vt_hearing_find(vt_server_reader(req->srv), code, &h)
+                 ? vt_hearing_find(vt_app_reader(req->app), code, &h)
                  : VT_ENOTFOUND;
     if (rc == VT_ENOTFOUND)
         message(req, 404, "Audiencia no encontrada", "No encontramos esta audiencia.");

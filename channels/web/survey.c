@@ -19,7 +19,8 @@
 #include "core/error.h"
 #include "http/http.h"
 #include "core/log.h"
-#include "server.h"
+#include "api/app.h"
+#include "http/reply.h"
 #include "domain/survey.h"
 
 static void html(struct vt_http_request *req, int status, struct vt_buf *b)
@@ -31,7 +32,7 @@ static void html(struct vt_http_request *req, int status, struct vt_buf *b)
 static void done_page(struct vt_http_request *req, int status, const char *title, const char *text)
 {
     struct vt_buf b = {0};
-    vt_page_survey_done(&b, vt_server_config(req->srv), title, text);
+    vt_page_survey_done(&b, vt_app_config(req->app), title, text);
     html(req, status, &b);
 }
 
@@ -107,13 +108,13 @@ static void answer_done(struct vt_http_request *req, void *ctx, int result)
 static void qr_svg(struct vt_http_request *req, const char *code)
 {
     struct vt_survey_form f;
-    if (vt_survey_find(vt_server_reader(req->srv), NULL, code, &f) != 0) {
+    if (vt_survey_find(vt_app_reader(req->app), NULL, code, &f) != 0) {
         refuse_closed(req, VT_ENOTFOUND);
         return;
     }
     vt_survey_form_cleanup(&f);
     char url[400];
-    snprintf(url, sizeof(url), "%s/encuesta/p/%s", vt_server_config(req->srv)->public_url, code);
+    snprintf(url, sizeof(url), "%s/encuesta/p/%s", vt_app_config(req->app)->public_url, code);
     QRcode *qr = QRcode_encodeString(url, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
     if (!qr) {
         done_page(req, 503, "Servicio no disponible", "No pudimos dibujar el código QR.");
@@ -149,7 +150,7 @@ static void survey_page(struct vt_http_request *req)
         return;
     }
     struct vt_survey_form f;
-    int rc = vt_survey_find(vt_server_reader(req->srv), token, code, &f);
+    int rc = vt_survey_find(vt_app_reader(req->app), token, code, &f);
     if (rc) {
         if (rc == VT_ENOTFOUND)
             refuse_closed(req, VT_ENOTFOUND);
@@ -167,7 +168,7 @@ static void survey_page(struct vt_http_request *req)
     struct vt_intake_error e = {0};
     if (!req->post) {
         struct vt_buf b = {0};
-        vt_page_survey(&b, vt_server_config(req->srv), f.definition, req->path, NULL, NULL, NULL);
+        vt_page_survey(&b, vt_app_config(req->app), f.definition, req->path, NULL, NULL, NULL);
         html(req, 200, &b);
         vt_survey_form_cleanup(&f);
         return;
@@ -183,7 +184,7 @@ static void survey_page(struct vt_http_request *req)
     if (vt_survey_read_answers(f.definition, form_value, &form, &answers, &csat, &nps, field,
                                sizeof(field), why, sizeof(why))) {
         struct vt_buf b = {0};
-        vt_page_survey(&b, vt_server_config(req->srv), f.definition, req->path, &form, field, why);
+        vt_page_survey(&b, vt_app_config(req->app), f.definition, req->path, &form, field, why);
         html(req, 422, &b);
         vt_form_cleanup(&form);
         vt_survey_form_cleanup(&f);
@@ -205,7 +206,7 @@ static void survey_page(struct vt_http_request *req)
     else
         snprintf(j->code, sizeof(j->code), "%s", code);
     j->a = (struct vt_survey_answer){
-        .srv = req->srv,
+        .cfg = vt_app_config(req->app),
         .token = token ? j->token : NULL,
         .code = token ? NULL : j->code,
         .channel = "web",
@@ -214,7 +215,7 @@ static void survey_page(struct vt_http_request *req)
         .csat = csat,
         .nps = nps,
     };
-    if (vt_server_run(req, vt_survey_answer_run, j, answer_done) != 0) {
+    if (vt_app_run(req, vt_survey_answer_run, j, answer_done) != 0) {
         cJSON_Delete(answers);
         free(j);
     }

@@ -5,7 +5,7 @@
  * Owns: the routes of the web channel and the mapping of their requests to
  * intake and pages; the copy of Chart.js read from disk at start.
  * Must not: validate fields itself (intake.c does) or touch the store except
- * through vt_server_submit and vt_api_track_lookup; put or accept a tracking
+ * through vt_app_submit and vt_api_track_lookup; put or accept a tracking
  * code in a URL.
  */
 #include <errno.h>
@@ -23,11 +23,12 @@
 #include "core/clock.h"
 #include "api/api.h"
 #include "api/auth.h"
-#include "domain/channel.h"
+#include "channels/channel.h"
 #include "core/error.h"
 #include "http/http.h"
 #include "core/log.h"
-#include "server.h"
+#include "api/app.h"
+#include "http/reply.h"
 #include "core/text.h"
 #include "core/web_assets.h"
 
@@ -39,9 +40,9 @@ static void html(struct vt_http_request *req, int status, struct vt_buf *b)
 }
 
 /* The hearings whose question window is open now (caller frees). */
-static cJSON *open_hearings(struct vt_server *srv)
+static cJSON *open_hearings(struct vt_app *srv)
 {
-    cJSON *all = vt_hearing_list(vt_server_reader(srv)), *open = cJSON_CreateArray(), *h;
+    cJSON *all = vt_hearing_list(vt_app_reader(srv)), *open = cJSON_CreateArray(), *h;
     double now = (double)vt_clock_now_ms();
     cJSON_ArrayForEach(h, all)
     {
@@ -58,8 +59,8 @@ static cJSON *open_hearings(struct vt_server *srv)
 static void get_form(struct vt_http_request *req)
 {
     struct vt_buf b = {0};
-    cJSON *hearings = open_hearings(req->srv);
-    vt_page_form(&b, vt_server_config(req->srv), NULL, NULL, hearings);
+    cJSON *hearings = open_hearings(req->app);
+    vt_page_form(&b, vt_app_config(req->app), NULL, NULL, hearings);
     cJSON_Delete(hearings);
     html(req, 200, &b);
 }
@@ -71,18 +72,18 @@ static void render_ack(struct vt_http_request *req, struct vt_item *it, int resu
         struct vt_intake_error e = {503, "unavailable", "",
                                     "No pudimos guardar su solicitud por un problema nuestro. "
                                     "Intente de nuevo en un momento."};
-        vt_page_form(&b, vt_server_config(req->srv), NULL, &e, NULL);
+        vt_page_form(&b, vt_app_config(req->app), NULL, &e, NULL);
         vt_http_header(req, "Retry-After", "5");
         html(req, 503, &b);
         return;
     }
-    vt_page_ack(&b, vt_server_config(req->srv), it);
+    vt_page_ack(&b, vt_app_config(req->app), it);
     html(req, 200, &b);
 }
 
 static void post_form(struct vt_http_request *req)
 {
-    const struct vt_intake_ctx *ctx = vt_server_intake(req->srv);
+    const struct vt_intake_ctx *ctx = vt_app_intake(req->app);
     struct vt_intake_error e = {0};
     struct vt_form form = {0};
     struct vt_item *it = NULL;
@@ -98,7 +99,7 @@ static void post_form(struct vt_http_request *req)
         html(req, e.status, &b);
         return;
     }
-    vt_server_submit(req, it, &form, render_ack);
+    vt_app_submit(req, it, &form, render_ack);
 }
 
 /* GET /consulta: the lookup form. A tracking code in the query string (old
@@ -109,7 +110,7 @@ static void post_form(struct vt_http_request *req)
  * typed, never the code. */
 static void consulta(struct vt_http_request *req)
 {
-    const struct vt_config *cfg = vt_server_config(req->srv);
+    const struct vt_config *cfg = vt_app_config(req->app);
     struct vt_buf b = {0};
     if (!req->post) {
         bool code_in_url = vt_form_get(&req->query, "codigo") || vt_form_get(&req->query, "code");
@@ -136,7 +137,7 @@ static void consulta(struct vt_http_request *req)
     }
     const char *rad = r && !r->filename && vt_utf8_valid(r->value, r->value_len) ? r->value : NULL;
     int retry;
-    if (!vt_server_track_allow(req->srv, req, &retry)) {
+    if (!vt_app_track_allow(req->app, req, &retry)) {
         char ra[16];
         snprintf(ra, sizeof(ra), "%d", retry);
         vt_http_header(req, "Retry-After", ra);
@@ -154,7 +155,7 @@ static void consulta(struct vt_http_request *req)
         alert = "Escriba el número de radicado y el código de consulta.";
     } else {
         struct vt_track t;
-        if (vt_api_track_lookup(req->srv, r->value, c->value, &t) == 0) {
+        if (vt_api_track_lookup(req->app, r->value, c->value, &t) == 0) {
             vt_page_status(&b, cfg, &t, NULL, NULL);
             vt_track_cleanup(&t);
             vt_form_cleanup(&f);
@@ -176,7 +177,7 @@ static void consulta(struct vt_http_request *req)
 #define CHARTJS_PATH "/usr/share/javascript/chart.js/chart.min.js"
 #define CHARTJS_MAX (8 << 20)
 
-/* The web channel's state (vt_server_channel_data "web"). */
+/* The web channel's state (vt_app_channel_data "web"). */
 struct web_state {
     char *chartjs; /* the library's text, NULL when it could not be read */
     size_t chartjs_len;
@@ -220,19 +221,19 @@ static void tablero(struct vt_http_request *req)
 {
     struct vt_staff who;
     bool manager =
-        vt_auth_cookie_staff(req->srv, req->cookie, &who) == 0 && who.role == VT_ROLE_GERENTE;
-    const struct web_state *st = vt_server_channel_data(req->srv, "web");
+        vt_auth_cookie_staff(req->app, req->cookie, &who) == 0 && who.role == VT_ROLE_GERENTE;
+    const struct web_state *st = vt_app_channel_data(req->app, "web");
     struct vt_buf b = {0};
-    vt_page_tablero(&b, vt_server_config(req->srv), manager, st && st->chartjs);
+    vt_page_tablero(&b, vt_app_config(req->app), manager, st && st->chartjs);
     html(req, 200, &b);
 }
 
 /* GET /static/vendor/chart.js */
 static void vendor_chartjs(struct vt_http_request *req)
 {
-    const struct web_state *st = vt_server_channel_data(req->srv, "web");
+    const struct web_state *st = vt_app_channel_data(req->app, "web");
     if (!st || !st->chartjs) {
-        vt_server_not_found(req);
+        vt_reply_not_found(req);
         return;
     }
     vt_http_respond(req, 200, "text/javascript; charset=utf-8", st->chartjs, st->chartjs_len);
@@ -243,9 +244,9 @@ static void published(struct vt_http_request *req)
 {
     struct vt_published p[200];
     int64_t since = vt_clock_now_ms() - 30LL * 86400000;
-    size_t n = vt_casework_published(vt_server_reader(req->srv), since, p, 200);
+    size_t n = vt_casework_published(vt_app_reader(req->app), since, p, 200);
     struct vt_buf b = {0};
-    vt_page_published(&b, vt_server_config(req->srv), p, n);
+    vt_page_published(&b, vt_app_config(req->app), p, n);
     vt_casework_published_free(p, n);
     html(req, 200, &b);
 }
@@ -270,17 +271,17 @@ static void static_file(struct vt_http_request *req)
             vt_http_respond(req, 200, asset_type(a->name), (const char *)a->data, a->size);
             return;
         }
-    vt_server_not_found(req);
+    vt_reply_not_found(req);
 }
 
-static int web_start(struct vt_server *srv, struct vt_http *http)
+static int web_start(struct vt_app *srv, struct vt_http *http)
 {
-    size_t max = (size_t)vt_server_config(srv)->max_body_bytes;
+    size_t max = (size_t)vt_app_config(srv)->max_body_bytes;
     struct web_state *st = calloc(1, sizeof(*st));
     if (!st)
         return VT_ENOMEM;
     load_chartjs(st);
-    vt_server_set_channel_data(srv, "web", st);
+    vt_app_set_channel_data(srv, "web", st);
     int rc = vt_http_route(http, "/", VT_ROUTE_GET, 0, get_form);
     rc = rc ? rc : vt_http_route(http, "/", VT_ROUTE_POST | VT_ROUTE_RATE_LIMITED, max, post_form);
     rc = rc ? rc : vt_http_route(http, "/consulta", VT_ROUTE_GET | VT_ROUTE_POST, 4096, consulta);
@@ -293,13 +294,13 @@ static int web_start(struct vt_server *srv, struct vt_http *http)
     return rc;
 }
 
-static void web_stop(struct vt_server *srv)
+static void web_stop(struct vt_app *srv)
 {
-    struct web_state *st = vt_server_channel_data(srv, "web");
-    vt_server_set_channel_data(srv, "web", NULL);
+    struct web_state *st = vt_app_channel_data(srv, "web");
+    vt_app_set_channel_data(srv, "web", NULL);
     if (st)
         free(st->chartjs);
     free(st);
 }
 
-const struct vt_channel vt_channel_web = {"web", web_start, web_stop, NULL, NULL};
+const struct vt_channel vt_channel_web = {"web", web_start, web_stop, NULL};

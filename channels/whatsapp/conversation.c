@@ -18,6 +18,8 @@
 #include "outbox/outbox.h"
 #include "domain/survey.h"
 #include "core/text.h"
+#include "core/buf.h"
+#include "api/app.h"
 
 /* One message being handled: the event, its sender's conversation and what
  * the handler decided. */
@@ -638,7 +640,7 @@ static int accept_add(struct turn *t)
     rc = vt_store_tx_event(t->tx, w.id, "ciudadano:whatsapp", "mensaje_ciudadano", ps, 0);
     free(ps);
     if (rc == 0 && t->a->srv) /* an item waiting for completion takes up its term again */
-        rc = vt_casework_citizen_replied(t->a->srv, t->tx, w.id);
+        rc = vt_casework_citizen_replied(vt_app_domain(t->a->srv), t->tx, w.id);
     int attached = 0;
     const char *wamid = dstr(t->draft, "pending_wamid");
     if (rc == 0 && wamid)
@@ -1569,7 +1571,7 @@ static int survey_save(struct turn *t, const struct vt_survey_form *f)
         cJSON_Delete(answers);
         return VT_EINVAL;
     }
-    struct vt_survey_answer ans = {.srv = t->a->srv,
+    struct vt_survey_answer ans = {.cfg = vt_app_config(t->a->srv),
                                    .invitation_id = f->invitation_id,
                                    .channel = "whatsapp",
                                    .answers = answers,

@@ -62,7 +62,7 @@
 
 struct vt_wa_apply {
     const struct vt_config *cfg;
-    struct vt_server *srv; /* for casework (a reply resumes a paused item); NULL in tests */
+    struct vt_app *srv; /* for casework (a reply resumes a paused item); NULL in tests */
     const struct vt_wa_batch *batch; /* borrowed */
     /* Filled by the job; items stay alive until the job is done. */
     struct vt_item **items;

@@ -20,12 +20,13 @@
 #include "channels/whatsapp/messages.h"
 #include "channels/whatsapp/parse.h"
 #include "core/buf.h"
-#include "domain/channel.h"
+#include "channels/channel.h"
 #include "core/error.h"
 #include "http/http.h"
 #include "core/log.h"
 #include "outbox/outbox.h"
-#include "server.h"
+#include "api/app.h"
+#include "http/reply.h"
 
 struct wa_channel {
     struct vt_outbox_transport transport; /* each sender thread opens its own Graph client */
@@ -61,7 +62,7 @@ static void error_json(struct vt_http_request *req, int status, const char *code
 /* GET /webhooks/whatsapp: Meta's subscription check. */
 static void verify(struct vt_http_request *req)
 {
-    const struct vt_whatsapp_config *wa = &vt_server_config(req->srv)->whatsapp;
+    const struct vt_whatsapp_config *wa = &vt_app_config(req->app)->whatsapp;
     const struct vt_form_field *mode = vt_form_get(&req->query, "hub.mode");
     const struct vt_form_field *token = vt_form_get(&req->query, "hub.verify_token");
     const struct vt_form_field *challenge = vt_form_get(&req->query, "hub.challenge");
@@ -98,7 +99,7 @@ static void delivered(struct vt_http_request *req, void *ctx, int result)
 {
     struct delivery *d = ctx;
     if (result == 0) {
-        struct wa_channel *ch = vt_server_channel_data(req->srv, "whatsapp");
+        struct wa_channel *ch = vt_app_channel_data(req->app, "whatsapp");
         if (d->apply.media_added && ch)
             vt_wa_media_wake(ch->media);
         vt_log(VT_LOG_DEBUG, "wa_delivery", "events=%zu applied=%d duplicates=%d items=%zu",
@@ -125,7 +126,7 @@ static void delivered(struct vt_http_request *req, void *ctx, int result)
 /* POST /webhooks/whatsapp: a delivery of messages and statuses. */
 static void webhook(struct vt_http_request *req)
 {
-    const struct vt_config *cfg = vt_server_config(req->srv);
+    const struct vt_config *cfg = vt_app_config(req->app);
     if (!vt_wa_signature_ok(req->signature, cfg->whatsapp.app_secret, req->body, req->body_len)) {
         vt_log(VT_LOG_WARN, "wa_signature_refused", "present=%d bytes=%zu",
                req->signature[0] != '\0', req->body_len);
@@ -175,31 +176,31 @@ static void webhook(struct vt_http_request *req)
         return;
     }
     d->apply.cfg = cfg;
-    d->apply.srv = req->srv;
+    d->apply.srv = req->app;
     d->apply.batch = &d->batch;
-    if (vt_server_run(req, apply_delivery, d, delivered) != 0) {
+    if (vt_app_run(req, apply_delivery, d, delivered) != 0) {
         vt_wa_batch_cleanup(&d->batch);
         free(d);
     }
 }
 
-static void wa_stop(struct vt_server *srv);
+static void wa_stop(struct vt_app *srv);
 
-static int wa_start(struct vt_server *srv, struct vt_http *http)
+static int wa_start(struct vt_app *srv, struct vt_http *http)
 {
-    const struct vt_config *cfg = vt_server_config(srv);
+    const struct vt_config *cfg = vt_app_config(srv);
     if (!cfg->whatsapp.enabled)
         return 0;
     struct wa_channel *ch = calloc(1, sizeof(*ch));
     if (!ch)
         return VT_ENOMEM;
-    vt_server_set_channel_data(srv, "whatsapp", ch);
+    vt_app_set_channel_data(srv, "whatsapp", ch);
     ch->transport = (struct vt_outbox_transport){
         "whatsapp", (void *)cfg, graph_open, graph_close, vt_wa_graph_send, vt_wa_graph_interrupt};
-    int rc = vt_outbox_register(vt_server_outbox(srv), &ch->transport);
+    int rc = vt_outbox_register(vt_app_outbox(srv), &ch->transport);
     if (rc)
         return rc;
-    if (!(ch->media = vt_wa_media_start(cfg, vt_server_store(srv), vt_server_data_dir(srv))))
+    if (!(ch->media = vt_wa_media_start(cfg, vt_app_store(srv), vt_app_data_dir(srv))))
         return VT_ENOMEM;
     size_t max = (size_t)cfg->max_json_bytes;
     rc = vt_http_route(http, "/webhooks/whatsapp", VT_ROUTE_GET, 0, verify);
@@ -261,17 +262,18 @@ static int wa_id_of(const char *recipient, char to[24])
     return k < 8 || k > 15 ? VT_EINVAL : 0;
 }
 
-static int wa_can_notify(struct vt_server *srv, const char *recipient)
+static int wa_can_notify(const struct vt_config *cfg, const char *recipient)
 {
-    if (!vt_server_config(srv)->whatsapp.enabled)
+    if (!cfg->whatsapp.enabled)
         return VT_ENOTFOUND; /* nothing would ever send it */
     char to[24];
     return wa_id_of(recipient, to);
 }
 
-static int wa_notify(struct vt_server *srv, struct vt_store_tx *tx, const struct vt_notice *n)
+static int wa_notify(const struct vt_config *cfg, struct vt_store_tx *tx,
+                     const struct vt_notice *n)
 {
-    if (!vt_server_config(srv)->whatsapp.enabled)
+    if (!cfg->whatsapp.enabled)
         return VT_ENOTFOUND; /* nothing would ever send it */
     char to[24];
     if (wa_id_of(n->recipient, to))
@@ -349,15 +351,16 @@ fail:
     return rc;
 }
 
-static void wa_stop(struct vt_server *srv)
+static void wa_stop(struct vt_app *srv)
 {
-    struct wa_channel *ch = vt_server_channel_data(srv, "whatsapp");
+    struct wa_channel *ch = vt_app_channel_data(srv, "whatsapp");
     if (!ch)
         return;
     vt_wa_media_stop(ch->media);
-    vt_server_set_channel_data(srv, "whatsapp", NULL);
+    vt_app_set_channel_data(srv, "whatsapp", NULL);
     free(ch);
 }
 
-const struct vt_channel vt_channel_whatsapp = {"whatsapp", wa_start, wa_stop, wa_notify,
-                                               wa_can_notify};
+static const struct vt_sender wa_sender = {"whatsapp", wa_notify, wa_can_notify};
+
+const struct vt_channel vt_channel_whatsapp = {"whatsapp", wa_start, wa_stop, &wa_sender};

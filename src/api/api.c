@@ -18,9 +18,13 @@
 #include "http/http.h"
 #include "domain/intake.h"
 #include "core/log.h"
-#include "server.h"
+#include "api/app.h"
+#include "http/reply.h"
 #include "core/text.h"
 #include "api/api.h"
+#include "api/live.h"
+#include "outbox/outbox.h"
+#include "core/buf.h"
 
 static void render_created(struct vt_http_request *req, struct vt_item *it, int result)
 {
@@ -29,7 +33,7 @@ static void render_created(struct vt_http_request *req, struct vt_item *it, int 
                                     "No pudimos guardar su solicitud. Intente de nuevo en un "
                                     "momento."};
         vt_http_header(req, "Retry-After", "5");
-        vt_server_json_error(req, &e);
+        vt_app_intake_error(req, &e);
         return;
     }
     char at[32];
@@ -59,7 +63,7 @@ static void render_created(struct vt_http_request *req, struct vt_item *it, int 
     char loc[96];
     snprintf(loc, sizeof(loc), "/api/v1/items/%s", it->radicado);
     vt_http_header(req, "Location", loc);
-    vt_server_json(req, 201, o);
+    vt_reply_json(req, 201, o);
 }
 
 /* Parses a form body of either encoding; 0 or an error already in e. */
@@ -127,7 +131,7 @@ static void hq_done(struct vt_http_request *req, void *ctx, int result)
                  j->q.outcome == VT_ENOTFOUND
                      ? "No encontramos esa audiencia pública."
                      : "La recepción de preguntas para esta audiencia no está abierta.");
-        vt_server_json_error(req, &e);
+        vt_app_intake_error(req, &e);
     }
     hq_free(j);
 }
@@ -242,23 +246,23 @@ static int post_hearing_question(struct vt_http_request *req)
         vt_log(VT_LOG_INFO, "intake_rejected", "status=%d code=%s field=%s", e.status, e.code,
                vt_log_name(e.field));
         hq_free(j);
-        vt_server_json_error(req, &e);
+        vt_app_intake_error(req, &e);
         return 1;
     }
-    j->q.cfg = vt_server_config(req->srv);
+    j->q.cfg = vt_app_config(req->app);
     j->q.code = j->code;
     j->q.text = j->text;
     j->q.name = j->name;
     j->q.source = "web";
     j->q.channel = "web";
-    if (vt_server_run(req, hq_run, j, hq_done) != 0)
+    if (vt_app_run(req, hq_run, j, hq_done) != 0)
         hq_free(j);
     return 1;
 }
 
 static void post_items(struct vt_http_request *req)
 {
-    const struct vt_intake_ctx *ctx = vt_server_intake(req->srv);
+    const struct vt_intake_ctx *ctx = vt_app_intake(req->app);
     struct vt_intake_error e = {0};
     struct vt_item *it = NULL;
     struct vt_form form = {0};
@@ -281,10 +285,10 @@ static void post_items(struct vt_http_request *req)
         vt_log(VT_LOG_INFO, "intake_rejected", "status=%d code=%s field=%s", e.status, e.code,
                vt_log_name(e.field));
         vt_form_cleanup(&form);
-        vt_server_json_error(req, &e);
+        vt_app_intake_error(req, &e);
         return;
     }
-    vt_server_submit(req, it, &form, render_created);
+    vt_app_submit(req, it, &form, render_created);
 }
 
 const char *vt_api_action_description(const char *action)
@@ -310,16 +314,16 @@ const char *vt_api_action_description(const char *action)
 
 /* Builds the public status of an item, or NULL when not found. Shared with
  * the web channel's /consulta page through vt_api_track_lookup. */
-int vt_api_track_lookup(struct vt_server *srv, const char *radicado, const char *code,
+int vt_api_track_lookup(struct vt_app *srv, const char *radicado, const char *code,
                         struct vt_track *out)
 {
     unsigned char hash[32];
     if (!radicado || !code || strlen(radicado) > 40 || strlen(code) > 40)
         return VT_ENOTFOUND;
     vt_item_tracking_hash(code, hash);
-    int rc = vt_store_track(vt_server_reader(srv), radicado, hash, out);
+    int rc = vt_store_track(vt_app_reader(srv), radicado, hash, out);
     if (rc == 0)
-        vt_casework_answer(vt_server_reader(srv), radicado, &out->answer, &out->answered_at);
+        vt_casework_answer(vt_app_reader(srv), radicado, &out->answer, &out->answered_at);
     return rc;
 }
 
@@ -340,7 +344,7 @@ static int track_input(struct vt_http_request *req, cJSON **root, struct vt_form
     if (vt_http_content_is(req, "application/json")) {
         *root = cJSON_ParseWithLength(req->body ? req->body : "", req->body_len);
         if (!cJSON_IsObject(*root)) {
-            vt_server_error(req, 400, "malformed_json", "body",
+            vt_reply_error(req, 400, "malformed_json", "body",
                             "El cuerpo no es un objeto JSON válido: envíe "
                             "{\"radicado\", \"code\"}.");
             return VT_EINVAL;
@@ -350,14 +354,14 @@ static int track_input(struct vt_http_request *req, cJSON **root, struct vt_form
         {
             bool known = strcmp(v->string, "radicado") == 0 || strcmp(v->string, "code") == 0;
             if (!known) {
-                vt_server_error(req, 422, "unknown_field", NULL,
+                vt_reply_error(req, 422, "unknown_field", NULL,
                                 "Solo se reciben los campos «radicado» y «code».");
                 return VT_EINVAL;
             }
             if (!cJSON_IsString(v)) {
                 char msg[120];
                 snprintf(msg, sizeof(msg), "«%s» debe ser un texto.", v->string);
-                vt_server_error(req, 422, "wrong_type", v->string, msg);
+                vt_reply_error(req, 422, "wrong_type", v->string, msg);
                 return VT_EINVAL;
             }
             *(strcmp(v->string, "radicado") == 0 ? rad : code) = v->valuestring;
@@ -365,7 +369,7 @@ static int track_input(struct vt_http_request *req, cJSON **root, struct vt_form
     } else if (vt_http_content_is(req, "application/x-www-form-urlencoded") ||
                vt_http_content_is(req, "multipart/form-data")) {
         if (vt_api_parse_form(req, form, &e)) {
-            vt_server_json_error(req, &e);
+            vt_app_intake_error(req, &e);
             return VT_EINVAL;
         }
         const struct vt_form_field *r = vt_form_get(form, "radicado");
@@ -375,12 +379,12 @@ static int track_input(struct vt_http_request *req, cJSON **root, struct vt_form
         *rad = r && !r->filename ? r->value : NULL;
         *code = c && !c->filename ? c->value : NULL;
     } else {
-        vt_server_error(req, 415, "unsupported_media_type", "body",
+        vt_reply_error(req, 415, "unsupported_media_type", "body",
                         "Envíe JSON {\"radicado\", \"code\"} (application/json) o un formulario.");
         return VT_EINVAL;
     }
     if (!*rad || !**rad || !*code || !**code) {
-        vt_server_error(req, 422, "missing", !*rad || !**rad ? "radicado" : "code",
+        vt_reply_error(req, 422, "missing", !*rad || !**rad ? "radicado" : "code",
                         "Escriba el número de radicado y el código de consulta.");
         return VT_EINVAL;
     }
@@ -417,7 +421,7 @@ static void track_json(struct vt_http_request *req, const struct vt_track *t)
     } else {
         cJSON_AddNullToObject(o, "answer");
     }
-    vt_server_json(req, 200, o);
+    vt_reply_json(req, 200, o);
 }
 
 /* POST /api/v1/track: the public status by radicado and code, limited per
@@ -427,11 +431,11 @@ static void track(struct vt_http_request *req)
 {
     if (!req->post) {
         vt_http_header(req, "Allow", "POST");
-        vt_server_error(req, 405, "method_not_allowed", NULL, TRACK_USE_POST);
+        vt_reply_error(req, 405, "method_not_allowed", NULL, TRACK_USE_POST);
         return;
     }
     int retry;
-    if (!vt_server_track_allow(req->srv, req, &retry)) {
+    if (!vt_app_track_allow(req->app, req, &retry)) {
         char ra[16], msg[160];
         snprintf(ra, sizeof(ra), "%d", retry);
         snprintf(msg, sizeof(msg),
@@ -439,7 +443,7 @@ static void track(struct vt_http_request *req)
                  retry);
         vt_http_header(req, "Retry-After", ra);
         vt_log(VT_LOG_WARN, "rate_limited", "path=%s", req->path);
-        vt_server_error(req, 429, "rate_limited", NULL, msg);
+        vt_reply_error(req, 429, "rate_limited", NULL, msg);
         return;
     }
     cJSON *root = NULL;
@@ -447,11 +451,11 @@ static void track(struct vt_http_request *req)
     const char *rad, *code;
     struct vt_track t;
     if (track_input(req, &root, &form, &rad, &code) == 0) {
-        if (vt_api_track_lookup(req->srv, rad, code, &t) == 0) {
+        if (vt_api_track_lookup(req->app, rad, code, &t) == 0) {
             track_json(req, &t);
             vt_track_cleanup(&t);
         } else {
-            vt_server_error(req, 404, "not_found", NULL,
+            vt_reply_error(req, 404, "not_found", NULL,
                             "No encontramos una solicitud con ese radicado y ese código.");
         }
     }
@@ -464,29 +468,112 @@ static void get_healthz(struct vt_http_request *req)
     vt_http_respond(req, 200, "application/json", "{\"status\":\"ok\"}", 15);
 }
 
+/* The Prometheus text of /metrics; caller frees. Loop thread. */
+static char *metrics_text(struct vt_app *app)
+{
+    struct vt_buf b = {0};
+    struct vt_store_stats st;
+    vt_store_stats(app->store, &st);
+    vt_buf_puts(&b, "# HELP ventanilla_intakes_total Items committed, by channel.\n"
+                    "# TYPE ventanilla_intakes_total counter\n");
+    for (int c = 0; vt_app_channel_names[c]; c++)
+        vt_buf_printf(&b, "ventanilla_intakes_total{channel=\"%s\"} %llu\n", vt_app_channel_names[c],
+                      (unsigned long long)atomic_load(&app->intakes[c]));
+    static const char *batch_le[] = {"1", "4", "16", "64", "256", "1024", "4096", "+Inf"};
+    static const char *lat_le[] = {"0.001", "0.002", "0.005", "0.01",
+                                   "0.025", "0.05",  "0.1",   "+Inf"};
+    vt_buf_puts(&b, "# HELP ventanilla_commit_batch_size Jobs per group commit.\n"
+                    "# TYPE ventanilla_commit_batch_size histogram\n");
+    unsigned long long cum = 0;
+    for (int i = 0; i < 8; i++) {
+        cum += st.batch_hist[i];
+        vt_buf_printf(&b, "ventanilla_commit_batch_size_bucket{le=\"%s\"} %llu\n", batch_le[i],
+                      cum);
+    }
+    vt_buf_printf(
+        &b, "ventanilla_commit_batch_size_sum %llu\nventanilla_commit_batch_size_count %llu\n",
+        (unsigned long long)st.jobs, (unsigned long long)st.batches);
+    vt_buf_printf(&b,
+                  "# HELP ventanilla_commit_batches_total Group commits.\n"
+                  "# TYPE ventanilla_commit_batches_total counter\n"
+                  "ventanilla_commit_batches_total %llu\n",
+                  (unsigned long long)st.batches);
+    vt_buf_puts(&b, "# HELP ventanilla_commit_latency_seconds Time from BEGIN to durable COMMIT.\n"
+                    "# TYPE ventanilla_commit_latency_seconds histogram\n");
+    cum = 0;
+    for (int i = 0; i < 8; i++) {
+        cum += st.latency_hist[i];
+        vt_buf_printf(&b, "ventanilla_commit_latency_seconds_bucket{le=\"%s\"} %llu\n", lat_le[i],
+                      cum);
+    }
+    vt_buf_printf(&b,
+                  "ventanilla_commit_latency_seconds_sum %.6f\n"
+                  "ventanilla_commit_latency_seconds_count %llu\n",
+                  st.latency_sum, (unsigned long long)st.batches);
+    vt_buf_printf(&b,
+                  "# HELP ventanilla_websocket_clients Connected /live clients.\n"
+                  "# TYPE ventanilla_websocket_clients gauge\n"
+                  "ventanilla_websocket_clients %d\n",
+                  vt_live_clients(app->live));
+    struct vt_count oc[16];
+    size_t n_oc = 0;
+    if (vt_outbox_counts(app->reader, oc, 16, &n_oc) == 0) {
+        vt_buf_puts(&b, "# HELP ventanilla_outbox_messages Outbound messages by delivery status.\n"
+                        "# TYPE ventanilla_outbox_messages gauge\n");
+        for (size_t i = 0; i < n_oc; i++)
+            vt_buf_printf(&b, "ventanilla_outbox_messages{status=\"%s\"} %lld\n", oc[i].key,
+                          (long long)oc[i].n);
+    }
+    struct vt_http_stats hs;
+    vt_http_stats(app->http, &hs);
+    vt_buf_printf(&b,
+                  "# HELP ventanilla_http_body_bytes Request body bytes held in memory.\n"
+                  "# TYPE ventanilla_http_body_bytes gauge\n"
+                  "ventanilla_http_body_bytes %zu\n"
+                  "# HELP ventanilla_http_body_budget_bytes server.body_budget_bytes.\n"
+                  "# TYPE ventanilla_http_body_budget_bytes gauge\n"
+                  "ventanilla_http_body_budget_bytes %zu\n"
+                  "# HELP ventanilla_http_busy_total Requests answered 503: their bodies would "
+                  "pass the budget.\n"
+                  "# TYPE ventanilla_http_busy_total counter\n"
+                  "ventanilla_http_busy_total %llu\n"
+                  "# HELP ventanilla_connections_refused_total Connections closed when accepted: "
+                  "their address held server.max_connections_per_ip.\n"
+                  "# TYPE ventanilla_connections_refused_total counter\n"
+                  "ventanilla_connections_refused_total %llu\n",
+                  hs.body_bytes, hs.body_budget, hs.busy, hs.refused);
+    vt_buf_puts(&b, "# HELP ventanilla_http_responses_total HTTP responses by status class.\n"
+                    "# TYPE ventanilla_http_responses_total counter\n");
+    for (int c = 1; c <= 5; c++)
+        vt_buf_printf(&b, "ventanilla_http_responses_total{code=\"%dxx\"} %llu\n", c,
+                      hs.responses[c]);
+    return vt_buf_steal(&b, NULL);
+}
+
+
 static void get_metrics(struct vt_http_request *req)
 {
-    const char *token = vt_server_config(req->srv)->metrics_token;
+    const char *token = vt_app_config(req->app)->metrics_token;
     if (token && *token) {
         const char *given =
             strncmp(req->authorization, "Bearer ", 7) == 0 ? req->authorization + 7 : "";
         if (strlen(token) != strlen(given) || sodium_memcmp(token, given, strlen(token)) != 0) {
             struct vt_intake_error e = {401, "unauthorized", "", "Falta el token de métricas."};
-            vt_server_json_error(req, &e);
+            vt_app_intake_error(req, &e);
             return;
         }
     }
-    char *s = vt_server_metrics_text(req->srv);
+    char *s = metrics_text(req->app);
     vt_http_respond(req, 200, "text/plain; version=0.0.4", s ? s : "", s ? strlen(s) : 0);
     free(s);
 }
 
-void vt_api_register(struct vt_http *http)
+int vt_api_register(struct vt_http *http)
 {
-    const struct vt_config *cfg = vt_server_config(vt_http_server(http));
-    vt_http_route(http, "/api/v1/items", VT_ROUTE_POST | VT_ROUTE_RATE_LIMITED,
-                  (size_t)cfg->max_body_bytes, post_items);
-    vt_http_route(http, "/api/v1/track", VT_ROUTE_GET | VT_ROUTE_POST, 4096, track);
-    vt_http_route(http, "/healthz", VT_ROUTE_GET, 0, get_healthz);
-    vt_http_route(http, "/metrics", VT_ROUTE_GET, 0, get_metrics);
+    const struct vt_config *cfg = vt_app_config(vt_http_app(http));
+    int rc = vt_http_route(http, "/api/v1/items", VT_ROUTE_POST | VT_ROUTE_RATE_LIMITED,
+                           (size_t)cfg->max_body_bytes, post_items);
+    rc = rc ? rc : vt_http_route(http, "/api/v1/track", VT_ROUTE_GET | VT_ROUTE_POST, 4096, track);
+    rc = rc ? rc : vt_http_route(http, "/healthz", VT_ROUTE_GET, 0, get_healthz);
+    return rc ? rc : vt_http_route(http, "/metrics", VT_ROUTE_GET, 0, get_metrics);
 }

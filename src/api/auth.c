@@ -44,7 +44,8 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/ratelimit.h"
-#include "server.h"
+#include "api/app.h"
+#include "http/reply.h"
 #include "core/throttle.h"
 #include "domain/users.h"
 
@@ -54,21 +55,6 @@
 #define THROTTLE_SLOTS 16384 /* per table: about 400 KiB */
 #define FORGET_MS (3600 * 1000LL)
 #define COOKIE "vt_session"
-
-static const char *const role_names[] = VT_ROLE_NAMES;
-
-int vt_auth_role_of(const char *name)
-{
-    for (int i = 0; name && role_names[i]; i++)
-        if (strcmp(role_names[i], name) == 0)
-            return i;
-    return -1;
-}
-
-const char *vt_auth_role_name(enum vt_role r)
-{
-    return (r >= 0 && r < VT_ROLE_COUNT) ? role_names[r] : "";
-}
 
 struct session {
     unsigned char key[32]; /* BLAKE2b of the cookie's token */
@@ -106,7 +92,7 @@ struct lane {
 };
 
 struct vt_auth {
-    struct vt_server *srv;
+    struct vt_app *srv;
     struct session *s; /* loop thread */
     size_t n;
     struct vt_ratelimit *rl;   /* loop thread */
@@ -128,7 +114,7 @@ struct vt_auth {
 
 static struct vt_auth *auth_of(struct vt_http_request *req)
 {
-    return vt_server_auth(req->srv);
+    return vt_app_auth(req->app);
 }
 
 static void token_key(const char *token, unsigned char key[32])
@@ -166,7 +152,7 @@ static void session_remove(struct vt_auth *a, size_t i)
 
 static bool expired(const struct vt_auth *a, const struct session *s, int64_t now)
 {
-    const struct vt_config *cfg = vt_server_config(a->srv);
+    const struct vt_config *cfg = vt_app_config(a->srv);
     return now - s->last > (int64_t)cfg->staff.session_idle_seconds * 1000 ||
            now - s->created > (int64_t)cfg->staff.session_max_seconds * 1000;
 }
@@ -230,16 +216,16 @@ static const char SQL_USER_BY_ID[] =
 /* Loads the account of a session opened under epoch; VT_ENOTFOUND when it is
  * gone or disabled, or its password changed since (the epoch moved on, maybe
  * by `ventanilla user passwd` in another process). */
-static int load_staff(struct vt_server *srv, int64_t id, int64_t epoch, struct vt_staff *out)
+static int load_staff(struct vt_app *srv, int64_t id, int64_t epoch, struct vt_staff *out)
 {
-    sqlite3_stmt *st = vt_store_reader_stmt(vt_server_reader(srv), SQL_USER_BY_ID);
+    sqlite3_stmt *st = vt_store_reader_stmt(vt_app_reader(srv), SQL_USER_BY_ID);
     if (!st)
         return VT_ESTORE;
     sqlite3_bind_int64(st, 1, id);
     int rc = VT_ENOTFOUND;
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 3) == 0 &&
         sqlite3_column_int64(st, 5) == epoch) {
-        int role = vt_auth_role_of((const char *)sqlite3_column_text(st, 1));
+        int role = vt_role_of((const char *)sqlite3_column_text(st, 1));
         if (role >= 0) {
             memset(out, 0, sizeof(*out));
             out->id = id;
@@ -256,7 +242,7 @@ static int load_staff(struct vt_server *srv, int64_t id, int64_t epoch, struct v
 
 static void unauthenticated(struct vt_http_request *req)
 {
-    vt_server_error(req, 401, "unauthenticated", NULL,
+    vt_reply_error(req, 401, "unauthenticated", NULL,
                     "Su sesión no está abierta o ya terminó. Entre de nuevo.");
 }
 
@@ -270,13 +256,13 @@ int vt_auth_check(struct vt_http_request *req, bool write, struct vt_staff *out)
         return VT_EPERM;
     }
     struct session *s = &a->s[i];
-    if (load_staff(req->srv, s->user_id, s->epoch, out) != 0) {
+    if (load_staff(req->app, s->user_id, s->epoch, out) != 0) {
         session_remove(a, (size_t)i);
         unauthenticated(req);
         return VT_EPERM;
     }
     if (write && (strlen(req->csrf) != 64 || sodium_memcmp(req->csrf, s->csrf, 64) != 0)) {
-        vt_server_error(
+        vt_reply_error(
             req, 403, "csrf", NULL,
             "Falta el código de seguridad de la sesión o no coincide. Recargue la página e "
             "intente de nuevo.");
@@ -286,7 +272,7 @@ int vt_auth_check(struct vt_http_request *req, bool write, struct vt_staff *out)
     if (out->must_change && strcmp(req->path, "/api/v1/session/password") != 0 &&
         strcmp(req->path, "/api/v1/session") != 0 &&
         strcmp(req->path, "/api/v1/session/logout") != 0) {
-        vt_server_error(req, 403, "password_change_required", NULL,
+        vt_reply_error(req, 403, "password_change_required", NULL,
                         "Debe cambiar la clave de un solo uso antes de continuar.");
         return VT_EPERM;
     }
@@ -298,15 +284,15 @@ bool vt_auth_require(struct vt_http_request *req, unsigned roles, bool write, st
     if (vt_auth_check(req, write, who))
         return false;
     if (!(roles & (1u << who->role))) {
-        vt_server_error(req, 403, "forbidden", NULL, "Su rol no tiene acceso a esta función.");
+        vt_reply_error(req, 403, "forbidden", NULL, "Su rol no tiene acceso a esta función.");
         return false;
     }
     return true;
 }
 
-int vt_auth_cookie_staff(struct vt_server *srv, const char *cookie, struct vt_staff *out)
+int vt_auth_cookie_staff(struct vt_app *srv, const char *cookie, struct vt_staff *out)
 {
-    struct vt_auth *a = vt_server_auth(srv);
+    struct vt_auth *a = vt_app_auth(srv);
     long i = a ? session_find(a, cookie, vt_clock_now_ms()) : -1;
     if (i < 0)
         return VT_EPERM;
@@ -323,14 +309,14 @@ static cJSON *session_json(const struct vt_auth *a, const struct vt_staff *u,
 {
     cJSON *o = cJSON_CreateObject(), *user = cJSON_AddObjectToObject(o, "user");
     cJSON_AddStringToObject(user, "username", u->username);
-    cJSON_AddStringToObject(user, "role", vt_auth_role_name(u->role));
+    cJSON_AddStringToObject(user, "role", vt_role_name(u->role));
     if (u->dependencia[0])
         cJSON_AddStringToObject(user, "dependencia", u->dependencia);
     else
         cJSON_AddNullToObject(user, "dependencia");
     cJSON_AddBoolToObject(o, "password_change_required", u->must_change);
     cJSON_AddStringToObject(o, "csrf_token", s->csrf);
-    const struct vt_config *cfg = vt_server_config(a->srv);
+    const struct vt_config *cfg = vt_app_config(a->srv);
     int64_t idle_end = s->last + (int64_t)cfg->staff.session_idle_seconds * 1000;
     int64_t max_end = s->created + (int64_t)cfg->staff.session_max_seconds * 1000;
     char at[32];
@@ -342,7 +328,7 @@ static cJSON *session_json(const struct vt_auth *a, const struct vt_staff *u,
 
 static void set_cookie(struct vt_http_request *req, const char *token, bool clear)
 {
-    const struct vt_config *cfg = vt_server_config(req->srv);
+    const struct vt_config *cfg = vt_app_config(req->app);
     char v[256];
     /* Secure whenever the public address is https: the browser is then on TLS
      * whatever proxy sits in front, so the cookie never has to go in clear. */
@@ -397,7 +383,7 @@ static int record_run(struct vt_store_tx *tx, void *ctx)
 /* Worker thread: one login or password change, to its outcome. */
 static void check_one(struct vt_auth *a, struct vt_store_reader *r, struct login *l)
 {
-    struct vt_store *store = vt_server_store(a->srv);
+    struct vt_store *store = vt_app_store(a->srv);
     char hash[crypto_pwhash_STRBYTES];
     snprintf(hash, sizeof(hash), "%s", a->dummy_hash);
     bool found = false, disabled = false;
@@ -478,7 +464,7 @@ static struct login *dequeue(struct vt_auth *a)
 static void *worker_main(void *arg)
 {
     struct vt_auth *a = arg;
-    struct vt_store_reader *r = vt_store_reader_new(vt_server_store(a->srv));
+    struct vt_store_reader *r = vt_store_reader_new(vt_app_store(a->srv));
     for (;;) {
         pthread_mutex_lock(&a->lock);
         while (!a->ring && !a->stopping)
@@ -527,7 +513,7 @@ static uint64_t throttle_key(const struct vt_auth *a, const char *username, cons
 /* Seconds an attempt on username from peer must still wait; 0 admits it. */
 static int throttle_wait(struct vt_auth *a, const char *username, const char *peer)
 {
-    const struct vt_staff_config *c = &vt_server_config(a->srv)->staff;
+    const struct vt_staff_config *c = &vt_app_config(a->srv)->staff;
     int64_t now = vt_clock_now_ms();
     int account = vt_throttle_failures(a->names, throttle_key(a, username, NULL), now);
     int after = account >= c->login_account_failures ? 1 : c->login_delay_after;
@@ -558,7 +544,7 @@ static void audit_done(struct vt_store_job *job)
  * the answer waits for it no more than for an unknown name's. */
 static void throttle_failure(struct vt_auth *a, const struct login *l)
 {
-    const struct vt_staff_config *c = &vt_server_config(a->srv)->staff;
+    const struct vt_staff_config *c = &vt_app_config(a->srv)->staff;
     int64_t now = vt_clock_now_ms();
     int pair = vt_throttle_fail(a->pairs, throttle_key(a, l->username, l->peer), now);
     int account = vt_throttle_fail(a->names, throttle_key(a, l->username, NULL), now);
@@ -577,7 +563,7 @@ static void throttle_failure(struct vt_auth *a, const struct login *l)
     au->job.run = audit_run;
     au->job.done = audit_done;
     au->job.ctx = au;
-    if (vt_store_submit(vt_server_store(a->srv), &au->job) != 0)
+    if (vt_store_submit(vt_app_store(a->srv), &au->job) != 0)
         free(au);
 }
 
@@ -601,7 +587,7 @@ static bool refuse_throttled(struct vt_http_request *req, const char *username)
              "Hubo varios intentos fallidos con este usuario desde esta conexión. Espere %s e "
              "intente de nuevo.",
              when);
-    vt_server_error(req, 429, "throttled", NULL, msg);
+    vt_reply_error(req, 429, "throttled", NULL, msg);
     return true;
 }
 
@@ -621,13 +607,13 @@ static void login_done(struct vt_http_request *req)
         goto out;
     if (l->outcome == L_ERROR) {
         vt_http_header(req, "Retry-After", "5");
-        vt_server_error(req, 503, "unavailable", NULL,
+        vt_reply_error(req, 503, "unavailable", NULL,
                         "No pudimos revisar la clave. Intente de nuevo en un momento.");
     } else if (l->outcome == L_INVALID) {
-        vt_server_error(req, 422, "invalid", NULL,
+        vt_reply_error(req, 422, "invalid", NULL,
                         "La clave nueva debe tener entre 12 y 512 caracteres.");
     } else if (l->outcome == L_BAD) {
-        vt_server_error(req, l->kind == LOGIN ? 401 : 403,
+        vt_reply_error(req, l->kind == LOGIN ? 401 : 403,
                         l->kind == LOGIN ? "bad_credentials" : "wrong_password", NULL,
                         l->kind == LOGIN ? "El usuario o la clave no son correctos."
                                          : "La clave actual no es correcta.");
@@ -654,17 +640,17 @@ static void login_done(struct vt_http_request *req)
         struct session *s;
         /* The epoch read with the hash: a password changed since then (by
          * the CLI) ends this session at once. */
-        if (load_staff(req->srv, l->user_id, l->epoch, &u) != 0 ||
+        if (load_staff(req->app, l->user_id, l->epoch, &u) != 0 ||
             !(s = session_new(a, l->user_id, l->epoch, vt_clock_now_ms(), token))) {
-            vt_server_error(req, 503, "unavailable", NULL,
+            vt_reply_error(req, 503, "unavailable", NULL,
                             "No pudimos abrir la sesión. Intente de nuevo.");
             goto out;
         }
         set_cookie(req, token, false);
         sodium_memzero(token, sizeof(token));
-        vt_server_json(req, 200, session_json(a, &u, s));
+        vt_reply_json(req, 200, session_json(a, &u, s));
         vt_log(VT_LOG_INFO, "login", "user_id=%lld role=%s", (long long)l->user_id,
-               vt_auth_role_name(u.role));
+               vt_role_name(u.role));
     }
 out:
     sodium_memzero(l, sizeof(*l));
@@ -677,7 +663,7 @@ out:
 static void enqueue(struct vt_http_request *req, struct login *l)
 {
     struct vt_auth *a = auth_of(req);
-    int per_address = vt_server_config(req->srv)->staff.login_queue_per_address;
+    int per_address = vt_app_config(req->app)->staff.login_queue_per_address;
     snprintf(l->peer, sizeof(l->peer), "%s", req->peer);
     pthread_mutex_lock(&a->lock);
     struct lane *ln = a->ring;
@@ -714,11 +700,11 @@ static void enqueue(struct vt_http_request *req, struct login *l)
     free(l);
     vt_http_header(req, "Retry-After", "2");
     if (lane_full)
-        vt_server_error(req, 429, "rate_limited", NULL,
+        vt_reply_error(req, 429, "rate_limited", NULL,
                         "Hay varios ingresos en curso desde esta conexión. Espere un momento e "
                         "intente de nuevo.");
     else
-        vt_server_error(req, 503, "busy", NULL,
+        vt_reply_error(req, 503, "busy", NULL,
                         "Hay muchos ingresos al mismo tiempo. Intente de nuevo en un momento.");
 }
 
@@ -735,14 +721,14 @@ static bool string_field(const cJSON *o, const char *name, char *out, size_t max
 static void post_session(struct vt_http_request *req)
 {
     struct vt_auth *a = auth_of(req);
-    if (!vt_server_require_json(req))
+    if (!vt_reply_require_json(req))
         return;
     int retry;
     if (!vt_ratelimit_take(a->rl, req->peer, vt_clock_now_ms(), &retry)) {
         char ra[16];
         snprintf(ra, sizeof(ra), "%d", retry);
         vt_http_header(req, "Retry-After", ra);
-        vt_server_error(req, 429, "rate_limited", NULL,
+        vt_reply_error(req, 429, "rate_limited", NULL,
                         "Demasiados intentos de ingreso desde esta conexión. Espere un momento.");
         return;
     }
@@ -750,7 +736,7 @@ static void post_session(struct vt_http_request *req)
     struct login *l = calloc(1, sizeof(*l));
     if (!l) {
         cJSON_Delete(o);
-        vt_server_error(req, 503, "unavailable", NULL, "Intente de nuevo en un momento.");
+        vt_reply_error(req, 503, "unavailable", NULL, "Intente de nuevo en un momento.");
         return;
     }
     l->kind = LOGIN;
@@ -767,7 +753,7 @@ static void post_session(struct vt_http_request *req)
                                           : "Escriba el usuario y la clave.");
         sodium_memzero(l, sizeof(*l));
         free(l);
-        vt_server_json_error(req, &e);
+        vt_app_intake_error(req, &e);
         return;
     }
     if (refuse_throttled(req, l->username)) {
@@ -789,13 +775,13 @@ static void get_session(struct vt_http_request *req)
         unauthenticated(req);
         return;
     }
-    vt_server_json(req, 200, session_json(a, &u, &a->s[i]));
+    vt_reply_json(req, 200, session_json(a, &u, &a->s[i]));
 }
 
 static void post_logout(struct vt_http_request *req)
 {
     struct vt_staff u;
-    if (vt_auth_check(req, true, &u) || !vt_server_require_json(req))
+    if (vt_auth_check(req, true, &u) || !vt_reply_require_json(req))
         return;
     struct vt_auth *a = auth_of(req);
     long i = session_find(a, req->cookie, vt_clock_now_ms());
@@ -809,13 +795,13 @@ static void post_logout(struct vt_http_request *req)
 static void post_password(struct vt_http_request *req)
 {
     struct vt_staff u;
-    if (vt_auth_check(req, true, &u) || !vt_server_require_json(req))
+    if (vt_auth_check(req, true, &u) || !vt_reply_require_json(req))
         return;
     cJSON *o = cJSON_ParseWithLength(req->body ? req->body : "", req->body_len);
     struct login *l = calloc(1, sizeof(*l));
     if (!l) {
         cJSON_Delete(o);
-        vt_server_error(req, 503, "unavailable", NULL, "Intente de nuevo en un momento.");
+        vt_reply_error(req, 503, "unavailable", NULL, "Intente de nuevo en un momento.");
         return;
     }
     l->kind = PASSWORD_CHANGE;
@@ -832,7 +818,7 @@ static void post_password(struct vt_http_request *req)
         snprintf(e.field, sizeof(e.field), "%s", bad);
         sodium_memzero(l, sizeof(*l));
         free(l);
-        vt_server_json_error(req, &e);
+        vt_app_intake_error(req, &e);
         return;
     }
     /* A wrong current password counts like a failed login (login_done), so
@@ -872,7 +858,7 @@ static int workers_wanted(const struct vt_config *cfg)
     return n < 1 ? 1 : n > WORKERS_AUTO_MAX ? WORKERS_AUTO_MAX : (int)n;
 }
 
-struct vt_auth *vt_auth_new(struct vt_server *srv)
+struct vt_auth *vt_auth_new(struct vt_app *srv)
 {
     struct vt_auth *a = calloc(1, sizeof(*a));
     if (!a)
@@ -880,7 +866,7 @@ struct vt_auth *vt_auth_new(struct vt_server *srv)
     a->srv = srv;
     pthread_mutex_init(&a->lock, NULL);
     pthread_cond_init(&a->cond, NULL);
-    const struct vt_config *cfg = vt_server_config(srv);
+    const struct vt_config *cfg = vt_app_config(srv);
     int per_min = cfg->staff.login_per_minute;
     int64_t first_delay = (int64_t)cfg->staff.login_delay_first_seconds * 1000;
     int64_t max_delay = (int64_t)cfg->staff.login_delay_max_seconds * 1000;

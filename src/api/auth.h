@@ -35,23 +35,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "domain/staff.h"
 #include "http/http.h"
-#include "core/roles.h"
-
-/* The staff member behind a request, as the database has it now. */
-struct vt_staff {
-    int64_t id;
-    char username[65];
-    enum vt_role role;
-    char dependencia[101]; /* "" for none */
-    bool must_change;      /* a one-time password: only the password change is allowed */
-};
 
 struct vt_auth;
-struct vt_server;
+struct vt_app;
 
 /* Starts the login workers. NULL when out of memory or no thread. */
-struct vt_auth *vt_auth_new(struct vt_server *srv);
+struct vt_auth *vt_auth_new(struct vt_app *srv);
 /* Stops the workers (answering what they still hold with 503) and frees. NULL ok. */
 void vt_auth_free(struct vt_auth *a);
 /* Registers the session routes. */
@@ -70,11 +61,6 @@ bool vt_auth_require(struct vt_http_request *req, unsigned roles, bool write, st
 /* The staff member of a Cookie header (a WebSocket handshake), without
  * touching the session's idle time; a session that has ended is forgotten.
  * 0 or VT_EPERM. Loop thread. */
-int vt_auth_cookie_staff(struct vt_server *srv, const char *cookie, struct vt_staff *out);
-
-/* Role of a name, or -1. */
-int vt_auth_role_of(const char *name);
-/* Name of a role. */
-const char *vt_auth_role_name(enum vt_role r);
+int vt_auth_cookie_staff(struct vt_app *srv, const char *cookie, struct vt_staff *out);
 
 #endif

@@ -33,7 +33,8 @@
 #include "domain/hearing.h"
 #include "domain/intake.h"
 #include "api/live.h"
-#include "server.h"
+#include "api/app.h"
+#include "http/reply.h"
 #include "core/text.h"
 
 #define R(role) (1u << VT_ROLE_##role)
@@ -50,23 +51,23 @@ static const char *text_member(struct vt_http_request *req, const cJSON *o, cons
         if (!required)
             return "";
         snprintf(msg, sizeof(msg), "Falta el campo «%s».", key);
-        vt_server_error(req, 422, "missing", key, msg);
+        vt_reply_error(req, 422, "missing", key, msg);
         return NULL;
     }
     if (!cJSON_IsString(v)) {
         snprintf(msg, sizeof(msg), "El campo «%s» debe ser texto.", key);
-        vt_server_error(req, 422, "wrong_type", key, msg);
+        vt_reply_error(req, 422, "wrong_type", key, msg);
         return NULL;
     }
     size_t n = strlen(v->valuestring);
     if (!vt_utf8_valid(v->valuestring, n)) {
-        vt_server_error(req, 400, "invalid_utf8", key, "El texto no es UTF-8 válido.");
+        vt_reply_error(req, 400, "invalid_utf8", key, "El texto no es UTF-8 válido.");
         return NULL;
     }
     if (n > max || (required && n == 0)) {
         snprintf(msg, sizeof(msg), n ? "El campo «%s» es demasiado largo." : "Falta el campo «%s».",
                  key);
-        vt_server_error(req, 422, n ? "too_long" : "missing", key, msg);
+        vt_reply_error(req, 422, n ? "too_long" : "missing", key, msg);
         return NULL;
     }
     return v->valuestring;
@@ -77,7 +78,7 @@ static cJSON *body_object(struct vt_http_request *req)
     cJSON *o = cJSON_ParseWithLength(req->body ? req->body : "", req->body_len);
     if (!cJSON_IsObject(o)) {
         cJSON_Delete(o);
-        vt_server_error(req, 400, "malformed_json", "body", "Envíe un objeto JSON.");
+        vt_reply_error(req, 400, "malformed_json", "body", "Envíe un objeto JSON.");
         return NULL;
     }
     return o;
@@ -95,12 +96,12 @@ static void create_done(struct vt_http_request *req, void *ctx, int result)
     struct create_job *j = ctx;
     if (!req->orphan) {
         if (result)
-            vt_server_store_failed(req);
+            vt_reply_store_failed(req);
         else if (j->c.outcome == VT_EINVAL)
-            vt_server_error(req, 422, "invalid", "survey_code",
+            vt_reply_error(req, 422, "invalid", "survey_code",
                             "No existe una encuesta de evento con ese código.");
         else if (j->c.outcome == VT_EEXIST)
-            vt_server_error(req, 409, "conflict", "code",
+            vt_reply_error(req, 409, "conflict", "code",
                             "Ya existe una audiencia con ese código.");
         else {
             cJSON *o = cJSON_CreateObject();
@@ -114,7 +115,7 @@ static void create_done(struct vt_http_request *req, void *ctx, int result)
                          j->notice_days, MIN_NOTICE_DAYS);
                 cJSON_AddItemToArray(w, cJSON_CreateString(msg));
             }
-            vt_server_json(req, 201, o);
+            vt_reply_json(req, 201, o);
         }
     }
     free(j);
@@ -129,14 +130,14 @@ static bool time_member(struct vt_http_request *req, const cJSON *o, const char 
     }
     char msg[160];
     snprintf(msg, sizeof(msg), "El campo «%s» es la hora en milisegundos Unix.", key);
-    vt_server_error(req, 422, "invalid", key, msg);
+    vt_reply_error(req, 422, "invalid", key, msg);
     return false;
 }
 
 static void post_hearing(struct vt_http_request *req)
 {
     struct vt_staff who;
-    if (!vt_auth_require(req, R(ADMIN) | R(MODERADOR), true, &who) || !vt_server_require_json(req))
+    if (!vt_auth_require(req, R(ADMIN) | R(MODERADOR), true, &who) || !vt_reply_require_json(req))
         return;
     cJSON *o = body_object(req);
     if (!o)
@@ -144,7 +145,7 @@ static void post_hearing(struct vt_http_request *req)
     struct create_job *j = calloc(1, sizeof(*j));
     if (!j) {
         cJSON_Delete(o);
-        vt_server_store_failed(req);
+        vt_reply_store_failed(req);
         return;
     }
     struct vt_hearing *h = &j->c.h;
@@ -153,7 +154,7 @@ static void post_hearing(struct vt_http_request *req)
     if (!(code = text_member(req, o, "code", 63, true)))
         goto fail;
     if (!vt_hearing_code_ok(code)) {
-        vt_server_error(req, 422, "invalid", "code",
+        vt_reply_error(req, 422, "invalid", "code",
                         "El código lleva de 1 a 63 letras minúsculas, números o _.");
         goto fail;
     }
@@ -161,13 +162,13 @@ static void post_hearing(struct vt_http_request *req)
         !(date = text_member(req, o, "date", 10, true)))
         goto fail;
     if (vt_date_parse(date, &d)) {
-        vt_server_error(req, 422, "invalid", "date", "Escriba la fecha como AAAA-MM-DD.");
+        vt_reply_error(req, 422, "invalid", "date", "Escriba la fecha como AAAA-MM-DD.");
         goto fail;
     }
     if (!(convoked = text_member(req, o, "convoked_on", 10, true)))
         goto fail;
     if (vt_date_parse(convoked, &d)) {
-        vt_server_error(req, 422, "invalid", "convoked_on", "Escriba la fecha como AAAA-MM-DD.");
+        vt_reply_error(req, 422, "invalid", "convoked_on", "Escriba la fecha como AAAA-MM-DD.");
         goto fail;
     }
     if (!(place = text_member(req, o, "place", 200, false)) ||
@@ -177,7 +178,7 @@ static void post_hearing(struct vt_http_request *req)
         !(survey = text_member(req, o, "survey_code", 63, false)))
         goto fail;
     if (h->close_at <= h->open_at) {
-        vt_server_error(req, 422, "invalid", "questions_close_at",
+        vt_reply_error(req, 422, "invalid", "questions_close_at",
                         "El cierre de preguntas debe ser posterior a su apertura.");
         goto fail;
     }
@@ -191,7 +192,7 @@ static void post_hearing(struct vt_http_request *req)
     snprintf(j->c.actor, sizeof(j->c.actor), "staff:%s", who.username);
     j->notice_days = vt_hearing_notice_days(convoked, date);
     cJSON_Delete(o);
-    if (vt_server_run(req, vt_hearing_create_run, j, create_done) != 0)
+    if (vt_app_run(req, vt_hearing_create_run, j, create_done) != 0)
         free(j);
     return;
 fail:
@@ -204,14 +205,14 @@ static void get_hearings(struct vt_http_request *req)
     struct vt_staff who;
     if (!vt_auth_require(req, ~0u, false, &who))
         return;
-    cJSON *arr = vt_hearing_list(vt_server_reader(req->srv));
+    cJSON *arr = vt_hearing_list(vt_app_reader(req->app));
     if (!arr) {
-        vt_server_store_failed(req);
+        vt_reply_store_failed(req);
         return;
     }
     cJSON *o = cJSON_CreateObject();
     cJSON_AddItemToObject(o, "hearings", arr);
-    vt_server_json(req, 200, o);
+    vt_reply_json(req, 200, o);
 }
 
 /* ---- questions ---- */
@@ -229,30 +230,30 @@ static void get_questions(struct vt_http_request *req, const char *code)
     const struct vt_form_field *f = vt_form_get(&req->query, "status");
     const char *status = f && f->value_len ? vt_item_enum(statuses, f->value) : NULL;
     if (f && f->value_len && !status) {
-        vt_server_error(req, 422, "unknown_value", "status", "Ese estado de pregunta no existe.");
+        vt_reply_error(req, 422, "unknown_value", "status", "Ese estado de pregunta no existe.");
         return;
     }
     struct vt_hearing h;
-    int rc = vt_hearing_find(vt_server_reader(req->srv), code, &h);
+    int rc = vt_hearing_find(vt_app_reader(req->app), code, &h);
     if (rc == VT_ENOTFOUND) {
-        vt_server_error(req, 404, "not_found", NULL, "No existe esa audiencia.");
+        vt_reply_error(req, 404, "not_found", NULL, "No existe esa audiencia.");
         return;
     }
     /* ?topic= narrows to one topic group ("" or absent: every question). */
     const struct vt_form_field *t = vt_form_get(&req->query, "topic");
     const char *topic = t && t->value_len ? t->value : NULL;
-    cJSON *arr = rc ? NULL : vt_hearing_questions(vt_server_reader(req->srv), code, status, topic);
-    cJSON *topics = arr ? vt_hearing_topics(vt_server_reader(req->srv), code) : NULL;
+    cJSON *arr = rc ? NULL : vt_hearing_questions(vt_app_reader(req->app), code, status, topic);
+    cJSON *topics = arr ? vt_hearing_topics(vt_app_reader(req->app), code) : NULL;
     if (!arr || !topics) {
         cJSON_Delete(arr);
-        vt_server_store_failed(req);
+        vt_reply_store_failed(req);
         return;
     }
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "hearing", code);
     cJSON_AddItemToObject(o, "questions", arr);
     cJSON_AddItemToObject(o, "topics", topics);
-    vt_server_json(req, 200, o);
+    vt_reply_json(req, 200, o);
 }
 
 struct question_job {
@@ -266,18 +267,18 @@ static void question_done(struct vt_http_request *req, void *ctx, int result)
     struct question_job *j = ctx;
     if (!req->orphan) {
         if (result)
-            vt_server_store_failed(req);
+            vt_reply_store_failed(req);
         else if (j->q.outcome == VT_ENOTFOUND)
-            vt_server_error(req, 404, "not_found", "hearing", "No existe esa audiencia.");
+            vt_reply_error(req, 404, "not_found", "hearing", "No existe esa audiencia.");
         else if (j->q.outcome == VT_ERANGE)
-            vt_server_error(req, 422, "invalid", "hearing",
+            vt_reply_error(req, 422, "invalid", "hearing",
                             "La recepción de preguntas para esta audiencia no está abierta.");
         else {
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "radicado", j->q.item->radicado);
             cJSON_AddStringToObject(o, "status", "pendiente");
             cJSON_AddStringToObject(o, "due_date", j->q.item->due_date);
-            vt_server_json(req, 201, o);
+            vt_reply_json(req, 201, o);
         }
     }
     vt_item_free(j->q.item);
@@ -290,7 +291,7 @@ static void post_question(struct vt_http_request *req, const char *code)
 {
     struct vt_staff who;
     if (!vt_auth_require(req, R(AGENTE) | R(COORDINADOR) | R(GERENTE) | R(MODERADOR), true, &who) ||
-        !vt_server_require_json(req))
+        !vt_reply_require_json(req))
         return;
     cJSON *o = body_object(req);
     if (!o)
@@ -304,7 +305,7 @@ static void post_question(struct vt_http_request *req, const char *code)
     const char *src = vt_item_enum(sources, source);
     if (!src) {
         cJSON_Delete(o);
-        vt_server_error(req, 422, "unknown_value", "source",
+        vt_reply_error(req, 422, "unknown_value", "source",
                         "El origen es buzon, redes, tarjeta, whatsapp, email, web o staff.");
         return;
     }
@@ -315,7 +316,7 @@ static void post_question(struct vt_http_request *req, const char *code)
     const cJSON *show = cJSON_GetObjectItemCaseSensitive(o, "show_name");
     if (show && !cJSON_IsBool(show)) {
         cJSON_Delete(o);
-        vt_server_error(req, 422, "wrong_type", "show_name",
+        vt_reply_error(req, 422, "wrong_type", "show_name",
                         "El campo «show_name» es true o false.");
         return;
     }
@@ -325,12 +326,12 @@ static void post_question(struct vt_http_request *req, const char *code)
             free(j->text);
         free(j);
         cJSON_Delete(o);
-        vt_server_store_failed(req);
+        vt_reply_store_failed(req);
         return;
     }
     snprintf(j->code, sizeof(j->code), "%s", code);
     j->q = (struct vt_hearing_question){
-        .cfg = vt_server_config(req->srv),
+        .cfg = vt_app_config(req->app),
         .code = j->code,
         .text = j->text,
         .name = j->name,
@@ -340,7 +341,7 @@ static void post_question(struct vt_http_request *req, const char *code)
     };
     snprintf(j->q.actor, sizeof(j->q.actor), "staff:%s", who.username);
     cJSON_Delete(o);
-    if (vt_server_run(req, vt_hearing_question_run, j, question_done) != 0) {
+    if (vt_app_run(req, vt_hearing_question_run, j, question_done) != 0) {
         free(j->text);
         free(j->name);
         free(j);
@@ -351,23 +352,23 @@ static void moderate_done(struct vt_http_request *req, void *ctx, int result)
 {
     struct vt_hearing_moderation *m = ctx;
     if (result == 0 && m->outcome == 0)
-        vt_live_wall_changed(vt_server_live(req->srv), m->code);
+        vt_live_wall_changed(vt_app_live(req->app), m->code);
     if (!req->orphan) {
         if (result)
-            vt_server_store_failed(req);
+            vt_reply_store_failed(req);
         else if (m->outcome == VT_ENOTFOUND)
-            vt_server_error(req, 404, "not_found", NULL,
+            vt_reply_error(req, 404, "not_found", NULL,
                             "No existe esa pregunta en esta audiencia.");
         else if (m->outcome == VT_EINVAL) {
             char msg[200];
             snprintf(msg, sizeof(msg), "Una pregunta en estado %s no admite esa acción.",
                      m->from_status);
-            vt_server_error(req, 409, "conflict", "action", msg);
+            vt_reply_error(req, 409, "conflict", "action", msg);
         } else {
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "radicado", m->radicado);
             cJSON_AddStringToObject(o, "status", m->to_status);
-            vt_server_json(req, 200, o);
+            vt_reply_json(req, 200, o);
         }
     }
     free(m);
@@ -376,7 +377,7 @@ static void moderate_done(struct vt_http_request *req, void *ctx, int result)
 static void post_moderate(struct vt_http_request *req, const char *code, const char *radicado)
 {
     struct vt_staff who;
-    if (!vt_auth_require(req, R(MODERADOR), true, &who) || !vt_server_require_json(req))
+    if (!vt_auth_require(req, R(MODERADOR), true, &who) || !vt_reply_require_json(req))
         return;
     cJSON *o = body_object(req);
     if (!o)
@@ -388,7 +389,7 @@ static void post_moderate(struct vt_http_request *req, const char *code, const c
     if (!action)
         goto fail;
     if (!vt_item_enum(actions, action)) {
-        vt_server_error(req, 422, "unknown_value", "action",
+        vt_reply_error(req, 422, "unknown_value", "action",
                         "La acción es approve, reject, merge, select, answered_live o topic.");
         goto fail;
     }
@@ -400,7 +401,7 @@ static void post_moderate(struct vt_http_request *req, const char *code, const c
         goto fail;
     struct vt_hearing_moderation *m = calloc(1, sizeof(*m));
     if (!m) {
-        vt_server_store_failed(req);
+        vt_reply_store_failed(req);
         goto fail;
     }
     snprintf(m->code, sizeof(m->code), "%s", code);
@@ -411,7 +412,7 @@ static void post_moderate(struct vt_http_request *req, const char *code, const c
     snprintf(m->topic, sizeof(m->topic), "%s", topic);
     snprintf(m->actor, sizeof(m->actor), "staff:%s", who.username);
     cJSON_Delete(o);
-    if (vt_server_run(req, vt_hearing_moderate_run, m, moderate_done) != 0)
+    if (vt_app_run(req, vt_hearing_moderate_run, m, moderate_done) != 0)
         free(m);
     return;
 fail:
@@ -423,11 +424,11 @@ fail:
 static bool hearing_exists(struct vt_http_request *req, const char *code)
 {
     struct vt_hearing h;
-    int rc = vt_hearing_find(vt_server_reader(req->srv), code, &h);
+    int rc = vt_hearing_find(vt_app_reader(req->app), code, &h);
     if (rc == VT_ENOTFOUND)
-        vt_server_error(req, 404, "not_found", NULL, "No existe esa audiencia.");
+        vt_reply_error(req, 404, "not_found", NULL, "No existe esa audiencia.");
     else if (rc)
-        vt_server_store_failed(req);
+        vt_reply_store_failed(req);
     return rc == 0;
 }
 
@@ -436,16 +437,16 @@ static void get_report(struct vt_http_request *req, const char *code)
     struct vt_staff who;
     if (!vt_auth_require(req, ~0u, false, &who) || !hearing_exists(req, code))
         return;
-    cJSON *o = vt_hearing_report(vt_server_reader(req->srv), code);
-    cJSON *c = o ? vt_hearing_commitments(vt_server_reader(req->srv), code) : NULL;
+    cJSON *o = vt_hearing_report(vt_app_reader(req->app), code);
+    cJSON *c = o ? vt_hearing_commitments(vt_app_reader(req->app), code) : NULL;
     if (!c) {
         cJSON_Delete(o);
-        vt_server_store_failed(req);
+        vt_reply_store_failed(req);
         return;
     }
     cJSON_AddStringToObject(o, "hearing", code);
     cJSON_AddItemToObject(o, "commitments", c);
-    vt_server_json(req, 200, o);
+    vt_reply_json(req, 200, o);
 }
 
 static void get_commitments(struct vt_http_request *req, const char *code)
@@ -453,15 +454,15 @@ static void get_commitments(struct vt_http_request *req, const char *code)
     struct vt_staff who;
     if (!vt_auth_require(req, ~0u, false, &who) || !hearing_exists(req, code))
         return;
-    cJSON *arr = vt_hearing_commitments(vt_server_reader(req->srv), code);
+    cJSON *arr = vt_hearing_commitments(vt_app_reader(req->app), code);
     if (!arr) {
-        vt_server_store_failed(req);
+        vt_reply_store_failed(req);
         return;
     }
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "hearing", code);
     cJSON_AddItemToObject(o, "commitments", arr);
-    vt_server_json(req, 200, o);
+    vt_reply_json(req, 200, o);
 }
 
 static void commitment_done(struct vt_http_request *req, void *ctx, int result)
@@ -469,14 +470,14 @@ static void commitment_done(struct vt_http_request *req, void *ctx, int result)
     struct vt_hearing_commitment *c = ctx;
     if (!req->orphan) {
         if (result)
-            vt_server_store_failed(req);
+            vt_reply_store_failed(req);
         else if (c->outcome == VT_ENOTFOUND)
-            vt_server_error(req, 404, "not_found", NULL, "No existe esa audiencia.");
+            vt_reply_error(req, 404, "not_found", NULL, "No existe esa audiencia.");
         else {
             cJSON *o = cJSON_CreateObject();
             cJSON_AddNumberToObject(o, "id", (double)c->id);
             cJSON_AddStringToObject(o, "status", "abierto");
-            vt_server_json(req, 201, o);
+            vt_reply_json(req, 201, o);
         }
     }
     free(c);
@@ -486,7 +487,7 @@ static void post_commitment(struct vt_http_request *req, const char *code)
 {
     struct vt_staff who;
     if (!vt_auth_require(req, R(MODERADOR) | R(COORDINADOR) | R(ADMIN), true, &who) ||
-        !vt_server_require_json(req))
+        !vt_reply_require_json(req))
         return;
     cJSON *o = body_object(req);
     if (!o)
@@ -498,12 +499,12 @@ static void post_commitment(struct vt_http_request *req, const char *code)
         !(due = text_member(req, o, "due_date", 10, true)))
         goto fail;
     if (vt_date_parse(due, &d)) {
-        vt_server_error(req, 422, "invalid", "due_date", "Escriba la fecha como AAAA-MM-DD.");
+        vt_reply_error(req, 422, "invalid", "due_date", "Escriba la fecha como AAAA-MM-DD.");
         goto fail;
     }
     struct vt_hearing_commitment *c = calloc(1, sizeof(*c));
     if (!c) {
-        vt_server_store_failed(req);
+        vt_reply_store_failed(req);
         goto fail;
     }
     snprintf(c->code, sizeof(c->code), "%s", code);
@@ -512,7 +513,7 @@ static void post_commitment(struct vt_http_request *req, const char *code)
     snprintf(c->due_date, sizeof(c->due_date), "%s", due);
     snprintf(c->actor, sizeof(c->actor), "staff:%s", who.username);
     cJSON_Delete(o);
-    if (vt_server_run(req, vt_hearing_commitment_run, c, commitment_done) != 0)
+    if (vt_app_run(req, vt_hearing_commitment_run, c, commitment_done) != 0)
         free(c);
     return;
 fail:
@@ -524,11 +525,11 @@ static void progress_done(struct vt_http_request *req, void *ctx, int result)
     struct vt_hearing_progress *g = ctx;
     if (!req->orphan) {
         if (result)
-            vt_server_store_failed(req);
+            vt_reply_store_failed(req);
         else if (g->outcome == VT_ENOTFOUND)
-            vt_server_error(req, 404, "not_found", NULL, "No existe ese compromiso.");
+            vt_reply_error(req, 404, "not_found", NULL, "No existe ese compromiso.");
         else if (g->outcome == VT_EPERM)
-            vt_server_error(req, 403, "forbidden", NULL,
+            vt_reply_error(req, 403, "forbidden", NULL,
                             "Solo la coordinación de la dependencia responsable reporta el "
                             "avance de este compromiso.");
         else {
@@ -536,7 +537,7 @@ static void progress_done(struct vt_http_request *req, void *ctx, int result)
             cJSON_AddNumberToObject(o, "id", (double)g->commitment_id);
             cJSON_AddNumberToObject(o, "percent", g->percent);
             cJSON_AddStringToObject(o, "status", g->status);
-            vt_server_json(req, 201, o);
+            vt_reply_json(req, 201, o);
         }
     }
     free(g);
@@ -545,13 +546,13 @@ static void progress_done(struct vt_http_request *req, void *ctx, int result)
 static void post_progress(struct vt_http_request *req)
 {
     struct vt_staff who;
-    if (!vt_auth_require(req, R(COORDINADOR), true, &who) || !vt_server_require_json(req))
+    if (!vt_auth_require(req, R(COORDINADOR), true, &who) || !vt_reply_require_json(req))
         return;
     const char *rest = req->path + strlen("/api/v1/commitments/");
     char *end = NULL;
     long long id = strtoll(rest, &end, 10);
     if (id <= 0 || end == rest || strcmp(end, "/progress") != 0) {
-        vt_server_not_found(req);
+        vt_reply_not_found(req);
         return;
     }
     cJSON *o = body_object(req);
@@ -563,13 +564,13 @@ static void post_progress(struct vt_http_request *req)
         goto fail;
     if (!cJSON_IsNumber(pct) || pct->valuedouble < 0 || pct->valuedouble > 100 ||
         pct->valuedouble != (double)(int)pct->valuedouble) {
-        vt_server_error(req, 422, "invalid", "percent",
+        vt_reply_error(req, 422, "invalid", "percent",
                         "El avance es un número entero de 0 a 100.");
         goto fail;
     }
     struct vt_hearing_progress *g = calloc(1, sizeof(*g));
     if (!g) {
-        vt_server_store_failed(req);
+        vt_reply_store_failed(req);
         goto fail;
     }
     g->commitment_id = id;
@@ -578,7 +579,7 @@ static void post_progress(struct vt_http_request *req)
     snprintf(g->dependencia, sizeof(g->dependencia), "%s", who.dependencia);
     snprintf(g->actor, sizeof(g->actor), "staff:%s", who.username);
     cJSON_Delete(o);
-    if (vt_server_run(req, vt_hearing_progress_run, g, progress_done) != 0)
+    if (vt_app_run(req, vt_hearing_progress_run, g, progress_done) != 0)
         free(g);
     return;
 fail:
@@ -593,7 +594,7 @@ static void hearing_routes(struct vt_http_request *req)
     char code[64], radicado[48];
     size_t n = strcspn(rest, "/");
     if (n == 0 || n >= sizeof(code)) {
-        vt_server_not_found(req);
+        vt_reply_not_found(req);
         return;
     }
     snprintf(code, sizeof(code), "%.*s", (int)n, rest);
@@ -627,7 +628,7 @@ static void hearing_routes(struct vt_http_request *req)
             return;
         }
     }
-    vt_server_not_found(req);
+    vt_reply_not_found(req);
 }
 
 int vt_hearing_api_register(struct vt_http *http)

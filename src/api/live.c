@@ -47,7 +47,8 @@
 #include "http/http.h"
 #include "core/log.h"
 #include "domain/queue.h"
-#include "server.h"
+#include "api/app.h"
+#include "http/reply.h"
 
 #define QUEUE_MAX 1024
 #define COUNTS_MAX 32
@@ -86,7 +87,7 @@ struct counts {
 };
 
 struct vt_live {
-    struct vt_server *srv;
+    struct vt_app *srv;
     struct sub *subs; /* loop thread */
     atomic_int n_subs;
 
@@ -157,7 +158,7 @@ static void counts_load(struct counts *c, const struct vt_count *src, size_t n)
         counts_add(c, src[i].key, src[i].n);
 }
 
-struct vt_live *vt_live_new(struct vt_server *srv, const struct vt_snapshot *s)
+struct vt_live *vt_live_new(struct vt_app *srv, const struct vt_snapshot *s)
 {
     struct vt_live *l = calloc(1, sizeof(*l));
     if (!l)
@@ -228,7 +229,7 @@ void vt_live_publish(struct vt_live *l, struct vt_item *const *items, size_t n)
         e->received_at = it->received_at;
     }
     pthread_mutex_unlock(&l->lock);
-    lws_cancel_service(vt_http_context(vt_server_http(l->srv)));
+    lws_cancel_service(vt_http_context(vt_app_http(l->srv)));
 }
 
 static cJSON *counts_json(const struct counts *c)
@@ -332,9 +333,9 @@ static void staff_send(struct vt_live *l, int64_t item_id, const char *event, co
         any = s->staff;
     if (!any)
         return;
-    const struct vt_config *cfg = vt_server_config(l->srv);
+    const struct vt_config *cfg = vt_app_config(l->srv);
     char dep[101];
-    cJSON *row = vt_queue_row(vt_server_reader(l->srv), cfg, item_id, dep, sizeof(dep));
+    cJSON *row = vt_queue_row(vt_app_reader(l->srv), cfg, item_id, dep, sizeof(dep));
     if (!row)
         return;
     cJSON *o = cJSON_CreateObject();
@@ -367,8 +368,8 @@ static void staff_send(struct vt_live *l, int64_t item_id, const char *event, co
                 free(e);
             continue;
         }
-        bool in = vt_casework_in_scope(cfg, &who, dep) ||
-                  (old_dep && vt_casework_in_scope(cfg, &who, old_dep));
+        bool in = vt_staff_in_scope(cfg, &who, dep) ||
+                  (old_dep && vt_staff_in_scope(cfg, &who, old_dep));
         if (in && !enqueue(s, m))
             lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     }
@@ -405,8 +406,8 @@ static const char *dashboard_refusal(struct vt_live *l, const struct sub *s)
 static void *dashboard_worker(void *arg)
 {
     struct vt_live *l = arg;
-    const struct vt_config *cfg = vt_server_config(l->srv);
-    struct vt_store_reader *r = vt_store_reader_new(vt_server_store(l->srv));
+    const struct vt_config *cfg = vt_app_config(l->srv);
+    struct vt_store_reader *r = vt_store_reader_new(vt_app_store(l->srv));
     if (!r)
         vt_log(VT_LOG_ERROR, "dashboard_failed", "error=\"cannot open a reader\"");
     pthread_mutex_lock(&l->dash_lock);
@@ -458,7 +459,7 @@ static void dashboard_poll_cb(lws_sorted_usec_list_t *sul)
     pthread_mutex_unlock(&l->dash_lock);
     l->dash_polling = due;
     if (due)
-        lws_sul_schedule(vt_http_context(vt_server_http(l->srv)), 0, &l->dash_poll,
+        lws_sul_schedule(vt_http_context(vt_app_http(l->srv)), 0, &l->dash_poll,
                          dashboard_poll_cb, POLL_US);
 }
 
@@ -481,7 +482,7 @@ static bool dashboard_request(struct vt_live *l, bool all)
     pthread_mutex_unlock(&l->dash_lock);
     if (!l->dash_polling) {
         l->dash_polling = true;
-        lws_sul_schedule(vt_http_context(vt_server_http(l->srv)), 0, &l->dash_poll,
+        lws_sul_schedule(vt_http_context(vt_app_http(l->srv)), 0, &l->dash_poll,
                          dashboard_poll_cb, POLL_US);
     }
     return true;
@@ -561,7 +562,7 @@ static void dashboard_touch(struct vt_live *l)
         return;
     }
     l->dash_scheduled = true;
-    lws_sul_schedule(vt_http_context(vt_server_http(l->srv)), 0, &l->dash_timer, dashboard_timer_cb,
+    lws_sul_schedule(vt_http_context(vt_app_http(l->srv)), 0, &l->dash_timer, dashboard_timer_cb,
                      next - now);
 }
 
@@ -591,7 +592,7 @@ void vt_live_publish_changes(struct vt_live *l, const struct vt_item_change *c, 
     memcpy(l->changes + l->n_changes, c, n * sizeof(*c));
     l->n_changes += n;
     pthread_mutex_unlock(&l->lock);
-    lws_cancel_service(vt_http_context(vt_server_http(l->srv)));
+    lws_cancel_service(vt_http_context(vt_app_http(l->srv)));
 }
 
 /* Loop thread: staff events and status counts of the queued changes;
@@ -691,7 +692,7 @@ void vt_live_wall_changed(struct vt_live *l, const char *code)
         any = strcmp(s->wall, code) == 0;
     if (!any)
         return;
-    char *wall = vt_hearing_wall_json(vt_server_reader(l->srv), code);
+    char *wall = vt_hearing_wall_json(vt_app_reader(l->srv), code);
     struct msg *m = wall ? msg_new(wall) : NULL;
     free(wall);
     if (!m)
@@ -754,7 +755,7 @@ static bool handle_subscribe(struct sub *s, const char *in, size_t len)
     cJSON_Delete(o);
     /* The room's wall: what it shows now, then again at each moderation. */
     if (ok && s->wall[0]) {
-        char *wall = vt_hearing_wall_json(vt_server_reader(s->live->srv), s->wall);
+        char *wall = vt_hearing_wall_json(vt_app_reader(s->live->srv), s->wall);
         if (wall)
             send_text(s, wall);
         else
@@ -910,12 +911,12 @@ static int live_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
         return 0;
     }
     case LWS_CALLBACK_ESTABLISHED: {
-        struct vt_server *srv = vt_http_server(lws_context_user(lws_get_context(wsi)));
+        struct vt_app *srv = vt_http_app(lws_context_user(lws_get_context(wsi)));
         memset(s, 0, sizeof(*s));
         s->wsi = wsi;
-        s->live = vt_server_live(srv);
+        s->live = vt_app_live(srv);
         s->cookie = vt_http_cookie(wsi);
-        if (s->cookie && !same_site_origin(wsi, vt_server_config(srv))) {
+        if (s->cookie && !same_site_origin(wsi, vt_app_config(srv))) {
             /* A page of another origin opened this socket: the browser sent
              * the staff member's cookie along, but it is not used. Its staff
              * and dashboard topics answer as to a visitor without a session. */

@@ -35,11 +35,11 @@
 #include "store/store.h"
 
 struct vt_live;
-struct vt_server;
+struct vt_app;
 struct lws_protocols;
 
 /* Creates the feed with counts from the database (snapshot may be NULL). */
-struct vt_live *vt_live_new(struct vt_server *srv, const struct vt_snapshot *snapshot);
+struct vt_live *vt_live_new(struct vt_app *srv, const struct vt_snapshot *snapshot);
 void vt_live_free(struct vt_live *l); /* NULL ok */
 
 /* Writer thread: queues the committed items' public facts and wakes the loop. */

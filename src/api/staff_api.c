@@ -25,7 +25,8 @@
 #include "api/live.h"
 #include "core/log.h"
 #include "domain/queue.h"
-#include "server.h"
+#include "api/app.h"
+#include "http/reply.h"
 #include "core/text.h"
 #include "core/web_assets.h"
 
@@ -104,7 +105,7 @@ static bool int_param(struct vt_http_request *req, struct params *p, const char 
     if (*end || n < lo || n > hi) {
         char msg[160];
         snprintf(msg, sizeof(msg), "%s debe ser un número entre %d y %d.", name, lo, hi);
-        vt_server_error(req, 422, "invalid", name, msg);
+        vt_reply_error(req, 422, "invalid", name, msg);
         return false;
     }
     *out = (int)n;
@@ -134,21 +135,21 @@ static void queue(struct vt_http_request *req, const struct vt_staff *who, struc
         !int_param(req, p, "due_within", 0, 365, &f.due_within))
         return;
     if (f.q && strlen(f.q) > 200) {
-        vt_server_error(req, 422, "invalid", "q", "La búsqueda puede tener hasta 200 caracteres.");
+        vt_reply_error(req, 422, "invalid", "q", "La búsqueda puede tener hasta 200 caracteres.");
         return;
     }
     cJSON *o = NULL;
-    int rc = vt_queue_list(vt_server_reader(req->srv), vt_server_config(req->srv), who, &f, &o);
+    int rc = vt_queue_list(vt_app_reader(req->app), vt_app_config(req->app), who, &f, &o);
     if (rc == VT_EINVAL) {
-        vt_server_error(req, 422, "invalid", "q",
+        vt_reply_error(req, 422, "invalid", "q",
                         "Escriba al menos una palabra o un número para buscar.");
         return;
     }
     if (rc) {
-        vt_server_store_failed(req);
+        vt_reply_store_failed(req);
         return;
     }
-    vt_server_json(req, 200, o);
+    vt_reply_json(req, 200, o);
 }
 
 static void get_queue(struct vt_http_request *req)
@@ -163,7 +164,7 @@ static void get_queue(struct vt_http_request *req)
 static void post_search(struct vt_http_request *req)
 {
     struct vt_staff who;
-    if (!allow(req, E_QUEUE, true, &who) || !vt_server_require_json(req))
+    if (!allow(req, E_QUEUE, true, &who) || !vt_reply_require_json(req))
         return;
     static const char *const known[] = {"kind",       "status",      "type",     "class", "channel",
                                         "group",      "dependencia", "assignee", "q",     "overdue",
@@ -183,7 +184,7 @@ static void post_search(struct vt_http_request *req)
         char msg[200];
         snprintf(msg, sizeof(msg), "%s%.60s", o ? "Filtro desconocido: " : "Envíe un objeto JSON.",
                  unknown ? unknown : "");
-        vt_server_error(req, 422, "invalid", unknown ? unknown : "body", msg);
+        vt_reply_error(req, 422, "invalid", unknown ? unknown : "body", msg);
         cJSON_Delete(o);
         return;
     }
@@ -198,17 +199,17 @@ static void get_item(struct vt_http_request *req, struct vt_staff *who, const ch
 {
     cJSON *o = NULL;
     int rc =
-        vt_queue_item(vt_server_reader(req->srv), vt_server_config(req->srv), who, radicado, &o);
+        vt_queue_item(vt_app_reader(req->app), vt_app_config(req->app), who, radicado, &o);
     if (rc == VT_ENOTFOUND) {
-        vt_server_error(req, 404, "not_found", NULL,
+        vt_reply_error(req, 404, "not_found", NULL,
                         "No existe esa solicitud o no está a su cargo.");
         return;
     }
     if (rc) {
-        vt_server_store_failed(req);
+        vt_reply_store_failed(req);
         return;
     }
-    vt_server_json(req, 200, o);
+    vt_reply_json(req, 200, o);
 }
 
 /* The filename for Content-Disposition: printable ASCII without quotes. */
@@ -230,13 +231,13 @@ static void get_file(struct vt_http_request *req, struct vt_staff *who, const ch
     bool hex = strlen(sha) == 64;
     for (size_t i = 0; hex && i < 64; i++)
         hex = (sha[i] >= '0' && sha[i] <= '9') || (sha[i] >= 'a' && sha[i] <= 'f');
-    if (!hex || vt_queue_attachment(vt_server_reader(req->srv), vt_server_config(req->srv), who,
+    if (!hex || vt_queue_attachment(vt_app_reader(req->app), vt_app_config(req->app), who,
                                     radicado, sha, type, sizeof(type), name, sizeof(name))) {
-        vt_server_error(req, 404, "not_found", NULL, "No existe ese archivo o no está a su cargo.");
+        vt_reply_error(req, 404, "not_found", NULL, "No existe ese archivo o no está a su cargo.");
         return;
     }
     char path[4300];
-    snprintf(path, sizeof(path), "%s/attachments/%.2s/%s", vt_server_data_dir(req->srv), sha, sha);
+    snprintf(path, sizeof(path), "%s/attachments/%.2s/%s", vt_app_data_dir(req->app), sha, sha);
     FILE *f = fopen(path, "rb");
     struct vt_buf b = {0};
     char chunk[65536];
@@ -244,7 +245,7 @@ static void get_file(struct vt_http_request *req, struct vt_staff *who, const ch
     while (f && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
         vt_buf_append(&b, chunk, n);
     if (!f) {
-        vt_server_error(req, 404, "not_found", NULL,
+        vt_reply_error(req, 404, "not_found", NULL,
                         "El archivo no está en el disco del servidor.");
         return;
     }
@@ -268,7 +269,7 @@ struct action_job {
         size_t len;
     } raw[16];
     struct vt_case_result res;
-    struct vt_server *srv;
+    struct vt_app *srv;
 };
 
 static void action_job_free(struct action_job *j)
@@ -285,10 +286,10 @@ static int action_run(struct vt_store_tx *tx, void *ctx)
 {
     struct action_job *j = ctx;
     for (size_t i = 0; i < j->a.n_files; i++)
-        if (vt_attach_write(vt_server_data_dir(j->srv), j->raw[i].data, j->raw[i].len,
+        if (vt_attach_write(vt_app_data_dir(j->srv), j->raw[i].data, j->raw[i].len,
                             j->files[i].sha256))
             return VT_EIO;
-    return vt_casework_apply(j->srv, tx, &j->who, j->radicado, &j->a, &j->res);
+    return vt_casework_apply(vt_app_domain(j->srv), tx, &j->who, j->radicado, &j->a, &j->res);
 }
 
 /* What the action told the requester, for a message that is true: the UI
@@ -368,7 +369,7 @@ static void action_done(struct vt_http_request *req, void *ctx, int result)
         vt_log(VT_LOG_INFO, "staff_action", "action=%s user_id=%lld item_id=%lld status=%s",
                j->a.action, (long long)j->who.id, (long long)j->res.item_id, j->res.new_status);
         cJSON *o = NULL;
-        int rc = vt_queue_item(vt_server_reader(req->srv), vt_server_config(req->srv), &j->who,
+        int rc = vt_queue_item(vt_app_reader(req->app), vt_app_config(req->app), &j->who,
                                j->radicado, &o);
         if (rc == VT_ENOTFOUND) {
             /* Routed to another dependencia: done, and no longer this user's. */
@@ -380,20 +381,20 @@ static void action_done(struct vt_http_request *req, void *ctx, int result)
             rc = 0;
         }
         if (rc) {
-            vt_server_store_failed(req);
+            vt_reply_store_failed(req);
         } else {
             /* The letter link only for those the item view shows the requester to. */
             const cJSON *rq = cJSON_GetObjectItemCaseSensitive(o, "requester");
             bool sees = rq && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rq, "restricted"));
             cJSON_AddItemToObject(o, "result", result_json(j, sees));
-            vt_server_json(req, 200, o);
+            vt_reply_json(req, 200, o);
         }
     } else if (j->res.status) {
-        vt_server_error(req, j->res.status, j->res.code, j->res.field, j->res.message);
+        vt_reply_error(req, j->res.status, j->res.code, j->res.field, j->res.message);
     } else {
         vt_log(VT_LOG_ERROR, "staff_action_failed", "action=%s error=\"%s\"", j->a.action,
                vt_strerror(result));
-        vt_server_store_failed(req);
+        vt_reply_store_failed(req);
     }
     action_job_free(j);
 }
@@ -407,7 +408,7 @@ static const char *str_field(const cJSON *o, const char *name)
 /* Decodes, sniffs and checks the answer's attachments; false having answered. */
 static bool take_files(struct vt_http_request *req, struct action_job *j)
 {
-    const struct vt_config *cfg = vt_server_config(req->srv);
+    const struct vt_config *cfg = vt_app_config(req->app);
     const cJSON *arr = cJSON_GetObjectItemCaseSensitive(j->body, "attachments");
     if (!arr || cJSON_IsNull(arr))
         return true;
@@ -416,7 +417,7 @@ static bool take_files(struct vt_http_request *req, struct action_job *j)
         char msg[160];
         snprintf(msg, sizeof(msg), "Puede adjuntar hasta %d archivos.",
                  cfg->attachment_max_count < 16 ? cfg->attachment_max_count : 16);
-        vt_server_error(req, 422, "invalid", "attachments", msg);
+        vt_reply_error(req, 422, "invalid", "attachments", msg);
         return false;
     }
     const cJSON *e;
@@ -425,7 +426,7 @@ static bool take_files(struct vt_http_request *req, struct action_job *j)
     {
         const char *name = str_field(e, "filename"), *b64 = str_field(e, "content_base64");
         if (!name || !*name || strlen(name) > 200 || !b64) {
-            vt_server_error(req, 422, "invalid", "attachments",
+            vt_reply_error(req, 422, "invalid", "attachments",
                             "Cada archivo necesita filename y content_base64.");
             return false;
         }
@@ -434,7 +435,7 @@ static bool take_files(struct vt_http_request *req, struct action_job *j)
         if (!data || sodium_base642bin(data, cap, b64, strlen(b64), " \r\n", &len, NULL,
                                        sodium_base64_VARIANT_ORIGINAL) != 0) {
             free(data);
-            vt_server_error(req, 422, "invalid", "attachments",
+            vt_reply_error(req, 422, "invalid", "attachments",
                             "Un archivo no está bien codificado en base64.");
             return false;
         }
@@ -444,11 +445,11 @@ static bool take_files(struct vt_http_request *req, struct action_job *j)
             char msg[160];
             snprintf(msg, sizeof(msg), "Cada archivo debe pesar entre 1 byte y %lld MB.",
                      cfg->attachment_max_bytes / (1024 * 1024));
-            vt_server_error(req, 422, "invalid", "attachments", msg);
+            vt_reply_error(req, 422, "invalid", "attachments", msg);
             return false;
         }
         struct vt_case_file *f = &j->files[i];
-        vt_sniff(vt_server_intake(req->srv)->sniffer, data, len, f->content_type,
+        vt_sniff(vt_app_intake(req->app)->sniffer, data, len, f->content_type,
                  sizeof(f->content_type));
         bool ok = false;
         for (size_t k = 0; k < cfg->n_allowed_types; k++)
@@ -457,7 +458,7 @@ static bool take_files(struct vt_http_request *req, struct action_job *j)
             char msg[300];
             snprintf(msg, sizeof(msg), "El archivo %.100s es de un tipo no permitido (%.60s).",
                      name, f->content_type);
-            vt_server_error(req, 422, "invalid", "attachments", msg);
+            vt_reply_error(req, 422, "invalid", "attachments", msg);
             return false;
         }
         vt_attach_sha256(data, len, f->sha256);
@@ -472,20 +473,20 @@ static bool take_files(struct vt_http_request *req, struct action_job *j)
 
 static void post_action(struct vt_http_request *req, struct vt_staff *who, const char *radicado)
 {
-    if (!vt_server_require_json(req))
+    if (!vt_reply_require_json(req))
         return;
     struct action_job *j = calloc(1, sizeof(*j));
     if (!j) {
-        vt_server_store_failed(req);
+        vt_reply_store_failed(req);
         return;
     }
     j->who = *who;
-    j->srv = req->srv;
+    j->srv = req->app;
     snprintf(j->radicado, sizeof(j->radicado), "%s", radicado);
     j->body = cJSON_ParseWithLength(req->body ? req->body : "", req->body_len);
     if (!cJSON_IsObject(j->body) || !str_field(j->body, "action")) {
         action_job_free(j);
-        vt_server_error(req, 422, "invalid", "action",
+        vt_reply_error(req, 422, "invalid", "action",
                         "Envíe un objeto JSON con el campo action (assign, respond, ...).");
         return;
     }
@@ -498,12 +499,12 @@ static void post_action(struct vt_http_request *req, struct vt_staff *who, const
         if (v && !cJSON_IsString(v) && !cJSON_IsNull(v)) {
             char msg[120];
             snprintf(msg, sizeof(msg), "%s debe ser texto.", text_fields[i]);
-            vt_server_error(req, 422, "invalid", text_fields[i], msg);
+            vt_reply_error(req, 422, "invalid", text_fields[i], msg);
             action_job_free(j);
             return;
         }
         if (v && cJSON_IsString(v) && strlen(v->valuestring) > 20000) {
-            vt_server_error(req, 422, "invalid", text_fields[i],
+            vt_reply_error(req, 422, "invalid", text_fields[i],
                             "El texto es demasiado largo (máximo 20.000 caracteres).");
             action_job_free(j);
             return;
@@ -530,7 +531,7 @@ static void post_action(struct vt_http_request *req, struct vt_staff *who, const
     if (rid && !cJSON_IsNull(rid)) {
         if (!cJSON_IsNumber(rid) || rid->valuedouble < 1 || rid->valuedouble > 9e15 ||
             rid->valuedouble != (double)(int64_t)rid->valuedouble) {
-            vt_server_error(req, 422, "invalid", "response_id",
+            vt_reply_error(req, 422, "invalid", "response_id",
                             "response_id debe ser el número de una respuesta.");
             action_job_free(j);
             return;
@@ -541,21 +542,21 @@ static void post_action(struct vt_http_request *req, struct vt_staff *who, const
         action_job_free(j);
         return;
     }
-    if (vt_server_run(req, action_run, j, action_done) != 0)
+    if (vt_app_run(req, action_run, j, action_done) != 0)
         action_job_free(j);
 }
 
 static void get_delivery(struct vt_http_request *req, struct vt_staff *who, const char *radicado)
 {
     cJSON *o = NULL;
-    int rc = vt_delivery_get(req->srv, vt_server_reader(req->srv), who, radicado, &o);
+    int rc = vt_delivery_get(vt_app_domain(req->app), vt_app_reader(req->app), who, radicado, &o);
     if (rc == VT_ENOTFOUND)
-        vt_server_error(req, 404, "not_found", NULL,
+        vt_reply_error(req, 404, "not_found", NULL,
                         "No existe esa solicitud o no está a su cargo.");
     else if (rc)
-        vt_server_store_failed(req);
+        vt_reply_store_failed(req);
     else
-        vt_server_json(req, 200, o);
+        vt_reply_json(req, 200, o);
 }
 
 /* GET .../responses/{id}/carta: the printable letter (HTML; every response is no-store). */
@@ -566,19 +567,19 @@ static void get_letter(struct vt_http_request *req, struct vt_staff *who, const 
     long long id = strtoll(rest, &end, 10);
     struct vt_buf b = {0};
     int rc = (rest[0] >= '1' && rest[0] <= '9' && strcmp(end, "/carta") == 0 && id > 0)
-                 ? vt_delivery_letter(req->srv, vt_server_reader(req->srv), who, radicado, id, &b)
+                 ? vt_delivery_letter(vt_app_domain(req->app), vt_app_reader(req->app), who, radicado, id, &b)
                  : VT_ENOTFOUND;
     if (rc == 0)
         vt_http_respond(req, 200, "text/html; charset=utf-8", b.data ? b.data : "", b.len);
     else if (rc == VT_EPERM)
-        vt_server_error(req, 403, "forbidden", NULL,
+        vt_reply_error(req, 403, "forbidden", NULL,
                         "La identidad de quien presentó esta solicitud es reservada: la carta "
                         "la imprime una persona con un rol autorizado para verla.");
     else if (rc == VT_ENOTFOUND)
-        vt_server_error(req, 404, "not_found", NULL,
+        vt_reply_error(req, 404, "not_found", NULL,
                         "No existe esa respuesta o la solicitud no está a su cargo.");
     else
-        vt_server_store_failed(req);
+        vt_reply_store_failed(req);
     vt_buf_cleanup(&b);
 }
 
@@ -590,7 +591,7 @@ static void item_routes(struct vt_http_request *req)
     size_t n = strcspn(rest, "/");
     char radicado[48];
     if (!valid_radicado(rest, n)) {
-        vt_server_not_found(req);
+        vt_reply_not_found(req);
         return;
     }
     snprintf(radicado, sizeof(radicado), "%.*s", (int)n, rest);
@@ -612,7 +613,7 @@ static void item_routes(struct vt_http_request *req)
         if (allow(req, E_ACTIONS, true, &who))
             post_action(req, &who, radicado);
     } else {
-        vt_server_not_found(req);
+        vt_reply_not_found(req);
     }
 }
 
@@ -627,13 +628,13 @@ static void get_deps(struct vt_http_request *req)
     struct vt_staff who;
     if (!allow(req, E_DEPS_LIST, false, &who))
         return;
-    sqlite3_stmt *st = vt_store_reader_stmt(vt_server_reader(req->srv), SQL_DEPS);
+    sqlite3_stmt *st = vt_store_reader_stmt(vt_app_reader(req->app), SQL_DEPS);
     if (!st) {
-        vt_server_store_failed(req);
+        vt_reply_store_failed(req);
         return;
     }
     cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "dependencias");
-    const char *triage = vt_server_config(req->srv)->staff.triage_dependencia;
+    const char *triage = vt_app_config(req->app)->staff.triage_dependencia;
     bool has_triage = false;
     while (sqlite3_step(st) == SQLITE_ROW) {
         cJSON *d = cJSON_CreateObject();
@@ -653,7 +654,7 @@ static void get_deps(struct vt_http_request *req)
         cJSON_AddItemToArray(arr, d);
     }
     cJSON_AddStringToObject(o, "triage", triage);
-    vt_server_json(req, 200, o);
+    vt_reply_json(req, 200, o);
 }
 
 struct dep_job {
@@ -699,13 +700,13 @@ static void dep_done(struct vt_http_request *req, void *ctx, int result)
     struct dep_job *j = ctx;
     if (!req->orphan) {
         if (result) {
-            vt_server_store_failed(req);
+            vt_reply_store_failed(req);
         } else {
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "code", j->code);
             cJSON_AddStringToObject(o, "name", j->name);
             cJSON_AddBoolToObject(o, "active", j->active);
-            vt_server_json(req, 200, o);
+            vt_reply_json(req, 200, o);
         }
     }
     free(j);
@@ -714,7 +715,7 @@ static void dep_done(struct vt_http_request *req, void *ctx, int result)
 static void post_deps(struct vt_http_request *req)
 {
     struct vt_staff who;
-    if (!allow(req, E_DEPS_WRITE, true, &who) || !vt_server_require_json(req))
+    if (!allow(req, E_DEPS_WRITE, true, &who) || !vt_reply_require_json(req))
         return;
     cJSON *o = cJSON_ParseWithLength(req->body ? req->body : "", req->body_len);
     const char *code = str_field(o, "code"), *name = str_field(o, "name");
@@ -725,7 +726,7 @@ static void post_deps(struct vt_http_request *req)
     bool name_ok = name && vt_utf8_valid(name, strlen(name)) &&
                    vt_utf8_chars(name, strlen(name)) <= 200 &&
                    strspn(name, " \t\r\n") < strlen(name);
-    const char *triage = vt_server_config(req->srv)->staff.triage_dependencia;
+    const char *triage = vt_app_config(req->app)->staff.triage_dependencia;
     bool deactivates_triage =
         code_ok && strcmp(code, triage) == 0 && active && cJSON_IsFalse(active);
     const char *bad = !cJSON_IsObject(o)                ? "body"
@@ -736,7 +737,7 @@ static void post_deps(struct vt_http_request *req)
                                                         : NULL;
     if (bad) {
         cJSON_Delete(o);
-        vt_server_error(
+        vt_reply_error(
             req, 422, "invalid", bad,
             strcmp(bad, "code") == 0
                 ? "El código de la dependencia lleva de 1 a 63 letras minúsculas, números o _."
@@ -751,7 +752,7 @@ static void post_deps(struct vt_http_request *req)
     struct dep_job *j = calloc(1, sizeof(*j));
     if (!j) {
         cJSON_Delete(o);
-        vt_server_store_failed(req);
+        vt_reply_store_failed(req);
         return;
     }
     j->who = who;
@@ -759,7 +760,7 @@ static void post_deps(struct vt_http_request *req)
     snprintf(j->name, sizeof(j->name), "%s", name);
     j->active = !active || cJSON_IsTrue(active);
     cJSON_Delete(o);
-    if (vt_server_run(req, dep_run, j, dep_done) != 0)
+    if (vt_app_run(req, dep_run, j, dep_done) != 0)
         free(j);
 }
 
@@ -773,15 +774,15 @@ static void get_users(struct vt_http_request *req)
     /* Agentes and coordinadores see their own office's colleagues only. */
     if (who.role != VT_ROLE_ADMIN) {
         if (dep && strcmp(dep, who.dependencia) != 0) {
-            vt_server_error(req, 403, "forbidden", "dependencia",
+            vt_reply_error(req, 403, "forbidden", "dependencia",
                             "Solo puede ver las personas de su propia dependencia.");
             return;
         }
         dep = who.dependencia;
     }
-    sqlite3_stmt *st = vt_store_reader_stmt(vt_server_reader(req->srv), SQL_USERS);
+    sqlite3_stmt *st = vt_store_reader_stmt(vt_app_reader(req->app), SQL_USERS);
     if (!st) {
-        vt_server_store_failed(req);
+        vt_reply_store_failed(req);
         return;
     }
     if (dep)
@@ -799,7 +800,7 @@ static void get_users(struct vt_http_request *req)
         cJSON_AddItemToArray(arr, u);
     }
     sqlite3_reset(st);
-    vt_server_json(req, 200, o);
+    vt_reply_json(req, 200, o);
 }
 
 /* ---- the page ---- */
@@ -811,12 +812,12 @@ static void get_staff_page(struct vt_http_request *req)
             vt_http_respond(req, 200, "text/html; charset=utf-8", (const char *)a->data, a->size);
             return;
         }
-    vt_server_not_found(req);
+    vt_reply_not_found(req);
 }
 
 int vt_staff_api_register(struct vt_http *http)
 {
-    const struct vt_config *cfg = vt_server_config(vt_http_server(http));
+    const struct vt_config *cfg = vt_app_config(vt_http_app(http));
     size_t max = (size_t)cfg->max_body_bytes;
     int rc = vt_http_route(http, "/api/v1/items", VT_ROUTE_GET, 0, get_queue);
     rc = rc ? rc

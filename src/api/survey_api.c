@@ -26,7 +26,8 @@
 #include "core/calendar.h"
 #include "domain/casework.h"
 #include "core/error.h"
-#include "server.h"
+#include "api/app.h"
+#include "http/reply.h"
 #include "domain/survey.h"
 
 #define R(role) (1u << VT_ROLE_##role)
@@ -48,9 +49,9 @@ static void get_surveys(struct vt_http_request *req)
     struct vt_staff who;
     if (!vt_auth_require(req, R(ADMIN) | R(GERENTE), false, &who))
         return;
-    sqlite3_stmt *st = vt_store_reader_stmt(vt_server_reader(req->srv), SQL_LIST);
+    sqlite3_stmt *st = vt_store_reader_stmt(vt_app_reader(req->app), SQL_LIST);
     if (!st) {
-        vt_server_store_failed(req);
+        vt_reply_store_failed(req);
         return;
     }
     cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "surveys");
@@ -64,14 +65,14 @@ static void get_surveys(struct vt_http_request *req)
         cJSON_AddItemToObject(s, "definition", def ? def : cJSON_CreateNull());
         cJSON_AddNumberToObject(s, "answers", (double)sqlite3_column_int64(st, 5));
         char link[160];
-        snprintf(link, sizeof(link), "%s/encuesta/p/%s", vt_server_config(req->srv)->public_url,
+        snprintf(link, sizeof(link), "%s/encuesta/p/%s", vt_app_config(req->app)->public_url,
                  (const char *)sqlite3_column_text(st, 0));
         if (strcmp((const char *)sqlite3_column_text(st, 1), "after_item") != 0)
             cJSON_AddStringToObject(s, "public_link", link);
         cJSON_AddItemToArray(arr, s);
     }
     sqlite3_reset(st);
-    vt_server_json(req, 200, o);
+    vt_reply_json(req, 200, o);
 }
 
 static void get_survey(struct vt_http_request *req, const char *code)
@@ -79,9 +80,9 @@ static void get_survey(struct vt_http_request *req, const char *code)
     struct vt_staff who;
     if (!vt_auth_require(req, R(ADMIN) | R(GERENTE), false, &who))
         return;
-    sqlite3_stmt *st = vt_store_reader_stmt(vt_server_reader(req->srv), SQL_VERSIONS);
+    sqlite3_stmt *st = vt_store_reader_stmt(vt_app_reader(req->app), SQL_VERSIONS);
     if (!st) {
-        vt_server_store_failed(req);
+        vt_reply_store_failed(req);
         return;
     }
     sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
@@ -106,7 +107,7 @@ static void get_survey(struct vt_http_request *req, const char *code)
     }
     sqlite3_reset(st);
     if (!o) {
-        vt_server_error(req, 404, "not_found", NULL, "No existe esa encuesta.");
+        vt_reply_error(req, 404, "not_found", NULL, "No existe esa encuesta.");
         return;
     }
     /* The export is what POST /api/v1/surveys imports: code, purpose and
@@ -114,7 +115,7 @@ static void get_survey(struct vt_http_request *req, const char *code)
     cJSON *cur = cJSON_GetArrayItem(versions, cJSON_GetArraySize(versions) - 1);
     cJSON_AddItemToObject(o, "definition",
                           cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(cur, "definition"), 1));
-    vt_server_json(req, 200, o);
+    vt_reply_json(req, 200, o);
 }
 
 struct def_job {
@@ -223,17 +224,17 @@ static void def_done(struct vt_http_request *req, void *ctx, int result)
     struct def_job *j = ctx;
     if (!req->orphan) {
         if (result)
-            vt_server_store_failed(req);
+            vt_reply_store_failed(req);
         else if (j->outcome == VT_ENOTFOUND)
-            vt_server_error(req, 404, "not_found", NULL, "No existe esa encuesta.");
+            vt_reply_error(req, 404, "not_found", NULL, "No existe esa encuesta.");
         else if (j->outcome == VT_EINVAL)
-            vt_server_error(req, 409, "conflict", "purpose",
+            vt_reply_error(req, 409, "conflict", "purpose",
                             "Ya existe una encuesta con ese código y otro propósito.");
         else {
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "code", j->code);
             cJSON_AddNumberToObject(o, "version", j->version);
-            vt_server_json(req, j->version == 1 && !j->set_active ? 201 : 200, o);
+            vt_reply_json(req, j->version == 1 && !j->set_active ? 201 : 200, o);
         }
     }
     free(j->definition);
@@ -254,7 +255,7 @@ static bool code_ok(const char *s)
 static void post_survey(struct vt_http_request *req)
 {
     struct vt_staff who;
-    if (!vt_auth_require(req, R(ADMIN), true, &who) || !vt_server_require_json(req))
+    if (!vt_auth_require(req, R(ADMIN), true, &who) || !vt_reply_require_json(req))
         return;
     cJSON *o = cJSON_ParseWithLength(req->body ? req->body : "", req->body_len);
     const cJSON *code = cJSON_GetObjectItemCaseSensitive(o, "code");
@@ -276,7 +277,7 @@ static void post_survey(struct vt_http_request *req)
         field = "definition";
     }
     if (field) {
-        vt_server_error(req, 422, "invalid", field, why);
+        vt_reply_error(req, 422, "invalid", field, why);
         cJSON_Delete(o);
         return;
     }
@@ -284,14 +285,14 @@ static void post_survey(struct vt_http_request *req)
     if (!j || !(j->definition = cJSON_PrintUnformatted(def))) {
         free(j);
         cJSON_Delete(o);
-        vt_server_store_failed(req);
+        vt_reply_store_failed(req);
         return;
     }
     j->who = who;
     snprintf(j->code, sizeof(j->code), "%s", code->valuestring);
     snprintf(j->purpose, sizeof(j->purpose), "%s", purpose->valuestring);
     cJSON_Delete(o);
-    if (vt_server_run(req, def_run, j, def_done) != 0) {
+    if (vt_app_run(req, def_run, j, def_done) != 0) {
         free(j->definition);
         free(j);
     }
@@ -300,20 +301,20 @@ static void post_survey(struct vt_http_request *req)
 static void post_active(struct vt_http_request *req, const char *code)
 {
     struct vt_staff who;
-    if (!vt_auth_require(req, R(ADMIN), true, &who) || !vt_server_require_json(req))
+    if (!vt_auth_require(req, R(ADMIN), true, &who) || !vt_reply_require_json(req))
         return;
     cJSON *o = cJSON_ParseWithLength(req->body ? req->body : "", req->body_len);
     const cJSON *active = cJSON_GetObjectItemCaseSensitive(o, "active");
     if (!cJSON_IsBool(active)) {
         cJSON_Delete(o);
-        vt_server_error(req, 422, "invalid", "active",
+        vt_reply_error(req, 422, "invalid", "active",
                         "Envíe {\"active\": true} o {\"active\": false}.");
         return;
     }
     struct def_job *j = calloc(1, sizeof(*j));
     if (!j) {
         cJSON_Delete(o);
-        vt_server_store_failed(req);
+        vt_reply_store_failed(req);
         return;
     }
     j->who = who;
@@ -321,7 +322,7 @@ static void post_active(struct vt_http_request *req, const char *code)
     j->active = cJSON_IsTrue(active);
     snprintf(j->code, sizeof(j->code), "%s", code);
     cJSON_Delete(o);
-    if (vt_server_run(req, def_run, j, def_done) != 0)
+    if (vt_app_run(req, def_run, j, def_done) != 0)
         free(j);
 }
 
@@ -334,7 +335,7 @@ static bool date_param(struct vt_http_request *req, const char *name, vt_date_t 
         return true;
     char msg[120];
     snprintf(msg, sizeof(msg), "Escriba %s como AAAA-MM-DD.", name);
-    vt_server_error(req, 422, "invalid", name, msg);
+    vt_reply_error(req, 422, "invalid", name, msg);
     return false;
 }
 
@@ -353,22 +354,22 @@ static void get_figures(struct vt_http_request *req)
     if (!date_param(req, "from", &from) || !date_param(req, "to", &to))
         return;
     if (vt_date_cmp(from, to) > 0) {
-        vt_server_error(req, 422, "invalid", "to",
+        vt_reply_error(req, 422, "invalid", "to",
                         "La fecha final debe ser igual o posterior a la inicial.");
         return;
     }
     const struct vt_form_field *by = vt_form_get(&req->query, "by");
     cJSON *o = NULL;
-    int rc = vt_survey_figures(vt_server_reader(req->srv), vt_server_config(req->srv),
+    int rc = vt_survey_figures(vt_app_reader(req->app), vt_app_config(req->app),
                                day_start_ms(from), day_start_ms(vt_date_add_days(to, 1)),
                                by && by->value_len ? by->value : "survey", &o);
     if (rc == VT_EINVAL) {
-        vt_server_error(req, 422, "invalid", "by",
+        vt_reply_error(req, 422, "invalid", "by",
                         "Agrupe por survey, channel, group, dependencia o month.");
         return;
     }
     if (rc) {
-        vt_server_store_failed(req);
+        vt_reply_store_failed(req);
         return;
     }
     char f[11], t[11];
@@ -376,7 +377,7 @@ static void get_figures(struct vt_http_request *req)
     vt_date_format(to, t);
     cJSON_AddStringToObject(o, "from", f);
     cJSON_AddStringToObject(o, "to", t);
-    vt_server_json(req, 200, o);
+    vt_reply_json(req, 200, o);
 }
 
 /* ---- follow-ups ---- */
@@ -395,14 +396,14 @@ static void get_followups(struct vt_http_request *req)
     struct vt_staff who;
     if (!vt_auth_require(req, R(AGENTE) | R(COORDINADOR) | R(GERENTE), false, &who))
         return;
-    sqlite3_stmt *st = vt_store_reader_stmt(vt_server_reader(req->srv), SQL_FOLLOWUPS);
+    sqlite3_stmt *st = vt_store_reader_stmt(vt_app_reader(req->app), SQL_FOLLOWUPS);
     if (!st) {
-        vt_server_store_failed(req);
+        vt_reply_store_failed(req);
         return;
     }
     const struct vt_form_field *status = vt_form_get(&req->query, "status");
     sqlite3_bind_int(st, 1, who.role == VT_ROLE_GERENTE);
-    sqlite3_bind_text(st, 2, vt_server_config(req->srv)->staff.triage_dependencia, -1,
+    sqlite3_bind_text(st, 2, vt_app_config(req->app)->staff.triage_dependencia, -1,
                       SQLITE_STATIC);
     sqlite3_bind_text(st, 3, who.dependencia, -1, SQLITE_TRANSIENT);
     if (status && status->value_len)
@@ -433,7 +434,7 @@ static void get_followups(struct vt_http_request *req)
         cJSON_AddItemToArray(arr, f);
     }
     sqlite3_reset(st);
-    vt_server_json(req, 200, o);
+    vt_reply_json(req, 200, o);
 }
 
 struct close_job {
@@ -496,12 +497,12 @@ static void close_done(struct vt_http_request *req, void *ctx, int result)
     struct close_job *j = ctx;
     if (!req->orphan) {
         if (result)
-            vt_server_store_failed(req);
+            vt_reply_store_failed(req);
         else if (j->outcome == VT_ENOTFOUND)
-            vt_server_error(req, 404, "not_found", NULL,
+            vt_reply_error(req, 404, "not_found", NULL,
                             "No existe ese seguimiento o no está a su cargo.");
         else if (j->outcome == VT_ESTATE)
-            vt_server_error(req, 409, "invalid_transition", NULL,
+            vt_reply_error(req, 409, "invalid_transition", NULL,
                             "Ese seguimiento ya está cerrado.");
         else
             vt_http_respond(req, 204, "application/json", "", 0);
@@ -514,13 +515,13 @@ static void post_close(struct vt_http_request *req, int64_t id)
 {
     struct vt_staff who;
     if (!vt_auth_require(req, R(AGENTE) | R(COORDINADOR), true, &who) ||
-        !vt_server_require_json(req))
+        !vt_reply_require_json(req))
         return;
     cJSON *o = cJSON_ParseWithLength(req->body ? req->body : "", req->body_len);
     const cJSON *note = cJSON_GetObjectItemCaseSensitive(o, "note");
     if (!cJSON_IsString(note) || !*note->valuestring || strlen(note->valuestring) > 4000) {
         cJSON_Delete(o);
-        vt_server_error(req, 422, "invalid", "note",
+        vt_reply_error(req, 422, "invalid", "note",
                         "Escriba qué se hizo con el ciudadano (hasta 4.000 caracteres).");
         return;
     }
@@ -528,14 +529,14 @@ static void post_close(struct vt_http_request *req, int64_t id)
     if (!j || !(j->note = strdup(note->valuestring))) {
         free(j);
         cJSON_Delete(o);
-        vt_server_store_failed(req);
+        vt_reply_store_failed(req);
         return;
     }
     cJSON_Delete(o);
     j->who = who;
     j->id = id;
-    j->triage = vt_server_config(req->srv)->staff.triage_dependencia;
-    if (vt_server_run(req, close_run, j, close_done) != 0) {
+    j->triage = vt_app_config(req->app)->staff.triage_dependencia;
+    if (vt_app_run(req, close_run, j, close_done) != 0) {
         free(j->note);
         free(j);
     }
@@ -553,7 +554,7 @@ static void survey_routes(struct vt_http_request *req)
     char code[64];
     size_t n = strcspn(rest, "/");
     if (n == 0 || n >= sizeof(code)) {
-        vt_server_not_found(req);
+        vt_reply_not_found(req);
         return;
     }
     snprintf(code, sizeof(code), "%.*s", (int)n, rest);
@@ -562,7 +563,7 @@ static void survey_routes(struct vt_http_request *req)
     else if (req->post && strcmp(rest + n, "/active") == 0)
         post_active(req, code);
     else
-        vt_server_not_found(req);
+        vt_reply_not_found(req);
 }
 
 static void followup_routes(struct vt_http_request *req)
@@ -573,7 +574,7 @@ static void followup_routes(struct vt_http_request *req)
     if (req->post && id > 0 && strcmp(end, "/close") == 0)
         post_close(req, id);
     else
-        vt_server_not_found(req);
+        vt_reply_not_found(req);
 }
 
 int vt_survey_api_register(struct vt_http *http)

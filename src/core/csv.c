@@ -218,3 +218,27 @@ fail: /* success comes through here too, with rc 0 */
     free(ps.buf);
     return rc;
 }
+
+int vt_csv_field(struct vt_buf *b, const char *s)
+{
+    if (!s || !*s)
+        return vt_buf_append(b, "", 0);
+    /* A leading = + - @ makes Excel and LibreOffice run the cell as a
+     * formula (CSV injection); an apostrophe keeps it text. */
+    bool formula = strchr("=+-@\t\r", s[0]) != NULL;
+    bool quote = formula || strpbrk(s, ",\"\r\n") != NULL;
+    int rc = quote ? vt_buf_puts(b, "\"") : 0;
+    if (!rc && formula)
+        rc = vt_buf_puts(b, "'");
+    for (const char *p = s; !rc && *p;) {
+        const char *q = quote ? strchr(p, '"') : NULL;
+        size_t n = q ? (size_t)(q - p) + 1 : strlen(p);
+        rc = vt_buf_append(b, p, n);
+        if (!rc && q)
+            rc = vt_buf_puts(b, "\""); /* the quote doubled */
+        p += n;
+    }
+    if (!rc && quote)
+        rc = vt_buf_puts(b, "\"");
+    return rc;
+}

@@ -10,6 +10,8 @@
 #define VT_CSV_H
 #include <stddef.h>
 
+#include "core/buf.h"
+
 /* Called once per record. line_no is the 1-based line the record starts on.
  * fields[0..n_fields) are NUL-terminated and unquoted; they are valid for the
  * call only and the callback may modify them. Return 0 to go on, non-zero to
@@ -28,5 +30,10 @@ typedef int (*vt_csv_row_fn)(void *ctx, size_t line_no, char **fields, size_t n_
  * of the record whose callback stopped, and 0 on success. */
 int vt_csv_parse(const char *data, size_t len, size_t max_fields, vt_csv_row_fn row, void *ctx,
                  size_t *err_line);
+
+/* Appends s as one CSV field (RFC 4180) to b: quoted when it holds a comma,
+ * a quote or a line break, and with a leading apostrophe when it starts like
+ * a spreadsheet formula (= + - @, CSV injection). NULL is "". 0 or VT_ENOMEM. */
+int vt_csv_field(struct vt_buf *b, const char *s);
 
 #endif

@@ -23,4 +23,9 @@ enum vt_role {
         "agente", "coordinador", "gerente", "moderador", "admin", NULL                             \
     }
 
+/* The role called name, or -1. */
+int vt_role_of(const char *name);
+/* The name of r ("" when out of range). */
+const char *vt_role_name(enum vt_role r);
+
 #endif

@@ -11,12 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "domain/channel.h"
+#include "domain/domain.h"
 #include "domain/delivery.h"
 #include "core/error.h"
 #include "core/item.h"
 #include "core/log.h"
-#include "server.h"
 #include "domain/survey.h"
 
 const char *const vt_casework_statuses[] = {"radicado",   "en_tramite", "pendiente_completar",
@@ -148,16 +147,6 @@ size_t vt_casework_allowed(const struct vt_calendar *cal, const struct vt_staff 
     return n;
 }
 
-bool vt_casework_in_scope(const struct vt_config *cfg, const struct vt_staff *who,
-                          const char *dependencia)
-{
-    if (who->role == VT_ROLE_GERENTE)
-        return true;
-    if (who->role != VT_ROLE_AGENTE && who->role != VT_ROLE_COORDINADOR)
-        return false;
-    const char *dep = dependencia && *dependencia ? dependencia : cfg->staff.triage_dependencia;
-    return who->dependencia[0] && strcmp(dep, who->dependencia) == 0;
-}
 
 /* ---- the item row ---- */
 
@@ -365,7 +354,7 @@ static int outbox_since(struct vt_store_tx *tx, const struct row *r, int64_t mar
  * chose no channel we send on, so their status page is where they read it;
  * "no_enviado" when their channel is postal, does not run here or refused
  * the address. Nothing is ever said to be sent that was not queued. */
-static int notify(struct vt_server *srv, struct vt_store_tx *tx, const struct row *r,
+static int notify(const struct vt_domain *dom, struct vt_store_tx *tx, const struct row *r,
                   const char *kind, const char *subject, const char *text,
                   const struct vt_notice_file *files, size_t n_files, const char **via,
                   struct vt_case_result *res)
@@ -375,15 +364,15 @@ static int notify(struct vt_server *srv, struct vt_store_tx *tx, const struct ro
     bool asked = strcmp(r->reply, "email") == 0 || strcmp(r->reply, "whatsapp") == 0 ||
                  strcmp(r->reply, "postal") == 0;
     *via = asked ? "no_enviado" : "consulta";
-    const struct vt_channel *c = ch ? vt_channel_find(ch) : NULL;
+    const struct vt_sender *c = ch ? vt_domain_sender(dom, ch) : NULL;
     int rc = 0;
-    if (c && c->notify) {
+    if (c) {
         int64_t mark;
         if ((rc = outbox_mark(tx, &mark)))
             return rc;
         struct vt_notice n = {r->id, r->radicado, recipient, kind, subject,
                               text,  files,       n_files,   0,    NULL};
-        rc = c->notify(srv, tx, &n);
+        rc = c->notify(dom->cfg, tx, &n);
         if (rc == 0) {
             *via = ch;
             rc = outbox_since(tx, r, mark, res);
@@ -571,11 +560,11 @@ static const char SQL_PAUSE[] =
     "UPDATE items SET completion_requested_on = ?2, completion_deadline = ?3, updated_at = ?4 "
     "WHERE id = ?1";
 
-static int do_request_completion(struct vt_server *srv, struct vt_store_tx *tx,
+static int do_request_completion(const struct vt_domain *dom, struct vt_store_tx *tx,
                                  const struct vt_staff *who, struct row *r,
                                  const struct vt_case_action *a, struct vt_case_result *res)
 {
-    const struct vt_config *cfg = vt_server_config(srv);
+    const struct vt_config *cfg = dom->cfg;
     if (blank(a->text))
         return refuse(res, 422, "invalid", "text",
                       "Escriba qué información o documentos le faltan a la solicitud.");
@@ -622,7 +611,7 @@ static int do_request_completion(struct vt_server *srv, struct vt_store_tx *tx,
                  r->radicado, a->text, es) < 0)
         return VT_ENOMEM;
     const char *via;
-    rc = notify(srv, tx, r, "completar", subject, text, NULL, 0, &via, res);
+    rc = notify(dom, tx, r, "completar", subject, text, NULL, 0, &via, res);
     free(text);
     if (rc)
         return rc;
@@ -638,10 +627,10 @@ static const char SQL_RESUME[] =
     "UPDATE items SET due_date = ?2, completion_deadline = NULL, updated_at = ?3 WHERE id = ?1";
 
 /* The requester completed the item (or staff say they did in person). */
-static int resume(struct vt_server *srv, struct vt_store_tx *tx, const struct vt_staff *who,
+static int resume(const struct vt_domain *dom, struct vt_store_tx *tx, const struct vt_staff *who,
                   struct row *r, const char *note, struct vt_case_result *res)
 {
-    const struct vt_config *cfg = vt_server_config(srv);
+    const struct vt_config *cfg = dom->cfg;
     char due[11];
     vt_date_format(vt_casework_resumed_due(&cfg->calendar, vt_store_tx_now(tx), r->term_days), due);
     sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_RESUME);
@@ -661,7 +650,7 @@ static int resume(struct vt_server *srv, struct vt_store_tx *tx, const struct vt
              "empezó de nuevo: le responderemos a más tardar el %s.",
              r->radicado, es);
     const char *via;
-    if ((rc = notify(srv, tx, r, "completada", subject, text, NULL, 0, &via, res)))
+    if ((rc = notify(dom, tx, r, "completada", subject, text, NULL, 0, &via, res)))
         return rc;
     cJSON *p = cJSON_CreateObject();
     cJSON_AddStringToObject(p, "due_date", due);
@@ -676,10 +665,10 @@ static int resume(struct vt_server *srv, struct vt_store_tx *tx, const struct vt
 static const char SQL_EXTEND[] =
     "UPDATE items SET original_due_date = due_date, due_date = ?2, updated_at = ?3 WHERE id = ?1";
 
-static int do_extend(struct vt_server *srv, struct vt_store_tx *tx, const struct vt_staff *who,
+static int do_extend(const struct vt_domain *dom, struct vt_store_tx *tx, const struct vt_staff *who,
                      struct row *r, const struct vt_case_action *a, struct vt_case_result *res)
 {
-    const struct vt_config *cfg = vt_server_config(srv);
+    const struct vt_config *cfg = dom->cfg;
     if (r->term_days < 0 || !r->due[0])
         return refuse(res, 409, "invalid_transition", NULL,
                       "Esta solicitud no tiene término legal que prorrogar.");
@@ -741,7 +730,7 @@ static int do_extend(struct vt_server *srv, struct vt_store_tx *tx, const struct
                  r->radicado, a->reason, es) < 0)
         return VT_ENOMEM;
     const char *via;
-    rc = notify(srv, tx, r, "prorroga", subject, text, NULL, 0, &via, res);
+    rc = notify(dom, tx, r, "prorroga", subject, text, NULL, 0, &via, res);
     free(text);
     if (rc)
         return rc;
@@ -758,10 +747,10 @@ static int do_extend(struct vt_server *srv, struct vt_store_tx *tx, const struct
 
 static const char SQL_BODY[] = "SELECT subject, body FROM items WHERE id = ?1";
 
-static int do_transfer(struct vt_server *srv, struct vt_store_tx *tx, const struct vt_staff *who,
+static int do_transfer(const struct vt_domain *dom, struct vt_store_tx *tx, const struct vt_staff *who,
                        struct row *r, const struct vt_case_action *a, struct vt_case_result *res)
 {
-    const struct vt_config *cfg = vt_server_config(srv);
+    const struct vt_config *cfg = dom->cfg;
     if (blank(a->entity) || strlen(a->entity) > 200)
         return refuse(res, 422, "invalid", "entity",
                       "Escriba el nombre de la entidad competente (hasta 200 caracteres).");
@@ -791,14 +780,14 @@ static int do_transfer(struct vt_server *srv, struct vt_store_tx *tx, const stru
                  r->radicado, a->reason, a->entity) < 0)
         return VT_ENOMEM;
     const char *via;
-    rc = notify(srv, tx, r, "traslado", subject, text, NULL, 0, &via, res);
+    rc = notify(dom, tx, r, "traslado", subject, text, NULL, 0, &via, res);
     free(text);
     if (rc)
         return rc;
     /* The forward itself, by email, when the competent entity's address is known. */
     const char *forwarded = "no";
-    const struct vt_channel *mail = vt_channel_find("email");
-    if (a->entity_email && *a->entity_email && mail && mail->notify) {
+    const struct vt_sender *mail = vt_domain_sender(dom, "email");
+    if (a->entity_email && *a->entity_email && mail) {
         sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_BODY);
         if (!st)
             return VT_ESTORE;
@@ -818,7 +807,7 @@ static int do_transfer(struct vt_server *srv, struct vt_store_tx *tx, const stru
         struct vt_notice n = {
             r->id, r->radicado, a->entity_email, "traslado_entidad", subject, fwd, NULL, 0,
             0,     NULL};
-        rc = mail->notify(srv, tx, &n);
+        rc = mail->notify(dom->cfg, tx, &n);
         free(fwd);
         if (rc && rc != VT_ENOTFOUND && rc != VT_EINVAL)
             return rc;
@@ -845,13 +834,13 @@ static const char SQL_RESPONSE_FILE[] =
 /* The way the answer goes (delivery.h): staff's choice, checked against what
  * the requester's data and the running channels allow, or the plan's
  * default. NULL having refused. */
-static const struct vt_delivery_option *delivery_of(struct vt_server *srv, const struct row *r,
+static const struct vt_delivery_option *delivery_of(const struct vt_domain *dom, const struct row *r,
                                                     const struct vt_case_action *a,
                                                     struct vt_delivery_plan *plan,
                                                     struct vt_case_result *res)
 {
     struct vt_delivery_facts f = {r->person_type, r->reply, r->email, r->phone, r->address};
-    vt_delivery_plan(&f, vt_delivery_probe_channels, srv, plan);
+    vt_delivery_plan(&f, vt_delivery_probe_domain, (void *)dom, plan);
     const struct vt_delivery_option *o;
     if (!blank(a->delivery)) {
         if (!(o = vt_delivery_find(plan, a->delivery))) {
@@ -879,7 +868,7 @@ static const struct vt_delivery_option *delivery_of(struct vt_server *srv, const
     return &plan->opt[plan->dflt];
 }
 
-static int do_respond(struct vt_server *srv, struct vt_store_tx *tx, const struct vt_staff *who,
+static int do_respond(const struct vt_domain *dom, struct vt_store_tx *tx, const struct vt_staff *who,
                       struct row *r, const struct vt_case_action *a, struct vt_case_result *res)
 {
     if (blank(a->text))
@@ -901,7 +890,7 @@ static int do_respond(struct vt_server *srv, struct vt_store_tx *tx, const struc
         access = "concedido";
     }
     struct vt_delivery_plan plan;
-    const struct vt_delivery_option *how = delivery_of(srv, r, a, &plan, res);
+    const struct vt_delivery_option *how = delivery_of(dom, r, a, &plan, res);
     if (!how)
         return VT_EINVAL;
     size_t nf = a->n_files < 16 ? a->n_files : 16;
@@ -915,17 +904,16 @@ static int do_respond(struct vt_server *srv, struct vt_store_tx *tx, const struc
         char paths[16][4200];
         for (size_t i = 0; i < nf; i++) {
             const struct vt_case_file *f = &a->files[i];
-            snprintf(paths[i], sizeof(paths[i]), "%s/attachments/%.2s/%s", vt_server_data_dir(srv),
+            snprintf(paths[i], sizeof(paths[i]), "%s/attachments/%.2s/%s", dom->data_dir,
                      f->sha256, f->sha256);
             files[i] = (struct vt_notice_file){paths[i], f->filename, f->content_type};
         }
-        const struct vt_channel *c = vt_channel_find(how->name);
         int64_t mark;
         if ((rc = outbox_mark(tx, &mark)))
             return rc;
         struct vt_notice n = {
             r->id, r->radicado, how->recipient, "respuesta", subject, a->text, files, nf, 0, NULL};
-        rc = c && c->notify ? c->notify(srv, tx, &n) : VT_ENOTFOUND;
+        rc = vt_domain_notify(dom, tx, how->name, &n);
         if (rc == VT_EINVAL || rc == VT_ENOTFOUND)
             return refuse(res, 422, "invalid", "delivery",
                           "No se pudo poner la respuesta en cola por %s. Elija otra forma de "
@@ -1048,7 +1036,7 @@ static int do_note(struct vt_store_tx *tx, const struct vt_staff *who, struct ro
     return event(tx, r, who, "nota", p, 0);
 }
 
-static int do_close(struct vt_server *srv, struct vt_store_tx *tx, const struct vt_staff *who,
+static int do_close(const struct vt_domain *dom, struct vt_store_tx *tx, const struct vt_staff *who,
                     struct row *r, const struct vt_case_action *a, struct vt_case_result *res)
 {
     bool answered = strcmp(r->status, "respondido") == 0;
@@ -1070,7 +1058,7 @@ static int do_close(struct vt_server *srv, struct vt_store_tx *tx, const struct 
     const char *ch = requested_channel(r, &recipient);
     if (!answered || !ch)
         return 0;
-    return vt_survey_invite(srv, tx, r->id, r->radicado, ch, recipient, r->group, r->dependencia);
+    return vt_survey_invite(dom, tx, r->id, r->radicado, ch, recipient, r->group, r->dependencia);
 }
 
 static const char SQL_REOPEN[] =
@@ -1123,15 +1111,15 @@ static bool hearing_question_ok(struct vt_store_tx *tx, const struct row *r, con
     return ok;
 }
 
-int vt_casework_apply(struct vt_server *srv, struct vt_store_tx *tx, const struct vt_staff *who,
+int vt_casework_apply(const struct vt_domain *dom, struct vt_store_tx *tx, const struct vt_staff *who,
                       const char *radicado, const struct vt_case_action *a,
                       struct vt_case_result *res)
 {
-    const struct vt_config *cfg = vt_server_config(srv);
+    const struct vt_config *cfg = dom->cfg;
     memset(res, 0, sizeof(*res));
     struct row r;
     int rc = load_row(tx, radicado, 0, &r);
-    if (rc == VT_ENOTFOUND || (rc == 0 && !vt_casework_in_scope(cfg, who, r.dependencia)))
+    if (rc == VT_ENOTFOUND || (rc == 0 && !vt_staff_in_scope(cfg, who, r.dependencia)))
         return refuse(res, 404, "not_found", NULL,
                       "No existe la solicitud %s o no está a su cargo.", radicado);
     if (rc)
@@ -1146,7 +1134,7 @@ int vt_casework_apply(struct vt_server *srv, struct vt_store_tx *tx, const struc
                       a->action ? a->action : "");
     if (!(rule->roles & (1u << who->role)))
         return refuse(res, 403, "forbidden", NULL, "Su rol (%s) no permite %s.",
-                      vt_auth_role_name(who->role), action_label(a->action));
+                      vt_role_name(who->role), action_label(a->action));
     if (!from_ok(rule, r.status))
         return refuse(res, 409, "invalid_transition", NULL,
                       "No se puede %s una solicitud en estado «%s».", action_label(a->action),
@@ -1160,19 +1148,19 @@ int vt_casework_apply(struct vt_server *srv, struct vt_store_tx *tx, const struc
     else if (strcmp(act, "reclassify") == 0)
         rc = do_reclassify(tx, cfg, who, &r, a, res);
     else if (strcmp(act, "request_completion") == 0)
-        rc = do_request_completion(srv, tx, who, &r, a, res);
+        rc = do_request_completion(dom, tx, who, &r, a, res);
     else if (strcmp(act, "complete") == 0)
-        rc = resume(srv, tx, who, &r, a->note ? a->note : a->text, res);
+        rc = resume(dom, tx, who, &r, a->note ? a->note : a->text, res);
     else if (strcmp(act, "extend") == 0)
-        rc = do_extend(srv, tx, who, &r, a, res);
+        rc = do_extend(dom, tx, who, &r, a, res);
     else if (strcmp(act, "transfer") == 0)
-        rc = do_transfer(srv, tx, who, &r, a, res);
+        rc = do_transfer(dom, tx, who, &r, a, res);
     else if (strcmp(act, "note") == 0)
         rc = do_note(tx, who, &r, a, res);
     else if (strcmp(act, "respond") == 0)
-        rc = do_respond(srv, tx, who, &r, a, res);
+        rc = do_respond(dom, tx, who, &r, a, res);
     else if (strcmp(act, "close") == 0)
-        rc = do_close(srv, tx, who, &r, a, res);
+        rc = do_close(dom, tx, who, &r, a, res);
     else if (strcmp(act, "deliver_letter") == 0)
         rc = do_deliver_letter(tx, who, &r, a, res);
     else
@@ -1188,7 +1176,7 @@ int vt_casework_apply(struct vt_server *srv, struct vt_store_tx *tx, const struc
     return rc;
 }
 
-int vt_casework_citizen_replied(struct vt_server *srv, struct vt_store_tx *tx, int64_t item_id)
+int vt_casework_citizen_replied(const struct vt_domain *dom, struct vt_store_tx *tx, int64_t item_id)
 {
     struct row r;
     int rc = load_row(tx, NULL, item_id, &r);
@@ -1196,7 +1184,7 @@ int vt_casework_citizen_replied(struct vt_server *srv, struct vt_store_tx *tx, i
         return 0;
     if (rc || strcmp(r.status, "pendiente_completar") != 0)
         return rc;
-    rc = resume(srv, tx, NULL, &r, NULL, NULL);
+    rc = resume(dom, tx, NULL, &r, NULL, NULL);
     return rc ? rc : note_change(tx, &r, "pendiente_completar", r.dependencia, NULL, "completada");
 }
 
@@ -1204,7 +1192,7 @@ static const char SQL_LAPSED[] =
     "SELECT id FROM items WHERE status = 'pendiente_completar' AND completion_deadline < ?1 "
     "LIMIT 500";
 
-int vt_casework_sweep(struct vt_server *srv, struct vt_store_tx *tx, vt_date_t today, int *n)
+int vt_casework_sweep(const struct vt_domain *dom, struct vt_store_tx *tx, vt_date_t today, int *n)
 {
     *n = 0;
     char day[11];
@@ -1232,7 +1220,7 @@ int vt_casework_sweep(struct vt_server *srv, struct vt_store_tx *tx, vt_date_t t
                  "Puede presentarla de nuevo cuando quiera.",
                  r.radicado, es);
         const char *via;
-        if ((rc = notify(srv, tx, &r, "desistimiento", subject, text, NULL, 0, &via, NULL)))
+        if ((rc = notify(dom, tx, &r, "desistimiento", subject, text, NULL, 0, &via, NULL)))
             return rc;
         cJSON *p = cJSON_CreateObject();
         cJSON_AddStringToObject(p, "deadline", r.deadline);

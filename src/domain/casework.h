@@ -54,10 +54,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "api/auth.h"
+#include "domain/staff.h"
 #include "core/calendar.h"
 #include "core/config.h"
 #include "store/store.h"
+#include "domain/domain.h"
 
 /* NULL-terminated list of the statuses, in the diagram's order. */
 extern const char *const vt_casework_statuses[];
@@ -144,18 +145,18 @@ size_t vt_casework_allowed(const struct vt_calendar *cal, const struct vt_staff 
 /* Writer thread: applies a to the item radicado as who. Returns 0 when it
  * was applied (res->status 200); VT_EPERM / VT_ENOTFOUND / VT_ESTATE /
  * VT_EINVAL with res filled when refused (nothing written); VT_E* on a store
- * failure. srv is used for the channels' notify() and the configuration. */
-int vt_casework_apply(struct vt_server *srv, struct vt_store_tx *tx, const struct vt_staff *who,
+ * failure. dom gives the configuration and the channels' notify(). */
+int vt_casework_apply(const struct vt_domain *dom, struct vt_store_tx *tx, const struct vt_staff *who,
                       const char *radicado, const struct vt_case_action *a,
                       struct vt_case_result *res);
 
 /* Writer thread: a message from the requester joined item_id (email reply,
  * WhatsApp). If the item waited for completion, its term restarts. 0 or VT_E*. */
-int vt_casework_citizen_replied(struct vt_server *srv, struct vt_store_tx *tx, int64_t item_id);
+int vt_casework_citizen_replied(const struct vt_domain *dom, struct vt_store_tx *tx, int64_t item_id);
 
 /* Writer thread: items whose completion deadline passed before today become
  * desistido (with an event and a notice). *n gets how many. 0 or VT_E*. */
-int vt_casework_sweep(struct vt_server *srv, struct vt_store_tx *tx, vt_date_t today, int *n);
+int vt_casework_sweep(const struct vt_domain *dom, struct vt_store_tx *tx, vt_date_t today, int *n);
 
 /* The latest answer of item radicado for its requester's status page: *text
  * (caller frees) and *at, or *text NULL when there is none. Reader's thread. */
@@ -174,9 +175,5 @@ size_t vt_casework_published(struct vt_store_reader *r, int64_t since_ms, struct
                              size_t cap);
 void vt_casework_published_free(struct vt_published *p, size_t n);
 
-/* Writer thread: the scope test of who on an item of dependencia (NULL: not
- * routed yet, which belongs to the triage dependencia). */
-bool vt_casework_in_scope(const struct vt_config *cfg, const struct vt_staff *who,
-                          const char *dependencia);
 
 #endif

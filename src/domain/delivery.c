@@ -9,13 +9,10 @@
 #include <string.h>
 
 #include "core/calendar.h"
-#include "domain/casework.h"
-#include "domain/channel.h"
 #include "core/error.h"
 #include "core/item.h"
-#include "domain/queue.h"
-#include "server.h"
 #include "core/text.h"
+#include "domain/domain.h"
 
 const char *const vt_delivery_names[] = {"email",    "whatsapp",    "carta",
                                          "consulta", "publicacion", NULL};
@@ -142,12 +139,9 @@ void vt_delivery_plan(const struct vt_delivery_facts *f, vt_delivery_probe probe
                                                           : -1;
 }
 
-int vt_delivery_probe_channels(void *srv, const char *channel, const char *recipient)
+int vt_delivery_probe_domain(void *dom, const char *channel, const char *recipient)
 {
-    const struct vt_channel *c = vt_channel_find(channel);
-    if (!c || !c->can_notify)
-        return VT_ENOTFOUND;
-    return c->can_notify(srv, recipient);
+    return vt_domain_can_notify(dom, channel, recipient);
 }
 
 const struct vt_delivery_option *vt_delivery_find(const struct vt_delivery_plan *plan,
@@ -181,7 +175,7 @@ static void col(sqlite3_stmt *st, int i, char *out, size_t n)
 }
 
 /* The item's facts if it exists and is in who's scope: 0, VT_ENOTFOUND, VT_ESTORE. */
-static int load_facts(struct vt_server *srv, struct vt_store_reader *r, const struct vt_staff *who,
+static int load_facts(const struct vt_domain *dom, struct vt_store_reader *r, const struct vt_staff *who,
                       const char *radicado, struct facts_row *out)
 {
     sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_FACTS);
@@ -190,7 +184,7 @@ static int load_facts(struct vt_server *srv, struct vt_store_reader *r, const st
     sqlite3_bind_text(st, 1, radicado, -1, SQLITE_TRANSIENT);
     int rc = VT_ENOTFOUND;
     if (sqlite3_step(st) == SQLITE_ROW &&
-        vt_casework_in_scope(vt_server_config(srv), who,
+        vt_staff_in_scope(dom->cfg, who,
                              (const char *)sqlite3_column_text(st, 1))) {
         out->id = sqlite3_column_int64(st, 0);
         col(st, 2, out->reply, sizeof(out->reply));
@@ -209,21 +203,21 @@ static int load_facts(struct vt_server *srv, struct vt_store_reader *r, const st
     return rc;
 }
 
-int vt_delivery_get(struct vt_server *srv, struct vt_store_reader *r, const struct vt_staff *who,
+int vt_delivery_get(const struct vt_domain *dom, struct vt_store_reader *r, const struct vt_staff *who,
                     const char *radicado, cJSON **out)
 {
     struct facts_row *fr = calloc(1, sizeof(*fr));
     if (!fr)
         return VT_ESTORE;
-    int rc = load_facts(srv, r, who, radicado, fr);
+    int rc = load_facts(dom, r, who, radicado, fr);
     if (rc) {
         free(fr);
         return rc;
     }
-    const struct vt_config *cfg = vt_server_config(srv);
-    bool sees = vt_queue_sees_identity(cfg, who, fr->reserved);
+    const struct vt_config *cfg = dom->cfg;
+    bool sees = vt_staff_sees_identity(cfg, who, fr->reserved);
     struct vt_delivery_plan plan;
-    vt_delivery_plan(&fr->f, vt_delivery_probe_channels, srv, &plan);
+    vt_delivery_plan(&fr->f, vt_delivery_probe_domain, (void *)dom, &plan);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "radicado", radicado);
     cJSON_AddStringToObject(o, "reply_channel", fr->reply[0] ? fr->reply : "web");
@@ -285,22 +279,22 @@ static void esc(struct vt_buf *b, const char *s)
     vt_html_escape(b, s ? s : "");
 }
 
-int vt_delivery_letter(struct vt_server *srv, struct vt_store_reader *r, const struct vt_staff *who,
+int vt_delivery_letter(const struct vt_domain *dom, struct vt_store_reader *r, const struct vt_staff *who,
                        const char *radicado, int64_t response_id, struct vt_buf *b)
 {
     static const char *const months[] = {"enero",      "febrero", "marzo",     "abril",
                                          "mayo",       "junio",   "julio",     "agosto",
                                          "septiembre", "octubre", "noviembre", "diciembre"};
-    const struct vt_config *cfg = vt_server_config(srv);
+    const struct vt_config *cfg = dom->cfg;
     struct facts_row *fr = calloc(1, sizeof(*fr));
     if (!fr)
         return VT_ESTORE;
-    int rc = load_facts(srv, r, who, radicado, fr);
+    int rc = load_facts(dom, r, who, radicado, fr);
     if (rc)
         goto done;
     /* A letter names the requester: only for those who may see who it is. */
     rc = VT_EPERM;
-    if (!vt_queue_sees_identity(cfg, who, fr->reserved))
+    if (!vt_staff_sees_identity(cfg, who, fr->reserved))
         goto done;
     rc = VT_ESTORE;
     sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_LETTER);

@@ -38,11 +38,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "api/auth.h"
+#include "domain/staff.h"
 #include "core/buf.h"
 #include "store/store.h"
+#include "domain/domain.h"
 
-struct vt_server;
 
 enum vt_delivery {
     VT_DELIVERY_EMAIL,
@@ -85,8 +85,8 @@ typedef int (*vt_delivery_probe)(void *ctx, const char *channel, const char *rec
  * the daemon, a fake in unit tests). */
 void vt_delivery_plan(const struct vt_delivery_facts *f, vt_delivery_probe probe, void *ctx,
                       struct vt_delivery_plan *plan);
-/* The probe of the compiled-in channels; ctx is the struct vt_server. */
-int vt_delivery_probe_channels(void *srv, const char *channel, const char *recipient);
+/* The probe of the channels that can send; ctx is the struct vt_domain. */
+int vt_delivery_probe_domain(void *dom, const char *channel, const char *recipient);
 
 /* The option called name, or NULL. */
 const struct vt_delivery_option *vt_delivery_find(const struct vt_delivery_plan *plan,
@@ -98,14 +98,14 @@ const char *vt_delivery_label(const char *name);
 /* GET /api/v1/items/{radicado}/delivery as JSON (docs/staff-api.md), *out
  * owned by the caller. 0, VT_ENOTFOUND (unknown or out of who's scope), or
  * VT_ESTORE. Addresses only when who may see the requester's identity. */
-int vt_delivery_get(struct vt_server *srv, struct vt_store_reader *r, const struct vt_staff *who,
+int vt_delivery_get(const struct vt_domain *dom, struct vt_store_reader *r, const struct vt_staff *who,
                     const char *radicado, cJSON **out);
 
 /* The printable letter of answer response_id of item radicado as an HTML
  * page into b. 0; VT_ENOTFOUND (unknown, out of scope, or not an answer of
  * that item); VT_EPERM (the requester's identity is reserved from who); or
  * VT_ESTORE. */
-int vt_delivery_letter(struct vt_server *srv, struct vt_store_reader *r, const struct vt_staff *who,
+int vt_delivery_letter(const struct vt_domain *dom, struct vt_store_reader *r, const struct vt_staff *who,
                        const char *radicado, int64_t response_id, struct vt_buf *b);
 
 #endif

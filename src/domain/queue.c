@@ -28,13 +28,6 @@
 static const char SQL_ROW_BY_ID[] =
     ROW_COLUMNS "FROM items i LEFT JOIN users u ON u.id = i.assignee_id WHERE i.id = ?1";
 
-bool vt_queue_sees_identity(const struct vt_config *cfg, const struct vt_staff *who, bool reserved)
-{
-    if (!reserved)
-        return who->role == VT_ROLE_AGENTE || who->role == VT_ROLE_COORDINADOR ||
-               who->role == VT_ROLE_GERENTE;
-    return (cfg->staff.denuncia_identity_roles & (1u << who->role)) != 0;
-}
 
 static void add_text(cJSON *o, const char *name, sqlite3_stmt *st, int i)
 {
@@ -407,7 +400,7 @@ int vt_queue_item(struct vt_store_reader *r, const struct vt_config *cfg,
     }
     int64_t id = sqlite3_column_int64(st, 0);
     const unsigned char *dep = sqlite3_column_text(st, 1);
-    if (!vt_casework_in_scope(cfg, who, (const char *)dep)) {
+    if (!vt_staff_in_scope(cfg, who, (const char *)dep)) {
         sqlite3_reset(st);
         return VT_ENOTFOUND;
     }
@@ -447,7 +440,7 @@ int vt_queue_item(struct vt_store_reader *r, const struct vt_config *cfg,
     cJSON_AddBoolToObject(o, "identity_reserved", reserved);
     cJSON_AddBoolToObject(o, "reserve_requested", sqlite3_column_int(st, 17) != 0);
     sqlite3_reset(st);
-    bool sees = vt_queue_sees_identity(cfg, who, reserved);
+    bool sees = vt_staff_sees_identity(cfg, who, reserved);
 
     /* The requester, unless the identity is reserved for other roles. */
     if (!sees) {
@@ -558,7 +551,7 @@ int vt_queue_attachment(struct vt_store_reader *r, const struct vt_config *cfg,
         return VT_ESTORE;
     sqlite3_bind_text(st, 1, radicado, -1, SQLITE_TRANSIENT);
     bool ok = sqlite3_step(st) == SQLITE_ROW &&
-              vt_casework_in_scope(cfg, who, (const char *)sqlite3_column_text(st, 0));
+              vt_staff_in_scope(cfg, who, (const char *)sqlite3_column_text(st, 0));
     sqlite3_reset(st);
     if (!ok || !(st = vt_store_reader_stmt(r, SQL_FILE_OF)))
         return VT_ENOTFOUND;

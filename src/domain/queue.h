@@ -16,7 +16,7 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 
-#include "api/auth.h"
+#include "domain/staff.h"
 #include "core/config.h"
 #include "store/store.h"
 
@@ -58,9 +58,5 @@ bool vt_queue_fts_query(const char *q, char *out, size_t cap);
 size_t vt_queue_due_between(struct vt_store_reader *r, const char *after, const char *upto,
                             int64_t *ids, size_t cap);
 
-/* Whether who sees the identity of an item's requester; reserved is the
- * item's identity_reserved (it was ever a denuncia, or the requester asked):
- * then only staff.denuncia_identity_roles do. */
-bool vt_queue_sees_identity(const struct vt_config *cfg, const struct vt_staff *who, bool reserved);
 
 #endif

@@ -1,11 +1,11 @@
 /* report.h - the reports a Colombian public entity must publish about its
  * PQRSD: the quarterly PQRSD statistics (informe trimestral de PQRSD) and the
  * access-to-information requests report (Decreto 1081 de 2015, art.
- * 2.1.1.6.2), for any range of filing dates, as figures, JSON, CSV and
- * printable HTML; and their endpoints GET /api/v1/reports/{pqrsd,acceso}.
+ * 2.1.1.6.2), for any range of filing dates, as figures (their JSON, CSV
+ * and HTML and their endpoints are api/report_api.h).
  *
- * Owns: the read-side SQL of the reports, the definitions of every figure
- * (below), the CSV writer of the reports and their HTML.
+ * Owns: the read-side SQL of the reports and the definitions of every
+ * figure (below).
  * Must not: write to the store, or show a requester's data or an item's text
  * (a report is published: it carries counts, radicados, dates and the most
  * frequent words of the subjects, never names, subjects or bodies).
@@ -58,7 +58,6 @@
 #include "core/buf.h"
 #include "core/calendar.h"
 #include "core/config.h"
-#include "http/http.h"
 #include "store/store.h"
 
 /* Longest range a report covers: to must be before from + 5 years. */
@@ -77,11 +76,6 @@ int vt_report_business_days(const struct vt_calendar *cal, vt_date_t filed, vt_d
 int vt_report_range(const char *from, const char *to, vt_date_t *f, vt_date_t *t,
                     const char **field, char *msg, size_t msglen);
 
-/* Appends s as one CSV field (RFC 4180): quoted when it holds a comma, a
- * quote, CR or LF (quotes doubled). Text that a spreadsheet would run as a
- * formula (starting with = + - @ tab or CR) gets a leading apostrophe.
- * s NULL is an empty field. 0 or VT_ENOMEM. */
-int vt_report_csv_field(struct vt_buf *b, const char *s);
 
 /* True when folded (ASCII, lowercase, unaccented) is a stopword. */
 bool vt_report_stopword(const char *folded);
@@ -126,6 +120,10 @@ enum vt_report_outcome {
  * "cerrada_sin_respuesta") and its Spanish label; static. */
 const char *vt_report_outcome_code(enum vt_report_outcome o);
 const char *vt_report_outcome_label(enum vt_report_outcome o);
+/* The label of one item's outcome ("Respondida a tiempo"...). */
+const char *vt_report_outcome_one(enum vt_report_outcome o);
+/* The Spanish name of month 1-12 ("enero"), "" otherwise. */
+const char *vt_report_month_name(int month);
 
 /* The outcome of an item (definition 3). answered/due/as_of: "" when none. */
 enum vt_report_outcome vt_report_outcome_of(const char *status, const char *answered,
@@ -180,28 +178,5 @@ int vt_report_access_build(struct vt_store_reader *r, const struct vt_config *cf
 /* Frees what the figures own; NULL ok. */
 void vt_report_pqrsd_cleanup(struct vt_report_pqrsd *p);
 void vt_report_access_cleanup(struct vt_report_access *a);
-
-/* ---- renderings ---- */
-
-/* The figures as JSON (docs/staff-api.md, "Reports"); caller deletes; NULL
- * when out of memory. */
-cJSON *vt_report_pqrsd_json(const struct vt_report_pqrsd *p);
-cJSON *vt_report_access_json(const struct vt_report_access *a);
-/* One CSV of every section, first column "seccion", a header row, CRLF line
- * ends, numbers without thousands separators (decimals with a point). The
- * same figures give the same bytes. Appended to b; 0 or VT_ENOMEM. */
-int vt_report_pqrsd_csv(const struct vt_report_pqrsd *p, struct vt_buf *b);
-int vt_report_access_csv(const struct vt_report_access *a, struct vt_buf *b);
-/* A printable page (es-CO, a captioned table per section, /static/style.css,
- * no script or inline style); generated_ms is the time printed on it.
- * Appended to b; 0 or VT_ENOMEM. */
-int vt_report_pqrsd_html(const struct vt_report_pqrsd *p, const char *entity, int64_t generated_ms,
-                         struct vt_buf *b);
-int vt_report_access_html(const struct vt_report_access *a, const char *entity,
-                          int64_t generated_ms, struct vt_buf *b);
-
-/* Registers GET /api/v1/reports/pqrsd and /api/v1/reports/acceso (role
- * gerente; ?from=&to=&format=json|csv|html). 0 or VT_ETOOBIG. */
-int vt_report_register(struct vt_http *http);
 
 #endif

@@ -9,10 +9,9 @@
 
 #include "core/buf.h"
 #include "core/calendar.h"
-#include "domain/channel.h"
+#include "domain/domain.h"
 #include "core/error.h"
 #include "core/item.h"
-#include "server.h"
 #include "core/text.h"
 
 static const char *const question_types[] = {"rating",   "nps",  "yes_no", "single",
@@ -318,15 +317,15 @@ static const char SQL_INVITE[] =
     "INSERT INTO survey_invitations (survey_id, item_id, token_hash, channel, created_at, "
     "expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 
-int vt_survey_invite(struct vt_server *srv, struct vt_store_tx *tx, int64_t item_id,
+int vt_survey_invite(const struct vt_domain *dom, struct vt_store_tx *tx, int64_t item_id,
                      const char *radicado, const char *channel, const char *recipient,
                      const char *group, const char *dependencia)
 {
     (void)group;
     (void)dependencia;
-    const struct vt_config *cfg = vt_server_config(srv);
-    const struct vt_channel *ch = recipient ? vt_channel_find(channel) : NULL;
-    if (!cfg->surveys.after_item[0] || !ch || !ch->notify)
+    const struct vt_config *cfg = dom->cfg;
+    const struct vt_sender *ch = recipient ? vt_domain_sender(dom, channel) : NULL;
+    if (!cfg->surveys.after_item[0] || !ch)
         return 0;
     sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_SURVEY_BY_CODE);
     if (!st)
@@ -364,7 +363,7 @@ int vt_survey_invite(struct vt_server *srv, struct vt_store_tx *tx, int64_t item
         "encuesta", subject,  text,
         NULL,       0,        now + (int64_t)cfg->surveys.invite_delay_minutes * 60000,
         token};
-    int rc = ch->notify(srv, tx, &n);
+    int rc = ch->notify(cfg, tx, &n);
     if (rc == VT_ENOTFOUND || rc == VT_EINVAL)
         return 0; /* the channel is not running or the address is not one of it */
     if (rc || !(st = vt_store_tx_stmt(tx, SQL_INVITE)))
@@ -479,7 +478,7 @@ static char *answers_text(const cJSON *def, const cJSON *answers)
 int vt_survey_answer_run(struct vt_store_tx *tx, void *ctx)
 {
     struct vt_survey_answer *a = ctx;
-    const struct vt_config *cfg = vt_server_config(a->srv);
+    const struct vt_config *cfg = a->cfg;
     a->outcome = VT_ENOTFOUND;
     sqlite3_stmt *st = vt_store_tx_stmt(tx, a->token           ? SQL_TX_BY_TOKEN
                                             : a->invitation_id ? SQL_TX_BY_INVITATION

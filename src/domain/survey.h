@@ -32,7 +32,7 @@
 #include "core/config.h"
 #include "store/store.h"
 
-struct vt_server;
+struct vt_domain;
 
 /* Checks a definition {"title","intro","questions":[...]}: 0, or VT_EINVAL
  * with a Spanish why naming the question. Pure. */
@@ -80,13 +80,13 @@ int vt_survey_find_invitation(struct vt_store_tx *tx, int64_t invitation_id,
  * surveys.after_item survey on channel (email or whatsapp) through that
  * channel's notify(), after the configured delay, once per item. Does
  * nothing (0) when there is no such survey or channel. 0 or VT_E*. */
-int vt_survey_invite(struct vt_server *srv, struct vt_store_tx *tx, int64_t item_id,
+int vt_survey_invite(const struct vt_domain *dom, struct vt_store_tx *tx, int64_t item_id,
                      const char *radicado, const char *channel, const char *recipient,
                      const char *group, const char *dependencia);
 
 /* An answer, as the web page (or another channel) collected it. */
 struct vt_survey_answer {
-    struct vt_server *srv;
+    const struct vt_config *cfg;
     const char *token;     /* or NULL and code for a public survey */
     int64_t invitation_id; /* or, with token NULL: the invitation by id (a channel such as
                               WhatsApp that never holds the token); single use and expiry as

@@ -14,6 +14,8 @@
  *    with Retry-After at once, and a body that grows past it is dropped and
  *    answered 503 when it ends. Each route has its own maximum too (413), and
  *    a VT_ROUTE_STAFF POST is checked by the gate before its body is read.
+ * Also a tick for the daemon's periodic jobs and a hook run when another
+ * thread wakes the loop, so that nothing above calls lws for timers.
  * Must not: block the loop. Anything slow (commits) is deferred.
  */
 #include "http/http.h"
@@ -30,10 +32,9 @@
 #include <time.h>
 
 #include "core/error.h"
-#include "api/live.h"
 #include "core/log.h"
 #include "http/peers.h"
-#include "server.h"
+#include "http/reply.h"
 
 /* Connections lws may hold (its fd table); the per-IP table is sized for it. */
 #define MAX_FDS 4096
@@ -46,7 +47,7 @@ struct route {
 };
 
 struct vt_http {
-    struct vt_server *srv;
+    struct vt_http_options opt;
     struct lws_context *ctx;
     struct lws_vhost *vhost;
     struct route routes[64];
@@ -54,7 +55,13 @@ struct vt_http {
     volatile sig_atomic_t stopping;
     int deferred;  /* requests waiting for another thread; loop thread */
     int unwritten; /* responses set but not yet written to their socket; loop thread */
-    bool (*gate)(struct vt_http_request *req);
+    bool (*staff_gate)(struct vt_http_request *req);
+    bool (*rate_gate)(struct vt_http_request *req);
+    void (*tick_fn)(void *ctx), *tick_ctx;
+    long tick_first_ms, tick_every_ms;
+    lws_sorted_usec_list_t tick;
+    void (*wake_fn)(void *ctx), *wake_ctx;
+    unsigned long long responses[6]; /* by status class; loop thread */
 
     /* The guards (loop thread). */
     struct vt_peers *peers; /* NULL: no per-IP cap */
@@ -114,31 +121,7 @@ static void request_free(struct vt_http_request *req)
     free(req);
 }
 
-void vt_http_respond(struct vt_http_request *req, int status, const char *content_type,
-                     const char *body, size_t len)
-{
-    req->status = status;
-    req->resp_type = content_type;
-    req->resp.len = 0;
-    if (req->resp.data)
-        req->resp.data[0] = '\0';
-    vt_buf_append(&req->resp, body ? body : "", body ? len : 0);
-    req->responded = true;
-    if (req->wsi && !req->orphan) {
-        if (!req->unwritten) {
-            req->unwritten = true;
-            req->http->unwritten++;
-        }
-        lws_callback_on_writable(req->wsi);
-    }
-}
 
-void vt_http_header(struct vt_http_request *req, const char *name, const char *value)
-{
-    size_t used = strlen(req->extra_headers);
-    snprintf(req->extra_headers + used, sizeof(req->extra_headers) - used, "%s: %s\r\n", name,
-             value);
-}
 
 void vt_http_defer(struct vt_http_request *req, void (*on_complete)(struct vt_http_request *))
 {
@@ -175,13 +158,8 @@ static void drain_done(struct vt_http *h)
         if (req->orphan)
             request_free(req);
         else if (!req->responded)
-            vt_server_internal_error(req);
+            vt_reply_internal_error(req);
     }
-}
-
-static const char *reason_ok(int status)
-{
-    return (status >= 200 && status < 300) ? "ok" : "err";
 }
 
 /* Writes the whole response; returns -1 to close the connection. */
@@ -244,8 +222,9 @@ static int write_response(struct lws *wsi, struct vt_http_request *req)
     rc = 0;
 done:
     free(buf);
-    vt_server_count_response(req->srv, req->status);
-    (void)reason_ok;
+    int c = req->status / 100;
+    if (c >= 1 && c <= 5)
+        req->http->responses[c]++;
     return rc;
 }
 
@@ -343,7 +322,7 @@ bool vt_http_is_https(struct lws *wsi)
     if (lws_is_ssl(wsi))
         return true;
     char proto[16];
-    return vt_server_config(h->srv)->trust_forwarded_for &&
+    return h->opt.trust_forwarded_for &&
            lws_hdr_custom_copy(wsi, proto, sizeof(proto), "x-forwarded-proto:", 18) > 0 &&
            strcasecmp(proto, "https") == 0;
 }
@@ -354,6 +333,7 @@ void vt_http_stats(struct vt_http *h, struct vt_http_stats *st)
     st->body_budget = h->body_budget;
     st->busy = h->busy;
     st->refused = h->refused;
+    memcpy(st->responses, h->responses, sizeof(st->responses));
 }
 
 /* LWS_CALLBACK_FILTER_NETWORK_CONNECTION: false to close the new connection,
@@ -399,7 +379,7 @@ static void busy(struct vt_http_request *req)
     vt_log(VT_LOG_WARN, "body_budget_full", "path=%s held=%zu budget=%zu", req->path, h->body_held,
            h->body_budget);
     req->close_after = true;
-    vt_server_busy(req);
+    vt_reply_busy(req);
 }
 
 /* 405 with the methods path takes. */
@@ -407,7 +387,7 @@ static void method_not_allowed(struct vt_http *h, struct vt_http_request *req)
 {
     bool get = find_route(h, req->path, false), post = find_route(h, req->path, true);
     vt_http_header(req, "Allow", get && post ? "GET, POST" : get ? "GET" : "POST");
-    vt_server_error(req, 405, "method_not_allowed", NULL, "Método no permitido.");
+    vt_reply_error(req, 405, "method_not_allowed", NULL, "Método no permitido.");
 }
 
 /* Appends a body chunk, within the route's limit and the budget. */
@@ -474,8 +454,10 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
         if (!req)
             return -1;
         pss->req = req;
-        req->srv = h->srv;
+        req->app = h->opt.app;
         req->http = h;
+        req->unwritten_count = &h->unwritten;
+        req->file_max_bytes = h->opt.file_max_bytes;
         req->wsi = wsi;
         req->declared = -1;
         req->post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
@@ -492,7 +474,7 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
         req->cookie = req->cookie_buf ? req->cookie_buf : "";
         if (lws_hdr_custom_copy(wsi, req->csrf, sizeof(req->csrf), "x-csrf-token:", 13) < 0)
             req->csrf[0] = '\0';
-        read_peer(wsi, req, vt_server_config(h->srv)->trust_forwarded_for);
+        read_peer(wsi, req, h->opt.trust_forwarded_for);
         read_query(wsi, req);
         if (!req->post && !get) {
             /* PUT, DELETE, PATCH, OPTIONS...: no route takes them. */
@@ -500,7 +482,7 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
             if (path_known(h, req->path))
                 method_not_allowed(h, req);
             else
-                vt_server_not_found(req);
+                vt_reply_not_found(req);
             return 0;
         }
         const struct route *r = find_route(h, req->path, req->post);
@@ -510,12 +492,12 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
             if (path_known(h, req->path))
                 method_not_allowed(h, req);
             else
-                vt_server_not_found(req);
+                vt_reply_not_found(req);
             return 0;
         }
-        if ((r->flags & VT_ROUTE_RATE_LIMITED) && !vt_server_rate_allow(h->srv, req)) {
+        if ((r->flags & VT_ROUTE_RATE_LIMITED) && !h->rate_gate(req)) {
             req->close_after = req->post;
-            return 0; /* vt_server_rate_allow responded */
+            return 0; /* the gate answered 429 */
         }
         req->limit = r->max_body;
         if (!req->post) {
@@ -525,14 +507,14 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
         /* A POST: everything that can refuse it does so now, before any byte
          * of its body is read, and closes the connection (the client may be
          * sending megabytes we will not read). */
-        if ((r->flags & VT_ROUTE_STAFF) && !h->gate(req)) {
+        if ((r->flags & VT_ROUTE_STAFF) && !h->staff_gate(req)) {
             req->close_after = true;
             return 0; /* the gate answered 401 or 403 */
         }
         req->declared = content_length(wsi);
         if (req->declared > (long long)r->max_body) {
             req->close_after = true;
-            vt_server_too_large(req);
+            vt_reply_too_large(req);
             return 0;
         }
         if (req->declared > 0 && h->body_held + (size_t)req->declared > h->body_budget) {
@@ -557,7 +539,7 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
         lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
         if (req->too_large) {
             req->close_after = true;
-            vt_server_too_large(req);
+            vt_reply_too_large(req);
             return 0;
         }
         if (req->busy) {
@@ -606,7 +588,8 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
         return -1; /* WebSockets only on /live with the ventanilla-live subprotocol */
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
         drain_done(h);
-        vt_live_drain(vt_server_live(h->srv));
+        if (h->wake_fn)
+            h->wake_fn(h->wake_ctx);
         return 0;
     default:
         break;
@@ -636,20 +619,20 @@ static void raise_fd_limit(void)
         vt_log(VT_LOG_WARN, "fd_limit", "error=\"cannot raise the open-files limit\"");
 }
 
-struct vt_http *vt_http_new(struct vt_server *srv, const char *listen, int port, char *err,
-                            size_t errlen)
+struct vt_http *vt_http_new(const struct vt_http_options *opt, char *err, size_t errlen)
 {
     struct vt_http *h = calloc(1, sizeof(*h));
     if (!h)
         return NULL;
-    const struct vt_config *cfg = vt_server_config(srv);
-    h->srv = srv;
+    h->opt = *opt;
+    const char *listen = opt->listen;
+    int port = opt->port;
     pthread_mutex_init(&h->lock, NULL);
     lws_set_log_level(LLL_ERR | LLL_WARN, log_emit);
-    h->body_budget = (size_t)cfg->body_budget_bytes;
+    h->body_budget = opt->body_budget;
     /* Behind a trusted proxy every connection comes from the proxy: the cap
      * would throttle everyone at once, so the proxy must limit clients. */
-    h->max_per_ip = cfg->trust_forwarded_for ? 0 : cfg->max_connections_per_ip;
+    h->max_per_ip = opt->trust_forwarded_for ? 0 : opt->max_connections_per_ip;
     if (h->max_per_ip > 0 && !(h->peers = vt_peers_new(MAX_FDS))) {
         snprintf(err, errlen, "out of memory");
         vt_http_free(h);
@@ -658,8 +641,10 @@ struct vt_http *vt_http_new(struct vt_server *srv, const char *listen, int port,
     raise_fd_limit();
 
     protocols[0] = (struct lws_protocols){"http", http_cb, sizeof(struct pss), 0, 0, NULL, 0};
-    protocols[1] = *vt_live_protocol();
-    protocols[2] = (struct lws_protocols){NULL, NULL, 0, 0, 0, NULL, 0};
+    size_t np = 1;
+    if (opt->protocol)
+        protocols[np++] = *opt->protocol;
+    protocols[np] = (struct lws_protocols){NULL, NULL, 0, 0, 0, NULL, 0};
 
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
@@ -677,7 +662,7 @@ struct vt_http *vt_http_new(struct vt_server *srv, const char *listen, int port,
      * may hold one for header_timeout_seconds from its first byte. */
     info.max_http_header_pool = 1024;
     info.max_http_header_data = 16384;
-    info.timeout_secs_ah_idle = (unsigned)cfg->header_timeout_seconds;
+    info.timeout_secs_ah_idle = (unsigned)opt->header_timeout_seconds;
     info.keepalive_timeout = 30;
     info.timeout_secs = 30;
     info.fd_limit_per_thread = MAX_FDS;
@@ -696,8 +681,10 @@ void vt_http_free(struct vt_http *h)
 {
     if (!h)
         return;
-    if (h->ctx)
+    if (h->ctx) {
+        lws_sul_cancel(&h->tick);
         lws_context_destroy(h->ctx);
+    }
     /* Requests completed after the loop stopped and never drained. */
     while (h->done_head) {
         struct vt_http_request *req = h->done_head;
@@ -722,20 +709,47 @@ struct lws_context *vt_http_context(struct vt_http *h)
     return h->ctx;
 }
 
-struct vt_server *vt_http_server(struct vt_http *h)
+void *vt_http_app(struct vt_http *h)
 {
-    return h->srv;
+    return h->opt.app;
 }
 
-void vt_http_set_gate(struct vt_http *h, bool (*gate)(struct vt_http_request *req))
+
+void vt_http_set_gate(struct vt_http *h, int flag, bool (*gate)(struct vt_http_request *req))
 {
-    h->gate = gate;
+    if (flag == VT_ROUTE_STAFF)
+        h->staff_gate = gate;
+    else if (flag == VT_ROUTE_RATE_LIMITED)
+        h->rate_gate = gate;
+}
+
+static void tick(lws_sorted_usec_list_t *sul)
+{
+    struct vt_http *h = lws_container_of(sul, struct vt_http, tick);
+    h->tick_fn(h->tick_ctx);
+    lws_sul_schedule(h->ctx, 0, &h->tick, tick, (lws_usec_t)h->tick_every_ms * LWS_US_PER_MS);
+}
+
+void vt_http_tick(struct vt_http *h, long first_ms, long every_ms, void (*fn)(void *ctx),
+                  void *ctx)
+{
+    h->tick_fn = fn;
+    h->tick_ctx = ctx;
+    h->tick_every_ms = every_ms;
+    lws_sul_schedule(h->ctx, 0, &h->tick, tick, (lws_usec_t)first_ms * LWS_US_PER_MS);
+}
+
+void vt_http_on_wake(struct vt_http *h, void (*fn)(void *ctx), void *ctx)
+{
+    h->wake_fn = fn;
+    h->wake_ctx = ctx;
 }
 
 int vt_http_route(struct vt_http *h, const char *path, int flags, size_t max_body,
                   vt_http_handler_fn fn)
 {
-    if ((flags & VT_ROUTE_STAFF) && !h->gate)
+    if (((flags & VT_ROUTE_STAFF) && !h->staff_gate) ||
+        ((flags & VT_ROUTE_RATE_LIMITED) && !h->rate_gate))
         return VT_EINVAL;
     if (h->n_routes == sizeof(h->routes) / sizeof(h->routes[0]))
         return VT_ETOOBIG;
@@ -777,9 +791,3 @@ void vt_http_stop(struct vt_http *h)
     lws_cancel_service(h->ctx);
 }
 
-bool vt_http_content_is(const struct vt_http_request *req, const char *mime)
-{
-    size_t n = strlen(mime);
-    const char *t = req->content_type;
-    return strncasecmp(t, mime, n) == 0 && (t[n] == '\0' || t[n] == ';' || t[n] == ' ');
-}

@@ -142,13 +142,13 @@ static void test_scope(void)
     struct vt_staff nobody = {.role = VT_ROLE_AGENTE};
     struct vt_staff admin = {.role = VT_ROLE_ADMIN, .dependencia = "obras"};
     struct vt_staff gerente = {.role = VT_ROLE_GERENTE};
-    ASSERT_TRUE(vt_casework_in_scope(&cfg, &triage, NULL)); /* not routed yet */
-    ASSERT_TRUE(!vt_casework_in_scope(&cfg, &obras, NULL));
-    ASSERT_TRUE(vt_casework_in_scope(&cfg, &obras, "obras"));
-    ASSERT_TRUE(!vt_casework_in_scope(&cfg, &triage, "obras"));
-    ASSERT_TRUE(!vt_casework_in_scope(&cfg, &nobody, NULL));
-    ASSERT_TRUE(!vt_casework_in_scope(&cfg, &admin, "obras"));
-    ASSERT_TRUE(vt_casework_in_scope(&cfg, &gerente, "obras"));
+    ASSERT_TRUE(vt_staff_in_scope(&cfg, &triage, NULL)); /* not routed yet */
+    ASSERT_TRUE(!vt_staff_in_scope(&cfg, &obras, NULL));
+    ASSERT_TRUE(vt_staff_in_scope(&cfg, &obras, "obras"));
+    ASSERT_TRUE(!vt_staff_in_scope(&cfg, &triage, "obras"));
+    ASSERT_TRUE(!vt_staff_in_scope(&cfg, &nobody, NULL));
+    ASSERT_TRUE(!vt_staff_in_scope(&cfg, &admin, "obras"));
+    ASSERT_TRUE(vt_staff_in_scope(&cfg, &gerente, "obras"));
 }
 
 int main(void)

@@ -3,7 +3,7 @@
  * checks, the outcome of an item, the topic counter (stopwords, accents,
  * once per subject, ties), and the CSV and HTML of hostile names.
  */
-#include "domain/report.h"
+#include "api/report_api.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "core/error.h"
 #include "vt_test.h"
+#include "core/csv.h"
 
 static vt_date_t D(const char *s)
 {
@@ -191,7 +192,7 @@ static void test_topics(void)
 static void csv1(const char *in, const char *want)
 {
     struct vt_buf b = {0};
-    ASSERT_EQ(vt_report_csv_field(&b, in), 0);
+    ASSERT_EQ(vt_csv_field(&b, in), 0);
     ASSERT_STREQ(b.data ? b.data : "", want);
     vt_buf_cleanup(&b);
 }
