@@ -26,6 +26,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "store/db_driver.h"
+#include "store/driver_sqlite.h"
 
 struct sq_stmt {
     struct vt_db_stmt base;
@@ -39,6 +40,7 @@ struct sq_stmt {
 struct sq_db {
     struct vt_db base;
     sqlite3 *db;
+    bool adopted; /* db belongs to the caller of vt_db_sqlite_adopt */
     struct {
         const char *sql;
         struct sq_stmt *st;
@@ -157,8 +159,20 @@ static void sq_close(struct vt_db *db)
         stmt_free(c->text[i].st);
         free(c->text[i].sql);
     }
-    sqlite3_close(c->db);
+    if (!c->adopted)
+        sqlite3_close(c->db);
     free(c);
+}
+
+struct vt_db *vt_db_sqlite_adopt(void *handle)
+{
+    struct sq_db *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->base.drv = &vt_db_driver_sqlite;
+    c->db = handle;
+    c->adopted = true;
+    return &c->base;
 }
 
 static const char *sq_errmsg(struct vt_db *db)

@@ -222,3 +222,13 @@ int vt_store_run(struct vt_store *s, int (*fn)(struct vt_store_tx *tx, void *ctx
     pthread_cond_destroy(&w.cond);
     return rc;
 }
+
+struct vt_db *vt_store_tx_db(struct vt_store_tx *tx)
+{
+    return tx->be->tx_db(tx);
+}
+
+struct vt_db *vt_store_reader_db(struct vt_store_reader *r)
+{
+    return r->be->reader_db(r);
+}

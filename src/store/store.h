@@ -210,6 +210,7 @@ int vt_store_contacts_import(const char *data_dir, const struct vt_contact *rows
 /* ---- inside a transaction (a job's run callback, writer thread) ---- */
 
 struct sqlite3_stmt;
+struct vt_db;
 struct sqlite3;
 
 /* The transaction's clock (Unix ms), the same for the whole job. */
@@ -234,6 +235,11 @@ void vt_store_tx_outbox_added(struct vt_store_tx *tx);
 /* Notes a change to an item for hooks.changed after the commit (dropped if
  * the job rolls back). 0 or VT_ENOMEM. */
 int vt_store_tx_item_changed(struct vt_store_tx *tx, const struct vt_item_change *c);
+/* The write connection, through the database interface (store/db.h): a
+ * module prepares its own SQL on it inside the job's transaction. */
+struct vt_db *vt_store_tx_db(struct vt_store_tx *tx);
+/* A reader's connection through db.h (the reader's thread only). */
+struct vt_db *vt_store_reader_db(struct vt_store_reader *r);
 /* A cached prepared statement on the write connection for sql, which must be a
  * string with static storage (it is the cache key). Reset and unbound; the
  * caller steps it and must reset it. NULL when it does not prepare (logged). */

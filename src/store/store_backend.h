@@ -66,6 +66,8 @@ struct vt_store_backend {
     struct sqlite3_stmt *(*tx_stmt)(struct vt_store_tx *tx, const char *sql);
     int (*tx_contact_lookup)(struct vt_store_tx *tx, const char *key_type, const char *key,
                              char *group, size_t group_len);
+    struct vt_db *(*tx_db)(struct vt_store_tx *tx);
+    struct vt_db *(*reader_db)(struct vt_store_reader *r);
 };
 
 extern const struct vt_store_backend vt_store_sqlite;

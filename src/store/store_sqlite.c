@@ -38,6 +38,8 @@
 #include "core/calendar.h"
 #include "core/error.h"
 #include "store/migrations.h"
+#include "store/db.h"
+#include "store/driver_sqlite.h"
 #include "store/store_backend.h"
 
 enum {
@@ -194,6 +196,7 @@ struct sq_store {
     struct vt_store_options opt;
     char *data_dir;
     sqlite3 *db; /* the write connection: writer thread only */
+    struct vt_db *vdb; /* the same through db.h, for the modules */
     sqlite3_stmt *st[S_COUNT];
     struct stmt_cache cache; /* other modules' statements on db */
     unsigned char audit_key[VT_AUDIT_KEY_BYTES];
@@ -215,6 +218,7 @@ struct sq_store {
 struct sq_reader {
     struct vt_store_reader base; /* first: the backend table */
     sqlite3 *db;
+    struct vt_db *vdb; /* the same through db.h, for the modules */
     sqlite3_stmt *contact, *track_item, *track_events;
     struct stmt_cache cache;
     struct text_cache text_cache;
@@ -985,6 +989,10 @@ static int sq_open(const struct vt_store_options *opt, struct vt_store **out, ch
     pthread_cond_init(&s->wake, NULL);
     if ((rc = open_current(s->data_dir, &s->db, err, errlen)))
         goto fail;
+    if (!(s->vdb = vt_db_sqlite_adopt(s->db))) {
+        rc = VT_ENOMEM;
+        goto fail;
+    }
     if (vt_audit_key_load(s->data_dir, 0, s->audit_key)) {
         snprintf(err, errlen, "cannot read %s/audit.key; run `ventanilla migrate`", s->data_dir);
         rc = VT_EIO;
@@ -1018,6 +1026,7 @@ static int sq_open(const struct vt_store_options *opt, struct vt_store **out, ch
 fail:
     for (int i = 0; i < S_COUNT; i++)
         sqlite3_finalize(s->st[i]);
+    vt_db_close(s->vdb);
     sqlite3_close(s->ckpt_db);
     sqlite3_close(s->db);
     pthread_mutex_destroy(&s->lock);
@@ -1040,6 +1049,7 @@ static void sq_close(struct vt_store *base)
     for (int i = 0; i < S_COUNT; i++)
         sqlite3_finalize(s->st[i]);
     cache_cleanup(&s->cache);
+    vt_db_close(s->vdb); /* its statements before the connection */
     sqlite3_close(s->db); /* the last connection checkpoints and removes the WAL */
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->wake);
@@ -1087,7 +1097,8 @@ static struct vt_store_reader *sq_reader_new(struct vt_store *base)
     if (!r)
         return NULL;
     r->base.be = &vt_store_sqlite;
-    if (open_db(s->data_dir, false, &r->db, err, sizeof(err)))
+    if (open_db(s->data_dir, false, &r->db, err, sizeof(err)) ||
+        !(r->vdb = vt_db_sqlite_adopt(r->db)))
         goto fail;
     if (sqlite3_prepare_v3(r->db, "SELECT group_id FROM contacts WHERE key_type = ?1 AND key = ?2",
                            -1, SQLITE_PREPARE_PERSISTENT, &r->contact, NULL) ||
@@ -1115,6 +1126,7 @@ static void sq_reader_free(struct vt_store_reader *base)
     sqlite3_finalize(r->track_events);
     cache_cleanup(&r->cache);
     text_cache_cleanup(&r->text_cache);
+    vt_db_close(r->vdb); /* its statements before the connection */
     sqlite3_close(r->db);
     free(r);
 }
@@ -1196,6 +1208,16 @@ static int sq_track(struct vt_store_reader *base, const char *radicado,
     if (rc)
         vt_track_cleanup(out);
     return rc;
+}
+
+static struct vt_db *sq_tx_db(struct vt_store_tx *base)
+{
+    return ((struct sq_tx *)base)->s->vdb;
+}
+
+static struct vt_db *sq_reader_db(struct vt_store_reader *base)
+{
+    return ((struct sq_reader *)base)->vdb;
 }
 
 static sqlite3_stmt *sq_reader_stmt(struct vt_store_reader *base, const char *sql)
@@ -1672,4 +1694,6 @@ const struct vt_store_backend vt_store_sqlite = {
     .tx_item_changed = sq_tx_item_changed,
     .tx_stmt = sq_tx_stmt,
     .tx_contact_lookup = sq_tx_contact_lookup,
+    .tx_db = sq_tx_db,
+    .reader_db = sq_reader_db,
 };
