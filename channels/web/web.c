@@ -263,6 +263,10 @@ static const char *asset_type(const char *name)
     return "application/octet-stream";
 }
 
+/* GET /static/NAME: the embedded file of that exact name ("style.css",
+ * "staff/main.js"), else 404. NAME (libwebsockets has collapsed ".." and "//"
+ * in it) is only compared with the table's names, never given to the file
+ * system: nothing but an embedded file is ever served. */
 static void static_file(struct vt_http_request *req)
 {
     const char *name = req->path + strlen("/static/");

@@ -1,5 +1,7 @@
-/* web_assets.h - the files of web/, compiled into the binary at build time
- * (cmake/embed_assets.cmake). The table ends with a {NULL, NULL, 0} entry. */
+/* web_assets.h - the files of web/ and of its folders one level down,
+ * compiled into the binary at build time (cmake/embed_assets.cmake), named
+ * relative to web/ ("staff.html", "staff/main.js"). The table ends with a
+ * {NULL, NULL, 0} entry. */
 #ifndef VT_WEB_ASSETS_H
 #define VT_WEB_ASSETS_H
 #include <stddef.h>
