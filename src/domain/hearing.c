@@ -50,6 +50,8 @@ int vt_hearing_create_run(struct vt_store_tx *tx, void *ctx)
     vt_db_bind_text(st, 1, h->code);
     int r = vt_db_step(st);
     vt_db_reset(st);
+    if (r < 0)
+        return r;
     if (r == VT_DB_ROW) {
         j->outcome = VT_EEXIST;
         return 0;
@@ -60,6 +62,8 @@ int vt_hearing_create_run(struct vt_store_tx *tx, void *ctx)
         vt_db_bind_text(st, 1, h->survey_code);
         r = vt_db_step(st);
         vt_db_reset(st);
+        if (r < 0)
+            return r;
         if (r != VT_DB_ROW) {
             j->outcome = VT_EINVAL;
             return 0;
@@ -77,9 +81,7 @@ int vt_hearing_create_run(struct vt_store_tx *tx, void *ctx)
     vt_db_bind_int(st, 8, h->close_at);
     vt_db_bind_int(st, 9, vt_store_tx_now(tx));
     vt_db_bind_text(st, 10, h->survey_code);
-    r = vt_db_step(st);
-    vt_db_reset(st);
-    if (r != VT_DB_DONE)
+    if (vt_db_run(st))
         return VT_ESTORE;
     cJSON *p = cJSON_CreateObject();
     cJSON_AddStringToObject(p, "code", h->code);
@@ -110,13 +112,16 @@ int vt_hearing_question_run(struct vt_store_tx *tx, void *ctx)
     vt_db_bind_text(st, 1, q->code);
     int64_t hid = 0, open_at = 0, close_at = 0;
     char hname[201] = "";
-    if (vt_db_step(st) == VT_DB_ROW) {
+    int r = vt_db_step(st);
+    if (r == VT_DB_ROW) {
         hid = vt_db_col_int(st, 0);
         open_at = vt_db_col_int(st, 1);
         close_at = vt_db_col_int(st, 2);
-        snprintf(hname, sizeof(hname), "%s", vt_db_col_text(st, 3));
+        vt_db_col_copy(st, 3, hname, sizeof(hname));
     }
     vt_db_reset(st);
+    if (r < 0)
+        return r;
     q->outcome = 0;
     if (!hid) {
         q->outcome = VT_ENOTFOUND;
@@ -158,9 +163,7 @@ int vt_hearing_question_run(struct vt_store_tx *tx, void *ctx)
     vt_db_bind_text(st, 3, q->source);
     vt_db_bind_int(st, 4, q->show_name && q->name && q->name[0]);
     vt_db_bind_text(st, 5, q->name && q->name[0] ? q->name : NULL);
-    int r = vt_db_step(st);
-    vt_db_reset(st);
-    if (r != VT_DB_DONE)
+    if (vt_db_run(st))
         return VT_ESTORE;
     char payload[200], actor[80];
     snprintf(payload, sizeof(payload), "{\"hearing\":\"%s\",\"source\":\"%s\"}", q->code,
@@ -189,12 +192,13 @@ static int question_of(struct vt_store_tx *tx, const char *code, const char *rad
     vt_db_bind_text(st, 1, code);
     vt_db_bind_text(st, 2, radicado);
     *id = 0;
-    if (vt_db_step(st) == VT_DB_ROW) {
+    int r = vt_db_step(st);
+    if (r == VT_DB_ROW) {
         *id = vt_db_col_int(st, 0);
-        snprintf(status, slen, "%s", vt_db_col_text(st, 1));
+        vt_db_col_copy(st, 1, status, slen);
     }
     vt_db_reset(st);
-    return *id ? 0 : VT_ENOTFOUND;
+    return r < 0 ? r : *id ? 0 : VT_ENOTFOUND;
 }
 
 /* The moderation table: action, the status it needs (NULL: any), where it goes
@@ -255,9 +259,7 @@ int vt_hearing_moderate_run(struct vt_store_tx *tx, void *ctx)
     vt_db_bind_text(st, 5, strcmp(m->action, "topic") == 0 ? m->topic : NULL);
     vt_db_bind_int(st, 6, vt_store_tx_now(tx));
     vt_db_bind_text(st, 7, m->actor);
-    int r = vt_db_step(st);
-    vt_db_reset(st);
-    if (r != VT_DB_DONE)
+    if (vt_db_run(st))
         return VT_ESTORE;
     cJSON *p = cJSON_CreateObject();
     cJSON_AddStringToObject(p, "hearing", m->code);
@@ -292,8 +294,11 @@ int vt_hearing_commitment_run(struct vt_store_tx *tx, void *ctx)
     if (!st)
         return VT_ESTORE;
     vt_db_bind_text(st, 1, c->code);
-    int64_t hid = vt_db_step(st) == VT_DB_ROW ? vt_db_col_int(st, 0) : 0;
+    int r = vt_db_step(st);
+    int64_t hid = r == VT_DB_ROW ? vt_db_col_int(st, 0) : 0;
     vt_db_reset(st);
+    if (r < 0)
+        return r;
     c->outcome = hid ? 0 : VT_ENOTFOUND;
     if (!hid)
         return 0;
@@ -305,7 +310,7 @@ int vt_hearing_commitment_run(struct vt_store_tx *tx, void *ctx)
     vt_db_bind_text(st, 4, c->due_date);
     vt_db_bind_int(st, 5, vt_store_tx_now(tx));
     vt_db_bind_text(st, 6, c->actor);
-    int r = vt_db_step(st);
+    r = vt_db_step(st);
     c->id = r == VT_DB_ROW ? vt_db_col_int(st, 0) : 0;
     vt_db_reset(st);
     if (r != VT_DB_ROW)
@@ -338,10 +343,13 @@ int vt_hearing_progress_run(struct vt_store_tx *tx, void *ctx)
         return VT_ESTORE;
     vt_db_bind_int(st, 1, g->commitment_id);
     char dep[101] = "";
-    bool found = vt_db_step(st) == VT_DB_ROW;
+    int r = vt_db_step(st);
+    bool found = r == VT_DB_ROW;
     if (found)
         vt_db_col_copy(st, 0, dep, sizeof(dep));
     vt_db_reset(st);
+    if (r < 0)
+        return r;
     g->outcome = !found ? VT_ENOTFOUND : strcmp(dep, g->dependencia) != 0 ? VT_EPERM : 0;
     if (g->outcome)
         return 0;
@@ -352,18 +360,14 @@ int vt_hearing_progress_run(struct vt_store_tx *tx, void *ctx)
     vt_db_bind_text(st, 3, g->text);
     vt_db_bind_int(st, 4, g->percent);
     vt_db_bind_text(st, 5, g->actor);
-    int r = vt_db_step(st);
-    vt_db_reset(st);
-    if (r != VT_DB_DONE)
+    if (vt_db_run(st))
         return VT_ESTORE;
     snprintf(g->status, sizeof(g->status), "%s", g->percent >= 100 ? "cumplido" : "abierto");
     if (!(st = vt_db_prepare(vt_store_tx_db(tx), SQL_COMMITMENT_STATUS)))
         return VT_ESTORE;
     vt_db_bind_int(st, 1, g->commitment_id);
     vt_db_bind_text(st, 2, g->status);
-    r = vt_db_step(st);
-    vt_db_reset(st);
-    if (r != VT_DB_DONE)
+    if (vt_db_run(st))
         return VT_ESTORE;
     char payload[160];
     snprintf(payload, sizeof(payload), "{\"commitment\":%lld,\"percent\":%d,\"status\":\"%s\"}",

@@ -376,10 +376,9 @@ int vt_survey_invite(const struct vt_domain *dom, struct vt_store_tx *tx, int64_
     vt_db_bind_text(st, 4, channel);
     vt_db_bind_int(st, 5, now);
     vt_db_bind_int(st, 6, expires);
-    int r = vt_db_step(st);
-    vt_db_reset(st);
+    int r = vt_db_run(st);
     sodium_memzero(token, sizeof(token));
-    return r == VT_DB_DONE ? 0 : VT_ESTORE;
+    return r ? VT_ESTORE : 0;
 }
 
 /* ---- answers (writer thread) ---- */
