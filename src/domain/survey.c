@@ -1,4 +1,5 @@
-/* survey.c - survey definitions, invitations, answers and figures (survey.h). */
+/* survey.c - survey definitions (checked and stored, in versions), invitations
+ * and answers (survey.h); the figures are survey_figures.c. */
 #include "domain/survey.h"
 
 #include <sodium.h>
