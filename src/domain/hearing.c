@@ -2,13 +2,13 @@
  * wall (hearing.h). */
 #include "domain/hearing.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/calendar.h"
 #include "core/error.h"
+#include "store/db.h"
 
 bool vt_hearing_code_ok(const char *s)
 {
@@ -44,42 +44,44 @@ int vt_hearing_create_run(struct vt_store_tx *tx, void *ctx)
 {
     struct vt_hearing_create *j = ctx;
     const struct vt_hearing *h = &j->h;
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_HEARING_ID);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_HEARING_ID);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_text(st, 1, h->code, -1, SQLITE_STATIC);
-    int r = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (r == SQLITE_ROW) {
+    vt_db_bind_text(st, 1, h->code);
+    int r = vt_db_step(st);
+    vt_db_reset(st);
+    if (r < 0)
+        return r;
+    if (r == VT_DB_ROW) {
         j->outcome = VT_EEXIST;
         return 0;
     }
     if (h->survey_code[0]) {
-        if (!(st = vt_store_tx_stmt(tx, SQL_EVENT_SURVEY)))
+        if (!(st = vt_db_prepare(vt_store_tx_db(tx), SQL_EVENT_SURVEY)))
             return VT_ESTORE;
-        sqlite3_bind_text(st, 1, h->survey_code, -1, SQLITE_STATIC);
-        r = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (r != SQLITE_ROW) {
+        vt_db_bind_text(st, 1, h->survey_code);
+        r = vt_db_step(st);
+        vt_db_reset(st);
+        if (r < 0)
+            return r;
+        if (r != VT_DB_ROW) {
             j->outcome = VT_EINVAL;
             return 0;
         }
     }
-    if (!(st = vt_store_tx_stmt(tx, SQL_HEARING_ADD)))
+    if (!(st = vt_db_prepare(vt_store_tx_db(tx), SQL_HEARING_ADD)))
         return VT_ESTORE;
-    sqlite3_bind_text(st, 1, h->code, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, h->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, h->date, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, h->place, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, h->stream_url, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, h->convoked_on, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 7, h->open_at);
-    sqlite3_bind_int64(st, 8, h->close_at);
-    sqlite3_bind_int64(st, 9, vt_store_tx_now(tx));
-    sqlite3_bind_text(st, 10, h->survey_code, -1, SQLITE_STATIC);
-    r = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (r != SQLITE_DONE)
+    vt_db_bind_text(st, 1, h->code);
+    vt_db_bind_text(st, 2, h->name);
+    vt_db_bind_text(st, 3, h->date);
+    vt_db_bind_text(st, 4, h->place);
+    vt_db_bind_text(st, 5, h->stream_url);
+    vt_db_bind_text(st, 6, h->convoked_on);
+    vt_db_bind_int(st, 7, h->open_at);
+    vt_db_bind_int(st, 8, h->close_at);
+    vt_db_bind_int(st, 9, vt_store_tx_now(tx));
+    vt_db_bind_text(st, 10, h->survey_code);
+    if (vt_db_run(st))
         return VT_ESTORE;
     cJSON *p = cJSON_CreateObject();
     cJSON_AddStringToObject(p, "code", h->code);
@@ -104,19 +106,22 @@ int vt_hearing_question_run(struct vt_store_tx *tx, void *ctx)
 {
     struct vt_hearing_question *q = ctx;
     int rc = 0;
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_HEARING_ID);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_HEARING_ID);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_text(st, 1, q->code, -1, SQLITE_STATIC);
+    vt_db_bind_text(st, 1, q->code);
     int64_t hid = 0, open_at = 0, close_at = 0;
     char hname[201] = "";
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        hid = sqlite3_column_int64(st, 0);
-        open_at = sqlite3_column_int64(st, 1);
-        close_at = sqlite3_column_int64(st, 2);
-        snprintf(hname, sizeof(hname), "%s", (const char *)sqlite3_column_text(st, 3));
+    int r = vt_db_step(st);
+    if (r == VT_DB_ROW) {
+        hid = vt_db_col_int(st, 0);
+        open_at = vt_db_col_int(st, 1);
+        close_at = vt_db_col_int(st, 2);
+        vt_db_col_copy(st, 3, hname, sizeof(hname));
     }
-    sqlite3_reset(st);
+    vt_db_reset(st);
+    if (r < 0)
+        return r;
     q->outcome = 0;
     if (!hid) {
         q->outcome = VT_ENOTFOUND;
@@ -151,17 +156,14 @@ int vt_hearing_question_run(struct vt_store_tx *tx, void *ctx)
         return rc;
     }
     q->item = it;
-    if (!(st = vt_store_tx_stmt(tx, SQL_QUESTION_ADD)))
+    if (!(st = vt_db_prepare(vt_store_tx_db(tx), SQL_QUESTION_ADD)))
         return VT_ESTORE;
-    sqlite3_bind_int64(st, 1, it->id);
-    sqlite3_bind_int64(st, 2, hid);
-    sqlite3_bind_text(st, 3, q->source, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, q->show_name && q->name && q->name[0]);
-    if (q->name && q->name[0])
-        sqlite3_bind_text(st, 5, q->name, -1, SQLITE_STATIC);
-    int r = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (r != SQLITE_DONE)
+    vt_db_bind_int(st, 1, it->id);
+    vt_db_bind_int(st, 2, hid);
+    vt_db_bind_text(st, 3, q->source);
+    vt_db_bind_int(st, 4, q->show_name && q->name && q->name[0]);
+    vt_db_bind_text(st, 5, q->name && q->name[0] ? q->name : NULL);
+    if (vt_db_run(st))
         return VT_ESTORE;
     char payload[200], actor[80];
     snprintf(payload, sizeof(payload), "{\"hearing\":\"%s\",\"source\":\"%s\"}", q->code,
@@ -184,18 +186,19 @@ static const char SQL_MODERATE[] =
 static int question_of(struct vt_store_tx *tx, const char *code, const char *radicado, int64_t *id,
                        char *status, size_t slen)
 {
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_QUESTION_OF);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_QUESTION_OF);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, radicado, -1, SQLITE_STATIC);
+    vt_db_bind_text(st, 1, code);
+    vt_db_bind_text(st, 2, radicado);
     *id = 0;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        *id = sqlite3_column_int64(st, 0);
-        snprintf(status, slen, "%s", (const char *)sqlite3_column_text(st, 1));
+    int r = vt_db_step(st);
+    if (r == VT_DB_ROW) {
+        *id = vt_db_col_int(st, 0);
+        vt_db_col_copy(st, 1, status, slen);
     }
-    sqlite3_reset(st);
-    return *id ? 0 : VT_ENOTFOUND;
+    vt_db_reset(st);
+    return r < 0 ? r : *id ? 0 : VT_ENOTFOUND;
 }
 
 /* The moderation table: action, the status it needs (NULL: any), where it goes
@@ -242,22 +245,21 @@ int vt_hearing_moderate_run(struct vt_store_tx *tx, void *ctx)
             return rc;
     }
     snprintf(m->to_status, sizeof(m->to_status), "%s", moves[k].to ? moves[k].to : m->from_status);
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_MODERATE);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_MODERATE);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, m->to_status, -1, SQLITE_STATIC);
-    if (strcmp(m->action, "reject") == 0)
-        sqlite3_bind_text(st, 3, m->reason, -1, SQLITE_STATIC);
+    vt_db_bind_int(st, 1, id);
+    vt_db_bind_text(st, 2, m->to_status);
+    /* NULL keeps the column as it is (coalesce in SQL_MODERATE). */
+    vt_db_bind_text(st, 3, strcmp(m->action, "reject") == 0 ? m->reason : NULL);
     if (into)
-        sqlite3_bind_int64(st, 4, into);
-    if (strcmp(m->action, "topic") == 0)
-        sqlite3_bind_text(st, 5, m->topic, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, vt_store_tx_now(tx));
-    sqlite3_bind_text(st, 7, m->actor, -1, SQLITE_STATIC);
-    int r = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (r != SQLITE_DONE)
+        vt_db_bind_int(st, 4, into);
+    else
+        vt_db_bind_null(st, 4);
+    vt_db_bind_text(st, 5, strcmp(m->action, "topic") == 0 ? m->topic : NULL);
+    vt_db_bind_int(st, 6, vt_store_tx_now(tx));
+    vt_db_bind_text(st, 7, m->actor);
+    if (vt_db_run(st))
         return VT_ESTORE;
     cJSON *p = cJSON_CreateObject();
     cJSON_AddStringToObject(p, "hearing", m->code);
@@ -283,33 +285,36 @@ int vt_hearing_moderate_run(struct vt_store_tx *tx, void *ctx)
 
 static const char SQL_COMMITMENT_ADD[] =
     "INSERT INTO commitments (hearing_id, text, dependencia, due_date, created_at, created_by) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id";
 
 int vt_hearing_commitment_run(struct vt_store_tx *tx, void *ctx)
 {
     struct vt_hearing_commitment *c = ctx;
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_HEARING_ID);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_HEARING_ID);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_text(st, 1, c->code, -1, SQLITE_STATIC);
-    int64_t hid = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
+    vt_db_bind_text(st, 1, c->code);
+    int r = vt_db_step(st);
+    int64_t hid = r == VT_DB_ROW ? vt_db_col_int(st, 0) : 0;
+    vt_db_reset(st);
+    if (r < 0)
+        return r;
     c->outcome = hid ? 0 : VT_ENOTFOUND;
     if (!hid)
         return 0;
-    if (!(st = vt_store_tx_stmt(tx, SQL_COMMITMENT_ADD)))
+    if (!(st = vt_db_prepare(vt_store_tx_db(tx), SQL_COMMITMENT_ADD)))
         return VT_ESTORE;
-    sqlite3_bind_int64(st, 1, hid);
-    sqlite3_bind_text(st, 2, c->text, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, c->dependencia, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, c->due_date, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, vt_store_tx_now(tx));
-    sqlite3_bind_text(st, 6, c->actor, -1, SQLITE_STATIC);
-    int r = sqlite3_step(st);
-    c->id = sqlite3_last_insert_rowid(sqlite3_db_handle(st));
-    sqlite3_reset(st);
-    if (r != SQLITE_DONE)
-        return VT_ESTORE;
+    vt_db_bind_int(st, 1, hid);
+    vt_db_bind_text(st, 2, c->text);
+    vt_db_bind_text(st, 3, c->dependencia);
+    vt_db_bind_text(st, 4, c->due_date);
+    vt_db_bind_int(st, 5, vt_store_tx_now(tx));
+    vt_db_bind_text(st, 6, c->actor);
+    r = vt_db_step(st);
+    c->id = r == VT_DB_ROW ? vt_db_col_int(st, 0) : 0;
+    vt_db_reset(st);
+    if (r != VT_DB_ROW)
+        return r < 0 ? r : VT_ESTORE;
     cJSON *p = cJSON_CreateObject();
     cJSON_AddStringToObject(p, "hearing", c->code);
     cJSON_AddNumberToObject(p, "commitment", (double)c->id);
@@ -333,39 +338,36 @@ static const char SQL_COMMITMENT_STATUS[] = "UPDATE commitments SET status = ?2 
 int vt_hearing_progress_run(struct vt_store_tx *tx, void *ctx)
 {
     struct vt_hearing_progress *g = ctx;
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_COMMITMENT_DEP);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_COMMITMENT_DEP);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_int64(st, 1, g->commitment_id);
+    vt_db_bind_int(st, 1, g->commitment_id);
     char dep[101] = "";
-    bool found = sqlite3_step(st) == SQLITE_ROW;
-    if (found) {
-        const unsigned char *t = sqlite3_column_text(st, 0);
-        snprintf(dep, sizeof(dep), "%s", t ? (const char *)t : "");
-    }
-    sqlite3_reset(st);
+    int r = vt_db_step(st);
+    bool found = r == VT_DB_ROW;
+    if (found)
+        vt_db_col_copy(st, 0, dep, sizeof(dep));
+    vt_db_reset(st);
+    if (r < 0)
+        return r;
     g->outcome = !found ? VT_ENOTFOUND : strcmp(dep, g->dependencia) != 0 ? VT_EPERM : 0;
     if (g->outcome)
         return 0;
-    if (!(st = vt_store_tx_stmt(tx, SQL_PROGRESS_ADD)))
+    if (!(st = vt_db_prepare(vt_store_tx_db(tx), SQL_PROGRESS_ADD)))
         return VT_ESTORE;
-    sqlite3_bind_int64(st, 1, g->commitment_id);
-    sqlite3_bind_int64(st, 2, vt_store_tx_now(tx));
-    sqlite3_bind_text(st, 3, g->text, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, g->percent);
-    sqlite3_bind_text(st, 5, g->actor, -1, SQLITE_STATIC);
-    int r = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (r != SQLITE_DONE)
+    vt_db_bind_int(st, 1, g->commitment_id);
+    vt_db_bind_int(st, 2, vt_store_tx_now(tx));
+    vt_db_bind_text(st, 3, g->text);
+    vt_db_bind_int(st, 4, g->percent);
+    vt_db_bind_text(st, 5, g->actor);
+    if (vt_db_run(st))
         return VT_ESTORE;
     snprintf(g->status, sizeof(g->status), "%s", g->percent >= 100 ? "cumplido" : "abierto");
-    if (!(st = vt_store_tx_stmt(tx, SQL_COMMITMENT_STATUS)))
+    if (!(st = vt_db_prepare(vt_store_tx_db(tx), SQL_COMMITMENT_STATUS)))
         return VT_ESTORE;
-    sqlite3_bind_int64(st, 1, g->commitment_id);
-    sqlite3_bind_text(st, 2, g->status, -1, SQLITE_STATIC);
-    r = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (r != SQLITE_DONE)
+    vt_db_bind_int(st, 1, g->commitment_id);
+    vt_db_bind_text(st, 2, g->status);
+    if (vt_db_run(st))
         return VT_ESTORE;
     char payload[160];
     snprintf(payload, sizeof(payload), "{\"commitment\":%lld,\"percent\":%d,\"status\":\"%s\"}",
@@ -383,48 +385,42 @@ static const char SQL_ALL[] =
     "questions_close_at, (SELECT count(*) FROM hearing_questions q WHERE q.hearing_id = h.id) "
     "FROM hearings h ORDER BY date DESC, code";
 
-static void col(char *out, size_t n, sqlite3_stmt *st, int i)
+static void row_hearing(struct vt_db_stmt *st, struct vt_hearing *h)
 {
-    const unsigned char *t = sqlite3_column_text(st, i);
-    snprintf(out, n, "%s", t ? (const char *)t : "");
-}
-
-static void row_hearing(sqlite3_stmt *st, struct vt_hearing *h)
-{
-    col(h->code, sizeof(h->code), st, 0);
-    col(h->name, sizeof(h->name), st, 1);
-    col(h->date, sizeof(h->date), st, 2);
-    col(h->place, sizeof(h->place), st, 3);
-    col(h->stream_url, sizeof(h->stream_url), st, 4);
-    col(h->convoked_on, sizeof(h->convoked_on), st, 5);
-    h->open_at = sqlite3_column_int64(st, 6);
-    h->close_at = sqlite3_column_int64(st, 7);
+    vt_db_col_copy(st, 0, h->code, sizeof(h->code));
+    vt_db_col_copy(st, 1, h->name, sizeof(h->name));
+    vt_db_col_copy(st, 2, h->date, sizeof(h->date));
+    vt_db_col_copy(st, 3, h->place, sizeof(h->place));
+    vt_db_col_copy(st, 4, h->stream_url, sizeof(h->stream_url));
+    vt_db_col_copy(st, 5, h->convoked_on, sizeof(h->convoked_on));
+    h->open_at = vt_db_col_int(st, 6);
+    h->close_at = vt_db_col_int(st, 7);
     h->survey_code[0] = '\0';
 }
 
 int vt_hearing_find(struct vt_store_reader *r, const char *code, struct vt_hearing *out)
 {
-    sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_FIND);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_reader_db(r), SQL_FIND);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
+    vt_db_bind_text(st, 1, code);
     int rc = VT_ENOTFOUND;
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    if (vt_db_step(st) == VT_DB_ROW) {
         row_hearing(st, out);
-        col(out->survey_code, sizeof(out->survey_code), st, 8);
+        vt_db_col_copy(st, 8, out->survey_code, sizeof(out->survey_code));
         rc = 0;
     }
-    sqlite3_reset(st);
+    vt_db_reset(st);
     return rc;
 }
 
 cJSON *vt_hearing_list(struct vt_store_reader *r)
 {
-    sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_ALL);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_reader_db(r), SQL_ALL);
     if (!st)
         return NULL;
     cJSON *arr = cJSON_CreateArray();
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while (vt_db_step(st) == VT_DB_ROW) {
         struct vt_hearing h;
         row_hearing(st, &h);
         cJSON *o = cJSON_CreateObject();
@@ -436,10 +432,10 @@ cJSON *vt_hearing_list(struct vt_store_reader *r)
         cJSON_AddStringToObject(o, "convoked_on", h.convoked_on);
         cJSON_AddNumberToObject(o, "questions_open_at", (double)h.open_at);
         cJSON_AddNumberToObject(o, "questions_close_at", (double)h.close_at);
-        cJSON_AddNumberToObject(o, "questions", (double)sqlite3_column_int64(st, 8));
+        cJSON_AddNumberToObject(o, "questions", (double)vt_db_col_int(st, 8));
         cJSON_AddItemToArray(arr, o);
     }
-    sqlite3_reset(st);
+    vt_db_reset(st);
     return arr;
 }
 
@@ -453,26 +449,26 @@ static const char SQL_QUESTIONS[] =
 static const char SQL_TOPICS[] =
     "SELECT coalesce(q.topic, ''), q.status, count(*) FROM hearing_questions q "
     "JOIN hearings h ON h.id = q.hearing_id WHERE h.code = ?1 "
-    "GROUP BY 1, 2 ORDER BY 1, 2";
+    "GROUP BY coalesce(q.topic, ''), q.status ORDER BY coalesce(q.topic, ''), q.status";
 
-static void add_text_or_null(cJSON *o, const char *key, sqlite3_stmt *st, int i)
+static void add_text_or_null(cJSON *o, const char *key, struct vt_db_stmt *st, int i)
 {
-    const unsigned char *t = sqlite3_column_text(st, i);
+    const char *t = vt_db_col_text(st, i);
     if (t)
-        cJSON_AddStringToObject(o, key, (const char *)t);
+        cJSON_AddStringToObject(o, key, t);
     else
         cJSON_AddNullToObject(o, key);
 }
 
 cJSON *vt_hearing_topics(struct vt_store_reader *r, const char *code)
 {
-    sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_TOPICS);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_reader_db(r), SQL_TOPICS);
     if (!st)
         return NULL;
-    sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
+    vt_db_bind_text(st, 1, code);
     cJSON *arr = cJSON_CreateArray(), *cur = NULL;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *topic = (const char *)sqlite3_column_text(st, 0);
+    while (vt_db_step(st) == VT_DB_ROW) {
+        const char *topic = vt_db_col_text(st, 0);
         const cJSON *name = cur ? cJSON_GetObjectItemCaseSensitive(cur, "topic") : NULL;
         if (!cur || strcmp(name->valuestring, topic) != 0) {
             cur = cJSON_CreateObject();
@@ -481,46 +477,44 @@ cJSON *vt_hearing_topics(struct vt_store_reader *r, const char *code)
             cJSON_AddObjectToObject(cur, "by_status");
             cJSON_AddItemToArray(arr, cur);
         }
-        int n = sqlite3_column_int(st, 2);
+        int n = (int)vt_db_col_int(st, 2);
         cJSON *total = cJSON_GetObjectItemCaseSensitive(cur, "questions");
         cJSON_SetNumberValue(total, total->valuedouble + n);
         cJSON_AddNumberToObject(cJSON_GetObjectItemCaseSensitive(cur, "by_status"),
-                                (const char *)sqlite3_column_text(st, 1), n);
+                                vt_db_col_text(st, 1), n);
     }
-    sqlite3_reset(st);
+    vt_db_reset(st);
     return arr;
 }
 
 cJSON *vt_hearing_questions(struct vt_store_reader *r, const char *code, const char *status,
                             const char *topic)
 {
-    sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_QUESTIONS);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_reader_db(r), SQL_QUESTIONS);
     if (!st)
         return NULL;
-    sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
-    if (status)
-        sqlite3_bind_text(st, 2, status, -1, SQLITE_TRANSIENT);
-    if (topic)
-        sqlite3_bind_text(st, 3, topic, -1, SQLITE_TRANSIENT);
+    vt_db_bind_text(st, 1, code);
+    vt_db_bind_text(st, 2, status); /* NULL: any */
+    vt_db_bind_text(st, 3, topic);
     cJSON *arr = cJSON_CreateArray();
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while (vt_db_step(st) == VT_DB_ROW) {
         cJSON *o = cJSON_CreateObject();
         add_text_or_null(o, "radicado", st, 0);
         add_text_or_null(o, "text", st, 1);
         add_text_or_null(o, "source", st, 2);
-        cJSON_AddBoolToObject(o, "show_name", sqlite3_column_int(st, 3) != 0);
+        cJSON_AddBoolToObject(o, "show_name", vt_db_col_int(st, 3) != 0);
         add_text_or_null(o, "name", st, 4);
         add_text_or_null(o, "status", st, 5);
         add_text_or_null(o, "reason", st, 6);
         add_text_or_null(o, "merged_into", st, 7);
         add_text_or_null(o, "topic", st, 8);
         char at[32];
-        vt_time_format_iso(sqlite3_column_int64(st, 9), at);
+        vt_time_format_iso(vt_db_col_int(st, 9), at);
         cJSON_AddStringToObject(o, "received_at", at);
         add_text_or_null(o, "moderated_by", st, 10);
         cJSON_AddItemToArray(arr, o);
     }
-    sqlite3_reset(st);
+    vt_db_reset(st);
     return arr;
 }
 
@@ -535,37 +529,37 @@ static const char SQL_PROGRESS[] =
 
 cJSON *vt_hearing_commitments(struct vt_store_reader *r, const char *code)
 {
-    sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_COMMITMENTS);
-    sqlite3_stmt *pg = vt_store_reader_stmt(r, SQL_PROGRESS);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_reader_db(r), SQL_COMMITMENTS);
+    struct vt_db_stmt *pg = vt_db_prepare(vt_store_reader_db(r), SQL_PROGRESS);
     if (!st || !pg)
         return NULL;
-    sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
+    vt_db_bind_text(st, 1, code);
     cJSON *arr = cJSON_CreateArray();
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while (vt_db_step(st) == VT_DB_ROW) {
         cJSON *o = cJSON_CreateObject();
-        int64_t id = sqlite3_column_int64(st, 0);
+        int64_t id = vt_db_col_int(st, 0);
         cJSON_AddNumberToObject(o, "id", (double)id);
         add_text_or_null(o, "text", st, 1);
         add_text_or_null(o, "dependencia", st, 2);
         add_text_or_null(o, "due_date", st, 3);
         add_text_or_null(o, "status", st, 4);
-        cJSON_AddNumberToObject(o, "percent", sqlite3_column_int(st, 5));
+        cJSON_AddNumberToObject(o, "percent", (int)vt_db_col_int(st, 5));
         cJSON *ps = cJSON_AddArrayToObject(o, "progress");
-        sqlite3_bind_int64(pg, 1, id);
-        while (sqlite3_step(pg) == SQLITE_ROW) {
+        vt_db_bind_int(pg, 1, id);
+        while (vt_db_step(pg) == VT_DB_ROW) {
             cJSON *p = cJSON_CreateObject();
             char at[32];
-            vt_time_format_iso(sqlite3_column_int64(pg, 0), at);
+            vt_time_format_iso(vt_db_col_int(pg, 0), at);
             cJSON_AddStringToObject(p, "at", at);
             add_text_or_null(p, "text", pg, 1);
-            cJSON_AddNumberToObject(p, "percent", sqlite3_column_int(pg, 2));
+            cJSON_AddNumberToObject(p, "percent", (int)vt_db_col_int(pg, 2));
             add_text_or_null(p, "by", pg, 3);
             cJSON_AddItemToArray(ps, p);
         }
-        sqlite3_reset(pg);
+        vt_db_reset(pg);
         cJSON_AddItemToArray(arr, o);
     }
-    sqlite3_reset(st);
+    vt_db_reset(st);
     return arr;
 }
 
@@ -573,7 +567,7 @@ cJSON *vt_hearing_commitments(struct vt_store_reader *r, const char *code)
  * response (the one the staff queue sent). */
 static const char SQL_REPORT[] =
     "SELECT i.radicado, i.body, q.source, i.stakeholder_group, q.status, q.topic, "
-    "CASE WHEN q.show_name THEN q.display_name END, q.reason, "
+    "CASE WHEN q.show_name = 1 THEN q.display_name END, q.reason, "
     "(SELECT radicado FROM items m WHERE m.id = q.merged_into), "
     "(SELECT text FROM responses s WHERE s.item_id = i.id ORDER BY s.at DESC, s.id DESC LIMIT 1), "
     "(SELECT at FROM responses s WHERE s.item_id = i.id ORDER BY s.at DESC, s.id DESC LIMIT 1), "
@@ -636,48 +630,48 @@ static enum shown shown_of(const cJSON *all, const cJSON *q)
 
 cJSON *vt_hearing_report(struct vt_store_reader *r, const char *code)
 {
-    sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_REPORT);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_reader_db(r), SQL_REPORT);
     if (!st)
         return NULL;
-    sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
+    vt_db_bind_text(st, 1, code);
     cJSON *all = cJSON_CreateArray();
     cJSON *o = cJSON_CreateObject();
     cJSON *by_source = cJSON_AddObjectToObject(o, "by_source");
     cJSON *by_group = cJSON_AddObjectToObject(o, "by_group");
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while (vt_db_step(st) == VT_DB_ROW) {
         cJSON *q = cJSON_CreateObject();
-        const char *status = (const char *)sqlite3_column_text(st, 4);
+        const char *status = vt_db_col_text(st, 4);
         bool rejected = status && strcmp(status, "rechazada") == 0;
         add_text_or_null(q, "radicado", st, 0);
         add_text_or_null(q, "source", st, 2);
         add_text_or_null(q, "group", st, 3);
         add_text_or_null(q, "status", st, 4);
         add_text_or_null(q, "topic", st, 5);
-        if (sqlite3_column_type(st, 6) != SQLITE_NULL)
+        if (!vt_db_col_null(st, 6))
             add_text_or_null(q, "name", st, 6);
         if (rejected)
             add_text_or_null(q, "reason", st, 7);
         else
             add_text_or_null(q, "text", st, 1);
-        if (sqlite3_column_type(st, 8) != SQLITE_NULL)
+        if (!vt_db_col_null(st, 8))
             add_text_or_null(q, "merged_into", st, 8);
         char at[32];
-        if (sqlite3_column_type(st, 9) != SQLITE_NULL) {
+        if (!vt_db_col_null(st, 9)) {
             cJSON_AddStringToObject(q, "answer_kind", "escrita");
             add_text_or_null(q, "answer", st, 9);
-            vt_time_format_iso(sqlite3_column_int64(st, 10), at);
+            vt_time_format_iso(vt_db_col_int(st, 10), at);
             cJSON_AddStringToObject(q, "answered_at", at);
         } else if (status && strcmp(status, "respondida_en_vivo") == 0) {
             cJSON_AddStringToObject(q, "answer_kind", "en_vivo");
-            vt_time_format_iso(sqlite3_column_int64(st, 11), at);
+            vt_time_format_iso(vt_db_col_int(st, 11), at);
             cJSON_AddStringToObject(q, "answered_at", at);
         }
         add_text_or_null(q, "due_date", st, 12);
-        count(by_source, (const char *)sqlite3_column_text(st, 2));
-        count(by_group, (const char *)sqlite3_column_text(st, 3));
+        count(by_source, vt_db_col_text(st, 2));
+        count(by_group, vt_db_col_text(st, 3));
         cJSON_AddItemToArray(all, q);
     }
-    sqlite3_reset(st);
+    vt_db_reset(st);
     /* Only what moderation let through is published; the rest is counted. */
     cJSON *arr = cJSON_AddArrayToObject(o, "questions");
     cJSON *reasons = cJSON_CreateObject();
@@ -704,37 +698,39 @@ cJSON *vt_hearing_report(struct vt_store_reader *r, const char *code)
 }
 
 static const char SQL_WALL[] =
-    "SELECT i.radicado, i.body, q.status, q.topic, CASE WHEN q.show_name THEN q.display_name END "
+    "SELECT i.radicado, i.body, q.status, q.topic, "
+    "CASE WHEN q.show_name = 1 THEN q.display_name END "
     "FROM hearing_questions q JOIN items i ON i.id = q.item_id "
     "JOIN hearings h ON h.id = q.hearing_id WHERE h.code = ?1 "
     "AND q.status IN ('aprobada', 'seleccionada') "
-    "ORDER BY q.status = 'seleccionada' DESC, i.received_at DESC, i.id DESC LIMIT 60";
+    "ORDER BY CASE WHEN q.status = 'seleccionada' THEN 0 ELSE 1 END, i.received_at DESC, "
+    "i.id DESC LIMIT 60";
 
 char *vt_hearing_wall_json(struct vt_store_reader *r, const char *code)
 {
     struct vt_hearing h;
     if (vt_hearing_find(r, code, &h))
         return NULL;
-    sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_WALL);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_reader_db(r), SQL_WALL);
     if (!st)
         return NULL;
-    sqlite3_bind_text(st, 1, code, -1, SQLITE_TRANSIENT);
+    vt_db_bind_text(st, 1, code);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "topic", "wall");
     cJSON_AddStringToObject(o, "hearing", h.code);
     cJSON_AddStringToObject(o, "name", h.name);
     cJSON *arr = cJSON_AddArrayToObject(o, "questions");
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while (vt_db_step(st) == VT_DB_ROW) {
         cJSON *q = cJSON_CreateObject();
         add_text_or_null(q, "radicado", st, 0);
         add_text_or_null(q, "text", st, 1);
         add_text_or_null(q, "status", st, 2);
         add_text_or_null(q, "topic", st, 3);
-        if (sqlite3_column_type(st, 4) != SQLITE_NULL)
+        if (!vt_db_col_null(st, 4))
             add_text_or_null(q, "name", st, 4);
         cJSON_AddItemToArray(arr, q);
     }
-    sqlite3_reset(st);
+    vt_db_reset(st);
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     return s;
@@ -750,16 +746,16 @@ static const char SQL_OPEN_NOW[] =
 
 int vt_hearing_open_now(struct vt_store_tx *tx, struct vt_hearing *out)
 {
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_OPEN_NOW);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_OPEN_NOW);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_int64(st, 1, vt_store_tx_now(tx));
+    vt_db_bind_int(st, 1, vt_store_tx_now(tx));
     int rc = VT_ENOTFOUND;
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    if (vt_db_step(st) == VT_DB_ROW) {
         row_hearing(st, out);
         rc = 0;
     }
-    sqlite3_reset(st);
+    vt_db_reset(st);
     return rc;
 }
 
@@ -774,19 +770,19 @@ int vt_hearing_question_contact(struct vt_store_tx *tx, struct vt_item *it, cons
     if ((phone && !(it->req.phone = strdup(phone))) || (email && !(it->req.email = strdup(email))))
         return VT_ENOMEM;
     it->reply_channel = reply_channel;
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_CONTACT_PERSON);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_CONTACT_PERSON);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_int64(st, 1, it->id);
-    sqlite3_bind_text(st, 2, phone, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, email, -1, SQLITE_STATIC);
-    int r = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (r != SQLITE_DONE || !(st = vt_store_tx_stmt(tx, SQL_CONTACT_REPLY)))
+    vt_db_bind_int(st, 1, it->id);
+    vt_db_bind_text(st, 2, phone);
+    vt_db_bind_text(st, 3, email);
+    int r = vt_db_step(st);
+    vt_db_reset(st);
+    if (r != VT_DB_DONE || !(st = vt_db_prepare(vt_store_tx_db(tx), SQL_CONTACT_REPLY)))
         return VT_ESTORE;
-    sqlite3_bind_int64(st, 1, it->id);
-    sqlite3_bind_text(st, 2, reply_channel, -1, SQLITE_STATIC);
-    r = sqlite3_step(st);
-    sqlite3_reset(st);
-    return r == SQLITE_DONE ? 0 : VT_ESTORE;
+    vt_db_bind_int(st, 1, it->id);
+    vt_db_bind_text(st, 2, reply_channel);
+    r = vt_db_step(st);
+    vt_db_reset(st);
+    return r == VT_DB_DONE ? 0 : VT_ESTORE;
 }

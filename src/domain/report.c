@@ -3,8 +3,8 @@
  * figures. Their JSON, CSV and HTML and the endpoints are api/report_api.c.
  *
  * Owns: SQL_ITEMS (the only statement, one row per item with its first
- * answer, latest access decision and first transfer), the topic counter and
- * the business-day table of one report.
+ * answer, latest access decision and first transfer's payload), the topic
+ * counter and the business-day table of one report.
  * Must not: write, or read requesters (no personal data in a report).
  *
  * The scan is a single statement, so every figure of a report comes from
@@ -18,12 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/item.h"
 #include "core/text.h"
+#include "store/db.h"
 
 /* ---- business days ---- */
 
@@ -376,9 +375,9 @@ enum vt_report_outcome vt_report_outcome_of(const char *status, const char *answ
 /* ---- the scan ---- */
 
 /* One row per item filed in [?1, ?2]: its first answer (earliest), the
- * latest answer's access decision, and its first transfer's 5-day flag
- * (NULL: never transferred). ?3 is the triage dependencia, ?4 = 1 keeps
- * only petitions for documents and information. */
+ * latest answer's access decision, and its first transfer's payload (NULL:
+ * never transferred; read by in_5_days). ?3 is the triage dependencia, ?4 =
+ * 1 keeps only petitions for documents and information. */
 static const char SQL_ITEMS[] =
     "SELECT i.radicado, COALESCE(i.type, ''), COALESCE(i.petition_class, ''), i.channel, "
     "COALESCE(i.dependencia, ?3), d.name, i.status, i.filed_date, COALESCE(i.due_date, ''), "
@@ -386,8 +385,7 @@ static const char SQL_ITEMS[] =
     "(SELECT r.at FROM responses r WHERE r.item_id = i.id ORDER BY r.at, r.id LIMIT 1), "
     "(SELECT COALESCE(r.access, 'sin_decision') FROM responses r WHERE r.item_id = i.id "
     "ORDER BY r.at DESC, r.id DESC LIMIT 1), "
-    "(SELECT CASE WHEN json_valid(e.payload) THEN COALESCE(json_extract(e.payload, "
-    "'$.within_5_days'), 0) ELSE 0 END FROM audit_events e "
+    "(SELECT COALESCE(e.payload, '') FROM audit_events e "
     "WHERE e.item_id = i.id AND e.action = 'trasladado' ORDER BY e.id LIMIT 1) "
     "FROM items i LEFT JOIN dependencias d ON d.code = COALESCE(i.dependencia, ?3) "
     "WHERE i.kind = 'pqrsd' AND i.filed_date BETWEEN ?1 AND ?2 "
@@ -404,10 +402,16 @@ struct view {
     enum vt_report_outcome outcome;
 };
 
-static const char *text_col(sqlite3_stmt *st, int i)
+/* Whether a trasladado event's payload says within_5_days: true (or 1);
+ * false for anything else, malformed JSON included. Read in C, where every
+ * database's JSON functions differ; only transferred items have one. */
+static bool in_5_days(const char *payload)
 {
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? (const char *)t : "";
+    cJSON *p = cJSON_Parse(payload);
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(p, "within_5_days");
+    bool yes = cJSON_IsTrue(w) || (cJSON_IsNumber(w) && w->valueint == 1);
+    cJSON_Delete(p);
+    return yes;
 }
 
 static int scan(struct vt_store_reader *r, const struct vt_config *cfg, vt_date_t from,
@@ -419,37 +423,37 @@ static int scan(struct vt_store_reader *r, const struct vt_config *cfg, vt_date_
     vt_date_format(to, t);
     vt_date_format(vt_date_cmp(today, to) < 0 ? today : to, as_of);
     struct bdays bd = {0};
-    sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_ITEMS);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_reader_db(r), SQL_ITEMS);
     int rc = VT_ESTORE, s;
     if (!st)
         return VT_ESTORE;
     if ((rc = bdays_init(&bd, &cfg->calendar, from, vt_date_cmp(today, to) > 0 ? today : to)))
         goto fail;
-    sqlite3_bind_text(st, 1, f, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, t, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, cfg->staff.triage_dependencia, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, documents);
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    vt_db_bind_text(st, 1, f); /* f, t and cfg outlive the statement's run */
+    vt_db_bind_text(st, 2, t);
+    vt_db_bind_text(st, 3, cfg->staff.triage_dependencia);
+    vt_db_bind_int(st, 4, documents);
+    while ((s = vt_db_step(st)) == VT_DB_ROW) {
+        const char *transfer = vt_db_col_text(st, 12);
         struct view v = {
-            .radicado = text_col(st, 0),
-            .type = text_col(st, 1),
-            .pclass = text_col(st, 2),
-            .channel = text_col(st, 3),
-            .dep = text_col(st, 4),
-            .dep_name = text_col(st, 5),
-            .status = text_col(st, 6),
-            .filed = text_col(st, 7),
-            .due = text_col(st, 8),
-            .subject = text_col(st, 9),
-            .access = text_col(st, 11),
+            .radicado = vt_db_col_str(st, 0),
+            .type = vt_db_col_str(st, 1),
+            .pclass = vt_db_col_str(st, 2),
+            .channel = vt_db_col_str(st, 3),
+            .dep = vt_db_col_str(st, 4),
+            .dep_name = vt_db_col_str(st, 5),
+            .status = vt_db_col_str(st, 6),
+            .filed = vt_db_col_str(st, 7),
+            .due = vt_db_col_str(st, 8),
+            .subject = vt_db_col_str(st, 9),
+            .access = vt_db_col_str(st, 11),
             .days = -1,
-            .transferred = sqlite3_column_type(st, 12) != SQLITE_NULL ||
-                           strcmp(text_col(st, 6), "trasladado") == 0,
-            .in_5 = sqlite3_column_int(st, 12) == 1,
+            .transferred = transfer || strcmp(vt_db_col_str(st, 6), "trasladado") == 0,
+            .in_5 = transfer && in_5_days(transfer),
         };
         vt_date_t filed;
-        if (sqlite3_column_type(st, 10) != SQLITE_NULL) {
-            vt_date_t ans = vt_date_from_unix_ms(sqlite3_column_int64(st, 10));
+        if (!vt_db_col_null(st, 10)) {
+            vt_date_t ans = vt_date_from_unix_ms(vt_db_col_int(st, 10));
             vt_date_format(ans, v.answered);
             v.days = vt_date_parse(v.filed, &filed) ? 0 : bdays_count(&bd, filed, ans);
         }
@@ -457,10 +461,9 @@ static int scan(struct vt_store_reader *r, const struct vt_config *cfg, vt_date_
         if ((rc = fn(ctx, &v)))
             goto fail;
     }
-    rc = s == SQLITE_DONE ? 0 : VT_ESTORE;
+    rc = s == VT_DB_DONE ? 0 : VT_ESTORE;
 fail:
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    vt_db_reset(st);
     free(bd.cum);
     return rc;
 }
@@ -715,4 +718,3 @@ void vt_report_access_cleanup(struct vt_report_access *a)
     a->requests = NULL;
     a->n_requests = 0;
 }
-

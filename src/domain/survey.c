@@ -1,18 +1,20 @@
-/* survey.c - survey definitions, invitations, answers and figures (survey.h). */
+/* survey.c - survey definitions (checked and stored, in versions), invitations
+ * and answers (survey.h); the figures are survey_figures.c. */
 #include "domain/survey.h"
 
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
 #include "core/calendar.h"
-#include "domain/domain.h"
 #include "core/error.h"
 #include "core/item.h"
 #include "core/text.h"
+#include "domain/domain.h"
+#include "domain/followups.h"
+#include "store/db.h"
 
 static const char *const question_types[] = {"rating",   "nps",  "yes_no", "single",
                                              "multiple", "text", NULL};
@@ -257,24 +259,24 @@ static void token_hash(const char *token, unsigned char out[32])
     crypto_generichash(out, 32, (const unsigned char *)token, strlen(token), NULL, 0);
 }
 
-static int read_form(sqlite3_stmt *st, struct vt_survey_form *out)
+static int read_form(struct vt_db_stmt *st, struct vt_survey_form *out)
 {
     int rc = VT_ENOTFOUND;
     memset(out, 0, sizeof(*out));
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        out->survey_id = sqlite3_column_int64(st, 0);
-        out->invitation_id = sqlite3_column_int64(st, 1);
-        out->version = sqlite3_column_int(st, 2);
-        snprintf(out->code, sizeof(out->code), "%s", sqlite3_column_text(st, 3));
-        snprintf(out->purpose, sizeof(out->purpose), "%s", sqlite3_column_text(st, 4));
-        out->definition = cJSON_Parse((const char *)sqlite3_column_text(st, 5));
-        out->expires_at = sqlite3_column_int64(st, 6);
-        out->used_at = sqlite3_column_int64(st, 7);
-        out->source_item_id = sqlite3_column_int64(st, 8);
-        snprintf(out->channel, sizeof(out->channel), "%s", sqlite3_column_text(st, 9));
+    if (vt_db_step(st) == VT_DB_ROW) {
+        out->survey_id = vt_db_col_int(st, 0);
+        out->invitation_id = vt_db_col_int(st, 1);
+        out->version = (int)vt_db_col_int(st, 2);
+        vt_db_col_copy(st, 3, out->code, sizeof(out->code));
+        vt_db_col_copy(st, 4, out->purpose, sizeof(out->purpose));
+        out->definition = cJSON_Parse(vt_db_col_str(st, 5));
+        out->expires_at = vt_db_col_int(st, 6);
+        out->used_at = vt_db_col_int(st, 7);
+        out->source_item_id = vt_db_col_int(st, 8);
+        vt_db_col_copy(st, 9, out->channel, sizeof(out->channel));
         rc = out->definition ? 0 : VT_ESTORE;
     }
-    sqlite3_reset(st);
+    vt_db_reset(st);
     return rc;
 }
 
@@ -294,15 +296,16 @@ int vt_survey_find(struct vt_store_reader *r, const char *token, const char *cod
     memset(out, 0, sizeof(*out));
     if (token && !token_ok(token))
         return VT_ENOTFOUND;
-    sqlite3_stmt *st = vt_store_reader_stmt(r, token ? SQL_BY_TOKEN : SQL_BY_CODE);
+    struct vt_db_stmt *st =
+        vt_db_prepare(vt_store_reader_db(r), token ? SQL_BY_TOKEN : SQL_BY_CODE);
     if (!st)
         return VT_ESTORE;
     unsigned char h[32];
     if (token) {
         token_hash(token, h);
-        sqlite3_bind_blob(st, 1, h, 32, SQLITE_TRANSIENT);
+        vt_db_bind_blob(st, 1, h, 32);
     } else {
-        sqlite3_bind_text(st, 1, code ? code : "", -1, SQLITE_TRANSIENT);
+        vt_db_bind_text(st, 1, code ? code : "");
     }
     return read_form(st, out);
 }
@@ -327,18 +330,18 @@ int vt_survey_invite(const struct vt_domain *dom, struct vt_store_tx *tx, int64_
     const struct vt_sender *ch = recipient ? vt_domain_sender(dom, channel) : NULL;
     if (!cfg->surveys.after_item[0] || !ch)
         return 0;
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_SURVEY_BY_CODE);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_SURVEY_BY_CODE);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_text(st, 1, cfg->surveys.after_item, -1, SQLITE_STATIC);
-    int64_t survey = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    if (!survey || !(st = vt_store_tx_stmt(tx, SQL_INVITED)))
+    vt_db_bind_text(st, 1, cfg->surveys.after_item);
+    int64_t survey = vt_db_step(st) == VT_DB_ROW ? vt_db_col_int(st, 0) : 0;
+    vt_db_reset(st);
+    if (!survey || !(st = vt_db_prepare(vt_store_tx_db(tx), SQL_INVITED)))
         return survey ? VT_ESTORE : 0;
-    sqlite3_bind_int64(st, 1, survey);
-    sqlite3_bind_int64(st, 2, item_id);
-    bool invited = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_reset(st);
+    vt_db_bind_int(st, 1, survey);
+    vt_db_bind_int(st, 2, item_id);
+    bool invited = vt_db_step(st) == VT_DB_ROW;
+    vt_db_reset(st);
     if (invited) /* once per item, also when it is closed again after a reopening */
         return 0;
     int64_t now = vt_store_tx_now(tx);
@@ -366,47 +369,34 @@ int vt_survey_invite(const struct vt_domain *dom, struct vt_store_tx *tx, int64_
     int rc = ch->notify(cfg, tx, &n);
     if (rc == VT_ENOTFOUND || rc == VT_EINVAL)
         return 0; /* the channel is not running or the address is not one of it */
-    if (rc || !(st = vt_store_tx_stmt(tx, SQL_INVITE)))
+    if (rc || !(st = vt_db_prepare(vt_store_tx_db(tx), SQL_INVITE)))
         return rc ? rc : VT_ESTORE;
-    sqlite3_bind_int64(st, 1, survey);
-    sqlite3_bind_int64(st, 2, item_id);
-    sqlite3_bind_blob(st, 3, h, 32, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 4, channel, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, now);
-    sqlite3_bind_int64(st, 6, expires);
-    int r = sqlite3_step(st);
-    sqlite3_reset(st);
+    vt_db_bind_int(st, 1, survey);
+    vt_db_bind_int(st, 2, item_id);
+    vt_db_bind_blob(st, 3, h, 32);
+    vt_db_bind_text(st, 4, channel);
+    vt_db_bind_int(st, 5, now);
+    vt_db_bind_int(st, 6, expires);
+    int r = vt_db_run(st);
     sodium_memzero(token, sizeof(token));
-    return r == SQLITE_DONE ? 0 : VT_ESTORE;
+    return r ? VT_ESTORE : 0;
 }
 
 /* ---- answers (writer thread) ---- */
 
-static const char SQL_TX_BY_TOKEN[] =
-    "SELECT s.id, i.id, s.current_version, s.code, s.purpose, v.definition, i.expires_at, "
-    "COALESCE(i.used_at, 0), COALESCE(i.item_id, 0), i.channel "
-    "FROM survey_invitations i JOIN surveys s ON s.id = i.survey_id "
-    "JOIN survey_versions v ON v.survey_id = s.id AND v.version = s.current_version "
-    "WHERE i.token_hash = ?1";
-static const char SQL_TX_BY_INVITATION[] =
+static const char SQL_BY_INVITATION[] =
     "SELECT s.id, i.id, s.current_version, s.code, s.purpose, v.definition, i.expires_at, "
     "COALESCE(i.used_at, 0), COALESCE(i.item_id, 0), i.channel "
     "FROM survey_invitations i JOIN surveys s ON s.id = i.survey_id "
     "JOIN survey_versions v ON v.survey_id = s.id AND v.version = s.current_version "
     "WHERE i.id = ?1";
-static const char SQL_TX_BY_CODE[] =
-    "SELECT s.id, 0, s.current_version, s.code, s.purpose, v.definition, 0, 0, 0, 'web' "
-    "FROM surveys s JOIN survey_versions v ON v.survey_id = s.id AND v.version = s.current_version "
-    "WHERE s.code = ?1 AND s.active = 1 AND s.purpose IN ('public', 'event')";
 static const char SQL_USE[] =
     "UPDATE survey_invitations SET used_at = ?2 WHERE id = ?1 AND used_at IS NULL";
 static const char SQL_SOURCE[] = "SELECT stakeholder_group, dependencia FROM items WHERE id = ?1";
 static const char SQL_ANSWER_ADD[] =
     "INSERT INTO survey_answers (item_id, survey_id, version, invitation_id, source_item_id, "
-    "answers, csat, nps, detractor) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
-static const char SQL_FOLLOWUP_ADD[] =
-    "INSERT INTO followups (answer_item_id, source_item_id, dependencia, created_at) "
-    "VALUES (?1, ?2, ?3, ?4)";
+    "answers, csat, nps, detractor) "
+    "VALUES (?1, ?2, ?3, nullif(?4, 0), nullif(?5, 0), ?6, nullif(?7, -1), nullif(?8, -1), ?9)";
 
 static const char SQL_INVITATION_OF_ITEM[] =
     "SELECT id FROM survey_invitations WHERE item_id = ?1 ORDER BY id DESC LIMIT 1";
@@ -414,34 +404,26 @@ static const char SQL_INVITATION_OF_ITEM[] =
 int vt_survey_invitation_of_item(struct vt_store_tx *tx, int64_t item_id, int64_t *invitation_id)
 {
     *invitation_id = 0;
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_INVITATION_OF_ITEM);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_INVITATION_OF_ITEM);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_int64(st, 1, item_id);
-    int r = sqlite3_step(st);
-    if (r == SQLITE_ROW)
-        *invitation_id = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return r == SQLITE_ROW ? 0 : r == SQLITE_DONE ? VT_ENOTFOUND : VT_ESTORE;
+    vt_db_bind_int(st, 1, item_id);
+    int r = vt_db_step(st);
+    if (r == VT_DB_ROW)
+        *invitation_id = vt_db_col_int(st, 0);
+    vt_db_reset(st);
+    return r == VT_DB_ROW ? 0 : r == VT_DB_DONE ? VT_ENOTFOUND : VT_ESTORE;
 }
 
 int vt_survey_find_invitation(struct vt_store_tx *tx, int64_t invitation_id,
                               struct vt_survey_form *out)
 {
     memset(out, 0, sizeof(*out));
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_TX_BY_INVITATION);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_BY_INVITATION);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_int64(st, 1, invitation_id);
+    vt_db_bind_int(st, 1, invitation_id);
     return read_form(st, out);
-}
-
-static void bind_id_or_null(sqlite3_stmt *st, int i, int64_t v)
-{
-    if (v)
-        sqlite3_bind_int64(st, i, v);
-    else
-        sqlite3_bind_null(st, i);
 }
 
 /* The answers as readable text: the item's body. */
@@ -480,23 +462,26 @@ int vt_survey_answer_run(struct vt_store_tx *tx, void *ctx)
     struct vt_survey_answer *a = ctx;
     const struct vt_config *cfg = a->cfg;
     a->outcome = VT_ENOTFOUND;
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, a->token           ? SQL_TX_BY_TOKEN
-                                            : a->invitation_id ? SQL_TX_BY_INVITATION
-                                                               : SQL_TX_BY_CODE);
+    /* The statements of vt_survey_find, on the write connection: the answer
+     * is checked inside the job that saves it. */
+    struct vt_db *db = vt_store_tx_db(tx);
+    struct vt_db_stmt *st = vt_db_prepare(db, a->token           ? SQL_BY_TOKEN
+                                              : a->invitation_id ? SQL_BY_INVITATION
+                                                                 : SQL_BY_CODE);
     if (!st)
         return VT_ESTORE;
     unsigned char h[32];
     if (a->token) {
         if (!token_ok(a->token)) {
-            sqlite3_reset(st);
+            vt_db_reset(st);
             return 0;
         }
         token_hash(a->token, h);
-        sqlite3_bind_blob(st, 1, h, 32, SQLITE_TRANSIENT);
+        vt_db_bind_blob(st, 1, h, 32);
     } else if (a->invitation_id) {
-        sqlite3_bind_int64(st, 1, a->invitation_id);
+        vt_db_bind_int(st, 1, a->invitation_id);
     } else {
-        sqlite3_bind_text(st, 1, a->code ? a->code : "", -1, SQLITE_STATIC);
+        vt_db_bind_text(st, 1, a->code ? a->code : "");
     }
     struct vt_survey_form f;
     int rc = read_form(st, &f);
@@ -515,16 +500,15 @@ int vt_survey_answer_run(struct vt_store_tx *tx, void *ctx)
     }
     if (f.invitation_id) {
         /* Single use: the UPDATE only wins while the link is unused. */
-        if (!(st = vt_store_tx_stmt(tx, SQL_USE))) {
+        if (!(st = vt_db_prepare(db, SQL_USE))) {
             rc = VT_ESTORE;
             goto done;
         }
-        sqlite3_bind_int64(st, 1, f.invitation_id);
-        sqlite3_bind_int64(st, 2, now);
-        int r = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (r != SQLITE_DONE || sqlite3_changes(sqlite3_db_handle(st)) != 1) {
-            rc = r == SQLITE_DONE ? 0 : VT_ESTORE;
+        vt_db_bind_int(st, 1, f.invitation_id);
+        vt_db_bind_int(st, 2, now);
+        int r = vt_db_run(st);
+        if (r || vt_db_changes(st) != 1) {
+            rc = r ? VT_ESTORE : 0;
             a->outcome = VT_EEXIST;
             goto done;
         }
@@ -532,16 +516,15 @@ int vt_survey_answer_run(struct vt_store_tx *tx, void *ctx)
     /* Classified like any other item: the group of the item it is about, a
      * group the respondent declared, or the default. */
     char group[64] = "", dependencia[101] = "", by[32] = "default";
-    if (f.source_item_id && (st = vt_store_tx_stmt(tx, SQL_SOURCE))) {
-        sqlite3_bind_int64(st, 1, f.source_item_id);
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            snprintf(group, sizeof(group), "%s", sqlite3_column_text(st, 0));
-            const unsigned char *d = sqlite3_column_text(st, 1);
-            snprintf(dependencia, sizeof(dependencia), "%s",
-                     d ? (const char *)d : cfg->staff.triage_dependencia);
+    if (f.source_item_id && (st = vt_db_prepare(db, SQL_SOURCE))) {
+        vt_db_bind_int(st, 1, f.source_item_id);
+        if (vt_db_step(st) == VT_DB_ROW) {
+            vt_db_col_copy(st, 0, group, sizeof(group));
+            const char *d = vt_db_col_text(st, 1);
+            snprintf(dependencia, sizeof(dependencia), "%s", d ? d : cfg->staff.triage_dependencia);
             snprintf(by, sizeof(by), "item");
         }
-        sqlite3_reset(st);
+        vt_db_reset(st);
     }
     if (!group[0] && a->declared_group && vt_classify_group_known(&cfg->rules, a->declared_group)) {
         snprintf(group, sizeof(group), "%s", a->declared_group);
@@ -574,53 +557,31 @@ int vt_survey_answer_run(struct vt_store_tx *tx, void *ctx)
     a->item = it; /* alive until the job is done: the committed hook reads it */
     a->detractor = vt_survey_is_detractor(cfg, a->csat, a->nps);
     char *answers = cJSON_PrintUnformatted(a->answers);
-    if (!answers || !(st = vt_store_tx_stmt(tx, SQL_ANSWER_ADD))) {
+    if (!answers || !(st = vt_db_prepare(db, SQL_ANSWER_ADD))) {
         free(answers);
         rc = answers ? VT_ESTORE : VT_ENOMEM;
         goto done;
     }
-    sqlite3_bind_int64(st, 1, a->item_id);
-    sqlite3_bind_int64(st, 2, f.survey_id);
-    sqlite3_bind_int(st, 3, f.version);
-    bind_id_or_null(st, 4, f.invitation_id);
-    bind_id_or_null(st, 5, f.source_item_id);
-    sqlite3_bind_text(st, 6, answers, -1, SQLITE_TRANSIENT);
-    if (a->csat >= 0)
-        sqlite3_bind_int(st, 7, a->csat);
-    else
-        sqlite3_bind_null(st, 7);
-    if (a->nps >= 0)
-        sqlite3_bind_int(st, 8, a->nps);
-    else
-        sqlite3_bind_null(st, 8);
-    sqlite3_bind_int(st, 9, a->detractor);
-    int r = sqlite3_step(st);
-    sqlite3_reset(st);
+    vt_db_bind_int(st, 1, a->item_id);
+    vt_db_bind_int(st, 2, f.survey_id);
+    vt_db_bind_int(st, 3, f.version);
+    vt_db_bind_int(st, 4, f.invitation_id); /* 0: none (a public survey) */
+    vt_db_bind_int(st, 5, f.source_item_id);
+    vt_db_bind_text(st, 6, answers);
+    vt_db_bind_int(st, 7, a->csat < 0 ? -1 : a->csat); /* -1: not asked */
+    vt_db_bind_int(st, 8, a->nps < 0 ? -1 : a->nps);
+    vt_db_bind_int(st, 9, a->detractor);
+    int r = vt_db_run(st);
     free(answers);
-    if (r != SQLITE_DONE) {
+    if (r) {
         rc = VT_ESTORE;
         goto done;
     }
     /* A detractor we can reach again (the answer is about an item of theirs)
      * opens a follow-up task; an anonymous public answer only counts. */
     if (a->detractor && f.source_item_id) {
-        if (!(st = vt_store_tx_stmt(tx, SQL_FOLLOWUP_ADD))) {
-            rc = VT_ESTORE;
+        if ((rc = vt_followups_open(tx, a->item_id, f.source_item_id, dependencia, now)))
             goto done;
-        }
-        sqlite3_bind_int64(st, 1, a->item_id);
-        bind_id_or_null(st, 2, f.source_item_id);
-        if (dependencia[0])
-            sqlite3_bind_text(st, 3, dependencia, -1, SQLITE_TRANSIENT);
-        else
-            sqlite3_bind_null(st, 3);
-        sqlite3_bind_int64(st, 4, now);
-        r = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (r != SQLITE_DONE) {
-            rc = VT_ESTORE;
-            goto done;
-        }
         a->followup = true;
         char payload[200];
         snprintf(payload, sizeof(payload),
@@ -642,180 +603,181 @@ done:
     return rc;
 }
 
-/* ---- figures ---- */
+/* ---- the surveys themselves (admins) ---- */
 
-#define FIGURES(KEY)                                                                               \
-    "SELECT " KEY " AS k, count(*), "                                                              \
-    "sum(a.csat >= 4), count(a.csat), sum(a.nps >= 9), sum(a.nps <= ?3), count(a.nps) "            \
-    "FROM survey_answers a JOIN items i ON i.id = a.item_id JOIN surveys s ON s.id = a.survey_id " \
-    "LEFT JOIN items src ON src.id = a.source_item_id "                                            \
-    "WHERE i.received_at >= ?1 AND i.received_at < ?2 GROUP BY k ORDER BY k"
+static const char SQL_LIST[] =
+    "SELECT s.code, s.purpose, s.active, s.current_version, v.definition, "
+    "(SELECT count(*) FROM survey_answers a WHERE a.survey_id = s.id) "
+    "FROM surveys s JOIN survey_versions v ON v.survey_id = s.id AND v.version = s.current_version "
+    "ORDER BY s.code";
+static const char SQL_VERSIONS[] =
+    "SELECT s.code, s.purpose, s.active, s.current_version, v.version, v.definition, v.created_at "
+    "FROM surveys s JOIN survey_versions v ON v.survey_id = s.id WHERE s.code = ?1 "
+    "ORDER BY v.version";
 
-static const char SQL_FIG_SURVEY[] = FIGURES("s.code");
-static const char SQL_FIG_CHANNEL[] = FIGURES("i.channel");
-static const char SQL_FIG_GROUP[] = FIGURES("i.stakeholder_group");
-static const char SQL_FIG_DEP[] = FIGURES("COALESCE(src.dependencia, ?4)");
-static const char SQL_FIG_MONTH[] = FIGURES("strftime('%Y-%m', i.received_at / 1000 - 18000, "
-                                            "'unixepoch')");
-static const char SQL_FIG_TOTAL[] = FIGURES("'total'");
-/* Invitations by the same keys (not by channel: an email invitation is
- * answered on the web page), for each row's response rate. */
-#define INVITATIONS(KEY)                                                                           \
-    "SELECT " KEY " AS k, count(*), count(v.used_at) FROM survey_invitations v "                   \
-    "JOIN surveys s ON s.id = v.survey_id LEFT JOIN items src ON src.id = v.item_id "              \
-    "WHERE v.created_at >= ?1 AND v.created_at < ?2 GROUP BY k"
-static const char SQL_INV_SURVEY[] = INVITATIONS("s.code");
-static const char SQL_INV_GROUP[] = INVITATIONS("src.stakeholder_group");
-static const char SQL_INV_DEP[] = INVITATIONS("COALESCE(src.dependencia, ?4)");
-static const char SQL_INV_MONTH[] = INVITATIONS("strftime('%Y-%m', v.created_at / 1000 - 18000, "
-                                                "'unixepoch')");
-
-static void add_rate(cJSON *o, long long sent, long long used)
+/* The definition JSON text of column i, parsed (null when it does not parse). */
+static cJSON *definition_of(struct vt_db_stmt *st, int i)
 {
-    cJSON_AddNumberToObject(o, "invitations", (double)sent);
-    cJSON_AddNumberToObject(o, "invitations_answered", (double)used);
-    if (sent)
-        cJSON_AddNumberToObject(o, "response_rate", (double)((used * 1000 + sent / 2) / sent) / 10);
-    else
-        cJSON_AddNullToObject(o, "response_rate");
+    cJSON *def = cJSON_Parse(vt_db_col_str(st, i));
+    return def ? def : cJSON_CreateNull();
 }
 
-/* Adds each key's invitations and response rate to its row (a row with no
- * answers yet is added). */
-static int rates_by_key(struct vt_store_reader *r, const struct vt_config *cfg, const char *sql,
-                        int64_t from_ms, int64_t to_ms, cJSON *rows)
+cJSON *vt_survey_list(struct vt_store_reader *r)
 {
-    sqlite3_stmt *st = vt_store_reader_stmt(r, sql);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_reader_db(r), SQL_LIST);
+    if (!st)
+        return NULL;
+    cJSON *arr = cJSON_CreateArray();
+    int rc;
+    while ((rc = vt_db_step(st)) == VT_DB_ROW) {
+        cJSON *s = cJSON_CreateObject();
+        cJSON_AddStringToObject(s, "code", vt_db_col_str(st, 0));
+        cJSON_AddStringToObject(s, "purpose", vt_db_col_str(st, 1));
+        cJSON_AddBoolToObject(s, "active", vt_db_col_int(st, 2) != 0);
+        cJSON_AddNumberToObject(s, "version", (double)vt_db_col_int(st, 3));
+        cJSON_AddItemToObject(s, "definition", definition_of(st, 4));
+        cJSON_AddNumberToObject(s, "answers", (double)vt_db_col_int(st, 5));
+        cJSON_AddItemToArray(arr, s);
+    }
+    vt_db_reset(st);
+    if (rc != VT_DB_DONE) {
+        cJSON_Delete(arr);
+        return NULL;
+    }
+    return arr;
+}
+
+int vt_survey_versions(struct vt_store_reader *r, const char *code, cJSON **out)
+{
+    *out = NULL;
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_reader_db(r), SQL_VERSIONS);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_int64(st, 1, from_ms);
-    sqlite3_bind_int64(st, 2, to_ms);
-    if (sql == SQL_INV_DEP)
-        sqlite3_bind_text(st, 4, cfg->staff.triage_dependencia, -1, SQLITE_STATIC);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const unsigned char *k = sqlite3_column_text(st, 0);
-        const char *key = k ? (const char *)k : "";
-        cJSON *row = NULL, *e;
-        cJSON_ArrayForEach(e, rows)
-        {
-            const cJSON *rk = cJSON_GetObjectItemCaseSensitive(e, "key");
-            if (cJSON_IsString(rk) && strcmp(rk->valuestring, key) == 0)
-                row = e;
+    vt_db_bind_text(st, 1, code);
+    cJSON *o = NULL, *versions = NULL;
+    int rc;
+    while ((rc = vt_db_step(st)) == VT_DB_ROW) {
+        if (!o) {
+            o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "code", vt_db_col_str(st, 0));
+            cJSON_AddStringToObject(o, "purpose", vt_db_col_str(st, 1));
+            cJSON_AddBoolToObject(o, "active", vt_db_col_int(st, 2) != 0);
+            cJSON_AddNumberToObject(o, "current_version", (double)vt_db_col_int(st, 3));
+            versions = cJSON_AddArrayToObject(o, "versions");
         }
-        if (!row) {
-            row = cJSON_CreateObject();
-            cJSON_AddStringToObject(row, "key", key);
-            cJSON_AddNumberToObject(row, "answers", 0);
-            cJSON_AddNullToObject(row, "csat");
-            cJSON_AddNumberToObject(row, "csat_n", 0);
-            cJSON_AddNullToObject(row, "nps");
-            cJSON_AddNumberToObject(row, "nps_n", 0);
-            cJSON_AddNumberToObject(row, "promoters", 0);
-            cJSON_AddNumberToObject(row, "detractors", 0);
-            cJSON_AddItemToArray(rows, row);
-        }
-        add_rate(row, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2));
+        cJSON *v = cJSON_CreateObject();
+        cJSON_AddNumberToObject(v, "version", (double)vt_db_col_int(st, 4));
+        cJSON_AddItemToObject(v, "definition", definition_of(st, 5));
+        char at[32];
+        vt_time_format_iso(vt_db_col_int(st, 6), at);
+        cJSON_AddStringToObject(v, "created_at", at);
+        cJSON_AddItemToArray(versions, v);
     }
-    sqlite3_reset(st);
-    return 0;
-}
-
-static const char SQL_INVITATIONS[] =
-    "SELECT count(*), count(used_at) FROM survey_invitations WHERE created_at >= ?1 AND "
-    "created_at < ?2";
-
-static cJSON *figure_row(sqlite3_stmt *st)
-{
-    cJSON *o = cJSON_CreateObject();
-    const unsigned char *k = sqlite3_column_text(st, 0);
-    cJSON_AddStringToObject(o, "key", k ? (const char *)k : "");
-    long long n = sqlite3_column_int64(st, 1), csat_ok = sqlite3_column_int64(st, 2),
-              csat_n = sqlite3_column_int64(st, 3), prom = sqlite3_column_int64(st, 4),
-              detr = sqlite3_column_int64(st, 5), nps_n = sqlite3_column_int64(st, 6);
-    cJSON_AddNumberToObject(o, "answers", (double)n);
-    /* Percentages with one decimal; null without a sample. */
-    if (csat_n)
-        cJSON_AddNumberToObject(o, "csat", (double)((csat_ok * 1000 + csat_n / 2) / csat_n) / 10);
-    else
-        cJSON_AddNullToObject(o, "csat");
-    cJSON_AddNumberToObject(o, "csat_n", (double)csat_n);
-    if (nps_n) {
-        long long tenths =
-            ((prom - detr) * 1000 + (prom >= detr ? nps_n / 2 : -(nps_n / 2))) / nps_n;
-        cJSON_AddNumberToObject(o, "nps", (double)tenths / 10);
-    } else
-        cJSON_AddNullToObject(o, "nps");
-    cJSON_AddNumberToObject(o, "nps_n", (double)nps_n);
-    cJSON_AddNumberToObject(o, "promoters", (double)prom);
-    cJSON_AddNumberToObject(o, "detractors", (double)detr);
-    return o;
-}
-
-int vt_survey_figures(struct vt_store_reader *r, const struct vt_config *cfg, int64_t from_ms,
-                      int64_t to_ms, const char *by, cJSON **out)
-{
-    static const struct {
-        const char *by, *sql;
-    } kinds[] = {{"survey", SQL_FIG_SURVEY},
-                 {"channel", SQL_FIG_CHANNEL},
-                 {"group", SQL_FIG_GROUP},
-                 {"dependencia", SQL_FIG_DEP},
-                 {"month", SQL_FIG_MONTH}};
-    const char *sql = NULL;
-    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-        if (by && strcmp(kinds[i].by, by) == 0)
-            sql = kinds[i].sql;
-    if (!sql)
-        return VT_EINVAL;
-    cJSON *o = cJSON_CreateObject(), *rows = cJSON_AddArrayToObject(o, "rows");
-    cJSON_AddStringToObject(o, "by", by);
-    const char *const sqls[2] = {sql, SQL_FIG_TOTAL};
-    for (int pass = 0; pass < 2; pass++) {
-        sqlite3_stmt *st = vt_store_reader_stmt(r, sqls[pass]);
-        if (!st) {
-            cJSON_Delete(o);
-            return VT_ESTORE;
-        }
-        sqlite3_bind_int64(st, 1, from_ms);
-        sqlite3_bind_int64(st, 2, to_ms);
-        sqlite3_bind_int(st, 3, cfg->surveys.detractor_nps_max);
-        if (pass == 0 && sqls[pass] == SQL_FIG_DEP)
-            sqlite3_bind_text(st, 4, cfg->staff.triage_dependencia, -1, SQLITE_STATIC);
-        bool any = false;
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            cJSON *row = figure_row(st);
-            any = true;
-            if (pass == 0)
-                cJSON_AddItemToArray(rows, row);
-            else
-                cJSON_AddItemToObject(o, "total", row);
-        }
-        sqlite3_reset(st);
-        if (pass == 1 && !any)
-            cJSON_AddNullToObject(o, "total");
-    }
-    sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_INVITATIONS);
-    if (!st) {
+    vt_db_reset(st);
+    if (rc != VT_DB_DONE) {
         cJSON_Delete(o);
         return VT_ESTORE;
     }
-    sqlite3_bind_int64(st, 1, from_ms);
-    sqlite3_bind_int64(st, 2, to_ms);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        add_rate(o, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
-    sqlite3_reset(st);
-    static const struct {
-        const char *by, *sql;
-    } per_row[] = {{"survey", SQL_INV_SURVEY},
-                   {"group", SQL_INV_GROUP},
-                   {"dependencia", SQL_INV_DEP},
-                   {"month", SQL_INV_MONTH}};
-    for (size_t i = 0; i < sizeof(per_row) / sizeof(per_row[0]); i++)
-        if (strcmp(per_row[i].by, by) == 0 &&
-            rates_by_key(r, cfg, per_row[i].sql, from_ms, to_ms, rows) != 0) {
-            cJSON_Delete(o);
-            return VT_ESTORE;
-        }
     *out = o;
-    return 0;
+    return o ? 0 : VT_ENOTFOUND;
+}
+
+static const char SQL_GET[] = "SELECT id, purpose, current_version FROM surveys WHERE code = ?1";
+static const char SQL_CREATE[] =
+    "INSERT INTO surveys (code, purpose, current_version, created_at, updated_at) "
+    "VALUES (?1, ?2, 1, ?3, ?3) RETURNING id";
+static const char SQL_BUMP[] =
+    "UPDATE surveys SET current_version = ?2, updated_at = ?3 WHERE id = ?1";
+static const char SQL_VERSION_ADD[] =
+    "INSERT INTO survey_versions (survey_id, version, definition, created_at) "
+    "VALUES (?1, ?2, ?3, ?4)";
+static const char SQL_ACTIVE[] = "UPDATE surveys SET active = ?2, updated_at = ?3 WHERE id = ?1";
+
+/* A new survey (version 1) or a new version of one; *version set. */
+static int save_version(struct vt_db *db, struct vt_survey_save *j, int64_t id, int version,
+                        int64_t now)
+{
+    struct vt_db_stmt *st;
+    if (!id) {
+        if (!(st = vt_db_prepare(db, SQL_CREATE)))
+            return VT_ESTORE;
+        vt_db_bind_text(st, 1, j->code);
+        vt_db_bind_text(st, 2, j->purpose);
+        vt_db_bind_int(st, 3, now);
+        int r = vt_db_step(st);
+        id = r == VT_DB_ROW ? vt_db_col_int(st, 0) : 0;
+        vt_db_reset(st);
+        if (!id)
+            return VT_ESTORE;
+        j->version = 1;
+    } else {
+        /* An edit is a new version: the answers given keep theirs. */
+        j->version = version + 1;
+        if (!(st = vt_db_prepare(db, SQL_BUMP)))
+            return VT_ESTORE;
+        vt_db_bind_int(st, 1, id);
+        vt_db_bind_int(st, 2, j->version);
+        vt_db_bind_int(st, 3, now);
+        if (vt_db_run(st))
+            return VT_ESTORE;
+    }
+    if (!(st = vt_db_prepare(db, SQL_VERSION_ADD)))
+        return VT_ESTORE;
+    vt_db_bind_int(st, 1, id);
+    vt_db_bind_int(st, 2, j->version);
+    vt_db_bind_text(st, 3, j->definition);
+    vt_db_bind_int(st, 4, now);
+    return vt_db_run(st) ? VT_ESTORE : 0;
+}
+
+int vt_survey_save_run(struct vt_store_tx *tx, void *ctx)
+{
+    struct vt_survey_save *j = ctx;
+    struct vt_db *db = vt_store_tx_db(tx);
+    int64_t now = vt_store_tx_now(tx);
+    j->outcome = 0;
+    struct vt_db_stmt *st = vt_db_prepare(db, SQL_GET);
+    if (!st)
+        return VT_ESTORE;
+    vt_db_bind_text(st, 1, j->code);
+    int64_t id = 0;
+    int version = 0;
+    char purpose[16] = "";
+    int r = vt_db_step(st);
+    if (r == VT_DB_ROW) {
+        id = vt_db_col_int(st, 0);
+        vt_db_col_copy(st, 1, purpose, sizeof(purpose));
+        version = (int)vt_db_col_int(st, 2);
+    }
+    vt_db_reset(st);
+    if (r < 0)
+        return r;
+    const char *action;
+    int rc;
+    if (j->set_active) {
+        if (!id) {
+            j->outcome = VT_ENOTFOUND;
+            return 0;
+        }
+        if (!(st = vt_db_prepare(db, SQL_ACTIVE)))
+            return VT_ESTORE;
+        vt_db_bind_int(st, 1, id);
+        vt_db_bind_int(st, 2, j->active);
+        vt_db_bind_int(st, 3, now);
+        if (vt_db_run(st))
+            return VT_ESTORE;
+        action = "encuesta_activada";
+        j->version = version;
+    } else if (id && strcmp(purpose, j->purpose) != 0) {
+        j->outcome = VT_EINVAL;
+        return 0;
+    } else {
+        if ((rc = save_version(db, j, id, version, now)))
+            return rc;
+        action = "encuesta_guardada";
+    }
+    char payload[160];
+    snprintf(payload, sizeof(payload), "{\"code\":\"%s\",\"version\":%d,\"active\":%s}", j->code,
+             j->version, j->set_active ? (j->active ? "true" : "false") : "null");
+    return vt_store_tx_event(tx, 0, j->actor, action, payload, 0);
 }

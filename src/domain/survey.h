@@ -2,12 +2,14 @@
  * invitations with single-use links, answers (each one an item of kind
  * survey_response) and the follow-up of detractors.
  *
- * Owns: the SQL of surveys, survey_versions, survey_invitations,
- * survey_answers and followups (migrations/0007_surveys.sql), the rules of a
- * valid definition and of a valid set of answers, and the satisfaction
- * figures (CSAT, NPS, response rate).
- * Must not: render pages (channels/web does) or speak to a provider (an
- * invitation goes out through a channel's notify()).
+ * Owns: the SQL of surveys, survey_versions, survey_invitations and
+ * survey_answers (migrations/0007_surveys.sql), the rules of a valid
+ * definition and of a valid set of answers, and the satisfaction figures
+ * (CSAT, NPS, response rate; survey_figures.c). A detractor's follow-up task
+ * is followups.h's.
+ * Must not: render pages (channels/web does), speak HTTP (api/survey_api.c
+ * does) or speak to a provider (an invitation goes out through a channel's
+ * notify()).
  *
  * An invitation's life:
  *
@@ -20,8 +22,9 @@
  * text. CSAT is the share of ratings 4-5; NPS the share of 9-10 minus the
  * share of 0-6 (the detractor bounds are configurable: surveys.*).
  *
- * Threads: _invite and _answer_run run on the writer thread in a job; the
- * validators are pure; _find, _figures on the reader's thread.
+ * Threads: _invite, _answer_run and _save_run run on the writer thread in a
+ * job; the validators are pure; _find, _list, _versions and _figures on the
+ * reader's thread.
  */
 #ifndef VT_SURVEY_H
 #define VT_SURVEY_H
@@ -106,6 +109,33 @@ struct vt_survey_answer {
 };
 /* The job's run callback (ctx is a struct vt_survey_answer). */
 int vt_survey_answer_run(struct vt_store_tx *tx, void *ctx);
+
+/* Every survey with its current version, by code: a JSON array [{"code",
+ * "purpose","active","version","definition","answers"}] (definition parsed,
+ * answers the number given to any version); caller frees; NULL on a store
+ * error. */
+cJSON *vt_survey_list(struct vt_store_reader *r);
+/* A survey with every version, oldest first: *out = {"code","purpose",
+ * "active","current_version","versions":[{"version","definition",
+ * "created_at"}]}, caller frees. 0, VT_ENOTFOUND or VT_ESTORE. */
+int vt_survey_versions(struct vt_store_reader *r, const char *code, cJSON **out);
+
+/* A save job. Without set_active: creates the survey code (version 1) or,
+ * when it exists with the same purpose, adds a version and makes it current
+ * (the answers given keep theirs). With set_active: turns the survey on or
+ * off. The caller fills the inputs (definition checked with
+ * vt_survey_check_definition, owned by the caller until done). */
+struct vt_survey_save {
+    char code[64], purpose[16];
+    const char *definition; /* JSON text */
+    bool set_active, active;
+    char actor[80]; /* "staff:<username>" */
+    /* Filled by the job. */
+    int version; /* the version saved, or the current one for set_active */
+    int outcome; /* 0, VT_ENOTFOUND (set_active on no survey), VT_EINVAL (the code exists
+                    with another purpose) */
+};
+int vt_survey_save_run(struct vt_store_tx *tx, void *ctx);
 
 /* Satisfaction figures for answers received in [from_ms, to_ms), grouped by
  * by (survey, channel, group, dependencia, month): JSON {"by", "rows":
