@@ -427,7 +427,7 @@ int vt_wa_db_conv_expect_reply(struct vt_store_tx *tx, const char *wa_id)
         vt_db_reset(st);
         return r == VT_DB_DONE ? 0 : VT_ESTORE;
     }
-    /* The draft goes but for its survey mark (conversation.c keeps it
+    /* The draft goes but for its survey mark (vt_wa__clear_draft keeps it
      * likewise); read in C, since each database has its own JSON functions. */
     cJSON *old = cJSON_Parse(vt_db_col_str(st, 0));
     vt_db_reset(st);
