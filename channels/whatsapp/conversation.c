@@ -9,7 +9,7 @@
  * files).
  * Must not: hold a flow's steps or texts; touch the network.
  */
-#include "channels/whatsapp/flow.h"
+#include "channels/whatsapp/conversation.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -17,10 +17,41 @@
 #include <string.h>
 
 #include "api/app.h"
+#include "channels/whatsapp/flow.h"
 #include "core/calendar.h"
 #include "core/error.h"
 #include "domain/casework.h"
 #include "outbox/outbox.h"
+
+/* ---- the job's results ---- */
+
+/* Keeps it (NULL: no memory) alive until the job is done, committed or not:
+ * the store's committed hook reads the items a job inserted. Frees it on
+ * failure. 0 or VT_ENOMEM. */
+int vt_wa__keep_item(struct vt_wa_turn *t, struct vt_item *it)
+{
+    struct vt_item **items = it ? realloc(t->a->items, (t->a->n_items + 1) * sizeof(*items)) : NULL;
+    if (!items) {
+        vt_item_free(it);
+        return VT_ENOMEM;
+    }
+    t->a->items = items;
+    items[t->a->n_items++] = it;
+    return 0;
+}
+
+int vt_wa__add_media(struct vt_wa_turn *t, bool *full)
+{
+    int n = 0, rc = vt_wa_db_media_unfiled(t->tx, t->ev->from, &n);
+    *full = rc == 0 && n >= t->a->cfg->attachment_max_count;
+    if (rc || *full)
+        return rc;
+    if ((rc = vt_wa_db_media_add(t->tx, t->ev)) == 0)
+        t->a->media_added = true;
+    return rc;
+}
+
+/* ---- the main menu ---- */
 
 static const struct vt_wa_choice main_menu[] = {
     {"menu.pqrsd", "Radicar una PQRSD", "Petición, queja, reclamo, sugerencia o denuncia"},

@@ -108,35 +108,9 @@ const char *vt_wa__type_label(const char *type)
     return "solicitud";
 }
 
-/* Keeps it (NULL: no memory) alive until the job is done, committed or not:
- * the store's committed hook reads the items a job inserted. Frees it on
- * failure. 0 or VT_ENOMEM. */
-int vt_wa__keep_item(struct vt_wa_turn *t, struct vt_item *it)
-{
-    struct vt_item **items = it ? realloc(t->a->items, (t->a->n_items + 1) * sizeof(*items)) : NULL;
-    if (!items) {
-        vt_item_free(it);
-        return VT_ENOMEM;
-    }
-    t->a->items = items;
-    items[t->a->n_items++] = it;
-    return 0;
-}
-
 bool vt_wa__is_media(const struct vt_wa_event *ev)
 {
     return ev->type >= VT_WA_MSG_IMAGE && ev->type <= VT_WA_MSG_STICKER;
-}
-
-int vt_wa__add_media(struct vt_wa_turn *t, bool *full)
-{
-    int n = 0, rc = vt_wa_db_media_unfiled(t->tx, t->ev->from, &n);
-    *full = rc == 0 && n >= t->a->cfg->attachment_max_count;
-    if (rc || *full)
-        return rc;
-    if ((rc = vt_wa_db_media_add(t->tx, t->ev)) == 0)
-        t->a->media_added = true;
-    return rc;
 }
 
 void vt_wa__location_text(const struct vt_wa_event *ev, char *out, size_t n)

@@ -6,8 +6,9 @@
  * The conversation is split by flow, each in its own file, with the state
  * machine's dispatch in conversation.c:
  *
- *   conversation.c    applying a webhook delivery, the dispatch, the main
- *                     menu, and adding a message to an open item (idle, offer)
+ *   conversation.c    applying a webhook delivery (and what the job keeps:
+ *                     items, media), the dispatch, the main menu, and adding
+ *                     a message to an open item (idle, offer)
  *   flow_pqrsd.c      filing a PQRSD (pqrsd.* states)
  *   flow_status.c     looking an item up (status)
  *   flow_hearing.c    a question for a public hearing (hearing.* states)
@@ -18,7 +19,9 @@
  * A flow's handler moves the turn's state and draft and queues its replies;
  * on_message (conversation.c) writes them back in the same transaction.
  * Handlers return 0 or VT_E* (the whole delivery rolls back); a dispatcher
- * returning 1 means "none of my states or replies: go on".
+ * returning 1 means "none of my states or replies: go on". This header does
+ * not include conversation.h (which conversation.c implements, so the two
+ * would include each other): a flow that reads the job includes it.
  */
 #ifndef VT_WA_FLOW_H
 #define VT_WA_FLOW_H
@@ -27,9 +30,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "channels/whatsapp/conversation.h"
 #include "channels/whatsapp/db.h"
 #include "channels/whatsapp/messages.h"
+#include "core/item.h"
+
+struct vt_wa_apply; /* conversation.h: the job; flows that read it include that */
 
 /* One message being handled: the event, its sender's conversation and what
  * the handler decided. */
@@ -68,9 +73,6 @@ bool vt_wa__has_prefix(const char *s, const char *p);
 bool vt_wa__is_media(const struct vt_wa_event *ev);
 /* A shared location as the text of a description, into out (n bytes). */
 void vt_wa__location_text(const struct vt_wa_event *ev, char *out, size_t n);
-/* Queues the message's media for the media worker, unless the sender already
- * has attachment_max_count unfiled files (*full, nothing queued). 0 or VT_E*. */
-int vt_wa__add_media(struct vt_wa_turn *t, bool *full);
 
 /* ---- replies (flow.c) ---- */
 
@@ -92,12 +94,15 @@ int vt_wa__ack(struct vt_wa_turn *t, const struct vt_item *it, const char *due, 
 /* The type of an item in lowercase Spanish ("petición"); "solicitud" for an
  * unknown or NULL type. Static storage. */
 const char *vt_wa__type_label(const char *type);
+/* ---- the job's results and the main menu (conversation.c) ---- */
+
 /* Keeps it (NULL: no memory) alive until the job is done, committed or not:
  * the store's committed hook reads the items a job inserted. Frees it on
  * failure. 0 or VT_ENOMEM. */
 int vt_wa__keep_item(struct vt_wa_turn *t, struct vt_item *it);
-
-/* ---- the main menu (conversation.c) ---- */
+/* Queues the message's media for the media worker, unless the sender already
+ * has attachment_max_count unfiled files (*full, nothing queued). 0 or VT_E*. */
+int vt_wa__add_media(struct vt_wa_turn *t, bool *full);
 
 /* Shows the main menu (with a welcome the first time); state menu. */
 int vt_wa__show_menu(struct vt_wa_turn *t, bool welcome);

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "channels/whatsapp/conversation.h"
 #include "core/calendar.h"
 #include "core/error.h"
 #include "core/text.h"

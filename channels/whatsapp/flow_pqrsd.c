@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "channels/whatsapp/conversation.h"
 #include "core/calendar.h"
 #include "core/classify.h"
 #include "core/error.h"

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "channels/whatsapp/conversation.h"
 #include "core/calendar.h"
 #include "core/error.h"
 

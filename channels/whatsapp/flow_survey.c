@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "api/app.h"
+#include "channels/whatsapp/conversation.h"
 #include "channels/whatsapp/survey_question.h"
 #include "core/error.h"
 #include "domain/survey.h"
