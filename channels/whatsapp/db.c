@@ -12,7 +12,7 @@
 #include "core/error.h"
 #include "store/db.h"
 
-/* Items a citizen may still add to (src/casework.h has the statuses): one
+/* Items a citizen may still add to (domain/casework.h has the statuses): one
  * waiting for completion above all. */
 #define OPEN_STATUSES "('radicado', 'en_tramite', 'pendiente_completar')"
 
