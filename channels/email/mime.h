@@ -9,6 +9,9 @@
  * fuzzer can drive it. A malformed message gives whatever can be read, never
  * an error, unless it has no header at all.
  *
+ * Made of three files: mime.c (the MIME tree and the mail), mime_header.c
+ * (headers decoded) and mime_text.c (text to valid UTF-8).
+ *
  * Thread safety: call vt_mime_init() once before threads start; then
  * vt_mime_parse may run on any thread.
  */

@@ -1,67 +1,49 @@
-/* db.c - SQL of the WhatsApp channel (db.h). Every statement is a static
- * string run through the transaction's or reader's statement cache. */
+/* db.c - SQL of the WhatsApp channel (db.h), through the database
+ * interface (store/db.h), in the SQL that SQLite and PostgreSQL share. Every
+ * statement is a static string, prepared once per connection. */
 #include "channels/whatsapp/db.h"
 
+#include <cjson/cJSON.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
+#include "store/db.h"
 
-/* Items a citizen may still add to (src/casework.h has the statuses): one
+/* Items a citizen may still add to (domain/casework.h has the statuses): one
  * waiting for completion above all. */
 #define OPEN_STATUSES "('radicado', 'en_tramite', 'pendiente_completar')"
-
-static int done(sqlite3_stmt *st)
-{
-    int r = sqlite3_step(st);
-    sqlite3_reset(st);
-    return r == SQLITE_DONE ? 0 : VT_ESTORE;
-}
-
-static void text_or_null(sqlite3_stmt *st, int i, const char *s)
-{
-    if (s && *s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static void col(char *dst, size_t n, sqlite3_stmt *st, int c)
-{
-    const unsigned char *t = sqlite3_column_text(st, c);
-    snprintf(dst, n, "%s", t ? (const char *)t : "");
-}
 
 static const char SQL_CONV_GET[] =
     "SELECT state, draft, last_inbound_at FROM wa_conversations WHERE wa_id = ?1";
 static const char SQL_CONV_PUT[] =
     "INSERT INTO wa_conversations (wa_id, state, draft, last_inbound_at, updated_at) VALUES (?1, "
     "?2, ?3, ?4, ?5) ON CONFLICT (wa_id) DO UPDATE SET state = excluded.state, draft = "
-    "excluded.draft, last_inbound_at = max(last_inbound_at, excluded.last_inbound_at), "
-    "updated_at = excluded.updated_at";
+    "excluded.draft, last_inbound_at = CASE WHEN wa_conversations.last_inbound_at > "
+    "excluded.last_inbound_at THEN wa_conversations.last_inbound_at ELSE "
+    "excluded.last_inbound_at END, updated_at = excluded.updated_at";
 
 int vt_wa_db_conv_get(struct vt_store_tx *tx, const char *wa_id, struct vt_wa_conv *out)
 {
     memset(out, 0, sizeof(*out));
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_CONV_GET);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_CONV_GET);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_text(st, 1, wa_id, -1, SQLITE_STATIC);
-    int r = sqlite3_step(st);
-    if (r == SQLITE_ROW) {
+    vt_db_bind_text(st, 1, wa_id);
+    int r = vt_db_step(st);
+    if (r == VT_DB_ROW) {
         out->exists = true;
-        col(out->state, sizeof(out->state), st, 0);
-        out->draft = strdup((const char *)sqlite3_column_text(st, 1));
-        out->last_inbound_at = sqlite3_column_int64(st, 2);
+        vt_db_col_copy(st, 0, out->state, sizeof(out->state));
+        out->draft = strdup(vt_db_col_str(st, 1));
+        out->last_inbound_at = vt_db_col_int(st, 2);
     } else {
         snprintf(out->state, sizeof(out->state), "new");
         out->draft = strdup("{}");
     }
-    sqlite3_reset(st);
-    if (r != SQLITE_ROW && r != SQLITE_DONE)
+    vt_db_reset(st);
+    if (r != VT_DB_ROW && r != VT_DB_DONE)
         return VT_ESTORE;
     return out->draft ? 0 : VT_ENOMEM;
 }
@@ -69,15 +51,15 @@ int vt_wa_db_conv_get(struct vt_store_tx *tx, const char *wa_id, struct vt_wa_co
 int vt_wa_db_conv_put(struct vt_store_tx *tx, const char *wa_id, const char *state,
                       const char *draft, int64_t last_inbound_at)
 {
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_CONV_PUT);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_CONV_PUT);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_text(st, 1, wa_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, draft, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, last_inbound_at);
-    sqlite3_bind_int64(st, 5, vt_store_tx_now(tx));
-    return done(st);
+    vt_db_bind_text(st, 1, wa_id);
+    vt_db_bind_text(st, 2, state);
+    vt_db_bind_text(st, 3, draft);
+    vt_db_bind_int(st, 4, last_inbound_at);
+    vt_db_bind_int(st, 5, vt_store_tx_now(tx));
+    return vt_db_run(st);
 }
 
 void vt_wa_conv_cleanup(struct vt_wa_conv *c)
@@ -93,15 +75,15 @@ static const char SQL_MSG_ADD[] = "INSERT INTO wa_messages (wamid, wa_id, type, 
 
 int vt_wa_db_message_add(struct vt_store_tx *tx, const struct vt_wa_event *ev, const char *summary)
 {
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_MSG_ADD);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_MSG_ADD);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_text(st, 1, ev->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, ev->from, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, ev->type_name[0] ? ev->type_name : "unknown", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, summary, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, vt_store_tx_now(tx));
-    return done(st);
+    vt_db_bind_text(st, 1, ev->id);
+    vt_db_bind_text(st, 2, ev->from);
+    vt_db_bind_text(st, 3, ev->type_name[0] ? ev->type_name : "unknown");
+    vt_db_bind_text(st, 4, summary);
+    vt_db_bind_int(st, 5, vt_store_tx_now(tx));
+    return vt_db_run(st);
 }
 
 static const char SQL_MEDIA_ADD[] =
@@ -110,16 +92,16 @@ static const char SQL_MEDIA_ADD[] =
 
 int vt_wa_db_media_add(struct vt_store_tx *tx, const struct vt_wa_event *ev)
 {
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_MEDIA_ADD);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_MEDIA_ADD);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_text(st, 1, ev->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, ev->from, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, ev->media_id, -1, SQLITE_STATIC);
-    text_or_null(st, 4, ev->mime_type);
-    text_or_null(st, 5, ev->filename);
-    sqlite3_bind_int64(st, 6, vt_store_tx_now(tx));
-    return done(st);
+    vt_db_bind_text(st, 1, ev->id);
+    vt_db_bind_text(st, 2, ev->from);
+    vt_db_bind_text(st, 3, ev->media_id);
+    vt_db_bind_text(st, 4, ev->mime_type[0] ? ev->mime_type : NULL);
+    vt_db_bind_text(st, 5, ev->filename[0] ? ev->filename : NULL);
+    vt_db_bind_int(st, 6, vt_store_tx_now(tx));
+    return vt_db_run(st);
 }
 
 static const char SQL_MEDIA_UNFILED[] =
@@ -134,34 +116,34 @@ static const char SQL_MEDIA_LINK_ALL[] =
 
 int vt_wa_db_media_unfiled(struct vt_store_tx *tx, const char *wa_id, int *n)
 {
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_MEDIA_UNFILED);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_MEDIA_UNFILED);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_text(st, 1, wa_id, -1, SQLITE_STATIC);
-    *n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-    sqlite3_reset(st);
+    vt_db_bind_text(st, 1, wa_id);
+    *n = vt_db_step(st) == VT_DB_ROW ? (int)vt_db_col_int(st, 0) : 0;
+    vt_db_reset(st);
     return 0;
 }
 
 int vt_wa_db_media_discard(struct vt_store_tx *tx, const char *wa_id)
 {
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_MEDIA_DISCARD);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_MEDIA_DISCARD);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_text(st, 1, wa_id, -1, SQLITE_STATIC);
-    return done(st);
+    vt_db_bind_text(st, 1, wa_id);
+    return vt_db_run(st);
 }
 
 int vt_wa_db_media_link(struct vt_store_tx *tx, const char *wa_id, const char *wamid,
                         int64_t item_id)
 {
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_MEDIA_LINK_ALL);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_MEDIA_LINK_ALL);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_text(st, 1, wa_id, -1, SQLITE_STATIC);
-    text_or_null(st, 2, wamid);
-    sqlite3_bind_int64(st, 3, item_id);
-    return done(st);
+    vt_db_bind_text(st, 1, wa_id);
+    vt_db_bind_text(st, 2, wamid && *wamid ? wamid : NULL);
+    vt_db_bind_int(st, 3, item_id);
+    return vt_db_run(st);
 }
 
 static const char SQL_MEDIA_READY[] =
@@ -177,27 +159,27 @@ int vt_wa_db_media_attach_ready(struct vt_store_tx *tx, int64_t item_id, int *at
     } r[16];
     int n = 0, rc = 0;
     *attached = 0;
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_MEDIA_READY);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_MEDIA_READY);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_int64(st, 1, item_id);
-    while (n < 16 && sqlite3_step(st) == SQLITE_ROW) {
-        r[n].id = sqlite3_column_int64(st, 0);
-        col(r[n].sha, sizeof(r[n].sha), st, 1);
-        r[n].size = sqlite3_column_int64(st, 2);
-        col(r[n].type, sizeof(r[n].type), st, 3);
-        col(r[n].name, sizeof(r[n].name), st, 4);
+    vt_db_bind_int(st, 1, item_id);
+    while (n < 16 && vt_db_step(st) == VT_DB_ROW) {
+        r[n].id = vt_db_col_int(st, 0);
+        vt_db_col_copy(st, 1, r[n].sha, sizeof(r[n].sha));
+        r[n].size = vt_db_col_int(st, 2);
+        vt_db_col_copy(st, 3, r[n].type, sizeof(r[n].type));
+        vt_db_col_copy(st, 4, r[n].name, sizeof(r[n].name));
         n++;
     }
-    sqlite3_reset(st);
+    vt_db_reset(st);
     for (int i = 0; i < n && rc == 0; i++) {
         const char *name = r[i].name[0] ? r[i].name : "whatsapp";
         rc = vt_store_tx_attachment_add(tx, item_id, r[i].sha, r[i].size, r[i].type, name);
-        if (rc == 0 && !(st = vt_store_tx_stmt(tx, SQL_MEDIA_ATTACHED)))
+        if (rc == 0 && !(st = vt_db_prepare(vt_store_tx_db(tx), SQL_MEDIA_ATTACHED)))
             rc = VT_ESTORE;
         if (rc == 0) {
-            sqlite3_bind_int64(st, 1, r[i].id);
-            rc = done(st);
+            vt_db_bind_int(st, 1, r[i].id);
+            rc = vt_db_run(st);
         }
         if (rc == 0) {
             char payload[400];
@@ -229,82 +211,82 @@ static const char SQL_TRACK[] =
     "SELECT id, radicado, coalesce(type, kind), status, coalesce(due_date, ''), received_at, "
     "tracking_hash FROM items WHERE radicado = ?1";
 
-static void item_row(sqlite3_stmt *st, struct vt_wa_item *it)
+static void item_row(struct vt_db_stmt *st, struct vt_wa_item *it)
 {
     memset(it, 0, sizeof(*it));
-    it->id = sqlite3_column_int64(st, 0);
-    col(it->radicado, sizeof(it->radicado), st, 1);
-    col(it->type, sizeof(it->type), st, 2);
-    col(it->status, sizeof(it->status), st, 3);
-    col(it->due_date, sizeof(it->due_date), st, 4);
-    it->received_at = sqlite3_column_int64(st, 5);
+    it->id = vt_db_col_int(st, 0);
+    vt_db_col_copy(st, 1, it->radicado, sizeof(it->radicado));
+    vt_db_col_copy(st, 2, it->type, sizeof(it->type));
+    vt_db_col_copy(st, 3, it->status, sizeof(it->status));
+    vt_db_col_copy(st, 4, it->due_date, sizeof(it->due_date));
+    it->received_at = vt_db_col_int(st, 5);
 }
 
 int vt_wa_db_open_items(struct vt_store_tx *tx, const char *phone, struct vt_wa_item *out,
                         size_t cap, size_t *n)
 {
     *n = 0;
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_OPEN_ITEMS);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_OPEN_ITEMS);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_text(st, 1, phone, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, (int64_t)cap);
-    while (*n < cap && sqlite3_step(st) == SQLITE_ROW)
+    vt_db_bind_text(st, 1, phone);
+    vt_db_bind_int(st, 2, (int64_t)cap);
+    while (*n < cap && vt_db_step(st) == VT_DB_ROW)
         item_row(st, &out[(*n)++]);
-    sqlite3_reset(st);
+    vt_db_reset(st);
     return 0;
 }
 
 int vt_wa_db_own_item(struct vt_store_tx *tx, const char *phone, const char *radicado,
                       struct vt_wa_item *out)
 {
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_OWN_ITEM);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_OWN_ITEM);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_text(st, 1, phone, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, radicado, -1, SQLITE_STATIC);
+    vt_db_bind_text(st, 1, phone);
+    vt_db_bind_text(st, 2, radicado);
     int rc = VT_ENOTFOUND;
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    if (vt_db_step(st) == VT_DB_ROW) {
         item_row(st, out);
         rc = 0;
     }
-    sqlite3_reset(st);
+    vt_db_reset(st);
     return rc;
 }
 
 int vt_wa_db_item_by_id(struct vt_store_tx *tx, int64_t item_id, const char *phone,
                         struct vt_wa_item *out)
 {
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_ITEM_BY_ID);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_ITEM_BY_ID);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_int64(st, 1, item_id);
-    text_or_null(st, 2, phone);
-    int r = sqlite3_step(st), rc = r == SQLITE_ROW    ? 0
-                                   : r == SQLITE_DONE ? VT_ENOTFOUND
-                                                      : VT_ESTORE;
-    if (r == SQLITE_ROW)
+    vt_db_bind_int(st, 1, item_id);
+    vt_db_bind_text(st, 2, phone && *phone ? phone : NULL);
+    int r = vt_db_step(st), rc = r == VT_DB_ROW ? 0 : r == VT_DB_DONE ? VT_ENOTFOUND : VT_ESTORE;
+    if (r == VT_DB_ROW)
         item_row(st, out);
-    sqlite3_reset(st);
+    vt_db_reset(st);
     return rc;
 }
 
 int vt_wa_db_track(struct vt_store_tx *tx, const char *radicado, const unsigned char hash[32],
                    struct vt_wa_item *out)
 {
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_TRACK);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_TRACK);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_text(st, 1, radicado, -1, SQLITE_STATIC);
+    vt_db_bind_text(st, 1, radicado);
     unsigned char stored[32] = {0};
     bool have = false;
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    if (vt_db_step(st) == VT_DB_ROW) {
         item_row(st, out);
-        have = sqlite3_column_bytes(st, 6) == 32;
+        size_t len = 0;
+        const void *blob = vt_db_col_blob(st, 6, &len);
+        have = blob && len == 32;
         if (have)
-            memcpy(stored, sqlite3_column_blob(st, 6), 32);
+            memcpy(stored, blob, 32);
     }
-    sqlite3_reset(st);
+    vt_db_reset(st);
     /* Compared even for an unknown radicado, so timing says nothing. */
     bool match = sodium_memcmp(stored, hash, 32) == 0;
     if (!have || !match) {
@@ -319,12 +301,12 @@ static const char SQL_LAST_INBOUND[] =
 
 int64_t vt_wa_db_last_inbound(struct vt_store_reader *r, const char *wa_id)
 {
-    sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_LAST_INBOUND);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_reader_db(r), SQL_LAST_INBOUND);
     if (!st)
         return 0;
-    sqlite3_bind_text(st, 1, wa_id, -1, SQLITE_STATIC);
-    int64_t t = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
+    vt_db_bind_text(st, 1, wa_id);
+    int64_t t = vt_db_step(st) == VT_DB_ROW ? vt_db_col_int(st, 0) : 0;
+    vt_db_reset(st);
     return t;
 }
 
@@ -338,27 +320,27 @@ int vt_wa_db_media_claim(struct vt_store_tx *tx, int64_t now, struct vt_wa_media
                          size_t cap, size_t *n)
 {
     *n = 0;
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_MEDIA_DUE);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_MEDIA_DUE);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_int64(st, 1, now);
-    sqlite3_bind_int64(st, 2, (int64_t)cap);
-    while (*n < cap && sqlite3_step(st) == SQLITE_ROW) {
+    vt_db_bind_int(st, 1, now);
+    vt_db_bind_int(st, 2, (int64_t)cap);
+    while (*n < cap && vt_db_step(st) == VT_DB_ROW) {
         struct vt_wa_media_job *j = &out[(*n)++];
-        j->id = sqlite3_column_int64(st, 0);
-        j->item_id = sqlite3_column_int64(st, 1);
-        col(j->wa_id, sizeof(j->wa_id), st, 2);
-        col(j->media_id, sizeof(j->media_id), st, 3);
-        col(j->declared_type, sizeof(j->declared_type), st, 4);
-        col(j->filename, sizeof(j->filename), st, 5);
-        j->attempts = sqlite3_column_int(st, 6) + 1;
+        j->id = vt_db_col_int(st, 0);
+        j->item_id = vt_db_col_int(st, 1);
+        vt_db_col_copy(st, 2, j->wa_id, sizeof(j->wa_id));
+        vt_db_col_copy(st, 3, j->media_id, sizeof(j->media_id));
+        vt_db_col_copy(st, 4, j->declared_type, sizeof(j->declared_type));
+        vt_db_col_copy(st, 5, j->filename, sizeof(j->filename));
+        j->attempts = (int)vt_db_col_int(st, 6) + 1;
     }
-    sqlite3_reset(st);
+    vt_db_reset(st);
     for (size_t i = 0; i < *n; i++) {
-        if (!(st = vt_store_tx_stmt(tx, SQL_MEDIA_TRY)))
+        if (!(st = vt_db_prepare(vt_store_tx_db(tx), SQL_MEDIA_TRY)))
             return VT_ESTORE;
-        sqlite3_bind_int64(st, 1, out[i].id);
-        if (done(st))
+        vt_db_bind_int(st, 1, out[i].id);
+        if (vt_db_run(st))
             return VT_ESTORE;
     }
     return 0;
@@ -375,37 +357,37 @@ static const char SQL_MEDIA_ITEM[] = "SELECT coalesce(item_id, 0) FROM wa_media 
 int vt_wa_db_media_stored(struct vt_store_tx *tx, int64_t id, const char *sha256, int64_t size,
                           const char *content_type)
 {
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_MEDIA_STORED);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_MEDIA_STORED);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, sha256, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, size);
-    sqlite3_bind_text(st, 4, content_type, -1, SQLITE_STATIC);
-    return done(st);
+    vt_db_bind_int(st, 1, id);
+    vt_db_bind_text(st, 2, sha256);
+    vt_db_bind_int(st, 3, size);
+    vt_db_bind_text(st, 4, content_type);
+    return vt_db_run(st);
 }
 
 int vt_wa_db_media_failed(struct vt_store_tx *tx, int64_t id, const char *status, const char *error,
                           int64_t retry_at)
 {
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_MEDIA_FAILED);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_MEDIA_FAILED);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, error, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, retry_at);
-    return done(st);
+    vt_db_bind_int(st, 1, id);
+    vt_db_bind_text(st, 2, status);
+    vt_db_bind_text(st, 3, error);
+    vt_db_bind_int(st, 4, retry_at);
+    return vt_db_run(st);
 }
 
 int64_t vt_wa_db_media_item(struct vt_store_tx *tx, int64_t id)
 {
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_MEDIA_ITEM);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_MEDIA_ITEM);
     if (!st)
         return 0;
-    sqlite3_bind_int64(st, 1, id);
-    int64_t item = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
+    vt_db_bind_int(st, 1, id);
+    int64_t item = vt_db_step(st) == VT_DB_ROW ? vt_db_col_int(st, 0) : 0;
+    vt_db_reset(st);
     return item;
 }
 
@@ -414,34 +396,61 @@ static const char SQL_MEDIA_NEXT[] =
 
 int64_t vt_wa_db_media_next_due(struct vt_store_reader *r, int64_t now, int64_t cap_ms)
 {
-    sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_MEDIA_NEXT);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_reader_db(r), SQL_MEDIA_NEXT);
     int64_t in = cap_ms;
     if (!st)
         return in;
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-        int64_t d = sqlite3_column_int64(st, 0) - now;
+    if (vt_db_step(st) == VT_DB_ROW && !vt_db_col_null(st, 0)) {
+        int64_t d = vt_db_col_int(st, 0) - now;
         if (d < in)
             in = d < 0 ? 0 : d;
     }
-    sqlite3_reset(st);
+    vt_db_reset(st);
     return in;
 }
 
-/* The draft goes but for its survey mark (conversation.c keeps it likewise). */
-static const char SQL_EXPECT_REPLY[] =
-    "UPDATE wa_conversations SET state = 'idle', draft = CASE WHEN json_valid(draft) AND "
-    "json_type(draft, '$.survey') = 'object' THEN json_object('survey', json_extract(draft, "
-    "'$.survey')) ELSE '{}' END, updated_at = ?2 "
-    "WHERE wa_id = ?1 AND state IN ('new', 'menu', 'status', 'offer')";
+/* A conversation resting at the menu: nothing to interrupt. */
+static const char SQL_CONV_RESTING[] =
+    "SELECT draft FROM wa_conversations WHERE wa_id = ?1 AND state IN ('new', 'menu', 'status', "
+    "'offer')";
+static const char SQL_CONV_IDLE[] =
+    "UPDATE wa_conversations SET state = 'idle', draft = ?2, updated_at = ?3 WHERE wa_id = ?1";
 
 int vt_wa_db_conv_expect_reply(struct vt_store_tx *tx, const char *wa_id)
 {
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_EXPECT_REPLY);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_CONV_RESTING);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_text(st, 1, wa_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, vt_store_tx_now(tx));
-    int r = sqlite3_step(st);
-    sqlite3_reset(st);
-    return r == SQLITE_DONE ? 0 : VT_ESTORE;
+    vt_db_bind_text(st, 1, wa_id);
+    int r = vt_db_step(st);
+    if (r != VT_DB_ROW) {
+        vt_db_reset(st);
+        return r == VT_DB_DONE ? 0 : VT_ESTORE;
+    }
+    /* The draft goes but for its survey mark (vt_wa__clear_draft keeps it
+     * likewise); read in C, since each database has its own JSON functions. */
+    cJSON *old = cJSON_Parse(vt_db_col_str(st, 0));
+    vt_db_reset(st);
+    cJSON *survey = cJSON_IsObject(old) ? cJSON_GetObjectItemCaseSensitive(old, "survey") : NULL;
+    char *draft = NULL;
+    if (cJSON_IsObject(survey)) {
+        cJSON *d = cJSON_CreateObject();
+        if (d && cJSON_AddItemToObject(d, "survey", cJSON_DetachItemViaPointer(old, survey)))
+            draft = cJSON_PrintUnformatted(d);
+        cJSON_Delete(d);
+        if (!draft) {
+            cJSON_Delete(old);
+            return VT_ENOMEM;
+        }
+    }
+    cJSON_Delete(old);
+    int rc = VT_ESTORE;
+    if ((st = vt_db_prepare(vt_store_tx_db(tx), SQL_CONV_IDLE))) {
+        vt_db_bind_text(st, 1, wa_id);
+        vt_db_bind_text(st, 2, draft ? draft : "{}");
+        vt_db_bind_int(st, 3, vt_store_tx_now(tx));
+        rc = vt_db_run(st);
+    }
+    free(draft);
+    return rc;
 }

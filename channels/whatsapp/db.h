@@ -3,7 +3,8 @@
  *
  * Owns: every line of SQL on wa_conversations, wa_messages and wa_media, and
  * the channel's read queries on items (a sender's own items, tracking).
- * Must not: decide anything; conversation.c and media.c do.
+ * Must not: decide anything; the conversation (conversation.c and its flows)
+ * and media.c do.
  *
  * Functions taking a struct vt_store_tx run on the writer thread inside a
  * job; those taking a struct vt_store_reader on the reader's thread.

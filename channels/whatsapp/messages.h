@@ -6,7 +6,8 @@
  * lists of at most 10 rows with titles of at most 24), the plain-text form
  * of a message for an email copy, and the reading of a typed list of numbers
  * (the answer to a numbered list too long for buttons or rows).
- * Must not: know the conversation; conversation.c decides what to say.
+ * Must not: know the conversation; the conversation (conversation.c and its
+ * flows) decides what to say.
  */
 #ifndef VT_WA_MESSAGES_H
 #define VT_WA_MESSAGES_H

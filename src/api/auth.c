@@ -33,7 +33,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +46,7 @@
 #include "api/app.h"
 #include "http/reply.h"
 #include "core/throttle.h"
+#include "domain/accounts.h"
 #include "domain/users.h"
 
 #define SESSIONS_MAX 10000
@@ -209,41 +209,17 @@ static struct session *session_new(struct vt_auth *a, int64_t user_id, int64_t e
     return s;
 }
 
-static const char SQL_USER_BY_ID[] =
-    "SELECT username, role, COALESCE(dependencia, ''), disabled, must_change, session_epoch "
-    "FROM users WHERE id = ?1";
-
 /* Loads the account of a session opened under epoch; VT_ENOTFOUND when it is
- * gone or disabled, or its password changed since (the epoch moved on, maybe
- * by `ventanilla user passwd` in another process). */
+ * gone or disabled, or its password changed since (vt_accounts_staff). */
 static int load_staff(struct vt_app *srv, int64_t id, int64_t epoch, struct vt_staff *out)
 {
-    sqlite3_stmt *st = vt_store_reader_stmt(vt_app_reader(srv), SQL_USER_BY_ID);
-    if (!st)
-        return VT_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = VT_ENOTFOUND;
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 3) == 0 &&
-        sqlite3_column_int64(st, 5) == epoch) {
-        int role = vt_role_of((const char *)sqlite3_column_text(st, 1));
-        if (role >= 0) {
-            memset(out, 0, sizeof(*out));
-            out->id = id;
-            snprintf(out->username, sizeof(out->username), "%s", sqlite3_column_text(st, 0));
-            out->role = (enum vt_role)role;
-            snprintf(out->dependencia, sizeof(out->dependencia), "%s", sqlite3_column_text(st, 2));
-            out->must_change = sqlite3_column_int(st, 4) != 0;
-            rc = 0;
-        }
-    }
-    sqlite3_reset(st);
-    return rc;
+    return vt_accounts_staff(vt_app_reader(srv), id, epoch, out);
 }
 
 static void unauthenticated(struct vt_http_request *req)
 {
     vt_reply_error(req, 401, "unauthenticated", NULL,
-                    "Su sesión no está abierta o ya terminó. Entre de nuevo.");
+                   "Su sesión no está abierta o ya terminó. Entre de nuevo.");
 }
 
 int vt_auth_check(struct vt_http_request *req, bool write, struct vt_staff *out)
@@ -273,7 +249,7 @@ int vt_auth_check(struct vt_http_request *req, bool write, struct vt_staff *out)
         strcmp(req->path, "/api/v1/session") != 0 &&
         strcmp(req->path, "/api/v1/session/logout") != 0) {
         vt_reply_error(req, 403, "password_change_required", NULL,
-                        "Debe cambiar la clave de un solo uso antes de continuar.");
+                       "Debe cambiar la clave de un solo uso antes de continuar.");
         return VT_EPERM;
     }
     return 0;
@@ -341,43 +317,15 @@ static void set_cookie(struct vt_http_request *req, const char *token, bool clea
 
 /* ---- the login workers ---- */
 
-static const char SQL_USER_BY_NAME[] =
-    "SELECT id, password_hash, disabled, session_epoch FROM users WHERE username = ?1";
-static const char SQL_HASH_BY_ID[] =
-    "SELECT password_hash, username, session_epoch FROM users WHERE id = ?1";
-/* A password changed by its owner ends the owner's other sessions, in this
- * process (login_done) and wherever the epoch is checked. Only if nothing
- * changed the account since its current password was checked (?4: the epoch
- * read with the hash), so an administrator's `user passwd` in between wins. */
-static const char SQL_SET_PASSWORD[] =
-    "UPDATE users SET password_hash = ?2, must_change = 0, session_epoch = session_epoch + 1, "
-    "updated_at = ?3 WHERE id = ?1 AND session_epoch = ?4 RETURNING session_epoch";
-
 /* Writer thread: a successful login or password change, and its event. A
  * failure writes nothing here, so that it takes as long for a real account
  * as for an unknown name (login_done counts it, in memory). */
 static int record_run(struct vt_store_tx *tx, void *ctx)
 {
     struct login *l = ctx;
-    char actor[80], payload[128];
-    snprintf(actor, sizeof(actor), "staff:%s", l->username);
-    snprintf(payload, sizeof(payload), "{\"username\":\"%s\"}", l->username);
     if (l->kind == LOGIN)
-        return vt_store_tx_event(tx, 0, actor, "sesion_iniciada", payload, 0);
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_SET_PASSWORD);
-    if (!st)
-        return VT_ESTORE;
-    sqlite3_bind_int64(st, 1, l->user_id);
-    sqlite3_bind_text(st, 2, l->hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, vt_store_tx_now(tx));
-    sqlite3_bind_int64(st, 4, l->epoch);
-    int r = sqlite3_step(st);
-    if (r == SQLITE_ROW)
-        l->epoch = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    if (r != SQLITE_ROW)
-        return VT_ESTORE;
-    return vt_store_tx_event(tx, 0, actor, "clave_cambiada", payload, 0);
+        return vt_accounts_signed_in(tx, l->username);
+    return vt_accounts_set_password(tx, l->user_id, l->username, l->hash, &l->epoch);
 }
 
 /* Worker thread: one login or password change, to its outcome. */
@@ -386,31 +334,28 @@ static void check_one(struct vt_auth *a, struct vt_store_reader *r, struct login
     struct vt_store *store = vt_app_store(a->srv);
     char hash[crypto_pwhash_STRBYTES];
     snprintf(hash, sizeof(hash), "%s", a->dummy_hash);
-    bool found = false, disabled = false;
-    sqlite3_stmt *st =
-        r ? vt_store_reader_stmt(r, l->kind == LOGIN ? SQL_USER_BY_NAME : SQL_HASH_BY_ID) : NULL;
-    if (!st) {
+    struct vt_account_hash acc;
+    int rc = VT_ESTORE;
+    if (r)
+        rc = l->kind == LOGIN ? vt_accounts_hash_by_name(r, l->username, &acc)
+                              : vt_accounts_hash_by_id(r, l->user_id, &acc);
+    if (rc && rc != VT_ENOTFOUND) {
+        sodium_memzero(&acc, sizeof(acc));
         l->outcome = L_ERROR;
         return;
     }
-    if (l->kind == LOGIN)
-        sqlite3_bind_text(st, 1, l->username, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_int64(st, 1, l->user_id);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        found = true;
+    bool found = rc == 0, disabled = false;
+    if (found) {
+        snprintf(hash, sizeof(hash), "%s", acc.hash);
+        l->epoch = acc.epoch;
         if (l->kind == LOGIN) {
-            l->user_id = sqlite3_column_int64(st, 0);
-            snprintf(hash, sizeof(hash), "%s", sqlite3_column_text(st, 1));
-            disabled = sqlite3_column_int(st, 2) != 0;
-            l->epoch = sqlite3_column_int64(st, 3);
+            l->user_id = acc.id;
+            disabled = acc.disabled;
         } else {
-            snprintf(hash, sizeof(hash), "%s", sqlite3_column_text(st, 0));
-            snprintf(l->username, sizeof(l->username), "%s", sqlite3_column_text(st, 1));
-            l->epoch = sqlite3_column_int64(st, 2);
+            snprintf(l->username, sizeof(l->username), "%s", acc.username);
         }
     }
-    sqlite3_reset(st);
+    sodium_memzero(&acc, sizeof(acc));
     l->found = found;
     /* The dummy hash makes an unknown username cost the same time; a disabled
      * account answers like a wrong password. */
@@ -523,13 +468,15 @@ static int throttle_wait(struct vt_auth *a, const char *username, const char *pe
 
 struct audit {
     struct vt_store_job job;
-    char payload[160];
+    char username[65];
+    const char *scope;
+    int failures;
 };
 
 static int audit_run(struct vt_store_tx *tx, void *ctx)
 {
     struct audit *au = ctx;
-    return vt_store_tx_event(tx, 0, "sistema", "ingreso_frenado", au->payload, 0);
+    return vt_accounts_throttled(tx, au->username, au->scope, au->failures);
 }
 
 static void audit_done(struct vt_store_job *job)
@@ -557,9 +504,9 @@ static void throttle_failure(struct vt_auth *a, const struct login *l)
     struct audit *au = calloc(1, sizeof(*au));
     if (!au)
         return;
-    snprintf(au->payload, sizeof(au->payload),
-             "{\"username\":\"%s\",\"scope\":\"%s\",\"failures\":%d}", l->username, scope,
-             whole ? account : pair);
+    snprintf(au->username, sizeof(au->username), "%s", l->username);
+    au->scope = scope;
+    au->failures = whole ? account : pair;
     au->job.run = audit_run;
     au->job.done = audit_done;
     au->job.ctx = au;
@@ -608,15 +555,15 @@ static void login_done(struct vt_http_request *req)
     if (l->outcome == L_ERROR) {
         vt_http_header(req, "Retry-After", "5");
         vt_reply_error(req, 503, "unavailable", NULL,
-                        "No pudimos revisar la clave. Intente de nuevo en un momento.");
+                       "No pudimos revisar la clave. Intente de nuevo en un momento.");
     } else if (l->outcome == L_INVALID) {
         vt_reply_error(req, 422, "invalid", NULL,
-                        "La clave nueva debe tener entre 12 y 512 caracteres.");
+                       "La clave nueva debe tener entre 12 y 512 caracteres.");
     } else if (l->outcome == L_BAD) {
         vt_reply_error(req, l->kind == LOGIN ? 401 : 403,
-                        l->kind == LOGIN ? "bad_credentials" : "wrong_password", NULL,
-                        l->kind == LOGIN ? "El usuario o la clave no son correctos."
-                                         : "La clave actual no es correcta.");
+                       l->kind == LOGIN ? "bad_credentials" : "wrong_password", NULL,
+                       l->kind == LOGIN ? "El usuario o la clave no son correctos."
+                                        : "La clave actual no es correcta.");
         vt_log(VT_LOG_INFO, "login_failed", "kind=%s", l->kind == LOGIN ? "login" : "password");
     } else if (l->kind == PASSWORD_CHANGE) {
         /* Whoever else held a session on the old password loses it; the one
@@ -643,7 +590,7 @@ static void login_done(struct vt_http_request *req)
         if (load_staff(req->app, l->user_id, l->epoch, &u) != 0 ||
             !(s = session_new(a, l->user_id, l->epoch, vt_clock_now_ms(), token))) {
             vt_reply_error(req, 503, "unavailable", NULL,
-                            "No pudimos abrir la sesión. Intente de nuevo.");
+                           "No pudimos abrir la sesión. Intente de nuevo.");
             goto out;
         }
         set_cookie(req, token, false);
@@ -701,11 +648,11 @@ static void enqueue(struct vt_http_request *req, struct login *l)
     vt_http_header(req, "Retry-After", "2");
     if (lane_full)
         vt_reply_error(req, 429, "rate_limited", NULL,
-                        "Hay varios ingresos en curso desde esta conexión. Espere un momento e "
-                        "intente de nuevo.");
+                       "Hay varios ingresos en curso desde esta conexión. Espere un momento e "
+                       "intente de nuevo.");
     else
         vt_reply_error(req, 503, "busy", NULL,
-                        "Hay muchos ingresos al mismo tiempo. Intente de nuevo en un momento.");
+                       "Hay muchos ingresos al mismo tiempo. Intente de nuevo en un momento.");
 }
 
 /* The string field name of o, 1..max bytes, copied into out; false if not. */
@@ -729,7 +676,7 @@ static void post_session(struct vt_http_request *req)
         snprintf(ra, sizeof(ra), "%d", retry);
         vt_http_header(req, "Retry-After", ra);
         vt_reply_error(req, 429, "rate_limited", NULL,
-                        "Demasiados intentos de ingreso desde esta conexión. Espere un momento.");
+                       "Demasiados intentos de ingreso desde esta conexión. Espere un momento.");
         return;
     }
     cJSON *o = cJSON_ParseWithLength(req->body ? req->body : "", req->body_len);

@@ -13,7 +13,6 @@
 #include <cjson/cJSON.h>
 #include <pthread.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "store/db.h"
 
 #define MAX_TRANSPORTS 4
 #define MAX_SENDERS 64
@@ -63,48 +63,34 @@ static int shard_of(const char *recipient)
     return (int)(h % SHARDS);
 }
 
-static void bind_opt(sqlite3_stmt *st, int i, const char *s)
-{
-    if (s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static int step_reset(sqlite3_stmt *st)
-{
-    int r = sqlite3_step(st);
-    sqlite3_reset(st);
-    return (r == SQLITE_DONE || r == SQLITE_ROW) ? 0 : VT_ESTORE;
-}
-
 /* ---- writer thread: queueing and statuses ---- */
 
 static const char SQL_ADD[] =
     "INSERT INTO outbox (item_id, channel, recipient, kind, body, params, secret, status, "
     "next_attempt_at, created_at, updated_at, shard, fallback) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-    "?7, 'pending', max(?8, ?11), ?8, ?8, ?9, ?10)";
+    "?7, 'pending', ?11, ?8, ?8, ?9, ?10)";
 
 int vt_outbox_add(struct vt_store_tx *tx, const struct vt_outbound *m)
 {
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_ADD);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_ADD);
     if (!st)
         return VT_ESTORE;
     if (m->item_id)
-        sqlite3_bind_int64(st, 1, m->item_id);
+        vt_db_bind_int(st, 1, m->item_id);
     else
-        sqlite3_bind_null(st, 1);
-    sqlite3_bind_text(st, 2, m->channel, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, m->recipient, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, m->kind, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, m->body, -1, SQLITE_STATIC);
-    bind_opt(st, 6, m->params);
-    bind_opt(st, 7, m->secret);
-    sqlite3_bind_int64(st, 8, vt_store_tx_now(tx));
-    sqlite3_bind_int(st, 9, shard_of(m->recipient));
-    bind_opt(st, 10, m->fallback);
-    sqlite3_bind_int64(st, 11, m->not_before);
-    int rc = step_reset(st);
+        vt_db_bind_null(st, 1);
+    vt_db_bind_text(st, 2, m->channel);
+    vt_db_bind_text(st, 3, m->recipient);
+    vt_db_bind_text(st, 4, m->kind);
+    vt_db_bind_text(st, 5, m->body);
+    vt_db_bind_text(st, 6, m->params);
+    vt_db_bind_text(st, 7, m->secret);
+    int64_t now = vt_store_tx_now(tx);
+    vt_db_bind_int(st, 8, now);
+    vt_db_bind_int(st, 9, shard_of(m->recipient));
+    vt_db_bind_text(st, 10, m->fallback);
+    vt_db_bind_int(st, 11, m->not_before > now ? m->not_before : now);
+    int rc = vt_db_run(st);
     if (rc == 0)
         vt_store_tx_outbox_added(tx);
     return rc;
@@ -152,14 +138,14 @@ static int apply_status(struct vt_store_tx *tx, int64_t id, int64_t item_id, con
     }
     if (!next)
         return 0;
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_SET_STATUS);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_SET_STATUS);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, next, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, vt_store_tx_now(tx));
-    bind_opt(st, 4, err[0] ? err : NULL);
-    int rc = step_reset(st);
+    vt_db_bind_int(st, 1, id);
+    vt_db_bind_text(st, 2, next);
+    vt_db_bind_int(st, 3, vt_store_tx_now(tx));
+    vt_db_bind_text(st, 4, err[0] ? err : NULL);
+    int rc = vt_db_run(st);
     if (rc == 0 && item_id && strcmp(next, "failed") == 0) {
         char payload[400];
         snprintf(payload, sizeof(payload), "{\"outbox_id\":%lld,\"error_code\":%d}", (long long)id,
@@ -176,31 +162,31 @@ static int apply_status(struct vt_store_tx *tx, int64_t id, int64_t item_id, con
 int vt_outbox_provider_status(struct vt_store_tx *tx, const char *channel, const char *provider_id,
                               const char *status, int error_code, const char *error_title)
 {
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_STATUS_LOG);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_STATUS_LOG);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_text(st, 1, channel, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, provider_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, status, -1, SQLITE_STATIC);
+    vt_db_bind_text(st, 1, channel);
+    vt_db_bind_text(st, 2, provider_id);
+    vt_db_bind_text(st, 3, status);
     if (error_code)
-        sqlite3_bind_int(st, 4, error_code);
-    bind_opt(st, 5, error_title && *error_title ? error_title : NULL);
-    sqlite3_bind_int64(st, 6, vt_store_tx_now(tx));
-    int rc = step_reset(st);
+        vt_db_bind_int(st, 4, error_code);
+    vt_db_bind_text(st, 5, error_title && *error_title ? error_title : NULL);
+    vt_db_bind_int(st, 6, vt_store_tx_now(tx));
+    int rc = vt_db_run(st);
     if (rc)
         return rc;
-    if (!(st = vt_store_tx_stmt(tx, SQL_BY_PROVIDER)))
+    if (!(st = vt_db_prepare(vt_store_tx_db(tx), SQL_BY_PROVIDER)))
         return VT_ESTORE;
-    sqlite3_bind_text(st, 1, channel, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, provider_id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
+    vt_db_bind_text(st, 1, channel);
+    vt_db_bind_text(st, 2, provider_id);
+    if (vt_db_step(st) != VT_DB_ROW) {
+        vt_db_reset(st);
         return 0; /* not recorded yet: applied when the send's result is */
     }
-    int64_t id = sqlite3_column_int64(st, 0), item_id = sqlite3_column_int64(st, 2);
+    int64_t id = vt_db_col_int(st, 0), item_id = vt_db_col_int(st, 2);
     char cur[24];
-    snprintf(cur, sizeof(cur), "%s", (const char *)sqlite3_column_text(st, 1));
-    sqlite3_reset(st);
+    snprintf(cur, sizeof(cur), "%s", vt_db_col_str(st, 1));
+    vt_db_reset(st);
     return apply_status(tx, id, item_id, cur, status, error_code, error_title ? error_title : "");
 }
 
@@ -267,12 +253,6 @@ static char *with_secret(const char *body, const char *secret)
     return *secret ? replace_all(body, "{codigo}", secret) : strdup(body);
 }
 
-static char *dup_col(sqlite3_stmt *st, int col)
-{
-    const unsigned char *t = sqlite3_column_text(st, col);
-    return strdup(t ? (const char *)t : "");
-}
-
 static void claimed_free(struct claimed *c, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -288,16 +268,16 @@ static void claimed_free(struct claimed *c, size_t n)
 static int claim_run(struct vt_store_tx *tx, void *ctx)
 {
     struct claim_job *j = ctx;
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_DUE);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_DUE);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_text(st, 1, j->channel, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, j->now);
-    sqlite3_bind_int(st, 3, j->o->cfg->outbox.batch);
-    sqlite3_bind_int(st, 4, j->o->n_senders);
-    sqlite3_bind_int(st, 5, j->sender);
+    vt_db_bind_text(st, 1, j->channel);
+    vt_db_bind_int(st, 2, j->now);
+    vt_db_bind_int(st, 3, j->o->cfg->outbox.batch);
+    vt_db_bind_int(st, 4, j->o->n_senders);
+    vt_db_bind_int(st, 5, j->sender);
     int rc = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while (vt_db_step(st) == VT_DB_ROW) {
         if (j->n == j->cap) {
             size_t cap = j->cap ? j->cap * 2 : 16;
             struct claimed *p = realloc(j->c, cap * sizeof(*p));
@@ -310,29 +290,29 @@ static int claim_run(struct vt_store_tx *tx, void *ctx)
         }
         struct claimed *c = &j->c[j->n];
         memset(c, 0, sizeof(*c));
-        c->id = sqlite3_column_int64(st, 0);
-        c->item_id = sqlite3_column_int64(st, 1);
+        c->id = vt_db_col_int(st, 0);
+        c->item_id = vt_db_col_int(st, 1);
         c->channel = strdup(j->channel);
-        c->recipient = dup_col(st, 2);
-        c->kind = dup_col(st, 3);
-        const char *secret = (const char *)sqlite3_column_text(st, 6);
-        c->body = with_secret((const char *)sqlite3_column_text(st, 4), secret ? secret : "");
-        c->params = with_secret((const char *)sqlite3_column_text(st, 5), secret ? secret : "");
-        c->attempts = sqlite3_column_int(st, 7) + 1;
-        c->template_only = sqlite3_column_int(st, 8) != 0;
+        c->recipient = strdup(vt_db_col_str(st, 2));
+        c->kind = strdup(vt_db_col_str(st, 3));
+        const char *secret = vt_db_col_text(st, 6);
+        c->body = with_secret(vt_db_col_str(st, 4), secret ? secret : "");
+        c->params = with_secret(vt_db_col_str(st, 5), secret ? secret : "");
+        c->attempts = (int)vt_db_col_int(st, 7) + 1;
+        c->template_only = vt_db_col_int(st, 8) != 0;
         j->n++;
         if (!c->channel || !c->recipient || !c->kind || !c->body || !c->params) {
             rc = VT_ENOMEM;
             break;
         }
     }
-    sqlite3_reset(st);
+    vt_db_reset(st);
     for (size_t i = 0; rc == 0 && i < j->n; i++) {
-        if (!(st = vt_store_tx_stmt(tx, SQL_MARK_SENDING)))
+        if (!(st = vt_db_prepare(vt_store_tx_db(tx), SQL_MARK_SENDING)))
             return VT_ESTORE;
-        sqlite3_bind_int64(st, 1, j->c[i].id);
-        sqlite3_bind_int64(st, 2, vt_store_tx_now(tx));
-        rc = step_reset(st);
+        vt_db_bind_int(st, 1, j->c[i].id);
+        vt_db_bind_int(st, 2, vt_store_tx_now(tx));
+        rc = vt_db_run(st);
     }
     return rc;
 }
@@ -366,16 +346,16 @@ static const char SQL_SUPERSEDED[] =
  * cannot send it twice. */
 static int requeue_template_only(struct vt_store_tx *tx, int64_t id)
 {
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_TEMPLATE_ONLY);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_TEMPLATE_ONLY);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, vt_store_tx_now(tx));
-    int rc = step_reset(st);
-    if (rc == 0 && (st = vt_store_tx_stmt(tx, SQL_SUPERSEDED))) {
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int64(st, 2, vt_store_tx_now(tx));
-        rc = step_reset(st);
+    vt_db_bind_int(st, 1, id);
+    vt_db_bind_int(st, 2, vt_store_tx_now(tx));
+    int rc = vt_db_run(st);
+    if (rc == 0 && (st = vt_db_prepare(vt_store_tx_db(tx), SQL_SUPERSEDED))) {
+        vt_db_bind_int(st, 1, id);
+        vt_db_bind_int(st, 2, vt_store_tx_now(tx));
+        rc = vt_db_run(st);
     } else if (rc == 0) {
         rc = VT_ESTORE;
     }
@@ -392,28 +372,28 @@ static int email_fallback(struct vt_store_tx *tx, const struct claimed *c)
 {
     if (!c->item_id)
         return 0;
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_REQUESTER_EMAIL);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_REQUESTER_EMAIL);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_int64(st, 1, c->item_id);
+    vt_db_bind_int(st, 1, c->item_id);
     char *email = NULL, *text = NULL, *secret = NULL;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        email = dup_col(st, 0);
-    sqlite3_reset(st);
+    if (vt_db_step(st) == VT_DB_ROW)
+        email = strdup(vt_db_col_str(st, 0));
+    vt_db_reset(st);
     int rc = 0;
     char payload[200];
     if (email && *email) {
-        if (!(st = vt_store_tx_stmt(tx, SQL_FALLBACK_OF))) {
+        if (!(st = vt_db_prepare(vt_store_tx_db(tx), SQL_FALLBACK_OF))) {
             free(email);
             return VT_ESTORE;
         }
-        sqlite3_bind_int64(st, 1, c->id);
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            text = dup_col(st, 0);
-            if (sqlite3_column_type(st, 1) != SQLITE_NULL)
-                secret = dup_col(st, 1);
+        vt_db_bind_int(st, 1, c->id);
+        if (vt_db_step(st) == VT_DB_ROW) {
+            text = strdup(vt_db_col_str(st, 0));
+            if (!vt_db_col_null(st, 1))
+                secret = strdup(vt_db_col_str(st, 1));
         }
-        sqlite3_reset(st);
+        vt_db_reset(st);
         if (!text || !*text) {
             /* The transport's text has the code in it: put the placeholder back. */
             free(text);
@@ -447,24 +427,24 @@ static int email_fallback(struct vt_store_tx *tx, const struct claimed *c)
 /* Statuses reported before the send's result was recorded. */
 static int replay_statuses(struct vt_store_tx *tx, const struct claimed *c)
 {
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_STATUS_LOG_FOR);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_STATUS_LOG_FOR);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_text(st, 1, c->channel, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, c->res.provider_id, -1, SQLITE_STATIC);
+    vt_db_bind_text(st, 1, c->channel);
+    vt_db_bind_text(st, 2, c->res.provider_id);
     struct {
         char status[16];
         int code;
         char title[200];
     } seen[8];
     int n = 0;
-    while (n < 8 && sqlite3_step(st) == SQLITE_ROW) {
-        snprintf(seen[n].status, sizeof(seen[n].status), "%s", sqlite3_column_text(st, 0));
-        seen[n].code = sqlite3_column_int(st, 1);
-        snprintf(seen[n].title, sizeof(seen[n].title), "%s", sqlite3_column_text(st, 2));
+    while (n < 8 && vt_db_step(st) == VT_DB_ROW) {
+        snprintf(seen[n].status, sizeof(seen[n].status), "%s", vt_db_col_str(st, 0));
+        seen[n].code = (int)vt_db_col_int(st, 1);
+        snprintf(seen[n].title, sizeof(seen[n].title), "%s", vt_db_col_str(st, 2));
         n++;
     }
-    sqlite3_reset(st);
+    vt_db_reset(st);
     char cur[24] = "sent";
     for (int i = 0; i < n; i++) {
         int rc =
@@ -481,18 +461,18 @@ static int record_one(struct vt_store_tx *tx, struct vt_outbox *o, struct claime
 {
     const struct vt_outbox_config *oc = &o->cfg->outbox;
     int64_t now = vt_store_tx_now(tx);
-    sqlite3_stmt *st;
+    struct vt_db_stmt *st;
     int rc;
     const char *state = NULL;
     switch (c->res.outcome) {
     case VT_SEND_OK:
-        if (!(st = vt_store_tx_stmt(tx, SQL_SENT)))
+        if (!(st = vt_db_prepare(vt_store_tx_db(tx), SQL_SENT)))
             return VT_ESTORE;
-        sqlite3_bind_int64(st, 1, c->id);
-        bind_opt(st, 2, c->res.provider_id[0] ? c->res.provider_id : NULL);
-        sqlite3_bind_int64(st, 3, now);
-        bind_opt(st, 4, c->res.via_template[0] ? c->res.via_template : NULL);
-        if ((rc = step_reset(st)))
+        vt_db_bind_int(st, 1, c->id);
+        vt_db_bind_text(st, 2, c->res.provider_id[0] ? c->res.provider_id : NULL);
+        vt_db_bind_int(st, 3, now);
+        vt_db_bind_text(st, 4, c->res.via_template[0] ? c->res.via_template : NULL);
+        if ((rc = vt_db_run(st)))
             return rc;
         if (c->item_id && strcmp(c->kind, "read") != 0) {
             cJSON *p = cJSON_CreateObject();
@@ -524,14 +504,14 @@ static int record_one(struct vt_store_tx *tx, struct vt_outbox *o, struct claime
     int64_t delay = vt_outbox_backoff_ms(oc, c->attempts, randombytes_random());
     if (c->res.retry_after_ms > delay)
         delay = c->res.retry_after_ms;
-    if (!(st = vt_store_tx_stmt(tx, SQL_RETRY)))
+    if (!(st = vt_db_prepare(vt_store_tx_db(tx), SQL_RETRY)))
         return VT_ESTORE;
-    sqlite3_bind_int64(st, 1, c->id);
-    sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, now + delay);
-    sqlite3_bind_int64(st, 4, now);
-    sqlite3_bind_text(st, 5, c->res.error, -1, SQLITE_STATIC);
-    if ((rc = step_reset(st)))
+    vt_db_bind_int(st, 1, c->id);
+    vt_db_bind_text(st, 2, state);
+    vt_db_bind_int(st, 3, now + delay);
+    vt_db_bind_int(st, 4, now);
+    vt_db_bind_text(st, 5, c->res.error);
+    if ((rc = vt_db_run(st)))
         return rc;
     if (strcmp(state, "dead") == 0 && c->item_id) {
         char payload[200];
@@ -567,13 +547,13 @@ static int unclaim_run(struct vt_store_tx *tx, void *ctx)
     struct claim_job *j = ctx;
     int64_t now = vt_store_tx_now(tx);
     for (size_t i = 0; i < j->n; i++) {
-        sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_UNCLAIM);
+        struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_UNCLAIM);
         if (!st)
             return VT_ESTORE;
-        sqlite3_bind_int64(st, 1, j->c[i].id);
-        sqlite3_bind_int64(st, 2, now + j->o->cfg->outbox.backoff_base_ms);
-        sqlite3_bind_int64(st, 3, now);
-        int rc = step_reset(st);
+        vt_db_bind_int(st, 1, j->c[i].id);
+        vt_db_bind_int(st, 2, now + j->o->cfg->outbox.backoff_base_ms);
+        vt_db_bind_int(st, 3, now);
+        int rc = vt_db_run(st);
         if (rc)
             return rc;
     }
@@ -586,13 +566,13 @@ static const char SQL_RECOVER[] =
 static int recover_run(struct vt_store_tx *tx, void *ctx)
 {
     int *n = ctx;
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_RECOVER);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_RECOVER);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_int64(st, 1, vt_store_tx_now(tx));
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : VT_ESTORE;
-    *n = sqlite3_changes(sqlite3_db_handle(st));
-    sqlite3_reset(st);
+    vt_db_bind_int(st, 1, vt_store_tx_now(tx));
+    int rc = vt_db_step(st) == VT_DB_DONE ? 0 : VT_ESTORE;
+    *n = (int)vt_db_changes(st);
+    vt_db_reset(st);
     return rc;
 }
 
@@ -624,18 +604,18 @@ static int64_t next_due_in(struct sender *sd)
     int64_t best = 2000; /* also picks up rows another process queued */
     int64_t now = vt_clock_now_ms();
     for (size_t i = 0; i < o->n_t; i++) {
-        sqlite3_stmt *st = vt_store_reader_stmt(sd->reader, SQL_NEXT_DUE);
+        struct vt_db_stmt *st = vt_db_prepare(vt_store_reader_db(sd->reader), SQL_NEXT_DUE);
         if (!st)
             break;
-        sqlite3_bind_text(st, 1, o->t[i]->channel, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, o->n_senders);
-        sqlite3_bind_int(st, 3, sd->index);
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-            int64_t in = sqlite3_column_int64(st, 0) - now;
+        vt_db_bind_text(st, 1, o->t[i]->channel);
+        vt_db_bind_int(st, 2, o->n_senders);
+        vt_db_bind_int(st, 3, sd->index);
+        if (vt_db_step(st) == VT_DB_ROW && !vt_db_col_null(st, 0)) {
+            int64_t in = vt_db_col_int(st, 0) - now;
             if (in < best)
                 best = in < 0 ? 0 : in;
         }
-        sqlite3_reset(st);
+        vt_db_reset(st);
     }
     return best;
 }
@@ -841,13 +821,14 @@ void vt_outbox_free(struct vt_outbox *o)
 
 /* A message sent once whose secret was erased (an email the SMTP server
  * accepted, then bounced) cannot be sent again: it would carry the
- * placeholder instead of the code. */
+ * placeholder instead of the code (checked in C: a substring test reads
+ * differently in each database). */
 static const char SQL_RETRY_DEAD[] =
     "UPDATE outbox SET status = 'pending', next_attempt_at = ?2, updated_at = ?2, attempts = 0 "
-    "WHERE id = ?1 AND status IN ('dead', 'failed', 'undeliverable') "
-    "AND NOT (secret IS NULL AND sent_at IS NOT NULL AND (instr(body, '{codigo}') > 0 "
-    "OR instr(coalesce(params, ''), '{codigo}') > 0))";
-static const char SQL_EXISTS[] = "SELECT coalesce(item_id, 0) FROM outbox WHERE id = ?1";
+    "WHERE id = ?1 AND status IN ('dead', 'failed', 'undeliverable')";
+static const char SQL_EXISTS[] =
+    "SELECT coalesce(item_id, 0), CASE WHEN secret IS NULL AND sent_at IS NOT NULL THEN 1 ELSE 0 "
+    "END, body, coalesce(params, '') FROM outbox WHERE id = ?1";
 
 struct retry_ctx {
     int64_t id;
@@ -856,24 +837,28 @@ struct retry_ctx {
 static int retry_run(struct vt_store_tx *tx, void *ctx)
 {
     struct retry_ctx *r = ctx;
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_EXISTS);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_EXISTS);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_int64(st, 1, r->id);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
+    vt_db_bind_int(st, 1, r->id);
+    if (vt_db_step(st) != VT_DB_ROW) {
+        vt_db_reset(st);
         return VT_ENOTFOUND;
     }
-    int64_t item_id = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    if (!(st = vt_store_tx_stmt(tx, SQL_RETRY_DEAD)))
+    int64_t item_id = vt_db_col_int(st, 0);
+    bool lost_code = vt_db_col_int(st, 1) && (strstr(vt_db_col_str(st, 2), "{codigo}") ||
+                                              strstr(vt_db_col_str(st, 3), "{codigo}"));
+    vt_db_reset(st);
+    if (lost_code)
+        return VT_EINVAL;
+    if (!(st = vt_db_prepare(vt_store_tx_db(tx), SQL_RETRY_DEAD)))
         return VT_ESTORE;
-    sqlite3_bind_int64(st, 1, r->id);
-    sqlite3_bind_int64(st, 2, vt_store_tx_now(tx));
-    int rc = step_reset(st);
+    vt_db_bind_int(st, 1, r->id);
+    vt_db_bind_int(st, 2, vt_store_tx_now(tx));
+    int rc = vt_db_run(st);
     if (rc)
         return rc;
-    if (sqlite3_changes(sqlite3_db_handle(st)) == 0)
+    if (vt_db_changes(st) == 0)
         return VT_EINVAL;
     vt_store_tx_outbox_added(tx);
     if (item_id) {
@@ -901,20 +886,19 @@ int vt_outbox_list(struct vt_store *s, const char *status, FILE *f)
     struct vt_store_reader *r = vt_store_reader_new(s);
     if (!r)
         return VT_ESTORE;
-    sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_LIST);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_reader_db(r), SQL_LIST);
     int rc = st ? 0 : VT_ESTORE, n = 0;
     if (st) {
         if (status)
-            sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
+            vt_db_bind_text(st, 1, status);
         fprintf(f, "id\tstatus\tchannel\tkind\tradicado\tattempts\tlast_error\n");
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            fprintf(f, "%lld\t%s\t%s\t%s\t%s\t%d\t%s\n", (long long)sqlite3_column_int64(st, 0),
-                    sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
-                    sqlite3_column_text(st, 3), sqlite3_column_text(st, 4),
-                    sqlite3_column_int(st, 5), sqlite3_column_text(st, 6));
+        while (vt_db_step(st) == VT_DB_ROW) {
+            fprintf(f, "%lld\t%s\t%s\t%s\t%s\t%d\t%s\n", (long long)vt_db_col_int(st, 0),
+                    vt_db_col_str(st, 1), vt_db_col_str(st, 2), vt_db_col_str(st, 3),
+                    vt_db_col_str(st, 4), (int)vt_db_col_int(st, 5), vt_db_col_str(st, 6));
             n++;
         }
-        sqlite3_reset(st);
+        vt_db_reset(st);
         fprintf(f, "%d message%s\n", n, n == 1 ? "" : "s");
     }
     vt_store_reader_free(r);
@@ -926,14 +910,14 @@ static const char SQL_COUNTS[] = "SELECT status, count(*) FROM outbox GROUP BY s
 int vt_outbox_counts(struct vt_store_reader *r, struct vt_count *out, size_t cap, size_t *n)
 {
     *n = 0;
-    sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_COUNTS);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_reader_db(r), SQL_COUNTS);
     if (!st)
         return VT_ESTORE;
-    while (*n < cap && sqlite3_step(st) == SQLITE_ROW) {
-        snprintf(out[*n].key, sizeof(out[*n].key), "%s", sqlite3_column_text(st, 0));
-        out[*n].n = sqlite3_column_int64(st, 1);
+    while (*n < cap && vt_db_step(st) == VT_DB_ROW) {
+        snprintf(out[*n].key, sizeof(out[*n].key), "%s", vt_db_col_str(st, 0));
+        out[*n].n = vt_db_col_int(st, 1);
         (*n)++;
     }
-    sqlite3_reset(st);
+    vt_db_reset(st);
     return 0;
 }

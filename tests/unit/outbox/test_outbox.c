@@ -295,6 +295,20 @@ int main(void)
     text_of("SELECT id FROM outbox WHERE recipient = 'ok' AND status = 'sent'", buf, sizeof(buf));
     ASSERT_EQ(vt_outbox_retry(store, atoll(buf)), VT_EINVAL);
     ASSERT_EQ(vt_outbox_retry(store, 999999), VT_ENOTFOUND);
+    /* Its code erased once delivered, a message that failed afterwards (a
+     * bounce) cannot go again: it would carry the placeholder, not the code. */
+    char sql[300];
+    snprintf(sql, sizeof(sql), "UPDATE outbox SET status = 'failed' WHERE provider_id = '%s'",
+             delivered.pid);
+    ASSERT_EQ(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    snprintf(sql, sizeof(sql), "SELECT id FROM outbox WHERE provider_id = '%s'", delivered.pid);
+    text_of(sql, buf, sizeof(buf));
+    ASSERT_EQ(vt_outbox_retry(store, atoll(buf)), VT_EINVAL);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM outbox WHERE provider_id = '%s' AND status = 'failed' AND "
+             "secret IS NULL",
+             delivered.pid);
+    ASSERT_EQ(wait_rows(sql, 1, 1), 1);
 
     /* No window and no template: undeliverable, and an email copy for the requester. */
     queue_fb("nowindow", "{\"text\":{\"body\":\"*Radicamos* su queja: {codigo}\"}}", "QWERTY2345",

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "channels/whatsapp/conversation.h"
+#include "channels/whatsapp/survey_question.h"
 #include "channels/whatsapp/messages.h"
 #include "core/text.h"
 #include "vt_test.h"
