@@ -3,7 +3,7 @@
  * survey). Plain HTML forms: they work without JavaScript.
  *
  * Owns: the request handling of those pages. The rules (what a valid answer
- * is, single use, expiry, detractors) are src/survey.c's.
+ * is, single use, expiry, detractors) are src/domain/survey.c's.
  */
 #include "channels/web/survey.h"
 
