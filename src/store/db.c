@@ -88,8 +88,11 @@ static int savepoint_sql(struct vt_db *db, const char *verb, const char *name)
 {
     /* Names are the caller's identifiers, never outside input. */
     char sql[96];
-    if (snprintf(sql, sizeof(sql), "%s%s", verb, name) >= (int)sizeof(sql))
+    size_t v = strlen(verb), n = strlen(name);
+    if (v + n >= sizeof(sql))
         return VT_EINVAL;
+    memcpy(sql, verb, v);
+    memcpy(sql + v, name, n + 1);
     struct vt_db_stmt *st = vt_db_prepare_text(db, sql);
     return st ? vt_db_run(st) : VT_ESTORE;
 }
@@ -177,6 +180,11 @@ int vt_db_run(struct vt_db_stmt *st)
 int64_t vt_db_changes(struct vt_db_stmt *st)
 {
     return st->drv->changes(st);
+}
+
+int64_t vt_db_last_insert_id(struct vt_db *db)
+{
+    return db->drv->last_insert_id(db);
 }
 
 void vt_db_reset(struct vt_db_stmt *st)

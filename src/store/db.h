@@ -115,6 +115,12 @@ int vt_db_step(struct vt_db_stmt *st);
 int vt_db_run(struct vt_db_stmt *st);
 /* Rows inserted, updated or deleted by the statement's last run. */
 int64_t vt_db_changes(struct vt_db_stmt *st);
+/* The id of the row the connection's last successful INSERT made, in a
+ * table whose key is an integer id (SQLite: the rowid; a PostgreSQL driver:
+ * lastval(), the id column's sequence). Modules use INSERT ... RETURNING
+ * id; this is for the store writer's item insert, where SQLite's RETURNING
+ * cost about 27,000 more instructions per intake (7 % of the writer's). */
+int64_t vt_db_last_insert_id(struct vt_db *db);
 /* Resets to ready (bindings cleared); NULL ok. */
 void vt_db_reset(struct vt_db_stmt *st);
 

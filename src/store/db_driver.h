@@ -37,6 +37,7 @@ struct vt_db_driver {
 
     int (*step)(struct vt_db_stmt *st);
     int64_t (*changes)(struct vt_db_stmt *st);
+    int64_t (*last_insert_id)(struct vt_db *db);
     void (*reset)(struct vt_db_stmt *st);
 
     bool (*col_null)(struct vt_db_stmt *st, int i);

@@ -493,6 +493,11 @@ static int64_t sq_changes(struct vt_db_stmt *st)
     return sqlite3_changes64(sqlite3_db_handle(raw(st)));
 }
 
+static int64_t sq_last_insert_id(struct vt_db *db)
+{
+    return sqlite3_last_insert_rowid(conn(db)->db);
+}
+
 static void sq_reset(struct vt_db_stmt *st)
 {
     sqlite3_reset(raw(st));
@@ -640,6 +645,7 @@ const struct vt_db_driver vt_db_driver_sqlite = {
     .bind_null = sq_bind_null,
     .step = sq_step,
     .changes = sq_changes,
+    .last_insert_id = sq_last_insert_id,
     .reset = sq_reset,
     .col_null = sq_col_null,
     .col_int = sq_col_int,
