@@ -57,8 +57,8 @@ int vt_db_copy_to(struct vt_db *db, const char *dest_file, char *err, size_t err
 }
 
 /* Transaction control runs as cached statements, like any other: the store's
- * writer takes a savepoint per job, and parsing it each time would cost the
- * intake path more than the binds do. */
+ * writer takes a savepoint per job and parses it once, not at every job (as
+ * the SQLite store did before db.h, with statements of its own). */
 static int run_literal(struct vt_db *db, const char *sql)
 {
     struct vt_db_stmt *st = vt_db_prepare(db, sql);
