@@ -635,6 +635,8 @@ struct vt_db *vt_store_tx_db(struct vt_store_tx *tx)
     return tx->s->db;
 }
 
+/* Transitional (issue 13): SQLite's handle for the modules not yet on db.h;
+ * goes with vt_store_reader_stmt* and driver_sqlite.h's vt_db_sqlite_raw. */
 void *vt_store_tx_stmt(struct vt_store_tx *tx, const char *sql)
 {
     return vt_db_sqlite_raw(vt_db_prepare(tx->s->db, sql));
@@ -837,6 +839,7 @@ int vt_store_contact_lookup(void *reader, const char *key_type, const char *key,
     return contact_lookup(((struct vt_store_reader *)reader)->db, key_type, key, group, group_len);
 }
 
+/* Transitional, as vt_store_tx_stmt. */
 void *vt_store_reader_stmt(struct vt_store_reader *r, const char *sql)
 {
     return vt_db_sqlite_raw(vt_db_prepare(r->db, sql));
