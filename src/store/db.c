@@ -46,32 +46,55 @@ int vt_db_exec(struct vt_db *db, const char *sql)
     return db->drv->exec(db, sql);
 }
 
+int vt_db_table_exists(struct vt_db *db, const char *name)
+{
+    return db->drv->table_exists(db, name);
+}
+
+int vt_db_copy_to(struct vt_db *db, const char *dest_file, char *err, size_t errlen)
+{
+    return db->drv->copy_to(db, dest_file, err, errlen);
+}
+
+/* Transaction control runs as cached statements, like any other: the store's
+ * writer takes a savepoint per job and parses it once, not at every job (as
+ * the SQLite store did before db.h, with statements of its own). */
+static int run_literal(struct vt_db *db, const char *sql)
+{
+    struct vt_db_stmt *st = vt_db_prepare(db, sql);
+    return st ? vt_db_run(st) : VT_ESTORE;
+}
+
 int vt_db_begin(struct vt_db *db, bool write)
 {
     /* Both databases take BEGIN; SQLite's IMMEDIATE takes the write lock at
      * once, which is what PostgreSQL's row locks give a writer anyway. */
     if (write && strcmp(db->drv->name, "sqlite") == 0)
-        return vt_db_exec(db, "BEGIN IMMEDIATE");
-    return vt_db_exec(db, "BEGIN");
+        return run_literal(db, "BEGIN IMMEDIATE");
+    return run_literal(db, "BEGIN");
 }
 
 int vt_db_commit(struct vt_db *db)
 {
-    return vt_db_exec(db, "COMMIT");
+    return run_literal(db, "COMMIT");
 }
 
 int vt_db_rollback(struct vt_db *db)
 {
-    return vt_db_exec(db, "ROLLBACK");
+    return run_literal(db, "ROLLBACK");
 }
 
 static int savepoint_sql(struct vt_db *db, const char *verb, const char *name)
 {
     /* Names are the caller's identifiers, never outside input. */
     char sql[96];
-    if (snprintf(sql, sizeof(sql), "%s%s", verb, name) >= (int)sizeof(sql))
+    size_t v = strlen(verb), n = strlen(name);
+    if (v + n >= sizeof(sql))
         return VT_EINVAL;
-    return vt_db_exec(db, sql);
+    memcpy(sql, verb, v);
+    memcpy(sql + v, name, n + 1);
+    struct vt_db_stmt *st = vt_db_prepare_text(db, sql);
+    return st ? vt_db_run(st) : VT_ESTORE;
 }
 
 int vt_db_savepoint(struct vt_db *db, const char *name)
@@ -157,6 +180,11 @@ int vt_db_run(struct vt_db_stmt *st)
 int64_t vt_db_changes(struct vt_db_stmt *st)
 {
     return st->drv->changes(st);
+}
+
+int64_t vt_db_last_insert_id(struct vt_db *db)
+{
+    return db->drv->last_insert_id(db);
 }
 
 void vt_db_reset(struct vt_db_stmt *st)

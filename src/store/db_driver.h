@@ -26,6 +26,8 @@ struct vt_db_driver {
     const char *(*errmsg)(struct vt_db *db);
     int (*exec)(struct vt_db *db, const char *sql);
     struct vt_db_stmt *(*prepare)(struct vt_db *db, const char *sql, bool by_text);
+    int (*table_exists)(struct vt_db *db, const char *name);
+    int (*copy_to)(struct vt_db *db, const char *dest_file, char *err, size_t errlen);
 
     void (*bind_int)(struct vt_db_stmt *st, int i, int64_t v);
     void (*bind_double)(struct vt_db_stmt *st, int i, double v);
@@ -35,6 +37,7 @@ struct vt_db_driver {
 
     int (*step)(struct vt_db_stmt *st);
     int64_t (*changes)(struct vt_db_stmt *st);
+    int64_t (*last_insert_id)(struct vt_db *db);
     void (*reset)(struct vt_db_stmt *st);
 
     bool (*col_null)(struct vt_db_stmt *st, int i);

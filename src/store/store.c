@@ -1,180 +1,759 @@
-/* store.c - the store's public functions (store.h), dispatched to the backend
- * through struct vt_store_backend (store_backend.h). Commands that work on a
- * data directory rather than an open store use the default backend. */
+/* store.c - the store's writer thread, group commit and jobs, the
+ * transaction API of the jobs, and the readers (store.h), written once
+ * against the database interface (db.h).
+ *
+ * Owns: the write connection (writer thread only), the job queue, the
+ * radicado counters and the audit chain's head inside a batch, the commit
+ * statistics, and the SQL of items, requesters, attachments, audit events
+ * and inbound_seen as the writer inserts them.
+ * Must not: make domain decisions (those come through the hooks), or speak
+ * any database's own API: a driver runs this file as it is.
+ *
+ * Invariants:
+ *  1. Only the writer thread writes items, requesters, attachments, audit
+ *     events, radicado counters and the audit head, always in one transaction
+ *     per batch (group commit: one durable commit for many intakes).
+ *  2. A job's done callback runs only after its batch is durably committed
+ *     (the driver's commit returned: SQLite WAL with synchronous=FULL) or has
+ *     failed; nothing is acknowledged before.
+ *  3. Radicado counters and the audit head are read inside the transaction
+ *     that advances them, so numbers stay gap-free even if a batch fails.
+ *  4. Each job runs inside a SAVEPOINT: a failing job rolls back alone and
+ *     takes no number.
+ *  5. The write connection is opened with vt_db_options.maintain: the driver
+ *     keeps the database tidy off the writer's thread (SQLite checkpoints the
+ *     WAL on a thread and connection of its own), so commits pay only for
+ *     the log append and its sync.
+ *
+ * A batch (commit_batch):
+ *
+ *   attachment files written --> BEGIN (write) --> audit head read
+ *     --> per job: SAVEPOINT job, run or insert_item, RELEASE
+ *                  (failure: ROLLBACK TO, counters and head restored)
+ *     --> counters and head written --> COMMIT --> hooks --> done callbacks
+ *   any failure from BEGIN to COMMIT: ROLLBACK, every job fails.
+ */
+#include "store/store.h"
+
+#include <cjson/cJSON.h>
 #include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
+#include "core/calendar.h"
 #include "core/error.h"
-#include "store/migrations.h"
+#include "core/log.h"
+#include "store/attach.h"
+#include "store/audit.h"
+#include "store/db.h"
+#include "store/driver_sqlite.h" /* transitional: vt_store_tx_stmt & co */
+#include "store/migrate.h"
 
-#include "store/store_backend.h"
+static const char SQL_COUNTER_GET[] = "SELECT last FROM radicado_counters WHERE year = ?1";
+static const char SQL_COUNTER_PUT[] = "INSERT INTO radicado_counters (year, last) VALUES (?1, ?2) "
+                                      "ON CONFLICT (year) DO UPDATE SET last = excluded.last";
+static const char SQL_HEAD_GET[] = "SELECT last_event_id, last_hash FROM audit_head WHERE id = 1";
+static const char SQL_HEAD_PUT[] =
+    "INSERT INTO audit_head (id, last_event_id, last_hash) VALUES (1, ?1, ?2) "
+    "ON CONFLICT (id) DO UPDATE SET last_event_id = excluded.last_event_id, "
+    "last_hash = excluded.last_hash";
+/* identity_reserved: asked for, or a denuncia (whose reporter the law
+ * protects). */
+static const char SQL_ITEM_INSERT[] =
+    "INSERT INTO items (kind, radicado, radicado_year, radicado_seq, tracking_hash, type, "
+    "petition_class, channel, subject, body, status, received_at, filed_date, term_days, "
+    "due_date, stakeholder_group, classified_by, reply_channel, needs_triage, "
+    "reserve_requested, identity_reserved) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+    "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "
+    "CASE WHEN ?20 <> 0 OR ?6 = 'denuncia' THEN 1 ELSE 0 END)";
+static const char SQL_REQUESTER_INSERT[] =
+    "INSERT INTO requesters (item_id, person_type, name, id_type, id_number, email, phone, "
+    "address, municipality, data_consent, characterization) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+    "?7, ?8, ?9, ?10, ?11)";
+static const char SQL_ATTACHMENT_INSERT[] =
+    "INSERT INTO attachments (item_id, sha256, size, content_type, filename) "
+    "VALUES (?1, ?2, ?3, ?4, ?5)";
+static const char SQL_EVENT_INSERT[] =
+    "INSERT INTO audit_events (id, item_id, at, actor, action, payload, public, prev_hash, hash) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+static const char SQL_SEEN[] = "INSERT INTO inbound_seen (channel, event_id, at) "
+                               "VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING";
+static const char SQL_CONTACT[] = "SELECT group_id FROM contacts WHERE key_type = ?1 AND key = ?2";
 
-static const struct vt_store_backend *const default_backend = &vt_store_sqlite;
+/* The writer's statements, prepared at open so a broken schema fails there. */
+static const char *const writer_sql[] = {
+    SQL_COUNTER_GET,      SQL_COUNTER_PUT,       SQL_HEAD_GET,     SQL_HEAD_PUT, SQL_ITEM_INSERT,
+    SQL_REQUESTER_INSERT, SQL_ATTACHMENT_INSERT, SQL_EVENT_INSERT, SQL_SEEN,
+};
 
-int vt_store_migrate(const char *data_dir, char *err, size_t errlen)
+/* Each job's savepoint. */
+#define JOB_SAVEPOINT "job"
+
+struct counter {
+    int year;
+    int64_t last;
+    int64_t saved; /* value at the item's savepoint */
+};
+
+struct vt_store {
+    struct vt_store_options opt;
+    char *data_dir;
+    struct vt_db *db; /* the write connection: writer thread only */
+    unsigned char audit_key[VT_AUDIT_KEY_BYTES];
+
+    pthread_t writer;
+    pthread_mutex_t lock; /* guards queue, stopping and stats */
+    pthread_cond_t wake;  /* the writer waits on it for jobs */
+    struct vt_store_job *head, *tail;
+    bool stopping;
+    struct vt_store_stats stats;
+
+    int64_t last_stamp; /* writer thread: receipt times never go backwards */
+};
+
+struct vt_store_reader {
+    struct vt_db *db;
+};
+
+struct head {
+    int64_t last_id;
+    char last_hash[65];
+};
+
+/* One batch's transaction, handed to run callbacks. */
+struct vt_store_tx {
+    struct vt_store *s;
+    struct counter counters[4];
+    size_t n_counters;
+    struct head h;
+    struct vt_item **items; /* inserted in this batch, for the committed hook */
+    size_t n_items, cap_items;
+    bool outbox_added;
+    struct vt_item_change *changes; /* noted by jobs, for the changed hook */
+    size_t n_changes, cap_changes;
+    int64_t now; /* the current job's clock */
+};
+
+static int64_t real_now_ms(void)
 {
-    return default_backend->migrate(data_dir, err, errlen);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int vt_store_open(const struct vt_store_options *opt, struct vt_store **out, char *err,
-                  size_t errlen)
+static double mono_s(void)
 {
-    return default_backend->open(opt, out, err, errlen);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-void vt_store_close(struct vt_store *s)
+/* s, or NULL when it is NULL or empty (stored as SQL NULL). */
+static const char *nonempty(const char *s)
 {
-    if (s)
-        s->be->close(s);
+    return s && *s ? s : NULL;
 }
 
-int vt_store_submit(struct vt_store *s, struct vt_store_job *job)
+/* Runs one of the store's own writes. Any failure is VT_ESTORE, whatever the
+ * driver's code: callers of the transaction API have always been told so. */
+static int run(struct vt_db_stmt *st)
 {
-    return s->be->submit(s, job);
+    return vt_db_run(st) ? VT_ESTORE : 0;
 }
 
-void vt_store_stats(struct vt_store *s, struct vt_store_stats *out)
+/* ---- writer thread ---- */
+
+static struct counter *counter_for(struct vt_store *s, struct counter *c, size_t *n, int year)
 {
-    s->be->stats(s, out);
+    for (size_t i = 0; i < *n; i++)
+        if (c[i].year == year)
+            return &c[i];
+    if (*n == 4)
+        return NULL; /* four years in one batch cannot happen; refuse rather than guess */
+    struct vt_db_stmt *st = vt_db_prepare(s->db, SQL_COUNTER_GET);
+    if (!st)
+        return NULL;
+    vt_db_bind_int(st, 1, year);
+    int64_t last = 0;
+    int r = vt_db_step(st);
+    if (r == VT_DB_ROW)
+        last = vt_db_col_int(st, 0);
+    vt_db_reset(st);
+    if (r < 0)
+        return NULL;
+    c[*n] = (struct counter){year, last, last};
+    return &c[(*n)++];
 }
 
-struct vt_store_reader *vt_store_reader_new(struct vt_store *s)
+static int64_t store_now(struct vt_store *s)
 {
-    return s->be->reader_new(s);
+    int64_t now = s->opt.hooks.now_ms ? s->opt.hooks.now_ms(s->opt.hooks.ctx) : real_now_ms();
+    return now < s->last_stamp ? s->last_stamp : now;
 }
 
-void vt_store_reader_free(struct vt_store_reader *r)
+/* The payload of the "radicado" audit event: the item's immutable facts. */
+static char *created_payload(const struct vt_item *it)
 {
-    if (r)
-        r->be->reader_free(r);
+    cJSON *o = cJSON_CreateObject();
+    char hash[65];
+    sodium_bin2hex(hash, sizeof(hash), it->tracking_hash, sizeof(it->tracking_hash));
+    cJSON_AddNumberToObject(o, "item_id", (double)it->id);
+    cJSON_AddStringToObject(o, "kind", it->kind);
+    if (it->radicado[0])
+        cJSON_AddStringToObject(o, "radicado", it->radicado);
+    if (it->type)
+        cJSON_AddStringToObject(o, "type", it->type);
+    if (it->petition_class)
+        cJSON_AddStringToObject(o, "petition_class", it->petition_class);
+    cJSON_AddStringToObject(o, "channel", it->channel);
+    cJSON_AddNumberToObject(o, "received_at", (double)it->received_at);
+    cJSON_AddStringToObject(o, "filed_date", it->filed_date);
+    if (it->due_date[0])
+        cJSON_AddStringToObject(o, "due_date", it->due_date);
+    cJSON_AddStringToObject(o, "stakeholder_group", it->group);
+    cJSON_AddStringToObject(o, "classified_by", it->classified_by);
+    cJSON_AddStringToObject(o, "tracking_hash", hash);
+    cJSON_AddNumberToObject(o, "attachments", (double)it->n_att);
+    if (it->req.reserve_requested)
+        cJSON_AddBoolToObject(o, "reserve_requested", true);
+    char *p = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return p;
 }
 
-int vt_store_contact_lookup(void *reader, const char *key_type, const char *key, char *group,
-                            size_t group_len)
+/* Appends ev to the chain whose head is h, advancing h. */
+static int append_event(struct vt_store *s, struct head *h, const struct vt_audit_event *ev_in)
 {
-    struct vt_store_reader *r = reader;
-    return r->be->contact_lookup(r, key_type, key, group, group_len);
+    struct vt_audit_event ev = *ev_in;
+    char hash[65];
+    ev.id = h->last_id + 1;
+    vt_audit_hash(s->audit_key, h->last_hash, &ev, hash);
+    struct vt_db_stmt *st = vt_db_prepare(s->db, SQL_EVENT_INSERT);
+    if (!st)
+        return VT_ESTORE;
+    vt_db_bind_int(st, 1, ev.id);
+    if (ev.item_id)
+        vt_db_bind_int(st, 2, ev.item_id);
+    else
+        vt_db_bind_null(st, 2);
+    vt_db_bind_int(st, 3, ev.at);
+    vt_db_bind_text(st, 4, ev.actor);
+    vt_db_bind_text(st, 5, ev.action);
+    vt_db_bind_text(st, 6, ev.payload);
+    vt_db_bind_int(st, 7, ev.is_public);
+    vt_db_bind_text(st, 8, h->last_hash);
+    vt_db_bind_text(st, 9, hash);
+    int rc = run(st);
+    if (rc == 0) {
+        h->last_id = ev.id;
+        memcpy(h->last_hash, hash, sizeof(hash));
+    }
+    return rc;
 }
 
-int vt_store_track(struct vt_store_reader *r, const char *radicado, const unsigned char hash[32],
-                   struct vt_track *out)
+static int insert_attachment(struct vt_db *db, int64_t item_id, const char *sha256, int64_t size,
+                             const char *content_type, const char *filename)
 {
-    return r->be->track(r, radicado, hash, out);
+    struct vt_db_stmt *st = vt_db_prepare(db, SQL_ATTACHMENT_INSERT);
+    if (!st)
+        return VT_ESTORE;
+    vt_db_bind_int(st, 1, item_id);
+    vt_db_bind_text(st, 2, sha256);
+    vt_db_bind_int(st, 3, size);
+    vt_db_bind_text(st, 4, content_type);
+    vt_db_bind_text(st, 5, filename ? filename : "");
+    return run(st);
 }
 
-void vt_track_cleanup(struct vt_track *t)
+/* Inserts the item's row; sets it->id (vt_db_last_insert_id: SQLite's
+ * RETURNING would cost the writer about 27,000 instructions per item). */
+static int insert_item_row(struct vt_db *db, struct vt_item *it, bool numbered)
 {
-    if (!t)
+    struct vt_db_stmt *st = vt_db_prepare(db, SQL_ITEM_INSERT);
+    if (!st)
+        return VT_ESTORE;
+    vt_db_bind_text(st, 1, it->kind);
+    vt_db_bind_text(st, 2, nonempty(it->radicado));
+    if (numbered) {
+        vt_db_bind_int(st, 3, it->year);
+        vt_db_bind_int(st, 4, it->seq);
+        vt_db_bind_blob(st, 5, it->tracking_hash, 32);
+    } else {
+        vt_db_bind_null(st, 3);
+        vt_db_bind_null(st, 4);
+        vt_db_bind_null(st, 5);
+    }
+    vt_db_bind_text(st, 6, nonempty(it->type));
+    vt_db_bind_text(st, 7, nonempty(it->petition_class));
+    vt_db_bind_text(st, 8, it->channel);
+    vt_db_bind_text(st, 9, it->subject ? it->subject : "");
+    vt_db_bind_text(st, 10, it->body ? it->body : "");
+    vt_db_bind_text(st, 11, it->status);
+    vt_db_bind_int(st, 12, it->received_at);
+    vt_db_bind_text(st, 13, it->filed_date);
+    if (it->term_days >= 0)
+        vt_db_bind_int(st, 14, it->term_days);
+    else
+        vt_db_bind_null(st, 14);
+    vt_db_bind_text(st, 15, nonempty(it->due_date));
+    vt_db_bind_text(st, 16, it->group);
+    vt_db_bind_text(st, 17, it->classified_by);
+    vt_db_bind_text(st, 18, nonempty(it->reply_channel));
+    vt_db_bind_int(st, 19, it->needs_triage);
+    vt_db_bind_int(st, 20, it->req.reserve_requested);
+    if (run(st))
+        return VT_ESTORE;
+    it->id = vt_db_last_insert_id(db);
+    return 0;
+}
+
+static int insert_requester(struct vt_db *db, const struct vt_item *it)
+{
+    const struct vt_requester *r = &it->req;
+    struct vt_db_stmt *st = vt_db_prepare(db, SQL_REQUESTER_INSERT);
+    if (!st)
+        return VT_ESTORE;
+    vt_db_bind_int(st, 1, it->id);
+    vt_db_bind_text(st, 2, r->person_type ? r->person_type : "anonimo");
+    vt_db_bind_text(st, 3, nonempty(r->name));
+    vt_db_bind_text(st, 4, nonempty(r->id_type));
+    vt_db_bind_text(st, 5, nonempty(r->id_number));
+    vt_db_bind_text(st, 6, nonempty(r->email));
+    vt_db_bind_text(st, 7, nonempty(r->phone));
+    vt_db_bind_text(st, 8, nonempty(r->address));
+    vt_db_bind_text(st, 9, nonempty(r->municipality));
+    vt_db_bind_int(st, 10, r->data_consent);
+    vt_db_bind_text(st, 11, nonempty(r->characterization));
+    return run(st);
+}
+
+/* Inserts one item with its requester, attachments and "radicado" event. */
+static int insert_item(struct vt_store_tx *tx, struct vt_item *it)
+{
+    struct vt_store *s = tx->s;
+    int64_t now = store_now(s);
+    it->received_at = now;
+    it->year = vt_date_from_unix_ms(now).year;
+    it->seq = 0;
+    it->radicado[0] = '\0';
+    struct counter *c = NULL;
+    int rc;
+    if (strcmp(it->kind, "survey_response") != 0) {
+        if (!(c = counter_for(s, tx->counters, &tx->n_counters, it->year)))
+            return VT_ESTORE;
+        c->saved = c->last;
+        it->seq = ++c->last;
+    }
+    s->opt.hooks.stamp(s->opt.hooks.ctx, it);
+
+    if ((rc = insert_item_row(s->db, it, c != NULL)) || (rc = insert_requester(s->db, it)))
+        goto fail;
+    for (size_t i = 0; i < it->n_att; i++) {
+        const struct vt_attachment *a = &it->att[i];
+        if ((rc = insert_attachment(s->db, it->id, a->sha256, (int64_t)a->size, a->content_type,
+                                    a->filename)))
+            goto fail;
+    }
+
+    char *payload = created_payload(it);
+    if (!payload) {
+        rc = VT_ENOMEM;
+        goto fail;
+    }
+    char actor[64];
+    snprintf(actor, sizeof(actor), "ciudadano:%s", it->channel);
+    struct vt_audit_event ev = {0, it->id, it->received_at, actor, "radicado", payload, 1};
+    rc = append_event(s, &tx->h, &ev);
+    free(payload);
+    if (rc)
+        goto fail;
+    s->last_stamp = now;
+    return 0;
+fail:
+    if (c)
+        c->last = c->saved;
+    return rc;
+}
+
+static void hist_add(uint64_t *hist, const double *bounds, size_t nb, double v)
+{
+    size_t i = 0;
+    while (i < nb && v > bounds[i])
+        i++;
+    hist[i]++;
+}
+
+static int remember_item(struct vt_store_tx *tx, struct vt_item *it)
+{
+    if (tx->n_items == tx->cap_items) {
+        size_t cap = tx->cap_items ? tx->cap_items * 2 : 64;
+        struct vt_item **p = realloc(tx->items, cap * sizeof(*p));
+        if (!p)
+            return VT_ENOMEM;
+        tx->items = p;
+        tx->cap_items = cap;
+    }
+    tx->items[tx->n_items++] = it;
+    return 0;
+}
+
+/* Runs one job inside its own SAVEPOINT; a failure rolls back only its work
+ * and restores the counters and the audit head it advanced. */
+static void run_job(struct vt_store_tx *tx, struct vt_store_job *j)
+{
+    struct vt_store *s = tx->s;
+    struct counter saved_counters[4];
+    size_t saved_n = tx->n_counters, saved_items = tx->n_items, saved_changes = tx->n_changes;
+    struct head saved_head = tx->h;
+    bool saved_outbox = tx->outbox_added;
+    memcpy(saved_counters, tx->counters, sizeof(saved_counters));
+    if (vt_db_savepoint(s->db, JOB_SAVEPOINT)) {
+        j->result = VT_ESTORE;
         return;
-    free(t->events);
-    t->events = NULL;
-    free(t->answer);
-    t->answer = NULL;
-    t->n_events = 0;
+    }
+    tx->now = store_now(s);
+    if (j->run) {
+        j->result = j->run(tx, j->ctx);
+    } else {
+        j->result = insert_item(tx, j->item);
+        if (j->result == 0)
+            j->result = remember_item(tx, j->item);
+    }
+    if (j->result) {
+        vt_db_rollback_to(s->db, JOB_SAVEPOINT);
+        memcpy(tx->counters, saved_counters, sizeof(saved_counters));
+        tx->n_counters = saved_n;
+        tx->n_items = saved_items;
+        tx->h = saved_head;
+        tx->outbox_added = saved_outbox;
+        tx->n_changes = saved_changes;
+    }
+    vt_db_release(s->db, JOB_SAVEPOINT);
 }
 
-int vt_store_snapshot(struct vt_store_reader *r, const char *today, const char *soon_limit,
-                      struct vt_snapshot *out)
+/* Reads the audit chain's head into h (genesis when there is none yet). */
+static void read_head(struct vt_db *db, struct head *h)
 {
-    return r->be->snapshot(r, today, soon_limit, out);
+    struct vt_db_stmt *st = vt_db_prepare(db, SQL_HEAD_GET);
+    if (st && vt_db_step(st) == VT_DB_ROW) {
+        h->last_id = vt_db_col_int(st, 0);
+        vt_db_col_copy(st, 1, h->last_hash, sizeof(h->last_hash));
+    }
+    vt_db_reset(st);
 }
 
-int vt_store_due_counts(struct vt_store_reader *r, const char *today, const char *soon_limit,
-                        long long *overdue, long long *due_soon)
+/* Writes the batch's radicado counters and, when it moved, the audit head. */
+static int write_counters_and_head(struct vt_store_tx *tx, int64_t head_before)
 {
-    return r->be->due_counts(r, today, soon_limit, overdue, due_soon);
+    struct vt_db *db = tx->s->db;
+    struct vt_db_stmt *st;
+    for (size_t i = 0; i < tx->n_counters; i++) {
+        if (!(st = vt_db_prepare(db, SQL_COUNTER_PUT)))
+            return VT_ESTORE;
+        vt_db_bind_int(st, 1, tx->counters[i].year);
+        vt_db_bind_int(st, 2, tx->counters[i].last);
+        if (run(st))
+            return VT_ESTORE;
+    }
+    if (tx->h.last_id == head_before)
+        return 0;
+    if (!(st = vt_db_prepare(db, SQL_HEAD_PUT)))
+        return VT_ESTORE;
+    vt_db_bind_int(st, 1, tx->h.last_id);
+    vt_db_bind_text(st, 2, tx->h.last_hash);
+    return run(st);
 }
 
-int vt_store_audit_verify(const char *data_dir, int64_t *n_events, int64_t *bad_id, char *err,
-                          size_t errlen)
+/* Commits one batch. Every job gets its result; done is called after. */
+static void commit_batch(struct vt_store *s, struct vt_store_job *batch, size_t n)
 {
-    return default_backend->audit_verify(data_dir, n_events, bad_id, err, errlen);
+    double t0 = mono_s();
+    struct vt_store_tx tx = {.s = s, .h = {0, VT_AUDIT_GENESIS}};
+    int rc = 0;
+
+    /* Attachment files first: they must be durable before the rows naming them. */
+    for (struct vt_store_job *j = batch; j; j = j->next) {
+        j->result = 0;
+        for (size_t i = 0; j->item && i < j->item->n_att && j->result == 0; i++) {
+            const struct vt_attachment *a = &j->item->att[i];
+            j->result = vt_attach_write(s->data_dir, a->data, a->size, a->sha256);
+        }
+    }
+
+    if (vt_db_begin(s->db, true)) {
+        rc = VT_ESTORE;
+        goto finish;
+    }
+    read_head(s->db, &tx.h);
+    int64_t head_before = tx.h.last_id;
+    for (struct vt_store_job *j = batch; j; j = j->next)
+        if (j->result == 0)
+            run_job(&tx, j);
+    rc = write_counters_and_head(&tx, head_before);
+    if (rc == 0 && vt_db_commit(s->db))
+        rc = VT_ESTORE;
+    if (rc)
+        vt_db_rollback(s->db);
+finish:
+    if (rc) {
+        vt_log(VT_LOG_ERROR, "commit_failed", "error=\"%s\"", vt_db_errmsg(s->db));
+        for (struct vt_store_job *j = batch; j; j = j->next)
+            if (j->result == 0)
+                j->result = rc;
+        tx.n_items = 0;
+        tx.outbox_added = false;
+        tx.n_changes = 0;
+    }
+    double dt = mono_s() - t0;
+    static const double batch_bounds[7] = {1, 4, 16, 64, 256, 1024, 4096};
+    static const double lat_bounds[7] = {0.001, 0.002, 0.005, 0.010, 0.025, 0.050, 0.100};
+    pthread_mutex_lock(&s->lock);
+    s->stats.batches++;
+    s->stats.items += tx.n_items;
+    s->stats.jobs += n;
+    hist_add(s->stats.batch_hist, batch_bounds, 7, (double)n);
+    hist_add(s->stats.latency_hist, lat_bounds, 7, dt);
+    s->stats.latency_sum += dt;
+    pthread_mutex_unlock(&s->lock);
+
+    if (tx.n_items && s->opt.hooks.committed)
+        s->opt.hooks.committed(s->opt.hooks.ctx, tx.items, tx.n_items);
+    if (tx.outbox_added && s->opt.hooks.outbox_added)
+        s->opt.hooks.outbox_added(s->opt.hooks.ctx);
+    if (tx.n_changes && s->opt.hooks.changed)
+        s->opt.hooks.changed(s->opt.hooks.ctx, tx.changes, tx.n_changes);
+    free(tx.items);
+    free(tx.changes);
+    while (batch) {
+        struct vt_store_job *next = batch->next;
+        batch->next = NULL;
+        batch->done(batch);
+        batch = next;
+    }
 }
 
-int vt_store_contacts_import(const char *data_dir, const struct vt_contact *rows, size_t n,
-                             char *err, size_t errlen)
+static void *writer_main(void *arg)
 {
-    return default_backend->contacts_import(data_dir, rows, n, err, errlen);
+    struct vt_store *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->lock);
+        while (!s->head && !s->stopping)
+            pthread_cond_wait(&s->wake, &s->lock);
+        if (!s->head && s->stopping) {
+            pthread_mutex_unlock(&s->lock);
+            break;
+        }
+        struct vt_store_job *batch = s->head, *last = s->head;
+        size_t n = 1;
+        while (last->next && n < (size_t)s->opt.batch_max) {
+            last = last->next;
+            n++;
+        }
+        s->head = last->next;
+        if (!s->head)
+            s->tail = NULL;
+        last->next = NULL;
+        pthread_mutex_unlock(&s->lock);
+        commit_batch(s, batch, n);
+    }
+    return NULL;
 }
 
-int vt_store_backup(const char *data_dir, const char *dest_file, char *err, size_t errlen)
-{
-    return default_backend->backup(data_dir, dest_file, err, errlen);
-}
-
-int vt_store_summary(const char *db_file, struct vt_store_summary *out,
-                     int (*each_file)(void *ctx, const char *sha256), void *ctx, char *err,
-                     size_t errlen)
-{
-    return default_backend->summary(db_file, out, each_file, ctx, err, errlen);
-}
-
-int vt_store_schema_latest(void)
-{
-    int v = 0;
-    for (const struct vt_migration *m = vt_migrations; m->name; m++)
-        if (m->version > v)
-            v = m->version;
-    return v;
-}
-
-struct sqlite3_stmt *vt_store_reader_stmt_text(struct vt_store_reader *r, const char *sql)
-{
-    return r->be->reader_stmt_text(r, sql);
-}
-
-struct sqlite3_stmt *vt_store_reader_stmt(struct vt_store_reader *r, const char *sql)
-{
-    return r->be->reader_stmt(r, sql);
-}
+/* ---- the transaction API (run callbacks, writer thread) ---- */
 
 int64_t vt_store_tx_now(struct vt_store_tx *tx)
 {
-    return tx->be->tx_now(tx);
+    return tx->now;
 }
 
 int vt_store_tx_item_insert(struct vt_store_tx *tx, struct vt_item *it)
 {
-    return tx->be->tx_item_insert(tx, it);
+    for (size_t i = 0; i < it->n_att; i++) {
+        /* Usually already durable (the media worker wrote them); cheap if so. */
+        int rc =
+            vt_attach_write(tx->s->data_dir, it->att[i].data, it->att[i].size, it->att[i].sha256);
+        if (rc && it->att[i].data)
+            return rc;
+    }
+    int rc = insert_item(tx, it);
+    return rc ? rc : remember_item(tx, it);
 }
 
 int vt_store_tx_event(struct vt_store_tx *tx, int64_t item_id, const char *actor,
                       const char *action, const char *payload, int is_public)
 {
-    return tx->be->tx_event(tx, item_id, actor, action, payload, is_public);
+    struct vt_audit_event ev = {0, item_id, tx->now, actor, action, payload, is_public};
+    return append_event(tx->s, &tx->h, &ev);
 }
 
 int vt_store_tx_attachment_add(struct vt_store_tx *tx, int64_t item_id, const char *sha256,
                                int64_t size, const char *content_type, const char *filename)
 {
-    return tx->be->tx_attachment_add(tx, item_id, sha256, size, content_type, filename);
+    return insert_attachment(tx->s->db, item_id, sha256, size, content_type, filename);
 }
 
 int vt_store_tx_seen(struct vt_store_tx *tx, const char *channel, const char *event_id)
 {
-    return tx->be->tx_seen(tx, channel, event_id);
+    struct vt_db_stmt *st = vt_db_prepare(tx->s->db, SQL_SEEN);
+    if (!st)
+        return VT_ESTORE;
+    vt_db_bind_text(st, 1, channel);
+    vt_db_bind_text(st, 2, event_id);
+    vt_db_bind_int(st, 3, tx->now);
+    int r = vt_db_step(st);
+    int64_t inserted = r == VT_DB_DONE ? vt_db_changes(st) : 0;
+    vt_db_reset(st);
+    if (r != VT_DB_DONE)
+        return VT_ESTORE;
+    return inserted == 0 ? VT_EEXIST : 0;
 }
 
 int vt_store_tx_item_changed(struct vt_store_tx *tx, const struct vt_item_change *c)
 {
-    return tx->be->tx_item_changed(tx, c);
+    if (tx->n_changes == tx->cap_changes) {
+        size_t cap = tx->cap_changes ? tx->cap_changes * 2 : 8;
+        struct vt_item_change *p = realloc(tx->changes, cap * sizeof(*p));
+        if (!p)
+            return VT_ENOMEM;
+        tx->changes = p;
+        tx->cap_changes = cap;
+    }
+    tx->changes[tx->n_changes++] = *c;
+    return 0;
 }
 
 void vt_store_tx_outbox_added(struct vt_store_tx *tx)
 {
-    tx->be->tx_outbox_added(tx);
+    tx->outbox_added = true;
 }
 
-struct sqlite3_stmt *vt_store_tx_stmt(struct vt_store_tx *tx, const char *sql)
+struct vt_db *vt_store_tx_db(struct vt_store_tx *tx)
 {
-    return tx->be->tx_stmt(tx, sql);
+    return tx->s->db;
+}
+
+/* Transitional (issue 13): SQLite's handle for the modules not yet on db.h;
+ * goes with vt_store_reader_stmt* and driver_sqlite.h's vt_db_sqlite_raw. */
+void *vt_store_tx_stmt(struct vt_store_tx *tx, const char *sql)
+{
+    return vt_db_sqlite_raw(vt_db_prepare(tx->s->db, sql));
+}
+
+/* Looks key up in the contacts registry on db. */
+static int contact_lookup(struct vt_db *db, const char *key_type, const char *key, char *group,
+                          size_t group_len)
+{
+    struct vt_db_stmt *st = vt_db_prepare(db, SQL_CONTACT);
+    if (!st)
+        return VT_ESTORE;
+    vt_db_bind_text(st, 1, key_type);
+    vt_db_bind_text(st, 2, key);
+    int r = vt_db_step(st), ret = VT_ENOTFOUND;
+    if (r == VT_DB_ROW) {
+        vt_db_col_copy(st, 0, group, group_len);
+        ret = 0;
+    } else if (r != VT_DB_DONE) {
+        ret = VT_ESTORE;
+    }
+    vt_db_reset(st);
+    return ret;
 }
 
 int vt_store_tx_contact_lookup(void *tx, const char *key_type, const char *key, char *group,
                                size_t group_len)
 {
-    struct vt_store_tx *t = tx;
-    return t->be->tx_contact_lookup(t, key_type, key, group, group_len);
+    return contact_lookup(((struct vt_store_tx *)tx)->s->db, key_type, key, group, group_len);
+}
+
+/* ---- the store's life ---- */
+
+static void store_free(struct vt_store *s)
+{
+    vt_db_close(s->db); /* its statements, its checkpointer, then the connection */
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->wake);
+    sodium_memzero(s->audit_key, sizeof(s->audit_key));
+    free(s->data_dir);
+    free(s);
+}
+
+int vt_store_open(const struct vt_store_options *opt, struct vt_store **out, char *err,
+                  size_t errlen)
+{
+    struct vt_store *s = calloc(1, sizeof(*s));
+    int rc;
+    if (!s || !(s->data_dir = strdup(opt->data_dir))) {
+        free(s);
+        return VT_ENOMEM;
+    }
+    s->opt = *opt;
+    s->opt.data_dir = s->data_dir;
+    if (s->opt.batch_max < 1)
+        s->opt.batch_max = 1;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->wake, NULL);
+    if ((rc = vt_migrate_open_current(s->data_dir, true, &s->db, err, errlen)))
+        goto fail;
+    if (vt_audit_key_load(s->data_dir, 0, s->audit_key)) {
+        snprintf(err, errlen, "cannot read %s/audit.key; run `ventanilla migrate`", s->data_dir);
+        rc = VT_EIO;
+        goto fail;
+    }
+    for (size_t i = 0; i < sizeof(writer_sql) / sizeof(writer_sql[0]); i++)
+        if (!vt_db_prepare(s->db, writer_sql[i])) {
+            snprintf(err, errlen, "cannot prepare statement: %s", vt_db_errmsg(s->db));
+            rc = VT_ESTORE;
+            goto fail;
+        }
+    if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+        rc = VT_ENOMEM;
+        goto fail;
+    }
+    *out = s;
+    return 0;
+fail:
+    store_free(s);
+    return rc;
+}
+
+void vt_store_close(struct vt_store *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->stopping = true;
+    pthread_cond_broadcast(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+    pthread_join(s->writer, NULL);
+    store_free(s);
+}
+
+int vt_store_submit(struct vt_store *s, struct vt_store_job *job)
+{
+    job->next = NULL;
+    pthread_mutex_lock(&s->lock);
+    if (s->stopping) {
+        pthread_mutex_unlock(&s->lock);
+        return VT_ESHUTDOWN;
+    }
+    if (s->tail)
+        s->tail->next = job;
+    else
+        s->head = job;
+    s->tail = job;
+    pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+void vt_store_stats(struct vt_store *s, struct vt_store_stats *out)
+{
+    pthread_mutex_lock(&s->lock);
+    *out = s->stats;
+    pthread_mutex_unlock(&s->lock);
 }
 
 /* vt_store_run: a job whose done callback wakes the waiting thread. */
@@ -223,12 +802,50 @@ int vt_store_run(struct vt_store *s, int (*fn)(struct vt_store_tx *tx, void *ctx
     return rc;
 }
 
-struct vt_db *vt_store_tx_db(struct vt_store_tx *tx)
+/* ---- readers ---- */
+
+struct vt_store_reader *vt_store_reader_new(struct vt_store *s)
 {
-    return tx->be->tx_db(tx);
+    struct vt_store_reader *r = calloc(1, sizeof(*r));
+    char path[4200], err[300];
+    if (!r)
+        return NULL;
+    vt_migrate_db_path(s->data_dir, path, sizeof(path));
+    struct vt_db_options opt = {.path = path};
+    if (vt_db_open(&opt, &r->db, err, sizeof(err))) {
+        vt_log(VT_LOG_ERROR, "reader_open_failed", "error=\"%s\"", err);
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void vt_store_reader_free(struct vt_store_reader *r)
+{
+    if (!r)
+        return;
+    vt_db_close(r->db);
+    free(r);
 }
 
 struct vt_db *vt_store_reader_db(struct vt_store_reader *r)
 {
-    return r->be->reader_db(r);
+    return r->db;
+}
+
+int vt_store_contact_lookup(void *reader, const char *key_type, const char *key, char *group,
+                            size_t group_len)
+{
+    return contact_lookup(((struct vt_store_reader *)reader)->db, key_type, key, group, group_len);
+}
+
+/* Transitional, as vt_store_tx_stmt. */
+void *vt_store_reader_stmt(struct vt_store_reader *r, const char *sql)
+{
+    return vt_db_sqlite_raw(vt_db_prepare(r->db, sql));
+}
+
+void *vt_store_reader_stmt_text(struct vt_store_reader *r, const char *sql)
+{
+    return vt_db_sqlite_raw(vt_db_prepare_text(r->db, sql));
 }

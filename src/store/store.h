@@ -1,18 +1,20 @@
 /* store.h - the traceable store: items, requesters, attachments, the audit
  * chain, radicado counters and the contacts registry.
  *
- * Owns: the SQL of the core tables (in the backend), the write connection and
- * the writer thread that commits intakes in groups. Modules that own tables
- * of their own (the outbox, a channel's conversations) keep their SQL in one
- * file each and run it through the statement cache of the transaction or
- * reader they are handed (vt_store_tx_stmt, vt_store_reader_stmt); those
- * files are SQLite-specific, like this backend.
+ * Owns: the SQL of the core tables, the write connection and the writer
+ * thread that commits intakes in groups. It reaches the database only
+ * through store/db.h, so any driver runs the same writer, group commit and
+ * readers. Modules that own tables of their own (the outbox, a channel's
+ * conversations) keep their SQL in one file each and run it on the
+ * connection of the transaction or reader they are handed (vt_store_tx_db,
+ * vt_store_reader_db).
  * Must not: know HTTP, channels or pages. Domain decisions that depend on the
  * commit time (due date, radicado text) come in through struct vt_store_hooks.
  *
- * The public functions dispatch through struct vt_store_backend, so a
- * PostgreSQL backend can be added for deployments with several daemons; the
- * SQLite backend (store_sqlite.c) is the default and the only one today.
+ * Files: store.c (the writer thread, group commit, jobs and the transaction
+ * API, readers), store_read.c (tracking, the dashboard's counts, contact
+ * lookup), store_admin.c (audit verify, contacts import, backup copy and
+ * summary: commands on a closed store), migrate.c (the schema).
  *
  * Threads: vt_store_submit() may be called from any thread. The writer thread
  * calls hooks.stamp, hooks.committed and each job's done callback. Readers
@@ -36,6 +38,7 @@
 #include <stdint.h>
 
 #include "core/item.h"
+#include "store/migrate.h"
 
 struct vt_store;
 struct vt_store_reader;
@@ -91,10 +94,6 @@ struct vt_store_stats {
     uint64_t latency_hist[8];      /* commit latency <=1,2,5,10,25,50,100 ms,+Inf */
     double latency_sum;            /* seconds */
 };
-
-/* Applies pending migrations (each in its own transaction). Returns 0,
- * VT_EVERSION when the database is newer than this binary, or VT_ESTORE. */
-int vt_store_migrate(const char *data_dir, char *err, size_t errlen);
 
 /* Opens the store (the schema must be current) and starts the writer thread.
  * Returns 0 and *out, or VT_EVERSION / VT_ESTORE / VT_EIO with err filled. */
@@ -183,7 +182,7 @@ struct vt_store_summary {
 /* Copies DATA_DIR's database into dest_file, which must not exist (it is
  * made 0600), as one consistent snapshot taken while a daemon may be
  * committing, without holding up its writer. The copy is one self-contained
- * file (no -wal) that passed SQLite's integrity check. Returns 0, or
+ * file (no -wal) that passed the database's integrity check (vt_db_copy_to). Returns 0, or
  * VT_ENOTFOUND, VT_EEXIST, VT_EIO or VT_ESTORE with err filled (and
  * dest_file removed). */
 int vt_store_backup(const char *data_dir, const char *dest_file, char *err, size_t errlen);
@@ -197,9 +196,6 @@ int vt_store_summary(const char *db_file, struct vt_store_summary *out,
                      int (*each_file)(void *ctx, const char *sha256), void *ctx, char *err,
                      size_t errlen);
 
-/* The newest schema version this program knows (its last migration). */
-int vt_store_schema_latest(void);
-
 /* Imports contacts in one transaction. rows[i] = {key_type, key, group, label}. */
 struct vt_contact {
     const char *key_type, *key, *group, *label;
@@ -209,9 +205,7 @@ int vt_store_contacts_import(const char *data_dir, const struct vt_contact *rows
 
 /* ---- inside a transaction (a job's run callback, writer thread) ---- */
 
-struct sqlite3_stmt;
 struct vt_db;
-struct sqlite3;
 
 /* The transaction's clock (Unix ms), the same for the whole job. */
 int64_t vt_store_tx_now(struct vt_store_tx *tx);
@@ -240,15 +234,17 @@ int vt_store_tx_item_changed(struct vt_store_tx *tx, const struct vt_item_change
 struct vt_db *vt_store_tx_db(struct vt_store_tx *tx);
 /* A reader's connection through db.h (the reader's thread only). */
 struct vt_db *vt_store_reader_db(struct vt_store_reader *r);
-/* A cached prepared statement on the write connection for sql, which must be a
- * string with static storage (it is the cache key). Reset and unbound; the
- * caller steps it and must reset it. NULL when it does not prepare (logged). */
-struct sqlite3_stmt *vt_store_tx_stmt(struct vt_store_tx *tx, const char *sql);
-/* The same on a reader's connection (its thread only). */
-struct sqlite3_stmt *vt_store_reader_stmt(struct vt_store_reader *r, const char *sql);
-/* The same for SQL built at run time (any string; the cache keys on its
- * text and keeps the most recently used few). */
-struct sqlite3_stmt *vt_store_reader_stmt_text(struct vt_store_reader *r, const char *sql);
+/* Transitional (issue 13), until every module speaks db.h: SQLite's own
+ * statement handle of vt_db_prepare(vt_store_tx_db(tx), sql), for sql a
+ * string with static storage (the cache key). Reset and unbound; the caller
+ * steps it and must reset it, never finalize it. NULL when it does not
+ * prepare (logged). */
+void *vt_store_tx_stmt(struct vt_store_tx *tx, const char *sql);
+/* Transitional: the same on a reader's connection (its thread only). */
+void *vt_store_reader_stmt(struct vt_store_reader *r, const char *sql);
+/* Transitional: the same for SQL built at run time (vt_db_prepare_text: any
+ * string; the cache keys on its text and keeps the most recently used few). */
+void *vt_store_reader_stmt_text(struct vt_store_reader *r, const char *sql);
 /* Contact lookup on the write connection, for classifying inside a job
  * (vt_contact_lookup_fn shape; ctx is the struct vt_store_tx). */
 int vt_store_tx_contact_lookup(void *tx, const char *key_type, const char *key, char *group,

@@ -1,0 +1,193 @@
+/* migrate.c - the migrations runner and the schema version check
+ * (migrate.h).
+ *
+ * Owns: DATA_DIR/ventanilla.db's place, the schema_migrations table, and
+ * the rule that a database written by a newer program is never touched.
+ * Must not: know what a migration does: each file of migrations/ runs as it
+ * is, through vt_db_exec (SQLite's dialect today).
+ *
+ * A migration and its schema_migrations row commit together: a failing one
+ * rolls back whole and leaves the version where it was.
+ */
+#include "store/migrate.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "core/error.h"
+#include "store/audit.h"
+#include "store/db.h"
+#include "store/migrations.h"
+
+static const char SQL_CREATE[] =
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+    "name TEXT NOT NULL, applied_at INTEGER NOT NULL)";
+static const char SQL_VERSION[] = "SELECT coalesce(max(version), 0) FROM schema_migrations";
+static const char SQL_RECORD[] =
+    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)";
+
+static int64_t real_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int latest_of(const struct vt_migration *list)
+{
+    int v = 0;
+    for (const struct vt_migration *m = list; m->name; m++)
+        if (m->version > v)
+            v = m->version;
+    return v;
+}
+
+int vt_store_schema_latest(void)
+{
+    return latest_of(vt_migrations);
+}
+
+void vt_migrate_db_path(const char *data_dir, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/ventanilla.db", data_dir);
+}
+
+int vt_migrate_version(struct vt_db *db, int *version)
+{
+    *version = 0;
+    int exists = vt_db_table_exists(db, "schema_migrations");
+    if (exists <= 0)
+        return exists < 0 ? VT_ESTORE : 0;
+    struct vt_db_stmt *st = vt_db_prepare(db, SQL_VERSION);
+    if (!st)
+        return VT_ESTORE;
+    int rc = vt_db_step(st);
+    if (rc == VT_DB_ROW)
+        *version = (int)vt_db_col_int(st, 0);
+    vt_db_reset(st);
+    return rc < 0 ? VT_ESTORE : 0;
+}
+
+/* A database written by a newer program must not be touched by this one. */
+static int refuse_newer(int version, int latest, char *err, size_t errlen)
+{
+    if (version <= latest)
+        return 0;
+    snprintf(err, errlen,
+             "the database schema is version %d but this program knows up to %d; use a newer "
+             "ventanilla",
+             version, latest);
+    return VT_EVERSION;
+}
+
+/* Records m as applied, inside its transaction. */
+static int record(struct vt_db *db, const struct vt_migration *m)
+{
+    struct vt_db_stmt *st = vt_db_prepare(db, SQL_RECORD);
+    if (!st)
+        return VT_ESTORE;
+    vt_db_bind_int(st, 1, m->version);
+    vt_db_bind_text(st, 2, m->name);
+    vt_db_bind_int(st, 3, real_now_ms());
+    return vt_db_run(st);
+}
+
+int vt_migrate_run(struct vt_db *db, const struct vt_migration *list, char *err, size_t errlen)
+{
+    int version, rc;
+    if (vt_db_exec(db, SQL_CREATE)) {
+        snprintf(err, errlen, "%s", vt_db_errmsg(db));
+        return VT_ESTORE;
+    }
+    if ((rc = vt_migrate_version(db, &version))) {
+        snprintf(err, errlen, "%s", vt_db_errmsg(db));
+        return rc;
+    }
+    if ((rc = refuse_newer(version, latest_of(list), err, errlen)))
+        return rc;
+    for (const struct vt_migration *m = list; m->name; m++) {
+        if (m->version <= version)
+            continue;
+        if (vt_db_begin(db, true)) {
+            snprintf(err, errlen, "%s", vt_db_errmsg(db));
+            return VT_ESTORE;
+        }
+        if (vt_db_exec(db, m->sql) || record(db, m) || vt_db_commit(db)) {
+            snprintf(err, errlen, "migration %s failed: %s", m->name, vt_db_errmsg(db));
+            vt_db_rollback(db);
+            return VT_ESTORE;
+        }
+    }
+    return 0;
+}
+
+static int open_db(const char *data_dir, bool create, bool writer, struct vt_db **out, char *err,
+                   size_t errlen)
+{
+    char path[4200];
+    vt_migrate_db_path(data_dir, path, sizeof(path));
+    struct vt_db_options opt = {.path = path, .create = create, .maintain = writer};
+    return vt_db_open(&opt, out, err, errlen);
+}
+
+int vt_store_migrate(const char *data_dir, char *err, size_t errlen)
+{
+    /* A data directory made here is the owner's alone. */
+    if (mkdir(data_dir, 0700) != 0 && access(data_dir, W_OK) != 0) {
+        snprintf(err, errlen, "cannot create data directory %s", data_dir);
+        return VT_EIO;
+    }
+    struct vt_db *db = NULL;
+    int rc = open_db(data_dir, true, false, &db, err, errlen);
+    if (rc)
+        return rc;
+    unsigned char key[VT_AUDIT_KEY_BYTES];
+    if (vt_audit_key_load(data_dir, 1, key)) {
+        snprintf(err, errlen, "cannot create the audit key in %s", data_dir);
+        rc = VT_EIO;
+    } else {
+        rc = vt_migrate_run(db, vt_migrations, err, errlen);
+    }
+    sodium_memzero(key, sizeof(key));
+    vt_db_close(db);
+    return rc;
+}
+
+int vt_migrate_open_current(const char *data_dir, bool writer, struct vt_db **out, char *err,
+                            size_t errlen)
+{
+    char path[4200];
+    vt_migrate_db_path(data_dir, path, sizeof(path));
+    *out = NULL;
+    if (access(path, F_OK) != 0) {
+        snprintf(err, errlen, "no database at %s; run `ventanilla migrate` first", path);
+        return VT_ENOTFOUND;
+    }
+    struct vt_db *db = NULL;
+    int version, latest = vt_store_schema_latest();
+    int rc = open_db(data_dir, false, writer, &db, err, errlen);
+    if (rc)
+        return rc;
+    if ((rc = vt_migrate_version(db, &version))) {
+        snprintf(err, errlen, "cannot read the schema version: %s", vt_db_errmsg(db));
+        goto fail;
+    }
+    if ((rc = refuse_newer(version, latest, err, errlen)))
+        goto fail;
+    if (version < latest) {
+        snprintf(err, errlen, "the database schema is version %d, not %d; run `ventanilla migrate`",
+                 version, latest);
+        rc = VT_EVERSION;
+        goto fail;
+    }
+    *out = db;
+    return 0;
+fail:
+    vt_db_close(db);
+    return rc;
+}
