@@ -46,7 +46,7 @@ struct sq_stmt {
     struct sq_db *db;
 };
 
-#define LIT_SLOTS 256 /* a power of two, well above the number of literals */
+#define LIT_SLOTS 1024 /* a power of two: room for 768 literals, about four times the SQL_* strings */
 #define TEXT_MAX 48
 #define CHECKPOINT_PAGES 1000
 
