@@ -19,6 +19,7 @@
 #include "outbox/outbox.h"
 #include "core/text.h"
 #include "api/app.h"
+#include "domain/intake.h"
 
 /* The domain of the entity's address, for our Message-IDs. */
 static const char *from_domain(const struct vt_config *cfg)
@@ -166,7 +167,6 @@ int vt_mail_to_item(const struct vt_config *cfg, const struct vt_mail *m,
     it->needs_triage = type == NULL;
     it->channel = "email";
     it->reply_channel = "email";
-    it->status = "radicado";
     it->subject =
         dup_chars(m->subject[0] ? m->subject : "(sin asunto)", (size_t)cfg->max_subject_chars);
     it->body = dup_chars(m->text[0] ? m->text : "(mensaje sin texto)", (size_t)cfg->max_body_chars);
@@ -185,7 +185,6 @@ int vt_mail_to_item(const struct vt_config *cfg, const struct vt_mail *m,
             it->n_att++;
         }
     }
-    it->term_days = vt_item_term_days(cfg, it->kind, it->type, it->petition_class);
     return 0;
 }
 
@@ -319,16 +318,7 @@ static int file_item(struct vt_store_tx *tx, struct vt_mail_take *t)
     struct vt_item *it = t->item;
     if (rc)
         return rc;
-    vt_item_new_tracking_code(it);
-    struct vt_classify_input in = {NULL, it->req.person_type, it->req.email, NULL,
-                                   NULL, it->subject,         it->body};
-    struct vt_classification cl;
-    rc = vt_classify(&cfg->rules, vt_store_tx_contact_lookup, tx, &in, &cl);
-    if (rc)
-        return rc;
-    snprintf(it->group, sizeof(it->group), "%s", cl.group);
-    snprintf(it->classified_by, sizeof(it->classified_by), "%s", cl.rule);
-    if ((rc = vt_store_tx_item_insert(tx, it)))
+    if ((rc = vt_intake_file(cfg, tx, it, NULL)))
         return rc;
     t->item_id = it->id;
     if ((rc = vt_mail_db_thread_add(tx, m->message_id, it->id, false)))

@@ -30,6 +30,7 @@
 #include "core/classify.h"
 #include "core/error.h"
 #include "core/text.h"
+#include "domain/intake.h"
 
 static const struct vt_wa_choice type_menu[] = {
     {"type.peticion", "Petición", "Pedir algo a la entidad (15 días hábiles)"},
@@ -144,7 +145,6 @@ static int file_pqrsd(struct vt_wa_turn *t, bool consent)
             : NULL;
     it->channel = "whatsapp";
     it->reply_channel = "whatsapp";
-    it->status = "radicado";
     it->subject = summary_subject(type, desc);
     it->body = strdup(desc);
     it->req.person_type = anon ? "anonimo" : "natural";
@@ -169,19 +169,8 @@ static int file_pqrsd(struct vt_wa_turn *t, bool consent)
     }
     if (!it->subject || !it->body || !it->req.phone)
         return VT_ENOMEM;
-    it->term_days = vt_item_term_days(cfg, it->kind, it->type, it->petition_class);
-    vt_item_new_tracking_code(it);
-
-    struct vt_classify_input in = {NULL,          it->req.person_type, it->req.email,
-                                   it->req.phone, it->req.id_number,   it->subject,
-                                   it->body};
-    struct vt_classification cl;
-    int rc = vt_classify(&cfg->rules, vt_store_tx_contact_lookup, t->tx, &in, &cl);
+    int rc = vt_intake_file(cfg, t->tx, it, NULL);
     if (rc)
-        return rc;
-    snprintf(it->group, sizeof(it->group), "%s", cl.group);
-    snprintf(it->classified_by, sizeof(it->classified_by), "%s", cl.rule);
-    if ((rc = vt_store_tx_item_insert(t->tx, it)))
         return rc;
 
     /* Media sent during the draft belong to the item now. */

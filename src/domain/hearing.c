@@ -9,6 +9,7 @@
 #include "core/calendar.h"
 #include "core/error.h"
 #include "store/db.h"
+#include "domain/intake.h"
 
 bool vt_hearing_code_ok(const char *s)
 {
@@ -146,12 +147,10 @@ int vt_hearing_question_run(struct vt_store_tx *tx, void *ctx)
     it->channel = q->channel;
     it->req.person_type = q->name && q->name[0] ? "natural" : "anonimo";
     it->req.data_consent = q->name && q->name[0];
-    it->status = "radicado";
-    it->term_days = vt_item_term_days(q->cfg, it->kind, NULL, NULL);
+    /* A question is heard from the public at large: not classified. */
     snprintf(it->group, sizeof(it->group), "%s", q->cfg->rules.default_group);
     snprintf(it->classified_by, sizeof(it->classified_by), "hearing");
-    vt_item_new_tracking_code(it);
-    if ((rc = vt_store_tx_item_insert(tx, it))) {
+    if ((rc = vt_intake_file(q->cfg, tx, it, NULL))) {
         vt_item_free(it);
         return rc;
     }

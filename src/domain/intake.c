@@ -292,7 +292,6 @@ static int validate(const struct vt_intake_ctx *ctx, const struct raw *r, struct
 
     /* Everything is valid: copy. */
     it->channel = NULL;
-    it->status = "radicado";
     if (!(it->subject = dup_trim(r->subject)) || !(it->body = dup_trim(r->body)))
         return error(e, 500, "internal", "", "Sin memoria.");
     it->req.name = dup_trim(r->name);
@@ -305,28 +304,46 @@ static int validate(const struct vt_intake_ctx *ctx, const struct raw *r, struct
     it->req.data_consent = r->data_consent == 1;
     it->req.reserve_requested = r->reserve == 1;
     it->req.characterization = characterization_json(r);
-    it->term_days = vt_item_term_days(cfg, it->kind, it->type, it->petition_class);
-    vt_item_new_tracking_code(it);
-
-    struct vt_classify_input in = {
-        blank(r->declared_group) ? NULL : r->declared_group,
-        it->req.person_type,
-        it->req.email,
-        it->req.phone,
-        it->req.id_number,
-        it->subject,
-        it->body,
-    };
-    struct vt_classification cl;
-    rc = vt_classify(&cfg->rules, ctx->reader ? vt_store_contact_lookup : NULL, ctx->reader, &in,
-                     &cl);
+    rc = vt_intake_complete(cfg, it, blank(r->declared_group) ? NULL : r->declared_group,
+                            ctx->reader ? vt_store_contact_lookup : NULL, ctx->reader);
     if (rc)
         return error(e, 503, "unavailable", "",
                      "No pudimos clasificar la solicitud; intente de "
                      "nuevo en un momento.");
+    return 0;
+}
+
+/* ---- completing and filing, for every channel ---- */
+
+int vt_intake_complete(const struct vt_config *cfg, struct vt_item *it, const char *declared_group,
+                       vt_contact_lookup_fn lookup, void *lookup_ctx)
+{
+    if (!it->status)
+        it->status = "radicado";
+    it->term_days = vt_item_term_days(cfg, it->kind, it->type, it->petition_class);
+    bool tracked = it->kind && (strcmp(it->kind, "pqrsd") == 0 ||
+                                strcmp(it->kind, "hearing_question") == 0);
+    if (tracked && !it->tracking_code[0])
+        vt_item_new_tracking_code(it);
+    if (it->group[0])
+        return 0; /* the channel knows the group (a hearing, a survey's invitation) */
+    struct vt_classify_input in = {declared_group, it->req.person_type, it->req.email,
+                                   it->req.phone,  it->req.id_number,   it->subject,
+                                   it->body};
+    struct vt_classification cl;
+    int rc = vt_classify(&cfg->rules, lookup, lookup_ctx, &in, &cl);
+    if (rc)
+        return rc;
     snprintf(it->group, sizeof(it->group), "%s", cl.group);
     snprintf(it->classified_by, sizeof(it->classified_by), "%s", cl.rule);
     return 0;
+}
+
+int vt_intake_file(const struct vt_config *cfg, struct vt_store_tx *tx, struct vt_item *it,
+                   const char *declared_group)
+{
+    int rc = vt_intake_complete(cfg, it, declared_group, vt_store_tx_contact_lookup, tx);
+    return rc ? rc : vt_store_tx_item_insert(tx, it);
 }
 
 /* ---- JSON ---- */

@@ -1,9 +1,17 @@
-/* intake.h - turns what a citizen sent (JSON, or form fields from the web
- * channel) into a validated, classified struct vt_item ready for the store.
+/* intake.h - the one way an item is filed. Every channel (the web form and
+ * the JSON API, email, WhatsApp), hearing questions (from any channel or
+ * staff entry) and survey answers build a struct vt_item with what differs
+ * (who sent what, on which channel), then intake completes it the same way
+ * for all: its status, legal term, tracking code and stakeholder group
+ * (vt_intake_complete), and stores it: radicado, due date, requester,
+ * attachments and the "radicado" audit event (vt_intake_file, or the store's
+ * group commit for the web's intakes, vt_app_submit). The channel then
+ * acknowledges on its own medium.
  *
- * Owns: the validation rules of the intake contract and the wording of their
- * Spanish error messages.
- * Must not: write anything. A rejected intake leaves no trace but a log line.
+ * Owns: the validation rules of the intake contract (JSON and form fields)
+ * and the wording of their Spanish error messages; the completion rules.
+ * Must not: write anything but through the store. A rejected intake leaves no
+ * trace but a log line.
  */
 #ifndef VT_INTAKE_H
 #define VT_INTAKE_H
@@ -39,6 +47,21 @@ int vt_intake_from_json(const struct vt_intake_ctx *ctx, const char *body, size_
  * "attachments" become attachments whose data stays borrowed from form. */
 int vt_intake_from_form(const struct vt_intake_ctx *ctx, const struct vt_form *form,
                         const char *channel, struct vt_item **out, struct vt_intake_error *err);
+
+/* Completes a built item before it is stored: status "radicado" unless the
+ * channel set one; its legal term from kind, type and class; a tracking code
+ * for what a citizen tracks (PQRSD and hearing questions); and its
+ * stakeholder group, classified from the requester and the text (with
+ * declared_group, NULL for none, and the contacts register through lookup,
+ * NULL for none) unless the channel set it->group itself. 0 or VT_E*. */
+int vt_intake_complete(const struct vt_config *cfg, struct vt_item *it, const char *declared_group,
+                       vt_contact_lookup_fn lookup, void *lookup_ctx);
+
+/* Writer thread, inside tx: completes it (the register read on the write
+ * connection) and stores it. The caller keeps it alive until the job is
+ * done (the live feed reads it after the commit). 0 or VT_E*. */
+int vt_intake_file(const struct vt_config *cfg, struct vt_store_tx *tx, struct vt_item *it,
+                   const char *declared_group);
 
 /* The error as the JSON body {"error":{"code","field","message"}}; caller frees. */
 char *vt_intake_error_json(const struct vt_intake_error *err);

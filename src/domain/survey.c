@@ -15,6 +15,7 @@
 #include "domain/domain.h"
 #include "domain/followups.h"
 #include "store/db.h"
+#include "domain/intake.h"
 
 static const char *const question_types[] = {"rating",   "nps",  "yes_no", "single",
                                              "multiple", "text", NULL};
@@ -548,7 +549,7 @@ int vt_survey_answer_run(struct vt_store_tx *tx, void *ctx)
     it->status = "recibida";
     snprintf(it->group, sizeof(it->group), "%s", group);
     snprintf(it->classified_by, sizeof(it->classified_by), "%s", by);
-    if ((rc = vt_store_tx_item_insert(tx, it))) {
+    if ((rc = vt_intake_file(cfg, tx, it, NULL))) {
         vt_item_free(it);
         goto done;
     }
