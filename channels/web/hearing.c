@@ -11,7 +11,7 @@
  *
  * Owns: the request handling and the HTML of those pages. The rules (the
  * window, the moderation, what the wall and the report may show) are
- * src/hearing.c's.
+ * src/domain/hearing.c's.
  */
 #include "channels/web/hearing.h"
 

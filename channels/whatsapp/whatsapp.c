@@ -28,6 +28,9 @@
 #include "api/app.h"
 #include "http/reply.h"
 
+/* What Meta gets for a delivery we took (or knew already). */
+static const char OK_BODY[] = "{\"ok\":true}";
+
 struct wa_channel {
     struct vt_outbox_transport transport; /* each sender thread opens its own Graph client */
     struct vt_wa_media *media;
@@ -110,7 +113,7 @@ static void delivered(struct vt_http_request *req, void *ctx, int result)
     }
     if (!req->orphan) {
         if (result == 0)
-            vt_http_respond(req, 200, "application/json", "{\"ok\":true}", 11);
+            vt_http_respond(req, 200, "application/json", OK_BODY, sizeof(OK_BODY) - 1);
         else {
             /* Meta delivers again later: nothing of this delivery was kept. */
             vt_http_header(req, "Retry-After", "5");
@@ -172,7 +175,7 @@ static void webhook(struct vt_http_request *req)
     if (kept == 0) {
         vt_wa_batch_cleanup(&d->batch);
         free(d);
-        vt_http_respond(req, 200, "application/json", "{\"ok\":true}", 11);
+        vt_http_respond(req, 200, "application/json", OK_BODY, sizeof(OK_BODY) - 1);
         return;
     }
     d->apply.cfg = cfg;

@@ -465,7 +465,8 @@ static void track(struct vt_http_request *req)
 
 static void get_healthz(struct vt_http_request *req)
 {
-    vt_http_respond(req, 200, "application/json", "{\"status\":\"ok\"}", 15);
+    static const char ok[] = "{\"status\":\"ok\"}";
+    vt_http_respond(req, 200, "application/json", ok, sizeof(ok) - 1);
 }
 
 /* The Prometheus text of /metrics; caller frees. Loop thread. */

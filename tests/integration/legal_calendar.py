@@ -4,7 +4,7 @@ The integration tests must not ask the daemon (`ventanilla calendar ...`) for
 the dates they then expect from it: a calendar that is one day off would agree
 with itself. This module is the tests' own reference, written from the rules
 (shared domain reference; Ley 51 de 1983, Ley 1755 de 2015, Ley 4 de 1913
-art. 62), not from src/calendar.c:
+art. 62), not from src/core/calendar.c:
 
 - Holidays: the list below is written out literally, one line per year. It was
   drawn up from the Ley 51 de 1983 rules (fixed: 1 Jan, 1 May, 20 Jul, 7 Aug,

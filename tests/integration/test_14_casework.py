@@ -1,4 +1,4 @@
-"""Casework (src/casework.h) through the staff API against the real daemon:
+"""Casework (src/domain/casework.h) through the staff API against the real daemon:
 every action from every status, allowed or refused as the rules table says;
 the legal arithmetic of Ley 1755 on business days (the extension's limits,
 the 10-day window to ask for completion, the pause and the term counted

@@ -1,4 +1,4 @@
-"""The legal reports (src/report.h) against the real daemon: the quarterly
+"""The legal reports (src/domain/report.h) against the real daemon: the quarterly
 PQRSD report and the access-to-information report of Decreto 1081 de 2015
 art. 2.1.1.6.2, as JSON, CSV and printable HTML over
 GET /api/v1/reports/{pqrsd,acceso} and from `ventanilla report`.

@@ -1,4 +1,4 @@
-"""Satisfaction and perception surveys (src/survey.h, src/survey_api.c,
+"""Satisfaction and perception surveys (src/domain/survey.h, src/api/survey_api.c,
 channels/web/survey.c) against the real daemon, as a citizen and the staff
 see them:
 

@@ -1,7 +1,7 @@
 """The managers' dashboard (issue 6, parts 6 and 8): the "dashboard" topic of
 /live for gerente sessions only (refused without a session, to an agente, and
 once the session ends), its figures checked against a seeded dataset
-recomputed here in Python from the database's own columns (src/dashboard.h
+recomputed here in Python from the database's own columns (src/domain/dashboard.h
 defines them), a fresh snapshot within a second of an intake and at most one
 a second under a burst; /tablero showing the public counts or the charts by
 session; Debian's Chart.js at /static/vendor/chart.js, and the daemon still
@@ -100,7 +100,7 @@ def month_add(day, k):
 
 
 def expected_figures(d, today):
-    """Every figure of src/dashboard.h, recomputed from the raw columns."""
+    """Every figure of src/domain/dashboard.h, recomputed from the raw columns."""
     items = d.query("SELECT id, kind, channel, type, stakeholder_group AS grp, dependencia, status, "
                     "filed_date, due_date FROM items")
     first = {r["item_id"]: r["at"] for r in d.query("SELECT item_id, min(at) AS at FROM responses GROUP BY item_id")}

@@ -1,4 +1,4 @@
-/* test_calendar.c - unit tests for src/calendar.c.
+/* test_calendar.c - unit tests for src/core/calendar.c.
  *
  * Owns: the hand-checked holiday lists of 2025 and 2026, hand-counted due
  * dates (each worked out in a comment), and the date/time text round trips.

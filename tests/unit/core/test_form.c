@@ -1,4 +1,4 @@
-/* test_form.c - unit tests of src/form.c: urlencoded bodies and query
+/* test_form.c - unit tests of src/core/form.c: urlencoded bodies and query
  * strings, and multipart/form-data bodies as browsers and hostile clients
  * send them.
  *

@@ -1,4 +1,4 @@
-/* test_text.c - unit tests of src/text.c: UTF-8 validation and counting,
+/* test_text.c - unit tests of src/core/text.c: UTF-8 validation and counting,
  * Spanish folding, HTML escaping and percent-decoding.
  *
  * Owns only its stack and the buffers it frees; must not depend on the

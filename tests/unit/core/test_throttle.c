@@ -1,4 +1,4 @@
-/* test_throttle.c - unit tests of src/throttle.c: the growing delays, their
+/* test_throttle.c - unit tests of src/core/throttle.c: the growing delays, their
  * cap, admission while delayed, forgetting, clearing and a full table.
  *
  * Owns only the tables it makes; the clock is a plain number, so nothing here

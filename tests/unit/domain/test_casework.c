@@ -1,4 +1,4 @@
-/* test_casework.c - unit tests for the legal arithmetic of src/casework.c and
+/* test_casework.c - unit tests for the legal arithmetic of src/domain/casework.c and
  * its table of who may do what.
  *
  * Every date is literal and worked out by hand in its comment against the

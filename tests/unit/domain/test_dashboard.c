@@ -1,4 +1,4 @@
-/* test_dashboard.c - unit tests for the pure part of src/dashboard.c: the
+/* test_dashboard.c - unit tests for the pure part of src/domain/dashboard.c: the
  * response time in business days (dashboard.h, definition 5), on hand-counted
  * spans around weekends, moved holidays and a year's end. The figures read
  * from a store are checked by tests/integration/test_20_dashboard.py.

@@ -1,4 +1,4 @@
-/* test_delivery.c - unit tests for the delivery plan of src/delivery.c: which
+/* test_delivery.c - unit tests for the delivery plan of src/domain/delivery.c: which
  * ways an answer may take for each kind of requester and channel state, the
  * default, and that an identified requester's answer is never publishable.
  * The channels are a fake probe: "email"/"whatsapp" on or off, and any
