@@ -144,7 +144,8 @@ static void query_add(struct query *q, const char *frag)
 static int build_sql(struct vt_db *db, struct query *q, const struct vt_queue_filter *f, bool fts,
                      bool within, const struct vt_staff *who, bool count)
 {
-    /* A count stops at QUEUE_COUNT_MAX + 1 rows: past that, "more than". */
+    /* A count stops at QUEUE_COUNT_MAX + 1 rows: past that, "more than" (the
+     * subquery is named: PostgreSQL before 16 wants it). */
     query_add(q, count ? "SELECT count(*) FROM (SELECT 1 " : ROW_COLUMNS);
     if (fts) {
         char match[256];
@@ -187,7 +188,7 @@ static int build_sql(struct vt_db *db, struct query *q, const struct vt_queue_fi
         query_add(q, "AND COALESCE(i.dependencia, ?16) = ?17 ");
     if (count) {
         char limit[32];
-        snprintf(limit, sizeof(limit), "LIMIT %d)", QUEUE_COUNT_MAX + 1);
+        snprintf(limit, sizeof(limit), "LIMIT %d) c", QUEUE_COUNT_MAX + 1);
         query_add(q, limit);
     } else {
         query_add(q, "ORDER BY i.due_date IS NULL, i.due_date, i.radicado LIMIT ?14 OFFSET ?15");
