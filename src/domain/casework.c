@@ -126,7 +126,7 @@ static bool from_ok(const struct rule *r, const char *status)
 }
 
 /* The legal limits of an action beyond its status (the same ones
- * do_extend and do_request_completion enforce). */
+ * vt_casework__do_extend and vt_casework__do_request_completion enforce). */
 static bool limits_ok(const struct vt_calendar *cal, const char *action,
                       const struct vt_case_facts *f, vt_date_t today)
 {
