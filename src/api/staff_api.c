@@ -5,13 +5,13 @@
  * Owns: the table of which roles may call which endpoint (policy[] below;
  * scope within a role is casework.c's and queue.c's), the parsing of action
  * bodies and the JSON shapes of the answers.
- * Must not: hold item SQL (queue.c reads, casework.c writes).
+ * Must not: hold SQL (queue.c reads items, casework.c writes them; users.c
+ * and dependencias.c own their tables).
  */
 #include "api/staff_api.h"
 
 #include <cjson/cJSON.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +21,12 @@
 #include "api/auth.h"
 #include "domain/casework.h"
 #include "domain/delivery.h"
+#include "domain/dependencias.h"
 #include "core/error.h"
 #include "api/live.h"
 #include "core/log.h"
 #include "domain/queue.h"
+#include "domain/users.h"
 #include "api/app.h"
 #include "http/reply.h"
 #include "core/text.h"
@@ -619,41 +621,45 @@ static void item_routes(struct vt_http_request *req)
 
 /* ---- dependencias and users ---- */
 
-static const char SQL_DEPS[] = "SELECT code, name, active FROM dependencias ORDER BY name";
-static const char SQL_USERS[] = "SELECT username, role, dependencia FROM users WHERE disabled = 0 "
-                                "AND (?1 IS NULL OR dependencia = ?1) ORDER BY username";
+/* One dependencia of the list (vt_dependencias_list). */
+struct deps_ctx {
+    cJSON *arr;
+    const char *triage;
+    bool has_triage;
+};
+
+static void add_dep(void *ctx, const char *code, const char *name, bool active)
+{
+    struct deps_ctx *c = ctx;
+    cJSON *d = cJSON_CreateObject();
+    c->has_triage = c->has_triage || strcmp(code, c->triage) == 0;
+    cJSON_AddStringToObject(d, "code", code);
+    cJSON_AddStringToObject(d, "name", name);
+    cJSON_AddBoolToObject(d, "active", active);
+    cJSON_AddItemToArray(c->arr, d);
+}
 
 static void get_deps(struct vt_http_request *req)
 {
     struct vt_staff who;
     if (!allow(req, E_DEPS_LIST, false, &who))
         return;
-    sqlite3_stmt *st = vt_store_reader_stmt(vt_app_reader(req->app), SQL_DEPS);
-    if (!st) {
+    cJSON *o = cJSON_CreateObject();
+    struct deps_ctx c = {cJSON_AddArrayToObject(o, "dependencias"),
+                         vt_app_config(req->app)->staff.triage_dependencia, false};
+    if (vt_dependencias_list(vt_app_reader(req->app), add_dep, &c)) {
+        cJSON_Delete(o);
         vt_reply_store_failed(req);
         return;
     }
-    cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "dependencias");
-    const char *triage = vt_app_config(req->app)->staff.triage_dependencia;
-    bool has_triage = false;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    if (!c.has_triage) { /* the triage office exists even before an admin names it */
         cJSON *d = cJSON_CreateObject();
-        const char *code = (const char *)sqlite3_column_text(st, 0);
-        has_triage = has_triage || strcmp(code, triage) == 0;
-        cJSON_AddStringToObject(d, "code", code);
-        cJSON_AddStringToObject(d, "name", (const char *)sqlite3_column_text(st, 1));
-        cJSON_AddBoolToObject(d, "active", sqlite3_column_int(st, 2) != 0);
-        cJSON_AddItemToArray(arr, d);
-    }
-    sqlite3_reset(st);
-    if (!has_triage) { /* the triage office exists even before an admin names it */
-        cJSON *d = cJSON_CreateObject();
-        cJSON_AddStringToObject(d, "code", triage);
+        cJSON_AddStringToObject(d, "code", c.triage);
         cJSON_AddStringToObject(d, "name", "Atención al ciudadano");
         cJSON_AddBoolToObject(d, "active", true);
-        cJSON_AddItemToArray(arr, d);
+        cJSON_AddItemToArray(c.arr, d);
     }
-    cJSON_AddStringToObject(o, "triage", triage);
+    cJSON_AddStringToObject(o, "triage", c.triage);
     vt_reply_json(req, 200, o);
 }
 
@@ -663,36 +669,10 @@ struct dep_job {
     bool active;
 };
 
-static const char SQL_DEP_PUT[] =
-    "INSERT INTO dependencias (code, name, active, created_at, updated_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (code) DO UPDATE SET name = excluded.name, "
-    "active = excluded.active, updated_at = excluded.updated_at";
-
 static int dep_run(struct vt_store_tx *tx, void *ctx)
 {
     struct dep_job *j = ctx;
-    sqlite3_stmt *st = vt_store_tx_stmt(tx, SQL_DEP_PUT);
-    if (!st)
-        return VT_ESTORE;
-    sqlite3_bind_text(st, 1, j->code, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, j->name, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, j->active);
-    sqlite3_bind_int64(st, 4, vt_store_tx_now(tx));
-    int r = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (r != SQLITE_DONE)
-        return VT_ESTORE;
-    cJSON *p = cJSON_CreateObject();
-    cJSON_AddStringToObject(p, "code", j->code);
-    cJSON_AddStringToObject(p, "name", j->name);
-    cJSON_AddBoolToObject(p, "active", j->active);
-    char *s = cJSON_PrintUnformatted(p);
-    cJSON_Delete(p);
-    char actor[80];
-    snprintf(actor, sizeof(actor), "staff:%s", j->who.username);
-    int rc = s ? vt_store_tx_event(tx, 0, actor, "dependencia_guardada", s, 0) : VT_ENOMEM;
-    free(s);
-    return rc;
+    return vt_dependencias_save(tx, j->who.username, j->code, j->name, j->active);
 }
 
 static void dep_done(struct vt_http_request *req, void *ctx, int result)
@@ -764,6 +744,19 @@ static void post_deps(struct vt_http_request *req)
         free(j);
 }
 
+/* One user of the list (vt_users_list). */
+static void add_user(void *ctx, const char *username, const char *role, const char *dependencia)
+{
+    cJSON *u = cJSON_CreateObject();
+    cJSON_AddStringToObject(u, "username", username);
+    cJSON_AddStringToObject(u, "role", role);
+    if (dependencia)
+        cJSON_AddStringToObject(u, "dependencia", dependencia);
+    else
+        cJSON_AddNullToObject(u, "dependencia");
+    cJSON_AddItemToArray(ctx, u);
+}
+
 static void get_users(struct vt_http_request *req)
 {
     struct vt_staff who;
@@ -780,26 +773,12 @@ static void get_users(struct vt_http_request *req)
         }
         dep = who.dependencia;
     }
-    sqlite3_stmt *st = vt_store_reader_stmt(vt_app_reader(req->app), SQL_USERS);
-    if (!st) {
+    cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "users");
+    if (vt_users_list(vt_app_reader(req->app), dep, add_user, arr)) {
+        cJSON_Delete(o);
         vt_reply_store_failed(req);
         return;
     }
-    if (dep)
-        sqlite3_bind_text(st, 1, dep, -1, SQLITE_TRANSIENT);
-    cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "users");
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        cJSON *u = cJSON_CreateObject();
-        cJSON_AddStringToObject(u, "username", (const char *)sqlite3_column_text(st, 0));
-        cJSON_AddStringToObject(u, "role", (const char *)sqlite3_column_text(st, 1));
-        const unsigned char *d = sqlite3_column_text(st, 2);
-        if (d)
-            cJSON_AddStringToObject(u, "dependencia", (const char *)d);
-        else
-            cJSON_AddNullToObject(u, "dependencia");
-        cJSON_AddItemToArray(arr, u);
-    }
-    sqlite3_reset(st);
     vt_reply_json(req, 200, o);
 }
 

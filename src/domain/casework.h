@@ -11,6 +11,10 @@
  * Must not: parse HTTP or JSON bodies (staff_api.c does) or speak to a
  * provider (the channels' notify() queue outbox rows).
  *
+ * Code: casework.c holds the states, the rules table and the entry points;
+ * casework_actions.c what each action does; casework_db.c its SQL (through
+ * store/db.h); casework_int.h is what they share.
+ *
  * An item's states after filing (the action behind each transition):
  *
  *                    assign, reclassify, note, extend

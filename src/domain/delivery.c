@@ -3,7 +3,6 @@
  */
 #include "domain/delivery.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "core/item.h"
 #include "core/text.h"
 #include "domain/domain.h"
+#include "store/db.h"
 
 const char *const vt_delivery_names[] = {"email",    "whatsapp",    "carta",
                                          "consulta", "publicacion", NULL};
@@ -168,43 +168,35 @@ struct facts_row {
     struct vt_delivery_facts f;
 };
 
-static void col(sqlite3_stmt *st, int i, char *out, size_t n)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    snprintf(out, n, "%s", t ? (const char *)t : "");
-}
-
 /* The item's facts if it exists and is in who's scope: 0, VT_ENOTFOUND, VT_ESTORE. */
-static int load_facts(const struct vt_domain *dom, struct vt_store_reader *r, const struct vt_staff *who,
-                      const char *radicado, struct facts_row *out)
+static int load_facts(const struct vt_domain *dom, struct vt_store_reader *r,
+                      const struct vt_staff *who, const char *radicado, struct facts_row *out)
 {
-    sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_FACTS);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_reader_db(r), SQL_FACTS);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_text(st, 1, radicado, -1, SQLITE_TRANSIENT);
+    vt_db_bind_text(st, 1, radicado);
     int rc = VT_ENOTFOUND;
-    if (sqlite3_step(st) == SQLITE_ROW &&
-        vt_staff_in_scope(dom->cfg, who,
-                             (const char *)sqlite3_column_text(st, 1))) {
-        out->id = sqlite3_column_int64(st, 0);
-        col(st, 2, out->reply, sizeof(out->reply));
-        out->reserved = sqlite3_column_int(st, 3) != 0;
-        col(st, 4, out->person_type, sizeof(out->person_type));
-        col(st, 5, out->email, sizeof(out->email));
-        col(st, 6, out->phone, sizeof(out->phone));
-        col(st, 7, out->address, sizeof(out->address));
-        col(st, 8, out->name, sizeof(out->name));
-        col(st, 9, out->town, sizeof(out->town));
+    if (vt_db_step(st) == VT_DB_ROW && vt_staff_in_scope(dom->cfg, who, vt_db_col_text(st, 1))) {
+        out->id = vt_db_col_int(st, 0);
+        vt_db_col_copy(st, 2, out->reply, sizeof(out->reply));
+        out->reserved = vt_db_col_int(st, 3) != 0;
+        vt_db_col_copy(st, 4, out->person_type, sizeof(out->person_type));
+        vt_db_col_copy(st, 5, out->email, sizeof(out->email));
+        vt_db_col_copy(st, 6, out->phone, sizeof(out->phone));
+        vt_db_col_copy(st, 7, out->address, sizeof(out->address));
+        vt_db_col_copy(st, 8, out->name, sizeof(out->name));
+        vt_db_col_copy(st, 9, out->town, sizeof(out->town));
         out->f = (struct vt_delivery_facts){out->person_type, out->reply, out->email, out->phone,
                                             out->address};
         rc = 0;
     }
-    sqlite3_reset(st);
+    vt_db_reset(st);
     return rc;
 }
 
-int vt_delivery_get(const struct vt_domain *dom, struct vt_store_reader *r, const struct vt_staff *who,
-                    const char *radicado, cJSON **out)
+int vt_delivery_get(const struct vt_domain *dom, struct vt_store_reader *r,
+                    const struct vt_staff *who, const char *radicado, cJSON **out)
 {
     struct facts_row *fr = calloc(1, sizeof(*fr));
     if (!fr)
@@ -271,16 +263,20 @@ int vt_delivery_get(const struct vt_domain *dom, struct vt_store_reader *r, cons
 
 static const char SQL_LETTER[] =
     "SELECT r.text, r.at FROM responses r WHERE r.id = ?1 AND r.item_id = ?2";
-static const char SQL_LETTER_FILES[] =
-    "SELECT filename FROM response_files WHERE response_id = ?1 ORDER BY rowid";
+/* In the order they were attached: SQLite reads them through the
+ * response_files_response index, whose equal keys are in insertion (rowid)
+ * order. The table has no id column to order by in SQL both databases
+ * accept (the schema is not changed here). */
+static const char SQL_LETTER_FILES[] = "SELECT filename FROM response_files WHERE response_id = ?1";
 
 static void esc(struct vt_buf *b, const char *s)
 {
     vt_html_escape(b, s ? s : "");
 }
 
-int vt_delivery_letter(const struct vt_domain *dom, struct vt_store_reader *r, const struct vt_staff *who,
-                       const char *radicado, int64_t response_id, struct vt_buf *b)
+int vt_delivery_letter(const struct vt_domain *dom, struct vt_store_reader *r,
+                       const struct vt_staff *who, const char *radicado, int64_t response_id,
+                       struct vt_buf *b)
 {
     static const char *const months[] = {"enero",      "febrero", "marzo",     "abril",
                                          "mayo",       "junio",   "julio",     "agosto",
@@ -297,18 +293,19 @@ int vt_delivery_letter(const struct vt_domain *dom, struct vt_store_reader *r, c
     if (!vt_staff_sees_identity(cfg, who, fr->reserved))
         goto done;
     rc = VT_ESTORE;
-    sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_LETTER);
-    sqlite3_stmt *files = vt_store_reader_stmt(r, SQL_LETTER_FILES);
+    struct vt_db *db = vt_store_reader_db(r);
+    struct vt_db_stmt *st = vt_db_prepare(db, SQL_LETTER);
+    struct vt_db_stmt *files = vt_db_prepare(db, SQL_LETTER_FILES);
     if (!st || !files)
         goto done;
-    sqlite3_bind_int64(st, 1, response_id);
-    sqlite3_bind_int64(st, 2, fr->id);
+    vt_db_bind_int(st, 1, response_id);
+    vt_db_bind_int(st, 2, fr->id);
     rc = VT_ENOTFOUND;
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
+    if (vt_db_step(st) != VT_DB_ROW) {
+        vt_db_reset(st);
         goto done;
     }
-    vt_date_t day = vt_date_from_unix_ms(sqlite3_column_int64(st, 1));
+    vt_date_t day = vt_date_from_unix_ms(vt_db_col_int(st, 1));
     bool anonymous = strcmp(fr->person_type, "anonimo") == 0;
     vt_buf_puts(b, "<!doctype html>\n<html lang=\"es-CO\"><head><meta charset=\"utf-8\">"
                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -343,17 +340,17 @@ int vt_delivery_letter(const struct vt_domain *dom, struct vt_store_reader *r, c
                    "solicitud con radicado ");
     esc(b, radicado);
     vt_buf_puts(b, "</p><div class=\"carta-texto\" id=\"carta-texto\">");
-    esc(b, (const char *)sqlite3_column_text(st, 0));
+    esc(b, vt_db_col_text(st, 0));
     vt_buf_puts(b, "</div>");
-    sqlite3_reset(st);
-    sqlite3_bind_int64(files, 1, response_id);
+    vt_db_reset(st);
+    vt_db_bind_int(files, 1, response_id);
     bool any = false;
-    while (sqlite3_step(files) == SQLITE_ROW) {
+    while (vt_db_step(files) == VT_DB_ROW) {
         vt_buf_puts(b, any ? "</li><li>" : "<p class=\"carta-anexos\">Anexos:</p><ul><li>");
-        esc(b, (const char *)sqlite3_column_text(files, 0));
+        esc(b, vt_db_col_text(files, 0));
         any = true;
     }
-    sqlite3_reset(files);
+    vt_db_reset(files);
     if (any)
         vt_buf_puts(b, "</li></ul>");
     vt_buf_puts(b, "<p class=\"carta-firma\">Atentamente,</p><p>");

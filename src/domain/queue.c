@@ -1,12 +1,14 @@
 /* queue.c - the staff queue and item record (queue.h).
  *
- * The queue is one static statement whose filters are all optional
- * parameters ("?N IS NULL OR ..."), so it is prepared once and cached like
- * every other statement; SQLite still uses the FTS index for q.
+ * The queue's statement is built for the filters given (and cached by its
+ * text, so each combination is prepared once per reader): the database
+ * walks items_queue or items_queue_status in the queue's order and stops
+ * after a page; with free text it starts from the full-text matches, whose
+ * SQL and query text the database interface supplies (vt_db_fts_ids_sql,
+ * vt_db_fts_query).
  */
 #include "domain/queue.h"
 
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,11 +16,12 @@
 
 #include "core/buf.h"
 #include "core/calendar.h"
-#include "domain/casework.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/item.h"
 #include "core/text.h"
+#include "domain/casework.h"
+#include "store/db.h"
 
 #define ROW_COLUMNS                                                                                \
     "SELECT i.radicado, i.kind, i.type, i.petition_class, i.channel, i.status, i.subject, "        \
@@ -28,18 +31,17 @@
 static const char SQL_ROW_BY_ID[] =
     ROW_COLUMNS "FROM items i LEFT JOIN users u ON u.id = i.assignee_id WHERE i.id = ?1";
 
-
-static void add_text(cJSON *o, const char *name, sqlite3_stmt *st, int i)
+static void add_text(cJSON *o, const char *name, struct vt_db_stmt *st, int i)
 {
-    const unsigned char *t = sqlite3_column_text(st, i);
+    const char *t = vt_db_col_text(st, i);
     if (t)
-        cJSON_AddStringToObject(o, name, (const char *)t);
+        cJSON_AddStringToObject(o, name, t);
     else
         cJSON_AddNullToObject(o, name);
 }
 
 /* A queue row from a statement with ROW_COLUMNS. */
-static cJSON *row_json(sqlite3_stmt *st, const char *today)
+static cJSON *row_json(struct vt_db_stmt *st, const char *today)
 {
     cJSON *o = cJSON_CreateObject();
     add_text(o, "radicado", st, 0);
@@ -47,7 +49,7 @@ static cJSON *row_json(sqlite3_stmt *st, const char *today)
     add_text(o, "type", st, 2);
     add_text(o, "petition_class", st, 3);
     add_text(o, "channel", st, 4);
-    const char *status = (const char *)sqlite3_column_text(st, 5);
+    const char *status = vt_db_col_text(st, 5);
     cJSON_AddStringToObject(o, "status", status);
     cJSON_AddStringToObject(o, "status_label", vt_item_label(status));
     add_text(o, "subject", st, 6);
@@ -55,15 +57,15 @@ static cJSON *row_json(sqlite3_stmt *st, const char *today)
     add_text(o, "dependencia", st, 8);
     add_text(o, "assignee", st, 9);
     char at[32];
-    vt_time_format_iso(sqlite3_column_int64(st, 10), at);
+    vt_time_format_iso(vt_db_col_int(st, 10), at);
     cJSON_AddStringToObject(o, "received_at", at);
-    const char *due = (const char *)sqlite3_column_text(st, 11);
+    const char *due = vt_db_col_text(st, 11);
     add_text(o, "due_date", st, 11);
     bool runs = vt_casework_term_runs(status);
     cJSON_AddBoolToObject(o, "overdue", runs && due && strcmp(due, today) < 0);
     cJSON_AddBoolToObject(o, "paused", strcmp(status, "pendiente_completar") == 0);
-    cJSON_AddBoolToObject(o, "needs_triage", sqlite3_column_int(st, 12) != 0);
-    cJSON_AddBoolToObject(o, "extended", sqlite3_column_type(st, 13) != SQLITE_NULL);
+    cJSON_AddBoolToObject(o, "needs_triage", vt_db_col_int(st, 12) != 0);
+    cJSON_AddBoolToObject(o, "extended", !vt_db_col_null(st, 13));
     return o;
 }
 
@@ -72,62 +74,91 @@ static void today_str(char out[11])
     vt_date_format(vt_date_from_unix_ms(vt_clock_now_ms()), out);
 }
 
-bool vt_queue_fts_query(const char *q, char *out, size_t cap)
-{
-    size_t o = 0, words = 0;
-    const unsigned char *p = (const unsigned char *)q;
-    out[0] = '\0';
-    while (*p && words < 12) {
-        while (*p && *p < 0x80 &&
-               !((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
-            p++;
-        const unsigned char *w = p;
-        while (*p && (*p >= 0x80 || (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') ||
-                      (*p >= 'A' && *p <= 'Z')))
-            p++;
-        size_t n = (size_t)(p - w);
-        if (!n)
-            continue;
-        /* A very long word is searched by its first 64 bytes (whole characters). */
-        if (n > 64) {
-            n = 64;
-            while (n > 0 && (w[n] & 0xC0) == 0x80)
-                n--;
-        }
-        if (o + n + 6 >= cap)
-            break;
-        o += (size_t)snprintf(out + o, cap - o, "%s\"%.*s\"*", words ? " " : "", (int)n, w);
-        words++;
-    }
-    return words > 0;
-}
-
 /* Counting every match of a broad filter on a big store costs more than the
  * page itself; staff need "more than 10,000", not the exact figure. */
 #define QUEUE_COUNT_MAX 10000
 
-/* The queue's statement holds only the filters given, so SQLite can walk
- * items_queue or items_queue_status (migrations 0008, 0009) in the queue's
- * order and stop after a page ("(due_date IS NULL) = 0" spells out for the
- * planner what a due-date range implies, so it can use the index's second
- * key);
- * with free text it starts from the FTS matches. Parameters keep fixed
- * numbers whatever the filters: ?1 kind, ?2 status, ?3 type, ?4 class,
- * ?5 channel, ?6 group, ?7 dependencia, ?8 assignee, ?9 today (overdue),
- * ?10 due-soon limit, ?11 today, ?12 FTS query, ?13 the text as a radicado,
- * ?14 limit, ?15 offset, ?20 all scope, ?21 triage, ?22 own dependencia. */
-static void build_sql(struct vt_buf *b, const struct vt_queue_filter *f, bool fts, bool within,
-                      const struct vt_staff *who, bool count)
+/* The queue's parameters, as build_sql writes them (?N with these numbers);
+ * query_add renumbers them densely in the order they first appear, since
+ * every number from 1 to N must be used in a statement (store/db.h). */
+enum {
+    P_KIND = 1,
+    P_STATUS,
+    P_TYPE,
+    P_CLASS,
+    P_CHANNEL,
+    P_GROUP,
+    P_DEP,
+    P_ASSIGNEE,
+    P_OVERDUE_TODAY, /* today, for overdue */
+    P_SOON,          /* last day of the due-soon window */
+    P_TODAY,         /* today, first day of the due-soon window */
+    P_FTS,           /* the full-text query */
+    P_RADICADO,      /* the free text as a radicado */
+    P_LIMIT,
+    P_OFFSET,
+    P_TRIAGE,  /* the triage dependencia, for items not routed yet */
+    P_OWN_DEP, /* the staff member's dependencia (scope) */
+    P_N
+};
+
+/* A statement being built: its text and its parameters' numbering. */
+struct query {
+    struct vt_buf sql;
+    int dense[P_N];   /* a parameter's number in sql, 0 when not used */
+    int logical[P_N]; /* the parameter behind ?1..?n */
+    int n;
+};
+
+/* Appends frag, renumbering its ?N (P_*) densely. */
+static void query_add(struct query *q, const char *frag)
 {
-    /* A count stops at QUEUE_COUNT_MAX + 1 rows: past that, "more than". */
-    vt_buf_puts(b, count ? "SELECT count(*) FROM (SELECT 1 " : ROW_COLUMNS);
-    if (fts)
-        vt_buf_puts(b, "FROM (SELECT rowid AS id FROM items_fts WHERE items_fts MATCH ?12 "
-                       "UNION SELECT id FROM items WHERE radicado = ?13) m "
-                       "CROSS JOIN items i ON i.id = m.id ");
-    else
-        vt_buf_puts(b, "FROM items i ");
-    vt_buf_puts(b, "LEFT JOIN users u ON u.id = i.assignee_id WHERE i.kind = ?1 ");
+    const char *p = frag, *mark;
+    while ((mark = strchr(p, '?'))) {
+        vt_buf_append(&q->sql, p, (size_t)(mark - p));
+        const char *d = mark + 1;
+        int k = 0;
+        while (*d >= '0' && *d <= '9' && k < P_N)
+            k = k * 10 + (*d++ - '0');
+        if (k <= 0 || k >= P_N) { /* not one of ours (never happens): as written */
+            vt_buf_append(&q->sql, mark, (size_t)(d - mark));
+            p = d;
+            continue;
+        }
+        if (!q->dense[k]) {
+            q->dense[k] = ++q->n;
+            q->logical[q->n] = k;
+        }
+        vt_buf_printf(&q->sql, "?%d", q->dense[k]);
+        p = d;
+    }
+    vt_buf_puts(&q->sql, p);
+}
+
+/* The queue's statement holds only the filters given, so the database can
+ * walk items_queue or items_queue_status (migrations 0008, 0009) in the
+ * queue's order and stop after a page ("(due_date IS NULL) = FALSE" spells
+ * out for the planner what a due-date range implies, so it can use the
+ * index's second key); with free text it starts from the full-text matches.
+ * 0, or VT_ESTORE when the full-text SQL does not fit. */
+static int build_sql(struct vt_db *db, struct query *q, const struct vt_queue_filter *f, bool fts,
+                     bool within, const struct vt_staff *who, bool count)
+{
+    /* A count stops at QUEUE_COUNT_MAX + 1 rows: past that, "more than" (the
+     * subquery is named: PostgreSQL before 16 wants it). */
+    query_add(q, count ? "SELECT count(*) FROM (SELECT 1 " : ROW_COLUMNS);
+    if (fts) {
+        char match[256];
+        if (vt_db_fts_ids_sql(db, "items_fts", P_FTS, match, sizeof(match)))
+            return VT_ESTORE;
+        query_add(q, "FROM (");
+        query_add(q, match);
+        query_add(q, " UNION SELECT id FROM items WHERE radicado = ?13) m "
+                     "CROSS JOIN items i ON i.id = m.id ");
+    } else {
+        query_add(q, "FROM items i ");
+    }
+    query_add(q, "LEFT JOIN users u ON u.id = i.assignee_id WHERE i.kind = ?1 ");
     static const struct {
         size_t off;
         const char *sql;
@@ -137,63 +168,65 @@ static void build_sql(struct vt_buf *b, const struct vt_queue_filter *f, bool ft
         {offsetof(struct vt_queue_filter, petition_class), "AND i.petition_class = ?4 "},
         {offsetof(struct vt_queue_filter, channel), "AND i.channel = ?5 "},
         {offsetof(struct vt_queue_filter, group), "AND i.stakeholder_group = ?6 "},
-        {offsetof(struct vt_queue_filter, dependencia), "AND COALESCE(i.dependencia, ?21) = ?7 "},
+        {offsetof(struct vt_queue_filter, dependencia), "AND COALESCE(i.dependencia, ?16) = ?7 "},
     };
     for (size_t k = 0; k < sizeof(eq) / sizeof(eq[0]); k++) {
         const char *v = *(const char *const *)((const char *)f + eq[k].off);
         if (v && *v)
-            vt_buf_puts(b, eq[k].sql);
+            query_add(q, eq[k].sql);
     }
     if (f->assignee && *f->assignee)
-        vt_buf_puts(b, strcmp(f->assignee, "none") == 0 ? "AND i.assignee_id IS NULL "
-                                                        : "AND u.username = ?8 ");
+        query_add(q, strcmp(f->assignee, "none") == 0 ? "AND i.assignee_id IS NULL "
+                                                      : "AND u.username = ?8 ");
     if (f->overdue)
-        vt_buf_puts(b, "AND i.status IN ('radicado', 'en_tramite') AND (i.due_date IS NULL) = 0 "
-                       "AND i.due_date < ?9 ");
+        query_add(q, "AND i.status IN ('radicado', 'en_tramite') "
+                     "AND (i.due_date IS NULL) = FALSE AND i.due_date < ?9 ");
     if (within)
-        vt_buf_puts(b, "AND i.status IN ('radicado', 'en_tramite') AND (i.due_date IS NULL) = 0 "
-                       "AND i.due_date BETWEEN ?11 AND ?10 ");
+        query_add(q, "AND i.status IN ('radicado', 'en_tramite') "
+                     "AND (i.due_date IS NULL) = FALSE AND i.due_date BETWEEN ?11 AND ?10 ");
     if (who->role != VT_ROLE_GERENTE)
-        vt_buf_puts(b, "AND COALESCE(i.dependencia, ?21) = ?22 ");
-    if (count)
-        vt_buf_printf(b, "LIMIT %d)", QUEUE_COUNT_MAX + 1);
-    else
-        vt_buf_puts(b, "ORDER BY i.due_date IS NULL, i.due_date, i.radicado LIMIT ?14 OFFSET ?15");
+        query_add(q, "AND COALESCE(i.dependencia, ?16) = ?17 ");
+    if (count) {
+        char limit[32];
+        snprintf(limit, sizeof(limit), "LIMIT %d) c", QUEUE_COUNT_MAX + 1);
+        query_add(q, limit);
+    } else {
+        query_add(q, "ORDER BY i.due_date IS NULL, i.due_date, i.radicado LIMIT ?14 OFFSET ?15");
+    }
+    return q->sql.data ? 0 : VT_ENOMEM;
 }
 
-static void bind_opt(sqlite3_stmt *st, int i, const char *v)
+/* Binds every parameter q uses; a filter not given binds NULL. The text
+ * stays the caller's until the statement is reset. */
+static void bind_filter(struct vt_db_stmt *st, const struct query *q, const struct vt_config *cfg,
+                        const struct vt_staff *who, const struct vt_queue_filter *f,
+                        const char *fts, const char *today, const char *within)
 {
-    if (v && *v)
-        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-}
-
-/* Binds every parameter the statement has; the ones it does not have are
- * skipped (sqlite3_bind_parameter_index finds none). */
-static void bind_filter(sqlite3_stmt *st, const struct vt_config *cfg, const struct vt_staff *who,
-                        const struct vt_queue_filter *f, const char *fts, const char *today,
-                        const char *within)
-{
-    const char *v[23] = {NULL};
-    v[1] = f->kind && *f->kind ? f->kind : "pqrsd";
-    v[2] = f->status, v[3] = f->type, v[4] = f->petition_class, v[5] = f->channel;
-    v[6] = f->group, v[7] = f->dependencia, v[8] = f->assignee;
-    v[9] = today, v[10] = within, v[11] = today, v[12] = fts, v[13] = f->q;
-    v[21] = cfg->staff.triage_dependencia, v[22] = who->dependencia;
-    int n = sqlite3_bind_parameter_count(st);
-    for (int i = 1; i <= n; i++) {
-        const char *name = sqlite3_bind_parameter_name(st, i);
-        int k = name && name[0] == '?' ? atoi(name + 1) : 0;
-        if (k > 0 && k < 23)
-            bind_opt(st, i, v[k]);
+    const char *v[P_N] = {NULL};
+    v[P_KIND] = f->kind && *f->kind ? f->kind : "pqrsd";
+    v[P_STATUS] = f->status, v[P_TYPE] = f->type, v[P_CLASS] = f->petition_class;
+    v[P_CHANNEL] = f->channel, v[P_GROUP] = f->group, v[P_DEP] = f->dependencia;
+    v[P_ASSIGNEE] = f->assignee, v[P_OVERDUE_TODAY] = today, v[P_SOON] = within;
+    v[P_TODAY] = today, v[P_FTS] = fts, v[P_RADICADO] = f->q;
+    v[P_TRIAGE] = cfg->staff.triage_dependencia, v[P_OWN_DEP] = who->dependencia;
+    for (int i = 1; i <= q->n; i++) {
+        int k = q->logical[i];
+        if (k == P_LIMIT)
+            vt_db_bind_int(st, i, f->per_page);
+        else if (k == P_OFFSET)
+            vt_db_bind_int(st, i, (int64_t)(f->page - 1) * f->per_page);
+        else
+            vt_db_bind_text(st, i, v[k] && *v[k] ? v[k] : NULL);
     }
 }
 
 int vt_queue_list(struct vt_store_reader *r, const struct vt_config *cfg,
                   const struct vt_staff *who, const struct vt_queue_filter *f, cJSON **out)
 {
+    struct vt_db *db = vt_store_reader_db(r);
     char fts[1024], today[11], within[11] = "";
     if (f->q && *f->q &&
-        (!vt_utf8_valid(f->q, strlen(f->q)) || !vt_queue_fts_query(f->q, fts, sizeof(fts))))
+        (!vt_utf8_valid(f->q, strlen(f->q)) || !vt_db_fts_query(db, f->q, fts, sizeof(fts))))
         return VT_EINVAL;
     today_str(today);
     if (f->due_within >= 0) {
@@ -202,32 +235,28 @@ int vt_queue_list(struct vt_store_reader *r, const struct vt_config *cfg,
         vt_date_format(vt_calendar_add_business_days(&cfg->calendar, t, f->due_within), within);
     }
     const char *q = f->q && *f->q ? fts : NULL;
-    struct vt_buf count_sql = {0}, page_sql = {0};
-    build_sql(&count_sql, f, q != NULL, within[0] != '\0', who, true);
-    build_sql(&page_sql, f, q != NULL, within[0] != '\0', who, false);
-    sqlite3_stmt *cnt = count_sql.data ? vt_store_reader_stmt_text(r, count_sql.data) : NULL;
-    sqlite3_stmt *st = page_sql.data ? vt_store_reader_stmt_text(r, page_sql.data) : NULL;
-    vt_buf_cleanup(&count_sql);
-    vt_buf_cleanup(&page_sql);
+    struct query count_q = {0}, page_q = {0};
+    int rc = build_sql(db, &count_q, f, q != NULL, within[0] != '\0', who, true);
+    if (rc == 0)
+        rc = build_sql(db, &page_q, f, q != NULL, within[0] != '\0', who, false);
+    struct vt_db_stmt *cnt = rc == 0 ? vt_db_prepare_text(db, count_q.sql.data) : NULL;
+    struct vt_db_stmt *st = rc == 0 ? vt_db_prepare_text(db, page_q.sql.data) : NULL;
+    vt_buf_cleanup(&count_q.sql);
+    vt_buf_cleanup(&page_q.sql);
     if (!cnt || !st)
         return VT_ESTORE;
-    bind_filter(cnt, cfg, who, f, q, today, within[0] ? within : NULL);
-    long long total = sqlite3_step(cnt) == SQLITE_ROW ? sqlite3_column_int64(cnt, 0) : -1;
-    sqlite3_reset(cnt);
-    sqlite3_clear_bindings(cnt);
+    bind_filter(cnt, &count_q, cfg, who, f, q, today, within[0] ? within : NULL);
+    long long total = vt_db_step(cnt) == VT_DB_ROW ? vt_db_col_int(cnt, 0) : -1;
+    vt_db_reset(cnt);
     if (total < 0)
         return VT_ESTORE;
-    bind_filter(st, cfg, who, f, q, today, within[0] ? within : NULL);
-    sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, "?14"), f->per_page);
-    sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, "?15"),
-                       (sqlite3_int64)(f->page - 1) * f->per_page);
+    bind_filter(st, &page_q, cfg, who, f, q, today, within[0] ? within : NULL);
     cJSON *o = cJSON_CreateObject(), *items = cJSON_AddArrayToObject(o, "items");
     int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW)
+    while ((s = vt_db_step(st)) == VT_DB_ROW)
         cJSON_AddItemToArray(items, row_json(st, today));
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (s != SQLITE_DONE) {
+    vt_db_reset(st);
+    if (s != VT_DB_DONE) {
         cJSON_Delete(o);
         return VT_ESTORE;
     }
@@ -244,19 +273,18 @@ cJSON *vt_queue_row(struct vt_store_reader *r, const struct vt_config *cfg, int6
                     char *dependencia, size_t dlen)
 {
     (void)cfg;
-    sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_ROW_BY_ID);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_reader_db(r), SQL_ROW_BY_ID);
     if (!st)
         return NULL;
-    sqlite3_bind_int64(st, 1, item_id);
+    vt_db_bind_int(st, 1, item_id);
     cJSON *o = NULL;
     char today[11];
     today_str(today);
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    if (vt_db_step(st) == VT_DB_ROW) {
         o = row_json(st, today);
-        const unsigned char *d = sqlite3_column_text(st, 8);
-        snprintf(dependencia, dlen, "%s", d ? (const char *)d : "");
+        vt_db_col_copy(st, 8, dependencia, dlen);
     }
-    sqlite3_reset(st);
+    vt_db_reset(st);
     return o;
 }
 
@@ -316,35 +344,34 @@ static const char *describe(const char *action)
 
 /* One answer from a SQL_RESPONSES row, with how it reached the requester.
  * A letter still to deliver counts in *pending. */
-static cJSON *response_json(sqlite3_stmt *st, const char *radicado, bool sees, int *pending)
+static cJSON *response_json(struct vt_db_stmt *st, const char *radicado, bool sees, int *pending)
 {
     cJSON *e = cJSON_CreateObject();
-    int64_t rid = sqlite3_column_int64(st, 0);
+    int64_t rid = vt_db_col_int(st, 0);
     char at[32];
     cJSON_AddNumberToObject(e, "id", (double)rid);
     add_text(e, "text", st, 1);
     add_text(e, "channel", st, 2);
-    cJSON_AddBoolToObject(e, "published", sqlite3_column_int(st, 3) != 0);
-    vt_time_format_iso(sqlite3_column_int64(st, 4), at);
+    cJSON_AddBoolToObject(e, "published", vt_db_col_int(st, 3) != 0);
+    vt_time_format_iso(vt_db_col_int(st, 4), at);
     cJSON_AddStringToObject(e, "at", at);
     add_text(e, "by", st, 5);
     add_text(e, "access", st, 6);
-    const char *ch = (const char *)sqlite3_column_text(st, 2);
-    bool letter = strcmp(ch, "carta") == 0, delivered = sqlite3_column_type(st, 9) != SQLITE_NULL;
-    const char *state = sqlite3_column_type(st, 8) != SQLITE_NULL
-                            ? (const char *)sqlite3_column_text(st, 8)
-                        : letter ? (delivered ? "entregada" : "pendiente_entrega")
-                        : strcmp(ch, "consulta") == 0    ? "en_consulta"
-                        : sqlite3_column_int(st, 3) != 0 ? "publicada"
-                                                         : "sin_envio";
+    const char *ch = vt_db_col_text(st, 2);
+    bool letter = strcmp(ch, "carta") == 0, delivered = !vt_db_col_null(st, 9);
+    const char *state = !vt_db_col_null(st, 8) ? vt_db_col_text(st, 8)
+                        : letter               ? (delivered ? "entregada" : "pendiente_entrega")
+                        : strcmp(ch, "consulta") == 0 ? "en_consulta"
+                        : vt_db_col_int(st, 3) != 0   ? "publicada"
+                                                      : "sin_envio";
     cJSON *d = cJSON_AddObjectToObject(e, "delivery");
     cJSON_AddStringToObject(d, "status", state);
-    if (sqlite3_column_type(st, 7) != SQLITE_NULL)
-        cJSON_AddNumberToObject(d, "outbox_id", (double)sqlite3_column_int64(st, 7));
+    if (!vt_db_col_null(st, 7))
+        cJSON_AddNumberToObject(d, "outbox_id", (double)vt_db_col_int(st, 7));
     else
         cJSON_AddNullToObject(d, "outbox_id");
     if (delivered) {
-        vt_time_format_iso(sqlite3_column_int64(st, 9), at);
+        vt_time_format_iso(vt_db_col_int(st, 9), at);
         cJSON_AddStringToObject(d, "delivered_at", at);
     } else {
         cJSON_AddNullToObject(d, "delivered_at");
@@ -370,50 +397,49 @@ static cJSON *response_json(sqlite3_stmt *st, const char *radicado, bool sees, i
     return e;
 }
 
-static void add_files(cJSON *arr, sqlite3_stmt *st, const char *radicado)
+static void add_files(cJSON *arr, struct vt_db_stmt *st, const char *radicado)
 {
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while (vt_db_step(st) == VT_DB_ROW) {
         cJSON *a = cJSON_CreateObject();
         add_text(a, "filename", st, 0);
         add_text(a, "sha256", st, 1);
-        cJSON_AddNumberToObject(a, "size", (double)sqlite3_column_int64(st, 2));
+        cJSON_AddNumberToObject(a, "size", (double)vt_db_col_int(st, 2));
         add_text(a, "content_type", st, 3);
         char url[200];
         snprintf(url, sizeof(url), "/api/v1/items/%s/attachments/%s", radicado,
-                 (const char *)sqlite3_column_text(st, 1));
+                 vt_db_col_text(st, 1));
         cJSON_AddStringToObject(a, "url", url);
         cJSON_AddItemToArray(arr, a);
     }
-    sqlite3_reset(st);
+    vt_db_reset(st);
 }
 
 int vt_queue_item(struct vt_store_reader *r, const struct vt_config *cfg,
                   const struct vt_staff *who, const char *radicado, cJSON **out)
 {
-    sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_ITEM);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_reader_db(r), SQL_ITEM);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_text(st, 1, radicado, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
+    vt_db_bind_text(st, 1, radicado);
+    if (vt_db_step(st) != VT_DB_ROW) {
+        vt_db_reset(st);
         return VT_ENOTFOUND;
     }
-    int64_t id = sqlite3_column_int64(st, 0);
-    const unsigned char *dep = sqlite3_column_text(st, 1);
-    if (!vt_staff_in_scope(cfg, who, (const char *)dep)) {
-        sqlite3_reset(st);
+    int64_t id = vt_db_col_int(st, 0);
+    if (!vt_staff_in_scope(cfg, who, vt_db_col_text(st, 1))) {
+        vt_db_reset(st);
         return VT_ENOTFOUND;
     }
     char status[24], filed[11], orig_due[11];
-    snprintf(status, sizeof(status), "%s", sqlite3_column_text(st, 15));
+    vt_db_col_copy(st, 15, status, sizeof(status));
     char dependencia[101];
     cJSON *o = vt_queue_row(r, cfg, id, dependencia, sizeof(dependencia));
     if (!o) {
-        sqlite3_reset(st);
+        vt_db_reset(st);
         return VT_ESTORE;
     }
     add_text(o, "body", st, 3);
-    if (sqlite3_column_int(st, 7)) {
+    if (vt_db_col_int(st, 7)) {
         cJSON *orig = cJSON_AddObjectToObject(o, "original");
         add_text(orig, "type", st, 4);
         add_text(orig, "petition_class", st, 5);
@@ -421,104 +447,102 @@ int vt_queue_item(struct vt_store_reader *r, const struct vt_config *cfg,
     } else {
         cJSON_AddNullToObject(o, "original");
     }
-    if (sqlite3_column_type(st, 8) == SQLITE_NULL)
+    if (vt_db_col_null(st, 8))
         cJSON_AddNullToObject(o, "term_days");
     else
-        cJSON_AddNumberToObject(o, "term_days", sqlite3_column_int(st, 8));
+        cJSON_AddNumberToObject(o, "term_days", vt_db_col_int(st, 8));
     add_text(o, "filed_date", st, 9);
-    snprintf(filed, sizeof(filed), "%s",
-             sqlite3_column_text(st, 9) ? (const char *)sqlite3_column_text(st, 9) : "");
-    snprintf(orig_due, sizeof(orig_due), "%s",
-             sqlite3_column_text(st, 11) ? (const char *)sqlite3_column_text(st, 11) : "");
-    int term_days = sqlite3_column_type(st, 8) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 8);
+    vt_db_col_copy(st, 9, filed, sizeof(filed));
+    vt_db_col_copy(st, 11, orig_due, sizeof(orig_due));
+    int term_days = vt_db_col_null(st, 8) ? -1 : (int)vt_db_col_int(st, 8);
     add_text(o, "completion_deadline", st, 10);
     add_text(o, "original_due_date", st, 11);
     add_text(o, "reply_channel", st, 12);
     add_text(o, "classified_by", st, 13);
     /* Once a denuncia, or asked by the requester: reserved whatever its type now. */
-    bool reserved = sqlite3_column_int(st, 16) != 0;
+    bool reserved = vt_db_col_int(st, 16) != 0;
     cJSON_AddBoolToObject(o, "identity_reserved", reserved);
-    cJSON_AddBoolToObject(o, "reserve_requested", sqlite3_column_int(st, 17) != 0);
-    sqlite3_reset(st);
+    cJSON_AddBoolToObject(o, "reserve_requested", vt_db_col_int(st, 17) != 0);
+    vt_db_reset(st);
     bool sees = vt_staff_sees_identity(cfg, who, reserved);
 
     /* The requester, unless the identity is reserved for other roles. */
     if (!sees) {
         cJSON *q = cJSON_AddObjectToObject(o, "requester");
         cJSON_AddBoolToObject(q, "restricted", true);
-    } else if ((st = vt_store_reader_stmt(r, SQL_REQUESTER))) {
-        sqlite3_bind_int64(st, 1, id);
-        if (sqlite3_step(st) == SQLITE_ROW) {
+    } else if ((st = vt_db_prepare(vt_store_reader_db(r), SQL_REQUESTER))) {
+        vt_db_bind_int(st, 1, id);
+        if (vt_db_step(st) == VT_DB_ROW) {
             cJSON *q = cJSON_AddObjectToObject(o, "requester");
             static const char *const names[] = {"person_type", "name",  "id_type", "id_number",
                                                 "email",       "phone", "address", "municipality"};
             for (int i = 0; i < 8; i++)
                 add_text(q, names[i], st, i);
-            cJSON_AddBoolToObject(q, "purged", sqlite3_column_type(st, 8) != SQLITE_NULL);
+            cJSON_AddBoolToObject(q, "purged", !vt_db_col_null(st, 8));
         } else {
             cJSON_AddNullToObject(o, "requester");
         }
-        sqlite3_reset(st);
+        vt_db_reset(st);
     }
     cJSON *arr = cJSON_AddArrayToObject(o, "attachments");
-    if ((st = vt_store_reader_stmt(r, SQL_ATTACHMENTS))) {
-        sqlite3_bind_int64(st, 1, id);
+    if ((st = vt_db_prepare(vt_store_reader_db(r), SQL_ATTACHMENTS))) {
+        vt_db_bind_int(st, 1, id);
         add_files(arr, st, radicado);
     }
     /* The timeline is the audit trail itself. */
     arr = cJSON_AddArrayToObject(o, "timeline");
-    if ((st = vt_store_reader_stmt(r, SQL_EVENTS))) {
-        sqlite3_bind_int64(st, 1, id);
+    if ((st = vt_db_prepare(vt_store_reader_db(r), SQL_EVENTS))) {
+        vt_db_bind_int(st, 1, id);
         char at[32];
-        while (sqlite3_step(st) == SQLITE_ROW) {
+        while (vt_db_step(st) == VT_DB_ROW) {
             cJSON *e = cJSON_CreateObject();
-            vt_time_format_iso(sqlite3_column_int64(st, 0), at);
+            vt_time_format_iso(vt_db_col_int(st, 0), at);
             cJSON_AddStringToObject(e, "at", at);
-            const char *actor = (const char *)sqlite3_column_text(st, 1);
+            const char *actor = vt_db_col_text(st, 1);
             cJSON_AddStringToObject(e, "actor",
                                     strncmp(actor, "staff:", 6) == 0 ? actor + 6 : actor);
-            const char *action = (const char *)sqlite3_column_text(st, 2);
+            const char *action = vt_db_col_text(st, 2);
             cJSON_AddStringToObject(e, "action", action);
             cJSON_AddStringToObject(e, "description", describe(action));
-            cJSON *details = cJSON_Parse((const char *)sqlite3_column_text(st, 3));
+            cJSON *details = cJSON_Parse(vt_db_col_text(st, 3));
             cJSON_AddItemToObject(e, "details", details ? details : cJSON_CreateNull());
             cJSON_AddItemToArray(arr, e);
         }
-        sqlite3_reset(st);
+        vt_db_reset(st);
     }
     arr = cJSON_AddArrayToObject(o, "responses");
     int pending_letters = 0;
-    sqlite3_stmt *files = vt_store_reader_stmt(r, SQL_RESPONSE_FILES);
-    if ((st = vt_store_reader_stmt(r, SQL_RESPONSES)) && files) {
-        sqlite3_bind_int64(st, 1, id);
-        while (sqlite3_step(st) == SQLITE_ROW) {
+    struct vt_db_stmt *files = vt_db_prepare(vt_store_reader_db(r), SQL_RESPONSE_FILES);
+    if ((st = vt_db_prepare(vt_store_reader_db(r), SQL_RESPONSES)) && files) {
+        vt_db_bind_int(st, 1, id);
+        while (vt_db_step(st) == VT_DB_ROW) {
             cJSON *e = response_json(st, radicado, sees, &pending_letters);
-            sqlite3_bind_int64(files, 1, sqlite3_column_int64(st, 0));
+            vt_db_bind_int(files, 1, vt_db_col_int(st, 0));
             add_files(cJSON_AddArrayToObject(e, "attachments"), files, radicado);
             cJSON_AddItemToArray(arr, e);
         }
-        sqlite3_reset(st);
+        vt_db_reset(st);
     }
     arr = cJSON_AddArrayToObject(o, "messages");
-    if ((st = vt_store_reader_stmt(r, SQL_MESSAGES))) {
-        sqlite3_bind_int64(st, 1, id);
+    if ((st = vt_db_prepare(vt_store_reader_db(r), SQL_MESSAGES))) {
+        vt_db_bind_int(st, 1, id);
         char at[32];
-        while (sqlite3_step(st) == SQLITE_ROW) {
+        while (vt_db_step(st) == VT_DB_ROW) {
             cJSON *m = cJSON_CreateObject();
-            cJSON_AddNumberToObject(m, "id", (double)sqlite3_column_int64(st, 0));
+            cJSON_AddNumberToObject(m, "id", (double)vt_db_col_int(st, 0));
             add_text(m, "channel", st, 1);
             add_text(m, "kind", st, 2);
             add_text(m, "status", st, 3);
-            cJSON_AddNumberToObject(m, "attempts", sqlite3_column_int(st, 4));
-            vt_time_format_iso(sqlite3_column_int64(st, 5), at);
+            cJSON_AddNumberToObject(m, "attempts", vt_db_col_int(st, 4));
+            vt_time_format_iso(vt_db_col_int(st, 5), at);
             cJSON_AddStringToObject(m, "created_at", at);
-            vt_time_format_iso(sqlite3_column_int64(st, 6), at);
+            vt_time_format_iso(vt_db_col_int(st, 6), at);
             cJSON_AddStringToObject(m, "updated_at", at);
             add_text(m, "last_error", st, 7);
             add_text(m, "via_template", st, 8);
             cJSON_AddItemToArray(arr, m);
         }
-        sqlite3_reset(st);
+        vt_db_reset(st);
     }
     const char *acts[16];
     const cJSON *due = cJSON_GetObjectItemCaseSensitive(o, "due_date");
@@ -546,24 +570,23 @@ int vt_queue_attachment(struct vt_store_reader *r, const struct vt_config *cfg,
                         const struct vt_staff *who, const char *radicado, const char *sha256,
                         char *content_type, size_t tlen, char *filename, size_t flen)
 {
-    sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_DEP_OF);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_reader_db(r), SQL_DEP_OF);
     if (!st)
         return VT_ESTORE;
-    sqlite3_bind_text(st, 1, radicado, -1, SQLITE_TRANSIENT);
-    bool ok = sqlite3_step(st) == SQLITE_ROW &&
-              vt_staff_in_scope(cfg, who, (const char *)sqlite3_column_text(st, 0));
-    sqlite3_reset(st);
-    if (!ok || !(st = vt_store_reader_stmt(r, SQL_FILE_OF)))
+    vt_db_bind_text(st, 1, radicado);
+    bool ok = vt_db_step(st) == VT_DB_ROW && vt_staff_in_scope(cfg, who, vt_db_col_text(st, 0));
+    vt_db_reset(st);
+    if (!ok || !(st = vt_db_prepare(vt_store_reader_db(r), SQL_FILE_OF)))
         return VT_ENOTFOUND;
-    sqlite3_bind_text(st, 1, radicado, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, sha256, -1, SQLITE_TRANSIENT);
+    vt_db_bind_text(st, 1, radicado);
+    vt_db_bind_text(st, 2, sha256);
     int rc = VT_ENOTFOUND;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        snprintf(content_type, tlen, "%s", sqlite3_column_text(st, 0));
-        snprintf(filename, flen, "%s", sqlite3_column_text(st, 1));
+    if (vt_db_step(st) == VT_DB_ROW) {
+        vt_db_col_copy(st, 0, content_type, tlen);
+        vt_db_col_copy(st, 1, filename, flen);
         rc = 0;
     }
-    sqlite3_reset(st);
+    vt_db_reset(st);
     return rc;
 }
 
@@ -574,15 +597,15 @@ static const char SQL_DUE_BETWEEN[] =
 size_t vt_queue_due_between(struct vt_store_reader *r, const char *after, const char *upto,
                             int64_t *ids, size_t cap)
 {
-    sqlite3_stmt *st = vt_store_reader_stmt(r, SQL_DUE_BETWEEN);
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_reader_db(r), SQL_DUE_BETWEEN);
     if (!st)
         return 0;
-    sqlite3_bind_text(st, 1, after, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, upto, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)cap);
+    vt_db_bind_text(st, 1, after);
+    vt_db_bind_text(st, 2, upto);
+    vt_db_bind_int(st, 3, (int64_t)cap);
     size_t n = 0;
-    while (n < cap && sqlite3_step(st) == SQLITE_ROW)
-        ids[n++] = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
+    while (n < cap && vt_db_step(st) == VT_DB_ROW)
+        ids[n++] = vt_db_col_int(st, 0);
+    vt_db_reset(st);
     return n;
 }

@@ -2,8 +2,9 @@
  * and one item's whole record (requester, attachments, timeline from the
  * audit events, answers, outbound messages with their delivery status).
  *
- * Owns: the read-side SQL of the staff API, including the full-text query on
- * items_fts, and the scope rule applied to every row it returns.
+ * Owns: the read-side SQL of the staff API, including the full-text search
+ * on items_fts (its dialect is store/db.h's: vt_db_fts_query and
+ * vt_db_fts_ids_sql), and the scope rule applied to every row it returns.
  * Must not: write (casework.c does), or show a reserved requester (an item
  * that ever was a denuncia, or whose requester asked for reserve) to a role
  * not in staff.denuncia_identity_roles, in any field it returns. The queue's
@@ -30,7 +31,8 @@ struct vt_queue_filter {
 };
 
 /* The queue page as JSON (docs/staff-api.md), *out owned by the caller.
- * 0, VT_EINVAL (q has no word), or VT_ESTORE. */
+ * 0, VT_EINVAL (q is not UTF-8 or has no word: vt_db_fts_query), or
+ * VT_ESTORE. */
 int vt_queue_list(struct vt_store_reader *r, const struct vt_config *cfg,
                   const struct vt_staff *who, const struct vt_queue_filter *f, cJSON **out);
 
@@ -48,11 +50,6 @@ int vt_queue_attachment(struct vt_store_reader *r, const struct vt_config *cfg,
 /* A queue row of one item by id, for the live feed; NULL when gone. */
 cJSON *vt_queue_row(struct vt_store_reader *r, const struct vt_config *cfg, int64_t item_id,
                     char *dependencia, size_t dlen);
-
-/* Turns free text (valid UTF-8) into an FTS5 query: each word quoted and
- * prefix-matched, all required, at most 12 words of 64 bytes. False when
- * there is no word. Never produces an FTS5 syntax error (fuzz_fts_query). */
-bool vt_queue_fts_query(const char *q, char *out, size_t cap);
 
 /* Ids of open items (term running) due in (after, upto], at most cap. */
 size_t vt_queue_due_between(struct vt_store_reader *r, const char *after, const char *upto,

@@ -4,12 +4,12 @@
 #include <ctype.h>
 #include <sodium.h>
 #include <stdbool.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/error.h"
 #include "core/roles.h"
+#include "store/db.h"
 
 const char *const vt_user_roles[] = VT_ROLE_NAMES;
 
@@ -80,46 +80,42 @@ static const char SQL_DISABLE[] =
 static int change_run(struct vt_store_tx *tx, void *ctx)
 {
     struct change *c = ctx;
+    struct vt_db *db = vt_store_tx_db(tx);
     int64_t now = vt_store_tx_now(tx);
-    sqlite3_stmt *st;
+    struct vt_db_stmt *st;
     bool bootstrap = strcmp(c->action, "bootstrap") == 0;
     if (bootstrap) {
-        if (!(st = vt_store_tx_stmt(tx, SQL_ADMIN_EXISTS)))
+        if (!(st = vt_db_prepare(db, SQL_ADMIN_EXISTS)))
             return VT_ESTORE;
-        int r = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (r == SQLITE_ROW)
+        int r = vt_db_step(st);
+        vt_db_reset(st);
+        if (r == VT_DB_ROW)
             return VT_EEXIST;
     }
     if (strcmp(c->action, "add") == 0 || bootstrap) {
-        if (!(st = vt_store_tx_stmt(tx, SQL_ADD)))
+        if (!(st = vt_db_prepare(db, SQL_ADD)))
             return VT_ESTORE;
-        sqlite3_bind_text(st, 1, c->username, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, c->hash, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, c->role, -1, SQLITE_STATIC);
-        if (c->dependencia)
-            sqlite3_bind_text(st, 4, c->dependencia, -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(st, 4);
-        sqlite3_bind_int64(st, 5, now);
-        sqlite3_bind_int(st, 6, bootstrap);
+        vt_db_bind_text(st, 1, c->username);
+        vt_db_bind_text(st, 2, c->hash);
+        vt_db_bind_text(st, 3, c->role);
+        vt_db_bind_text(st, 4, c->dependencia);
+        vt_db_bind_int(st, 5, now);
+        vt_db_bind_int(st, 6, bootstrap);
     } else if (strcmp(c->action, "passwd") == 0) {
-        if (!(st = vt_store_tx_stmt(tx, SQL_PASSWD)))
+        if (!(st = vt_db_prepare(db, SQL_PASSWD)))
             return VT_ESTORE;
-        sqlite3_bind_text(st, 1, c->username, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, c->hash, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, now);
+        vt_db_bind_text(st, 1, c->username);
+        vt_db_bind_text(st, 2, c->hash);
+        vt_db_bind_int(st, 3, now);
     } else {
-        if (!(st = vt_store_tx_stmt(tx, SQL_DISABLE)))
+        if (!(st = vt_db_prepare(db, SQL_DISABLE)))
             return VT_ESTORE;
-        sqlite3_bind_text(st, 1, c->username, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, now);
+        vt_db_bind_text(st, 1, c->username);
+        vt_db_bind_int(st, 2, now);
     }
-    int r = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (r != SQLITE_DONE)
+    if (vt_db_run(st))
         return VT_ESTORE;
-    if (sqlite3_changes(sqlite3_db_handle(st)) == 0)
+    if (vt_db_changes(st) == 0)
         return strcmp(c->action, "passwd") == 0 || strcmp(c->action, "disable") == 0 ? VT_ENOTFOUND
                                                                                      : VT_EEXIST;
     char payload[300];
@@ -201,10 +197,9 @@ int vt_users_bootstrap(struct vt_store *s, char *username, size_t ulen, char *pa
             break;
         /* EEXIST: an admin exists (stop), or the name is taken (try the next). */
         struct vt_store_reader *r = vt_store_reader_new(s);
-        sqlite3_stmt *st = r ? vt_store_reader_stmt(r, SQL_ADMIN_EXISTS) : NULL;
-        bool admin = st && sqlite3_step(st) == SQLITE_ROW;
-        if (st)
-            sqlite3_reset(st);
+        struct vt_db_stmt *st = r ? vt_db_prepare(vt_store_reader_db(r), SQL_ADMIN_EXISTS) : NULL;
+        bool admin = st && vt_db_step(st) == VT_DB_ROW;
+        vt_db_reset(st);
         vt_store_reader_free(r);
         if (admin || !st)
             break;
@@ -218,4 +213,45 @@ int vt_users_bootstrap(struct vt_store *s, char *username, size_t ulen, char *pa
     sodium_memzero(pw, sizeof(pw));
     sodium_memzero(c.hash, sizeof(c.hash));
     return rc;
+}
+
+/* ---- what the domain reads ---- */
+
+static const char SQL_LIST[] = "SELECT username, role, dependencia FROM users WHERE disabled = 0 "
+                               "AND (?1 IS NULL OR dependencia = ?1) ORDER BY username";
+
+int vt_users_list(struct vt_store_reader *r, const char *dependencia,
+                  void (*each)(void *ctx, const char *username, const char *role,
+                               const char *dependencia),
+                  void *ctx)
+{
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_reader_db(r), SQL_LIST);
+    if (!st)
+        return VT_ESTORE;
+    vt_db_bind_text(st, 1, dependencia);
+    int s;
+    while ((s = vt_db_step(st)) == VT_DB_ROW)
+        each(ctx, vt_db_col_str(st, 0), vt_db_col_str(st, 1), vt_db_col_text(st, 2));
+    vt_db_reset(st);
+    return s == VT_DB_DONE ? 0 : VT_ESTORE;
+}
+
+static const char SQL_FIND[] =
+    "SELECT id, role, COALESCE(dependencia, '') FROM users WHERE username = ?1 AND disabled = 0";
+
+int vt_users_find(struct vt_store_tx *tx, const char *username, struct vt_user_row *out)
+{
+    memset(out, 0, sizeof(*out));
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_FIND);
+    if (!st)
+        return VT_ESTORE;
+    vt_db_bind_text(st, 1, username);
+    int s = vt_db_step(st);
+    if (s == VT_DB_ROW) {
+        out->id = vt_db_col_int(st, 0);
+        vt_db_col_copy(st, 1, out->role, sizeof(out->role));
+        vt_db_col_copy(st, 2, out->dependencia, sizeof(out->dependencia));
+    }
+    vt_db_reset(st);
+    return s == VT_DB_ROW ? 0 : s == VT_DB_DONE ? VT_ENOTFOUND : s;
 }

@@ -12,6 +12,8 @@
 #ifndef VT_USERS_H
 #define VT_USERS_H
 
+#include <stdint.h>
+
 #include "store/store.h"
 
 /* NULL-terminated list of the roles. */
@@ -46,5 +48,23 @@ int vt_users_bootstrap(struct vt_store *s, char *username, size_t ulen, char *pa
 
 /* True when password matches the stored hash (constant time). */
 int vt_users_check_hash(const char *hash, const char *password);
+
+/* Reader's thread: calls each(ctx, username, role, dependencia) for every
+ * enabled user, of dependencia only when it is not NULL, by username
+ * (dependencia NULL for none; the strings live for the call only). 0 or
+ * VT_ESTORE. */
+int vt_users_list(struct vt_store_reader *r, const char *dependencia,
+                  void (*each)(void *ctx, const char *username, const char *role,
+                               const char *dependencia),
+                  void *ctx);
+
+/* An enabled user as the domain needs it. */
+struct vt_user_row {
+    int64_t id;
+    char role[16];
+    char dependencia[101]; /* "" for none */
+};
+/* Writer thread: the enabled user username. 0, VT_ENOTFOUND or VT_E*. */
+int vt_users_find(struct vt_store_tx *tx, const char *username, struct vt_user_row *out);
 
 #endif

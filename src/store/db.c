@@ -236,3 +236,48 @@ void vt_db_col_copy(struct vt_db_stmt *st, int i, char *out, size_t cap)
     const char *s = st->drv->col_text(st, i);
     snprintf(out, cap, "%s", s ? s : "");
 }
+
+/* ---- full-text search ---- */
+
+static bool word_byte(unsigned char c)
+{
+    return c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+bool vt_db_fts_query(struct vt_db *db, const char *words, char *out, size_t cap)
+{
+    /* What a word is stays the same whatever the database: the driver only
+     * spells the query. */
+    const char *w[12];
+    size_t len[12], n = 0;
+    const unsigned char *p = (const unsigned char *)words;
+    if (cap)
+        out[0] = '\0';
+    while (*p && n < 12) {
+        while (*p && !word_byte(*p))
+            p++;
+        const unsigned char *start = p;
+        while (*p && word_byte(*p))
+            p++;
+        size_t k = (size_t)(p - start);
+        if (!k)
+            continue;
+        /* A very long word is searched by its first 64 bytes (whole characters). */
+        if (k > 64) {
+            k = 64;
+            while (k > 0 && (start[k] & 0xC0) == 0x80)
+                k--;
+        }
+        w[n] = (const char *)start;
+        len[n++] = k;
+    }
+    return n > 0 && cap > 0 && db->drv->fts_query(w, len, n, out, cap);
+}
+
+int vt_db_fts_ids_sql(struct vt_db *db, const char *index, int param, char *out, size_t cap)
+{
+    if (!index || !*index ||
+        strspn(index, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(index))
+        return VT_EINVAL;
+    return db->drv->fts_ids_sql(index, param, out, cap);
+}

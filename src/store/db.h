@@ -138,4 +138,20 @@ const void *vt_db_col_blob(struct vt_db_stmt *st, int i, size_t *len);
 /* Copies column i into out (cap bytes, always NUL-terminated; "" for NULL). */
 void vt_db_col_copy(struct vt_db_stmt *st, int i, char *out, size_t cap);
 
+/* ---- full-text search: the one piece of query syntax that differs ---- */
+
+/* Turns words a person typed (valid UTF-8) into this database's full-text
+ * query text, to be bound where vt_db_fts_ids_sql put its parameter: a word
+ * is a run of ASCII letters and digits and non-ASCII characters; each is
+ * prefix-matched and all are required; at most 12 words of 64 bytes (whole
+ * characters) count. False when there is no word. The result never makes the
+ * database refuse the query (fuzz_fts_query). */
+bool vt_db_fts_query(struct vt_db *db, const char *words, char *out, size_t cap);
+/* The SQL of a subquery whose one column, id, holds the keys of the rows of
+ * the full-text index named index (the schema's name, e.g. items_fts over
+ * items) that match the query text bound as ?param. Written into out (cap
+ * bytes): 0, or VT_EINVAL when it does not fit or index is not a plain
+ * name. */
+int vt_db_fts_ids_sql(struct vt_db *db, const char *index, int param, char *out, size_t cap);
+
 #endif

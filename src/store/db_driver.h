@@ -45,6 +45,13 @@ struct vt_db_driver {
     double (*col_double)(struct vt_db_stmt *st, int i);
     const char *(*col_text)(struct vt_db_stmt *st, int i);
     const void *(*col_blob)(struct vt_db_stmt *st, int i, size_t *len);
+
+    /* Full-text search (db.h): the query text of n words (lens[i] bytes
+     * each, already split and trimmed by db.c), false when none fits in
+     * cap; and the subquery of the matching ids. */
+    bool (*fts_query)(const char *const *words, const size_t *lens, size_t n, char *out,
+                      size_t cap);
+    int (*fts_ids_sql)(const char *index, int param, char *out, size_t cap);
 };
 
 extern const struct vt_db_driver vt_db_driver_sqlite;

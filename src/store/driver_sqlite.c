@@ -629,6 +629,10 @@ fail:
     return VT_ESTORE;
 }
 
+static bool sq_fts_query(const char *const *words, const size_t *lens, size_t n, char *out,
+                         size_t cap);
+static int sq_fts_ids_sql(const char *index, int param, char *out, size_t cap);
+
 const struct vt_db_driver vt_db_driver_sqlite = {
     .name = "sqlite",
     .open = sq_open,
@@ -652,4 +656,33 @@ const struct vt_db_driver vt_db_driver_sqlite = {
     .col_double = sq_col_double,
     .col_text = sq_col_text,
     .col_blob = sq_col_blob,
+    .fts_query = sq_fts_query,
+    .fts_ids_sql = sq_fts_ids_sql,
 };
+
+/* ---- full-text search: FTS5 ---- */
+
+/* Each word quoted (a word never holds a quote: db.c splits on everything
+ * but letters, digits and non-ASCII) and prefix-matched ("word"*); FTS5
+ * ANDs the terms. The words that do not fit in cap are left out. */
+static bool sq_fts_query(const char *const *words, const size_t *lens, size_t n, char *out,
+                         size_t cap)
+{
+    size_t o = 0, k;
+    out[0] = '\0';
+    for (k = 0; k < n; k++) {
+        if (o + lens[k] + 6 >= cap)
+            break;
+        o += (size_t)snprintf(out + o, cap - o, "%s\"%.*s\"*", k ? " " : "", (int)lens[k],
+                              words[k]);
+    }
+    return k > 0;
+}
+
+/* An FTS5 table's rowid is the indexed row's id (content_rowid). */
+static int sq_fts_ids_sql(const char *index, int param, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "SELECT rowid AS id FROM %s WHERE %s MATCH ?%d", index, index,
+                     param);
+    return n < 0 || (size_t)n >= cap ? VT_EINVAL : 0;
+}
