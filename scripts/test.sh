@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: unit and integration tests (ctest) on a Release build
+# The whole test suite: the include graph's rules (scripts/check-layers), then
+# unit and integration tests (ctest) on a Release build
 # (what a packager builds, -O3) with -Werror, the same again on a Debug build
 # (-O0) under AddressSanitizer + UndefinedBehaviorSanitizer, then every
 # libFuzzer target for a short run over its seed corpus. Warnings are errors
@@ -13,6 +14,9 @@ jobs=$(nproc)
 # tests must run, not skip.
 export VT_REQUIRE_BROWSER=1 VT_REQUIRE_FAKETIME=1
 export VT_ARTIFACTS="${VT_ARTIFACTS:-$PWD/build/test-artifacts}"
+
+echo "== layers (scripts/check-layers) =="
+./scripts/check-layers
 
 echo "== build and test (Release) =="
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DVT_WERROR=ON >/dev/null

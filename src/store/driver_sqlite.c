@@ -38,7 +38,6 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "store/db_driver.h"
-#include "store/driver_sqlite.h"
 
 struct sq_stmt {
     struct vt_db_stmt base;
@@ -345,11 +344,6 @@ static void sq_close(struct vt_db *db)
     }
     sqlite3_close(c->db); /* the last connection checkpoints and removes the WAL */
     free(c);
-}
-
-void *vt_db_sqlite_raw(struct vt_db_stmt *st)
-{
-    return st && st->drv == &vt_db_driver_sqlite ? raw(st) : NULL;
 }
 
 static const char *sq_errmsg(struct vt_db *db)

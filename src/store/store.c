@@ -49,7 +49,6 @@
 #include "store/attach.h"
 #include "store/audit.h"
 #include "store/db.h"
-#include "store/driver_sqlite.h" /* transitional: vt_store_tx_stmt & co */
 #include "store/migrate.h"
 
 static const char SQL_COUNTER_GET[] = "SELECT last FROM radicado_counters WHERE year = ?1";
@@ -635,13 +634,6 @@ struct vt_db *vt_store_tx_db(struct vt_store_tx *tx)
     return tx->s->db;
 }
 
-/* Transitional (issue 13): SQLite's handle for the modules not yet on db.h;
- * goes with vt_store_reader_stmt* and driver_sqlite.h's vt_db_sqlite_raw. */
-void *vt_store_tx_stmt(struct vt_store_tx *tx, const char *sql)
-{
-    return vt_db_sqlite_raw(vt_db_prepare(tx->s->db, sql));
-}
-
 /* Looks key up in the contacts registry on db. */
 static int contact_lookup(struct vt_db *db, const char *key_type, const char *key, char *group,
                           size_t group_len)
@@ -839,13 +831,3 @@ int vt_store_contact_lookup(void *reader, const char *key_type, const char *key,
     return contact_lookup(((struct vt_store_reader *)reader)->db, key_type, key, group, group_len);
 }
 
-/* Transitional, as vt_store_tx_stmt. */
-void *vt_store_reader_stmt(struct vt_store_reader *r, const char *sql)
-{
-    return vt_db_sqlite_raw(vt_db_prepare(r->db, sql));
-}
-
-void *vt_store_reader_stmt_text(struct vt_store_reader *r, const char *sql)
-{
-    return vt_db_sqlite_raw(vt_db_prepare_text(r->db, sql));
-}

@@ -234,17 +234,6 @@ int vt_store_tx_item_changed(struct vt_store_tx *tx, const struct vt_item_change
 struct vt_db *vt_store_tx_db(struct vt_store_tx *tx);
 /* A reader's connection through db.h (the reader's thread only). */
 struct vt_db *vt_store_reader_db(struct vt_store_reader *r);
-/* Transitional (issue 13), until every module speaks db.h: SQLite's own
- * statement handle of vt_db_prepare(vt_store_tx_db(tx), sql), for sql a
- * string with static storage (the cache key). Reset and unbound; the caller
- * steps it and must reset it, never finalize it. NULL when it does not
- * prepare (logged). */
-void *vt_store_tx_stmt(struct vt_store_tx *tx, const char *sql);
-/* Transitional: the same on a reader's connection (its thread only). */
-void *vt_store_reader_stmt(struct vt_store_reader *r, const char *sql);
-/* Transitional: the same for SQL built at run time (vt_db_prepare_text: any
- * string; the cache keys on its text and keeps the most recently used few). */
-void *vt_store_reader_stmt_text(struct vt_store_reader *r, const char *sql);
 /* Contact lookup on the write connection, for classifying inside a job
  * (vt_contact_lookup_fn shape; ctx is the struct vt_store_tx). */
 int vt_store_tx_contact_lookup(void *tx, const char *key_type, const char *key, char *group,
