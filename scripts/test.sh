@@ -16,6 +16,7 @@ export VT_REQUIRE_BROWSER=1 VT_REQUIRE_FAKETIME=1
 export VT_ARTIFACTS="${VT_ARTIFACTS:-$PWD/build/test-artifacts}"
 
 echo "== layers (scripts/check-layers) =="
+./scripts/check-layers --self-test
 ./scripts/check-layers
 
 echo "== build and test (Release) =="
