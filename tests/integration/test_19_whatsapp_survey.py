@@ -380,7 +380,11 @@ class WhatsAppSurvey(H.DaemonCase):
         self.assertEqual(params[0], rad)
         self.assertTrue(LINK.search(params[1]), params)
         self.assertNotIn("\n", params[1])
-        (ob,) = self.d.query("SELECT via_template FROM outbox WHERE item_id = ? AND kind = 'encuesta'", (item_id,))
+        # the provider saw the message before the sender recorded its result:
+        # wait for the outbox row to be marked sent, then read how it went
+        ob = staffkit.wait(lambda: self.d.query("SELECT status, via_template FROM outbox WHERE item_id = ? "
+                                                "AND kind = 'encuesta' AND status = 'sent'", (item_id,)),
+                           what="the encuesta outbox row marked sent")[0]
         self.assertEqual(ob["via_template"], "encuesta_satisfaccion")
         inv = self.invitation_row(item_id)
 
