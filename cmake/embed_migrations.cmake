@@ -1,8 +1,10 @@
-# Writes OUT, a C file holding every migrations/NNNN_name.sql as a string, in
-# order, in the table vt_migrations[]. Run by CMakeLists.txt at build time.
+# Writes OUT, a C file holding every DIR/NNNN_name.sql as a string, in order,
+# in the table named VAR (vt_migrations for migrations/, SQLite's;
+# vt_migrations_pg for migrations/postgresql/). Run by CMakeLists.txt at
+# build time.
 file(GLOB files ${DIR}/*.sql)
 list(SORT files)
-set(body "/* Generated from migrations/ by cmake/embed_migrations.cmake; do not edit. */\n#include <stddef.h>\n#include \"store/migrations.h\"\n")
+set(body "/* Generated from ${DIR} by cmake/embed_migrations.cmake; do not edit. */\n#include <stddef.h>\n#include \"store/migrations.h\"\n")
 set(table "")
 set(i 0)
 foreach(f ${files})
@@ -18,5 +20,5 @@ foreach(f ${files})
   string(APPEND table "    {${version}, \"${name}\", sql_${i}},\n")
   math(EXPR i "${i} + 1")
 endforeach()
-string(APPEND body "const struct vt_migration vt_migrations[] = {\n${table}    {0, NULL, NULL}};\n")
+string(APPEND body "const struct vt_migration ${VAR}[] = {\n${table}    {0, NULL, NULL}};\n")
 file(WRITE ${OUT} "${body}")

@@ -189,8 +189,9 @@ static int start_http(struct vt_app *app, int port, char *err, size_t errlen)
     return vt_routes_register(app, app->http, err, errlen);
 }
 
-int vt_daemon_main(struct vt_config *cfg, const char *data_dir, int port)
+int vt_daemon_main(struct vt_config *cfg, const struct vt_store_place *place, int port)
 {
+    const char *data_dir = place->data_dir;
     struct daemon *d = calloc(1, sizeof(*d));
     struct vt_app *app = d ? &d->app : NULL;
     char err[512] = "";
@@ -210,7 +211,7 @@ int vt_daemon_main(struct vt_config *cfg, const char *data_dir, int port)
         goto done;
     }
     struct vt_store_options opt = {
-        .data_dir = data_dir,
+        .place = *place,
         .batch_max = cfg->batch_max,
         .hooks = {.ctx = app,
                   .stamp = stamp,

@@ -10,8 +10,9 @@
 #define VT_DAEMON_H
 
 #include "core/config.h"
+#include "store/migrate.h"
 
 /* Runs the daemon until SIGTERM/SIGINT. Returns a process exit code. */
-int vt_daemon_main(struct vt_config *cfg, const char *data_dir, int port);
+int vt_daemon_main(struct vt_config *cfg, const struct vt_store_place *place, int port);
 
 #endif

@@ -157,10 +157,37 @@ static const char *data_dir(const struct opts *o, const struct vt_config *cfg)
     return o->data_dir ? o->data_dir : cfg->data_dir;
 }
 
+/* Where the store is: store.backend's database, the data directory. */
+static struct vt_store_place place(const struct opts *o, const struct vt_config *cfg)
+{
+    return (struct vt_store_place){data_dir(o, cfg), cfg->store_backend, cfg->pg_conninfo};
+}
+
+/* check-config: the file is valid; with PostgreSQL, the server answers too. */
+static int cmd_check_config(const struct opts *o, struct vt_config *cfg)
+{
+    struct vt_store_place pl = place(o, cfg);
+    if (!vt_store_place_pg(&pl)) {
+        printf("ok\n");
+        return 0;
+    }
+    char err[600];
+    int version = 0;
+    if (vt_store_reach(&pl, &version, err, sizeof(err))) {
+        fprintf(stderr, "store.postgresql_conninfo: %s\n", err);
+        return 1;
+    }
+    printf("ok\n");
+    printf("PostgreSQL reachable; schema version %d of %d%s\n", version, vt_store_schema_latest(),
+           version < vt_store_schema_latest() ? " (run `ventanilla migrate`)" : "");
+    return 0;
+}
+
 static int cmd_migrate(const struct opts *o, struct vt_config *cfg)
 {
     char err[600];
-    int rc = vt_store_migrate(data_dir(o, cfg), err, sizeof(err));
+    struct vt_store_place pl = place(o, cfg);
+    int rc = vt_store_migrate(&pl, err, sizeof(err));
     if (rc) {
         fprintf(stderr, "migrate: %s\n", err);
         return 1;
@@ -173,7 +200,8 @@ static int cmd_audit_verify(const struct opts *o, struct vt_config *cfg)
 {
     char err[600] = "";
     int64_t n = 0, bad = 0;
-    int rc = vt_store_audit_verify(data_dir(o, cfg), &n, &bad, err, sizeof(err));
+    struct vt_store_place pl = place(o, cfg);
+    int rc = vt_store_audit_verify(&pl, &n, &bad, err, sizeof(err));
     if (rc == VT_ETAMPER) {
         printf("audit chain broken at event %lld: %s\n", (long long)bad, err);
         return 1;
@@ -316,7 +344,8 @@ static int cmd_contacts_import(const struct opts *o, struct vt_config *cfg)
         goto done;
     }
     char err[600];
-    if (vt_store_contacts_import(data_dir(o, cfg), im.rows, im.n_rows, err, sizeof(err))) {
+    struct vt_store_place pl = place(o, cfg);
+    if (vt_store_contacts_import(&pl, im.rows, im.n_rows, err, sizeof(err))) {
         fprintf(stderr, "contacts import: %s\n", err);
         goto done;
     }
@@ -344,7 +373,7 @@ static int cmd_outbox(const char *verb, const struct opts *o, struct vt_config *
 {
     char err[600];
     struct vt_store *s = NULL;
-    struct vt_store_options opt = {data_dir(o, cfg), 16, {.ctx = cfg, .stamp = cli_stamp}};
+    struct vt_store_options opt = {place(o, cfg), 16, {.ctx = cfg, .stamp = cli_stamp}};
     if (vt_store_open(&opt, &s, err, sizeof(err))) {
         fprintf(stderr, "outbox: %s\n", err);
         return 1;
@@ -420,7 +449,7 @@ static int cmd_user_bootstrap(const struct opts *o, struct vt_config *cfg)
         return usage();
     char err[600], name[32], pw[32];
     struct vt_store *s = NULL;
-    struct vt_store_options opt = {data_dir(o, cfg), 16, {.ctx = cfg, .stamp = cli_stamp}};
+    struct vt_store_options opt = {place(o, cfg), 16, {.ctx = cfg, .stamp = cli_stamp}};
     if (vt_store_open(&opt, &s, err, sizeof(err))) {
         fprintf(stderr, "user: %s\n", err);
         return 1;
@@ -455,7 +484,7 @@ static int cmd_user(const char *verb, const struct opts *o, struct vt_config *cf
         return 1;
     }
     struct vt_store *s = NULL;
-    struct vt_store_options opt = {data_dir(o, cfg), 16, {.ctx = cfg, .stamp = cli_stamp}};
+    struct vt_store_options opt = {place(o, cfg), 16, {.ctx = cfg, .stamp = cli_stamp}};
     if (vt_store_open(&opt, &s, err, sizeof(err))) {
         fprintf(stderr, "user: %s\n", err);
         sodium_memzero(pw, sizeof(pw));
@@ -499,7 +528,7 @@ static int cmd_report(const char *which, const struct opts *o, struct vt_config 
         return 2;
     }
     struct vt_store *s = NULL;
-    struct vt_store_options opt = {data_dir(o, cfg), 16, {.ctx = cfg, .stamp = cli_stamp}};
+    struct vt_store_options opt = {place(o, cfg), 16, {.ctx = cfg, .stamp = cli_stamp}};
     if (vt_store_open(&opt, &s, err, sizeof(err))) {
         fprintf(stderr, "report: %s\n", err);
         return 1;
@@ -544,6 +573,13 @@ static int cmd_backup(const char *cmd, const struct opts *o, struct vt_config *c
         return usage();
     char err[1200] = "";
     bool incomplete = false;
+    struct vt_store_place pl = place(o, cfg);
+    if (vt_store_place_pg(&pl)) {
+        fprintf(stderr, "%s: store.backend is \"postgresql\": back up and restore the database "
+                        "with PostgreSQL's tools (pg_dump, pg_basebackup) and the data directory "
+                        "(attachments/, audit.key) with your file backups\n", cmd);
+        return 1;
+    }
     int rc =
         strcmp(cmd, "backup") == 0
             ? vt_backup_make(data_dir(o, cfg), o->args[0], stdout, &incomplete, err, sizeof(err))
@@ -652,8 +688,7 @@ int main(int argc, char **argv)
     if (rc)
         return rc;
     if (strcmp(cmd, "check-config") == 0) {
-        printf("ok\n");
-        rc = 0;
+        rc = cmd_check_config(&o, &cfg);
     } else if (strcmp(cmd, "migrate") == 0) {
         rc = cmd_migrate(&o, &cfg);
     } else if (strcmp(cmd, "audit") == 0) {
@@ -670,7 +705,8 @@ int main(int argc, char **argv)
         rc = cmd_backup(cmd, &o, &cfg);
     } else {
         int port = o.port >= 0 ? o.port : cfg.port;
-        rc = vt_daemon_main(&cfg, data_dir(&o, &cfg), port);
+        struct vt_store_place pl = place(&o, &cfg);
+        rc = vt_daemon_main(&cfg, &pl, port);
     }
     vt_config_cleanup(&cfg);
     return rc;

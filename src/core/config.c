@@ -87,6 +87,9 @@ static const struct key keys[] = {
     {"classification.domain_rules", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, vt_config__domain_rules},
     {"classification.keyword_rules", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, vt_config__keyword_rules},
     {"store.batch_max", K_INT, O(batch_max), 1024, NULL, 1, 100000, NULL, NULL},
+    {"store.backend", K_STR, O(store_backend), 0, "sqlite", 1, 20, NULL, NULL},
+    {"store.postgresql_conninfo", K_STR, O(pg_conninfo), 0, "", 0, 4000, "VENTANILLA_PG_CONNINFO",
+     NULL},
     {"live.due_soon_days", K_INT, O(due_soon_days), 3, NULL, 0, 60, NULL, NULL},
     {"live.allowed_origins", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, vt_config__allowed_origins},
     {"metrics.token", K_STR, O(metrics_token), 0, "", 0, 200, "VENTANILLA_METRICS_TOKEN", NULL},
@@ -381,6 +384,18 @@ static int cross_check(struct ctx *c, char *path, size_t pathlen)
                 "true%s",
                 "");
         }
+    }
+    if (strcmp(c->cfg->store_backend, "sqlite") != 0 &&
+        strcmp(c->cfg->store_backend, "postgresql") != 0) {
+        snprintf(path, pathlen, "store.backend");
+        return vt_config__fail(c, "must be \"sqlite\" or \"postgresql\"%s", "");
+    }
+    if (strcmp(c->cfg->store_backend, "postgresql") == 0 && !c->cfg->pg_conninfo[0]) {
+        snprintf(path, pathlen, "store.postgresql_conninfo");
+        return vt_config__fail(c,
+                               "is required when store.backend is \"postgresql\" (it may come "
+                               "from VENTANILLA_PG_CONNINFO)%s",
+                               "");
     }
     if (c->cfg->body_budget_bytes < c->cfg->max_body_bytes) {
         snprintf(path, pathlen, "server.body_budget_bytes");

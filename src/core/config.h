@@ -123,6 +123,8 @@ struct vt_config {
     char *listen;
     int port;
     char *data_dir;
+    char *store_backend; /* "sqlite" or "postgresql" */
+    char *pg_conninfo;   /* libpq connection string (postgresql); may hold a password */
     long long max_body_bytes;
     long long max_json_bytes;
     bool trust_forwarded_for;

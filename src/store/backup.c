@@ -769,11 +769,12 @@ int vt_backup_restore(const char *src, const char *data_dir, FILE *out, char *er
         fsync_path(parent);
     }
     bool upgraded = schema < vt_store_schema_latest();
-    if (upgraded && (rc = vt_store_migrate(data_dir, err, errlen)))
+    if (upgraded && (rc = vt_store_migrate(&(struct vt_store_place){.data_dir = data_dir}, err, errlen)))
         goto out;
     int64_t n_events = 0, bad = 0;
     char why[400] = "";
-    rc = vt_store_audit_verify(data_dir, &n_events, &bad, why, sizeof(why));
+    rc = vt_store_audit_verify(&(struct vt_store_place){.data_dir = data_dir}, &n_events, &bad, why,
+                               sizeof(why));
     if (rc == VT_ETAMPER) {
         snprintf(err, errlen, "the backup's audit chain does not verify: event %lld: %s",
                  (long long)bad, why);

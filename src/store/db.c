@@ -13,7 +13,7 @@
 #include "core/error.h"
 #include "store/db_driver.h"
 
-static const struct vt_db_driver *const drivers[] = {&vt_db_driver_sqlite};
+static const struct vt_db_driver *const drivers[] = {&vt_db_driver_sqlite, &vt_db_driver_pg};
 
 int vt_db_open(const struct vt_db_options *opt, struct vt_db **out, char *err, size_t errlen)
 {
@@ -67,11 +67,11 @@ static int run_literal(struct vt_db *db, const char *sql)
 
 int vt_db_begin(struct vt_db *db, bool write)
 {
-    /* Both databases take BEGIN; SQLite's IMMEDIATE takes the write lock at
-     * once, which is what PostgreSQL's row locks give a writer anyway. */
-    if (write && strcmp(db->drv->name, "sqlite") == 0)
-        return run_literal(db, "BEGIN IMMEDIATE");
-    return run_literal(db, "BEGIN");
+    /* A driver with a way of its own to take the write lock says it;
+     * otherwise SQLite's IMMEDIATE takes it at once. */
+    if (db->drv->begin)
+        return db->drv->begin(db, write);
+    return run_literal(db, write ? "BEGIN IMMEDIATE" : "BEGIN");
 }
 
 int vt_db_commit(struct vt_db *db)
@@ -138,11 +138,6 @@ void vt_db_bind_text(struct vt_db_stmt *st, int i, const char *s)
         st->drv->bind_text(st, i, s, strlen(s), false);
     else
         st->drv->bind_null(st, i);
-}
-
-void vt_db_bind_text_len(struct vt_db_stmt *st, int i, const char *s, size_t len)
-{
-    st->drv->bind_text(st, i, s, len, false);
 }
 
 void vt_db_bind_text_copy(struct vt_db_stmt *st, int i, const char *s)

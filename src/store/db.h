@@ -3,8 +3,8 @@
  * differ between databases, behind named functions.
  *
  * Owns: nothing but the contract. A driver implements it (driver_sqlite.c
- * for the embedded default; a PostgreSQL driver plugs in the same way), and
- * only a driver includes its database's header. Modules write their SQL once,
+ * for the embedded default, driver_pg.c for PostgreSQL), and only a driver
+ * includes its database's header. Modules write their SQL once,
  * next to them, in the subset SQLite and PostgreSQL share: numbered
  * placeholders ?1..?N, ON CONFLICT, RETURNING, no INSERT OR, dates and times
  * computed in C and bound as values.
@@ -40,8 +40,9 @@ struct vt_db_stmt;
 enum { VT_DB_DONE = 0, VT_DB_ROW = 1 };
 
 struct vt_db_options {
-    const char *driver; /* "sqlite" (NULL means sqlite) */
-    const char *path;   /* sqlite: the database file */
+    const char *driver;   /* "sqlite" or "postgresql" (NULL means sqlite) */
+    const char *path;     /* sqlite: the database file */
+    const char *conninfo; /* postgresql: a libpq connection string */
     bool create;        /* create the database when absent (mode 0600) */
     bool read_only;     /* a reader: never writes */
     /* A copy that nothing writes while it is open (a backup being read):
@@ -58,7 +59,7 @@ struct vt_db_options {
 int vt_db_open(const struct vt_db_options *opt, struct vt_db **out, char *err, size_t errlen);
 /* Closes db and every statement it prepared; NULL ok. */
 void vt_db_close(struct vt_db *db);
-/* The driver's name ("sqlite"). */
+/* The driver's name ("sqlite" or "postgresql"). */
 const char *vt_db_driver_name(const struct vt_db *db);
 /* The last error's English detail, for the log; never NULL. */
 const char *vt_db_errmsg(struct vt_db *db);
@@ -102,7 +103,6 @@ struct vt_db_stmt *vt_db_prepare_text(struct vt_db *db, const char *sql);
 void vt_db_bind_int(struct vt_db_stmt *st, int i, int64_t v);
 void vt_db_bind_double(struct vt_db_stmt *st, int i, double v);
 void vt_db_bind_text(struct vt_db_stmt *st, int i, const char *s);
-void vt_db_bind_text_len(struct vt_db_stmt *st, int i, const char *s, size_t len);
 void vt_db_bind_blob(struct vt_db_stmt *st, int i, const void *p, size_t len);
 void vt_db_bind_null(struct vt_db_stmt *st, int i);
 /* Text that the caller is about to free or reuse: copied now. */

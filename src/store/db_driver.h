@@ -28,9 +28,13 @@ struct vt_db_driver {
     struct vt_db_stmt *(*prepare)(struct vt_db *db, const char *sql, bool by_text);
     int (*table_exists)(struct vt_db *db, const char *name);
     int (*copy_to)(struct vt_db *db, const char *dest_file, char *err, size_t errlen);
+    /* Optional: starts a transaction (db.h's vt_db_begin); NULL runs
+     * "BEGIN IMMEDIATE" for a writer and "BEGIN" for a reader. */
+    int (*begin)(struct vt_db *db, bool write);
 
     void (*bind_int)(struct vt_db_stmt *st, int i, int64_t v);
     void (*bind_double)(struct vt_db_stmt *st, int i, double v);
+    /* s[len] is a NUL; copy: s is about to be freed or reused. */
     void (*bind_text)(struct vt_db_stmt *st, int i, const char *s, size_t len, bool copy);
     void (*bind_blob)(struct vt_db_stmt *st, int i, const void *p, size_t len);
     void (*bind_null)(struct vt_db_stmt *st, int i);
@@ -55,5 +59,6 @@ struct vt_db_driver {
 };
 
 extern const struct vt_db_driver vt_db_driver_sqlite;
+extern const struct vt_db_driver vt_db_driver_pg;
 
 #endif

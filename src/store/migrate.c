@@ -1,10 +1,13 @@
 /* migrate.c - the migrations runner and the schema version check
  * (migrate.h).
  *
- * Owns: DATA_DIR/ventanilla.db's place, the schema_migrations table, and
- * the rule that a database written by a newer program is never touched.
- * Must not: know what a migration does: each file of migrations/ runs as it
- * is, through vt_db_exec (SQLite's dialect today).
+ * Owns: the store's place (DATA_DIR/ventanilla.db, or a PostgreSQL
+ * database), the schema_migrations table, which set of migrations a
+ * database takes (migrations/ for SQLite, migrations/postgresql/ for
+ * PostgreSQL: the same versions and names, the same schema), and the rule
+ * that a database written by a newer program is never touched.
+ * Must not: know what a migration does: each file runs as it is, through
+ * vt_db_exec.
  *
  * A migration and its schema_migrations row commit together: a failing one
  * rolls back whole and leaves the version where it was.
@@ -13,6 +16,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,7 +30,7 @@
 
 static const char SQL_CREATE[] =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-    "name TEXT NOT NULL, applied_at INTEGER NOT NULL)";
+    "name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
 static const char SQL_VERSION[] = "SELECT coalesce(max(version), 0) FROM schema_migrations";
 static const char SQL_RECORD[] =
     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)";
@@ -55,6 +59,29 @@ int vt_store_schema_latest(void)
 void vt_migrate_db_path(const char *data_dir, char *out, size_t cap)
 {
     snprintf(out, cap, "%s/ventanilla.db", data_dir);
+}
+
+bool vt_store_place_pg(const struct vt_store_place *place)
+{
+    return place->backend && strcmp(place->backend, "postgresql") == 0;
+}
+
+void vt_migrate_db_options(const struct vt_store_place *place, char *path, size_t cap,
+                           struct vt_db_options *opt)
+{
+    *opt = (struct vt_db_options){0};
+    if (vt_store_place_pg(place)) {
+        opt->driver = "postgresql";
+        opt->conninfo = place->conninfo;
+        return;
+    }
+    vt_migrate_db_path(place->data_dir, path, cap);
+    opt->path = path;
+}
+
+static const struct vt_migration *migrations_of(const struct vt_store_place *place)
+{
+    return vt_store_place_pg(place) ? vt_migrations_pg : vt_migrations;
 }
 
 int vt_migrate_version(struct vt_db *db, int *version)
@@ -126,24 +153,27 @@ int vt_migrate_run(struct vt_db *db, const struct vt_migration *list, char *err,
     return 0;
 }
 
-static int open_db(const char *data_dir, bool create, bool writer, struct vt_db **out, char *err,
-                   size_t errlen)
+static int open_db(const struct vt_store_place *place, bool create, bool writer,
+                   struct vt_db **out, char *err, size_t errlen)
 {
     char path[4200];
-    vt_migrate_db_path(data_dir, path, sizeof(path));
-    struct vt_db_options opt = {.path = path, .create = create, .maintain = writer};
+    struct vt_db_options opt;
+    vt_migrate_db_options(place, path, sizeof(path), &opt);
+    opt.create = create;
+    opt.maintain = writer;
     return vt_db_open(&opt, out, err, errlen);
 }
 
-int vt_store_migrate(const char *data_dir, char *err, size_t errlen)
+int vt_store_migrate(const struct vt_store_place *place, char *err, size_t errlen)
 {
+    const char *data_dir = place->data_dir;
     /* A data directory made here is the owner's alone. */
     if (mkdir(data_dir, 0700) != 0 && access(data_dir, W_OK) != 0) {
         snprintf(err, errlen, "cannot create data directory %s", data_dir);
         return VT_EIO;
     }
     struct vt_db *db = NULL;
-    int rc = open_db(data_dir, true, false, &db, err, errlen);
+    int rc = open_db(place, true, false, &db, err, errlen);
     if (rc)
         return rc;
     unsigned char key[VT_AUDIT_KEY_BYTES];
@@ -151,30 +181,59 @@ int vt_store_migrate(const char *data_dir, char *err, size_t errlen)
         snprintf(err, errlen, "cannot create the audit key in %s", data_dir);
         rc = VT_EIO;
     } else {
-        rc = vt_migrate_run(db, vt_migrations, err, errlen);
+        rc = vt_migrate_run(db, migrations_of(place), err, errlen);
     }
     sodium_memzero(key, sizeof(key));
     vt_db_close(db);
     return rc;
 }
 
-int vt_migrate_open_current(const char *data_dir, bool writer, struct vt_db **out, char *err,
-                            size_t errlen)
+int vt_store_reach(const struct vt_store_place *place, int *version, char *err, size_t errlen)
 {
     char path[4200];
-    vt_migrate_db_path(data_dir, path, sizeof(path));
-    *out = NULL;
-    if (access(path, F_OK) != 0) {
-        snprintf(err, errlen, "no database at %s; run `ventanilla migrate` first", path);
-        return VT_ENOTFOUND;
+    *version = 0;
+    if (!vt_store_place_pg(place)) {
+        vt_migrate_db_path(place->data_dir, path, sizeof(path));
+        if (access(path, F_OK) != 0) {
+            snprintf(err, errlen, "no database at %s", path);
+            return VT_ENOTFOUND;
+        }
     }
     struct vt_db *db = NULL;
-    int version, latest = vt_store_schema_latest();
-    int rc = open_db(data_dir, false, writer, &db, err, errlen);
+    int rc = open_db(place, false, false, &db, err, errlen);
+    if (rc)
+        return rc;
+    if ((rc = vt_migrate_version(db, version)))
+        snprintf(err, errlen, "cannot read the schema version: %s", vt_db_errmsg(db));
+    vt_db_close(db);
+    return rc;
+}
+
+int vt_migrate_open_current(const struct vt_store_place *place, bool writer, struct vt_db **out,
+                            char *err, size_t errlen)
+{
+    char path[4200];
+    *out = NULL;
+    if (!vt_store_place_pg(place)) {
+        vt_migrate_db_path(place->data_dir, path, sizeof(path));
+        if (access(path, F_OK) != 0) {
+            snprintf(err, errlen, "no database at %s; run `ventanilla migrate` first", path);
+            return VT_ENOTFOUND;
+        }
+    }
+    struct vt_db *db = NULL;
+    int version, latest = latest_of(migrations_of(place));
+    int rc = open_db(place, false, writer, &db, err, errlen);
     if (rc)
         return rc;
     if ((rc = vt_migrate_version(db, &version))) {
         snprintf(err, errlen, "cannot read the schema version: %s", vt_db_errmsg(db));
+        goto fail;
+    }
+    if (version == 0 && vt_store_place_pg(place)) {
+        snprintf(err, errlen, "the PostgreSQL database has no Ventanilla schema; run `ventanilla "
+                              "migrate` first");
+        rc = VT_ENOTFOUND;
         goto fail;
     }
     if ((rc = refuse_newer(version, latest, err, errlen)))

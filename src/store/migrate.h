@@ -1,6 +1,7 @@
-/* migrate.h - the data directory's database and its schema version: where
- * the database is, the migrations runner, and the check every command makes
- * before it uses a database.
+/* migrate.h - the store's database and its schema version: where the
+ * database is (its place: SQLite's file in the data directory, or a
+ * PostgreSQL database), the migrations runner, and the check every command
+ * makes before it uses a database.
  *
  * store.h includes this header, so callers of vt_store_migrate need only
  * store.h; the store and its command-line operations use the rest.
@@ -11,11 +12,29 @@
 #include <stddef.h>
 
 struct vt_db;
+struct vt_db_options;
 struct vt_migration;
 
-/* Applies pending migrations (each in its own transaction). Returns 0,
- * VT_EVERSION when the database is newer than this binary, or VT_ESTORE. */
-int vt_store_migrate(const char *data_dir, char *err, size_t errlen);
+/* Where a store lives. The data directory holds attachments/ and audit.key
+ * on both backends, and SQLite's ventanilla.db. */
+struct vt_store_place {
+    const char *data_dir;
+    const char *backend;  /* "sqlite" (NULL means sqlite) or "postgresql" */
+    const char *conninfo; /* postgresql: a libpq connection string */
+};
+
+/* Whether place is a PostgreSQL database. */
+bool vt_store_place_pg(const struct vt_store_place *place);
+
+/* Fills opt to open place's database (path: room for SQLite's file name,
+ * cap bytes). */
+void vt_migrate_db_options(const struct vt_store_place *place, char *path, size_t cap,
+                           struct vt_db_options *opt);
+
+/* Creates the data directory and audit key when absent and applies pending
+ * migrations (each in its own transaction). Returns 0, VT_EVERSION when the
+ * database is newer than this binary, or VT_ESTORE / VT_EIO. */
+int vt_store_migrate(const struct vt_store_place *place, char *err, size_t errlen);
 
 /* The newest schema version this program knows (its last migration). */
 int vt_store_schema_latest(void);
@@ -33,12 +52,17 @@ int vt_migrate_run(struct vt_db *db, const struct vt_migration *list, char *err,
  * schema_migrations). 0 or VT_ESTORE. */
 int vt_migrate_version(struct vt_db *db, int *version);
 
-/* Opens DATA_DIR's existing database when its schema is this program's
+/* Connects to place's database and reads its schema version into *version
+ * (0: none yet), without creating or changing anything. 0, or VT_ESTORE /
+ * VT_ENOTFOUND with err saying why (an unreachable server, a refused login). */
+int vt_store_reach(const struct vt_store_place *place, int *version, char *err, size_t errlen);
+
+/* Opens place's existing database when its schema is this program's
  * (never creating it); writer: the connection the store's writer uses
  * (vt_db_options.maintain). 0 with *out set, VT_ENOTFOUND, VT_EVERSION
  * (older: run migrate; newer: use a newer program) or VT_ESTORE, with err
  * filled. */
-int vt_migrate_open_current(const char *data_dir, bool writer, struct vt_db **out, char *err,
-                            size_t errlen);
+int vt_migrate_open_current(const struct vt_store_place *place, bool writer, struct vt_db **out,
+                            char *err, size_t errlen);
 
 #endif

@@ -1,5 +1,6 @@
-/* migrations.h - the schema files of migrations/, compiled into the binary in
- * version order (cmake/embed_migrations.cmake). Ends with {0, NULL, NULL}. */
+/* migrations.h - the schema files of migrations/ (and their PostgreSQL twins
+ * in migrations/postgresql/), compiled into the binary in version order
+ * (cmake/embed_migrations.cmake). Each table ends with {0, NULL, NULL}. */
 #ifndef VT_MIGRATIONS_H
 #define VT_MIGRATIONS_H
 
@@ -9,6 +10,7 @@ struct vt_migration {
     const char *sql;
 };
 
-extern const struct vt_migration vt_migrations[];
+extern const struct vt_migration vt_migrations[];    /* SQLite's (migrations/) */
+extern const struct vt_migration vt_migrations_pg[]; /* PostgreSQL's (migrations/postgresql/) */
 
 #endif

@@ -100,6 +100,7 @@ struct counter {
 struct vt_store {
     struct vt_store_options opt;
     char *data_dir;
+    char *conninfo; /* PostgreSQL's, or NULL */
     struct vt_db *db; /* the write connection: writer thread only */
     unsigned char audit_key[VT_AUDIT_KEY_BYTES];
 
@@ -669,6 +670,7 @@ static void store_free(struct vt_store *s)
     pthread_cond_destroy(&s->wake);
     sodium_memzero(s->audit_key, sizeof(s->audit_key));
     free(s->data_dir);
+    free(s->conninfo);
     free(s);
 }
 
@@ -677,17 +679,22 @@ int vt_store_open(const struct vt_store_options *opt, struct vt_store **out, cha
 {
     struct vt_store *s = calloc(1, sizeof(*s));
     int rc;
-    if (!s || !(s->data_dir = strdup(opt->data_dir))) {
+    if (!s || !(s->data_dir = strdup(opt->place.data_dir)) ||
+        (opt->place.conninfo && !(s->conninfo = strdup(opt->place.conninfo)))) {
+        if (s)
+            free(s->data_dir);
         free(s);
         return VT_ENOMEM;
     }
     s->opt = *opt;
-    s->opt.data_dir = s->data_dir;
+    s->opt.place.data_dir = s->data_dir;
+    s->opt.place.conninfo = s->conninfo;
+    s->opt.place.backend = vt_store_place_pg(&opt->place) ? "postgresql" : "sqlite";
     if (s->opt.batch_max < 1)
         s->opt.batch_max = 1;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
-    if ((rc = vt_migrate_open_current(s->data_dir, true, &s->db, err, errlen)))
+    if ((rc = vt_migrate_open_current(&s->opt.place, true, &s->db, err, errlen)))
         goto fail;
     if (vt_audit_key_load(s->data_dir, 0, s->audit_key)) {
         snprintf(err, errlen, "cannot read %s/audit.key; run `ventanilla migrate`", s->data_dir);
@@ -802,8 +809,8 @@ struct vt_store_reader *vt_store_reader_new(struct vt_store *s)
     char path[4200], err[300];
     if (!r)
         return NULL;
-    vt_migrate_db_path(s->data_dir, path, sizeof(path));
-    struct vt_db_options opt = {.path = path};
+    struct vt_db_options opt;
+    vt_migrate_db_options(&s->opt.place, path, sizeof(path), &opt);
     if (vt_db_open(&opt, &r->db, err, sizeof(err))) {
         vt_log(VT_LOG_ERROR, "reader_open_failed", "error=\"%s\"", err);
         free(r);

@@ -70,7 +70,7 @@ struct vt_store_hooks {
 };
 
 struct vt_store_options {
-    const char *data_dir; /* holds ventanilla.db and attachments/ */
+    struct vt_store_place place; /* the database, attachments/ and audit.key */
     int batch_max;
     struct vt_store_hooks hooks;
 };
@@ -164,8 +164,8 @@ int vt_store_due_counts(struct vt_store_reader *r, const char *today, const char
 
 /* Walks the audit chain; returns 0 and *n_events, or VT_ETAMPER with the first
  * bad event's id in *bad_id and a reason in err. data_dir as for open. */
-int vt_store_audit_verify(const char *data_dir, int64_t *n_events, int64_t *bad_id, char *err,
-                          size_t errlen);
+int vt_store_audit_verify(const struct vt_store_place *place, int64_t *n_events, int64_t *bad_id,
+                          char *err, size_t errlen);
 
 /* ---- backups (`ventanilla backup` and `restore`, backup.h) ---- */
 
@@ -200,8 +200,8 @@ int vt_store_summary(const char *db_file, struct vt_store_summary *out,
 struct vt_contact {
     const char *key_type, *key, *group, *label;
 };
-int vt_store_contacts_import(const char *data_dir, const struct vt_contact *rows, size_t n,
-                             char *err, size_t errlen);
+int vt_store_contacts_import(const struct vt_store_place *place, const struct vt_contact *rows,
+                             size_t n, char *err, size_t errlen);
 
 /* ---- inside a transaction (a job's run callback, writer thread) ---- */
 

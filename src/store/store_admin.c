@@ -86,16 +86,17 @@ static int walk_chain(struct vt_db *db, const unsigned char *key, char prev[65],
     return rc;
 }
 
-int vt_store_audit_verify(const char *data_dir, int64_t *n_events, int64_t *bad_id, char *err,
-                          size_t errlen)
+int vt_store_audit_verify(const struct vt_store_place *place, int64_t *n_events, int64_t *bad_id,
+                          char *err, size_t errlen)
 {
+    const char *data_dir = place->data_dir;
     struct vt_db *db = NULL;
     unsigned char key[VT_AUDIT_KEY_BYTES];
     char prev[65] = VT_AUDIT_GENESIS;
     int64_t last_id = 0;
     *n_events = 0;
     *bad_id = 0;
-    int rc = vt_migrate_open_current(data_dir, false, &db, err, errlen);
+    int rc = vt_migrate_open_current(place, false, &db, err, errlen);
     if (rc)
         return rc;
     if (vt_audit_key_load(data_dir, 0, key)) {
@@ -134,11 +135,11 @@ done:
 
 /* ---- contacts import ---- */
 
-int vt_store_contacts_import(const char *data_dir, const struct vt_contact *rows, size_t n,
-                             char *err, size_t errlen)
+int vt_store_contacts_import(const struct vt_store_place *place, const struct vt_contact *rows,
+                             size_t n, char *err, size_t errlen)
 {
     struct vt_db *db = NULL;
-    int rc = vt_migrate_open_current(data_dir, false, &db, err, errlen);
+    int rc = vt_migrate_open_current(place, false, &db, err, errlen);
     if (rc)
         return rc;
     if (vt_db_begin(db, true))

@@ -212,11 +212,11 @@ int main(void)
     if (!mkdtemp(dir))
         return 1;
     char err[300];
-    ASSERT_EQ(vt_store_migrate(dir, err, sizeof(err)), 0);
+    ASSERT_EQ(vt_store_migrate(&(struct vt_store_place){.data_dir = dir}, err, sizeof(err)), 0);
     cfg.outbox.max_attempts = 3;
     cfg.outbox.backoff_base_ms = 10;
     cfg.outbox.backoff_max_ms = 40;
-    struct vt_store_options opt = {dir, 64, {.stamp = stamp, .outbox_added = woke}};
+    struct vt_store_options opt = {{.data_dir = dir}, 64, {.stamp = stamp, .outbox_added = woke}};
     ASSERT_EQ(vt_store_open(&opt, &store, err, sizeof(err)), 0);
     ob = vt_outbox_new(&cfg, store);
     ASSERT_EQ(vt_outbox_register(ob, &transport), 0);

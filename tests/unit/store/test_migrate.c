@@ -82,7 +82,7 @@ int main(void)
     /* The check every command makes, on a data directory: none yet. */
     char data[320], dbfile[400], sql[200], cmd[700];
     snprintf(data, sizeof(data), "%s/old", dir);
-    ASSERT_EQ(vt_migrate_open_current(data, false, &db, err, sizeof(err)), VT_ENOTFOUND);
+    ASSERT_EQ(vt_migrate_open_current(&(struct vt_store_place){.data_dir = data}, false, &db, err, sizeof(err)), VT_ENOTFOUND);
     ASSERT_TRUE(db == NULL);
     /* Older than the program: "run migrate". */
     ASSERT_EQ(mkdir(data, 0700), 0);
@@ -92,14 +92,14 @@ int main(void)
     ASSERT_EQ(vt_migrate_run(db, two, err, sizeof(err)), 0);
     vt_db_close(db);
     db = NULL;
-    ASSERT_EQ(vt_migrate_open_current(data, false, &db, err, sizeof(err)), VT_EVERSION);
+    ASSERT_EQ(vt_migrate_open_current(&(struct vt_store_place){.data_dir = data}, false, &db, err, sizeof(err)), VT_EVERSION);
     ASSERT_TRUE(strstr(err, "run `ventanilla migrate`") != NULL);
     ASSERT_TRUE(db == NULL);
 
     /* vt_store_migrate makes a current one, which the check opens. */
     snprintf(data, sizeof(data), "%s/data", dir);
-    ASSERT_EQ(vt_store_migrate(data, err, sizeof(err)), 0);
-    ASSERT_EQ(vt_migrate_open_current(data, false, &db, err, sizeof(err)), 0);
+    ASSERT_EQ(vt_store_migrate(&(struct vt_store_place){.data_dir = data}, err, sizeof(err)), 0);
+    ASSERT_EQ(vt_migrate_open_current(&(struct vt_store_place){.data_dir = data}, false, &db, err, sizeof(err)), 0);
     ASSERT_TRUE(db != NULL);
     ASSERT_EQ(version_of(db), vt_store_schema_latest());
     /* Newer than the program: refused by the check and by migrate alike. */
@@ -108,10 +108,10 @@ int main(void)
     ASSERT_EQ(vt_db_exec(db, sql), 0);
     vt_db_close(db);
     db = NULL;
-    ASSERT_EQ(vt_migrate_open_current(data, true, &db, err, sizeof(err)), VT_EVERSION);
+    ASSERT_EQ(vt_migrate_open_current(&(struct vt_store_place){.data_dir = data}, true, &db, err, sizeof(err)), VT_EVERSION);
     ASSERT_TRUE(strstr(err, "use a newer ventanilla") != NULL);
     ASSERT_TRUE(db == NULL);
-    ASSERT_EQ(vt_store_migrate(data, err, sizeof(err)), VT_EVERSION);
+    ASSERT_EQ(vt_store_migrate(&(struct vt_store_place){.data_dir = data}, err, sizeof(err)), VT_EVERSION);
 
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     ASSERT_EQ(system(cmd), 0);

@@ -180,10 +180,10 @@ int main(void)
     ASSERT_TRUE(mkdtemp(dir) != NULL);
     ASSERT_TRUE(sodium_init() >= 0);
     ASSERT_EQ(vt_config_defaults(&cfg), 0);
-    ASSERT_EQ(vt_store_migrate(dir, err, sizeof(err)), 0);
+    ASSERT_EQ(vt_store_migrate(&(struct vt_store_place){.data_dir = dir}, err, sizeof(err)), 0);
 
     struct vt_store *s = NULL;
-    struct vt_store_options opt = {dir,
+    struct vt_store_options opt = {{.data_dir = dir},
                                    64,
                                    {.stamp = stamp,
                                     .committed = on_committed,
@@ -274,7 +274,7 @@ int main(void)
               VT_ENOTFOUND);
     struct vt_contact rows[] = {{"email", "alcaldia@example.org", "entidades", "Alcaldía"},
                                 {"phone", "573001234567", "ciudadania", ""}};
-    ASSERT_EQ(vt_store_contacts_import(dir, rows, 2, err, sizeof(err)), 0);
+    ASSERT_EQ(vt_store_contacts_import(&(struct vt_store_place){.data_dir = dir}, rows, 2, err, sizeof(err)), 0);
     ASSERT_EQ(vt_store_contact_lookup(r, "email", "alcaldia@example.org", group, sizeof(group)), 0);
     ASSERT_STREQ(group, "entidades");
     group[0] = '\0';
@@ -320,7 +320,7 @@ int main(void)
 
     vt_store_close(s);
     int64_t n = 0, bad = 0;
-    ASSERT_EQ(vt_store_audit_verify(dir, &n, &bad, err, sizeof(err)), 0);
+    ASSERT_EQ(vt_store_audit_verify(&(struct vt_store_place){.data_dir = dir}, &n, &bad, err, sizeof(err)), 0);
     ASSERT_EQ(n, 3);
 
     vt_item_free(intake);

@@ -65,8 +65,8 @@ int main(void)
     char dir[] = "/tmp/vt-test-wa-db-XXXXXX", err[300];
     if (sodium_init() < 0 || !mkdtemp(dir))
         return 1;
-    ASSERT_EQ(vt_store_migrate(dir, err, sizeof(err)), 0);
-    struct vt_store_options opt = {dir, 64, {0}};
+    ASSERT_EQ(vt_store_migrate(&(struct vt_store_place){.data_dir = dir}, err, sizeof(err)), 0);
+    struct vt_store_options opt = {{.data_dir = dir}, 64, {0}};
     ASSERT_EQ(vt_store_open(&opt, &store, err, sizeof(err)), 0);
 
     /* Resting at the menu: back to idle, the survey mark kept whole. */

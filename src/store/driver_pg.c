@@ -1,0 +1,750 @@
+/* driver_pg.c - the PostgreSQL driver of the database interface (db.h), on
+ * libpq.
+ *
+ * Owns: libpq connections and their statements, the translation of the
+ * interface's ?N placeholders to PostgreSQL's $N, the write lock that makes
+ * PostgreSQL's writers take turns the way SQLite's do, and PostgreSQL's
+ * spelling of full-text search. The only file of Ventanilla that includes
+ * libpq-fe.h.
+ * Must not: know any table (but the full-text index's shape, which the
+ * migrations in migrations/postgresql/ give it).
+ *
+ * Every connection speaks UTF-8, commits synchronously (synchronous_commit
+ * on: a commit is on the server's disk before it returns, whatever the
+ * server's default), and keeps PostgreSQL's notices out of the daemon's log.
+ *
+ * Statements are prepared on the server when they are made (a named
+ * statement per cached statement, so SQL that PostgreSQL refuses gives no
+ * statement, as on SQLite) and run with PQexecPrepared. The SQL is
+ * translated once, ?N to $N. PostgreSQL infers each parameter's type from
+ * where it stands, and every value travels as text (blobs as binary bytea),
+ * so an integer bound where the schema has text, or text holding a number
+ * where it has an integer, is taken as SQLite would take it. A parameter
+ * whose type nothing around it says (a bare "?1 IS NULL") is declared text.
+ * Each run is planned with its values (plan_cache_mode force_custom_plan:
+ * the same custom plans SQLite makes; the queue's optional filters would
+ * make a generic plan bad). Results come back as text; booleans read as
+ * integers are 1 and 0, as SQLite gives them. A connection made again after
+ * it was lost prepares its statements again at their next run.
+ *
+ * Transactions (begin): a write transaction takes one transaction-scoped
+ * advisory lock, the same for every connection of every instance on the
+ * database, before its first statement. Writers therefore take turns as on
+ * SQLite (BEGIN IMMEDIATE): radicado counters and the audit chain's head,
+ * read and advanced inside the writer's batch, stay gap-free and in commit
+ * order across instances, and READ COMMITTED statements after the lock see
+ * every earlier writer's commit. Read transactions are REPEATABLE READ: one
+ * snapshot, like SQLite's read transaction.
+ */
+#include <libpq-fe.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "store/db_driver.h"
+
+/* pg_type OIDs (catalog/pg_type_d.h): bytea read back, text declared. */
+enum { OID_BYTEA = 17, OID_TEXT = 25 };
+
+#define MAX_PARAMS 64
+#define LIT_SLOTS 1024 /* as in driver_sqlite.c: literals cached by address */
+#define TEXT_MAX 48
+/* The advisory lock every write transaction takes ('vent' 'anil'). */
+#define WRITE_LOCK_KEY "8531290862938105196"
+
+struct pg_stmt {
+    struct vt_db_stmt base;
+    struct pg_db *db;
+    char *sql;    /* translated: $N placeholders */
+    int n_params; /* the highest $N */
+    char name[24];        /* the server's prepared statement */
+    uint64_t generation;  /* of the connection it was prepared on */
+    unsigned int declared[MAX_PARAMS]; /* 0 (inferred) or text */
+    /* The binds: a value per parameter (text or binary), its length, type
+     * and format. Copies and integers' text live in own[]. */
+    const char *val[MAX_PARAMS];
+    int len[MAX_PARAMS];
+    int fmt[MAX_PARAMS];
+    char *own[MAX_PARAMS];
+    char num[MAX_PARAMS][32];
+    PGresult *res; /* the last run's result, NULL before the first step */
+    int row;       /* the current row of res; -1 before the first */
+    int64_t changes;
+    unsigned char *blob; /* the last column read as a blob, decoded */
+};
+
+struct pg_db {
+    struct vt_db base;
+    PGconn *conn;
+    uint64_t generation; /* counts the connection's remakes */
+    uint64_t n_prepared; /* names the next prepared statement */
+    char err[512];
+    struct {
+        const char *sql;
+        struct pg_stmt *st;
+    } lit[LIT_SLOTS];
+    size_t n_lit;
+    struct {
+        char *sql;
+        struct pg_stmt *st;
+        uint64_t used;
+    } text[TEXT_MAX];
+    size_t n_text;
+    uint64_t clock;
+};
+
+static struct pg_db *conn(struct vt_db *db)
+{
+    return (struct pg_db *)db;
+}
+
+static struct pg_stmt *stmt(struct vt_db_stmt *st)
+{
+    return (struct pg_stmt *)st;
+}
+
+/* Keeps the first line of PostgreSQL's message for the log, with its
+ * double quotes made single (the log's values are quoted). */
+static void set_err(struct pg_db *c, const char *msg)
+{
+    snprintf(c->err, sizeof(c->err), "%s", msg && *msg ? msg : "unknown PostgreSQL error");
+    c->err[strcspn(c->err, "\n")] = '\0';
+    for (char *p = c->err; *p; p++)
+        if (*p == '"')
+            *p = '\'';
+}
+
+/* The message of a failed result. A data exception's (class 22) can quote
+ * the value refused, which may be a citizen's: only its code is kept. */
+static void set_result_err(struct pg_db *c, const PGresult *r)
+{
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    const char *primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+    if (state && strncmp(state, "22", 2) == 0) {
+        char msg[80];
+        snprintf(msg, sizeof(msg), "a value was refused (SQLSTATE %s)", state);
+        set_err(c, msg);
+    } else {
+        set_err(c, primary ? primary : PQresultErrorMessage(r));
+    }
+}
+
+/* SQLSTATE to VT_E*: a unique violation is a duplicate, a serialization
+ * failure, deadlock or lock timeout is busy. */
+static int map_state(const char *state)
+{
+    if (!state)
+        return VT_ESTORE;
+    if (strcmp(state, "23505") == 0)
+        return VT_EEXIST;
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
+        strcmp(state, "55P03") == 0)
+        return VT_EBUSY;
+    if (strncmp(state, "53", 2) == 0) /* insufficient resources */
+        return VT_EBUSY;
+    return VT_ESTORE;
+}
+
+static void quiet_notices(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+/* A connection lost (the server restarted, the network dropped) is made
+ * again before the next statement; what ran in the lost one is gone, and its
+ * caller got the error. */
+static void revive(struct pg_db *c)
+{
+    if (PQstatus(c->conn) == CONNECTION_OK)
+        return;
+    PQreset(c->conn);
+    c->generation++;
+    if (PQstatus(c->conn) == CONNECTION_OK)
+        vt_log(VT_LOG_WARN, "db_reconnected", "driver=postgresql");
+}
+
+static int setup(struct pg_db *c, const struct vt_db_options *opt)
+{
+    PQsetNoticeProcessor(c->conn, quiet_notices, NULL);
+    if (PQsetClientEncoding(c->conn, "UTF8") != 0)
+        return VT_ESTORE;
+    const char *sql = opt->read_only ? "SET synchronous_commit = on; "
+                                       "SET plan_cache_mode = force_custom_plan; "
+                                       "SET default_transaction_read_only = on"
+                                     : "SET synchronous_commit = on; "
+                                       "SET plan_cache_mode = force_custom_plan";
+    PGresult *r = PQexec(c->conn, sql);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok)
+        set_result_err(c, r);
+    PQclear(r);
+    return ok ? 0 : VT_ESTORE;
+}
+
+static int pg_open(const struct vt_db_options *opt, struct vt_db **out, char *err, size_t errlen)
+{
+    struct pg_db *c = calloc(1, sizeof(*c));
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return VT_ENOMEM;
+    }
+    c->base.drv = &vt_db_driver_pg;
+    /* The connection string's own settings first; ours only fill gaps. */
+    const char *keys[] = {"dbname", "application_name", "fallback_application_name", NULL};
+    const char *vals[] = {opt->conninfo ? opt->conninfo : "", NULL, "ventanilla", NULL};
+    c->conn = PQconnectdbParams(keys, vals, 1);
+    if (!c->conn || PQstatus(c->conn) != CONNECTION_OK) {
+        char msg[400];
+        snprintf(msg, sizeof(msg), "%s", c->conn ? PQerrorMessage(c->conn) : "out of memory");
+        msg[strcspn(msg, "\n")] = '\0';
+        snprintf(err, errlen, "cannot connect to PostgreSQL: %s", msg);
+        PQfinish(c->conn);
+        free(c);
+        return VT_ESTORE;
+    }
+    if (setup(c, opt)) {
+        snprintf(err, errlen, "cannot set up the PostgreSQL connection: %s", c->err);
+        PQfinish(c->conn);
+        free(c);
+        return VT_ESTORE;
+    }
+    *out = &c->base;
+    return 0;
+}
+
+static void clear_binds(struct pg_stmt *s)
+{
+    for (int i = 0; i < MAX_PARAMS; i++) {
+        free(s->own[i]);
+        s->own[i] = NULL;
+        s->val[i] = NULL;
+        s->len[i] = 0;
+        s->fmt[i] = 0;
+    }
+}
+
+static void pg_reset(struct vt_db_stmt *st)
+{
+    struct pg_stmt *s = stmt(st);
+    PQclear(s->res);
+    s->res = NULL;
+    s->row = -1;
+    PQfreemem(s->blob);
+    s->blob = NULL;
+    clear_binds(s);
+}
+
+static void stmt_free(struct pg_stmt *s)
+{
+    if (!s)
+        return;
+    pg_reset(&s->base);
+    free(s->sql);
+    free(s);
+}
+
+/* Frees s and its prepared statement on the server (a built statement
+ * leaving the cache; closing the connection frees them all). */
+static void stmt_drop(struct pg_stmt *s)
+{
+    if (s && s->generation == s->db->generation) {
+        char sql[48];
+        snprintf(sql, sizeof(sql), "DEALLOCATE %s", s->name);
+        PQclear(PQexec(s->db->conn, sql));
+    }
+    stmt_free(s);
+}
+
+static void pg_close(struct vt_db *db)
+{
+    struct pg_db *c = conn(db);
+    for (size_t i = 0; i < LIT_SLOTS; i++)
+        stmt_free(c->lit[i].st);
+    for (size_t i = 0; i < c->n_text; i++) {
+        stmt_free(c->text[i].st);
+        free(c->text[i].sql);
+    }
+    PQfinish(c->conn);
+    free(c);
+}
+
+static const char *pg_errmsg(struct vt_db *db)
+{
+    return conn(db)->err[0] ? conn(db)->err : "no error";
+}
+
+/* The state of a finished command: 0, or VT_E* with the message kept. */
+static int result_rc(struct pg_db *c, PGresult *r)
+{
+    ExecStatusType t = PQresultStatus(r);
+    if (t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK || t == PGRES_EMPTY_QUERY)
+        return 0;
+    if (r && PQresultErrorField(r, PG_DIAG_SQLSTATE))
+        set_result_err(c, r);
+    else
+        set_err(c, PQerrorMessage(c->conn));
+    return r ? map_state(PQresultErrorField(r, PG_DIAG_SQLSTATE)) : VT_ESTORE;
+}
+
+static int pg_exec(struct vt_db *db, const char *sql)
+{
+    struct pg_db *c = conn(db);
+    revive(c);
+    PGresult *r = PQexec(c->conn, sql);
+    int rc = result_rc(c, r);
+    PQclear(r);
+    if (rc)
+        vt_log(VT_LOG_ERROR, "db_exec_failed", "error=\"%s\"", c->err);
+    return rc;
+}
+
+/* ?N -> $N and a bare ? -> the next number, outside quotes and comments.
+ * NULL when out of memory or a placeholder is past MAX_PARAMS. */
+static char *translate(const char *sql, int *n_params)
+{
+    size_t n = strlen(sql);
+    char *out = malloc(n * 2 + 8), *o = out;
+    int next = 0, max = 0;
+    if (!out)
+        return NULL;
+    for (const char *p = sql; *p;) {
+        if (*p == '\'' || *p == '"') { /* a literal or identifier, '' and "" inside */
+            char q = *p;
+            *o++ = *p++;
+            while (*p && !(*p == q && p[1] != q)) {
+                if (*p == q)
+                    *o++ = *p++;
+                *o++ = *p++;
+            }
+            if (*p)
+                *o++ = *p++;
+        } else if (p[0] == '-' && p[1] == '-') {
+            while (*p && *p != '\n')
+                *o++ = *p++;
+        } else if (*p == '?') {
+            p++;
+            int k = 0;
+            if (*p >= '0' && *p <= '9') {
+                while (*p >= '0' && *p <= '9' && k <= MAX_PARAMS)
+                    k = k * 10 + (*p++ - '0');
+            } else {
+                k = ++next;
+            }
+            if (k < 1 || k > MAX_PARAMS) {
+                free(out);
+                return NULL;
+            }
+            if (k > max)
+                max = k;
+            o += sprintf(o, "$%d", k);
+        } else {
+            *o++ = *p++;
+        }
+    }
+    *o = '\0';
+    *n_params = max;
+    return out;
+}
+
+/* Prepares s on the server, declaring text each parameter PostgreSQL
+ * cannot type (it names one per refusal). 0 or VT_E*. */
+static int prepare_server(struct pg_stmt *s)
+{
+    struct pg_db *c = s->db;
+    for (int tries = 0; tries <= s->n_params; tries++) {
+        PGresult *r = PQprepare(c->conn, s->name, s->sql, s->n_params, s->declared);
+        int rc = result_rc(c, r);
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+        const char *dollar = msg ? strchr(msg, '$') : NULL;
+        int k = dollar ? atoi(dollar + 1) : 0;
+        bool untyped = state && strcmp(state, "42P18") == 0 && k >= 1 && k <= s->n_params &&
+                       s->declared[k - 1] != OID_TEXT;
+        PQclear(r);
+        if (!rc) {
+            s->generation = c->generation;
+            return 0;
+        }
+        if (!untyped)
+            return rc;
+        s->declared[k - 1] = OID_TEXT;
+    }
+    return VT_ESTORE;
+}
+
+static struct pg_stmt *stmt_new(struct pg_db *c, const char *sql)
+{
+    struct pg_stmt *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->base.drv = &vt_db_driver_pg;
+    s->db = c;
+    s->row = -1;
+    snprintf(s->name, sizeof(s->name), "vt%llu", (unsigned long long)++c->n_prepared);
+    if (!(s->sql = translate(sql, &s->n_params))) {
+        vt_log(VT_LOG_ERROR, "db_prepare_failed", "error=\"bad placeholders or out of memory\"");
+        free(s);
+        return NULL;
+    }
+    revive(c);
+    if (prepare_server(s)) {
+        vt_log(VT_LOG_ERROR, "db_prepare_failed", "error=\"%s\"", c->err);
+        free(s->sql);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static struct vt_db_stmt *ready(struct pg_stmt *s)
+{
+    pg_reset(&s->base);
+    return &s->base;
+}
+
+static struct vt_db_stmt *prepare_literal(struct pg_db *c, const char *sql)
+{
+    size_t h = ((uintptr_t)sql >> 3) * 0x9E3779B97F4A7C15ull;
+    for (size_t n = 0; n < LIT_SLOTS; n++) {
+        size_t i = (h + n) & (LIT_SLOTS - 1);
+        if (c->lit[i].sql == sql)
+            return ready(c->lit[i].st);
+        if (!c->lit[i].sql) {
+            if (c->n_lit >= LIT_SLOTS * 3 / 4) {
+                vt_log(VT_LOG_ERROR, "db_prepare_failed", "error=\"statement cache full\"");
+                return NULL;
+            }
+            struct pg_stmt *s = stmt_new(c, sql);
+            if (!s)
+                return NULL;
+            c->lit[i].sql = sql;
+            c->lit[i].st = s;
+            c->n_lit++;
+            return &s->base;
+        }
+    }
+    return NULL;
+}
+
+static struct vt_db_stmt *prepare_text(struct pg_db *c, const char *sql)
+{
+    for (size_t i = 0; i < c->n_text; i++)
+        if (strcmp(c->text[i].sql, sql) == 0) {
+            c->text[i].used = ++c->clock;
+            return ready(c->text[i].st);
+        }
+    char *copy = strdup(sql);
+    struct pg_stmt *s = copy ? stmt_new(c, sql) : NULL;
+    if (!s) {
+        free(copy);
+        return NULL;
+    }
+    size_t slot = c->n_text;
+    if (c->n_text == TEXT_MAX) {
+        slot = 0;
+        for (size_t i = 1; i < c->n_text; i++)
+            if (c->text[i].used < c->text[slot].used)
+                slot = i;
+        stmt_drop(c->text[slot].st);
+        free(c->text[slot].sql);
+    } else {
+        c->n_text++;
+    }
+    c->text[slot].sql = copy;
+    c->text[slot].st = s;
+    c->text[slot].used = ++c->clock;
+    return &s->base;
+}
+
+static struct vt_db_stmt *pg_prepare(struct vt_db *db, const char *sql, bool by_text)
+{
+    return by_text ? prepare_text(conn(db), sql) : prepare_literal(conn(db), sql);
+}
+
+/* The slot of parameter i (1-based), emptied; NULL when out of range. */
+static struct pg_stmt *slot(struct vt_db_stmt *st, int i)
+{
+    struct pg_stmt *s = stmt(st);
+    if (i < 1 || i > MAX_PARAMS)
+        return NULL;
+    free(s->own[i - 1]);
+    s->own[i - 1] = NULL;
+    s->fmt[i - 1] = 0;
+    return s;
+}
+
+static void pg_bind_int(struct vt_db_stmt *st, int i, int64_t v)
+{
+    struct pg_stmt *s = slot(st, i);
+    if (!s)
+        return;
+    snprintf(s->num[i - 1], sizeof(s->num[0]), "%lld", (long long)v);
+    s->val[i - 1] = s->num[i - 1];
+}
+
+static void pg_bind_double(struct vt_db_stmt *st, int i, double v)
+{
+    struct pg_stmt *s = slot(st, i);
+    if (!s)
+        return;
+    snprintf(s->num[i - 1], sizeof(s->num[0]), "%.17g", v);
+    s->val[i - 1] = s->num[i - 1];
+}
+
+/* Text goes in text format, which ends at its NUL (db_driver.h: p[len] is
+ * one). */
+static void pg_bind_text(struct vt_db_stmt *st, int i, const char *p, size_t len, bool copy)
+{
+    struct pg_stmt *s = slot(st, i);
+    if (!s)
+        return;
+    if (copy) {
+        char *d = malloc(len + 1);
+        if (!d) {
+            s->val[i - 1] = NULL; /* binds NULL; the run then fails a NOT NULL or reads as none */
+            return;
+        }
+        memcpy(d, p, len);
+        d[len] = '\0';
+        s->own[i - 1] = d;
+        p = d;
+    }
+    s->val[i - 1] = p;
+}
+
+static void pg_bind_blob(struct vt_db_stmt *st, int i, const void *p, size_t len)
+{
+    struct pg_stmt *s = slot(st, i);
+    if (!s)
+        return;
+    s->val[i - 1] = len ? p : "";
+    s->len[i - 1] = (int)len;
+    s->fmt[i - 1] = 1;
+}
+
+static void pg_bind_null(struct vt_db_stmt *st, int i)
+{
+    struct pg_stmt *s = slot(st, i);
+    if (!s)
+        return;
+    s->val[i - 1] = NULL;
+}
+
+/* Runs the statement (its first step). 0 or VT_E*. */
+static int execute(struct pg_stmt *s)
+{
+    struct pg_db *c = s->db;
+    int rc;
+    revive(c);
+    if (s->generation != c->generation && (rc = prepare_server(s))) {
+        vt_log(VT_LOG_ERROR, "db_step_failed", "error=\"%s\"", c->err);
+        return rc;
+    }
+    PGresult *r = PQexecPrepared(c->conn, s->name, s->n_params, s->val, s->len, s->fmt, 0);
+    if ((rc = result_rc(c, r))) {
+        if (rc != VT_EEXIST)
+            vt_log(VT_LOG_ERROR, "db_step_failed", "error=\"%s\"", c->err);
+        PQclear(r);
+        return rc;
+    }
+    const char *n = PQcmdTuples(r);
+    s->changes = n && *n ? strtoll(n, NULL, 10) : 0;
+    s->res = r;
+    s->row = -1;
+    return 0;
+}
+
+static int pg_step(struct vt_db_stmt *st)
+{
+    struct pg_stmt *s = stmt(st);
+    if (!s->res) {
+        int rc = execute(s);
+        if (rc)
+            return rc;
+    }
+    PQfreemem(s->blob);
+    s->blob = NULL;
+    if (PQresultStatus(s->res) != PGRES_TUPLES_OK || s->row + 1 >= PQntuples(s->res)) {
+        s->row = PQntuples(s->res);
+        return VT_DB_DONE;
+    }
+    s->row++;
+    return VT_DB_ROW;
+}
+
+static int64_t pg_changes(struct vt_db_stmt *st)
+{
+    return stmt(st)->changes;
+}
+
+static int64_t pg_last_insert_id(struct vt_db *db)
+{
+    struct pg_db *c = conn(db);
+    PGresult *r = PQexec(c->conn, "SELECT lastval()");
+    int64_t id = 0;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+        id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    else
+        set_result_err(c, r);
+    PQclear(r);
+    return id;
+}
+
+/* The current row's column i: its text, or NULL (SQL NULL, or no row). */
+static const char *value(struct pg_stmt *s, int i)
+{
+    if (!s->res || s->row < 0 || s->row >= PQntuples(s->res) || i < 0 || i >= PQnfields(s->res) ||
+        PQgetisnull(s->res, s->row, i))
+        return NULL;
+    return PQgetvalue(s->res, s->row, i);
+}
+
+static bool pg_col_null(struct vt_db_stmt *st, int i)
+{
+    return value(stmt(st), i) == NULL;
+}
+
+static int64_t pg_col_int(struct vt_db_stmt *st, int i)
+{
+    const char *v = value(stmt(st), i);
+    if (!v)
+        return 0;
+    if (v[0] == 't' && !v[1])
+        return 1;
+    return strtoll(v, NULL, 10); /* "f" and text read as 0, as SQLite's */
+}
+
+static double pg_col_double(struct vt_db_stmt *st, int i)
+{
+    const char *v = value(stmt(st), i);
+    return v ? strtod(v, NULL) : 0.0;
+}
+
+static const char *pg_col_text(struct vt_db_stmt *st, int i)
+{
+    return value(stmt(st), i);
+}
+
+/* bytea comes as text ("\x" and hex), decoded here; text columns as their
+ * bytes. */
+static const void *pg_col_blob(struct vt_db_stmt *st, int i, size_t *len)
+{
+    struct pg_stmt *s = stmt(st);
+    const char *v = value(s, i);
+    *len = 0;
+    if (!v)
+        return NULL;
+    if (PQftype(s->res, i) != OID_BYTEA) {
+        *len = (size_t)PQgetlength(s->res, s->row, i);
+        return v;
+    }
+    PQfreemem(s->blob);
+    s->blob = PQunescapeBytea((const unsigned char *)v, len);
+    return s->blob;
+}
+
+static int pg_table_exists(struct vt_db *db, const char *name)
+{
+    static const char sql[] = "SELECT 1 FROM pg_catalog.pg_tables "
+                              "WHERE schemaname = current_schema() AND tablename = ?1";
+    struct vt_db_stmt *st = prepare_literal(conn(db), sql);
+    if (!st)
+        return VT_ESTORE;
+    pg_bind_text(st, 1, name, strlen(name), false);
+    int rc = pg_step(st);
+    pg_reset(st);
+    return rc < 0 ? rc : rc == VT_DB_ROW;
+}
+
+/* Backups of a PostgreSQL store are PostgreSQL's (pg_dump, base backups). */
+static int pg_copy_to(struct vt_db *db, const char *dest_file, char *err, size_t errlen)
+{
+    (void)db;
+    (void)dest_file;
+    snprintf(err, errlen, "a PostgreSQL store is backed up with PostgreSQL's own tools "
+                          "(pg_dump or pg_basebackup), not with ventanilla backup");
+    return VT_ESTORE;
+}
+
+static int command(struct pg_db *c, const char *sql)
+{
+    PGresult *r = PQexec(c->conn, sql);
+    int rc = result_rc(c, r);
+    PQclear(r);
+    if (rc)
+        vt_log(VT_LOG_ERROR, "db_step_failed", "error=\"%s\"", c->err);
+    return rc;
+}
+
+static int pg_begin(struct vt_db *db, bool write)
+{
+    struct pg_db *c = conn(db);
+    revive(c);
+    if (!write)
+        return command(c, "BEGIN ISOLATION LEVEL REPEATABLE READ");
+    int rc = command(c, "BEGIN");
+    if (!rc && (rc = command(c, "SELECT pg_advisory_xact_lock(" WRITE_LOCK_KEY ")")))
+        command(c, "ROLLBACK");
+    return rc;
+}
+
+/* ---- full-text search: tsvector and tsquery ---- */
+
+/* Each word quoted as a tsquery literal ('word':*, prefix-matched; a word
+ * never holds a quote or a backslash: db.c splits on everything but letters,
+ * digits and non-ASCII) and the words ANDed. */
+static bool pg_fts_query(const char *const *words, const size_t *lens, size_t n, char *out,
+                         size_t cap)
+{
+    size_t o = 0, k;
+    out[0] = '\0';
+    for (k = 0; k < n; k++) {
+        if (o + lens[k] + 8 >= cap)
+            break;
+        o += (size_t)snprintf(out + o, cap - o, "%s'%.*s':*", k ? " & " : "", (int)lens[k],
+                              words[k]);
+    }
+    return k > 0;
+}
+
+/* The index is a table of the indexed rows' ids and their tsvector, doc,
+ * in the text search configuration ventanilla_es (unaccented Spanish). */
+static int pg_fts_ids_sql(const char *index, int param, char *out, size_t cap)
+{
+    int n = snprintf(out, cap,
+                     "SELECT id FROM %s WHERE doc @@ to_tsquery('ventanilla_es', CAST(?%d AS TEXT))",
+                     index, param);
+    return n < 0 || (size_t)n >= cap ? VT_EINVAL : 0;
+}
+
+const struct vt_db_driver vt_db_driver_pg = {
+    .name = "postgresql",
+    .open = pg_open,
+    .close = pg_close,
+    .errmsg = pg_errmsg,
+    .exec = pg_exec,
+    .prepare = pg_prepare,
+    .table_exists = pg_table_exists,
+    .copy_to = pg_copy_to,
+    .begin = pg_begin,
+    .bind_int = pg_bind_int,
+    .bind_double = pg_bind_double,
+    .bind_text = pg_bind_text,
+    .bind_blob = pg_bind_blob,
+    .bind_null = pg_bind_null,
+    .step = pg_step,
+    .changes = pg_changes,
+    .last_insert_id = pg_last_insert_id,
+    .reset = pg_reset,
+    .col_null = pg_col_null,
+    .col_int = pg_col_int,
+    .col_double = pg_col_double,
+    .col_text = pg_col_text,
+    .col_blob = pg_col_blob,
+    .fts_query = pg_fts_query,
+    .fts_ids_sql = pg_fts_ids_sql,
+};
