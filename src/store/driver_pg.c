@@ -20,7 +20,8 @@
  * where it stands, and every value travels as text (blobs as binary bytea),
  * so an integer bound where the schema has text, or text holding a number
  * where it has an integer, is taken as SQLite would take it. A parameter
- * whose type nothing around it says (a bare "?1 IS NULL") is declared text.
+ * whose type nothing around it says (a bare "?1 IS NULL") is declared text,
+ * one it deduces two types for is declared bigint (prepare_server).
  * Each run is planned with its values (plan_cache_mode force_custom_plan:
  * the same custom plans SQLite makes; the queue's optional filters would
  * make a generic plan bad). Results come back as text; booleans read as
@@ -46,8 +47,9 @@
 #include "core/log.h"
 #include "store/db_driver.h"
 
-/* pg_type OIDs (catalog/pg_type_d.h): bytea read back, text declared. */
-enum { OID_BYTEA = 17, OID_TEXT = 25 };
+/* pg_type OIDs (catalog/pg_type_d.h): bytea read back; int8 and text
+ * declared where PostgreSQL cannot decide. */
+enum { OID_BYTEA = 17, OID_INT8 = 20, OID_TEXT = 25 };
 
 #define MAX_PARAMS 64
 #define LIT_SLOTS 1024 /* as in driver_sqlite.c: literals cached by address */
@@ -350,28 +352,37 @@ static char *translate(const char *sql, int *n_params)
     return out;
 }
 
-/* Prepares s on the server, declaring text each parameter PostgreSQL
- * cannot type (it names one per refusal). 0 or VT_E*. */
+/* Prepares s on the server. A parameter PostgreSQL cannot type (nothing
+ * around it says: "?1 IS NULL") is declared text; one it deduces two types
+ * for (a flag bound into a bigint column and compared with 0) is declared
+ * bigint, then text. PostgreSQL names one parameter per refusal. 0 or
+ * VT_E*. */
 static int prepare_server(struct pg_stmt *s)
 {
     struct pg_db *c = s->db;
-    for (int tries = 0; tries <= s->n_params; tries++) {
+    for (int tries = 0; tries <= 2 * s->n_params; tries++) {
         PGresult *r = PQprepare(c->conn, s->name, s->sql, s->n_params, s->declared);
         int rc = result_rc(c, r);
         const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
         const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
         const char *dollar = msg ? strchr(msg, '$') : NULL;
         int k = dollar ? atoi(dollar + 1) : 0;
-        bool untyped = state && strcmp(state, "42P18") == 0 && k >= 1 && k <= s->n_params &&
-                       s->declared[k - 1] != OID_TEXT;
+        unsigned int next = 0;
+        if (state && k >= 1 && k <= s->n_params) {
+            unsigned int now = s->declared[k - 1];
+            if (strcmp(state, "42P18") == 0 && now == 0)
+                next = OID_TEXT;
+            else if (strcmp(state, "42P08") == 0)
+                next = now == 0 ? OID_INT8 : now == OID_INT8 ? OID_TEXT : 0;
+        }
         PQclear(r);
         if (!rc) {
             s->generation = c->generation;
             return 0;
         }
-        if (!untyped)
+        if (!next)
             return rc;
-        s->declared[k - 1] = OID_TEXT;
+        s->declared[k - 1] = next;
     }
     return VT_ESTORE;
 }
