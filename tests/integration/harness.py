@@ -10,17 +10,21 @@ The store is SQLite by default. VT_TEST_BACKEND=postgresql runs the same tests
 on PostgreSQL: each Daemon then creates its own database (vt_...) as the role
 `ventanilla` through the Unix socket directory VT_TEST_PG_HOST, names it in its
 config (store.backend, store.postgresql_conninfo) and drops it at cleanup; the
-data directory stays in use on both. A private cluster for that:
+data directory stays in use on both. With a private cluster (what ctest's
+integration-pg/* tests do):
 
-    scripts/pg-cluster start /tmp/vt-pg && eval "$(scripts/pg-cluster env /tmp/vt-pg)"
-    VT_TEST_BACKEND=postgresql VT_TEST_PG_HOST=$VT_TEST_PG_HOST ... test_02_intake.py
+    scripts/pg-cluster start /tmp/vt-pg
+    VT_TEST_BACKEND=postgresql VT_TEST_PG_HOST=/tmp/vt-pg VENTANILLA_BIN=... /usr/bin/python3 test_02_intake.py
+    scripts/pg-cluster stop /tmp/vt-pg
 
-Tests write the SQL they read with as SQLite and PostgreSQL both accept it
-(? placeholders, no SQLite-only functions); a test about the SQLite file itself
-is skipped on PostgreSQL (unittest.skipIf(H.BACKEND == "postgresql", why)).
+Tests write their SQL so that SQLite and PostgreSQL both take it (? placeholders,
+no SQLite-only functions, ORDER BY where the order matters) and never open the
+database themselves; a test about the SQLite file itself is skipped on
+PostgreSQL (unittest.skipIf(H.BACKEND == "postgresql", why)).
 
 Only the Python standard library (plus python3-websockets for test_05, and
 python3-psycopg2 on PostgreSQL) is used.
+
 Set VT_KEEP=1 to keep the temporary directories for post-mortem inspection,
 VT_KEEP_FAILED=1 to keep only those of daemons that crashed or did not stop
 cleanly.
