@@ -2,11 +2,29 @@
 
 Each test script builds one or more Daemon objects (one fresh temporary
 directory per test class), talks real HTTP / WebSocket to them and inspects
-the SQLite database read-only. Run a script directly:
+its database through Daemon.query / scalar / execute. Run a script directly:
 
     VENTANILLA_BIN=build/ventanilla VT_SOURCE_DIR=. /usr/bin/python3 tests/integration/test_02_intake.py
 
-Only the Python standard library (plus python3-websockets for test_05) is used.
+The store is SQLite by default. VT_TEST_BACKEND=postgresql runs the same tests
+on PostgreSQL: each Daemon then creates its own database (vt_...) as the role
+`ventanilla` through the Unix socket directory VT_TEST_PG_HOST, names it in its
+config (store.backend, store.postgresql_conninfo) and drops it at cleanup; the
+data directory stays in use on both. With a private cluster (what ctest's
+integration-pg/* tests do):
+
+    scripts/pg-cluster start /tmp/vt-pg
+    VT_TEST_BACKEND=postgresql VT_TEST_PG_HOST=/tmp/vt-pg VENTANILLA_BIN=... /usr/bin/python3 test_02_intake.py
+    scripts/pg-cluster stop /tmp/vt-pg
+
+Tests write their SQL so that SQLite and PostgreSQL both take it (? placeholders,
+no SQLite-only functions, ORDER BY where the order matters) and never open the
+database themselves; a test about the SQLite file itself is skipped on
+PostgreSQL (unittest.skipIf(H.BACKEND == "postgresql", why)).
+
+Only the Python standard library (plus python3-websockets for test_05, and
+python3-psycopg2 on PostgreSQL) is used.
+
 Set VT_KEEP=1 to keep the temporary directories for post-mortem inspection,
 VT_KEEP_FAILED=1 to keep only those of daemons that crashed or did not stop
 cleanly.
@@ -20,14 +38,17 @@ a later message), never after a pause.
 """
 
 import atexit
+import contextlib
 import copy
 import datetime
+import decimal
 import hashlib
 import http.client
 import io
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -352,6 +373,278 @@ def http_request(port, method, path, body=None, headers=None, timeout=HTTP_TIMEO
 
 
 # ---------------------------------------------------------------------------
+# The database the tests read and write: SQLite or PostgreSQL
+
+BACKEND = os.environ.get("VT_TEST_BACKEND") or "sqlite"
+if BACKEND not in ("sqlite", "postgresql"):
+    raise SystemExit("VT_TEST_BACKEND must be sqlite or postgresql, not %r" % BACKEND)
+# The Unix socket directory of the cluster (scripts/pg-cluster env DIR).
+PG_HOST = os.environ.get("VT_TEST_PG_HOST", "")
+PG_ROLE = "ventanilla"
+psycopg2 = None
+if BACKEND == "postgresql":
+    try:
+        import psycopg2  # noqa: F811
+    except ImportError:
+        raise SystemExit("VT_TEST_BACKEND=postgresql needs python3-psycopg2 (scripts/install-deps.sh)")
+    if not PG_HOST:
+        raise SystemExit("VT_TEST_BACKEND=postgresql needs VT_TEST_PG_HOST (scripts/pg-cluster env DIR)")
+
+
+def conninfo_value(v):
+    """v quoted for a libpq connection string when it must be."""
+    if v and not re.search(r"[\s'\\]", v):
+        return v
+    return "'%s'" % v.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def pg_sql(sql, with_args):
+    """The tests' SQL, written with SQLite's ? placeholders, for psycopg2: each
+    ? outside a quoted string, a quoted name or a comment becomes %s and, when
+    arguments are passed (psycopg2 formats the text only then), every % is
+    doubled so that it reaches the server as written."""
+    pct = "%%" if with_args else "%"
+    out = []
+    i, n = 0, len(sql)
+    while i < n:
+        c = sql[i]
+        if c in "'\"":
+            j = sql.find(c, i + 1)  # a doubled quote is two literals in a row: same output
+            j = n if j < 0 else j + 1
+        elif sql.startswith("--", i):
+            j = sql.find("\n", i)
+            j = n if j < 0 else j
+        elif sql.startswith("/*", i):
+            j = sql.find("*/", i + 2)
+            j = n if j < 0 else j + 2
+        elif c == "?":
+            if i + 1 < n and (sql[i + 1].isdigit() or sql[i + 1] in ":@$"):
+                raise ValueError("only plain ? placeholders are translated: %r" % sql)
+            out.append("%s")
+            i += 1
+            continue
+        else:
+            j = i + 1
+            while j < n and sql[j] not in "'\"-/?":
+                j += 1
+            j = max(j, i + 1)
+        out.append(sql[i:j].replace("%", pct))
+        i = j
+    return "".join(out)
+
+
+def pg_value(v):
+    """A value read from PostgreSQL as the same query gives it on SQLite: bytes
+    for a blob, int for an integer (count, sum and the like come as numeric),
+    0/1 for a comparison."""
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, memoryview):
+        return bytes(v)
+    if isinstance(v, decimal.Decimal):
+        return int(v) if v.as_tuple().exponent >= 0 else float(v)
+    return v
+
+
+def pg_arg(v):
+    return int(v) if isinstance(v, bool) else v
+
+
+class SqliteStore:
+    """A SQLite database file: reads on a read-only connection, each write
+    committed on its own."""
+    backend = "sqlite"
+
+    def __init__(self, path):
+        self.path = path
+
+    def connect(self):
+        """A read-only connection (sqlite3.Row rows); the caller closes it."""
+        uri = "file:%s?mode=ro" % urllib.parse.quote(self.path)
+        con = sqlite3.connect(uri, uri=True, timeout=10)
+        con.row_factory = sqlite3.Row
+        return con
+
+    def query(self, sql, args=()):
+        con = self.connect()
+        try:
+            return [dict(r) for r in con.execute(sql, args).fetchall()]
+        finally:
+            con.close()
+
+    def scalar(self, sql, args=()):
+        con = self.connect()
+        try:
+            return con.execute(sql, args).fetchone()[0]
+        finally:
+            con.close()
+
+    def execute(self, sql, args=()):
+        """Runs one writing statement and commits it; returns the rows changed."""
+        con = sqlite3.connect(self.path, timeout=10)
+        try:
+            n = con.execute(sql, args).rowcount
+            con.commit()
+            return n
+        finally:
+            con.close()
+
+    def tables(self):
+        return {r["name"] for r in self.query("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+    def columns(self, table):
+        """PRAGMA table_info's rows: (cid, name, type, notnull, default, pk)."""
+        con = self.connect()
+        try:
+            return [tuple(r) for r in con.execute("PRAGMA table_info(%s)" % table).fetchall()]
+        finally:
+            con.close()
+
+    def close(self):
+        pass
+
+
+class PgStore:
+    """One PostgreSQL database of the test cluster, owned by the role
+    ventanilla. Statements run in autocommit on a few pooled connections."""
+    backend = "postgresql"
+    IDLE = 4  # connections kept open between statements
+
+    def __init__(self, dbname, host=None):
+        self.dbname = dbname
+        self.host = host or PG_HOST
+        self._lock = threading.Lock()
+        self._idle = []
+
+    @property
+    def conninfo(self):
+        """The libpq connection string the daemon's config names."""
+        return "host=%s dbname=%s user=%s" % (conninfo_value(self.host), self.dbname, PG_ROLE)
+
+    def _connect(self, dbname=None):
+        # lock_timeout: a test's UPDATE waits for the daemon's transaction, not forever.
+        con = psycopg2.connect(host=self.host, dbname=dbname or self.dbname, user=PG_ROLE,
+                               connect_timeout=30, application_name="vt-tests",
+                               options="-c lock_timeout=%d" % int(WAIT * 1000))
+        con.autocommit = True
+        return con
+
+    @contextlib.contextmanager
+    def _cursor(self):
+        with self._lock:
+            con = self._idle.pop() if self._idle else None
+        if con is None or con.closed:
+            con = self._connect()
+        try:
+            with con.cursor() as cur:
+                yield cur
+        finally:
+            with self._lock:
+                if not con.closed and len(self._idle) < self.IDLE:
+                    self._idle.append(con)
+                    con = None
+            if con is not None:
+                con.close()
+
+    def _run(self, cur, sql, args):
+        args = tuple(pg_arg(a) for a in args)
+        cur.execute(pg_sql(sql, bool(args)), args or None)
+
+    def query(self, sql, args=()):
+        with self._cursor() as cur:
+            self._run(cur, sql, args)
+            if cur.description is None:
+                return []
+            names = [d.name for d in cur.description]
+            return [{k: pg_value(v) for k, v in zip(names, row)} for row in cur.fetchall()]
+
+    def scalar(self, sql, args=()):
+        with self._cursor() as cur:
+            self._run(cur, sql, args)
+            return pg_value(cur.fetchone()[0])
+
+    def execute(self, sql, args=()):
+        """Runs one writing statement (committed: autocommit); returns the rows changed."""
+        with self._cursor() as cur:
+            self._run(cur, sql, args)
+            return cur.rowcount
+
+    def tables(self):
+        return {r["name"] for r in self.query(
+            "SELECT tablename AS name FROM pg_tables WHERE schemaname = ANY (current_schemas(false))")}
+
+    def columns(self, table):
+        """The rows SQLite's PRAGMA table_info gives: (cid, name, type, notnull,
+        default, pk); an identity column has a default ('identity'), as a
+        rowid has one on SQLite."""
+        rows = self.query(
+            "SELECT a.attnum - 1 AS cid, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, "
+            "a.attnotnull AS notnull, "
+            "CASE WHEN a.attidentity <> '' THEN 'identity' ELSE pg_get_expr(d.adbin, d.adrelid) END AS dflt, "
+            "COALESCE((SELECT k.n FROM pg_index i, unnest(i.indkey::int2[]) WITH ORDINALITY AS k(att, n) "
+            "          WHERE i.indrelid = a.attrelid AND i.indisprimary AND k.att = a.attnum), 0) AS pk "
+            "FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+            "WHERE a.attrelid = to_regclass(?) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+            (table,))
+        return [(r["cid"], r["name"], r["type"], r["notnull"], r["dflt"], r["pk"]) for r in rows]
+
+    def close(self):
+        """Closes the pooled connections (before a DROP or a copy of the database)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for con in idle:
+            con.close()
+
+    def _admin(self, sql):
+        con = self._connect("postgres")
+        try:
+            with con.cursor() as cur:
+                cur.execute(sql)
+        finally:
+            con.close()
+
+    def create(self, template=None):
+        """CREATE DATABASE, owned by ventanilla (the role that creates it)."""
+        self._admin('CREATE DATABASE "%s"%s' % (self.dbname, ' TEMPLATE "%s"' % template if template else ""))
+        return self
+
+    def drop(self):
+        self.close()
+        self._admin('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % self.dbname)
+
+
+def pg_dbname(name):
+    """A database name no other test process or earlier run uses: vt_<name>_<pid>_<n>_<random>."""
+    return "vt_%s_%d_%d_%s" % (re.sub(r"[^a-z0-9]", "_", name.lower())[:20], os.getpid(), unique(),
+                               secrets.token_hex(3))
+
+
+def sqlite_file(path):
+    """The SQLite database at path (a restored or backed-up ventanilla.db), for a
+    test about the SQLite file itself."""
+    return SqliteStore(path)
+
+
+class StoreCopy:
+    """A copy of a stopped daemon's store (Daemon.copy_store): data_dir and
+    cfg_path name it to the CLI; query, scalar and execute reach its database."""
+
+    def __init__(self, data_dir, cfg_path, store):
+        self.data_dir = data_dir
+        self.cfg_path = cfg_path
+        self.store = store
+
+    def query(self, sql, args=()):
+        return self.store.query(sql, args)
+
+    def scalar(self, sql, args=()):
+        return self.store.scalar(sql, args)
+
+    def execute(self, sql, args=()):
+        return self.store.execute(sql, args)
+
+
+# ---------------------------------------------------------------------------
 # The daemon
 
 
@@ -390,6 +683,7 @@ class Daemon:
         if not BIN or not os.path.exists(BIN):
             raise RuntimeError("VENTANILLA_BIN (%r) does not exist" % BIN)
         self.dir = tempfile.mkdtemp(prefix="vt-it-%s-" % name)
+        self.name = name
         self.data_dir = os.path.join(self.dir, "data")
         self.cfg_path = os.path.join(self.dir, "ventanilla.json")
         base = {
@@ -398,10 +692,18 @@ class Daemon:
             "intake": {"rate_limit_per_minute": 100000, "rate_limit_burst": 100000},
             "log": {"level": "info"},
         }
+        self._copies = []  # stores made by copy_store, removed with this one
+        if BACKEND == "postgresql":
+            self.store = PgStore(pg_dbname(name))
+            base["store"] = {"backend": "postgresql", "postgresql_conninfo": self.store.conninfo}
+        else:
+            self.store = SqliteStore(self.db_path)
         self.config = deep_merge(base, config or {})
         with open(self.cfg_path, "w", encoding="utf-8") as f:
             json.dump(self.config, f, ensure_ascii=False, indent=2)
         self.env = dict(os.environ)
+        # The config names this daemon's database; an operator's variable must not win.
+        self.env.pop("VENTANILLA_PG_CONNINFO", None)
         self.env.update(env or {})
         self.proc = None
         self.port = None
@@ -414,6 +716,8 @@ class Daemon:
         self.stdout_lines = []
         self._cond = threading.Condition()
         self._threads = []
+        if BACKEND == "postgresql":
+            self.store.create()
         _daemons.append(self)
         if migrate:
             self.migrate()
@@ -586,11 +890,21 @@ class Daemon:
         for p in self.problems():
             if p not in errors:
                 errors.append(p)
+        keep = os.environ.get("VT_KEEP") or (errors and os.environ.get("VT_KEEP_FAILED"))
         if os.path.isdir(self.dir):
-            if os.environ.get("VT_KEEP") or (errors and os.environ.get("VT_KEEP_FAILED")):
+            if keep:
                 print("keeping %s" % self.dir, file=sys.stderr)
             else:
                 shutil.rmtree(self.dir, ignore_errors=True)
+        for store in [self.store] + self._copies:
+            if keep and store.backend == "postgresql":
+                print("keeping database %s" % store.dbname, file=sys.stderr)
+                store.close()
+                continue
+            try:
+                store.drop() if store.backend == "postgresql" else store.close()
+            except Exception as e:  # noqa: BLE001
+                errors.append("could not drop its database: %s" % e)
         if errors:
             raise AssertionError("daemon %s: %s" % (os.path.basename(self.dir), "\n---\n".join(errors)))
 
@@ -634,31 +948,60 @@ class Daemon:
         """POST /api/v1/track: the code travels in the body, never in a URL."""
         return self.post_json({"radicado": radicado, "code": code}, "/api/v1/track")
 
-    # -- database
+    # -- database (self.store: a SqliteStore or a PgStore)
     @property
     def db_path(self):
+        """The SQLite file (SQLite backend only)."""
         return os.path.join(self.data_dir, "ventanilla.db")
 
     def db(self):
-        """A read-only connection to the daemon's database."""
-        uri = "file:%s?mode=ro" % urllib.parse.quote(self.db_path)
-        con = sqlite3.connect(uri, uri=True, timeout=10)
-        con.row_factory = sqlite3.Row
-        return con
+        """A read-only sqlite3 connection to the daemon's database (SQLite only:
+        tests use query, scalar and execute, which work on both backends)."""
+        if BACKEND != "sqlite":
+            raise RuntimeError("Daemon.db() is SQLite's; use query/scalar/execute")
+        return self.store.connect()
 
     def query(self, sql, args=()):
-        con = self.db()
-        try:
-            return [dict(r) for r in con.execute(sql, args).fetchall()]
-        finally:
-            con.close()
+        """Rows (dicts) of one statement written as SQLite and PostgreSQL both take it."""
+        return self.store.query(sql, args)
 
     def scalar(self, sql, args=()):
-        con = self.db()
-        try:
-            return con.execute(sql, args).fetchone()[0]
-        finally:
-            con.close()
+        """The first column of the first row."""
+        return self.store.scalar(sql, args)
+
+    def execute(self, sql, args=()):
+        """Writes one statement into the daemon's database, committed at once
+        (running or not: on SQLite it waits for the daemon's writer like a
+        reader would); returns the number of rows changed."""
+        return self.store.execute(sql, args)
+
+    def tables(self):
+        """The names of the database's tables, as a set."""
+        return self.store.tables()
+
+    def columns(self, table):
+        """table's columns as SQLite's PRAGMA table_info gives them:
+        (cid, name, type, notnull, default, pk) tuples."""
+        return self.store.columns(table)
+
+    def copy_store(self, name):
+        """A copy of this stopped daemon's store for a test to damage: the data
+        directory copied to DIR/name and, on PostgreSQL, the database copied
+        (CREATE DATABASE ... TEMPLATE) with a config file naming the copy.
+        Returns a StoreCopy; the copy goes with this daemon's cleanup."""
+        assert not self.running(), "copy_store needs the daemon stopped"
+        dst = os.path.join(self.dir, name)
+        shutil.copytree(self.data_dir, dst)
+        if BACKEND == "postgresql":
+            self.store.close()  # a template database must have no session
+            store = PgStore(pg_dbname(name)).create(template=self.store.dbname)
+            self._copies.append(store)
+            cfg_path = os.path.join(self.dir, name + ".json")
+            with open(cfg_path, "w", encoding="utf-8") as f:
+                json.dump(deep_merge(self.config, {"store": {"postgresql_conninfo": store.conninfo}}), f,
+                          ensure_ascii=False, indent=2)
+            return StoreCopy(dst, cfg_path, store)
+        return StoreCopy(dst, self.cfg_path, SqliteStore(os.path.join(dst, "ventanilla.db")))
 
 
 def release(*things):
@@ -735,12 +1078,8 @@ STORED_TABLES = ("items", "requesters", "attachments", "responses", "audit_event
 
 def stored(daemon):
     """Counts of everything a request could have stored, as a dict."""
-    con = daemon.db()
-    try:
-        have = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        out = {t: con.execute("SELECT count(*) FROM %s" % t).fetchone()[0] for t in STORED_TABLES if t in have}
-    finally:
-        con.close()
+    have = daemon.tables()
+    out = {t: daemon.scalar("SELECT count(*) FROM %s" % t) for t in STORED_TABLES if t in have}
     n = 0
     for _root, _dirs, files in os.walk(os.path.join(daemon.data_dir, "attachments")):
         n += len(files)

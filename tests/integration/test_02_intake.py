@@ -5,8 +5,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
-import sqlite3
 import sys
 import unittest
 
@@ -283,14 +281,13 @@ class Intake(H.DaemonCase):
     # ------------------------------------------------------------------
     # audit chain: the daemon is stopped from here on
 
-    def verify(self, data_dir):
-        p = self.d.cli("audit", "verify", "--config", self.d.cfg_path, "--data-dir", data_dir)
+    def verify(self, data_dir, cfg_path=None):
+        p = self.d.cli("audit", "verify", "--config", cfg_path or self.d.cfg_path, "--data-dir", data_dir)
         return p.returncode, p.stdout + p.stderr
 
     def tampered_copy(self, name):
-        dst = os.path.join(self.d.dir, name)
-        shutil.copytree(self.d.data_dir, dst)
-        return dst, sqlite3.connect(os.path.join(dst, "ventanilla.db"))
+        """The stopped daemon's data directory and database, copied (H.StoreCopy)."""
+        return self.d.copy_store(name)
 
     def assert_names_event(self, out, ids):
         pat = r"(?i)(event[ _-]?(id)?\s*[=:#]?\s*|id\s*[=:]\s*)(%s)\b" % "|".join(str(i) for i in ids)
@@ -304,54 +301,47 @@ class Intake(H.DaemonCase):
         self.assertGreaterEqual(n, len(self.created), "one audit event per intake at least")
         rc, out = self.verify(self.d.data_dir)
         self.assertEqual(rc, 0, out)
-        dst, con = self.tampered_copy("copy-intact")
-        con.close()
-        rc, out = self.verify(dst)
+        copy = self.tampered_copy("copy-intact")
+        rc, out = self.verify(copy.data_dir, copy.cfg_path)
         self.assertEqual(rc, 0, "an untouched copy must verify: " + out)
 
-    def middle_event(self, con):
-        ids = [r[0] for r in con.execute("SELECT id FROM audit_events ORDER BY id")]
+    def middle_event(self, copy):
+        ids = [r["id"] for r in copy.query("SELECT id FROM audit_events ORDER BY id")]
         self.assertGreaterEqual(len(ids), 3)
         return ids, ids[len(ids) // 2]
 
     def test_31_audit_update_payload(self):
         if self.d.running():
             self.d.stop()
-        dst, con = self.tampered_copy("copy-update")
-        ids, k = self.middle_event(con)
-        con.execute("UPDATE audit_events SET payload = ? WHERE id = ?", ('{"status":"respondido"}', k))
-        con.commit()
-        con.close()
-        rc, out = self.verify(dst)
+        copy = self.tampered_copy("copy-update")
+        ids, k = self.middle_event(copy)
+        copy.execute("UPDATE audit_events SET payload = ? WHERE id = ?", ('{"status":"respondido"}', k))
+        rc, out = self.verify(copy.data_dir, copy.cfg_path)
         self.assertNotEqual(rc, 0, "tampered payload verified: " + out)
         self.assert_names_event(out, [k])
 
     def test_32_audit_delete_middle(self):
         if self.d.running():
             self.d.stop()
-        dst, con = self.tampered_copy("copy-delete")
-        ids, k = self.middle_event(con)
+        copy = self.tampered_copy("copy-delete")
+        ids, k = self.middle_event(copy)
         nxt = ids[ids.index(k) + 1]
-        con.execute("DELETE FROM audit_events WHERE id = ?", (k,))
-        con.commit()
-        con.close()
-        rc, out = self.verify(dst)
+        copy.execute("DELETE FROM audit_events WHERE id = ?", (k,))
+        rc, out = self.verify(copy.data_dir, copy.cfg_path)
         self.assertNotEqual(rc, 0, "deleted event verified: " + out)
         self.assert_names_event(out, [k, nxt])
 
     def test_33_audit_insert_forged(self):
         if self.d.running():
             self.d.stop()
-        dst, con = self.tampered_copy("copy-insert")
-        last_id, last_hash, item_id = con.execute(
-            "SELECT id, hash, item_id FROM audit_events ORDER BY id DESC LIMIT 1").fetchone()
+        copy = self.tampered_copy("copy-insert")
+        last = copy.query("SELECT id, hash, item_id FROM audit_events ORDER BY id DESC LIMIT 1")[0]
+        last_id, last_hash, item_id = last["id"], last["hash"], last["item_id"]
         forged = last_id + 1
-        con.execute("INSERT INTO audit_events (id, item_id, at, actor, action, payload, public, prev_hash, hash) "
-                    "VALUES (?, ?, ?, 'funcionario', 'answered', '{}', 1, ?, ?)",
-                    (forged, item_id, 1_900_000_000_000, last_hash, "ab" * 32))
-        con.commit()
-        con.close()
-        rc, out = self.verify(dst)
+        copy.execute("INSERT INTO audit_events (id, item_id, at, actor, action, payload, public, prev_hash, hash) "
+                     "VALUES (?, ?, ?, 'funcionario', 'answered', '{}', 1, ?, ?)",
+                     (forged, item_id, 1_900_000_000_000, last_hash, "ab" * 32))
+        rc, out = self.verify(copy.data_dir, copy.cfg_path)
         self.assertNotEqual(rc, 0, "forged event verified: " + out)
         self.assert_names_event(out, [forged])
 

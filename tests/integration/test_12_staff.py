@@ -12,7 +12,6 @@ import datetime
 import json
 import os
 import re
-import sqlite3
 import sys
 import time
 import urllib.parse
@@ -931,10 +930,7 @@ class Queue(H.DaemonCase):
         self.assertNotIn(R["felicitacion"], self.rads(due_within=365))
         # An item whose due date passed (set in the database: the daemon has no clock to move).
         past = S.iso(S.add_bd(today, -2))
-        con = sqlite3.connect(self.d.db_path, timeout=10)
-        con.execute("UPDATE items SET due_date = ? WHERE radicado = ?", (past, R["consulta"]))
-        con.commit()
-        con.close()
+        self.d.execute("UPDATE items SET due_date = ? WHERE radicado = ?", (past, R["consulta"]))
         self.assertEqual(self.rads(overdue=1), [R["consulta"]])
         row = [i for i in self.s["ge"].queue(per_page=100).json()["items"] if i["radicado"] == R["consulta"]][0]
         self.assertIs(row["overdue"], True)

@@ -599,15 +599,15 @@ class StaffBrowser(H.DaemonCase):
         self.assertEqual(self.focused(), "dep-new-name")
 
         # the audit trail: each save, by this admin
-        events = self.d.query("SELECT actor, payload FROM audit_events WHERE action = 'dependencia_guardada' "
-                              "AND json_extract(payload, '$.code') = ? ORDER BY id", (NEW_DEP,))
+        saved = self.d.query("SELECT actor, payload FROM audit_events WHERE action = 'dependencia_guardada' "
+                             "ORDER BY id")  # the payload's code compared here, on both backends
+        events = [e for e in saved if json.loads(e["payload"]).get("code") == NEW_DEP]
         self.assertEqual([e["actor"] for e in events], ["staff:" + admin] * 3, events)
         self.assertEqual([json.loads(e["payload"]) for e in events], [
             {"code": NEW_DEP, "name": NEW_DEP_NAME, "active": True},
             {"code": NEW_DEP, "name": NEW_DEP_RENAMED, "active": True},
             {"code": NEW_DEP, "name": NEW_DEP_RENAMED, "active": False}])
-        self.assertEqual(self.d.scalar("SELECT count(*) FROM audit_events WHERE action = 'dependencia_guardada' "
-                                       "AND json_extract(payload, '$.code') = ?", (BAD_DEP_CODE,)), 0)
+        self.assertEqual(len([e for e in saved if json.loads(e["payload"]).get("code") == BAD_DEP_CODE]), 0)
 
         # a 375 px phone: no sideways scrolling, the buttons still reachable
         self.b.set_viewport(375, 740, mobile=True)

@@ -23,7 +23,6 @@ import email.utils
 import json
 import os
 import re
-import sqlite3
 import sys
 import time
 import urllib.parse
@@ -65,12 +64,7 @@ def allowed_actions(role, status):
 
 def db_exec(d, sql, args=()):
     """Writes one statement into the running daemon's database (see the module docstring)."""
-    con = sqlite3.connect(d.db_path, timeout=10)
-    try:
-        con.execute(sql, args)
-        con.commit()
-    finally:
-        con.close()
+    d.execute(sql, args)
 
 
 def d8(s):

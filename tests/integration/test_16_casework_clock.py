@@ -10,7 +10,6 @@ import asyncio
 import datetime
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import time
@@ -204,12 +203,7 @@ class CaseworkClock(H.DaemonCase):
         self.assertEqual(r.status, 200, r.text)
         self.set_offset(self.offset_to(before))
         self.d.stop()
-        con = sqlite3.connect(self.d.db_path)
-        try:
-            con.execute("UPDATE items SET completion_deadline = '2000-01-03' WHERE radicado = ?", (control,))
-            con.commit()
-        finally:
-            con.close()
+        self.d.execute("UPDATE items SET completion_deadline = '2000-01-03' WHERE radicado = ?", (control,))
         self.d.start()
         self.wait_for("a due refresh on the day before", lambda: self.d.scalar(
             "SELECT status FROM items WHERE radicado = ?", (control,)) == "desistido")

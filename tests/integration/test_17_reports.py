@@ -26,7 +26,6 @@ import io
 import json
 import os
 import re
-import sqlite3
 import subprocess
 import sys
 import unicodedata
@@ -120,12 +119,7 @@ OUTSIDE = [
 
 
 def db_exec(d, sql, args=()):
-    con = sqlite3.connect(d.db_path, timeout=10)
-    try:
-        con.execute(sql, args)
-        con.commit()
-    finally:
-        con.close()
+    d.execute(sql, args)
 
 
 def fold(s):

@@ -31,7 +31,6 @@ import html.parser
 import json
 import os
 import re
-import sqlite3
 import sys
 import time
 import urllib.parse
@@ -54,12 +53,7 @@ DEFAULT_QUESTIONS = ["satisfaccion", "recomendacion", "a_tiempo", "mejorar"]
 
 def db_exec(d, sql, args=()):
     """Writes one statement into the running daemon's database (see the module docstring)."""
-    con = sqlite3.connect(d.db_path, timeout=10)
-    try:
-        con.execute(sql, args)
-        con.commit()
-    finally:
-        con.close()
+    d.execute(sql, args)
 
 
 def citizen_email():

@@ -25,7 +25,6 @@ import functools
 import json
 import os
 import re
-import sqlite3
 import sys
 import threading
 import time
@@ -58,12 +57,7 @@ def run(coro, timeout=4 * H.WAIT):
 
 
 def db_exec(d, sql, args=()):
-    con = sqlite3.connect(d.db_path, timeout=10)
-    try:
-        con.execute(sql, args)
-        con.commit()
-    finally:
-        con.close()
+    d.execute(sql, args)
 
 
 def set_col(d, rad, col, value):

@@ -27,7 +27,6 @@ import functools
 import json
 import os
 import shutil
-import sqlite3
 import sys
 import tempfile
 import unittest
@@ -214,13 +213,8 @@ class NoChannels(AuditAtEnd, Base):
         rad = self.file(requester=named())["radicado"]
         text = "Respuesta antigua publicada %d" % H.unique()
         self.ok(self.s["co"].act(rad, "respond", text=text))
-        con = sqlite3.connect(self.d.db_path, timeout=10)
-        try:
-            con.execute("UPDATE responses SET channel = 'publicacion', published = 1 WHERE item_id = "
-                        "(SELECT id FROM items WHERE radicado = ?)", (rad,))
-            con.commit()
-        finally:
-            con.close()
+        self.d.execute("UPDATE responses SET channel = 'publicacion', published = 1 WHERE item_id = "
+                       "(SELECT id FROM items WHERE radicado = ?)", (rad,))
         self.assertNotIn(text, self.d.get("/respuestas").text)
 
     def test_05_anonymous_answer_is_still_published(self):
@@ -540,16 +534,11 @@ class Backfill(H.DaemonCase):
             self.assertEqual(co.act(via_trail, "reclassify", type=t).status, 200)
         self.d.stop()
         # Back to the schema before 0013, then migrate again.
-        con = sqlite3.connect(self.d.db_path)
-        try:
-            for col in ("identity_reserved", "reserve_requested"):
-                con.execute("ALTER TABLE items DROP COLUMN %s" % col)
-            for col in ("outbox_id", "delivered_at", "delivered_by", "delivery_method", "delivery_note"):
-                con.execute("ALTER TABLE responses DROP COLUMN %s" % col)
-            con.execute("DELETE FROM schema_migrations WHERE version = 13")
-            con.commit()
-        finally:
-            con.close()
+        for col in ("identity_reserved", "reserve_requested"):
+            self.d.execute("ALTER TABLE items DROP COLUMN %s" % col)
+        for col in ("outbox_id", "delivered_at", "delivered_by", "delivery_method", "delivery_note"):
+            self.d.execute("ALTER TABLE responses DROP COLUMN %s" % col)
+        self.d.execute("DELETE FROM schema_migrations WHERE version = 13")
         self.d.migrate()
         got = {r["radicado"]: r["identity_reserved"] for r in self.d.query(
             "SELECT radicado, identity_reserved FROM items WHERE radicado IN (?, ?, ?, ?)", (den, was, via_trail, plain))}
