@@ -360,31 +360,43 @@ static char *translate(const char *sql, int *n_params)
 static int prepare_server(struct pg_stmt *s)
 {
     struct pg_db *c = s->db;
+    /* Inside a transaction a refused PREPARE would abort it: a savepoint
+     * keeps the transaction as it was, as SQLite's prepare does. */
+    bool in_tx = PQtransactionStatus(c->conn) == PQTRANS_INTRANS;
+    if (in_tx)
+        PQclear(PQexec(c->conn, "SAVEPOINT vt_prepare"));
+    int rc = VT_ESTORE, tried = 0; /* tried: the parameter just declared bigint */
     for (int tries = 0; tries <= 2 * s->n_params; tries++) {
         PGresult *r = PQprepare(c->conn, s->name, s->sql, s->n_params, s->declared);
-        int rc = result_rc(c, r);
-        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        rc = result_rc(c, r);
         const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
         const char *dollar = msg ? strchr(msg, '$') : NULL;
-        int k = dollar ? atoi(dollar + 1) : 0;
-        unsigned int next = 0;
-        if (state && k >= 1 && k <= s->n_params) {
-            unsigned int now = s->declared[k - 1];
-            if (strcmp(state, "42P18") == 0 && now == 0)
+        int k = dollar ? atoi(dollar + 1) : 0, next = 0;
+        if (rc && msg && k >= 1 && k <= s->n_params) {
+            if (strstr(msg, "could not determine") && !s->declared[k - 1])
                 next = OID_TEXT;
-            else if (strcmp(state, "42P08") == 0)
-                next = now == 0 ? OID_INT8 : now == OID_INT8 ? OID_TEXT : 0;
+            else if (strstr(msg, "inconsistent types") && !s->declared[k - 1])
+                next = OID_INT8;
+        }
+        if (rc && !next && tried) { /* bigint did not do: text then */
+            k = tried;
+            next = OID_TEXT;
         }
         PQclear(r);
+        if (rc && in_tx)
+            PQclear(PQexec(c->conn, "ROLLBACK TO SAVEPOINT vt_prepare"));
         if (!rc) {
             s->generation = c->generation;
-            return 0;
+            break;
         }
         if (!next)
-            return rc;
-        s->declared[k - 1] = next;
+            break;
+        s->declared[k - 1] = (unsigned int)next;
+        tried = next == OID_INT8 ? k : 0;
     }
-    return VT_ESTORE;
+    if (in_tx)
+        PQclear(PQexec(c->conn, "RELEASE SAVEPOINT vt_prepare"));
+    return rc;
 }
 
 static struct pg_stmt *stmt_new(struct pg_db *c, const char *sql)
@@ -403,7 +415,7 @@ static struct pg_stmt *stmt_new(struct pg_db *c, const char *sql)
     }
     revive(c);
     if (prepare_server(s)) {
-        vt_log(VT_LOG_ERROR, "db_prepare_failed", "error=\"%s\"", c->err);
+        vt_log(VT_LOG_ERROR, "db_prepare_failed", "error=\"%s\" sql=\"%.80s\"", c->err, s->sql);
         free(s->sql);
         free(s);
         return NULL;
@@ -557,8 +569,8 @@ static int execute(struct pg_stmt *s)
     }
     PGresult *r = PQexecPrepared(c->conn, s->name, s->n_params, s->val, s->len, s->fmt, 0);
     if ((rc = result_rc(c, r))) {
-        if (rc != VT_EEXIST)
-            vt_log(VT_LOG_ERROR, "db_step_failed", "error=\"%s\"", c->err);
+        if (rc != VT_EEXIST || getenv("VT_PG_DEBUG"))
+            vt_log(VT_LOG_ERROR, "db_step_failed", "error=\"%s\" sql=\"%.60s\"", c->err, s->sql);
         PQclear(r);
         return rc;
     }
