@@ -8,6 +8,7 @@ packages=(
   python3 python3-websockets clang libclang-rt-14-dev sqlite3 wrk
   dovecot-imapd python3-aiosmtpd
   chromium faketime libjs-chart.js
+  postgresql postgresql-contrib libpq-dev python3-psycopg2
 )
 missing=()
 for p in "${packages[@]}"; do
