@@ -112,7 +112,7 @@ static const char SQL_MEDIA_DISCARD[] =
     "('pending', 'stored')";
 static const char SQL_MEDIA_LINK_ALL[] =
     "UPDATE wa_media SET item_id = ?3 WHERE wa_id = ?1 AND item_id IS NULL AND status IN "
-    "('pending', 'stored') AND (?2 IS NULL OR wamid = ?2)";
+    "('pending', 'stored') AND (CAST(?2 AS TEXT) IS NULL OR wamid = ?2)";
 
 int vt_wa_db_media_unfiled(struct vt_store_tx *tx, const char *wa_id, int *n)
 {
@@ -206,7 +206,7 @@ static const char SQL_OWN_ITEM[] =
 static const char SQL_ITEM_BY_ID[] =
     "SELECT i.id, i.radicado, coalesce(i.type, i.kind), i.status, coalesce(i.due_date, ''), "
     "i.received_at FROM items i JOIN requesters r ON r.item_id = i.id WHERE i.id = ?1 AND "
-    "i.radicado IS NOT NULL AND (?2 IS NULL OR r.phone = ?2)";
+    "i.radicado IS NOT NULL AND (CAST(?2 AS TEXT) IS NULL OR r.phone = ?2)";
 static const char SQL_TRACK[] =
     "SELECT id, radicado, coalesce(type, kind), status, coalesce(due_date, ''), received_at, "
     "tracking_hash FROM items WHERE radicado = ?1";

@@ -34,7 +34,8 @@ static const char SQL_LIST[] =
     "JOIN survey_answers a ON a.item_id = f.answer_item_id "
     "JOIN items ans ON ans.id = f.answer_item_id "
     "LEFT JOIN items src ON src.id = f.source_item_id "
-    "WHERE (?1 = 1 OR COALESCE(f.dependencia, ?2) = ?3) AND (?4 IS NULL OR f.status = ?4) "
+    "WHERE (?1 = 1 OR COALESCE(f.dependencia, ?2) = ?3) "
+    "AND (CAST(?4 AS TEXT) IS NULL OR f.status = ?4) "
     "ORDER BY CASE WHEN f.status = 'cerrado' THEN 1 ELSE 0 END, f.created_at LIMIT 200";
 
 cJSON *vt_followups_list(struct vt_store_reader *r, const struct vt_staff *who, const char *triage,

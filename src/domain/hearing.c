@@ -442,8 +442,9 @@ static const char SQL_QUESTIONS[] =
     "SELECT i.radicado, i.body, q.source, q.show_name, q.display_name, q.status, q.reason, "
     "(SELECT radicado FROM items m WHERE m.id = q.merged_into), q.topic, i.received_at, "
     "q.moderated_by FROM hearing_questions q JOIN items i ON i.id = q.item_id "
-    "JOIN hearings h ON h.id = q.hearing_id WHERE h.code = ?1 AND (?2 IS NULL OR q.status = ?2) "
-    "AND (?3 IS NULL OR q.topic = ?3) ORDER BY i.received_at, i.id";
+    "JOIN hearings h ON h.id = q.hearing_id WHERE h.code = ?1 "
+    "AND (CAST(?2 AS TEXT) IS NULL OR q.status = ?2) "
+    "AND (CAST(?3 AS TEXT) IS NULL OR q.topic = ?3) ORDER BY i.received_at, i.id";
 /* The moderators' grouping: questions by topic ("" for none yet), by status. */
 static const char SQL_TOPICS[] =
     "SELECT coalesce(q.topic, ''), q.status, count(*) FROM hearing_questions q "

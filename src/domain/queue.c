@@ -151,14 +151,19 @@ static int build_sql(struct vt_db *db, struct query *q, const struct vt_queue_fi
         char match[256];
         if (vt_db_fts_ids_sql(db, "items_fts", P_FTS, match, sizeof(match)))
             return VT_ESTORE;
+        /* CROSS JOIN makes SQLite walk the matches and look each item up
+         * (bench/README.md); PostgreSQL takes no ON after a CROSS JOIN, so
+         * the join's condition is in the WHERE, where SQLite uses it alike. */
         query_add(q, "FROM (");
         query_add(q, match);
         query_add(q, " UNION SELECT id FROM items WHERE radicado = ?13) m "
-                     "CROSS JOIN items i ON i.id = m.id ");
+                     "CROSS JOIN items i ");
     } else {
         query_add(q, "FROM items i ");
     }
     query_add(q, "LEFT JOIN users u ON u.id = i.assignee_id WHERE i.kind = ?1 ");
+    if (fts)
+        query_add(q, "AND i.id = m.id ");
     static const struct {
         size_t off;
         const char *sql;

@@ -217,8 +217,9 @@ int vt_users_bootstrap(struct vt_store *s, char *username, size_t ulen, char *pa
 
 /* ---- what the domain reads ---- */
 
-static const char SQL_LIST[] = "SELECT username, role, dependencia FROM users WHERE disabled = 0 "
-                               "AND (?1 IS NULL OR dependencia = ?1) ORDER BY username";
+static const char SQL_LIST[] =
+    "SELECT username, role, dependencia FROM users WHERE disabled = 0 "
+    "AND (CAST(?1 AS TEXT) IS NULL OR dependencia = ?1) ORDER BY username";
 
 int vt_users_list(struct vt_store_reader *r, const char *dependencia,
                   void (*each)(void *ctx, const char *username, const char *role,

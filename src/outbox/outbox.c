@@ -878,8 +878,8 @@ int vt_outbox_retry(struct vt_store *s, int64_t id)
 static const char SQL_LIST[] =
     "SELECT o.id, o.status, o.channel, o.kind, coalesce(i.radicado, '-'), o.attempts, "
     "coalesce(o.last_error, '') FROM outbox o LEFT JOIN items i ON i.id = o.item_id WHERE "
-    "(?1 IS NULL AND o.status IN ('dead', 'failed', 'undeliverable') AND o.kind <> 'read') OR "
-    "o.status = ?1 ORDER BY o.id";
+    "(CAST(?1 AS TEXT) IS NULL AND o.status IN ('dead', 'failed', 'undeliverable') "
+    "AND o.kind <> 'read') OR o.status = ?1 ORDER BY o.id";
 
 int vt_outbox_list(struct vt_store *s, const char *status, FILE *f)
 {
