@@ -6,8 +6,10 @@
 --   * surrogate ids are BIGINT identities, INTEGER is BIGINT, no WITHOUT ROWID;
 --   * full-text search: SQLite's FTS5 table items_fts (unicode61,
 --     remove_diacritics 2) is here a table items_fts (id, doc tsvector) with a
---     GIN index, in the text search configuration ventanilla_es: PostgreSQL's
---     spanish with every word unaccented before it is stemmed. Plpgsql
+--     GIN index, in the text search configuration ventanilla_es: Spanish
+--     text with every word unaccented and lowered, neither stemmed nor
+--     dropped as a stop word, so that a search finds on PostgreSQL exactly
+--     what FTS5 finds on SQLite (prefixes of whole words). Plpgsql
 --     triggers with the SQLite triggers' names keep it in step with items on
 --     insert and on update of subject or body; a deleted item takes its row
 --     with it (ON DELETE CASCADE) where SQLite has the trigger
@@ -71,11 +73,15 @@ CREATE INDEX response_files_response ON response_files (response_id);
 
 -- Free text search of the queue: subject and body, accent- and
 -- case-insensitive. unaccent is a trusted extension (PostgreSQL 13+): the
--- database's owner may create it without being a superuser.
+-- database's owner may create it without being a superuser. The simple
+-- dictionary, not spanish_stem: stemming would find "agua" for "aguas" but
+-- lose typed prefixes ("liqui" would miss "liquida") and stop words ("contra"
+-- would miss "contrato"), and staff would get other results than on SQLite.
 CREATE EXTENSION IF NOT EXISTS unaccent;
-CREATE TEXT SEARCH CONFIGURATION ventanilla_es (COPY = pg_catalog.spanish);
+CREATE TEXT SEARCH CONFIGURATION ventanilla_es (COPY = pg_catalog.simple);
 ALTER TEXT SEARCH CONFIGURATION ventanilla_es
-    ALTER MAPPING FOR hword, hword_part, word WITH unaccent, spanish_stem;
+    ALTER MAPPING FOR asciiword, asciihword, hword_asciipart, hword, hword_part, word, numword,
+    numhword, hword_numpart WITH unaccent, simple;
 
 CREATE TABLE items_fts (
     id BIGINT PRIMARY KEY REFERENCES items (id) ON DELETE CASCADE,
