@@ -212,7 +212,10 @@ class Intake(EmailCase):
         raw = mail(frm, "Sugerencia para el parque", "Pongan más bancas.")
         self.imap.append(USER, raw)
         self.wait(lambda: self.acks_to(frm), timeout=30, what="acknowledgement after retries")
-        ob = self.d.query("SELECT attempts, status FROM outbox WHERE recipient = ?", (frm,))[0]
+        # the sink has the message before the sender records its result:
+        # wait for the row to leave 'sending', then check how it ended
+        ob = self.wait(lambda: self.d.query("SELECT attempts, status FROM outbox WHERE recipient = ? "
+                                            "AND status <> 'sending'", (frm,)), what="the result recorded")[0]
         self.assertEqual((ob["status"], ob["attempts"]), ("sent", 3))
 
     def test_06b_smtp_refusal_is_a_dead_letter_staff_can_see(self):
