@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: the include graph's rules (scripts/check-layers), then
-# unit and integration tests (ctest) on a Release build
+# unit and integration tests (ctest; every integration script twice, on SQLite
+# and on a private PostgreSQL cluster that ctest starts: scripts/pg-cluster)
+# on a Release build
 # (what a packager builds, -O3) with -Werror, the same again on a Debug build
 # (-O0) under AddressSanitizer + UndefinedBehaviorSanitizer, then every
 # libFuzzer target for a short run over its seed corpus. Warnings are errors
@@ -20,12 +22,12 @@ echo "== layers (scripts/check-layers) =="
 ./scripts/check-layers
 
 echo "== build and test (Release) =="
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DVT_WERROR=ON >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DVT_WERROR=ON -DVT_TEST_POSTGRESQL=ON >/dev/null
 cmake --build build -j"$jobs"
 (cd build && ctest --output-on-failure -j"$jobs")
 
 echo "== build and test (ASan + UBSan) =="
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DVT_SANITIZE=ON -DVT_WERROR=ON >/dev/null
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DVT_SANITIZE=ON -DVT_WERROR=ON -DVT_TEST_POSTGRESQL=ON >/dev/null
 cmake --build build-asan -j"$jobs"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -j"$jobs")

@@ -28,8 +28,13 @@
 #include "store/db.h"
 #include "store/migrations.h"
 
+/* The one table both sets of migrations share, in each one's spelling of a
+ * 64-bit integer (applied_at is in ms). */
 static const char SQL_CREATE[] =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+    "name TEXT NOT NULL, applied_at INTEGER NOT NULL)";
+static const char SQL_CREATE_PG[] =
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, "
     "name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
 static const char SQL_VERSION[] = "SELECT coalesce(max(version), 0) FROM schema_migrations";
 static const char SQL_RECORD[] =
@@ -127,7 +132,8 @@ static int record(struct vt_db *db, const struct vt_migration *m)
 int vt_migrate_run(struct vt_db *db, const struct vt_migration *list, char *err, size_t errlen)
 {
     int version, rc;
-    if (vt_db_exec(db, SQL_CREATE)) {
+    bool pg = strcmp(vt_db_driver_name(db), "postgresql") == 0;
+    if (vt_db_exec(db, pg ? SQL_CREATE_PG : SQL_CREATE)) {
         snprintf(err, errlen, "%s", vt_db_errmsg(db));
         return VT_ESTORE;
     }
