@@ -7,6 +7,18 @@
  * The sender thread never writes the database itself: each claim and each
  * batch of results is a job run by the store's writer thread (vt_store_run),
  * so the write connection keeps one owner.
+ *
+ * Claims are leases, so that several instances on one database send each
+ * message once: a claim marks the row sending, by this instance
+ * (vt_store_instance), until now + lease_ms (twice the longest a whole batch
+ * may take: batch x timeout_ms, at least 10 s). Claims are made in write
+ * transactions, which take turns across instances (db.h), so no two
+ * instances claim one row. A row whose lease ran out (its instance died
+ * while sending) goes back to pending and is sent by whoever claims it next:
+ * sender 0 of every instance looks for such rows once a minute (or once a
+ * lease, when that is shorter). At start an
+ * instance takes back what its own previous run left sending at once; on
+ * SQLite, where it is the only instance, everything left sending.
  */
 #include "outbox/outbox.h"
 
@@ -220,7 +232,15 @@ static const char SQL_DUE[] =
     "AND e.id < o.id AND e.status IN ('pending', 'sending') AND e.kind <> 'read')) ORDER BY "
     "next_attempt_at, id LIMIT ?3";
 static const char SQL_MARK_SENDING[] =
-    "UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?2 WHERE id = ?1";
+    "UPDATE outbox SET status = 'sending', attempts = attempts + 1, updated_at = ?2, "
+    "lease_until = ?3, claimed_by = ?4 WHERE id = ?1";
+
+/* How long a claim holds: twice the longest a batch can take to send. */
+static int64_t lease_ms(const struct vt_config *cfg)
+{
+    int64_t ms = 2 * (int64_t)cfg->outbox.batch * cfg->outbox.timeout_ms;
+    return ms < 10000 ? 10000 : ms;
+}
 
 /* body with every "{codigo}" replaced by secret; caller frees. */
 /* s with every occurrence of from (non-empty) replaced by to; caller frees. */
@@ -312,6 +332,8 @@ static int claim_run(struct vt_store_tx *tx, void *ctx)
             return VT_ESTORE;
         vt_db_bind_int(st, 1, j->c[i].id);
         vt_db_bind_int(st, 2, vt_store_tx_now(tx));
+        vt_db_bind_int(st, 3, vt_store_tx_now(tx) + lease_ms(j->o->cfg));
+        vt_db_bind_text(st, 4, vt_store_instance(j->o->store));
         rc = vt_db_run(st);
     }
     return rc;
@@ -560,19 +582,42 @@ static int unclaim_run(struct vt_store_tx *tx, void *ctx)
     return 0;
 }
 
+/* Claims that ran out, and (at start) this instance's own from its last run
+ * (?3 NULL: none; on SQLite every claim is this instance's). */
 static const char SQL_RECOVER[] =
-    "UPDATE outbox SET status = 'pending', updated_at = ?1 WHERE status = 'sending'";
+    "UPDATE outbox SET status = 'pending', updated_at = ?1 WHERE status = 'sending' AND "
+    "(lease_until IS NULL OR lease_until <= ?1 OR claimed_by = CAST(?2 AS TEXT) OR ?3 = 1)";
+
+struct recover_job {
+    struct vt_outbox *o;
+    bool at_start;
+    int n;
+};
 
 static int recover_run(struct vt_store_tx *tx, void *ctx)
 {
-    int *n = ctx;
+    struct recover_job *r = ctx;
     struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_RECOVER);
     if (!st)
         return VT_ESTORE;
     vt_db_bind_int(st, 1, vt_store_tx_now(tx));
+    vt_db_bind_text(st, 2, r->at_start ? vt_store_instance(r->o->store) : NULL);
+    vt_db_bind_int(st, 3, r->at_start && !vt_store_shared(r->o->store));
     int rc = vt_db_step(st) == VT_DB_DONE ? 0 : VT_ESTORE;
-    *n = (int)vt_db_changes(st);
+    r->n = (int)vt_db_changes(st);
     vt_db_reset(st);
+    return rc;
+}
+
+/* Takes back claims; logs how many. 0 or VT_E*. */
+static int recover(struct vt_outbox *o, bool at_start)
+{
+    struct recover_job r = {o, at_start, 0};
+    int rc = vt_store_run(o->store, recover_run, &r);
+    if (!rc && r.n)
+        vt_log(VT_LOG_WARN, "outbox_recovered", "messages=%d note=\"%s\"", r.n,
+               at_start ? "left sending by a crash; sent again"
+                        : "claimed by an instance that stopped answering; sent again");
     return rc;
 }
 
@@ -682,6 +727,8 @@ static void *sender_main(void *arg)
 {
     struct sender *sd = arg;
     struct vt_outbox *o = sd->o;
+    int64_t every = lease_ms(o->cfg) < 60000 ? lease_ms(o->cfg) : 60000;
+    int64_t next_recover = vt_clock_now_ms() + every;
     for (;;) {
         pthread_mutex_lock(&o->lock);
         bool stop = o->stopping;
@@ -689,6 +736,10 @@ static void *sender_main(void *arg)
         pthread_mutex_unlock(&o->lock);
         if (stop)
             break;
+        if (sd->index == 0 && vt_clock_now_ms() >= next_recover) {
+            recover(o, false);
+            next_recover = vt_clock_now_ms() + every;
+        }
         bool all_retry = false;
         int64_t wait;
         if (round_once(sd, &all_retry) > 0) {
@@ -741,13 +792,9 @@ int vt_outbox_register(struct vt_outbox *o, const struct vt_outbox_transport *t)
 
 int vt_outbox_start(struct vt_outbox *o)
 {
-    int recovered = 0;
-    int rc = vt_store_run(o->store, recover_run, &recovered);
+    int rc = recover(o, true);
     if (rc)
         return rc;
-    if (recovered)
-        vt_log(VT_LOG_WARN, "outbox_recovered",
-               "messages=%d note=\"left sending by a crash; sent again\"", recovered);
     for (int i = 0; i < o->n_senders; i++) {
         struct sender *sd = &o->senders[i];
         sd->o = o;

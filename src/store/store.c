@@ -41,7 +41,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/calendar.h"
 #include "core/error.h"
@@ -101,6 +103,7 @@ struct vt_store {
     struct vt_store_options opt;
     char *data_dir;
     char *conninfo; /* PostgreSQL's, or NULL */
+    char instance[128 + PATH_MAX + 2]; /* vt_store_instance */
     struct vt_db *db; /* the write connection: writer thread only */
     unsigned char audit_key[VT_AUDIT_KEY_BYTES];
 
@@ -690,6 +693,10 @@ int vt_store_open(const struct vt_store_options *opt, struct vt_store **out, cha
     s->opt.place.data_dir = s->data_dir;
     s->opt.place.conninfo = s->conninfo;
     s->opt.place.backend = vt_store_place_pg(&opt->place) ? "postgresql" : "sqlite";
+    char host[128] = "", real[PATH_MAX];
+    gethostname(host, sizeof(host) - 1);
+    snprintf(s->instance, sizeof(s->instance), "%s:%s", host,
+             realpath(s->data_dir, real) ? real : s->data_dir);
     if (s->opt.batch_max < 1)
         s->opt.batch_max = 1;
     pthread_mutex_init(&s->lock, NULL);
@@ -802,6 +809,16 @@ int vt_store_run(struct vt_store *s, int (*fn)(struct vt_store_tx *tx, void *ctx
 }
 
 /* ---- readers ---- */
+
+const char *vt_store_instance(const struct vt_store *s)
+{
+    return s->instance;
+}
+
+bool vt_store_shared(const struct vt_store *s)
+{
+    return vt_store_place_pg(&s->opt.place);
+}
 
 struct vt_store_reader *vt_store_reader_new(struct vt_store *s)
 {

@@ -111,6 +111,14 @@ void vt_store_stats(struct vt_store *s, struct vt_store_stats *out);
 
 /* A read connection for the calling thread. NULL on failure. */
 struct vt_store_reader *vt_store_reader_new(struct vt_store *s);
+
+/* This instance's name among those that may share the database: the host's
+ * name and the data directory's real path, the same across restarts, so an
+ * instance knows the claims its previous run left. */
+const char *vt_store_instance(const struct vt_store *s);
+/* Whether other instances may write the same database (PostgreSQL); on
+ * SQLite the data directory's lock makes this instance the only one. */
+bool vt_store_shared(const struct vt_store *s);
 /* Closes it; NULL ok. */
 void vt_store_reader_free(struct vt_store_reader *r);
 

@@ -385,6 +385,7 @@ psycopg2 = None
 if BACKEND == "postgresql":
     try:
         import psycopg2  # noqa: F811
+        import psycopg2.errors  # noqa: F401
     except ImportError:
         raise SystemExit("VT_TEST_BACKEND=postgresql needs python3-psycopg2 (scripts/install-deps.sh)")
     if not PG_HOST:
@@ -609,8 +610,19 @@ class PgStore:
         return self
 
     def drop(self):
+        """DROP DATABASE, ending the connections left to it. An autovacuum
+        worker on it (a superuser's process, which FORCE may not end) goes
+        away on its own within moments: try again for a while."""
         self.close()
-        self._admin('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % self.dbname)
+        deadline = time.monotonic() + WAIT
+        while True:
+            try:
+                self._admin('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % self.dbname)
+                return
+            except (psycopg2.errors.InsufficientPrivilege, psycopg2.errors.ObjectInUse):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
 
 def pg_dbname(name):

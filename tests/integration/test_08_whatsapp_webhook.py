@@ -5,6 +5,7 @@ email fallback, and a SIGKILL between commit and send."""
 import json
 import os
 import re
+import shutil
 import sys
 import time
 import unittest
@@ -500,6 +501,43 @@ class Crash(H.DaemonCase):
             d.cleanup()
             graph.stop()
 
+    @unittest.skipUnless(H.BACKEND == "postgresql", "two instances share a database only on PostgreSQL")
+    def test_03_another_instance_sends_what_a_dead_one_claimed(self):
+        # Instance A claims a message and dies while Meta holds the send;
+        # instance B, on the same database, sends it once A's lease
+        # (2 x batch x timeout_ms: 16 s here) has run out, and then the rest.
+        graph = fake_graph.FakeGraph(hold_seconds=60).start()
+        conf = wa.config(graph, outbox={"timeout_ms": 8000, "batch": 1})
+        a = H.Daemon(conf, name="wa-lease-a")
+        b = None
+        try:
+            a.start()
+            frm = sender()
+            graph.set_mode("timeout")
+            rad = file_pqrsd(self, a, frm)
+            graph.wait_for(lambda: graph.held > 0, what="a send in flight")
+            (held,) = a.query("SELECT id, claimed_by FROM outbox WHERE recipient = ? AND status = 'sending'",
+                              (frm,))
+            self.assertIn(os.path.basename(a.dir), held["claimed_by"])
+            a.kill()  # the claim stays, its lease running
+            graph.set_mode(None)
+            b = H.Daemon(H.deep_merge(conf, {"store": a.config["store"]}), name="wa-lease-b",
+                         migrate=False)
+            os.makedirs(b.data_dir, mode=0o700, exist_ok=True)
+            shutil.copy(os.path.join(a.data_dir, "audit.key"), os.path.join(b.data_dir, "audit.key"))
+            b.start()
+            doc = graph.wait_for(lambda: ack_of(graph, frm, rad), timeout=H.WAIT, what="ack sent by B")
+            self.assertIn(rad, doc["text"]["body"])
+            # (a's handle reaches the one database both instances use)
+            (row,) = a.query("SELECT status, claimed_by FROM outbox WHERE id = ?", (held["id"],))
+            self.assertEqual(row["status"], "sent")
+            self.assertIn(os.path.basename(b.dir), row["claimed_by"])
+            self.assertTrue(any("outbox_recovered" in l and "stopped answering" in l for l in b.lines))
+            H.outbox_settled(a, frm)
+            acks = [m for m in graph.messages(to=frm) if rad in json.dumps(m, ensure_ascii=False)]
+            self.assertEqual(len(acks), 1)
+        finally:
+            H.release(b, a, graph)
 
 if __name__ == "__main__":
     H.main()
