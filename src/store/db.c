@@ -232,6 +232,23 @@ void vt_db_col_copy(struct vt_db_stmt *st, int i, char *out, size_t cap)
     snprintf(out, cap, "%s", s ? s : "");
 }
 
+int vt_db_col_count(struct vt_db_stmt *st)
+{
+    return st->drv->col_count(st);
+}
+
+const char *vt_db_col_name(struct vt_db_stmt *st, int i)
+{
+    if (i < 0 || i >= st->drv->col_count(st))
+        return NULL;
+    return st->drv->col_name(st, i);
+}
+
+enum vt_db_type vt_db_col_type(struct vt_db_stmt *st, int i)
+{
+    return st->drv->col_type(st, i);
+}
+
 /* ---- full-text search ---- */
 
 static bool word_byte(unsigned char c)

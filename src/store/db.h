@@ -138,6 +138,21 @@ const void *vt_db_col_blob(struct vt_db_stmt *st, int i, size_t *len);
 /* Copies column i into out (cap bytes, always NUL-terminated; "" for NULL). */
 void vt_db_col_copy(struct vt_db_stmt *st, int i, char *out, size_t cap);
 
+/* What the columns are, for code that copies rows it does not know (store
+ * copy). The count and names are valid once vt_db_step returned VT_DB_ROW or
+ * VT_DB_DONE, until the statement is reset; a name is owned by the
+ * statement (NULL when i is out of range). */
+int vt_db_col_count(struct vt_db_stmt *st);
+const char *vt_db_col_name(struct vt_db_stmt *st, int i);
+
+/* The storage class of column i of the current row: VT_DB_NULL for SQL NULL,
+ * else what reading it loses nothing as (SQLite: the value's own class;
+ * PostgreSQL: by the column's type: integers and booleans VT_DB_INT,
+ * floating and numeric VT_DB_DOUBLE, bytea VT_DB_BLOB, anything else
+ * VT_DB_TEXT). */
+enum vt_db_type { VT_DB_NULL, VT_DB_INT, VT_DB_DOUBLE, VT_DB_TEXT, VT_DB_BLOB };
+enum vt_db_type vt_db_col_type(struct vt_db_stmt *st, int i);
+
 /* ---- full-text search: the one piece of query syntax that differs ---- */
 
 /* Turns words a person typed (valid UTF-8) into this database's full-text

@@ -49,6 +49,9 @@ struct vt_db_driver {
     double (*col_double)(struct vt_db_stmt *st, int i);
     const char *(*col_text)(struct vt_db_stmt *st, int i);
     const void *(*col_blob)(struct vt_db_stmt *st, int i, size_t *len);
+    int (*col_count)(struct vt_db_stmt *st);
+    const char *(*col_name)(struct vt_db_stmt *st, int i);
+    enum vt_db_type (*col_type)(struct vt_db_stmt *st, int i);
 
     /* Full-text search (db.h): the query text of n words (lens[i] bytes
      * each, already split and trimmed by db.c), false when none fits in

@@ -48,8 +48,20 @@
 #include "store/db_driver.h"
 
 /* pg_type OIDs (catalog/pg_type_d.h): bytea read back; int8 and text
- * declared where PostgreSQL cannot decide. */
-enum { OID_BYTEA = 17, OID_INT8 = 20, OID_TEXT = 25 };
+ * declared where PostgreSQL cannot decide; the rest tell a column's storage
+ * class (pg_col_type). */
+enum {
+    OID_BOOL = 16,
+    OID_BYTEA = 17,
+    OID_INT8 = 20,
+    OID_INT2 = 21,
+    OID_INT4 = 23,
+    OID_TEXT = 25,
+    OID_OID = 26,
+    OID_FLOAT4 = 700,
+    OID_FLOAT8 = 701,
+    OID_NUMERIC = 1700
+};
 
 #define MAX_PARAMS 64
 #define LIT_SLOTS 1024 /* as in driver_sqlite.c: literals cached by address */
@@ -670,6 +682,42 @@ static const void *pg_col_blob(struct vt_db_stmt *st, int i, size_t *len)
     return s->blob;
 }
 
+static int pg_col_count(struct vt_db_stmt *st)
+{
+    struct pg_stmt *s = stmt(st);
+    return s->res ? PQnfields(s->res) : 0;
+}
+
+static const char *pg_col_name(struct vt_db_stmt *st, int i)
+{
+    struct pg_stmt *s = stmt(st);
+    return s->res ? PQfname(s->res, i) : NULL;
+}
+
+/* By the column's type (pg_type OIDs), NULL by the value. */
+static enum vt_db_type pg_col_type(struct vt_db_stmt *st, int i)
+{
+    struct pg_stmt *s = stmt(st);
+    if (!value(s, i))
+        return VT_DB_NULL;
+    switch (PQftype(s->res, i)) {
+    case OID_BOOL:
+    case OID_INT8:
+    case OID_INT2:
+    case OID_INT4:
+    case OID_OID:
+        return VT_DB_INT;
+    case OID_FLOAT4:
+    case OID_FLOAT8:
+    case OID_NUMERIC:
+        return VT_DB_DOUBLE;
+    case OID_BYTEA:
+        return VT_DB_BLOB;
+    default:
+        return VT_DB_TEXT;
+    }
+}
+
 static int pg_table_exists(struct vt_db *db, const char *name)
 {
     static const char sql[] = "SELECT 1 FROM pg_catalog.pg_tables "
@@ -768,6 +816,9 @@ const struct vt_db_driver vt_db_driver_pg = {
     .col_double = pg_col_double,
     .col_text = pg_col_text,
     .col_blob = pg_col_blob,
+    .col_count = pg_col_count,
+    .col_name = pg_col_name,
+    .col_type = pg_col_type,
     .fts_query = pg_fts_query,
     .fts_ids_sql = pg_fts_ids_sql,
 };

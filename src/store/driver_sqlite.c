@@ -525,6 +525,32 @@ static const void *sq_col_blob(struct vt_db_stmt *st, int i, size_t *len)
     return p;
 }
 
+static int sq_col_count(struct vt_db_stmt *st)
+{
+    return sqlite3_column_count(raw(st));
+}
+
+static const char *sq_col_name(struct vt_db_stmt *st, int i)
+{
+    return sqlite3_column_name(raw(st), i);
+}
+
+static enum vt_db_type sq_col_type(struct vt_db_stmt *st, int i)
+{
+    switch (sqlite3_column_type(raw(st), i)) {
+    case SQLITE_INTEGER:
+        return VT_DB_INT;
+    case SQLITE_FLOAT:
+        return VT_DB_DOUBLE;
+    case SQLITE_TEXT:
+        return VT_DB_TEXT;
+    case SQLITE_BLOB:
+        return VT_DB_BLOB;
+    default:
+        return VT_DB_NULL;
+    }
+}
+
 static int sq_table_exists(struct vt_db *db, const char *name)
 {
     static const char sql[] = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1";
@@ -650,6 +676,9 @@ const struct vt_db_driver vt_db_driver_sqlite = {
     .col_double = sq_col_double,
     .col_text = sq_col_text,
     .col_blob = sq_col_blob,
+    .col_count = sq_col_count,
+    .col_name = sq_col_name,
+    .col_type = sq_col_type,
     .fts_query = sq_fts_query,
     .fts_ids_sql = sq_fts_ids_sql,
 };

@@ -85,6 +85,41 @@ int main(void)
     ASSERT_TRUE(got && memcmp(got, blob, sizeof(blob)) == 0);
     ASSERT_EQ(vt_db_step(st), VT_DB_DONE);
 
+    /* What the columns are: their count and names once stepped, and each
+     * value's storage class, NULL included (store copy reads rows this way). */
+    struct vt_db_stmt *meta =
+        vt_db_prepare(db, "SELECT id, name, n, x, b, NULL AS nada FROM t WHERE id = ?1");
+    ASSERT_TRUE(meta != NULL);
+    vt_db_bind_int(meta, 1, a);
+    ASSERT_EQ(vt_db_step(meta), VT_DB_ROW);
+    ASSERT_EQ(vt_db_col_count(meta), 6);
+    static const char *const names[] = {"id", "name", "n", "x", "b", "nada"};
+    static const enum vt_db_type types[] = {VT_DB_INT,    VT_DB_TEXT, VT_DB_INT,
+                                            VT_DB_DOUBLE, VT_DB_BLOB, VT_DB_NULL};
+    for (int i = 0; i < 6; i++) {
+        ASSERT_STREQ(vt_db_col_name(meta, i), names[i]);
+        ASSERT_EQ(vt_db_col_type(meta, i), types[i]);
+    }
+    ASSERT_TRUE(vt_db_col_name(meta, 6) == NULL);
+    ASSERT_TRUE(vt_db_col_name(meta, -1) == NULL);
+    vt_db_reset(meta);
+    /* Each value's own class, row by row and for expressions too. */
+    meta = vt_db_prepare(db, "SELECT n, b FROM t WHERE id = ?1");
+    vt_db_bind_int(meta, 1, b);
+    ASSERT_EQ(vt_db_step(meta), VT_DB_ROW);
+    ASSERT_EQ(vt_db_col_type(meta, 0), VT_DB_INT);
+    ASSERT_EQ(vt_db_col_type(meta, 1), VT_DB_NULL);
+    vt_db_reset(meta);
+    meta = vt_db_prepare(db, "SELECT CAST('abc' AS INTEGER), 'abc', x'00ff', 1.0");
+    ASSERT_EQ(vt_db_step(meta), VT_DB_ROW);
+    ASSERT_EQ(vt_db_col_type(meta, 0), VT_DB_INT);
+    ASSERT_EQ(vt_db_col_type(meta, 1), VT_DB_TEXT);
+    ASSERT_EQ(vt_db_col_type(meta, 2), VT_DB_BLOB);
+    ASSERT_EQ(vt_db_col_type(meta, 3), VT_DB_DOUBLE);
+    ASSERT_EQ(vt_db_step(meta), VT_DB_DONE);
+    ASSERT_EQ(vt_db_col_count(meta), 4); /* still known when the rows are done */
+    vt_db_reset(meta);
+
     /* The same literal gives the same statement, reset with bindings cleared:
      * an unbound parameter is NULL, so no row matches. */
     struct vt_db_stmt *again = vt_db_prepare(db, SQL_BY_ID);
