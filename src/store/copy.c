@@ -1,0 +1,1148 @@
+/* copy.c - `ventanilla store copy` (copy.h): a SQLite store moved into an
+ * empty PostgreSQL database, with its attachment files and audit key.
+ *
+ * Invariants:
+ *  1. Nothing is copied into a database that holds data. "Data" is any row
+ *     the target's migrations did not write (the default survey they insert
+ *     is not data): a row whose xmin is not the transaction of one of the
+ *     schema_migrations rows. The check runs before the target is migrated
+ *     and again inside the copy's transaction, after its write lock.
+ *  2. The tables are the schema's, read from the catalogs: PostgreSQL's
+ *     tables in the current schema, each of which the SQLite store must have
+ *     (a table or, for a full-text index, a virtual table) and the other way
+ *     round; the columns of each must be the same set on both sides. Only
+ *     schema_migrations, the migrator's own, is left as the target's
+ *     migrations wrote it. A full-text index (a virtual table in SQLite) is
+ *     not copied: PostgreSQL's triggers fill it as items are inserted, and
+ *     its row count is checked against the source's.
+ *  3. Tables are filled in the order of PostgreSQL's foreign keys (a table
+ *     after every table it references); rows are read one at a time from
+ *     one SQLite read transaction and inserted with their ids, each value
+ *     bound by its storage class (blobs as bytea).
+ *  4. Files before the commit: the attachment files (each checked against
+ *     its SHA-256 name) and the audit key are in the target's data directory
+ *     before the transaction that names them commits, as the daemon writes a
+ *     file before the commit of its row. A failed copy may leave files there
+ *     (content-addressed, never wrong) and the source's key (the database
+ *     being empty, no chain depends on the key it replaced).
+ *  5. Identity sequences are set past each table's largest id just before
+ *     the commit (setval is not transactional: a rolled-back copy leaves
+ *     them advanced, which only skips ids of an empty database).
+ *  6. Neither store is in use: a daemon on either data directory (its lock)
+ *     or another ventanilla connected to the target database is refused, so
+ *     nothing the source takes after the snapshot is lost.
+ */
+#include "store/copy.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "store/audit.h"
+#include "store/db.h"
+#include "store/store.h"
+
+#define MAX_TABLES 128
+#define MAX_COLS 64 /* the PostgreSQL driver's parameters per statement */
+#define NAME_LEN 64 /* PostgreSQL's identifiers are at most 63 bytes */
+#define MAX_EDGES 512
+#define PATH_LEN 4400
+
+static const char SQL_PG_TABLES[] = "SELECT tablename FROM pg_catalog.pg_tables "
+                                    "WHERE schemaname = current_schema() ORDER BY tablename";
+static const char SQL_PG_FKEYS[] =
+    "SELECT c.relname, f.relname FROM pg_catalog.pg_constraint k "
+    "JOIN pg_catalog.pg_class c ON c.oid = k.conrelid "
+    "JOIN pg_catalog.pg_class f ON f.oid = k.confrelid "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE k.contype = 'f' AND n.nspname = current_schema() ORDER BY 1, 2";
+static const char SQL_PG_SEQUENCES[] =
+    "SELECT c.relname, a.attname FROM pg_catalog.pg_attribute a "
+    "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = current_schema() AND c.relkind = 'r' AND a.attnum > 0 "
+    "AND NOT a.attisdropped "
+    "AND pg_catalog.pg_get_serial_sequence(quote_ident(c.relname), a.attname) IS NOT NULL "
+    "ORDER BY 1, 2";
+/* Other sessions of a ventanilla (the driver's application_name) on the
+ * target database. */
+static const char SQL_PG_OTHERS[] =
+    "SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE datname = current_database() "
+    "AND pid <> pg_backend_pid() AND application_name = 'ventanilla'";
+static const char SQL_SQ_TABLES[] =
+    "SELECT name, type FROM pragma_table_list WHERE schema = 'main' ORDER BY name";
+static const char SQL_LAST_RADICADO[] =
+    "SELECT count(*), (SELECT radicado FROM items WHERE radicado IS NOT NULL "
+    "ORDER BY radicado_year DESC, radicado_seq DESC LIMIT 1) FROM items";
+
+/* The migrator's table: the target keeps the rows its migrations wrote. */
+#define MIGRATIONS_TABLE "schema_migrations"
+
+struct table {
+    char name[NAME_LEN];
+    bool derived;     /* a full-text index PostgreSQL's triggers fill */
+    bool names_files; /* has a sha256 column: attachment file names */
+    int64_t rows;     /* copied */
+};
+
+struct copy {
+    const struct vt_store_copy_options *opt;
+    FILE *out;
+    char *err;
+    size_t errlen;
+    struct vt_db *src, *dst;
+    struct table t[MAX_TABLES];
+    size_t n;
+    int order[MAX_TABLES]; /* indices of t in foreign key order */
+    int64_t rows, files, file_bytes, present, damaged, missing;
+    char first_missing[65];
+};
+
+/* ---- small helpers ---- */
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A name that is safe to write into SQL unquoted: [a-z_][a-z0-9_]*, as
+ * every name of the schema is. */
+static bool plain(const char *s)
+{
+    if (!s || !*s || strlen(s) >= NAME_LEN || (*s >= '0' && *s <= '9'))
+        return false;
+    return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(s);
+}
+
+static int db_fail(struct copy *c, struct vt_db *db, const char *what)
+{
+    snprintf(c->err, c->errlen, "%s: %s", what, vt_db_errmsg(db));
+    return VT_ESTORE;
+}
+
+/* The first column of the first row of sql (built text) as an integer. */
+static int scalar(struct vt_db *db, const char *sql, int64_t *out)
+{
+    struct vt_db_stmt *st = vt_db_prepare_text(db, sql);
+    if (!st)
+        return VT_ESTORE;
+    int rc = vt_db_step(st);
+    *out = rc == VT_DB_ROW ? vt_db_col_int(st, 0) : 0;
+    vt_db_reset(st);
+    return rc == VT_DB_ROW ? 0 : VT_ESTORE;
+}
+
+static void human_bytes(int64_t n, char *out, size_t len)
+{
+    if (n < 1024)
+        snprintf(out, len, "%lld bytes", (long long)n);
+    else if (n < 1024 * 1024)
+        snprintf(out, len, "%.1f KiB", (double)n / 1024);
+    else if (n < (int64_t)1024 * 1024 * 1024)
+        snprintf(out, len, "%.1f MiB", (double)n / (1024 * 1024));
+    else
+        snprintf(out, len, "%.2f GiB", (double)n / (1024.0 * 1024 * 1024));
+}
+
+/* out = dir/name; VT_ERANGE with err filled when it does not fit. */
+static int join(struct copy *c, char *out, size_t n, const char *dir, const char *name)
+{
+    int w = snprintf(out, n, "%s/%s", dir, name);
+    if (w >= 0 && (size_t)w < n)
+        return 0;
+    snprintf(c->err, c->errlen, "the path %.200s/%.100s is too long", dir, name);
+    return VT_ERANGE;
+}
+
+static int fsync_path(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return VT_EIO;
+    int rc = fsync(fd) == 0 ? 0 : VT_EIO;
+    close(fd);
+    return rc;
+}
+
+/* Takes dir's ventanilla.lock, the one a daemon holds while it runs: the
+ * descriptor, or -1 with err filled. */
+static int lock_dir(struct copy *c, const char *dir, const char *name)
+{
+    char path[PATH_LEN];
+    snprintf(path, sizeof(path), "%s/ventanilla.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(c->err, c->errlen, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        snprintf(c->err, c->errlen,
+                 "a ventanilla daemon is using %s (the data directory of %s): stop it first, so "
+                 "that nothing it takes during the copy is left behind",
+                 dir, name);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static bool same_dir(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+/* ---- the target's tables and whether it holds data ---- */
+
+/* The names of db's tables (PostgreSQL's current schema), sorted. */
+static int pg_tables(struct copy *c, struct vt_db *db, char (*names)[NAME_LEN], size_t *n)
+{
+    struct vt_db_stmt *st = vt_db_prepare(db, SQL_PG_TABLES);
+    int rc;
+    *n = 0;
+    if (!st)
+        return db_fail(c, db, "cannot list the PostgreSQL tables");
+    while ((rc = vt_db_step(st)) == VT_DB_ROW) {
+        const char *name = vt_db_col_str(st, 0);
+        if (*n == MAX_TABLES || !plain(name)) {
+            if (*n == MAX_TABLES)
+                snprintf(c->err, c->errlen, "the PostgreSQL database of %s has more than %d tables",
+                         c->opt->to_name, MAX_TABLES);
+            else
+                snprintf(c->err, c->errlen,
+                         "the PostgreSQL database of %s has a table whose name is not plain: "
+                         "%.64s",
+                         c->opt->to_name, name);
+            vt_db_reset(st);
+            return VT_EINVAL;
+        }
+        snprintf(names[(*n)++], NAME_LEN, "%s", name);
+    }
+    vt_db_reset(st);
+    return rc == VT_DB_DONE ? 0 : db_fail(c, db, "cannot list the PostgreSQL tables");
+}
+
+/* Counts the rows of db's tables that its migrations did not write
+ * (invariant 1): *items those of items, and the first other table holding
+ * any in which (with their count in *rows). */
+static int data_rows(struct copy *c, struct vt_db *db, int64_t *items, char *which, int64_t *rows)
+{
+    char names[MAX_TABLES][NAME_LEN], sql[300];
+    size_t n;
+    int rc = pg_tables(c, db, names, &n);
+    *items = *rows = 0;
+    which[0] = '\0';
+    if (rc)
+        return rc;
+    bool migrated = false;
+    for (size_t i = 0; i < n; i++)
+        migrated |= strcmp(names[i], MIGRATIONS_TABLE) == 0;
+    for (size_t i = 0; i < n; i++) {
+        int64_t k;
+        if (strcmp(names[i], MIGRATIONS_TABLE) == 0)
+            continue;
+        if (migrated)
+            snprintf(sql, sizeof(sql),
+                     "SELECT count(*) FROM %s WHERE xmin::text NOT IN "
+                     "(SELECT xmin::text FROM " MIGRATIONS_TABLE ")",
+                     names[i]);
+        else
+            snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", names[i]);
+        if (scalar(db, sql, &k))
+            return db_fail(c, db, "cannot count the rows of the PostgreSQL database");
+        if (strcmp(names[i], "items") == 0)
+            *items = k;
+        else if (k && !which[0]) {
+            snprintf(which, NAME_LEN, "%s", names[i]);
+            *rows = k;
+        }
+    }
+    return 0;
+}
+
+/* Refuses a target that holds data (invariant 1). */
+static int refuse_data(struct copy *c, struct vt_db *db)
+{
+    char which[NAME_LEN];
+    int64_t items, rows;
+    int rc = data_rows(c, db, &items, which, &rows);
+    if (rc)
+        return rc;
+    if (items) {
+        snprintf(c->err, c->errlen,
+                 "the PostgreSQL database of %s has %lld items; store copy only fills an empty "
+                 "database",
+                 c->opt->to_name, (long long)items);
+        return VT_EEXIST;
+    }
+    if (rows) {
+        snprintf(c->err, c->errlen,
+                 "the PostgreSQL database of %s has %lld row%s in its table %s; store copy only "
+                 "fills an empty database",
+                 c->opt->to_name, (long long)rows, rows == 1 ? "" : "s", which);
+        return VT_EEXIST;
+    }
+    return 0;
+}
+
+/* Before anything is written: the target has no tables at all (no schema)
+ * or no data, and a schema this program can bring up to date. */
+static int check_target(struct copy *c, int version)
+{
+    char path[PATH_LEN];
+    struct vt_db_options o;
+    struct vt_db *db = NULL;
+    vt_migrate_db_options(&c->opt->to, path, sizeof(path), &o);
+    int rc = vt_db_open(&o, &db, c->err, c->errlen);
+    if (rc)
+        return rc;
+    if (version == 0) {
+        char names[MAX_TABLES][NAME_LEN];
+        size_t n;
+        if (!(rc = pg_tables(c, db, names, &n)) && n) {
+            snprintf(c->err, c->errlen,
+                     "the PostgreSQL database of %s has %zu tables (%s...) but no Ventanilla "
+                     "schema; store copy only fills an empty database",
+                     c->opt->to_name, n, names[0]);
+            rc = VT_EEXIST;
+        }
+    } else {
+        rc = refuse_data(c, db);
+    }
+    vt_db_close(db);
+    return rc;
+}
+
+/* ---- the tables and their order ---- */
+
+static int find(const struct copy *c, const char *name)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->t[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* The target's tables, each matched with the source's (invariant 2). */
+static int match_tables(struct copy *c)
+{
+    char names[MAX_TABLES][NAME_LEN];
+    size_t n;
+    int rc = pg_tables(c, c->dst, names, &n);
+    if (rc)
+        return rc;
+    c->n = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], MIGRATIONS_TABLE) != 0)
+            memcpy(c->t[c->n++].name, names[i], NAME_LEN);
+
+    bool found[MAX_TABLES] = {false};
+    struct vt_db_stmt *st = vt_db_prepare(c->src, SQL_SQ_TABLES);
+    if (!st)
+        return db_fail(c, c->src, "cannot list the SQLite tables");
+    while ((rc = vt_db_step(st)) == VT_DB_ROW) {
+        const char *name = vt_db_col_str(st, 0), *type = vt_db_col_str(st, 1);
+        if (strncmp(name, "sqlite_", 7) == 0 || strcmp(name, MIGRATIONS_TABLE) == 0 ||
+            (strcmp(type, "table") != 0 && strcmp(type, "virtual") != 0))
+            continue; /* SQLite's own, views, and a virtual table's shadow tables */
+        int k = find(c, name);
+        if (k < 0) {
+            snprintf(c->err, c->errlen,
+                     "the schemas differ: the SQLite store has a table %.64s that the PostgreSQL "
+                     "database lacks",
+                     name);
+            vt_db_reset(st);
+            return VT_EINVAL;
+        }
+        found[k] = true;
+        c->t[k].derived = strcmp(type, "virtual") == 0;
+    }
+    vt_db_reset(st);
+    if (rc != VT_DB_DONE)
+        return db_fail(c, c->src, "cannot list the SQLite tables");
+    for (size_t i = 0; i < c->n; i++)
+        if (!found[i]) {
+            snprintf(c->err, c->errlen,
+                     "the schemas differ: the PostgreSQL database has a table %s that the SQLite "
+                     "store lacks",
+                     c->t[i].name);
+            return VT_EINVAL;
+        }
+    return 0;
+}
+
+/* c->order: every table after the tables its foreign keys reference (a
+ * reference to itself aside), ties by name (invariant 3). */
+static int order_tables(struct copy *c)
+{
+    int edge[MAX_EDGES][2]; /* child, parent */
+    size_t n_edges = 0;
+    int rc;
+    struct vt_db_stmt *st = vt_db_prepare(c->dst, SQL_PG_FKEYS);
+    if (!st)
+        return db_fail(c, c->dst, "cannot read the foreign keys");
+    while ((rc = vt_db_step(st)) == VT_DB_ROW) {
+        int child = find(c, vt_db_col_str(st, 0)), parent = find(c, vt_db_col_str(st, 1));
+        if (child < 0 || parent < 0 || child == parent)
+            continue;
+        if (n_edges == MAX_EDGES) {
+            vt_db_reset(st);
+            snprintf(c->err, c->errlen, "the schema has more than %d foreign keys", MAX_EDGES);
+            return VT_ERANGE;
+        }
+        edge[n_edges][0] = child;
+        edge[n_edges++][1] = parent;
+    }
+    vt_db_reset(st);
+    if (rc != VT_DB_DONE)
+        return db_fail(c, c->dst, "cannot read the foreign keys");
+    bool placed[MAX_TABLES] = {false};
+    for (size_t k = 0; k < c->n; k++) {
+        int next = -1;
+        for (size_t i = 0; i < c->n && next < 0; i++) {
+            if (placed[i])
+                continue;
+            bool ready = true;
+            for (size_t e = 0; e < n_edges && ready; e++)
+                if (edge[e][0] == (int)i && !placed[edge[e][1]])
+                    ready = false;
+            if (ready)
+                next = (int)i;
+        }
+        if (next < 0) {
+            snprintf(c->err, c->errlen,
+                     "the foreign keys of the schema form a cycle; no table order satisfies them");
+            return VT_EINVAL;
+        }
+        placed[next] = true;
+        c->order[k] = next;
+    }
+    return 0;
+}
+
+/* ---- the rows ---- */
+
+/* The column names of the current result of st into cols. */
+static int columns_of(struct copy *c, struct vt_db_stmt *st, const char *table,
+                      char (*cols)[NAME_LEN], int *n)
+{
+    *n = vt_db_col_count(st);
+    if (*n < 1 || *n > MAX_COLS) {
+        snprintf(c->err, c->errlen, "table %s has %d columns; store copy copies 1 to %d", table, *n,
+                 MAX_COLS);
+        return VT_ERANGE;
+    }
+    for (int i = 0; i < *n; i++) {
+        const char *name = vt_db_col_name(st, i);
+        if (!plain(name)) {
+            snprintf(c->err, c->errlen, "table %s has a column whose name is not plain (%.64s)",
+                     table, name ? name : "?");
+            return VT_EINVAL;
+        }
+        snprintf(cols[i], NAME_LEN, "%s", name);
+    }
+    return 0;
+}
+
+static bool listed(char (*cols)[NAME_LEN], int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(cols[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* Binds column i of the source row as parameter i + 1, by its storage
+ * class: the target's column type takes it as SQLite held it. */
+static void bind_value(struct vt_db_stmt *dst, struct vt_db_stmt *src, int i)
+{
+    size_t len;
+    const void *p;
+    switch (vt_db_col_type(src, i)) {
+    case VT_DB_INT:
+        vt_db_bind_int(dst, i + 1, vt_db_col_int(src, i));
+        break;
+    case VT_DB_DOUBLE:
+        vt_db_bind_double(dst, i + 1, vt_db_col_double(src, i));
+        break;
+    case VT_DB_TEXT:
+        vt_db_bind_text(dst, i + 1, vt_db_col_text(src, i));
+        break;
+    case VT_DB_BLOB:
+        p = vt_db_col_blob(src, i, &len);
+        vt_db_bind_blob(dst, i + 1, p, len);
+        break;
+    default:
+        vt_db_bind_null(dst, i + 1);
+    }
+}
+
+/* Copies table t, row by row (invariant 3). */
+static int copy_table(struct copy *c, struct table *t)
+{
+    char to_cols[MAX_COLS][NAME_LEN], from_cols[MAX_COLS][NAME_LEN], sql[8192];
+    int n_to, n_from, rc;
+
+    /* The target's columns: an empty result still names them. */
+    snprintf(sql, sizeof(sql), "SELECT * FROM %s LIMIT 0", t->name);
+    struct vt_db_stmt *st = vt_db_prepare_text(c->dst, sql);
+    if (!st || vt_db_step(st) != VT_DB_DONE) {
+        vt_db_reset(st);
+        return db_fail(c, c->dst, "cannot read the columns of a PostgreSQL table");
+    }
+    rc = columns_of(c, st, t->name, to_cols, &n_to);
+    vt_db_reset(st);
+    if (rc)
+        return rc;
+
+    snprintf(sql, sizeof(sql), "SELECT * FROM %s", t->name);
+    struct vt_db_stmt *sel = vt_db_prepare_text(c->src, sql);
+    if (!sel)
+        return db_fail(c, c->src, "cannot read a SQLite table");
+    int step = vt_db_step(sel);
+    if (step != VT_DB_ROW && step != VT_DB_DONE) {
+        vt_db_reset(sel);
+        return db_fail(c, c->src, "cannot read a SQLite table");
+    }
+    if ((rc = columns_of(c, sel, t->name, from_cols, &n_from)))
+        goto done;
+    /* The same set of columns on both sides. */
+    for (int i = 0; i < n_from + n_to; i++) {
+        bool from_side = i < n_from;
+        const char *col = from_side ? from_cols[i] : to_cols[i - n_from];
+        if (!listed(from_side ? to_cols : from_cols, from_side ? n_to : n_from, col)) {
+            snprintf(c->err, c->errlen,
+                     "the schemas differ: the column %s.%s is in the %s store only", t->name, col,
+                     from_side ? "SQLite" : "PostgreSQL");
+            rc = VT_EINVAL;
+            goto done;
+        }
+        if (strcmp(col, "sha256") == 0)
+            t->names_files = true;
+    }
+    if (step == VT_DB_DONE)
+        goto done;
+
+    /* INSERT INTO t (a, b, ...) VALUES (?1, ?2, ...), in the source's order. */
+    size_t o = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO %s (", t->name);
+    for (int i = 0; i < n_from; i++)
+        o += (size_t)snprintf(sql + o, sizeof(sql) - o, "%s%s", i ? ", " : "", from_cols[i]);
+    o += (size_t)snprintf(sql + o, sizeof(sql) - o, ") VALUES (");
+    for (int i = 0; i < n_from; i++)
+        o += (size_t)snprintf(sql + o, sizeof(sql) - o, "%s?%d", i ? ", " : "", i + 1);
+    snprintf(sql + o, sizeof(sql) - o, ")");
+    struct vt_db_stmt *ins = vt_db_prepare_text(c->dst, sql);
+    if (!ins) {
+        rc = db_fail(c, c->dst, "cannot prepare the insert into a PostgreSQL table");
+        goto done;
+    }
+    while (step == VT_DB_ROW) {
+        for (int i = 0; i < n_from; i++)
+            bind_value(ins, sel, i);
+        if ((rc = vt_db_run(ins))) {
+            char what[160];
+            snprintf(what, sizeof(what), "PostgreSQL refused row %lld of table %s",
+                     (long long)t->rows + 1, t->name);
+            rc = db_fail(c, c->dst, what);
+            goto done;
+        }
+        t->rows++;
+        step = vt_db_step(sel);
+    }
+    if (step != VT_DB_DONE)
+        rc = db_fail(c, c->src, "cannot read a SQLite table");
+done:
+    vt_db_reset(sel);
+    return rc;
+}
+
+/* Empties the target of what its migrations wrote (the default survey),
+ * every table after the tables that reference it; the source has those
+ * rows too, as it stands now. */
+static int clear_seeds(struct copy *c)
+{
+    char sql[128];
+    for (size_t k = c->n; k-- > 0;) {
+        snprintf(sql, sizeof(sql), "DELETE FROM %s", c->t[c->order[k]].name);
+        struct vt_db_stmt *st = vt_db_prepare_text(c->dst, sql);
+        if (!st || vt_db_run(st))
+            return db_fail(c, c->dst, "cannot clear the rows the migrations wrote");
+    }
+    return 0;
+}
+
+/* A derived table (full-text index) holds as many rows as the source's. */
+static int check_derived(struct copy *c, const struct table *t)
+{
+    char sql[128];
+    int64_t want, got;
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", t->name);
+    if (scalar(c->src, sql, &want))
+        return db_fail(c, c->src, "cannot count the rows of the SQLite full-text index");
+    if (scalar(c->dst, sql, &got))
+        return db_fail(c, c->dst, "cannot count the rows of the PostgreSQL full-text index");
+    if (want != got) {
+        snprintf(c->err, c->errlen,
+                 "the full-text index %s holds %lld rows after the copy, the SQLite store's "
+                 "%lld: PostgreSQL's triggers did not fill it",
+                 t->name, (long long)got, (long long)want);
+        return VT_ESTORE;
+    }
+    fprintf(c->out, "  %-26s %lld row%s, filled by PostgreSQL's triggers as the rows went in\n",
+            t->name, (long long)got, got == 1 ? "" : "s");
+    return 0;
+}
+
+/* Every identity column's sequence past its table's largest id
+ * (invariant 5). */
+static int set_sequences(struct copy *c, int *n_set)
+{
+    enum { MAX_SEQ = MAX_TABLES * 2 };
+    char(*pair)[2][NAME_LEN] = calloc(MAX_SEQ, sizeof(*pair));
+    size_t n = 0;
+    int rc, step;
+    *n_set = 0;
+    if (!pair) {
+        snprintf(c->err, c->errlen, "out of memory");
+        return VT_ENOMEM;
+    }
+    struct vt_db_stmt *st = vt_db_prepare(c->dst, SQL_PG_SEQUENCES);
+    if (!st) {
+        rc = db_fail(c, c->dst, "cannot list the identity columns");
+        goto done;
+    }
+    while ((step = vt_db_step(st)) == VT_DB_ROW && n < MAX_SEQ) {
+        if (!plain(vt_db_col_str(st, 0)) || !plain(vt_db_col_str(st, 1)))
+            continue; /* not a table of the schema */
+        vt_db_col_copy(st, 0, pair[n][0], NAME_LEN);
+        vt_db_col_copy(st, 1, pair[n++][1], NAME_LEN);
+    }
+    vt_db_reset(st);
+    if (step != VT_DB_DONE) {
+        rc = step == VT_DB_ROW ? VT_ERANGE : db_fail(c, c->dst, "cannot list the identity columns");
+        if (rc == VT_ERANGE)
+            snprintf(c->err, c->errlen, "the schema has more than %d identity columns", MAX_SEQ);
+        goto done;
+    }
+    rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        char sql[400];
+        int64_t v;
+        snprintf(sql, sizeof(sql),
+                 "SELECT setval(pg_catalog.pg_get_serial_sequence('%s', '%s'), "
+                 "(SELECT coalesce(max(%s), 0) + 1 FROM %s), false)",
+                 pair[i][0], pair[i][1], pair[i][1], pair[i][0]);
+        if (scalar(c->dst, sql, &v))
+            rc = db_fail(c, c->dst, "cannot set an identity sequence");
+        else
+            (*n_set)++;
+    }
+done:
+    free(pair);
+    return rc;
+}
+
+/* ---- the files ---- */
+
+static bool is_hex(const char *s, size_t n)
+{
+    size_t i = 0;
+    for (; s[i]; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return i == n;
+}
+
+/* The SHA-256 (hex) and size of the file open as fd. */
+static int fd_sha(int fd, char sha[65], int64_t *bytes)
+{
+    crypto_hash_sha256_state h;
+    unsigned char buf[65536], digest[crypto_hash_sha256_BYTES];
+    *bytes = 0;
+    crypto_hash_sha256_init(&h);
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return VT_EIO;
+        if (n == 0)
+            break;
+        crypto_hash_sha256_update(&h, buf, (unsigned long long)n);
+        *bytes += n;
+    }
+    crypto_hash_sha256_final(&h, digest);
+    sodium_bin2hex(sha, 65, digest, sizeof(digest));
+    return 0;
+}
+
+/* Whether path holds content whose SHA-256 is name. */
+static bool file_matches(const char *path, const char *name)
+{
+    char sha[65];
+    int64_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool ok = fd_sha(fd, sha, &n) == 0 && strcmp(sha, name) == 0;
+    close(fd);
+    return ok;
+}
+
+/* Copies src into dir/name through a temporary file, renamed into place
+ * once written, fsync'd and found to have the SHA-256 its name says. 1 when
+ * copied, 0 when the source does not match its name (damaged: not
+ * copied), or VT_EIO with err filled. */
+static int copy_file(struct copy *c, const char *src, const char *dir, const char *name)
+{
+    char tmp[PATH_LEN], dst[PATH_LEN], sha[65];
+    unsigned char buf[65536], digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_state h;
+    int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, rc = VT_EIO;
+    bool made = false;
+    int64_t bytes = 0;
+    if (join(c, tmp, sizeof(tmp), dir, ".tmp-copy-XXXXXX") ||
+        join(c, dst, sizeof(dst), dir, name)) {
+        if (in >= 0)
+            close(in);
+        return VT_ERANGE;
+    }
+    if (in < 0) {
+        snprintf(c->err, c->errlen, "cannot read %s: %s", src, strerror(errno));
+        return VT_EIO;
+    }
+    out = mkstemp(tmp); /* 0600 */
+    made = out >= 0;
+    if (!made) {
+        snprintf(c->err, c->errlen, "cannot create a file in %s: %s", dir, strerror(errno));
+        goto done;
+    }
+    crypto_hash_sha256_init(&h);
+    for (;;) {
+        ssize_t n = read(in, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            snprintf(c->err, c->errlen, "cannot read %s: %s", src, strerror(errno));
+            goto done;
+        }
+        if (n == 0)
+            break;
+        crypto_hash_sha256_update(&h, buf, (unsigned long long)n);
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = write(out, buf + off, (size_t)(n - off));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                snprintf(c->err, c->errlen, "cannot write %s: %s", tmp, strerror(errno));
+                goto done;
+            }
+            off += w;
+        }
+        bytes += n;
+    }
+    crypto_hash_sha256_final(&h, digest);
+    sodium_bin2hex(sha, 65, digest, sizeof(digest));
+    if (strcmp(sha, name) != 0) {
+        rc = 0;
+        goto done;
+    }
+    if (fsync(out) != 0 || close(out) != 0) {
+        out = -1;
+        snprintf(c->err, c->errlen, "cannot write %s: %s", tmp, strerror(errno));
+        goto done;
+    }
+    out = -1;
+    if (rename(tmp, dst) != 0) {
+        snprintf(c->err, c->errlen, "cannot write %s: %s", dst, strerror(errno));
+        goto done;
+    }
+    c->files++;
+    c->file_bytes += bytes;
+    rc = 1;
+done:
+    if (out >= 0)
+        close(out);
+    if (rc != 1 && made)
+        unlink(tmp);
+    close(in);
+    return rc;
+}
+
+static int make_dir(struct copy *c, const char *dir)
+{
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(c->err, c->errlen, "cannot create %s: %s", dir, strerror(errno));
+        return VT_EIO;
+    }
+    return 0;
+}
+
+/* Copies every attachment file of the source's data directory into the
+ * target's, each checked against its name; a file the target already has
+ * with the right content is kept (invariant 4). */
+static int copy_attachments(struct copy *c)
+{
+    char top[PATH_LEN], dst_top[PATH_LEN];
+    snprintf(top, sizeof(top), "%s/attachments", c->opt->from.data_dir);
+    snprintf(dst_top, sizeof(dst_top), "%s/attachments", c->opt->to.data_dir);
+    DIR *d = opendir(top);
+    if (!d) {
+        if (errno == ENOENT)
+            return 0; /* no attachment yet */
+        snprintf(c->err, c->errlen, "cannot read %s: %s", top, strerror(errno));
+        return VT_EIO;
+    }
+    int rc = make_dir(c, dst_top);
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d))) {
+        char sdir[PATH_LEN], ddir[PATH_LEN];
+        if (!is_hex(e->d_name, 2))
+            continue;
+        if ((rc = join(c, sdir, sizeof(sdir), top, e->d_name)) ||
+            (rc = join(c, ddir, sizeof(ddir), dst_top, e->d_name)))
+            break;
+        DIR *s = opendir(sdir);
+        if (!s)
+            continue; /* not a directory */
+        if ((rc = make_dir(c, ddir))) {
+            closedir(s);
+            break;
+        }
+        struct dirent *fe;
+        while (rc == 0 && (fe = readdir(s))) {
+            char sp[PATH_LEN], dp[PATH_LEN];
+            /* Temporary files (".tmp-...") and anything else are not attachments. */
+            if (!is_hex(fe->d_name, 64) || strncmp(fe->d_name, e->d_name, 2) != 0)
+                continue;
+            if ((rc = join(c, sp, sizeof(sp), sdir, fe->d_name)) ||
+                (rc = join(c, dp, sizeof(dp), ddir, fe->d_name)))
+                break;
+            if (access(dp, F_OK) == 0 && file_matches(dp, fe->d_name)) {
+                c->present++;
+                continue;
+            }
+            int got = copy_file(c, sp, ddir, fe->d_name);
+            if (got < 0) {
+                rc = got;
+            } else if (got == 0) {
+                fprintf(stderr,
+                        "store copy: warning: %s does not match its name (the file is damaged); "
+                        "not copied\n",
+                        sp);
+                c->damaged++;
+            }
+        }
+        closedir(s);
+        if (rc == 0 && fsync_path(ddir)) {
+            snprintf(c->err, c->errlen, "cannot write %s", ddir);
+            rc = VT_EIO;
+        }
+    }
+    closedir(d);
+    if (rc == 0 && fsync_path(dst_top)) {
+        snprintf(c->err, c->errlen, "cannot write %s", dst_top);
+        rc = VT_EIO;
+    }
+    return rc;
+}
+
+/* Every file a copied row names (a sha256 column) is in the target's data
+ * directory: the ones that are not are counted as missing. */
+static int check_named_files(struct copy *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        if (!c->t[i].names_files || !c->t[i].rows)
+            continue;
+        char sql[160];
+        snprintf(sql, sizeof(sql), "SELECT DISTINCT sha256 FROM %s WHERE sha256 IS NOT NULL",
+                 c->t[i].name);
+        struct vt_db_stmt *st = vt_db_prepare_text(c->src, sql);
+        int step;
+        if (!st)
+            return db_fail(c, c->src, "cannot read the attachment names");
+        while ((step = vt_db_step(st)) == VT_DB_ROW) {
+            const char *sha = vt_db_col_str(st, 0);
+            char path[PATH_LEN];
+            snprintf(path, sizeof(path), "%s/attachments/%.2s/%s", c->opt->to.data_dir, sha, sha);
+            if (is_hex(sha, 64) && access(path, F_OK) == 0)
+                continue;
+            if (!c->missing++)
+                snprintf(c->first_missing, sizeof(c->first_missing), "%.64s", sha);
+        }
+        vt_db_reset(st);
+        if (step != VT_DB_DONE)
+            return db_fail(c, c->src, "cannot read the attachment names");
+    }
+    return 0;
+}
+
+/* The source's audit key in the target's data directory, written whole
+ * (a temporary file renamed): the chain was made with it. *replaced: a
+ * different key was there (the one migrate made). */
+static int copy_key(struct copy *c, bool *replaced)
+{
+    unsigned char key[VT_AUDIT_KEY_BYTES], old[VT_AUDIT_KEY_BYTES];
+    char tmp[PATH_LEN], path[PATH_LEN];
+    int rc = VT_EIO, fd = -1;
+    *replaced = false;
+    if (vt_audit_key_load(c->opt->from.data_dir, 0, key)) {
+        snprintf(c->err, c->errlen, "cannot read %s/audit.key, the key of the source's audit chain",
+                 c->opt->from.data_dir);
+        return VT_EIO;
+    }
+    if (vt_audit_key_load(c->opt->to.data_dir, 0, old) == 0) {
+        if (sodium_memcmp(key, old, sizeof(key)) == 0) {
+            rc = 0;
+            goto done;
+        }
+        *replaced = true;
+    }
+    snprintf(tmp, sizeof(tmp), "%s/.audit.key.copy", c->opt->to.data_dir);
+    snprintf(path, sizeof(path), "%s/audit.key", c->opt->to.data_dir);
+    unlink(tmp);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 || fchmod(fd, 0600) != 0 || write(fd, key, sizeof(key)) != (ssize_t)sizeof(key) ||
+        fsync(fd) != 0) {
+        snprintf(c->err, c->errlen, "cannot write %s: %s", tmp, strerror(errno));
+        goto done;
+    }
+    close(fd);
+    fd = -1;
+    if (rename(tmp, path) != 0 || fsync_path(c->opt->to.data_dir) != 0) {
+        snprintf(c->err, c->errlen, "cannot write %s: %s", path, strerror(errno));
+        goto done;
+    }
+    rc = 0;
+done:
+    if (fd >= 0)
+        close(fd);
+    if (rc)
+        unlink(tmp);
+    sodium_memzero(key, sizeof(key));
+    sodium_memzero(old, sizeof(old));
+    return rc;
+}
+
+/* ---- the command ---- */
+
+/* The schema versions: the source's must be this program's; the target's
+ * none yet or not newer. */
+static int check_versions(struct copy *c, int *to_version)
+{
+    int from_version = 0, latest = vt_store_schema_latest();
+    int rc = vt_store_reach(&c->opt->from, &from_version, c->err, c->errlen);
+    if (rc)
+        return rc;
+    if (from_version < latest) {
+        snprintf(c->err, c->errlen,
+                 "the SQLite store of %s has schema version %d, older than this ventanilla's "
+                 "(%d): run `ventanilla migrate --config %s` on it first",
+                 c->opt->from_name, from_version, latest, c->opt->from_name);
+        return VT_EVERSION;
+    }
+    if (from_version > latest) {
+        snprintf(c->err, c->errlen,
+                 "the SQLite store of %s has schema version %d, newer than this ventanilla "
+                 "knows (%d): use the ventanilla that wrote it",
+                 c->opt->from_name, from_version, latest);
+        return VT_EVERSION;
+    }
+    char why[600];
+    if ((rc = vt_store_reach(&c->opt->to, to_version, why, sizeof(why)))) {
+        snprintf(c->err, c->errlen, "%s: %s", c->opt->to_name, why);
+        return rc;
+    }
+    if (*to_version > latest) {
+        snprintf(c->err, c->errlen,
+                 "the PostgreSQL database of %s has schema version %d, newer than this "
+                 "ventanilla knows (%d)",
+                 c->opt->to_name, *to_version, latest);
+        return VT_EVERSION;
+    }
+    return 0;
+}
+
+/* Opens both databases: the source read-only, the target as it is now
+ * (current schema). */
+static int open_both(struct copy *c)
+{
+    char path[PATH_LEN];
+    struct vt_db_options o;
+    vt_migrate_db_options(&c->opt->from, path, sizeof(path), &o);
+    o.read_only = true;
+    int rc = vt_db_open(&o, &c->src, c->err, c->errlen);
+    if (rc)
+        return rc;
+    return vt_migrate_open_current(&c->opt->to, false, &c->dst, c->err, c->errlen);
+}
+
+/* Everything inside the two transactions: the target's commit is the last
+ * step. */
+static int copy_all(struct copy *c, bool *key_replaced, int *n_sequences)
+{
+    int rc;
+    int64_t others;
+    if (vt_db_begin(c->src, false))
+        return db_fail(c, c->src, "cannot start reading the SQLite store");
+    if (vt_db_begin(c->dst, true))
+        return db_fail(c, c->dst, "cannot start the PostgreSQL transaction");
+    if ((rc = refuse_data(c, c->dst)))
+        return rc;
+    if (scalar(c->dst, SQL_PG_OTHERS, &others))
+        return db_fail(c, c->dst, "cannot list the sessions of the PostgreSQL database");
+    if (others) {
+        snprintf(c->err, c->errlen,
+                 "%lld other ventanilla connection(s) use the PostgreSQL database of %s: stop "
+                 "its instances first",
+                 (long long)others, c->opt->to_name);
+        return VT_EBUSY;
+    }
+    if ((rc = match_tables(c)) || (rc = order_tables(c)) || (rc = clear_seeds(c)))
+        return rc;
+    for (size_t k = 0; k < c->n; k++) {
+        struct table *t = &c->t[c->order[k]];
+        if (t->derived)
+            continue;
+        if ((rc = copy_table(c, t)))
+            return rc;
+        c->rows += t->rows;
+        if (t->rows)
+            fprintf(c->out, "  %-26s %lld row%s\n", t->name, (long long)t->rows,
+                    t->rows == 1 ? "" : "s");
+        fflush(c->out);
+    }
+    for (size_t i = 0; i < c->n; i++)
+        if (c->t[i].derived && (rc = check_derived(c, &c->t[i])))
+            return rc;
+    if ((rc = copy_attachments(c)) || (rc = check_named_files(c)) ||
+        (rc = copy_key(c, key_replaced)) || (rc = set_sequences(c, n_sequences)))
+        return rc;
+    if (vt_db_commit(c->dst))
+        return db_fail(c, c->dst, "the PostgreSQL commit failed; nothing was copied");
+    vt_db_rollback(c->src); /* the read transaction's end */
+    return 0;
+}
+
+int vt_store_copy(const struct vt_store_copy_options *opt, FILE *out, bool *incomplete, char *err,
+                  size_t errlen)
+{
+    struct copy c = {.opt = opt, .out = out, .err = err, .errlen = errlen};
+    double t0 = mono_s();
+    int rc, to_version = 0, from_lock = -1, to_lock = -1, n_sequences = 0;
+    bool key_replaced = false;
+    *incomplete = false;
+    err[0] = '\0';
+
+    if (vt_store_place_pg(&opt->from) || !vt_store_place_pg(&opt->to)) {
+        snprintf(err, errlen, "store copy copies a SQLite store into PostgreSQL");
+        return VT_EINVAL;
+    }
+    if ((rc = check_versions(&c, &to_version)))
+        return rc;
+    if ((from_lock = lock_dir(&c, opt->from.data_dir, opt->from_name)) < 0)
+        return VT_EBUSY;
+    if ((rc = check_target(&c, to_version)))
+        goto done;
+    if (to_version < vt_store_schema_latest()) {
+        char why[600];
+        if ((rc = vt_store_migrate(&opt->to, why, sizeof(why)))) {
+            snprintf(err, errlen, "cannot migrate the PostgreSQL database of %s: %s", opt->to_name,
+                     why);
+            goto done;
+        }
+        fprintf(out, "Migrated the PostgreSQL database of %s to schema version %d.\n", opt->to_name,
+                vt_store_schema_latest());
+    } else if (mkdir(opt->to.data_dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create the data directory %s: %s", opt->to.data_dir,
+                 strerror(errno));
+        rc = VT_EIO;
+        goto done;
+    }
+    if (!same_dir(opt->from.data_dir, opt->to.data_dir) &&
+        (to_lock = lock_dir(&c, opt->to.data_dir, opt->to_name)) < 0) {
+        rc = VT_EBUSY;
+        goto done;
+    }
+    if ((rc = open_both(&c)))
+        goto done;
+    fprintf(out, "Copying the SQLite store of %s (%s) into the PostgreSQL database of %s:\n",
+            opt->from_name, opt->from.data_dir, opt->to_name);
+    fflush(out);
+    if ((rc = copy_all(&c, &key_replaced, &n_sequences))) {
+        vt_db_rollback(c.dst);
+        vt_db_rollback(c.src);
+        goto done;
+    }
+    vt_db_close(c.src);
+    vt_db_close(c.dst);
+    c.src = c.dst = NULL;
+    double secs = mono_s() - t0;
+
+    /* The copy as the daemon will see it: its audit chain, its items. */
+    int64_t events = 0, bad = 0, items = 0;
+    char why[600] = "", last[48] = "";
+    rc = vt_store_audit_verify(&opt->to, &events, &bad, why, sizeof(why));
+    if (rc) {
+        snprintf(err, errlen, "the copy's audit chain does not verify%s: %s",
+                 rc == VT_ETAMPER ? "" : " (it could not be read)", why);
+        goto done;
+    }
+    if ((rc = vt_migrate_open_current(&opt->to, false, &c.dst, why, sizeof(why)))) {
+        snprintf(err, errlen, "cannot read the copy: %s", why);
+        goto done;
+    }
+    struct vt_db_stmt *st = vt_db_prepare(c.dst, SQL_LAST_RADICADO);
+    if (st && vt_db_step(st) == VT_DB_ROW) {
+        items = vt_db_col_int(st, 0);
+        vt_db_col_copy(st, 1, last, sizeof(last));
+    }
+    vt_db_reset(st);
+
+    char fh[32];
+    human_bytes(c.file_bytes, fh, sizeof(fh));
+    fprintf(out,
+            "Copied in %.1f s: %lld rows in %zu tables, ids kept; %d identity sequences set "
+            "past their largest id.\n"
+            "  items:       %lld%s%s%s\n"
+            "  audit chain: verified, %lld events\n"
+            "  attachments: %lld files copied (%s), each checked against its checksum%s\n"
+            "  audit key:   %s\n"
+            "Start the daemon on it: ventanilla serve --config %s\n",
+            secs, (long long)c.rows, c.n, n_sequences, (long long)items,
+            last[0] ? " (last radicado " : "", last, last[0] ? ")" : "", (long long)events,
+            (long long)c.files, fh, c.present ? "; some were there already" : "",
+            key_replaced ? "copied (it replaces the one migrate made)" : "copied", opt->to_name);
+    if (c.damaged)
+        fprintf(stderr,
+                "store copy: warning: %lld attachment file(s) in %s/attachments do not match "
+                "their names (damaged) and were not copied\n",
+                (long long)c.damaged, opt->from.data_dir);
+    if (c.missing)
+        fprintf(stderr,
+                "store copy: warning: the copy is incomplete: its rows name %lld attachment "
+                "file(s) that %s lacks or holds damaged (first: %s)\n",
+                (long long)c.missing, opt->from.data_dir, c.first_missing);
+    *incomplete = c.damaged || c.missing;
+    rc = 0;
+done:
+    vt_db_close(c.src);
+    vt_db_close(c.dst);
+    if (to_lock >= 0)
+        close(to_lock);
+    if (from_lock >= 0)
+        close(from_lock);
+    return rc;
+}
