@@ -57,8 +57,6 @@
 #define MAX_EDGES 512
 #define PATH_LEN 4400
 
-static const char SQL_PG_TABLES[] = "SELECT tablename FROM pg_catalog.pg_tables "
-                                    "WHERE schemaname = current_schema() ORDER BY tablename";
 static const char SQL_PG_FKEYS[] =
     "SELECT c.relname, f.relname FROM pg_catalog.pg_constraint k "
     "JOIN pg_catalog.pg_class c ON c.oid = k.conrelid "
@@ -78,8 +76,6 @@ static const char SQL_PG_SEQUENCES[] =
 static const char SQL_PG_OTHERS[] =
     "SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE datname = current_database() "
     "AND pid <> pg_backend_pid() AND application_name = 'ventanilla'";
-static const char SQL_SQ_TABLES[] =
-    "SELECT name, type FROM pragma_table_list WHERE schema = 'main' ORDER BY name";
 static const char SQL_LAST_RADICADO[] =
     "SELECT count(*), (SELECT radicado FROM items WHERE radicado IS NOT NULL "
     "ORDER BY radicado_year DESC, radicado_seq DESC LIMIT 1) FROM items";
@@ -206,32 +202,45 @@ static bool same_dir(const char *a, const char *b)
 
 /* ---- the target's tables and whether it holds data ---- */
 
-/* The names of db's tables (PostgreSQL's current schema), sorted. */
-static int pg_tables(struct copy *c, struct vt_db *db, char (*names)[NAME_LEN], size_t *n)
+/* A database's tables (vt_db_tables), sorted by name. */
+struct listing {
+    char name[MAX_TABLES][NAME_LEN];
+    bool fts[MAX_TABLES];
+    size_t n;
+    bool too_many;
+    char odd[NAME_LEN]; /* a name that is not plain, if any */
+};
+
+static int collect(void *ctx, const char *name, bool fts)
 {
-    struct vt_db_stmt *st = vt_db_prepare(db, SQL_PG_TABLES);
-    int rc;
-    *n = 0;
-    if (!st)
-        return db_fail(c, db, "cannot list the PostgreSQL tables");
-    while ((rc = vt_db_step(st)) == VT_DB_ROW) {
-        const char *name = vt_db_col_str(st, 0);
-        if (*n == MAX_TABLES || !plain(name)) {
-            if (*n == MAX_TABLES)
-                snprintf(c->err, c->errlen, "the PostgreSQL database of %s has more than %d tables",
-                         c->opt->to_name, MAX_TABLES);
-            else
-                snprintf(c->err, c->errlen,
-                         "the PostgreSQL database of %s has a table whose name is not plain: "
-                         "%.64s",
-                         c->opt->to_name, name);
-            vt_db_reset(st);
-            return VT_EINVAL;
-        }
-        snprintf(names[(*n)++], NAME_LEN, "%s", name);
+    struct listing *l = ctx;
+    if (l->n == MAX_TABLES) {
+        l->too_many = true;
+        return 1;
     }
-    vt_db_reset(st);
-    return rc == VT_DB_DONE ? 0 : db_fail(c, db, "cannot list the PostgreSQL tables");
+    if (!plain(name)) {
+        snprintf(l->odd, sizeof(l->odd), "%.*s", NAME_LEN - 1, name);
+        return 1;
+    }
+    snprintf(l->name[l->n], NAME_LEN, "%s", name);
+    l->fts[l->n++] = fts;
+    return 0;
+}
+
+/* Lists db's tables into l; side names the database in messages. */
+static int list_tables(struct copy *c, struct vt_db *db, const char *side, struct listing *l)
+{
+    memset(l, 0, sizeof(*l));
+    int rc = vt_db_tables(db, collect, l);
+    if (l->too_many) {
+        snprintf(c->err, c->errlen, "%s has more than %d tables", side, MAX_TABLES);
+        return VT_ERANGE;
+    }
+    if (l->odd[0]) {
+        snprintf(c->err, c->errlen, "%s has a table whose name is not plain: %s", side, l->odd);
+        return VT_EINVAL;
+    }
+    return rc ? db_fail(c, db, "cannot list the tables") : 0;
 }
 
 /* Counts the rows of db's tables that its migrations did not write
@@ -239,33 +248,34 @@ static int pg_tables(struct copy *c, struct vt_db *db, char (*names)[NAME_LEN], 
  * any in which (with their count in *rows). */
 static int data_rows(struct copy *c, struct vt_db *db, int64_t *items, char *which, int64_t *rows)
 {
-    char names[MAX_TABLES][NAME_LEN], sql[300];
-    size_t n;
-    int rc = pg_tables(c, db, names, &n);
+    struct listing l;
+    char sql[300];
+    int rc = list_tables(c, db, "the PostgreSQL database", &l);
     *items = *rows = 0;
     which[0] = '\0';
     if (rc)
         return rc;
     bool migrated = false;
-    for (size_t i = 0; i < n; i++)
-        migrated |= strcmp(names[i], MIGRATIONS_TABLE) == 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < l.n; i++)
+        migrated |= strcmp(l.name[i], MIGRATIONS_TABLE) == 0;
+    for (size_t i = 0; i < l.n; i++) {
+        const char *name = l.name[i];
         int64_t k;
-        if (strcmp(names[i], MIGRATIONS_TABLE) == 0)
+        if (strcmp(name, MIGRATIONS_TABLE) == 0)
             continue;
         if (migrated)
             snprintf(sql, sizeof(sql),
                      "SELECT count(*) FROM %s WHERE xmin::text NOT IN "
                      "(SELECT xmin::text FROM " MIGRATIONS_TABLE ")",
-                     names[i]);
+                     name);
         else
-            snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", names[i]);
+            snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", name);
         if (scalar(db, sql, &k))
             return db_fail(c, db, "cannot count the rows of the PostgreSQL database");
-        if (strcmp(names[i], "items") == 0)
+        if (strcmp(name, "items") == 0)
             *items = k;
         else if (k && !which[0]) {
-            snprintf(which, NAME_LEN, "%s", names[i]);
+            snprintf(which, NAME_LEN, "%s", name);
             *rows = k;
         }
     }
@@ -309,13 +319,12 @@ static int check_target(struct copy *c, int version)
     if (rc)
         return rc;
     if (version == 0) {
-        char names[MAX_TABLES][NAME_LEN];
-        size_t n;
-        if (!(rc = pg_tables(c, db, names, &n)) && n) {
+        struct listing l;
+        if (!(rc = list_tables(c, db, "the PostgreSQL database", &l)) && l.n) {
             snprintf(c->err, c->errlen,
-                     "the PostgreSQL database of %s has %zu tables (%s...) but no Ventanilla "
+                     "the PostgreSQL database of %s has %zu table%s (%s%s) but no Ventanilla "
                      "schema; store copy only fills an empty database",
-                     c->opt->to_name, n, names[0]);
+                     c->opt->to_name, l.n, l.n == 1 ? "" : "s", l.name[0], l.n > 1 ? ", ..." : "");
             rc = VT_EEXIST;
         }
     } else {
@@ -338,40 +347,33 @@ static int find(const struct copy *c, const char *name)
 /* The target's tables, each matched with the source's (invariant 2). */
 static int match_tables(struct copy *c)
 {
-    char names[MAX_TABLES][NAME_LEN];
-    size_t n;
-    int rc = pg_tables(c, c->dst, names, &n);
-    if (rc)
+    struct listing to, from;
+    int rc;
+    if ((rc = list_tables(c, c->dst, "the PostgreSQL database", &to)) ||
+        (rc = list_tables(c, c->src, "the SQLite store", &from)))
         return rc;
     c->n = 0;
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(names[i], MIGRATIONS_TABLE) != 0)
-            memcpy(c->t[c->n++].name, names[i], NAME_LEN);
-
+    for (size_t i = 0; i < to.n; i++) {
+        if (strcmp(to.name[i], MIGRATIONS_TABLE) == 0)
+            continue;
+        memcpy(c->t[c->n].name, to.name[i], NAME_LEN);
+        c->t[c->n++].derived = to.fts[i];
+    }
     bool found[MAX_TABLES] = {false};
-    struct vt_db_stmt *st = vt_db_prepare(c->src, SQL_SQ_TABLES);
-    if (!st)
-        return db_fail(c, c->src, "cannot list the SQLite tables");
-    while ((rc = vt_db_step(st)) == VT_DB_ROW) {
-        const char *name = vt_db_col_str(st, 0), *type = vt_db_col_str(st, 1);
-        if (strncmp(name, "sqlite_", 7) == 0 || strcmp(name, MIGRATIONS_TABLE) == 0 ||
-            (strcmp(type, "table") != 0 && strcmp(type, "virtual") != 0))
-            continue; /* SQLite's own, views, and a virtual table's shadow tables */
-        int k = find(c, name);
-        if (k < 0) {
+    for (size_t i = 0; i < from.n; i++) {
+        if (strcmp(from.name[i], MIGRATIONS_TABLE) == 0)
+            continue;
+        int k = find(c, from.name[i]);
+        if (k < 0 || c->t[k].derived != from.fts[i]) {
             snprintf(c->err, c->errlen,
-                     "the schemas differ: the SQLite store has a table %.64s that the PostgreSQL "
-                     "database lacks",
-                     name);
-            vt_db_reset(st);
+                     k < 0 ? "the schemas differ: the SQLite store has a table %s that the "
+                             "PostgreSQL database lacks"
+                           : "the schemas differ: %s is a full-text index in one database only",
+                     from.name[i]);
             return VT_EINVAL;
         }
         found[k] = true;
-        c->t[k].derived = strcmp(type, "virtual") == 0;
     }
-    vt_db_reset(st);
-    if (rc != VT_DB_DONE)
-        return db_fail(c, c->src, "cannot list the SQLite tables");
     for (size_t i = 0; i < c->n; i++)
         if (!found[i]) {
             snprintf(c->err, c->errlen,

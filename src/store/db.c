@@ -51,6 +51,11 @@ int vt_db_table_exists(struct vt_db *db, const char *name)
     return db->drv->table_exists(db, name);
 }
 
+int vt_db_tables(struct vt_db *db, int (*each)(void *ctx, const char *name, bool fts), void *ctx)
+{
+    return db->drv->tables(db, each, ctx);
+}
+
 int vt_db_copy_to(struct vt_db *db, const char *dest_file, char *err, size_t errlen)
 {
     return db->drv->copy_to(db, dest_file, err, errlen);

@@ -71,6 +71,14 @@ int vt_db_exec(struct vt_db *db, const char *sql);
 /* Whether a table called name exists: 1, 0 or VT_E*. */
 int vt_db_table_exists(struct vt_db *db, const char *name);
 
+/* Calls each(ctx, name, fts) for every table of the database's schema, by
+ * name, the database's own bookkeeping left out (SQLite's sqlite_* tables,
+ * a virtual table's shadow tables); fts is set for a full-text index the
+ * database keeps from another table (SQLite: a virtual table; PostgreSQL: a
+ * table with a tsvector column). each must not use db; its non-zero return
+ * stops the walk and is returned. 0 or VT_ESTORE. */
+int vt_db_tables(struct vt_db *db, int (*each)(void *ctx, const char *name, bool fts), void *ctx);
+
 /* Copies the whole database into dest_file, an empty owner-only file the
  * caller made, as one consistent snapshot that does not hold up writers on
  * other connections. The copy is one self-contained file that passed the

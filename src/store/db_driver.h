@@ -27,6 +27,7 @@ struct vt_db_driver {
     int (*exec)(struct vt_db *db, const char *sql);
     struct vt_db_stmt *(*prepare)(struct vt_db *db, const char *sql, bool by_text);
     int (*table_exists)(struct vt_db *db, const char *name);
+    int (*tables)(struct vt_db *db, int (*each)(void *ctx, const char *name, bool fts), void *ctx);
     int (*copy_to)(struct vt_db *db, const char *dest_file, char *err, size_t errlen);
     /* Optional: starts a transaction (db.h's vt_db_begin); NULL runs
      * "BEGIN IMMEDIATE" for a writer and "BEGIN" for a reader. */

@@ -731,6 +731,35 @@ static int pg_table_exists(struct vt_db *db, const char *name)
     return rc < 0 ? rc : rc == VT_DB_ROW;
 }
 
+/* Walks st's rows (name, fts) into each (vt_db_tables). */
+static int walk_tables(struct vt_db_stmt *st, int (*each)(void *ctx, const char *name, bool fts),
+                       void *ctx)
+{
+    int rc, stop = 0;
+    while ((rc = pg_step(st)) == VT_DB_ROW) {
+        const char *name = pg_col_text(st, 0);
+        if (name && (stop = each(ctx, name, pg_col_int(st, 1) != 0)))
+            break;
+    }
+    pg_reset(st);
+    return stop ? stop : rc < 0 ? VT_ESTORE : 0;
+}
+
+/* The current schema's tables; one with a tsvector column is a full-text
+ * index (migrations/postgresql/0005: items_fts, kept by triggers). */
+static int pg_tables(struct vt_db *db, int (*each)(void *ctx, const char *name, bool fts),
+                     void *ctx)
+{
+    static const char sql[] =
+        "SELECT c.relname, EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a "
+        "WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+        "AND a.atttypid = 'pg_catalog.tsvector'::pg_catalog.regtype) "
+        "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') ORDER BY 1";
+    struct vt_db_stmt *st = prepare_literal(conn(db), sql);
+    return st ? walk_tables(st, each, ctx) : VT_ESTORE;
+}
+
 /* Backups of a PostgreSQL store are PostgreSQL's (pg_dump, base backups). */
 static int pg_copy_to(struct vt_db *db, const char *dest_file, char *err, size_t errlen)
 {
@@ -800,6 +829,7 @@ const struct vt_db_driver vt_db_driver_pg = {
     .exec = pg_exec,
     .prepare = pg_prepare,
     .table_exists = pg_table_exists,
+    .tables = pg_tables,
     .copy_to = pg_copy_to,
     .begin = pg_begin,
     .bind_int = pg_bind_int,

@@ -563,6 +563,32 @@ static int sq_table_exists(struct vt_db *db, const char *name)
     return rc < 0 ? rc : rc == VT_DB_ROW;
 }
 
+/* Walks st's rows (name, fts) into each (vt_db_tables). */
+static int walk_tables(struct vt_db_stmt *st, int (*each)(void *ctx, const char *name, bool fts),
+                       void *ctx)
+{
+    int rc, stop = 0;
+    while ((rc = sq_step(st)) == VT_DB_ROW) {
+        const char *name = sq_col_text(st, 0);
+        if (name && (stop = each(ctx, name, sq_col_int(st, 1) != 0)))
+            break;
+    }
+    sq_reset(st);
+    return stop ? stop : rc < 0 ? VT_ESTORE : 0;
+}
+
+/* pragma_table_list's types: table, virtual, shadow (a virtual table's
+ * own), view. */
+static int sq_tables(struct vt_db *db, int (*each)(void *ctx, const char *name, bool fts),
+                     void *ctx)
+{
+    static const char sql[] = "SELECT name, type = 'virtual' FROM pragma_table_list "
+                              "WHERE schema = 'main' AND type IN ('table', 'virtual') "
+                              "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name";
+    struct vt_db_stmt *st = prepare_literal(conn(db), sql);
+    return st ? walk_tables(st, each, ctx) : VT_ESTORE;
+}
+
 /* Removes path and the files SQLite may have made beside it. */
 static void remove_db_files(const char *path)
 {
@@ -661,6 +687,7 @@ const struct vt_db_driver vt_db_driver_sqlite = {
     .exec = sq_exec,
     .prepare = sq_prepare,
     .table_exists = sq_table_exists,
+    .tables = sq_tables,
     .copy_to = sq_copy_to,
     .bind_int = sq_bind_int,
     .bind_double = sq_bind_double,

@@ -35,6 +35,22 @@ static int64_t insert(struct vt_db *db, const char *name, int64_t n, double x, c
     return id;
 }
 
+/* vt_db_tables into "name name* ..." (* for a full-text index). */
+static int list_into(void *ctx, const char *name, bool fts)
+{
+    char *out = ctx;
+    size_t n = strlen(out);
+    snprintf(out + n, 256 - n, "%s%s%s", n ? " " : "", name, fts ? "*" : "");
+    return 0;
+}
+
+static int stop_at_second(void *ctx, const char *name, bool fts)
+{
+    (void)name;
+    (void)fts;
+    return ++*(int *)ctx == 2 ? 7 : 0;
+}
+
 static int64_t count(struct vt_db *db)
 {
     struct vt_db_stmt *st = vt_db_prepare(db, SQL_COUNT);
@@ -203,6 +219,20 @@ int main(void)
     ASSERT_TRUE(vt_db_exec(reader, "DELETE FROM t") != 0);
     ASSERT_EQ(count(db), 4);
     vt_db_close(reader);
+
+    /* The schema's tables by name, a full-text index marked, SQLite's own
+     * tables, an index's shadow tables and views left out; a callback's
+     * non-zero return stops the walk. */
+    ASSERT_EQ(vt_db_exec(db, "CREATE VIRTUAL TABLE docs_fts USING fts5 (body); "
+                             "CREATE TABLE a (x INTEGER PRIMARY KEY AUTOINCREMENT); "
+                             "CREATE VIEW v AS SELECT * FROM t"),
+              0);
+    char tables[256] = "";
+    ASSERT_EQ(vt_db_tables(db, list_into, tables), 0);
+    ASSERT_STREQ(tables, "a docs_fts* t");
+    int seen = 0;
+    ASSERT_EQ(vt_db_tables(db, stop_at_second, &seen), 7);
+    ASSERT_EQ(seen, 2);
 
     /* An unknown driver is a configuration error. */
     struct vt_db *none = NULL;

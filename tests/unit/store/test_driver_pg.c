@@ -52,6 +52,15 @@ static int64_t scalar(struct vt_db *db, const char *sql)
     return n;
 }
 
+/* vt_db_tables into "name name* ..." (* for a full-text index). */
+static int list_into(void *ctx, const char *name, bool fts)
+{
+    char *out = ctx;
+    size_t n = strlen(out);
+    snprintf(out + n, 256 - n, "%s%s%s", n ? " " : "", name, fts ? "*" : "");
+    return 0;
+}
+
 static int64_t count(struct vt_db *db)
 {
     struct vt_db_stmt *st = vt_db_prepare(db, SQL_COUNT);
@@ -368,6 +377,11 @@ int main(void)
                              "(2, to_tsvector('ventanilla_es', 'Alumbrado público apagado, "
                              "contrato liquidado'))"),
               0);
+    /* The schema's tables by name; one with a tsvector is a full-text index. */
+    char tables[256] = "";
+    ASSERT_EQ(vt_db_tables(db, list_into, tables), 0);
+    ASSERT_STREQ(tables, "docs_fts* k t");
+
     char q[256], ids[256];
     ASSERT_EQ(vt_db_fts_ids_sql(db, "docs_fts", 1, ids, sizeof(ids)), 0);
     static const struct {
