@@ -7,14 +7,13 @@
  *     is not data): a row whose xmin is not the transaction of one of the
  *     schema_migrations rows. The check runs before the target is migrated
  *     and again inside the copy's transaction, after its write lock.
- *  2. The tables are the schema's, read from the catalogs: PostgreSQL's
- *     tables in the current schema, each of which the SQLite store must have
- *     (a table or, for a full-text index, a virtual table) and the other way
- *     round; the columns of each must be the same set on both sides. Only
+ *  2. The tables are the schema's, as each database lists them
+ *     (vt_db_tables): the same names on both sides, the same full-text
+ *     indexes, and in each table the same set of columns. Only
  *     schema_migrations, the migrator's own, is left as the target's
- *     migrations wrote it. A full-text index (a virtual table in SQLite) is
- *     not copied: PostgreSQL's triggers fill it as items are inserted, and
- *     its row count is checked against the source's.
+ *     migrations wrote it. A full-text index is not copied: PostgreSQL's
+ *     triggers fill it as items are inserted, and its row count is checked
+ *     against the source's.
  *  3. Tables are filled in the order of PostgreSQL's foreign keys (a table
  *     after every table it references); rows are read one at a time from
  *     one SQLite read transaction and inserted with their ids, each value
@@ -34,10 +33,8 @@
  */
 #include "store/copy.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sodium.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +44,6 @@
 #include <unistd.h>
 
 #include "core/error.h"
-#include "store/audit.h"
 #include "store/db.h"
 #include "store/store.h"
 
@@ -99,7 +95,8 @@ struct copy {
     struct table t[MAX_TABLES];
     size_t n;
     int order[MAX_TABLES]; /* indices of t in foreign key order */
-    int64_t rows, files, file_bytes, present, damaged, missing;
+    struct vt_copy_files files;
+    int64_t rows, missing;
     char first_missing[65];
 };
 
@@ -149,26 +146,6 @@ static void human_bytes(int64_t n, char *out, size_t len)
         snprintf(out, len, "%.1f MiB", (double)n / (1024 * 1024));
     else
         snprintf(out, len, "%.2f GiB", (double)n / (1024.0 * 1024 * 1024));
-}
-
-/* out = dir/name; VT_ERANGE with err filled when it does not fit. */
-static int join(struct copy *c, char *out, size_t n, const char *dir, const char *name)
-{
-    int w = snprintf(out, n, "%s/%s", dir, name);
-    if (w >= 0 && (size_t)w < n)
-        return 0;
-    snprintf(c->err, c->errlen, "the path %.200s/%.100s is too long", dir, name);
-    return VT_ERANGE;
-}
-
-static int fsync_path(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return VT_EIO;
-    int rc = fsync(fd) == 0 ? 0 : VT_EIO;
-    close(fd);
-    return rc;
 }
 
 /* Takes dir's ventanilla.lock, the one a daemon holds while it runs: the
@@ -656,210 +633,7 @@ done:
     return rc;
 }
 
-/* ---- the files ---- */
-
-static bool is_hex(const char *s, size_t n)
-{
-    size_t i = 0;
-    for (; s[i]; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    return i == n;
-}
-
-/* The SHA-256 (hex) and size of the file open as fd. */
-static int fd_sha(int fd, char sha[65], int64_t *bytes)
-{
-    crypto_hash_sha256_state h;
-    unsigned char buf[65536], digest[crypto_hash_sha256_BYTES];
-    *bytes = 0;
-    crypto_hash_sha256_init(&h);
-    for (;;) {
-        ssize_t n = read(fd, buf, sizeof(buf));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return VT_EIO;
-        if (n == 0)
-            break;
-        crypto_hash_sha256_update(&h, buf, (unsigned long long)n);
-        *bytes += n;
-    }
-    crypto_hash_sha256_final(&h, digest);
-    sodium_bin2hex(sha, 65, digest, sizeof(digest));
-    return 0;
-}
-
-/* Whether path holds content whose SHA-256 is name. */
-static bool file_matches(const char *path, const char *name)
-{
-    char sha[65];
-    int64_t n;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    bool ok = fd_sha(fd, sha, &n) == 0 && strcmp(sha, name) == 0;
-    close(fd);
-    return ok;
-}
-
-/* Copies src into dir/name through a temporary file, renamed into place
- * once written, fsync'd and found to have the SHA-256 its name says. 1 when
- * copied, 0 when the source does not match its name (damaged: not
- * copied), or VT_EIO with err filled. */
-static int copy_file(struct copy *c, const char *src, const char *dir, const char *name)
-{
-    char tmp[PATH_LEN], dst[PATH_LEN], sha[65];
-    unsigned char buf[65536], digest[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_state h;
-    int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, rc = VT_EIO;
-    bool made = false;
-    int64_t bytes = 0;
-    if (join(c, tmp, sizeof(tmp), dir, ".tmp-copy-XXXXXX") ||
-        join(c, dst, sizeof(dst), dir, name)) {
-        if (in >= 0)
-            close(in);
-        return VT_ERANGE;
-    }
-    if (in < 0) {
-        snprintf(c->err, c->errlen, "cannot read %s: %s", src, strerror(errno));
-        return VT_EIO;
-    }
-    out = mkstemp(tmp); /* 0600 */
-    made = out >= 0;
-    if (!made) {
-        snprintf(c->err, c->errlen, "cannot create a file in %s: %s", dir, strerror(errno));
-        goto done;
-    }
-    crypto_hash_sha256_init(&h);
-    for (;;) {
-        ssize_t n = read(in, buf, sizeof(buf));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            snprintf(c->err, c->errlen, "cannot read %s: %s", src, strerror(errno));
-            goto done;
-        }
-        if (n == 0)
-            break;
-        crypto_hash_sha256_update(&h, buf, (unsigned long long)n);
-        for (ssize_t off = 0; off < n;) {
-            ssize_t w = write(out, buf + off, (size_t)(n - off));
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w <= 0) {
-                snprintf(c->err, c->errlen, "cannot write %s: %s", tmp, strerror(errno));
-                goto done;
-            }
-            off += w;
-        }
-        bytes += n;
-    }
-    crypto_hash_sha256_final(&h, digest);
-    sodium_bin2hex(sha, 65, digest, sizeof(digest));
-    if (strcmp(sha, name) != 0) {
-        rc = 0;
-        goto done;
-    }
-    if (fsync(out) != 0 || close(out) != 0) {
-        out = -1;
-        snprintf(c->err, c->errlen, "cannot write %s: %s", tmp, strerror(errno));
-        goto done;
-    }
-    out = -1;
-    if (rename(tmp, dst) != 0) {
-        snprintf(c->err, c->errlen, "cannot write %s: %s", dst, strerror(errno));
-        goto done;
-    }
-    c->files++;
-    c->file_bytes += bytes;
-    rc = 1;
-done:
-    if (out >= 0)
-        close(out);
-    if (rc != 1 && made)
-        unlink(tmp);
-    close(in);
-    return rc;
-}
-
-static int make_dir(struct copy *c, const char *dir)
-{
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(c->err, c->errlen, "cannot create %s: %s", dir, strerror(errno));
-        return VT_EIO;
-    }
-    return 0;
-}
-
-/* Copies every attachment file of the source's data directory into the
- * target's, each checked against its name; a file the target already has
- * with the right content is kept (invariant 4). */
-static int copy_attachments(struct copy *c)
-{
-    char top[PATH_LEN], dst_top[PATH_LEN];
-    snprintf(top, sizeof(top), "%s/attachments", c->opt->from.data_dir);
-    snprintf(dst_top, sizeof(dst_top), "%s/attachments", c->opt->to.data_dir);
-    DIR *d = opendir(top);
-    if (!d) {
-        if (errno == ENOENT)
-            return 0; /* no attachment yet */
-        snprintf(c->err, c->errlen, "cannot read %s: %s", top, strerror(errno));
-        return VT_EIO;
-    }
-    int rc = make_dir(c, dst_top);
-    struct dirent *e;
-    while (rc == 0 && (e = readdir(d))) {
-        char sdir[PATH_LEN], ddir[PATH_LEN];
-        if (!is_hex(e->d_name, 2))
-            continue;
-        if ((rc = join(c, sdir, sizeof(sdir), top, e->d_name)) ||
-            (rc = join(c, ddir, sizeof(ddir), dst_top, e->d_name)))
-            break;
-        DIR *s = opendir(sdir);
-        if (!s)
-            continue; /* not a directory */
-        if ((rc = make_dir(c, ddir))) {
-            closedir(s);
-            break;
-        }
-        struct dirent *fe;
-        while (rc == 0 && (fe = readdir(s))) {
-            char sp[PATH_LEN], dp[PATH_LEN];
-            /* Temporary files (".tmp-...") and anything else are not attachments. */
-            if (!is_hex(fe->d_name, 64) || strncmp(fe->d_name, e->d_name, 2) != 0)
-                continue;
-            if ((rc = join(c, sp, sizeof(sp), sdir, fe->d_name)) ||
-                (rc = join(c, dp, sizeof(dp), ddir, fe->d_name)))
-                break;
-            if (access(dp, F_OK) == 0 && file_matches(dp, fe->d_name)) {
-                c->present++;
-                continue;
-            }
-            int got = copy_file(c, sp, ddir, fe->d_name);
-            if (got < 0) {
-                rc = got;
-            } else if (got == 0) {
-                fprintf(stderr,
-                        "store copy: warning: %s does not match its name (the file is damaged); "
-                        "not copied\n",
-                        sp);
-                c->damaged++;
-            }
-        }
-        closedir(s);
-        if (rc == 0 && fsync_path(ddir)) {
-            snprintf(c->err, c->errlen, "cannot write %s", ddir);
-            rc = VT_EIO;
-        }
-    }
-    closedir(d);
-    if (rc == 0 && fsync_path(dst_top)) {
-        snprintf(c->err, c->errlen, "cannot write %s", dst_top);
-        rc = VT_EIO;
-    }
-    return rc;
-}
+/* ---- the files named by the rows ---- */
 
 /* Every file a copied row names (a sha256 column) is in the target's data
  * directory: the ones that are not are counted as missing. */
@@ -877,9 +651,7 @@ static int check_named_files(struct copy *c)
             return db_fail(c, c->src, "cannot read the attachment names");
         while ((step = vt_db_step(st)) == VT_DB_ROW) {
             const char *sha = vt_db_col_str(st, 0);
-            char path[PATH_LEN];
-            snprintf(path, sizeof(path), "%s/attachments/%.2s/%s", c->opt->to.data_dir, sha, sha);
-            if (is_hex(sha, 64) && access(path, F_OK) == 0)
+            if (vt_store_copy__has_file(c->opt->to.data_dir, sha))
                 continue;
             if (!c->missing++)
                 snprintf(c->first_missing, sizeof(c->first_missing), "%.64s", sha);
@@ -889,53 +661,6 @@ static int check_named_files(struct copy *c)
             return db_fail(c, c->src, "cannot read the attachment names");
     }
     return 0;
-}
-
-/* The source's audit key in the target's data directory, written whole
- * (a temporary file renamed): the chain was made with it. *replaced: a
- * different key was there (the one migrate made). */
-static int copy_key(struct copy *c, bool *replaced)
-{
-    unsigned char key[VT_AUDIT_KEY_BYTES], old[VT_AUDIT_KEY_BYTES];
-    char tmp[PATH_LEN], path[PATH_LEN];
-    int rc = VT_EIO, fd = -1;
-    *replaced = false;
-    if (vt_audit_key_load(c->opt->from.data_dir, 0, key)) {
-        snprintf(c->err, c->errlen, "cannot read %s/audit.key, the key of the source's audit chain",
-                 c->opt->from.data_dir);
-        return VT_EIO;
-    }
-    if (vt_audit_key_load(c->opt->to.data_dir, 0, old) == 0) {
-        if (sodium_memcmp(key, old, sizeof(key)) == 0) {
-            rc = 0;
-            goto done;
-        }
-        *replaced = true;
-    }
-    snprintf(tmp, sizeof(tmp), "%s/.audit.key.copy", c->opt->to.data_dir);
-    snprintf(path, sizeof(path), "%s/audit.key", c->opt->to.data_dir);
-    unlink(tmp);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0 || fchmod(fd, 0600) != 0 || write(fd, key, sizeof(key)) != (ssize_t)sizeof(key) ||
-        fsync(fd) != 0) {
-        snprintf(c->err, c->errlen, "cannot write %s: %s", tmp, strerror(errno));
-        goto done;
-    }
-    close(fd);
-    fd = -1;
-    if (rename(tmp, path) != 0 || fsync_path(c->opt->to.data_dir) != 0) {
-        snprintf(c->err, c->errlen, "cannot write %s: %s", path, strerror(errno));
-        goto done;
-    }
-    rc = 0;
-done:
-    if (fd >= 0)
-        close(fd);
-    if (rc)
-        unlink(tmp);
-    sodium_memzero(key, sizeof(key));
-    sodium_memzero(old, sizeof(old));
-    return rc;
 }
 
 /* ---- the command ---- */
@@ -1018,19 +743,24 @@ static int copy_all(struct copy *c, bool *key_replaced, int *n_sequences)
         struct table *t = &c->t[c->order[k]];
         if (t->derived)
             continue;
+        double t0 = mono_s();
         if ((rc = copy_table(c, t)))
             return rc;
         c->rows += t->rows;
         if (t->rows)
-            fprintf(c->out, "  %-26s %lld row%s\n", t->name, (long long)t->rows,
-                    t->rows == 1 ? "" : "s");
+            fprintf(c->out, "  %-26s %lld row%s (%.1f s)\n", t->name, (long long)t->rows,
+                    t->rows == 1 ? "" : "s", mono_s() - t0);
         fflush(c->out);
     }
     for (size_t i = 0; i < c->n; i++)
         if (c->t[i].derived && (rc = check_derived(c, &c->t[i])))
             return rc;
-    if ((rc = copy_attachments(c)) || (rc = check_named_files(c)) ||
-        (rc = copy_key(c, key_replaced)) || (rc = set_sequences(c, n_sequences)))
+    c->files = (struct vt_copy_files){.from = c->opt->from.data_dir,
+                                      .to = c->opt->to.data_dir,
+                                      .err = c->err,
+                                      .errlen = c->errlen};
+    if ((rc = vt_store_copy__attachments(&c->files)) || (rc = check_named_files(c)) ||
+        (rc = vt_store_copy__key(&c->files, key_replaced)) || (rc = set_sequences(c, n_sequences)))
         return rc;
     if (vt_db_commit(c->dst))
         return db_fail(c, c->dst, "the PostgreSQL commit failed; nothing was copied");
@@ -1114,7 +844,7 @@ int vt_store_copy(const struct vt_store_copy_options *opt, FILE *out, bool *inco
     vt_db_reset(st);
 
     char fh[32];
-    human_bytes(c.file_bytes, fh, sizeof(fh));
+    human_bytes(c.files.bytes, fh, sizeof(fh));
     fprintf(out,
             "Copied in %.1f s: %lld rows in %zu tables, ids kept; %d identity sequences set "
             "past their largest id.\n"
@@ -1125,19 +855,19 @@ int vt_store_copy(const struct vt_store_copy_options *opt, FILE *out, bool *inco
             "Start the daemon on it: ventanilla serve --config %s\n",
             secs, (long long)c.rows, c.n, n_sequences, (long long)items,
             last[0] ? " (last radicado " : "", last, last[0] ? ")" : "", (long long)events,
-            (long long)c.files, fh, c.present ? "; some were there already" : "",
+            (long long)c.files.copied, fh, c.files.present ? "; some were there already" : "",
             key_replaced ? "copied (it replaces the one migrate made)" : "copied", opt->to_name);
-    if (c.damaged)
+    if (c.files.damaged)
         fprintf(stderr,
                 "store copy: warning: %lld attachment file(s) in %s/attachments do not match "
                 "their names (damaged) and were not copied\n",
-                (long long)c.damaged, opt->from.data_dir);
+                (long long)c.files.damaged, opt->from.data_dir);
     if (c.missing)
         fprintf(stderr,
                 "store copy: warning: the copy is incomplete: its rows name %lld attachment "
                 "file(s) that %s lacks or holds damaged (first: %s)\n",
                 (long long)c.missing, opt->from.data_dir, c.first_missing);
-    *incomplete = c.damaged || c.missing;
+    *incomplete = c.files.damaged || c.missing;
     rc = 0;
 done:
     vt_db_close(c.src);

@@ -9,11 +9,15 @@
  * Must not: change the SQLite store, or leave data in the target when it
  * fails: the target's database is changed only by its migrations (when it
  * had no schema) until the one commit that fills it.
+ *
+ * Files: copy.c (the databases and the command), copy_files.c (the data
+ * directory: attachment files and the audit key).
  */
 #ifndef VT_COPY_H
 #define VT_COPY_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "store/migrate.h"
@@ -34,5 +38,27 @@ struct vt_store_copy_options {
  * target's database holds no copied row. */
 int vt_store_copy(const struct vt_store_copy_options *opt, FILE *out, bool *incomplete, char *err,
                   size_t errlen);
+
+/* ---- shared-internal: the data directory half (copy_files.c) ---- */
+
+struct vt_copy_files {
+    const char *from, *to; /* data directories: attachments/ and audit.key in each */
+    char *err;             /* a sentence on failure */
+    size_t errlen;
+    int64_t copied, bytes; /* attachment files written into to, and their bytes */
+    int64_t present;       /* already in to with the content their name says */
+    int64_t damaged;       /* in from without it: not copied (warned on stderr) */
+};
+
+/* Copies every attachment file of from into to, each through a temporary
+ * file that becomes its name once it is durable and has the SHA-256 its
+ * name says. 0 or VT_E* with f->err filled. */
+int vt_store_copy__attachments(struct vt_copy_files *f);
+/* Writes from's audit.key into to, whole, unless it is there already;
+ * *replaced: a different key was there. 0 or VT_EIO with f->err filled. */
+int vt_store_copy__key(struct vt_copy_files *f, bool *replaced);
+/* Whether data_dir holds the attachment file named sha (checked to be a
+ * SHA-256 in lowercase hex before it is used in a path). */
+bool vt_store_copy__has_file(const char *data_dir, const char *sha);
 
 #endif
