@@ -412,6 +412,30 @@ class StoreCopy(H.DaemonCase):
         self.refused(p, "has %d items; store copy only fills an empty database" % items)
         self.assertEqual(snapshot(d), before, "a refused copy changed the target")
 
+    # -- 8. a damaged attachment file is not copied, and said so
+    def test_08_damaged_attachment_file(self):
+        bad_dir, bad_cfg = self.src_copy("damaged-file")
+        path = os.path.join(bad_dir, "attachments", self.pdf_sha[:2], self.pdf_sha)
+        with open(path, "r+b") as f:
+            f.write(b"%PDF-9.9 alterado")
+        cfg = {k: v for k, v in self.src.config.items() if k not in ("server", "store")}
+        other = H.Daemon(cfg, name="copy-dst2", migrate=False)
+        try:
+            p = self.copy(frm=bad_cfg, to=other.cfg_path)
+            self.assertEqual(p.returncode, 1, "an incomplete copy exits non-zero:\n%s%s" % (p.stdout, p.stderr))
+            self.assertIn("%s does not match its name" % path, p.stderr)
+            self.assertIn("the copy is incomplete: its rows name 1 attachment file(s)", p.stderr)
+            self.assertIn("first: %s" % self.pdf_sha, p.stderr)
+            self.assertIn("audit chain: verified", p.stdout, "the rest is copied and verified")
+            self.assertEqual(other.scalar("SELECT count(*) FROM items"), self.src.scalar("SELECT count(*) FROM items"))
+            self.assertFalse(os.path.exists(os.path.join(other.data_dir, "attachments", self.pdf_sha[:2],
+                                                         self.pdf_sha)), "a damaged file was copied")
+            leftovers = [n for _r, _d, names in os.walk(os.path.join(other.data_dir, "attachments"))
+                         for n in names if n.startswith(".tmp")]
+            self.assertEqual(leftovers, [], "temporary files left behind")
+        finally:
+            other.cleanup()
+
 
 if __name__ == "__main__":
     H.main()
