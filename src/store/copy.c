@@ -828,12 +828,14 @@ int vt_store_copy(const struct vt_store_copy_options *opt, FILE *out, bool *inco
     char why[600] = "", last[48] = "";
     rc = vt_store_audit_verify(&opt->to, &events, &bad, why, sizeof(why));
     if (rc) {
-        snprintf(err, errlen, "the copy's audit chain does not verify%s: %s",
-                 rc == VT_ETAMPER ? "" : " (it could not be read)", why);
+        snprintf(err, errlen,
+                 "the copy is committed, but its audit chain %s: %s; do not start a daemon on "
+                 "it before you know why",
+                 rc == VT_ETAMPER ? "does not verify" : "could not be read", why);
         goto done;
     }
     if ((rc = vt_migrate_open_current(&opt->to, false, &c.dst, why, sizeof(why)))) {
-        snprintf(err, errlen, "cannot read the copy: %s", why);
+        snprintf(err, errlen, "the copy is committed, but cannot be read back: %s", why);
         goto done;
     }
     struct vt_db_stmt *st = vt_db_prepare(c.dst, SQL_LAST_RADICADO);
