@@ -35,7 +35,8 @@ struct vt_store_copy_options {
  * committed and verifies; *incomplete is then set when attachment files the
  * rows name were missing or damaged in the source (warned about on
  * stderr). On failure returns a VT_E* code with a sentence in err, and the
- * target's database holds no copied row. */
+ * target's database holds no copied row (unless only the check after the
+ * commit failed, which err says). */
 int vt_store_copy(const struct vt_store_copy_options *opt, FILE *out, bool *incomplete, char *err,
                   size_t errlen);
 
