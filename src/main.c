@@ -18,6 +18,7 @@
  *                                  [--format csv|html]
  *   ventanilla backup --config FILE [--data-dir DIR] DEST
  *   ventanilla restore --config FILE [--data-dir DIR] SRC
+ *   ventanilla store copy --config FROM.json [--data-dir DIR] --to-config TO.json
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -29,6 +30,7 @@
 #include <unistd.h>
 
 #include "store/backup.h"
+#include "store/copy.h"
 #include "core/buf.h"
 #include "core/calendar.h"
 #include "core/classify.h"
@@ -45,6 +47,7 @@
 
 struct opts {
     const char *config, *data_dir, *type, *petition_class, *received, *role, *dependencia;
+    const char *to_config;          /* store copy */
     const char *from, *to, *format; /* report */
     int port;                       /* -1: from the config */
     const char *args[4];
@@ -71,7 +74,9 @@ static int usage(void)
                     "  ventanilla report pqrsd|acceso --config FILE [--data-dir DIR] --from "
                     "YYYY-MM-DD --to YYYY-MM-DD [--format csv|html]\n"
                     "  ventanilla backup --config FILE [--data-dir DIR] DEST\n"
-                    "  ventanilla restore --config FILE [--data-dir DIR] SRC\n");
+                    "  ventanilla restore --config FILE [--data-dir DIR] SRC\n"
+                    "  ventanilla store copy --config FROM.json [--data-dir DIR] --to-config "
+                    "TO.json\n");
     return 2;
 }
 
@@ -84,6 +89,8 @@ static int parse_opts(int argc, char **argv, int first, struct opts *o)
         const char **dst = NULL;
         if (strcmp(a, "--config") == 0)
             dst = &o->config;
+        else if (strcmp(a, "--to-config") == 0)
+            dst = &o->to_config;
         else if (strcmp(a, "--data-dir") == 0)
             dst = &o->data_dir;
         else if (strcmp(a, "--type") == 0)
@@ -595,6 +602,45 @@ static int cmd_backup(const char *cmd, const struct opts *o, struct vt_config *c
     return incomplete ? 1 : 0;
 }
 
+/* ---- store copy (copy.c) ---- */
+
+/* `store copy`: FROM (--config, its data directory --data-dir or its
+ * config's) must be a SQLite store, TO (--to-config, its config's data
+ * directory) a PostgreSQL one. */
+static int cmd_store_copy(const struct opts *o, struct vt_config *from)
+{
+    if (o->n_args || !o->to_config)
+        return usage();
+    struct opts to_o = {.config = o->to_config};
+    struct vt_config to;
+    int rc = load_config(&to_o, &to);
+    if (rc)
+        return rc;
+    struct vt_store_copy_options opt = {.from = place(o, from),
+                                        .to = place(&to_o, &to),
+                                        .from_name = o->config,
+                                        .to_name = o->to_config};
+    char err[1200] = "";
+    bool incomplete = false;
+    rc = 1;
+    if (vt_store_place_pg(&opt.from))
+        fprintf(stderr,
+                "store copy: %s has store.backend \"postgresql\": store copy reads a SQLite store "
+                "(the entity's current config) and writes it into PostgreSQL\n",
+                o->config);
+    else if (!vt_store_place_pg(&opt.to))
+        fprintf(stderr,
+                "store copy: %s has store.backend \"%s\": the target of store copy must have "
+                "store.backend \"postgresql\"\n",
+                o->to_config, to.store_backend);
+    else if ((rc = vt_store_copy(&opt, stdout, &incomplete, err, sizeof(err))))
+        fprintf(stderr, "store copy failed: %s\n", err[0] ? err : vt_strerror(rc));
+    else
+        rc = incomplete ? 1 : 0;
+    vt_config_cleanup(&to);
+    return rc ? 1 : 0;
+}
+
 /* ---- calendar ---- */
 
 static int cmd_calendar(int argc, char **argv)
@@ -662,7 +708,7 @@ int main(int argc, char **argv)
         return cmd_calendar(argc, argv);
     int first = 2;
     if (strcmp(cmd, "audit") == 0 || strcmp(cmd, "contacts") == 0 || strcmp(cmd, "outbox") == 0 ||
-        strcmp(cmd, "user") == 0 || strcmp(cmd, "report") == 0) {
+        strcmp(cmd, "user") == 0 || strcmp(cmd, "report") == 0 || strcmp(cmd, "store") == 0) {
         if (argc < 3)
             return usage();
         if ((strcmp(cmd, "audit") == 0 && strcmp(argv[2], "verify") != 0) ||
@@ -673,7 +719,8 @@ int main(int argc, char **argv)
              strcmp(argv[2], "passwd") != 0 && strcmp(argv[2], "disable") != 0 &&
              strcmp(argv[2], "bootstrap") != 0) ||
             (strcmp(cmd, "report") == 0 && strcmp(argv[2], "pqrsd") != 0 &&
-             strcmp(argv[2], "acceso") != 0))
+             strcmp(argv[2], "acceso") != 0) ||
+            (strcmp(cmd, "store") == 0 && strcmp(argv[2], "copy") != 0))
             return usage();
         first = 3;
     } else if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "check-config") &&
@@ -703,6 +750,8 @@ int main(int argc, char **argv)
         rc = cmd_report(argv[2], &o, &cfg);
     } else if (strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0) {
         rc = cmd_backup(cmd, &o, &cfg);
+    } else if (strcmp(cmd, "store") == 0) {
+        rc = cmd_store_copy(&o, &cfg);
     } else {
         int port = o.port >= 0 ? o.port : cfg.port;
         struct vt_store_place pl = place(&o, &cfg);

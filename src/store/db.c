@@ -51,6 +51,11 @@ int vt_db_table_exists(struct vt_db *db, const char *name)
     return db->drv->table_exists(db, name);
 }
 
+int vt_db_tables(struct vt_db *db, int (*each)(void *ctx, const char *name, bool fts), void *ctx)
+{
+    return db->drv->tables(db, each, ctx);
+}
+
 int vt_db_copy_to(struct vt_db *db, const char *dest_file, char *err, size_t errlen)
 {
     return db->drv->copy_to(db, dest_file, err, errlen);
@@ -230,6 +235,23 @@ void vt_db_col_copy(struct vt_db_stmt *st, int i, char *out, size_t cap)
 {
     const char *s = st->drv->col_text(st, i);
     snprintf(out, cap, "%s", s ? s : "");
+}
+
+int vt_db_col_count(struct vt_db_stmt *st)
+{
+    return st->drv->col_count(st);
+}
+
+const char *vt_db_col_name(struct vt_db_stmt *st, int i)
+{
+    if (i < 0 || i >= st->drv->col_count(st))
+        return NULL;
+    return st->drv->col_name(st, i);
+}
+
+enum vt_db_type vt_db_col_type(struct vt_db_stmt *st, int i)
+{
+    return st->drv->col_type(st, i);
 }
 
 /* ---- full-text search ---- */

@@ -71,6 +71,14 @@ int vt_db_exec(struct vt_db *db, const char *sql);
 /* Whether a table called name exists: 1, 0 or VT_E*. */
 int vt_db_table_exists(struct vt_db *db, const char *name);
 
+/* Calls each(ctx, name, fts) for every table of the database's schema, by
+ * name, the database's own bookkeeping left out (SQLite's sqlite_* tables,
+ * a virtual table's shadow tables); fts is set for a full-text index the
+ * database keeps from another table (SQLite: a virtual table; PostgreSQL: a
+ * table with a tsvector column). each must not use db; its non-zero return
+ * stops the walk and is returned. 0 or VT_ESTORE. */
+int vt_db_tables(struct vt_db *db, int (*each)(void *ctx, const char *name, bool fts), void *ctx);
+
 /* Copies the whole database into dest_file, an empty owner-only file the
  * caller made, as one consistent snapshot that does not hold up writers on
  * other connections. The copy is one self-contained file that passed the
@@ -137,6 +145,21 @@ size_t vt_db_col_len(struct vt_db_stmt *st, int i);
 const void *vt_db_col_blob(struct vt_db_stmt *st, int i, size_t *len);
 /* Copies column i into out (cap bytes, always NUL-terminated; "" for NULL). */
 void vt_db_col_copy(struct vt_db_stmt *st, int i, char *out, size_t cap);
+
+/* What the columns are, for code that copies rows it does not know (store
+ * copy). The count and names are valid once vt_db_step returned VT_DB_ROW or
+ * VT_DB_DONE, until the statement is reset; a name is owned by the
+ * statement (NULL when i is out of range). */
+int vt_db_col_count(struct vt_db_stmt *st);
+const char *vt_db_col_name(struct vt_db_stmt *st, int i);
+
+/* The storage class of column i of the current row: VT_DB_NULL for SQL NULL,
+ * else what reading it loses nothing as (SQLite: the value's own class;
+ * PostgreSQL: by the column's type: integers and booleans VT_DB_INT,
+ * floating and numeric VT_DB_DOUBLE, bytea VT_DB_BLOB, anything else
+ * VT_DB_TEXT). */
+enum vt_db_type { VT_DB_NULL, VT_DB_INT, VT_DB_DOUBLE, VT_DB_TEXT, VT_DB_BLOB };
+enum vt_db_type vt_db_col_type(struct vt_db_stmt *st, int i);
 
 /* ---- full-text search: the one piece of query syntax that differs ---- */
 

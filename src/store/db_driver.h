@@ -27,6 +27,7 @@ struct vt_db_driver {
     int (*exec)(struct vt_db *db, const char *sql);
     struct vt_db_stmt *(*prepare)(struct vt_db *db, const char *sql, bool by_text);
     int (*table_exists)(struct vt_db *db, const char *name);
+    int (*tables)(struct vt_db *db, int (*each)(void *ctx, const char *name, bool fts), void *ctx);
     int (*copy_to)(struct vt_db *db, const char *dest_file, char *err, size_t errlen);
     /* Optional: starts a transaction (db.h's vt_db_begin); NULL runs
      * "BEGIN IMMEDIATE" for a writer and "BEGIN" for a reader. */
@@ -49,6 +50,9 @@ struct vt_db_driver {
     double (*col_double)(struct vt_db_stmt *st, int i);
     const char *(*col_text)(struct vt_db_stmt *st, int i);
     const void *(*col_blob)(struct vt_db_stmt *st, int i, size_t *len);
+    int (*col_count)(struct vt_db_stmt *st);
+    const char *(*col_name)(struct vt_db_stmt *st, int i);
+    enum vt_db_type (*col_type)(struct vt_db_stmt *st, int i);
 
     /* Full-text search (db.h): the query text of n words (lens[i] bytes
      * each, already split and trimmed by db.c), false when none fits in

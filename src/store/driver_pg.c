@@ -48,8 +48,20 @@
 #include "store/db_driver.h"
 
 /* pg_type OIDs (catalog/pg_type_d.h): bytea read back; int8 and text
- * declared where PostgreSQL cannot decide. */
-enum { OID_BYTEA = 17, OID_INT8 = 20, OID_TEXT = 25 };
+ * declared where PostgreSQL cannot decide; the rest tell a column's storage
+ * class (pg_col_type). */
+enum {
+    OID_BOOL = 16,
+    OID_BYTEA = 17,
+    OID_INT8 = 20,
+    OID_INT2 = 21,
+    OID_INT4 = 23,
+    OID_TEXT = 25,
+    OID_OID = 26,
+    OID_FLOAT4 = 700,
+    OID_FLOAT8 = 701,
+    OID_NUMERIC = 1700
+};
 
 #define MAX_PARAMS 64
 #define LIT_SLOTS 1024 /* as in driver_sqlite.c: literals cached by address */
@@ -670,6 +682,42 @@ static const void *pg_col_blob(struct vt_db_stmt *st, int i, size_t *len)
     return s->blob;
 }
 
+static int pg_col_count(struct vt_db_stmt *st)
+{
+    struct pg_stmt *s = stmt(st);
+    return s->res ? PQnfields(s->res) : 0;
+}
+
+static const char *pg_col_name(struct vt_db_stmt *st, int i)
+{
+    struct pg_stmt *s = stmt(st);
+    return s->res ? PQfname(s->res, i) : NULL;
+}
+
+/* By the column's type (pg_type OIDs), NULL by the value. */
+static enum vt_db_type pg_col_type(struct vt_db_stmt *st, int i)
+{
+    struct pg_stmt *s = stmt(st);
+    if (!value(s, i))
+        return VT_DB_NULL;
+    switch (PQftype(s->res, i)) {
+    case OID_BOOL:
+    case OID_INT8:
+    case OID_INT2:
+    case OID_INT4:
+    case OID_OID:
+        return VT_DB_INT;
+    case OID_FLOAT4:
+    case OID_FLOAT8:
+    case OID_NUMERIC:
+        return VT_DB_DOUBLE;
+    case OID_BYTEA:
+        return VT_DB_BLOB;
+    default:
+        return VT_DB_TEXT;
+    }
+}
+
 static int pg_table_exists(struct vt_db *db, const char *name)
 {
     static const char sql[] = "SELECT 1 FROM pg_catalog.pg_tables "
@@ -681,6 +729,35 @@ static int pg_table_exists(struct vt_db *db, const char *name)
     int rc = pg_step(st);
     pg_reset(st);
     return rc < 0 ? rc : rc == VT_DB_ROW;
+}
+
+/* Walks st's rows (name, fts) into each (vt_db_tables). */
+static int walk_tables(struct vt_db_stmt *st, int (*each)(void *ctx, const char *name, bool fts),
+                       void *ctx)
+{
+    int rc, stop = 0;
+    while ((rc = pg_step(st)) == VT_DB_ROW) {
+        const char *name = pg_col_text(st, 0);
+        if (name && (stop = each(ctx, name, pg_col_int(st, 1) != 0)))
+            break;
+    }
+    pg_reset(st);
+    return stop ? stop : rc < 0 ? VT_ESTORE : 0;
+}
+
+/* The current schema's tables; one with a tsvector column is a full-text
+ * index (migrations/postgresql/0005: items_fts, kept by triggers). */
+static int pg_tables(struct vt_db *db, int (*each)(void *ctx, const char *name, bool fts),
+                     void *ctx)
+{
+    static const char sql[] =
+        "SELECT c.relname, EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a "
+        "WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+        "AND a.atttypid = 'pg_catalog.tsvector'::pg_catalog.regtype) "
+        "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') ORDER BY 1";
+    struct vt_db_stmt *st = prepare_literal(conn(db), sql);
+    return st ? walk_tables(st, each, ctx) : VT_ESTORE;
 }
 
 /* Backups of a PostgreSQL store are PostgreSQL's (pg_dump, base backups). */
@@ -752,6 +829,7 @@ const struct vt_db_driver vt_db_driver_pg = {
     .exec = pg_exec,
     .prepare = pg_prepare,
     .table_exists = pg_table_exists,
+    .tables = pg_tables,
     .copy_to = pg_copy_to,
     .begin = pg_begin,
     .bind_int = pg_bind_int,
@@ -768,6 +846,9 @@ const struct vt_db_driver vt_db_driver_pg = {
     .col_double = pg_col_double,
     .col_text = pg_col_text,
     .col_blob = pg_col_blob,
+    .col_count = pg_col_count,
+    .col_name = pg_col_name,
+    .col_type = pg_col_type,
     .fts_query = pg_fts_query,
     .fts_ids_sql = pg_fts_ids_sql,
 };

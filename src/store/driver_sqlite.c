@@ -525,6 +525,32 @@ static const void *sq_col_blob(struct vt_db_stmt *st, int i, size_t *len)
     return p;
 }
 
+static int sq_col_count(struct vt_db_stmt *st)
+{
+    return sqlite3_column_count(raw(st));
+}
+
+static const char *sq_col_name(struct vt_db_stmt *st, int i)
+{
+    return sqlite3_column_name(raw(st), i);
+}
+
+static enum vt_db_type sq_col_type(struct vt_db_stmt *st, int i)
+{
+    switch (sqlite3_column_type(raw(st), i)) {
+    case SQLITE_INTEGER:
+        return VT_DB_INT;
+    case SQLITE_FLOAT:
+        return VT_DB_DOUBLE;
+    case SQLITE_TEXT:
+        return VT_DB_TEXT;
+    case SQLITE_BLOB:
+        return VT_DB_BLOB;
+    default:
+        return VT_DB_NULL;
+    }
+}
+
 static int sq_table_exists(struct vt_db *db, const char *name)
 {
     static const char sql[] = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1";
@@ -535,6 +561,32 @@ static int sq_table_exists(struct vt_db *db, const char *name)
     int rc = sq_step(st);
     sq_reset(st);
     return rc < 0 ? rc : rc == VT_DB_ROW;
+}
+
+/* Walks st's rows (name, fts) into each (vt_db_tables). */
+static int walk_tables(struct vt_db_stmt *st, int (*each)(void *ctx, const char *name, bool fts),
+                       void *ctx)
+{
+    int rc, stop = 0;
+    while ((rc = sq_step(st)) == VT_DB_ROW) {
+        const char *name = sq_col_text(st, 0);
+        if (name && (stop = each(ctx, name, sq_col_int(st, 1) != 0)))
+            break;
+    }
+    sq_reset(st);
+    return stop ? stop : rc < 0 ? VT_ESTORE : 0;
+}
+
+/* pragma_table_list's types: table, virtual, shadow (a virtual table's
+ * own), view. */
+static int sq_tables(struct vt_db *db, int (*each)(void *ctx, const char *name, bool fts),
+                     void *ctx)
+{
+    static const char sql[] = "SELECT name, type = 'virtual' FROM pragma_table_list "
+                              "WHERE schema = 'main' AND type IN ('table', 'virtual') "
+                              "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name";
+    struct vt_db_stmt *st = prepare_literal(conn(db), sql);
+    return st ? walk_tables(st, each, ctx) : VT_ESTORE;
 }
 
 /* Removes path and the files SQLite may have made beside it. */
@@ -635,6 +687,7 @@ const struct vt_db_driver vt_db_driver_sqlite = {
     .exec = sq_exec,
     .prepare = sq_prepare,
     .table_exists = sq_table_exists,
+    .tables = sq_tables,
     .copy_to = sq_copy_to,
     .bind_int = sq_bind_int,
     .bind_double = sq_bind_double,
@@ -650,6 +703,9 @@ const struct vt_db_driver vt_db_driver_sqlite = {
     .col_double = sq_col_double,
     .col_text = sq_col_text,
     .col_blob = sq_col_blob,
+    .col_count = sq_col_count,
+    .col_name = sq_col_name,
+    .col_type = sq_col_type,
     .fts_query = sq_fts_query,
     .fts_ids_sql = sq_fts_ids_sql,
 };

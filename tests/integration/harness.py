@@ -691,7 +691,9 @@ def check_all_daemons():
 class Daemon:
     """One daemon in its own temporary directory."""
 
-    def __init__(self, config=None, name="vt", env=None, migrate=True):
+    def __init__(self, config=None, name="vt", env=None, migrate=True, backend=None):
+        """backend: "sqlite" or "postgresql" for this daemon whatever
+        VT_TEST_BACKEND says (test_32 moves a SQLite store into PostgreSQL)."""
         if not BIN or not os.path.exists(BIN):
             raise RuntimeError("VENTANILLA_BIN (%r) does not exist" % BIN)
         self.dir = tempfile.mkdtemp(prefix="vt-it-%s-" % name)
@@ -705,7 +707,8 @@ class Daemon:
             "log": {"level": "info"},
         }
         self._copies = []  # stores made by copy_store, removed with this one
-        if BACKEND == "postgresql":
+        self.backend = backend or BACKEND
+        if self.backend == "postgresql":
             self.store = PgStore(pg_dbname(name))
             base["store"] = {"backend": "postgresql", "postgresql_conninfo": self.store.conninfo}
         else:
@@ -728,7 +731,7 @@ class Daemon:
         self.stdout_lines = []
         self._cond = threading.Condition()
         self._threads = []
-        if BACKEND == "postgresql":
+        if self.backend == "postgresql":
             self.store.create()
         _daemons.append(self)
         if migrate:
@@ -969,7 +972,7 @@ class Daemon:
     def db(self):
         """A read-only sqlite3 connection to the daemon's database (SQLite only:
         tests use query, scalar and execute, which work on both backends)."""
-        if BACKEND != "sqlite":
+        if self.backend != "sqlite":
             raise RuntimeError("Daemon.db() is SQLite's; use query/scalar/execute")
         return self.store.connect()
 
@@ -1004,7 +1007,7 @@ class Daemon:
         assert not self.running(), "copy_store needs the daemon stopped"
         dst = os.path.join(self.dir, name)
         shutil.copytree(self.data_dir, dst)
-        if BACKEND == "postgresql":
+        if self.backend == "postgresql":
             self.store.close()  # a template database must have no session
             store = PgStore(pg_dbname(name)).create(template=self.store.dbname)
             self._copies.append(store)

@@ -35,6 +35,22 @@ static int64_t insert(struct vt_db *db, const char *name, int64_t n, double x, c
     return id;
 }
 
+/* vt_db_tables into "name name* ..." (* for a full-text index). */
+static int list_into(void *ctx, const char *name, bool fts)
+{
+    char *out = ctx;
+    size_t n = strlen(out);
+    snprintf(out + n, 256 - n, "%s%s%s", n ? " " : "", name, fts ? "*" : "");
+    return 0;
+}
+
+static int stop_at_second(void *ctx, const char *name, bool fts)
+{
+    (void)name;
+    (void)fts;
+    return ++*(int *)ctx == 2 ? 7 : 0;
+}
+
 static int64_t count(struct vt_db *db)
 {
     struct vt_db_stmt *st = vt_db_prepare(db, SQL_COUNT);
@@ -84,6 +100,41 @@ int main(void)
     ASSERT_EQ(blen, sizeof(blob));
     ASSERT_TRUE(got && memcmp(got, blob, sizeof(blob)) == 0);
     ASSERT_EQ(vt_db_step(st), VT_DB_DONE);
+
+    /* What the columns are: their count and names once stepped, and each
+     * value's storage class, NULL included (store copy reads rows this way). */
+    struct vt_db_stmt *meta =
+        vt_db_prepare(db, "SELECT id, name, n, x, b, NULL AS nada FROM t WHERE id = ?1");
+    ASSERT_TRUE(meta != NULL);
+    vt_db_bind_int(meta, 1, a);
+    ASSERT_EQ(vt_db_step(meta), VT_DB_ROW);
+    ASSERT_EQ(vt_db_col_count(meta), 6);
+    static const char *const names[] = {"id", "name", "n", "x", "b", "nada"};
+    static const enum vt_db_type types[] = {VT_DB_INT,    VT_DB_TEXT, VT_DB_INT,
+                                            VT_DB_DOUBLE, VT_DB_BLOB, VT_DB_NULL};
+    for (int i = 0; i < 6; i++) {
+        ASSERT_STREQ(vt_db_col_name(meta, i), names[i]);
+        ASSERT_EQ(vt_db_col_type(meta, i), types[i]);
+    }
+    ASSERT_TRUE(vt_db_col_name(meta, 6) == NULL);
+    ASSERT_TRUE(vt_db_col_name(meta, -1) == NULL);
+    vt_db_reset(meta);
+    /* Each value's own class, row by row and for expressions too. */
+    meta = vt_db_prepare(db, "SELECT n, b FROM t WHERE id = ?1");
+    vt_db_bind_int(meta, 1, b);
+    ASSERT_EQ(vt_db_step(meta), VT_DB_ROW);
+    ASSERT_EQ(vt_db_col_type(meta, 0), VT_DB_INT);
+    ASSERT_EQ(vt_db_col_type(meta, 1), VT_DB_NULL);
+    vt_db_reset(meta);
+    meta = vt_db_prepare(db, "SELECT CAST('abc' AS INTEGER), 'abc', x'00ff', 1.0");
+    ASSERT_EQ(vt_db_step(meta), VT_DB_ROW);
+    ASSERT_EQ(vt_db_col_type(meta, 0), VT_DB_INT);
+    ASSERT_EQ(vt_db_col_type(meta, 1), VT_DB_TEXT);
+    ASSERT_EQ(vt_db_col_type(meta, 2), VT_DB_BLOB);
+    ASSERT_EQ(vt_db_col_type(meta, 3), VT_DB_DOUBLE);
+    ASSERT_EQ(vt_db_step(meta), VT_DB_DONE);
+    ASSERT_EQ(vt_db_col_count(meta), 4); /* still known when the rows are done */
+    vt_db_reset(meta);
 
     /* The same literal gives the same statement, reset with bindings cleared:
      * an unbound parameter is NULL, so no row matches. */
@@ -168,6 +219,20 @@ int main(void)
     ASSERT_TRUE(vt_db_exec(reader, "DELETE FROM t") != 0);
     ASSERT_EQ(count(db), 4);
     vt_db_close(reader);
+
+    /* The schema's tables by name, a full-text index marked, SQLite's own
+     * tables, an index's shadow tables and views left out; a callback's
+     * non-zero return stops the walk. */
+    ASSERT_EQ(vt_db_exec(db, "CREATE VIRTUAL TABLE docs_fts USING fts5 (body); "
+                             "CREATE TABLE a (x INTEGER PRIMARY KEY AUTOINCREMENT); "
+                             "CREATE VIEW v AS SELECT * FROM t"),
+              0);
+    char tables[256] = "";
+    ASSERT_EQ(vt_db_tables(db, list_into, tables), 0);
+    ASSERT_STREQ(tables, "a docs_fts* t");
+    int seen = 0;
+    ASSERT_EQ(vt_db_tables(db, stop_at_second, &seen), 7);
+    ASSERT_EQ(seen, 2);
 
     /* An unknown driver is a configuration error. */
     struct vt_db *none = NULL;

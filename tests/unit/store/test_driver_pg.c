@@ -52,6 +52,15 @@ static int64_t scalar(struct vt_db *db, const char *sql)
     return n;
 }
 
+/* vt_db_tables into "name name* ..." (* for a full-text index). */
+static int list_into(void *ctx, const char *name, bool fts)
+{
+    char *out = ctx;
+    size_t n = strlen(out);
+    snprintf(out + n, 256 - n, "%s%s%s", n ? " " : "", name, fts ? "*" : "");
+    return 0;
+}
+
 static int64_t count(struct vt_db *db)
 {
     struct vt_db_stmt *st = vt_db_prepare(db, SQL_COUNT);
@@ -123,6 +132,93 @@ int main(void)
     ASSERT_EQ(blen, sizeof(blob));
     ASSERT_TRUE(got && memcmp(got, blob, sizeof(blob)) == 0);
     ASSERT_EQ(vt_db_step(st), VT_DB_DONE);
+
+    /* What the columns are: count and names once stepped (on an empty
+     * result too), and each value's storage class by its column's type. */
+    struct vt_db_stmt *meta =
+        vt_db_prepare(db, "SELECT id, name, n, x, b, NULL::text AS nada, n > 0 AS pos, "
+                          "CAST(n AS numeric) / 4 AS q, CAST(n AS integer) AS i4 "
+                          "FROM t WHERE id = ?1");
+    ASSERT_TRUE(meta != NULL);
+    vt_db_bind_int(meta, 1, a);
+    ASSERT_EQ(vt_db_step(meta), VT_DB_ROW);
+    ASSERT_EQ(vt_db_col_count(meta), 9);
+    static const char *const names[] = {"id", "name", "n", "x", "b", "nada", "pos", "q", "i4"};
+    static const enum vt_db_type types[] = {VT_DB_INT,    VT_DB_TEXT,   VT_DB_INT,
+                                            VT_DB_DOUBLE, VT_DB_BLOB,   VT_DB_NULL,
+                                            VT_DB_INT,    VT_DB_DOUBLE, VT_DB_INT};
+    for (int i = 0; i < 9; i++) {
+        ASSERT_STREQ(vt_db_col_name(meta, i), names[i]);
+        ASSERT_EQ(vt_db_col_type(meta, i), types[i]);
+    }
+    ASSERT_TRUE(vt_db_col_name(meta, 9) == NULL);
+    ASSERT_TRUE(vt_db_col_name(meta, -1) == NULL);
+    ASSERT_EQ(vt_db_step(meta), VT_DB_DONE);
+    vt_db_reset(meta);
+    vt_db_bind_int(meta, 1, -1);
+    ASSERT_EQ(vt_db_step(meta), VT_DB_DONE);
+    ASSERT_EQ(vt_db_col_count(meta), 9);
+    ASSERT_STREQ(vt_db_col_name(meta, 4), "b");
+    vt_db_reset(meta);
+    ASSERT_EQ(vt_db_col_count(meta), 0); /* reset: nothing run */
+
+    /* Rows copied by storage class from SQLite (what store copy does): a
+     * blob arrives as the same bytes in bytea, however it looks as text. */
+    char sq_path[] = "/tmp/vt-test-copy-XXXXXX";
+    int fd = mkstemp(sq_path);
+    ASSERT_TRUE(fd >= 0);
+    close(fd);
+    struct vt_db *sq = NULL;
+    struct vt_db_options sq_opt = {.path = sq_path};
+    ASSERT_EQ(vt_db_open(&sq_opt, &sq, err, sizeof(err)), 0);
+    ASSERT_EQ(vt_db_exec(sq, "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, n INTEGER, "
+                             "x REAL, b BLOB); INSERT INTO t VALUES (100, 'copia ñ', -5, 0.125, "
+                             "x'5c78303000ff'), (101, NULL, NULL, NULL, x'')"),
+              0);
+    struct vt_db_stmt *src = vt_db_prepare(sq, "SELECT * FROM t ORDER BY id");
+    struct vt_db_stmt *dst = NULL;
+    int copied = 0, rc;
+    while (src && (rc = vt_db_step(src)) == VT_DB_ROW) {
+        ASSERT_EQ(vt_db_col_count(src), 5);
+        dst = vt_db_prepare(db, "INSERT INTO t (id, name, n, x, b) VALUES (?1, ?2, ?3, ?4, ?5)");
+        ASSERT_TRUE(dst != NULL);
+        if (!dst)
+            break;
+        for (int i = 0; i < vt_db_col_count(src); i++) {
+            size_t len;
+            const void *p;
+            switch (vt_db_col_type(src, i)) {
+            case VT_DB_INT:
+                vt_db_bind_int(dst, i + 1, vt_db_col_int(src, i));
+                break;
+            case VT_DB_DOUBLE:
+                vt_db_bind_double(dst, i + 1, vt_db_col_double(src, i));
+                break;
+            case VT_DB_TEXT:
+                vt_db_bind_text(dst, i + 1, vt_db_col_text(src, i));
+                break;
+            case VT_DB_BLOB:
+                p = vt_db_col_blob(src, i, &len);
+                vt_db_bind_blob(dst, i + 1, p, len);
+                break;
+            default:
+                vt_db_bind_null(dst, i + 1);
+            }
+        }
+        ASSERT_EQ(vt_db_run(dst), 0);
+        copied++;
+    }
+    vt_db_reset(src);
+    ASSERT_EQ(copied, 2);
+    vt_db_close(sq);
+    unlink(sq_path);
+    ASSERT_EQ(scalar(db, "SELECT count(*) FROM t WHERE id = 100 AND name = 'copia ñ' AND n = -5 "
+                         "AND x = 0.125 AND b = '\\x5c78303000ff'::bytea"),
+              1);
+    ASSERT_EQ(scalar(db, "SELECT count(*) FROM t WHERE id = 101 AND name IS NULL AND n IS NULL "
+                         "AND x IS NULL AND b = ''::bytea"),
+              1);
+    ASSERT_EQ(vt_db_exec(db, "DELETE FROM t WHERE id >= 100"), 0);
 
     /* The same literal gives the same statement, reset with bindings
      * cleared: an unbound parameter is NULL, so no row matches. */
@@ -281,6 +377,11 @@ int main(void)
                              "(2, to_tsvector('ventanilla_es', 'Alumbrado público apagado, "
                              "contrato liquidado'))"),
               0);
+    /* The schema's tables by name; one with a tsvector is a full-text index. */
+    char tables[256] = "";
+    ASSERT_EQ(vt_db_tables(db, list_into, tables), 0);
+    ASSERT_STREQ(tables, "docs_fts* k t");
+
     char q[256], ids[256];
     ASSERT_EQ(vt_db_fts_ids_sql(db, "docs_fts", 1, ids, sizeof(ids)), 0);
     static const struct {
