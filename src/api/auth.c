@@ -220,8 +220,9 @@ static int bg_run(struct vt_store_tx *tx, void *ctx)
 
 static void bg_done(struct vt_store_job *job)
 {
-    sodium_memzero(job->ctx, sizeof(struct bg));
-    free(job->ctx);
+    struct bg *b = job->ctx; /* job is inside b: read before wiping */
+    sodium_memzero(b, sizeof(*b));
+    free(b);
 }
 
 /* Hands a background write to the store; b is freed when it is done (or now,
