@@ -114,7 +114,7 @@ static void sweep_done(struct vt_store_job *job)
 
 /* Loop thread, every staff.due_refresh_seconds (the first a second after
  * start): the dashboard's due counts, the items a new day brought into the
- * due-soon window, and the desistimiento sweep. */
+ * due-soon window, the desistimiento sweep and the expired staff sessions. */
 static void refresh_due(void *ctx)
 {
     struct daemon *d = ctx;
@@ -137,6 +137,7 @@ static void refresh_due(void *ctx)
         if (vt_store_submit(srv->store, &d->sweep_job) != 0)
             atomic_store(&d->sweeping, false);
     }
+    vt_auth_sweep(srv);
 }
 
 /* ---- lifetime ---- */

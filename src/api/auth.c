@@ -47,22 +47,24 @@
 #include "http/reply.h"
 #include "core/throttle.h"
 #include "domain/accounts.h"
+#include "domain/sessions.h"
 #include "domain/users.h"
 
+/* Sessions in the database, all accounts together. The cap bounded the
+ * daemon's memory when sessions lived there; it now bounds the table, so that
+ * logins in a loop cannot grow it without end: past it the least recently
+ * used session goes (vt_sessions_open). */
 #define SESSIONS_MAX 10000
-#define QUEUE_MAX 256        /* checks waiting, all addresses together */
-#define WORKERS_AUTO_MAX 8   /* 8 x 64 MiB of Argon2id at once */
-#define THROTTLE_SLOTS 16384 /* per table: about 400 KiB */
+#define TOUCH_MS (60 * 1000LL) /* a session's last use is written at most this often */
+#define TOUCHED_SLOTS 128      /* touches recently handed to the writer (loop thread) */
+#define QUEUE_MAX 256          /* checks waiting, all addresses together */
+#define WORKERS_AUTO_MAX 8     /* 8 x 64 MiB of Argon2id at once */
+#define THROTTLE_SLOTS 16384   /* per table: about 400 KiB */
 #define FORGET_MS (3600 * 1000LL)
 #define COOKIE "vt_session"
-
-struct session {
-    unsigned char key[32]; /* BLAKE2b of the cookie's token */
-    int64_t user_id;
-    int64_t epoch;         /* the account's session_epoch when it was opened */
-    int64_t created, last; /* Unix ms */
-    char csrf[65];
-};
+/* The key of the CSRF token's BLAKE2b (16 to 64 bytes): it makes the token a
+ * value of its own, not the session's key, from the same cookie token. */
+#define CSRF_KEY "ventanilla staff session csrf token"
 
 enum login_kind { LOGIN, PASSWORD_CHANGE };
 enum login_outcome { L_OK, L_BAD, L_INVALID, L_ERROR };
@@ -70,6 +72,7 @@ enum login_outcome { L_OK, L_BAD, L_INVALID, L_ERROR };
 struct login {
     enum login_kind kind;
     struct vt_http_request *req;
+    const struct vt_config *cfg;
     char peer[64]; /* the client's address: its lane, and its throttle key */
     char username[65];
     char password[VT_PASSWORD_MAX + 1];
@@ -80,6 +83,9 @@ struct login {
     enum login_outcome outcome;
     char why[160]; /* L_INVALID */
     char hash[crypto_pwhash_STRBYTES];
+    char token[65];                           /* LOGIN: the new session's cookie token */
+    struct vt_session session;                /* LOGIN: the row stored with the sign-in */
+    unsigned char keep[VT_SESSION_KEY_BYTES]; /* PASSWORD_CHANGE: the session asking */
     struct login *next;
 };
 
@@ -93,8 +99,11 @@ struct lane {
 
 struct vt_auth {
     struct vt_app *srv;
-    struct session *s; /* loop thread */
-    size_t n;
+    struct {
+        unsigned char key[VT_SESSION_KEY_BYTES];
+        int64_t at;
+    } touched[TOUCHED_SLOTS]; /* loop thread */
+    unsigned next_touched;
     struct vt_ratelimit *rl;   /* loop thread */
     struct vt_throttle *pairs; /* loop thread: failures by (username, address) */
     struct vt_throttle *names; /* loop thread: failures by username */
@@ -110,16 +119,40 @@ struct vt_auth {
     bool stopping;
 };
 
-/* ---- the session table (loop thread) ---- */
+/* ---- sessions (loop thread; their rows: domain/sessions.h) ----
+ *
+ * The cookie's token never leaves the request: the database keeps its
+ * BLAKE2b-256 (the session's key), and the CSRF token is a keyed BLAKE2b of
+ * the same token, computed again when a request needs it and kept nowhere.
+ * Whoever holds the cookie could read the CSRF token from GET /api/v1/session
+ * anyway; whoever reads the database learns neither.
+ *
+ * Every request reads its session (and account) through the loop thread's
+ * reader, so every instance sees a logout or a password change at once. The
+ * last use is written at most once per touch interval (TOUCH_MS, or a quarter
+ * of the idle time when that is shorter), in the background: a session ends
+ * after staff.session_idle_seconds without a request, give or take that
+ * interval, never before (expired() adds it); expires_at tells the earliest
+ * instant. */
 
 static struct vt_auth *auth_of(struct vt_http_request *req)
 {
     return vt_app_auth(req->app);
 }
 
-static void token_key(const char *token, unsigned char key[32])
+static void token_key(const char *token, unsigned char key[VT_SESSION_KEY_BYTES])
 {
-    crypto_generichash(key, 32, (const unsigned char *)token, strlen(token), NULL, 0);
+    crypto_generichash(key, VT_SESSION_KEY_BYTES, (const unsigned char *)token, strlen(token), NULL,
+                       0);
+}
+
+static void token_csrf(const char *token, char csrf[65])
+{
+    unsigned char h[32];
+    crypto_generichash(h, sizeof(h), (const unsigned char *)token, strlen(token),
+                       (const unsigned char *)CSRF_KEY, sizeof(CSRF_KEY) - 1);
+    sodium_bin2hex(csrf, 65, h, sizeof(h));
+    sodium_memzero(h, sizeof(h));
 }
 
 /* The token in a Cookie header, or false. */
@@ -144,69 +177,135 @@ static bool cookie_token(const char *cookie, char token[65])
     return false;
 }
 
-static void session_remove(struct vt_auth *a, size_t i)
+/* How old a session's last use on record may get before a request writes it
+ * again: a minute, or a quarter of the idle time when that is shorter (the
+ * tests' 2 s), so that a session in use never looks idle. */
+static int64_t touch_interval(const struct vt_config *cfg)
 {
-    sodium_memzero(&a->s[i], sizeof(a->s[i]));
-    a->s[i] = a->s[--a->n];
+    int64_t quarter = (int64_t)cfg->staff.session_idle_seconds * 1000 / 4;
+    return quarter < TOUCH_MS ? quarter : TOUCH_MS;
 }
 
-static bool expired(const struct vt_auth *a, const struct session *s, int64_t now)
+static bool expired(const struct vt_config *cfg, const struct vt_session *s, int64_t now)
 {
-    const struct vt_config *cfg = vt_app_config(a->srv);
-    return now - s->last > (int64_t)cfg->staff.session_idle_seconds * 1000 ||
+    return now - s->last > (int64_t)cfg->staff.session_idle_seconds * 1000 + touch_interval(cfg) ||
            now - s->created > (int64_t)cfg->staff.session_max_seconds * 1000;
 }
 
-/* Index of the live session of cookie, or -1 (expired ones are dropped). */
-static long session_find(struct vt_auth *a, const char *cookie, int64_t now)
+/* ---- writes in the background (the store's writer; nobody waits) ---- */
+
+enum bg_kind { BG_TOUCH, BG_CLOSE, BG_SWEEP };
+
+struct bg {
+    struct vt_store_job job;
+    enum bg_kind kind;
+    unsigned char key[VT_SESSION_KEY_BYTES];
+    int64_t now, interval;   /* BG_TOUCH */
+    int64_t idle_ms, max_ms; /* BG_SWEEP: the expiry rule, touch interval included */
+};
+
+static int bg_run(struct vt_store_tx *tx, void *ctx)
+{
+    struct bg *b = ctx;
+    if (b->kind == BG_TOUCH)
+        return vt_sessions_touch(tx, b->key, b->now, b->interval);
+    if (b->kind == BG_CLOSE)
+        return vt_sessions_close(tx, b->key);
+    int64_t now = vt_store_tx_now(tx), n = 0;
+    int rc = vt_sessions_sweep(tx, now - b->idle_ms, now - b->max_ms, &n);
+    if (rc == 0 && n > 0)
+        vt_log(VT_LOG_INFO, "sessions_swept", "sessions=%lld", (long long)n);
+    return rc;
+}
+
+static void bg_done(struct vt_store_job *job)
+{
+    struct bg *b = job->ctx; /* job is inside b: read before wiping */
+    sodium_memzero(b, sizeof(*b));
+    free(b);
+}
+
+/* Hands a background write to the store; b is freed when it is done (or now,
+ * when the store is stopping: a touch or a deletion lost then is harmless). */
+static void background(struct vt_auth *a, enum bg_kind kind, struct bg *b)
+{
+    b->kind = kind;
+    b->job.run = bg_run;
+    b->job.done = bg_done;
+    b->job.ctx = b;
+    if (vt_store_submit(vt_app_store(a->srv), &b->job) != 0) {
+        sodium_memzero(b, sizeof(*b));
+        free(b);
+    }
+}
+
+/* The session keyed key has ended (expired, or its account moved on): its
+ * row goes now rather than at the next sweep. */
+static void forget(struct vt_auth *a, const unsigned char key[VT_SESSION_KEY_BYTES])
+{
+    struct bg *b = calloc(1, sizeof(*b));
+    if (!b)
+        return;
+    memcpy(b->key, key, VT_SESSION_KEY_BYTES);
+    background(a, BG_CLOSE, b);
+}
+
+/* Session s was used at now: its last use is written when the one on record
+ * is a touch interval old, unless this instance already asked that within
+ * the interval (concurrent requests of one page). */
+static void touch(struct vt_auth *a, const struct vt_session *s, int64_t now)
+{
+    int64_t interval = touch_interval(vt_app_config(a->srv));
+    if (now - s->last < interval)
+        return;
+    for (size_t i = 0; i < TOUCHED_SLOTS; i++)
+        if (now - a->touched[i].at < interval &&
+            memcmp(a->touched[i].key, s->key, VT_SESSION_KEY_BYTES) == 0)
+            return;
+    struct bg *b = calloc(1, sizeof(*b));
+    if (!b)
+        return;
+    size_t slot = a->next_touched++ % TOUCHED_SLOTS;
+    memcpy(a->touched[slot].key, s->key, VT_SESSION_KEY_BYTES);
+    a->touched[slot].at = now;
+    memcpy(b->key, s->key, VT_SESSION_KEY_BYTES);
+    b->now = now;
+    b->interval = interval;
+    background(a, BG_TOUCH, b);
+}
+
+void vt_auth_sweep(struct vt_app *srv)
+{
+    struct vt_auth *a = vt_app_auth(srv);
+    struct bg *b = a ? calloc(1, sizeof(*b)) : NULL;
+    if (!b)
+        return;
+    const struct vt_config *cfg = vt_app_config(srv);
+    b->idle_ms = (int64_t)cfg->staff.session_idle_seconds * 1000 + touch_interval(cfg);
+    b->max_ms = (int64_t)cfg->staff.session_max_seconds * 1000;
+    background(a, BG_SWEEP, b);
+}
+
+/* The live session of a Cookie header: 0 with *s and *who filled (and the
+ * session's CSRF token, when csrf is not NULL); VT_EPERM when there is none
+ * or it has ended (an ended one is deleted in the background); VT_ESTORE. */
+static int session_of(struct vt_auth *a, const char *cookie, int64_t now, struct vt_session *s,
+                      struct vt_staff *who, char csrf[65])
 {
     char token[65];
     if (!cookie_token(cookie, token))
-        return -1;
-    unsigned char key[32];
+        return VT_EPERM;
+    unsigned char key[VT_SESSION_KEY_BYTES];
     token_key(token, key);
+    if (csrf)
+        token_csrf(token, csrf);
     sodium_memzero(token, sizeof(token));
-    for (size_t i = 0; i < a->n; i++)
-        if (memcmp(a->s[i].key, key, 32) == 0) {
-            if (expired(a, &a->s[i], now)) {
-                session_remove(a, i);
-                return -1;
-            }
-            return (long)i;
-        }
-    return -1;
-}
-
-/* Creates a session; writes the cookie's token. NULL when out of memory. */
-static struct session *session_new(struct vt_auth *a, int64_t user_id, int64_t epoch, int64_t now,
-                                   char token[65])
-{
-    for (size_t i = 0; i < a->n;) /* expired ones first */
-        if (expired(a, &a->s[i], now))
-            session_remove(a, i);
-        else
-            i++;
-    if (a->n == SESSIONS_MAX) { /* the least recently used goes */
-        size_t old = 0;
-        for (size_t i = 1; i < a->n; i++)
-            if (a->s[i].last < a->s[old].last)
-                old = i;
-        session_remove(a, old);
-    }
-    if (!a->s && !(a->s = calloc(SESSIONS_MAX, sizeof(*a->s))))
-        return NULL;
-    struct session *s = &a->s[a->n++];
-    unsigned char raw[32];
-    randombytes_buf(raw, sizeof(raw));
-    sodium_bin2hex(token, 65, raw, sizeof(raw));
-    token_key(token, s->key);
-    randombytes_buf(raw, sizeof(raw));
-    sodium_bin2hex(s->csrf, sizeof(s->csrf), raw, sizeof(raw));
-    sodium_memzero(raw, sizeof(raw));
-    s->user_id = user_id;
-    s->epoch = epoch;
-    s->created = s->last = now;
-    return s;
+    int rc = vt_sessions_find(vt_app_reader(a->srv), key, s, who);
+    if (rc == 0 && expired(vt_app_config(a->srv), s, now))
+        rc = VT_ESTATE;
+    if (rc == VT_ESTATE)
+        forget(a, key);
+    return rc == VT_ESTATE || rc == VT_ENOTFOUND ? VT_EPERM : rc;
 }
 
 /* Loads the account of a session opened under epoch; VT_ENOTFOUND when it is
@@ -222,28 +321,34 @@ static void unauthenticated(struct vt_http_request *req)
                    "Su sesión no está abierta o ya terminó. Entre de nuevo.");
 }
 
-int vt_auth_check(struct vt_http_request *req, bool write, struct vt_staff *out)
+/* vt_auth_check, also giving the session (its last use: now) and, when csrf
+ * is not NULL, its CSRF token. */
+static int check(struct vt_http_request *req, bool write, struct vt_staff *out,
+                 struct vt_session *s, char csrf[65])
 {
     struct vt_auth *a = auth_of(req);
     int64_t now = vt_clock_now_ms();
-    long i = session_find(a, req->cookie, now);
-    if (i < 0) {
+    char token_csrf_buf[65];
+    char *want = csrf ? csrf : write ? token_csrf_buf : NULL;
+    int rc = session_of(a, req->cookie, now, s, out, want);
+    if (rc == VT_ESTORE) {
+        vt_http_header(req, "Retry-After", "5");
+        vt_reply_error(req, 503, "unavailable", NULL,
+                       "No pudimos revisar su sesión. Intente de nuevo en un momento.");
+        return VT_EPERM;
+    }
+    if (rc) {
         unauthenticated(req);
         return VT_EPERM;
     }
-    struct session *s = &a->s[i];
-    if (load_staff(req->app, s->user_id, s->epoch, out) != 0) {
-        session_remove(a, (size_t)i);
-        unauthenticated(req);
-        return VT_EPERM;
-    }
-    if (write && (strlen(req->csrf) != 64 || sodium_memcmp(req->csrf, s->csrf, 64) != 0)) {
+    if (write && (strlen(req->csrf) != 64 || sodium_memcmp(req->csrf, want, 64) != 0)) {
         vt_reply_error(
             req, 403, "csrf", NULL,
             "Falta el código de seguridad de la sesión o no coincide. Recargue la página e "
             "intente de nuevo.");
         return VT_EPERM;
     }
+    touch(a, s, now);
     s->last = now;
     if (out->must_change && strcmp(req->path, "/api/v1/session/password") != 0 &&
         strcmp(req->path, "/api/v1/session") != 0 &&
@@ -253,6 +358,12 @@ int vt_auth_check(struct vt_http_request *req, bool write, struct vt_staff *out)
         return VT_EPERM;
     }
     return 0;
+}
+
+int vt_auth_check(struct vt_http_request *req, bool write, struct vt_staff *out)
+{
+    struct vt_session s;
+    return check(req, write, out, &s, NULL);
 }
 
 bool vt_auth_require(struct vt_http_request *req, unsigned roles, bool write, struct vt_staff *who)
@@ -269,19 +380,14 @@ bool vt_auth_require(struct vt_http_request *req, unsigned roles, bool write, st
 int vt_auth_cookie_staff(struct vt_app *srv, const char *cookie, struct vt_staff *out)
 {
     struct vt_auth *a = vt_app_auth(srv);
-    long i = a ? session_find(a, cookie, vt_clock_now_ms()) : -1;
-    if (i < 0)
-        return VT_EPERM;
-    int rc = load_staff(srv, a->s[i].user_id, a->s[i].epoch, out);
-    if (rc == VT_ENOTFOUND)
-        session_remove(a, (size_t)i); /* ended: forgotten now, as vt_auth_check does */
-    if (rc)
+    struct vt_session s;
+    if (!a || session_of(a, cookie, vt_clock_now_ms(), &s, out, NULL) != 0)
         return VT_EPERM;
     return out->must_change ? VT_EPERM : 0;
 }
 
 static cJSON *session_json(const struct vt_auth *a, const struct vt_staff *u,
-                           const struct session *s)
+                           const struct vt_session *s, const char *csrf)
 {
     cJSON *o = cJSON_CreateObject(), *user = cJSON_AddObjectToObject(o, "user");
     cJSON_AddStringToObject(user, "username", u->username);
@@ -291,7 +397,7 @@ static cJSON *session_json(const struct vt_auth *a, const struct vt_staff *u,
     else
         cJSON_AddNullToObject(user, "dependencia");
     cJSON_AddBoolToObject(o, "password_change_required", u->must_change);
-    cJSON_AddStringToObject(o, "csrf_token", s->csrf);
+    cJSON_AddStringToObject(o, "csrf_token", csrf);
     const struct vt_config *cfg = vt_app_config(a->srv);
     int64_t idle_end = s->last + (int64_t)cfg->staff.session_idle_seconds * 1000;
     int64_t max_end = s->created + (int64_t)cfg->staff.session_max_seconds * 1000;
@@ -317,15 +423,27 @@ static void set_cookie(struct vt_http_request *req, const char *token, bool clea
 
 /* ---- the login workers ---- */
 
-/* Writer thread: a successful login or password change, and its event. A
- * failure writes nothing here, so that it takes as long for a real account
- * as for an unknown name (login_done counts it, in memory). */
+/* Writer thread: a successful login with its session, or a password change
+ * with the end of the account's other sessions, and its event. A failure
+ * writes nothing here, so that it takes as long for a real account as for an
+ * unknown name (login_done counts it, in memory). */
 static int record_run(struct vt_store_tx *tx, void *ctx)
 {
     struct login *l = ctx;
-    if (l->kind == LOGIN)
-        return vt_accounts_signed_in(tx, l->username);
-    return vt_accounts_set_password(tx, l->user_id, l->username, l->hash, &l->epoch);
+    int rc;
+    if (l->kind == PASSWORD_CHANGE) {
+        if ((rc = vt_accounts_set_password(tx, l->user_id, l->username, l->hash, &l->epoch)))
+            return rc;
+        return vt_sessions_password_changed(tx, l->user_id, l->keep, l->epoch);
+    }
+    if ((rc = vt_accounts_signed_in(tx, l->username)))
+        return rc;
+    int64_t now = vt_store_tx_now(tx);
+    const struct vt_staff_config *c = &l->cfg->staff;
+    l->session.created = l->session.last = now;
+    return vt_sessions_open(tx, &l->session, SESSIONS_MAX,
+                            now - (int64_t)c->session_idle_seconds * 1000 - touch_interval(l->cfg),
+                            now - (int64_t)c->session_max_seconds * 1000);
 }
 
 /* Worker thread: one login or password change, to its outcome. */
@@ -371,7 +489,16 @@ static void check_one(struct vt_auth *a, struct vt_store_reader *r, struct login
             snprintf(l->why, sizeof(l->why), "%s", why);
             return;
         }
+    } else { /* the new session: its token for the cookie, its hash for the row */
+        unsigned char raw[32];
+        randombytes_buf(raw, sizeof(raw));
+        sodium_bin2hex(l->token, sizeof(l->token), raw, sizeof(raw));
+        sodium_memzero(raw, sizeof(raw));
+        token_key(l->token, l->session.key);
+        l->session.user_id = l->user_id;
+        l->session.epoch = l->epoch;
     }
+    l->cfg = vt_app_config(a->srv);
     if (vt_store_run(store, record_run, l) != 0)
         l->outcome = L_ERROR;
 }
@@ -550,8 +677,12 @@ static void login_done(struct vt_http_request *req)
         throttle_failure(a, l);
     else if (l->outcome == L_OK)
         vt_throttle_clear(a->pairs, throttle_key(a, l->username, l->peer));
-    if (req->orphan)
+    bool opened = l->outcome == L_OK && l->kind == LOGIN; /* its row is stored */
+    if (req->orphan) {
+        if (opened) /* nobody got the cookie */
+            forget(a, l->session.key);
         goto out;
+    }
     if (l->outcome == L_ERROR) {
         vt_http_header(req, "Retry-After", "5");
         vt_reply_error(req, 503, "unavailable", NULL,
@@ -566,36 +697,25 @@ static void login_done(struct vt_http_request *req)
                                         : "La clave actual no es correcta.");
         vt_log(VT_LOG_INFO, "login_failed", "kind=%s", l->kind == LOGIN ? "login" : "password");
     } else if (l->kind == PASSWORD_CHANGE) {
-        /* Whoever else held a session on the old password loses it; the one
-         * that changed it goes on under the new epoch. (Had it made another
-         * request since the commit, that one found the epoch moved on and
-         * ended it: the user signs in again, nothing is let through.) */
-        long keep = session_find(a, req->cookie, vt_clock_now_ms());
-        for (size_t i = a->n; i-- > 0;)
-            if (a->s[i].user_id == l->user_id && (long)i != keep) {
-                session_remove(a, i);
-                if (keep == (long)a->n) /* the kept one moved into slot i */
-                    keep = (long)i;
-            }
-        if (keep >= 0)
-            a->s[keep].epoch = l->epoch;
+        /* The same commit gave the session that asked the new epoch and
+         * deleted the account's other sessions, on every instance. */
         vt_http_respond(req, 204, "application/json", "", 0);
         vt_log(VT_LOG_INFO, "password_changed", "user_id=%lld", (long long)l->user_id);
     } else {
         struct vt_staff u;
-        char token[65];
-        struct session *s;
         /* The epoch read with the hash: a password changed since then (by
          * the CLI) ends this session at once. */
-        if (load_staff(req->app, l->user_id, l->epoch, &u) != 0 ||
-            !(s = session_new(a, l->user_id, l->epoch, vt_clock_now_ms(), token))) {
+        if (load_staff(req->app, l->user_id, l->epoch, &u) != 0) {
+            forget(a, l->session.key);
             vt_reply_error(req, 503, "unavailable", NULL,
                            "No pudimos abrir la sesión. Intente de nuevo.");
             goto out;
         }
-        set_cookie(req, token, false);
-        sodium_memzero(token, sizeof(token));
-        vt_reply_json(req, 200, session_json(a, &u, s));
+        char csrf[65];
+        token_csrf(l->token, csrf);
+        set_cookie(req, l->token, false);
+        vt_reply_json(req, 200, session_json(a, &u, &l->session, csrf));
+        sodium_memzero(csrf, sizeof(csrf));
         vt_log(VT_LOG_INFO, "login", "user_id=%lld role=%s", (long long)l->user_id,
                vt_role_name(u.role));
     }
@@ -714,35 +834,67 @@ static void post_session(struct vt_http_request *req)
 static void get_session(struct vt_http_request *req)
 {
     struct vt_staff u;
-    if (vt_auth_check(req, false, &u))
+    struct vt_session s;
+    char csrf[65];
+    if (check(req, false, &u, &s, csrf))
         return;
-    struct vt_auth *a = auth_of(req);
-    long i = session_find(a, req->cookie, vt_clock_now_ms());
-    if (i < 0) {
-        unauthenticated(req);
-        return;
+    vt_reply_json(req, 200, session_json(auth_of(req), &u, &s, csrf));
+    sodium_memzero(csrf, sizeof(csrf));
+}
+
+struct logout {
+    unsigned char key[VT_SESSION_KEY_BYTES];
+    int64_t user_id;
+};
+
+static int logout_run(struct vt_store_tx *tx, void *ctx)
+{
+    struct logout *o = ctx;
+    return vt_sessions_close(tx, o->key);
+}
+
+/* Loop thread, once the row is gone (committed): from then on no instance
+ * knows the cookie. */
+static void logout_complete(struct vt_http_request *req, void *ctx, int result)
+{
+    struct logout *o = ctx;
+    if (!req->orphan) {
+        if (result) {
+            vt_http_header(req, "Retry-After", "5");
+            vt_reply_error(req, 503, "unavailable", NULL,
+                           "No pudimos cerrar la sesión. Intente de nuevo en un momento.");
+        } else {
+            set_cookie(req, "", true);
+            vt_http_respond(req, 204, "application/json", "", 0);
+            vt_log(VT_LOG_INFO, "logout", "user_id=%lld", (long long)o->user_id);
+        }
     }
-    vt_reply_json(req, 200, session_json(a, &u, &a->s[i]));
+    sodium_memzero(o, sizeof(*o));
+    free(o);
 }
 
 static void post_logout(struct vt_http_request *req)
 {
     struct vt_staff u;
-    if (vt_auth_check(req, true, &u) || !vt_reply_require_json(req))
+    struct vt_session s;
+    if (check(req, true, &u, &s, NULL) || !vt_reply_require_json(req))
         return;
-    struct vt_auth *a = auth_of(req);
-    long i = session_find(a, req->cookie, vt_clock_now_ms());
-    if (i >= 0)
-        session_remove(a, (size_t)i);
-    set_cookie(req, "", true);
-    vt_http_respond(req, 204, "application/json", "", 0);
-    vt_log(VT_LOG_INFO, "logout", "user_id=%lld", (long long)u.id);
+    struct logout *o = calloc(1, sizeof(*o));
+    if (!o) {
+        vt_reply_error(req, 503, "unavailable", NULL, "Intente de nuevo en un momento.");
+        return;
+    }
+    memcpy(o->key, s.key, sizeof(o->key));
+    o->user_id = u.id;
+    if (vt_app_run(req, logout_run, o, logout_complete) != 0)
+        free(o); /* answered 503 */
 }
 
 static void post_password(struct vt_http_request *req)
 {
     struct vt_staff u;
-    if (vt_auth_check(req, true, &u) || !vt_reply_require_json(req))
+    struct vt_session s;
+    if (check(req, true, &u, &s, NULL) || !vt_reply_require_json(req))
         return;
     cJSON *o = cJSON_ParseWithLength(req->body ? req->body : "", req->body_len);
     struct login *l = calloc(1, sizeof(*l));
@@ -753,6 +905,7 @@ static void post_password(struct vt_http_request *req)
     }
     l->kind = PASSWORD_CHANGE;
     l->user_id = u.id;
+    memcpy(l->keep, s.key, sizeof(l->keep)); /* this session goes on under the new epoch */
     snprintf(l->username, sizeof(l->username), "%s", u.username);
     const char *bad =
         !cJSON_IsObject(o)                                                   ? "body"
@@ -857,9 +1010,7 @@ void vt_auth_free(struct vt_auth *a)
     vt_ratelimit_free(a->rl);
     vt_throttle_free(a->pairs);
     vt_throttle_free(a->names);
-    if (a->s)
-        sodium_memzero(a->s, SESSIONS_MAX * sizeof(*a->s));
-    free(a->s);
+    sodium_memzero(a->touched, sizeof(a->touched));
     sodium_memzero(a->throttle_key, sizeof(a->throttle_key));
     pthread_cond_destroy(&a->cond);
     pthread_mutex_destroy(&a->lock);

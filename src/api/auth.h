@@ -1,32 +1,40 @@
 /* auth.h - staff sessions: login, logout, the session cookie, CSRF tokens,
  * and the throttling of failed logins (docs/staff-api.md).
  *
- * Owns: the session table (in memory, loop thread), the pool of login workers
- * that verify Argon2id hashes off the loop (a queue fair between client
- * addresses), the failure counts of logins (in memory, loop thread), and the
- * routes /api/v1/session and /api/v1/session/logout, /api/v1/session/password.
+ * Owns: what a session means over HTTP (the cookie, its CSRF token, expiry,
+ * the routes /api/v1/session, /api/v1/session/logout and
+ * /api/v1/session/password); the pool of login workers that verify Argon2id
+ * hashes off the loop (a queue fair between client addresses); the failure
+ * counts of logins (in memory, loop thread). The sessions themselves are rows
+ * of the database (domain/sessions.h), so that every instance on one database
+ * knows them and they outlive a restart.
  * Must not: decide what a role may do with an item (casework.h and
  * staff_api.c do); keep a password or a session token anywhere but in the
- * caller's memory (only BLAKE2b hashes of tokens are kept); answer a login
- * for an unknown username any differently from one for a real account.
+ * caller's memory (only the BLAKE2b hash of a token is stored; the CSRF token
+ * is derived from the token and not stored at all); answer a login for an
+ * unknown username any differently from one for a real account.
  *
  * A session's life:
  *
- *   POST /api/v1/session --worker: hash ok--> created (cookie + CSRF token)
+ *   POST /api/v1/session --worker: hash ok, row stored--> created (cookie + CSRF token)
  *   created --any request within idle time (vt_auth_check)--> last use moved
- *   created --idle too long | max age reached--> gone
+ *             (written at most once a minute, in the background)
+ *   created --idle too long | max age reached--> gone (row deleted when seen,
+ *             or by the minute sweep, vt_auth_sweep)
  *   created --account disabled or password changed (its session_epoch moved
- *             on, by this daemon or by `ventanilla user passwd|disable`),
+ *             on, by any instance or by `ventanilla user passwd|disable`),
  *             seen at the next request or live event--> gone
- *   created --POST /api/v1/session/logout--> gone
- *   daemon restart --> gone (sessions are not stored)
+ *   created --POST /api/v1/session/logout (row deleted, committed before
+ *             the answer)--> gone on every instance
+ *   daemon restart --> unchanged (the row is in the database)
  *
  * A failed login, or a wrong current password on a password change, counts
  * against the username from that address and against the username alone;
  * past staff.login_delay_after of them each further attempt from that
  * address waits a growing delay (429 throttled, Retry-After), whether the
  * account exists or not (auth.c tells the whole rule). Attempts from one
- * address are also limited to login_per_minute whatever the username.
+ * address are also limited to login_per_minute whatever the username. These
+ * counts stay per instance.
  *
  * Threads: everything here runs on the loop thread except the workers.
  */
@@ -51,7 +59,8 @@ int vt_auth_register(struct vt_http *http);
 /* The staff member of req's session (loop thread). write: the request changes
  * state, so its X-CSRF-Token must match. Returns 0 with *out filled; or
  * answers req itself (401 unauthenticated, 403 csrf, 403
- * password_change_required) and returns VT_EPERM. */
+ * password_change_required, 503 unavailable when the database cannot be
+ * read) and returns VT_EPERM. */
 int vt_auth_check(struct vt_http_request *req, bool write, struct vt_staff *out);
 
 /* vt_auth_check, then the role: roles is a mask of 1 << enum vt_role. True
@@ -62,5 +71,10 @@ bool vt_auth_require(struct vt_http_request *req, unsigned roles, bool write, st
  * touching the session's idle time; a session that has ended is forgotten.
  * 0 or VT_EPERM. Loop thread. */
 int vt_auth_cookie_staff(struct vt_app *srv, const char *cookie, struct vt_staff *out);
+
+/* Deletes the expired sessions, and those their accounts no longer admit, in
+ * the background (a store job). Loop thread; the daemon calls it every
+ * minute. */
+void vt_auth_sweep(struct vt_app *srv);
 
 #endif

@@ -691,9 +691,12 @@ def check_all_daemons():
 class Daemon:
     """One daemon in its own temporary directory."""
 
-    def __init__(self, config=None, name="vt", env=None, migrate=True, backend=None):
+    def __init__(self, config=None, name="vt", env=None, migrate=True, backend=None, share=None):
         """backend: "sqlite" or "postgresql" for this daemon whatever
-        VT_TEST_BACKEND says (test_32 moves a SQLite store into PostgreSQL)."""
+        VT_TEST_BACKEND says (test_32 moves a SQLite store into PostgreSQL).
+        share: another Daemon (PostgreSQL only) whose database this one
+        uses too, as a second instance: its own data directory with a copy of
+        share's audit.key; the database is neither migrated nor dropped here."""
         if not BIN or not os.path.exists(BIN):
             raise RuntimeError("VENTANILLA_BIN (%r) does not exist" % BIN)
         self.dir = tempfile.mkdtemp(prefix="vt-it-%s-" % name)
@@ -708,7 +711,16 @@ class Daemon:
         }
         self._copies = []  # stores made by copy_store, removed with this one
         self.backend = backend or BACKEND
-        if self.backend == "postgresql":
+        self.shared = share is not None
+        if self.shared:
+            assert self.backend == "postgresql", "a second instance needs the PostgreSQL backend"
+            os.makedirs(self.data_dir, 0o700)
+            key = os.path.join(self.data_dir, "audit.key")
+            shutil.copyfile(os.path.join(share.data_dir, "audit.key"), key)
+            os.chmod(key, 0o600)
+            self.store, migrate = share.store, False
+            base["store"] = {"backend": "postgresql", "postgresql_conninfo": self.store.conninfo}
+        elif self.backend == "postgresql":
             self.store = PgStore(pg_dbname(name))
             base["store"] = {"backend": "postgresql", "postgresql_conninfo": self.store.conninfo}
         else:
@@ -731,7 +743,7 @@ class Daemon:
         self.stdout_lines = []
         self._cond = threading.Condition()
         self._threads = []
-        if self.backend == "postgresql":
+        if self.backend == "postgresql" and not self.shared:
             self.store.create()
         _daemons.append(self)
         if migrate:
@@ -911,7 +923,7 @@ class Daemon:
                 print("keeping %s" % self.dir, file=sys.stderr)
             else:
                 shutil.rmtree(self.dir, ignore_errors=True)
-        for store in [self.store] + self._copies:
+        for store in ([] if self.shared else [self.store]) + self._copies:
             if keep and store.backend == "postgresql":
                 print("keeping database %s" % store.dbname, file=sys.stderr)
                 store.close()
