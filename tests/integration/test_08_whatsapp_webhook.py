@@ -5,7 +5,6 @@ email fallback, and a SIGKILL between commit and send."""
 import json
 import os
 import re
-import shutil
 import sys
 import time
 import unittest
@@ -521,19 +520,15 @@ class Crash(H.DaemonCase):
             self.assertIn(os.path.basename(a.dir), held["claimed_by"])
             a.kill()  # the claim stays, its lease running
             graph.set_mode(None)
-            b = H.Daemon(H.deep_merge(conf, {"store": a.config["store"]}), name="wa-lease-b",
-                         migrate=False)
-            os.makedirs(b.data_dir, mode=0o700, exist_ok=True)
-            shutil.copy(os.path.join(a.data_dir, "audit.key"), os.path.join(b.data_dir, "audit.key"))
+            b = H.Daemon(conf, name="wa-lease-b", share=a)  # a second instance on a's database
             b.start()
             doc = graph.wait_for(lambda: ack_of(graph, frm, rad), timeout=H.WAIT, what="ack sent by B")
             self.assertIn(rad, doc["text"]["body"])
-            # (a's handle reaches the one database both instances use)
-            (row,) = a.query("SELECT status, claimed_by FROM outbox WHERE id = ?", (held["id"],))
+            (row,) = b.query("SELECT status, claimed_by FROM outbox WHERE id = ?", (held["id"],))
             self.assertEqual(row["status"], "sent")
             self.assertIn(os.path.basename(b.dir), row["claimed_by"])
             self.assertTrue(any("outbox_recovered" in l and "stopped answering" in l for l in b.lines))
-            H.outbox_settled(a, frm)
+            H.outbox_settled(b, frm)
             acks = [m for m in graph.messages(to=frm) if rad in json.dumps(m, ensure_ascii=False)]
             self.assertEqual(len(acks), 1)
         finally:
