@@ -176,6 +176,28 @@ class Sessions(H.DaemonCase):
         wait_for("written back", lambda: self.d.scalar(
             "SELECT last_used_at FROM staff_sessions WHERE token_hash = ?", (key_of(s),)) >= t - 1000)
 
+    def test_07_at_most_10000_sessions(self):
+        # The table full of live sessions (ana's, all within the idle time):
+        # a login ends the least recently used one and no other.
+        ana = self.d.scalar("SELECT id FROM users WHERE username = 'ana'")
+        epoch = self.d.scalar("SELECT session_epoch FROM users WHERE id = ?", (ana,))
+        now = int(time.time() * 1000)
+        self.d.execute("DELETE FROM staff_sessions")
+        for first in range(0, 10000, 1000):
+            rows = [(i.to_bytes(32, "big"), ana, epoch, now - 60000, now - 20000 + i)
+                    for i in range(first, first + 1000)]
+            self.d.execute("INSERT INTO staff_sessions (token_hash, user_id, epoch, created_at, last_used_at) "
+                           "VALUES " + ", ".join(["(?, ?, ?, ?, ?)"] * len(rows)),
+                           tuple(v for row in rows for v in row))
+        s = Staff(self.d, "rosa")
+        self.assertEqual(s.get("/api/v1/session").status, 200)
+        self.assertEqual(self.d.scalar("SELECT count(*) FROM staff_sessions"), 10000)
+        self.assertEqual(session_rows(self.d, s), 1)
+        gone = [i for i in (0, 1) if not self.d.scalar(
+            "SELECT count(*) FROM staff_sessions WHERE token_hash = ?", (i.to_bytes(32, "big"),))]
+        self.assertEqual(gone, [0], "not (only) the least recently used session went")
+        self.d.execute("DELETE FROM staff_sessions WHERE user_id = ?", (ana,))
+
     def test_99_audit_verify(self):
         self.assert_no_crash()
         S.audit_verify(self, self.d)
