@@ -1,10 +1,17 @@
 -- intake.lua - wrk script for bench/intake: POSTs JSON PQRSD intakes and
 -- counts the answers by status, so the runner can compare the 201s with the
 -- rows stored.
+--
+-- With BENCH_OUT=PREFIX in the environment it also writes, for the runner's
+-- checks and for merging several wrk processes (one per instance):
+--   PREFIX.radicados.N  the radicado of every 201 answer of thread N, a line each
+--   PREFIX.latency      wrk's whole latency histogram: "microseconds count" lines
 local threads = {}
+local out = os.getenv("BENCH_OUT")
 
 function setup(thread)
   table.insert(threads, thread)
+  thread:set("tid", #threads)
 end
 
 function init(args)
@@ -12,6 +19,10 @@ function init(args)
   n = 0
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
+  if out then
+    radicados = assert(io.open(out .. ".radicados." .. tid, "w"))
+    radicados:setvbuf("full", 65536)
+  end
 end
 
 function request()
@@ -25,7 +36,14 @@ function request()
 end
 
 function response(status, headers, body)
-  if status == 201 then created = created + 1 else other = other + 1 end
+  if status == 201 then
+    created = created + 1
+    if radicados then
+      radicados:write(body:match('"radicado":"([^"]*)"') or "?", "\n")
+    end
+  else
+    other = other + 1
+  end
 end
 
 function done(summary, latency, requests)
@@ -38,4 +56,13 @@ function done(summary, latency, requests)
     c, o, summary.requests, summary.duration / 1e6,
     latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+  if out then
+    -- latency(i): the i-th distinct latency recorded and how many requests had it.
+    local f = assert(io.open(out .. ".latency", "w"))
+    for i = 1, #latency do
+      local v, k = latency(i)
+      f:write(string.format("%d %d\n", v, k))
+    end
+    f:close()
+  end
 end
