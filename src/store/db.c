@@ -187,6 +187,11 @@ int64_t vt_db_last_insert_id(struct vt_db *db)
     return db->drv->last_insert_id(db);
 }
 
+bool vt_db_returning_id(struct vt_db *db)
+{
+    return db->drv->returning_id;
+}
+
 void vt_db_reset(struct vt_db_stmt *st)
 {
     if (st)

@@ -129,6 +129,10 @@ int64_t vt_db_changes(struct vt_db_stmt *st);
  * id; this is for the store writer's item insert, where SQLite's RETURNING
  * cost about 27,000 more instructions per intake (7 % of the writer's). */
 int64_t vt_db_last_insert_id(struct vt_db *db);
+/* Whether a new row's id is cheaper read with INSERT ... RETURNING id than
+ * with vt_db_last_insert_id on this connection: true on PostgreSQL (lastval()
+ * is one more round trip), false on SQLite (RETURNING costs instructions). */
+bool vt_db_returning_id(struct vt_db *db);
 /* Resets to ready (bindings cleared); NULL ok. */
 void vt_db_reset(struct vt_db_stmt *st);
 

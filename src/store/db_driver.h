@@ -43,6 +43,7 @@ struct vt_db_driver {
     int (*step)(struct vt_db_stmt *st);
     int64_t (*changes)(struct vt_db_stmt *st);
     int64_t (*last_insert_id)(struct vt_db *db);
+    bool returning_id; /* vt_db_returning_id */
     void (*reset)(struct vt_db_stmt *st);
 
     bool (*col_null)(struct vt_db_stmt *st, int i);

@@ -845,6 +845,7 @@ const struct vt_db_driver vt_db_driver_pg = {
     .step = pg_step,
     .changes = pg_changes,
     .last_insert_id = pg_last_insert_id,
+    .returning_id = true,
     .reset = pg_reset,
     .col_null = pg_col_null,
     .col_int = pg_col_int,
