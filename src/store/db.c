@@ -2,16 +2,39 @@
  * dispatches every call to it. Also the few conveniences built on the
  * driver's primitives (run, col_str, col_copy, transactions as SQL).
  *
- * Owns: nothing beyond the call. Must not: know any table or any driver's
- * internals.
+ * Owns: each connection's statement cache: literals by their address in a
+ * small open-addressing table (the intake's hot path looks one up per row),
+ * built SQL by its text with least-recently-used eviction.
+ * Must not: know any table or any driver's internals.
  */
 #include "store/db.h"
 
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "store/db_driver.h"
+
+#define LIT_SLOTS 1024 /* a power of two: room for 768 literals, about four times the SQL_* strings */
+#define TEXT_MAX 48
+
+struct vt_db_cache {
+    struct {
+        const char *sql;
+        struct vt_db_stmt *st;
+    } lit[LIT_SLOTS];
+    size_t n_lit;
+    struct {
+        char *sql;
+        struct vt_db_stmt *st;
+        uint64_t used;
+    } text[TEXT_MAX];
+    size_t n_text;
+    uint64_t clock;
+};
 
 static const struct vt_db_driver *const drivers[] = {&vt_db_driver_sqlite, &vt_db_driver_pg};
 
@@ -27,8 +50,21 @@ int vt_db_open(const struct vt_db_options *opt, struct vt_db **out, char *err, s
 
 void vt_db_close(struct vt_db *db)
 {
-    if (db)
-        db->drv->close(db);
+    if (!db)
+        return;
+    struct vt_db_cache *c = db->cache;
+    if (c) {
+        for (size_t i = 0; i < LIT_SLOTS; i++)
+            if (c->lit[i].st)
+                db->drv->finalize(c->lit[i].st, false);
+        for (size_t i = 0; i < c->n_text; i++) {
+            db->drv->finalize(c->text[i].st, false);
+            free(c->text[i].sql);
+        }
+        free(c);
+        db->cache = NULL;
+    }
+    db->drv->close(db);
 }
 
 const char *vt_db_driver_name(const struct vt_db *db)
@@ -117,14 +153,78 @@ int vt_db_rollback_to(struct vt_db *db, const char *name)
     return savepoint_sql(db, "ROLLBACK TO SAVEPOINT ", name);
 }
 
+static struct vt_db_cache *cache(struct vt_db *db)
+{
+    if (!db->cache && !(db->cache = calloc(1, sizeof(*db->cache))))
+        vt_log(VT_LOG_ERROR, "db_prepare_failed", "error=\"out of memory\"");
+    return db->cache;
+}
+
+/* A cached statement, ready to bind. */
+static struct vt_db_stmt *ready(struct vt_db_stmt *st)
+{
+    st->drv->reset(st);
+    return st;
+}
+
 struct vt_db_stmt *vt_db_prepare(struct vt_db *db, const char *sql)
 {
-    return db->drv->prepare(db, sql, false);
+    struct vt_db_cache *c = cache(db);
+    if (!c)
+        return NULL;
+    size_t h = ((uintptr_t)sql >> 3) * 0x9E3779B97F4A7C15ull;
+    for (size_t n = 0; n < LIT_SLOTS; n++) {
+        size_t i = (h + n) & (LIT_SLOTS - 1);
+        if (c->lit[i].sql == sql)
+            return ready(c->lit[i].st);
+        if (!c->lit[i].sql) {
+            if (c->n_lit >= LIT_SLOTS * 3 / 4) {
+                vt_log(VT_LOG_ERROR, "db_prepare_failed", "error=\"statement cache full\"");
+                return NULL;
+            }
+            struct vt_db_stmt *st = db->drv->prepare(db, sql);
+            if (!st)
+                return NULL;
+            c->lit[i].sql = sql;
+            c->lit[i].st = st;
+            c->n_lit++;
+            return st;
+        }
+    }
+    return NULL;
 }
 
 struct vt_db_stmt *vt_db_prepare_text(struct vt_db *db, const char *sql)
 {
-    return db->drv->prepare(db, sql, true);
+    struct vt_db_cache *c = cache(db);
+    if (!c)
+        return NULL;
+    for (size_t i = 0; i < c->n_text; i++)
+        if (strcmp(c->text[i].sql, sql) == 0) {
+            c->text[i].used = ++c->clock;
+            return ready(c->text[i].st);
+        }
+    char *copy = strdup(sql);
+    struct vt_db_stmt *st = copy ? db->drv->prepare(db, sql) : NULL;
+    if (!st) {
+        free(copy);
+        return NULL;
+    }
+    size_t slot = c->n_text;
+    if (c->n_text == TEXT_MAX) {
+        slot = 0;
+        for (size_t i = 1; i < c->n_text; i++)
+            if (c->text[i].used < c->text[slot].used)
+                slot = i;
+        db->drv->finalize(c->text[slot].st, true);
+        free(c->text[slot].sql);
+    } else {
+        c->n_text++;
+    }
+    c->text[slot].sql = copy;
+    c->text[slot].st = st;
+    c->text[slot].used = ++c->clock;
+    return st;
 }
 
 void vt_db_bind_int(struct vt_db_stmt *st, int i, int64_t v)

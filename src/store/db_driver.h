@@ -1,7 +1,9 @@
 /* db_driver.h - the table of functions a database driver fills (db.h).
  *
  * db.c dispatches every vt_db_* call through the driver of the connection or
- * statement, like Varnish's stevedores or Dovecot's sql_db drivers. Only
+ * statement, like Varnish's stevedores or Dovecot's sql_db drivers, and
+ * keeps each connection's statement cache, so a driver only compiles and
+ * frees statements. Only
  * db.c and drivers include this header; each driver's connection and
  * statement structs begin with the base structs below.
  */
@@ -12,8 +14,11 @@
 
 struct vt_db_driver;
 
+struct vt_db_cache; /* db.c's statement cache */
+
 struct vt_db {
     const struct vt_db_driver *drv;
+    struct vt_db_cache *cache; /* db.c's; a driver's open leaves it NULL */
 };
 struct vt_db_stmt {
     const struct vt_db_driver *drv;
@@ -25,7 +30,13 @@ struct vt_db_driver {
     void (*close)(struct vt_db *db);
     const char *(*errmsg)(struct vt_db *db);
     int (*exec)(struct vt_db *db, const char *sql);
-    struct vt_db_stmt *(*prepare)(struct vt_db *db, const char *sql, bool by_text);
+    /* Compiles a new statement (db.c caches it: vt_db_prepare's contract);
+     * NULL on failure, logged. */
+    struct vt_db_stmt *(*prepare)(struct vt_db *db, const char *sql);
+    /* Frees a statement prepare made. evicted: it leaves a cache that goes
+     * on (a driver frees what the server holds for it); false when the
+     * connection is about to close. */
+    void (*finalize)(struct vt_db_stmt *st, bool evicted);
     int (*table_exists)(struct vt_db *db, const char *name);
     int (*tables)(struct vt_db *db, int (*each)(void *ctx, const char *name, bool fts), void *ctx);
     int (*copy_to)(struct vt_db *db, const char *dest_file, char *err, size_t errlen);

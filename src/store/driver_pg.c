@@ -68,8 +68,6 @@ enum {
 };
 
 #define MAX_PARAMS 64
-#define LIT_SLOTS 1024 /* as in driver_sqlite.c: literals cached by address */
-#define TEXT_MAX 48
 /* The advisory lock every write transaction takes ('vent' 'anil'). */
 #define WRITE_LOCK_KEY "8531290862938105196"
 
@@ -100,18 +98,6 @@ struct pg_db {
     uint64_t generation; /* counts the connection's remakes */
     uint64_t n_prepared; /* names the next prepared statement */
     char err[512];
-    struct {
-        const char *sql;
-        struct pg_stmt *st;
-    } lit[LIT_SLOTS];
-    size_t n_lit;
-    struct {
-        char *sql;
-        struct pg_stmt *st;
-        uint64_t used;
-    } text[TEXT_MAX];
-    size_t n_text;
-    uint64_t clock;
 };
 
 static struct pg_db *conn(struct vt_db *db)
@@ -281,12 +267,6 @@ static void stmt_drop(struct pg_stmt *s)
 static void pg_close(struct vt_db *db)
 {
     struct pg_db *c = conn(db);
-    for (size_t i = 0; i < LIT_SLOTS; i++)
-        stmt_free(c->lit[i].st);
-    for (size_t i = 0; i < c->n_text; i++) {
-        stmt_free(c->text[i].st);
-        free(c->text[i].sql);
-    }
     PQfinish(c->conn);
     free(c);
 }
@@ -440,69 +420,18 @@ static struct pg_stmt *stmt_new(struct pg_db *c, const char *sql)
     return s;
 }
 
-static struct vt_db_stmt *ready(struct pg_stmt *s)
+static struct vt_db_stmt *pg_prepare(struct vt_db *db, const char *sql)
 {
-    pg_reset(&s->base);
-    return &s->base;
+    struct pg_stmt *s = stmt_new(conn(db), sql);
+    return s ? &s->base : NULL;
 }
 
-static struct vt_db_stmt *prepare_literal(struct pg_db *c, const char *sql)
+static void pg_finalize(struct vt_db_stmt *st, bool evicted)
 {
-    size_t h = ((uintptr_t)sql >> 3) * 0x9E3779B97F4A7C15ull;
-    for (size_t n = 0; n < LIT_SLOTS; n++) {
-        size_t i = (h + n) & (LIT_SLOTS - 1);
-        if (c->lit[i].sql == sql)
-            return ready(c->lit[i].st);
-        if (!c->lit[i].sql) {
-            if (c->n_lit >= LIT_SLOTS * 3 / 4) {
-                vt_log(VT_LOG_ERROR, "db_prepare_failed", "error=\"statement cache full\"");
-                return NULL;
-            }
-            struct pg_stmt *s = stmt_new(c, sql);
-            if (!s)
-                return NULL;
-            c->lit[i].sql = sql;
-            c->lit[i].st = s;
-            c->n_lit++;
-            return &s->base;
-        }
-    }
-    return NULL;
-}
-
-static struct vt_db_stmt *prepare_text(struct pg_db *c, const char *sql)
-{
-    for (size_t i = 0; i < c->n_text; i++)
-        if (strcmp(c->text[i].sql, sql) == 0) {
-            c->text[i].used = ++c->clock;
-            return ready(c->text[i].st);
-        }
-    char *copy = strdup(sql);
-    struct pg_stmt *s = copy ? stmt_new(c, sql) : NULL;
-    if (!s) {
-        free(copy);
-        return NULL;
-    }
-    size_t slot = c->n_text;
-    if (c->n_text == TEXT_MAX) {
-        slot = 0;
-        for (size_t i = 1; i < c->n_text; i++)
-            if (c->text[i].used < c->text[slot].used)
-                slot = i;
-        stmt_drop(c->text[slot].st);
-        free(c->text[slot].sql);
-    } else {
-        c->n_text++;
-    }
-    c->text[slot].sql = copy;
-    c->text[slot].st = s;
-    c->text[slot].used = ++c->clock;
-    return &s->base;
-}
-
-static struct vt_db_stmt *pg_prepare(struct vt_db *db, const char *sql, bool by_text)
-{
-    return by_text ? prepare_text(conn(db), sql) : prepare_literal(conn(db), sql);
+    if (evicted)
+        stmt_drop(stmt(st));
+    else
+        stmt_free(stmt(st));
 }
 
 /* The slot of parameter i (1-based), emptied; NULL when out of range. */
@@ -727,7 +656,7 @@ static int pg_table_exists(struct vt_db *db, const char *name)
 {
     static const char sql[] = "SELECT 1 FROM pg_catalog.pg_tables "
                               "WHERE schemaname = current_schema() AND tablename = ?1";
-    struct vt_db_stmt *st = prepare_literal(conn(db), sql);
+    struct vt_db_stmt *st = vt_db_prepare(db, sql);
     if (!st)
         return VT_ESTORE;
     pg_bind_text(st, 1, name, strlen(name), false);
@@ -761,7 +690,7 @@ static int pg_tables(struct vt_db *db, int (*each)(void *ctx, const char *name, 
         "AND a.atttypid = 'pg_catalog.tsvector'::pg_catalog.regtype) "
         "FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
         "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') ORDER BY 1";
-    struct vt_db_stmt *st = prepare_literal(conn(db), sql);
+    struct vt_db_stmt *st = vt_db_prepare(db, sql);
     return st ? walk_tables(st, each, ctx) : VT_ESTORE;
 }
 
@@ -833,6 +762,7 @@ const struct vt_db_driver vt_db_driver_pg = {
     .errmsg = pg_errmsg,
     .exec = pg_exec,
     .prepare = pg_prepare,
+    .finalize = pg_finalize,
     .table_exists = pg_table_exists,
     .tables = pg_tables,
     .copy_to = pg_copy_to,

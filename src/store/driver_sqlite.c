@@ -12,9 +12,7 @@
  * to 0600 with its -wal and -shm before SQLite opens it, since SQLite gives
  * those files the database's own mode.
  *
- * Statements are cached per connection: literals by their address in a small
- * open-addressing table (the intake's hot path looks one up per row), built
- * SQL by text with least-recently-used eviction.
+ * db.c caches the statements; this file compiles and finalizes them.
  *
  * Checkpoints (vt_db_options.maintain): the writing connection's WAL hook
  * replaces SQLite's automatic checkpoints, which would run inside the
@@ -45,8 +43,6 @@ struct sq_stmt {
     struct sq_db *db;
 };
 
-#define LIT_SLOTS 1024 /* a power of two: room for 768 literals, about four times the SQL_* strings */
-#define TEXT_MAX 48
 #define CHECKPOINT_PAGES 1000
 
 /* The checkpointer of a connection opened with maintain. */
@@ -62,18 +58,6 @@ struct sq_db {
     struct vt_db base;
     sqlite3 *db;
     struct upkeep *upkeep; /* NULL unless opened with maintain */
-    struct {
-        const char *sql;
-        struct sq_stmt *st;
-    } lit[LIT_SLOTS];
-    size_t n_lit;
-    struct {
-        char *sql;
-        struct sq_stmt *st;
-        uint64_t used;
-    } text[TEXT_MAX];
-    size_t n_text;
-    uint64_t clock;
 };
 
 static int map_rc(int rc)
@@ -336,12 +320,6 @@ static void sq_close(struct vt_db *db)
 {
     struct sq_db *c = conn(db);
     upkeep_stop(c->upkeep); /* its connection first: the last one to close checkpoints */
-    for (size_t i = 0; i < LIT_SLOTS; i++)
-        stmt_free(c->lit[i].st);
-    for (size_t i = 0; i < c->n_text; i++) {
-        stmt_free(c->text[i].st);
-        free(c->text[i].sql);
-    }
     sqlite3_close(c->db); /* the last connection checkpoints and removes the WAL */
     free(c);
 }
@@ -377,70 +355,16 @@ static struct sq_stmt *stmt_new(struct sq_db *c, const char *sql)
     return s;
 }
 
-static struct vt_db_stmt *ready(struct sq_stmt *s)
+static struct vt_db_stmt *sq_prepare(struct vt_db *db, const char *sql)
 {
-    sqlite3_reset(s->st);
-    sqlite3_clear_bindings(s->st);
-    return &s->base;
+    struct sq_stmt *s = stmt_new(conn(db), sql);
+    return s ? &s->base : NULL;
 }
 
-static struct vt_db_stmt *prepare_literal(struct sq_db *c, const char *sql)
+static void sq_finalize(struct vt_db_stmt *st, bool evicted)
 {
-    size_t h = ((uintptr_t)sql >> 3) * 0x9E3779B97F4A7C15ull;
-    for (size_t n = 0; n < LIT_SLOTS; n++) {
-        size_t i = (h + n) & (LIT_SLOTS - 1);
-        if (c->lit[i].sql == sql)
-            return ready(c->lit[i].st);
-        if (!c->lit[i].sql) {
-            if (c->n_lit >= LIT_SLOTS * 3 / 4) {
-                vt_log(VT_LOG_ERROR, "db_prepare_failed", "error=\"statement cache full\"");
-                return NULL;
-            }
-            struct sq_stmt *s = stmt_new(c, sql);
-            if (!s)
-                return NULL;
-            c->lit[i].sql = sql;
-            c->lit[i].st = s;
-            c->n_lit++;
-            return &s->base;
-        }
-    }
-    return NULL;
-}
-
-static struct vt_db_stmt *prepare_text(struct sq_db *c, const char *sql)
-{
-    for (size_t i = 0; i < c->n_text; i++)
-        if (strcmp(c->text[i].sql, sql) == 0) {
-            c->text[i].used = ++c->clock;
-            return ready(c->text[i].st);
-        }
-    char *copy = strdup(sql);
-    struct sq_stmt *s = copy ? stmt_new(c, sql) : NULL;
-    if (!s) {
-        free(copy);
-        return NULL;
-    }
-    size_t slot = c->n_text;
-    if (c->n_text == TEXT_MAX) {
-        slot = 0;
-        for (size_t i = 1; i < c->n_text; i++)
-            if (c->text[i].used < c->text[slot].used)
-                slot = i;
-        stmt_free(c->text[slot].st);
-        free(c->text[slot].sql);
-    } else {
-        c->n_text++;
-    }
-    c->text[slot].sql = copy;
-    c->text[slot].st = s;
-    c->text[slot].used = ++c->clock;
-    return &s->base;
-}
-
-static struct vt_db_stmt *sq_prepare(struct vt_db *db, const char *sql, bool by_text)
-{
-    return by_text ? prepare_text(conn(db), sql) : prepare_literal(conn(db), sql);
+    (void)evicted;
+    stmt_free((struct sq_stmt *)st);
 }
 
 static void sq_bind_int(struct vt_db_stmt *st, int i, int64_t v)
@@ -554,7 +478,7 @@ static enum vt_db_type sq_col_type(struct vt_db_stmt *st, int i)
 static int sq_table_exists(struct vt_db *db, const char *name)
 {
     static const char sql[] = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1";
-    struct vt_db_stmt *st = prepare_literal(conn(db), sql);
+    struct vt_db_stmt *st = vt_db_prepare(db, sql);
     if (!st)
         return VT_ESTORE;
     sq_bind_text(st, 1, name, strlen(name), false);
@@ -585,7 +509,7 @@ static int sq_tables(struct vt_db *db, int (*each)(void *ctx, const char *name, 
     static const char sql[] = "SELECT name, type = 'virtual' FROM pragma_table_list "
                               "WHERE schema = 'main' AND type IN ('table', 'virtual') "
                               "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name";
-    struct vt_db_stmt *st = prepare_literal(conn(db), sql);
+    struct vt_db_stmt *st = vt_db_prepare(db, sql);
     return st ? walk_tables(st, each, ctx) : VT_ESTORE;
 }
 
@@ -686,6 +610,7 @@ const struct vt_db_driver vt_db_driver_sqlite = {
     .errmsg = sq_errmsg,
     .exec = sq_exec,
     .prepare = sq_prepare,
+    .finalize = sq_finalize,
     .table_exists = sq_table_exists,
     .tables = sq_tables,
     .copy_to = sq_copy_to,
