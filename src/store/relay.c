@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/error.h"
 #include "core/log.h"
@@ -240,7 +241,11 @@ static int connect_relay(struct vt_relay *r)
     struct vt_db_options opt;
     vt_migrate_db_options(&r->place, path, sizeof(path), &opt);
     opt.read_only = true;
-    opt.name = "ventanilla-relay";
+    /* Named for the administrators, and per process: which instance's relay
+     * a backend serves (tests end one of them on purpose). */
+    char name[48];
+    snprintf(name, sizeof(name), "ventanilla-relay %ld", (long)getpid());
+    opt.name = name;
     if (vt_db_open(&opt, &r->db, err, sizeof(err))) {
         vt_log(VT_LOG_WARN, "relay_connect_failed", "error=\"%s\"", err);
         return VT_ESTORE;
