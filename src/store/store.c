@@ -506,7 +506,7 @@ static void commit_batch(struct vt_store *s, struct vt_store_job *batch, size_t 
     /* Other instances' live feeds learn of this batch from its relay rows,
      * committed with it (relay.h). */
     if (rc == 0 && s->shared)
-        rc = vt_relay__write(s->db, s->instance, store_now(s), tx.items, tx.n_items, tx.changes,
+        rc = vt_relay__write(s->db, s->instance, real_now_ms(), tx.items, tx.n_items, tx.changes,
                              tx.n_changes, (const char(*)[64])tx.walls, tx.n_walls);
     if (rc == 0 && vt_db_commit(s->db))
         rc = VT_ESTORE;
