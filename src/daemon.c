@@ -257,8 +257,9 @@ int vt_daemon_main(struct vt_config *cfg, const struct vt_store_place *place, in
         goto done;
     }
     app->intake = (struct vt_intake_ctx){cfg, app->reader, app->sniffer};
-    /* The relay takes its position before the counts are read, so no other
-     * instance's commit falls between them unseen. */
+    /* The relay takes its position before the counts are read: another
+     * instance's commit in the few milliseconds between them is counted
+     * twice (read, then relayed) rather than missed by the feed. */
     struct vt_relay_hooks rh = {app, relayed_items, relayed_changes, relayed_wall};
     if (vt_relay_new(place, vt_store_instance(app->store), &rh, &d->relay)) {
         vt_log(VT_LOG_ERROR, "start_failed",
