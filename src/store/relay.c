@@ -24,11 +24,12 @@
 
 #define POLL_MS 2000 /* a read at least this often, notified or not */
 #define SLICE_MS 250 /* a wait's slice: how soon the thread sees a stop */
+#define GAP_MS 20    /* reads at most this often: a busy store's notifications coalesce */
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 5000
-#define READ_MAX 500              /* rows per read; a read loops until it has them all */
+#define READ_MAX 500              /* rows per read (SQL_READ's LIMIT); a read loops for more */
 #define RETAIN_MS (3600 * 1000LL) /* rows older than this are pruned */
-#define PRUNE_MAX 20000           /* rows per prune: a bounded time inside the write lock */
+#define PRUNE_MAX 20000           /* rows per prune (SQL_PRUNE's LIMIT): bounded time in the lock */
 
 static const char SQL_INSERT[] =
     "INSERT INTO live_relay (instance, event, item_id, old_status, new_status, "
@@ -269,12 +270,20 @@ fail:
     return VT_ESTORE;
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void *relay_main(void *arg)
 {
     struct vt_relay *r = arg;
     struct read_buf *b = malloc(sizeof(*b));
-    int backoff = 0, waited = 0;
-    bool lost = false;
+    int backoff = 0;
+    int64_t last_read = mono_ms();
+    bool lost = false, wanted = true; /* wanted: a read is owed (notified, or a reconnect) */
     if (!b) {
         vt_log(VT_LOG_ERROR, "relay_failed", "error=\"out of memory\"");
         return NULL;
@@ -282,32 +291,36 @@ static void *relay_main(void *arg)
     b->n_items = b->n_changes = 0;
     while (!atomic_load(&r->stop)) {
         if (!r->db) {
-            if (backoff) {
-                for (int t = 0; t < backoff && !atomic_load(&r->stop); t += SLICE_MS)
-                    sleep_ms(SLICE_MS);
-                if (atomic_load(&r->stop))
-                    break;
-            }
+            for (int t = 0; t < backoff && !atomic_load(&r->stop); t += SLICE_MS)
+                sleep_ms(SLICE_MS);
+            if (atomic_load(&r->stop))
+                break;
             if (connect_relay(r)) {
-                backoff = backoff ? (backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2)
-                                  : BACKOFF_MIN_MS;
+                backoff = !backoff                       ? BACKOFF_MIN_MS
+                          : backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
+                                                         : backoff * 2;
                 continue;
             }
             if (lost)
                 vt_log(VT_LOG_INFO, "relay_reconnected", "position=%lld", (long long)r->position);
-            backoff = 0;
-            waited = POLL_MS; /* read at once: the catch-up after a reconnect */
+            wanted = true; /* the catch-up after a reconnect */
         }
-        int w = VT_DB_TIMEOUT;
-        if (waited < POLL_MS) {
-            w = vt_db_wait_notify(r->db, SLICE_MS);
-            waited += SLICE_MS;
+        int64_t since = mono_ms() - last_read;
+        int rc = 0;
+        if ((wanted || since >= POLL_MS) && since >= GAP_MS) {
+            rc = read_new(r, b);
+            last_read = mono_ms();
+            wanted = false;
+        } else {
+            /* Notifications that come within GAP_MS of a read wait for the
+             * next one, which reads every row they announced at once. */
+            int64_t left = (wanted ? GAP_MS : POLL_MS) - since;
+            rc =
+                vt_db_wait_notify(r->db, (int)(left < SLICE_MS ? (left > 0 ? left : 1) : SLICE_MS));
+            if (rc == VT_DB_NOTIFIED)
+                wanted = true;
         }
-        if (w == VT_DB_NOTIFIED || (w == VT_DB_TIMEOUT && waited >= POLL_MS)) {
-            w = read_new(r, b);
-            waited = 0;
-        }
-        if (w < 0) {
+        if (rc < 0) {
             vt_log(VT_LOG_WARN, "relay_connection_lost", "error=\"%s\"", vt_db_errmsg(r->db));
             vt_db_close(r->db);
             r->db = NULL;

@@ -16,7 +16,8 @@
  *   connect --LISTEN ok--> (first time: position = max id) --> read
  *   read (rows with id > position, in id order; hooks for the other
  *        instances' rows; position moves past every row) --> wait
- *   wait --notified, or POLL_MS passed--> read
+ *   wait --notified (at most one read per GAP_MS: notifications coalesce),
+ *          or POLL_MS passed--> read
  *   any failure (connect, LISTEN, read, the connection lost) --> closed
  *   closed --after a backoff (0.5 s doubling to 5 s)--> connect
  *
