@@ -12,6 +12,9 @@
  *  - the outbox's senders (outbox/outbox.c), each with its curl handles.
  *  - the login workers (api/auth.c): Argon2id checks off the loop.
  *  - the live feed's dashboard thread (api/live.c).
+ *  - the live relay (store/relay.c), on PostgreSQL only: reads what the other
+ *    instances sharing the database committed and queues it for the feed
+ *    through the relay hooks below.
  *  - the channels' own: the email pollers (channels/email/poller.c) and the
  *    WhatsApp media fetchers (channels/whatsapp/media.c).
  * Cross-thread hand-offs go through queues and a wake-up (vt_http_wake,
@@ -43,6 +46,7 @@
 #include "domain/queue.h"
 #include "outbox/outbox.h"
 #include "routes.h"
+#include "store/relay.h"
 
 struct daemon {
     struct vt_app app;
@@ -50,6 +54,7 @@ struct daemon {
     struct vt_store_job sweep_job; /* desistimiento sweep; one at a time */
     atomic_bool sweeping;
     const struct vt_sender *senders[8]; /* the channels that send; NULL-terminated */
+    struct vt_relay *relay;             /* NULL on SQLite */
 };
 
 /* Signal handlers can reach only this. */
@@ -77,6 +82,26 @@ static void changed(void *ctx, const struct vt_item_change *c, size_t n)
 {
     struct vt_app *app = ctx;
     vt_live_publish_changes(app->live, c, n);
+}
+
+/* ---- live relay hooks (relay thread): the other instances' commits ---- */
+
+static void relayed_items(void *ctx, struct vt_item *const *items, size_t n)
+{
+    struct vt_app *app = ctx;
+    vt_live_publish(app->live, items, n); /* not this instance's intakes: no counter */
+}
+
+static void relayed_changes(void *ctx, const struct vt_item_change *c, size_t n)
+{
+    struct vt_app *app = ctx;
+    vt_live_publish_changes(app->live, c, n);
+}
+
+static void relayed_wall(void *ctx, const char *code)
+{
+    struct vt_app *app = ctx;
+    vt_live_publish_wall(app->live, code);
 }
 
 static void outbox_added(void *ctx)
@@ -232,6 +257,15 @@ int vt_daemon_main(struct vt_config *cfg, const struct vt_store_place *place, in
         goto done;
     }
     app->intake = (struct vt_intake_ctx){cfg, app->reader, app->sniffer};
+    /* The relay takes its position before the counts are read: another
+     * instance's commit in the few milliseconds between them is counted
+     * twice (read, then relayed) rather than missed by the feed. */
+    struct vt_relay_hooks rh = {app, relayed_items, relayed_changes, relayed_wall};
+    if (vt_relay_new(place, vt_store_instance(app->store), &rh, &d->relay)) {
+        vt_log(VT_LOG_ERROR, "start_failed",
+               "error=\"cannot reach the database for the live relay\"");
+        goto done;
+    }
     struct vt_snapshot snap;
     char today[11], limit[11];
     due_window(cfg, today, limit);
@@ -246,6 +280,11 @@ int vt_daemon_main(struct vt_config *cfg, const struct vt_store_place *place, in
     }
     if (start_http(app, port, err, sizeof(err))) {
         vt_log(VT_LOG_ERROR, "start_failed", "error=\"%s\"", err);
+        goto done;
+    }
+    /* The feed and the loop's wake are up: the relay may tell them now. */
+    if (vt_relay_start(d->relay)) {
+        vt_log(VT_LOG_ERROR, "start_failed", "error=\"cannot start the live relay\"");
         goto done;
     }
     /* After the channels registered their transports. */
@@ -278,6 +317,8 @@ done:
          * which finishes every commit already handed to it (its hooks may
          * still wake the stopped outbox, which is freed only after). */
         vt_outbox_stop(app->outbox);
+        vt_relay_free(d->relay); /* it queues to the feed and wakes the loop */
+        d->relay = NULL;
         vt_auth_free(app->auth); /* its workers wait on the store */
         app->auth = NULL;
         if (app->http)

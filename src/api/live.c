@@ -96,6 +96,8 @@ struct vt_live {
     size_t n_pending, cap_pending;
     struct vt_item_change *changes; /* guarded by lock too */
     size_t n_changes, cap_changes;
+    char (*walls)[64]; /* hearing codes of walls to send again; guarded by lock too */
+    size_t n_walls, cap_walls;
 
     long long total, overdue, due_soon;
     struct counts by_channel, by_type, by_group, by_status;
@@ -192,6 +194,7 @@ void vt_live_free(struct vt_live *l)
     pthread_mutex_destroy(&l->lock);
     free(l->pending);
     free(l->changes);
+    free(l->walls);
     free(l);
 }
 
@@ -595,6 +598,42 @@ void vt_live_publish_changes(struct vt_live *l, const struct vt_item_change *c, 
     lws_cancel_service(vt_http_context(vt_app_http(l->srv)));
 }
 
+void vt_live_publish_wall(struct vt_live *l, const char *code)
+{
+    pthread_mutex_lock(&l->lock);
+    bool queued = false;
+    for (size_t i = 0; i < l->n_walls && !queued; i++)
+        queued = strcmp(l->walls[i], code) == 0; /* one wall per drain is the whole state */
+    if (!queued && l->n_walls == l->cap_walls) {
+        size_t cap = l->cap_walls ? l->cap_walls * 2 : 4;
+        char(*p)[64] = realloc(l->walls, cap * sizeof(*p));
+        if (!p) {
+            pthread_mutex_unlock(&l->lock);
+            return; /* best effort, like item events */
+        }
+        l->walls = p;
+        l->cap_walls = cap;
+    }
+    if (!queued)
+        snprintf(l->walls[l->n_walls++], sizeof(l->walls[0]), "%s", code);
+    pthread_mutex_unlock(&l->lock);
+    lws_cancel_service(vt_http_context(vt_app_http(l->srv)));
+}
+
+/* Loop thread: the walls queued by vt_live_publish_wall. */
+static void drain_walls(struct vt_live *l)
+{
+    pthread_mutex_lock(&l->lock);
+    char(*w)[64] = l->walls;
+    size_t n = l->n_walls;
+    l->walls = NULL;
+    l->n_walls = l->cap_walls = 0;
+    pthread_mutex_unlock(&l->lock);
+    for (size_t i = 0; i < n; i++)
+        vt_live_wall_changed(l, w[i]);
+    free(w);
+}
+
 /* Loop thread: staff events and status counts of the queued changes;
  * returns how many there were. */
 static size_t drain_changes(struct vt_live *l)
@@ -636,6 +675,7 @@ void vt_live_drain(struct vt_live *l)
     l->pending = NULL;
     l->n_pending = l->cap_pending = 0;
     pthread_mutex_unlock(&l->lock);
+    drain_walls(l);
     if (!n) {
         free(ev);
         if (drain_changes(l))

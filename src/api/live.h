@@ -23,8 +23,10 @@
  * or of another role, gets {"topic":"error","code":"unauthenticated" or
  * "forbidden"} instead, as does one whose session ends later.
  *
- * Threads: vt_live_publish runs on the writer thread and only queues; every
- * other function runs on the loop thread.
+ * Threads: vt_live_publish, vt_live_publish_changes and vt_live_publish_wall
+ * only queue and wake the loop: they run on the store's writer thread and
+ * on the live relay's (store/relay.h: what other instances committed).
+ * Every other function runs on the loop thread.
  */
 #ifndef VT_LIVE_H
 #define VT_LIVE_H
@@ -60,6 +62,10 @@ void vt_live_staff_due_soon(struct vt_live *l, int64_t item_id);
 /* Loop thread: a question of hearing code was moderated; its "wall"
  * subscribers get the wall again (vt_hearing_wall_json). */
 void vt_live_wall_changed(struct vt_live *l, const char *code);
+
+/* Any thread (the live relay's): queues vt_live_wall_changed(l, code) for
+ * the loop thread and wakes it. */
+void vt_live_publish_wall(struct vt_live *l, const char *code);
 
 /* Connected WebSocket clients (for /metrics). */
 int vt_live_clients(struct vt_live *l);

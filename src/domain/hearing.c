@@ -277,6 +277,8 @@ int vt_hearing_moderate_run(struct vt_store_tx *tx, void *ctx)
         return VT_ENOMEM;
     rc = vt_store_tx_event(tx, id, m->actor, "pregunta_moderada", payload, 0);
     free(payload);
+    if (rc == 0)
+        rc = vt_store_tx_wall_changed(tx, m->code);
     return rc;
 }
 

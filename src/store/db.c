@@ -9,6 +9,7 @@
  */
 #include "store/db.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +96,38 @@ int vt_db_tables(struct vt_db *db, int (*each)(void *ctx, const char *name, bool
 int vt_db_copy_to(struct vt_db *db, const char *dest_file, char *err, size_t errlen)
 {
     return db->drv->copy_to(db, dest_file, err, errlen);
+}
+
+/* A notification channel is a plain name: the driver may spell it into SQL. */
+static bool plain_name(const char *s)
+{
+    if (!s || !*s || strlen(s) > 63)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || *p == '_' || (p > s && *p >= '0' && *p <= '9')))
+            return false;
+    return true;
+}
+
+int vt_db_notify(struct vt_db *db, const char *channel)
+{
+    if (!db->drv->notify || !plain_name(channel))
+        return VT_EINVAL;
+    return db->drv->notify(db, channel);
+}
+
+int vt_db_listen(struct vt_db *db, const char *channel)
+{
+    if (!db->drv->listen || !plain_name(channel))
+        return VT_EINVAL;
+    return db->drv->listen(db, channel);
+}
+
+int vt_db_wait_notify(struct vt_db *db, int timeout_ms)
+{
+    if (!db->drv->wait_notify)
+        return VT_EINVAL;
+    return db->drv->wait_notify(db, timeout_ms < 0 ? 0 : timeout_ms);
 }
 
 /* Transaction control runs as cached statements, like any other: the store's

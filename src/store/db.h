@@ -53,6 +53,10 @@ struct vt_db_options {
      * on a thread and connection of the driver's own, woken by the commits
      * that grew it), until vt_db_close. */
     bool maintain;
+    /* What the database shows its administrators for this connection
+     * (PostgreSQL: application_name, unless the connection string names
+     * one); NULL means "ventanilla". SQLite ignores it. */
+    const char *name;
 };
 
 /* Opens a connection. 0 with *out set, or VT_E* with err filled. */
@@ -164,6 +168,26 @@ const char *vt_db_col_name(struct vt_db_stmt *st, int i);
  * VT_DB_TEXT). */
 enum vt_db_type { VT_DB_NULL, VT_DB_INT, VT_DB_DOUBLE, VT_DB_TEXT, VT_DB_BLOB };
 enum vt_db_type vt_db_col_type(struct vt_db_stmt *st, int i);
+
+/* ---- notifications between connections (PostgreSQL's LISTEN/NOTIFY) ----
+ * A database without them (SQLite: one process owns the file) returns
+ * VT_EINVAL from all three. */
+
+enum { VT_DB_TIMEOUT = 0, VT_DB_NOTIFIED = 1 };
+
+/* Queues a notification on channel (a plain name) in the current write
+ * transaction: delivered to every listening connection when it commits,
+ * never when it rolls back. 0 or VT_E*. */
+int vt_db_notify(struct vt_db *db, const char *channel);
+/* Makes this connection listen to channel (a plain name), outside any
+ * transaction. A listening connection is for waiting: use it for reads
+ * between waits, never for a long transaction. 0 or VT_E*. */
+int vt_db_listen(struct vt_db *db, const char *channel);
+/* Waits up to timeout_ms for a notification on the channels db listens to:
+ * VT_DB_NOTIFIED (every notification already arrived is consumed with it),
+ * VT_DB_TIMEOUT, or VT_ESTORE when the connection is lost; its LISTENs are
+ * gone then, so the caller closes it and opens another. */
+int vt_db_wait_notify(struct vt_db *db, int timeout_ms);
 
 /* ---- full-text search: the one piece of query syntax that differs ---- */
 

@@ -66,6 +66,11 @@ struct vt_db_driver {
     const char *(*col_name)(struct vt_db_stmt *st, int i);
     enum vt_db_type (*col_type)(struct vt_db_stmt *st, int i);
 
+    /* Optional (db.h's notifications): NULL where the database has none. */
+    int (*notify)(struct vt_db *db, const char *channel);
+    int (*listen)(struct vt_db *db, const char *channel);
+    int (*wait_notify)(struct vt_db *db, int timeout_ms);
+
     /* Full-text search (db.h): the query text of n words (lens[i] bytes
      * each, already split and trimmed by db.c), false when none fits in
      * cap; and the subquery of the matching ids. */

@@ -41,7 +41,9 @@
  * every earlier writer's commit. Read transactions are REPEATABLE READ: one
  * snapshot, like SQLite's read transaction.
  */
+#include <errno.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,7 +202,8 @@ static int pg_open(const struct vt_db_options *opt, struct vt_db **out, char *er
     c->base.drv = &vt_db_driver_pg;
     /* The connection string's own settings first; ours only fill gaps. */
     const char *keys[] = {"dbname", "application_name", "fallback_application_name", NULL};
-    const char *vals[] = {opt->conninfo ? opt->conninfo : "", NULL, "ventanilla", NULL};
+    const char *vals[] = {opt->conninfo ? opt->conninfo : "", NULL,
+                          opt->name ? opt->name : "ventanilla", NULL};
     c->conn = PQconnectdbParams(keys, vals, 1);
     if (!c->conn || PQstatus(c->conn) != CONNECTION_OK) {
         char msg[400];
@@ -726,6 +729,74 @@ static int pg_begin(struct vt_db *db, bool write)
     return rc;
 }
 
+/* ---- notifications: LISTEN/NOTIFY ---- */
+
+/* The channel is a plain name (db.c checks), so it is spelled into the SQL. */
+static int pg_notify(struct vt_db *db, const char *channel)
+{
+    char sql[96];
+    snprintf(sql, sizeof(sql), "NOTIFY %s", channel);
+    return command(conn(db), sql);
+}
+
+static int pg_listen(struct vt_db *db, const char *channel)
+{
+    struct pg_db *c = conn(db);
+    char sql[96];
+    revive(c);
+    snprintf(sql, sizeof(sql), "LISTEN %s", channel);
+    return command(c, sql);
+}
+
+/* Reads what the server sent and consumes the notifications among it:
+ * true when there was one. *lost is set when the connection is gone. */
+static bool take_notifies(struct pg_db *c, bool *lost)
+{
+    bool got = false;
+    PGnotify *n;
+    if (!PQconsumeInput(c->conn) || PQstatus(c->conn) != CONNECTION_OK) {
+        set_err(c, PQerrorMessage(c->conn));
+        *lost = true;
+    }
+    while ((n = PQnotifies(c->conn))) {
+        got = true;
+        PQfreemem(n);
+    }
+    return got;
+}
+
+/* poll() on the connection's socket; bytes that are not a notification (a
+ * parameter report, the server's last words before it closes) end the wait
+ * early as a timeout, and the next wait finds the connection lost. */
+static int pg_wait_notify(struct vt_db *db, int timeout_ms)
+{
+    struct pg_db *c = conn(db);
+    bool lost = PQstatus(c->conn) != CONNECTION_OK;
+    if (lost) {
+        set_err(c, "the connection is lost");
+        return VT_ESTORE;
+    }
+    if (take_notifies(c, &lost))
+        return VT_DB_NOTIFIED;
+    if (lost)
+        return VT_ESTORE;
+    struct pollfd p = {.fd = PQsocket(c->conn), .events = POLLIN};
+    if (p.fd < 0) {
+        set_err(c, "the connection has no socket");
+        return VT_ESTORE;
+    }
+    int r = poll(&p, 1, timeout_ms);
+    if (r < 0 && errno != EINTR) {
+        set_err(c, strerror(errno));
+        return VT_ESTORE;
+    }
+    if (r <= 0)
+        return VT_DB_TIMEOUT;
+    if (take_notifies(c, &lost))
+        return VT_DB_NOTIFIED;
+    return lost ? VT_ESTORE : VT_DB_TIMEOUT;
+}
+
 /* ---- full-text search: tsvector and tsquery ---- */
 
 /* Each word quoted as a tsquery literal ('word':*, prefix-matched; a word
@@ -785,6 +856,9 @@ const struct vt_db_driver vt_db_driver_pg = {
     .col_count = pg_col_count,
     .col_name = pg_col_name,
     .col_type = pg_col_type,
+    .notify = pg_notify,
+    .listen = pg_listen,
+    .wait_notify = pg_wait_notify,
     .fts_query = pg_fts_query,
     .fts_ids_sql = pg_fts_ids_sql,
 };

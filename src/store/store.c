@@ -52,6 +52,7 @@
 #include "store/audit.h"
 #include "store/db.h"
 #include "store/migrate.h"
+#include "store/relay.h"
 
 static const char SQL_COUNTER_GET[] = "SELECT last FROM radicado_counters WHERE year = ?1";
 static const char SQL_COUNTER_PUT[] = "INSERT INTO radicado_counters (year, last) VALUES (?1, ?2) "
@@ -117,6 +118,8 @@ struct vt_store {
     struct vt_store_stats stats;
 
     int64_t last_stamp; /* writer thread: receipt times never go backwards */
+    bool shared;        /* vt_store_shared: the live relay's rows are written */
+    int64_t next_prune; /* writer thread: when the live relay is pruned next (Unix ms) */
 };
 
 struct vt_store_reader {
@@ -139,6 +142,8 @@ struct vt_store_tx {
     bool outbox_added;
     struct vt_item_change *changes; /* noted by jobs, for the changed hook */
     size_t n_changes, cap_changes;
+    char (*walls)[64]; /* hearing walls changed, for the live relay (shared store only) */
+    size_t n_walls, cap_walls;
     int64_t now; /* the current job's clock */
 };
 
@@ -422,6 +427,7 @@ static void run_job(struct vt_store_tx *tx, struct vt_store_job *j)
     struct vt_store *s = tx->s;
     struct counter saved_counters[4];
     size_t saved_n = tx->n_counters, saved_items = tx->n_items, saved_changes = tx->n_changes;
+    size_t saved_walls = tx->n_walls;
     struct head saved_head = tx->h;
     bool saved_outbox = tx->outbox_added;
     memcpy(saved_counters, tx->counters, sizeof(saved_counters));
@@ -445,6 +451,7 @@ static void run_job(struct vt_store_tx *tx, struct vt_store_job *j)
         tx->h = saved_head;
         tx->outbox_added = saved_outbox;
         tx->n_changes = saved_changes;
+        tx->n_walls = saved_walls;
     }
     vt_db_release(s->db, JOB_SAVEPOINT);
 }
@@ -541,6 +548,11 @@ static void commit_batch(struct vt_store *s, struct vt_store_job *batch, size_t 
         if (j->result == 0)
             run_job(&tx, j);
     rc = write_counters_and_head(&tx, head_before);
+    /* Other instances' live feeds learn of this batch from its relay rows,
+     * committed with it (relay.h). */
+    if (rc == 0 && s->shared)
+        rc = vt_relay__write(s->db, s->instance, real_now_ms(), tx.items, tx.n_items, tx.changes,
+                             tx.n_changes, (const char(*)[64])tx.walls, tx.n_walls);
     if (rc == 0 && vt_db_commit(s->db))
         rc = VT_ESTORE;
     if (rc)
@@ -575,6 +587,7 @@ finish:
         s->opt.hooks.changed(s->opt.hooks.ctx, tx.changes, tx.n_changes);
     free(tx.items);
     free(tx.changes);
+    free(tx.walls);
     while (batch) {
         struct vt_store_job *next = batch->next;
         batch->next = NULL;
@@ -606,6 +619,13 @@ static void *writer_main(void *arg)
         last->next = NULL;
         pthread_mutex_unlock(&s->lock);
         commit_batch(s, batch, n);
+        if (s->shared) {
+            int64_t now = real_now_ms();
+            if (now >= s->next_prune) {
+                vt_relay__prune(s->db, now);
+                s->next_prune = now + 5000;
+            }
+        }
     }
     return NULL;
 }
@@ -670,6 +690,22 @@ int vt_store_tx_item_changed(struct vt_store_tx *tx, const struct vt_item_change
         tx->cap_changes = cap;
     }
     tx->changes[tx->n_changes++] = *c;
+    return 0;
+}
+
+int vt_store_tx_wall_changed(struct vt_store_tx *tx, const char *code)
+{
+    if (!tx->s->shared)
+        return 0; /* the job's caller tells this instance's feed; no other to tell */
+    if (tx->n_walls == tx->cap_walls) {
+        size_t cap = tx->cap_walls ? tx->cap_walls * 2 : 4;
+        char(*p)[64] = realloc(tx->walls, cap * sizeof(*p));
+        if (!p)
+            return VT_ENOMEM;
+        tx->walls = p;
+        tx->cap_walls = cap;
+    }
+    snprintf(tx->walls[tx->n_walls++], sizeof(tx->walls[0]), "%s", code);
     return 0;
 }
 
@@ -744,6 +780,7 @@ int vt_store_open(const struct vt_store_options *opt, struct vt_store **out, cha
              realpath(s->data_dir, real) ? real : s->data_dir);
     if (s->opt.batch_max < 1)
         s->opt.batch_max = 1;
+    s->shared = vt_store_place_pg(&s->opt.place);
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
     if ((rc = vt_migrate_open_current(&s->opt.place, true, &s->db, err, errlen)))

@@ -231,6 +231,11 @@ int vt_store_tx_event(struct vt_store_tx *tx, int64_t item_id, const char *actor
                       const char *action, const char *payload, int is_public);
 /* Records (channel, event_id) as applied: 0 the first time, VT_EEXIST after. */
 int vt_store_tx_seen(struct vt_store_tx *tx, const char *channel, const char *event_id);
+/* Notes that the job changed the question wall of hearing code: the other
+ * instances sharing the database tell their wall subscribers after the
+ * commit (the job's caller tells this instance's, as before). Dropped if the
+ * job rolls back; nothing on a store that is not shared. 0 or VT_ENOMEM. */
+int vt_store_tx_wall_changed(struct vt_store_tx *tx, const char *code);
 /* Tells the store this job queued outbound messages (wakes the sender after
  * the commit). */
 void vt_store_tx_outbox_added(struct vt_store_tx *tx);

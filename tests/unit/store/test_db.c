@@ -77,6 +77,10 @@ int main(void)
     ASSERT_EQ(stat(path, &sb), 0);
     ASSERT_EQ(sb.st_mode & 0777, 0600);
     ASSERT_STREQ(vt_db_driver_name(db), "sqlite");
+    /* SQLite has no notifications between connections: one daemon owns the file. */
+    ASSERT_EQ(vt_db_listen(db, "ventanilla_live"), VT_EINVAL);
+    ASSERT_EQ(vt_db_notify(db, "ventanilla_live"), VT_EINVAL);
+    ASSERT_EQ(vt_db_wait_notify(db, 0), VT_EINVAL);
 
     ASSERT_EQ(vt_db_exec(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE, "
                              "n INTEGER, x REAL, b BLOB)"),

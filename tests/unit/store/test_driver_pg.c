@@ -349,6 +349,42 @@ int main(void)
     ASSERT_EQ(count(db), 5);
     vt_db_close(reader);
 
+    /* Notifications (LISTEN/NOTIFY): delivered when the notifying
+     * transaction commits, never when it rolls back; a wait consumes every
+     * notification that arrived; a listener whose backend is ended is told
+     * its connection is lost. */
+    struct vt_db *listener = NULL;
+    char conninfo[600];
+    snprintf(conninfo, sizeof(conninfo), "host=%s dbname=%s user=ventanilla", host, dbname);
+    struct vt_db_options lopt = {.driver = "postgresql",
+                                 .conninfo = conninfo,
+                                 .read_only = true,
+                                 .name = "vt-unit-listener"};
+    ASSERT_EQ(vt_db_open(&lopt, &listener, err, sizeof(err)), 0);
+    ASSERT_EQ(vt_db_listen(listener, "vt_unit"), 0);
+    ASSERT_EQ(vt_db_listen(listener, "vt_unit; DROP TABLE t"), VT_EINVAL);
+    ASSERT_EQ(vt_db_begin(other, true), 0);
+    ASSERT_EQ(vt_db_notify(other, "vt_unit"), 0);
+    ASSERT_EQ(vt_db_rollback(other), 0);
+    ASSERT_EQ(vt_db_wait_notify(listener, 100), VT_DB_TIMEOUT); /* rolled back: none */
+    ASSERT_EQ(vt_db_begin(other, true), 0);
+    ASSERT_EQ(vt_db_notify(other, "vt_unit"), 0);
+    ASSERT_EQ(vt_db_wait_notify(listener, 100), VT_DB_TIMEOUT); /* not committed yet */
+    ASSERT_EQ(vt_db_commit(other), 0);
+    ASSERT_EQ(vt_db_notify(other, "vt_unit"), 0); /* outside a transaction: its own commit */
+    int w = VT_DB_TIMEOUT;
+    for (int i = 0; i < 600 && w == VT_DB_TIMEOUT; i++)
+        w = vt_db_wait_notify(listener, 100);
+    ASSERT_EQ(w, VT_DB_NOTIFIED);
+    ASSERT_EQ(count(listener), 5); /* a listening connection reads between waits */
+    ASSERT_EQ(vt_db_exec(other, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                "WHERE application_name = 'vt-unit-listener'"),
+              0);
+    for (int i = 0; i < 600 && w != VT_ESTORE; i++)
+        w = vt_db_wait_notify(listener, 100);
+    ASSERT_EQ(w, VT_ESTORE);
+    vt_db_close(listener);
+
     /* A connection the server drops is made again: the statement that met
      * the loss fails, the next one works (prepared again). */
     ASSERT_EQ(vt_db_exec(other, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "

@@ -1,0 +1,24 @@
+-- 0016_live_relay.sql - the live feed's relay between instances that share
+-- one database (PostgreSQL). The store's writer adds a row for every item it
+-- files, every item change its jobs note and every hearing wall a moderation
+-- changed, in the same transaction (so a rolled-back batch leaves none), and
+-- each instance's relay thread reads the rows the others wrote, in id order,
+-- and tells its own /live subscribers (src/store/relay.c). On SQLite one
+-- daemon owns the database and the table stays empty.
+--
+-- id is in commit order: ids are taken under the store's write lock. Rows
+-- older than an hour are pruned by the writers: a relay only needs the tail
+-- it missed while it was reconnecting.
+CREATE TABLE live_relay (
+    id INTEGER PRIMARY KEY,
+    instance TEXT NOT NULL,          -- vt_store_instance() of the writer
+    event TEXT NOT NULL CHECK (event IN ('filed', 'changed', 'wall')),
+    item_id INTEGER,                 -- filed, changed: the item; NULL for wall
+    old_status TEXT,                 -- changed: struct vt_item_change's fields
+    new_status TEXT,                 -- changed; filed: the status it was filed in
+    old_dependencia TEXT,
+    actor TEXT,
+    action TEXT,
+    hearing TEXT,                    -- wall: the hearing's code
+    created_at INTEGER NOT NULL      -- Unix ms
+);
