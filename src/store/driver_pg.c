@@ -99,6 +99,8 @@ struct pg_db {
     PGconn *conn;
     uint64_t generation; /* counts the connection's remakes */
     uint64_t n_prepared; /* names the next prepared statement */
+    bool read_only, maintain; /* vt_db_options', for setup() after a reconnection */
+    bool settled;             /* setup() ran on the current connection */
     char err[512];
 };
 
@@ -163,33 +165,49 @@ static void quiet_notices(void *arg, const char *message)
 /* A connection lost (the server restarted, the network dropped) is made
  * again before the next statement; what ran in the lost one is gone, and its
  * caller got the error. */
-static void revive(struct pg_db *c)
-{
-    if (PQstatus(c->conn) == CONNECTION_OK)
-        return;
-    PQreset(c->conn);
-    c->generation++;
-    if (PQstatus(c->conn) == CONNECTION_OK)
-        vt_log(VT_LOG_WARN, "db_reconnected", "driver=postgresql");
-}
-
-static int setup(struct pg_db *c, const struct vt_db_options *opt)
+static int setup(struct pg_db *c)
 {
     PQsetNoticeProcessor(c->conn, quiet_notices, NULL);
-    if (PQsetClientEncoding(c->conn, "UTF8") != 0)
+    if (PQsetClientEncoding(c->conn, "UTF8") != 0) {
+        set_err(c, PQerrorMessage(c->conn));
         return VT_ESTORE;
-    const char *sql = opt->read_only ? "SET synchronous_commit = on; "
-                                       "SET plan_cache_mode = force_custom_plan; "
-                                       "SET default_transaction_read_only = on"
-                      : opt->maintain ? "SET synchronous_commit = on"
-                                      : "SET synchronous_commit = on; "
-                                        "SET plan_cache_mode = force_custom_plan";
+    }
+    const char *sql = c->read_only ? "SET synchronous_commit = on; "
+                                     "SET plan_cache_mode = force_custom_plan; "
+                                     "SET default_transaction_read_only = on"
+                      : c->maintain ? "SET synchronous_commit = on"
+                                    : "SET synchronous_commit = on; "
+                                      "SET plan_cache_mode = force_custom_plan";
     PGresult *r = PQexec(c->conn, sql);
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     if (!ok)
         set_result_err(c, r);
     PQclear(r);
+    c->settled = ok;
     return ok ? 0 : VT_ESTORE;
+}
+
+/* Makes a lost connection again, with the session settings of setup() (a
+ * connection that came back without synchronous_commit would acknowledge
+ * before the disk has the data): 0, or VT_ESTORE while the server cannot be
+ * reached or set up (tried again at the next call). */
+static int revive(struct pg_db *c)
+{
+    if (PQstatus(c->conn) == CONNECTION_OK && c->settled)
+        return 0;
+    if (PQstatus(c->conn) != CONNECTION_OK) {
+        c->settled = false;
+        PQreset(c->conn);
+        c->generation++;
+        if (PQstatus(c->conn) != CONNECTION_OK) {
+            set_err(c, PQerrorMessage(c->conn));
+            return VT_ESTORE;
+        }
+    }
+    if (setup(c))
+        return VT_ESTORE;
+    vt_log(VT_LOG_WARN, "db_reconnected", "driver=postgresql");
+    return 0;
 }
 
 static int pg_open(const struct vt_db_options *opt, struct vt_db **out, char *err, size_t errlen)
@@ -214,7 +232,9 @@ static int pg_open(const struct vt_db_options *opt, struct vt_db **out, char *er
         free(c);
         return VT_ESTORE;
     }
-    if (setup(c, opt)) {
+    c->read_only = opt->read_only;
+    c->maintain = opt->maintain;
+    if (setup(c)) {
         snprintf(err, errlen, "cannot set up the PostgreSQL connection: %s", c->err);
         PQfinish(c->conn);
         free(c);
@@ -295,7 +315,8 @@ static int result_rc(struct pg_db *c, PGresult *r)
 static int pg_exec(struct vt_db *db, const char *sql)
 {
     struct pg_db *c = conn(db);
-    revive(c);
+    if (revive(c))
+        return VT_ESTORE;
     PGresult *r = PQexec(c->conn, sql);
     int rc = result_rc(c, r);
     PQclear(r);
@@ -413,8 +434,7 @@ static struct pg_stmt *stmt_new(struct pg_db *c, const char *sql)
         free(s);
         return NULL;
     }
-    revive(c);
-    if (prepare_server(s)) {
+    if (revive(c) || prepare_server(s)) {
         vt_log(VT_LOG_ERROR, "db_prepare_failed", "error=\"%s\" sql=\"%.80s\"", c->err, s->sql);
         free(s->sql);
         free(s);
@@ -511,7 +531,10 @@ static int execute(struct pg_stmt *s)
 {
     struct pg_db *c = s->db;
     int rc;
-    revive(c);
+    if ((rc = revive(c))) {
+        vt_log(VT_LOG_ERROR, "db_step_failed", "error=\"%s\"", c->err);
+        return rc;
+    }
     if (s->generation != c->generation && (rc = prepare_server(s))) {
         vt_log(VT_LOG_ERROR, "db_step_failed", "error=\"%s\"", c->err);
         return rc;
@@ -720,7 +743,8 @@ static int command(struct pg_db *c, const char *sql)
 static int pg_begin(struct vt_db *db, bool write)
 {
     struct pg_db *c = conn(db);
-    revive(c);
+    if (revive(c))
+        return VT_ESTORE;
     if (!write)
         return command(c, "BEGIN ISOLATION LEVEL REPEATABLE READ");
     int rc = command(c, "BEGIN");
@@ -743,7 +767,8 @@ static int pg_listen(struct vt_db *db, const char *channel)
 {
     struct pg_db *c = conn(db);
     char sql[96];
-    revive(c);
+    if (revive(c))
+        return VT_ESTORE;
     snprintf(sql, sizeof(sql), "LISTEN %s", channel);
     return command(c, sql);
 }

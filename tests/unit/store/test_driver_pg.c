@@ -386,7 +386,12 @@ int main(void)
     vt_db_close(listener);
 
     /* A connection the server drops is made again: the statement that met
-     * the loss fails, the next one works (prepared again). */
+     * the loss fails, the next one works (prepared again), with the
+     * driver's session settings again, whatever the database's defaults
+     * say (a writer back without synchronous_commit would acknowledge
+     * commits the disk does not have yet). */
+    snprintf(sql, sizeof(sql), "ALTER DATABASE %s SET synchronous_commit = off", dbname);
+    ASSERT_EQ(vt_db_exec(other, sql), 0);
     ASSERT_EQ(vt_db_exec(other, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"),
               0);
@@ -395,6 +400,14 @@ int main(void)
         lost = count(db) == -1;
     ASSERT_EQ(lost, 1);
     ASSERT_EQ(count(db), 5);
+    char setting[16] = "";
+    struct vt_db_stmt *sc = vt_db_prepare_text(db, "SELECT current_setting('synchronous_commit')");
+    if (sc && vt_db_step(sc) == VT_DB_ROW)
+        vt_db_col_copy(sc, 0, setting, sizeof(setting));
+    vt_db_reset(sc);
+    ASSERT_STREQ(setting, "on");
+    snprintf(sql, sizeof(sql), "ALTER DATABASE %s RESET synchronous_commit", dbname);
+    ASSERT_EQ(vt_db_exec(other, sql), 0);
     ASSERT_TRUE(insert(db, "cinco", 5, 0, NULL, 0) > 5); /* failed inserts used ids too */
 
     /* Full-text search in ventanilla_es (as migrations/postgresql/0005
