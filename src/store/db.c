@@ -61,6 +61,16 @@ int vt_db_copy_to(struct vt_db *db, const char *dest_file, char *err, size_t err
     return db->drv->copy_to(db, dest_file, err, errlen);
 }
 
+int vt_db_try_lock(struct vt_db *db, int64_t key)
+{
+    return db->drv->try_lock ? db->drv->try_lock(db, key) : 1;
+}
+
+int vt_db_unlock(struct vt_db *db, int64_t key)
+{
+    return db->drv->unlock ? db->drv->unlock(db, key) : 0;
+}
+
 /* Transaction control runs as cached statements, like any other: the store's
  * writer takes a savepoint per job and parses it once, not at every job (as
  * the SQLite store did before db.h, with statements of its own). */
