@@ -107,8 +107,8 @@ static int sweep_run(struct vt_store_tx *tx, void *ctx)
                                vt_store_instance(store), vt_store_shared(store));
     if (rc <= 0)
         return rc; /* another instance swept within the period */
-    rc = vt_casework_sweep(vt_app_domain(&d->app), tx,
-                               vt_date_from_unix_ms(vt_store_tx_now(tx)), &n);
+    rc = vt_casework_sweep(vt_app_domain(&d->app), tx, vt_date_from_unix_ms(vt_store_tx_now(tx)),
+                           &n);
     if (rc == 0 && n)
         vt_log(VT_LOG_INFO, "desistimiento", "items=%d", n);
     return rc;

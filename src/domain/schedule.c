@@ -33,7 +33,6 @@ int vt_schedule_claim(struct vt_store_tx *tx, const char *name, int64_t period_m
     if (claimed)
         vt_log(VT_LOG_DEBUG, "scheduled_run", "name=%s at=%lld", name, (long long)now);
     else
-        vt_log(VT_LOG_DEBUG, "scheduled_skipped", "name=%s note=\"another instance ran it\"",
-               name);
+        vt_log(VT_LOG_DEBUG, "scheduled_skipped", "name=%s note=\"another instance ran it\"", name);
     return claimed;
 }
