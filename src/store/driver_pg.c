@@ -102,6 +102,7 @@ struct pg_db {
     struct vt_db base;
     PGconn *conn;
     uint64_t generation; /* counts the connection's remakes */
+    uint64_t lock_ready; /* generation + 1 once set up for named locks */
     uint64_t n_prepared; /* names the next prepared statement */
     char err[512];
     struct {
@@ -814,6 +815,14 @@ static const char SQL_TRY_LOCK[] =
     "AND objid = $3::oid AND objsubid = 1) THEN true "
     "ELSE pg_catalog.pg_try_advisory_lock($1::bigint) END";
 
+/* The server notices a holder gone silent (its machine died, the network
+ * dropped: no FIN ever comes) within about half a minute, rather than after
+ * the system's default two hours of TCP keepalive, and ends its session and
+ * locks. Ignored on a Unix socket. */
+static const char SQL_LOCK_SETUP[] =
+    "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; "
+    "SET tcp_keepalives_count = 3; SET tcp_user_timeout = 30000";
+
 static int pg_try_lock(struct vt_db *db, int64_t key)
 {
     struct pg_db *c = conn(db);
@@ -824,6 +833,12 @@ static int pg_try_lock(struct vt_db *db, int64_t key)
     snprintf(lo, sizeof(lo), "%lu", (unsigned long)(u & 0xffffffffu));
     const char *vals[3] = {k, hi, lo};
     revive(c);
+    if (c->lock_ready != c->generation + 1) {
+        PGresult *r = PQexec(c->conn, SQL_LOCK_SETUP);
+        if (PQresultStatus(r) == PGRES_COMMAND_OK)
+            c->lock_ready = c->generation + 1;
+        PQclear(r);
+    }
     PGresult *r = PQexecParams(c->conn, SQL_TRY_LOCK, 3, NULL, vals, NULL, NULL, 0);
     int rc = result_rc(c, r);
     if (rc == 0)
