@@ -694,6 +694,20 @@ class Instances(EmailCase):
         for f in frms2:
             H.outbox_settled(b, f)
             self.assertEqual(len(self.smtp.messages(to=f)), 1, f)
+        # B's lock connection is cut (the database restarted it, a network
+        # blip): B notices before its next round, takes the lock again on a
+        # new connection, and goes on filing.
+        key = 8531290862938105196  # driver_pg.c's write lock, which stays
+        cut = b.scalar("SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' "
+                       "AND granted AND NOT (classid::bigint = %d AND objid::bigint = %d)" % (key >> 32, key & 0xffffffff))
+        self.assertEqual(cut, 1)
+        n = len(self.owner_events(b))
+        self.wait(lambda: [e.get("polling") for e in self.owner_events(b)[n:]][:2] == ["0", "1"],
+                  what="B losing and taking the lock again")
+        self.assertEqual(self.owner_events(b)[n]["reason"], "lock_lost")
+        frms3, mids3 = self.deliver(3, "tres")
+        self.wait(lambda: self.taken_once(mids3)[0], what="messages filed after the cut")
+        self.assertEqual(set(self.taken_once(mids + mids2 + mids3)[1].values()), {1}, "each filed once")
         # A clean stop lets go of the mailbox, and says so.
         b.stop()
         self.assertEqual(self.owner_events(b)[-1].get("reason"), "stopping")
