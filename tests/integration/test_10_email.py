@@ -685,8 +685,10 @@ class Instances(EmailCase):
         ev = self.owner_events(b)[-1]
         self.assertEqual(ev["reason"], "lock_taken")
         self.assertIn(os.path.basename(b.dir), ev["instance"])
+        took = time.monotonic() - t0
         self.wait(lambda: self.taken_once(mids2)[0], timeout=90, what="the later messages filed by B")
         self.assertLess(time.monotonic() - t0, 90)
+        print("B took the mailbox over %.1f s after A was killed" % took, file=sys.stderr)
         self.assertEqual(set(self.taken_once(mids + mids2)[1].values()), {1}, "each filed once")
         self.assertEqual(b.scalar("SELECT count(*) FROM items WHERE channel = 'email'"), 20)
         self.assertEqual(len([l for l in list(b.lines) if "event=email_taken" in l]), 8)
