@@ -44,6 +44,7 @@
 #include "core/ratelimit.h"
 #include "domain/casework.h"
 #include "domain/queue.h"
+#include "domain/schedule.h"
 #include "outbox/outbox.h"
 #include "routes.h"
 #include "store/relay.h"
@@ -119,13 +120,20 @@ static void due_window(const struct vt_config *cfg, char today[11], char limit[1
     vt_date_format(vt_calendar_add_business_days(&cfg->calendar, d, cfg->due_soon_days), limit);
 }
 
-/* Writer thread: items whose time to complete ran out become desistido. */
+/* Writer thread: items whose time to complete ran out become desistido, once
+ * per refresh period across the instances on the database (schedule.h). */
 static int sweep_run(struct vt_store_tx *tx, void *ctx)
 {
     struct daemon *d = ctx;
+    struct vt_store *store = d->app.store;
     int n = 0;
-    int rc = vt_casework_sweep(vt_app_domain(&d->app), tx,
-                               vt_date_from_unix_ms(vt_store_tx_now(tx)), &n);
+    int rc = vt_schedule_claim(tx, "desistimiento",
+                               (int64_t)d->app.cfg->staff.due_refresh_seconds * 1000,
+                               vt_store_instance(store), vt_store_shared(store));
+    if (rc <= 0)
+        return rc; /* another instance swept within the period */
+    rc = vt_casework_sweep(vt_app_domain(&d->app), tx, vt_date_from_unix_ms(vt_store_tx_now(tx)),
+                           &n);
     if (rc == 0 && n)
         vt_log(VT_LOG_INFO, "desistimiento", "items=%d", n);
     return rc;
@@ -138,8 +146,10 @@ static void sweep_done(struct vt_store_job *job)
 }
 
 /* Loop thread, every staff.due_refresh_seconds (the first a second after
- * start): the dashboard's due counts, the items a new day brought into the
- * due-soon window, the desistimiento sweep and the expired staff sessions. */
+ * start): the dashboard's due counts and the items a new day brought into the
+ * due-soon window, for this instance's own subscribers; the desistimiento
+ * sweep and the expired staff sessions, which write, once per period across
+ * the instances (their jobs claim it first). */
 static void refresh_due(void *ctx)
 {
     struct daemon *d = ctx;

@@ -1,4 +1,22 @@
-/* poller.c - the mailbox poller thread (poller.h). */
+/* poller.c - the mailbox poller thread (poller.h).
+ *
+ * One instance at a time polls a mailbox, when several share the database
+ * (PostgreSQL): the poller holds a named lock (vt_db_try_lock) keyed by the
+ * mailbox's name on a connection of its own, and polls only while it holds
+ * it. Filing is exactly once whoever polls (poller.h); the lock keeps N
+ * instances from fetching, flagging and moving the same messages at once.
+ *
+ *   standby --lock taken (hold)--> polling: a round every poll_seconds,
+ *       the lock checked again before each round and each message
+ *   polling --lock lost (its connection dropped; hold)--> standby
+ *   standby: the lock tried again every min(poll_seconds, 20 s), so a dead
+ *       holder (whose connection, and so its lock, the server drops) is
+ *       replaced within a minute
+ *   polling --stop--> lock let go (vt_mail_poller_stop)
+ * Each change is logged as email_mailbox_owner (polling=1 or 0). On SQLite
+ * the lock is always held: the data directory's lock makes the instance
+ * unique.
+ */
 #include "channels/email/poller.h"
 
 #include <pthread.h>
@@ -16,6 +34,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "outbox/outbox.h"
+#include "store/db.h"
 
 struct vt_mail_poller {
     struct vt_app *srv;
@@ -26,6 +45,10 @@ struct vt_mail_poller {
     struct vt_imap *imap;           /* poller thread */
     struct vt_store_reader *reader; /* poller thread */
     struct vt_sniffer *sniffer;     /* poller thread */
+    struct vt_store_reader *owner;  /* poller thread: the connection holding the lock */
+    int64_t lock_key;
+    bool polling; /* holds the lock (as of the last hold()) */
+    bool standby_logged;
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -73,6 +96,51 @@ static int keep_attachments(struct vt_mail_poller *p, const struct vt_mail *m,
         t->n_att++;
     }
     return 0;
+}
+
+/* The mailbox's lock name: a stable 64-bit hash (SipHash-2-4 under a fixed
+ * key) of a prefix and the mailbox's name, the same on every instance. */
+static int64_t mailbox_key(const char *name)
+{
+    static const unsigned char key[crypto_shorthash_KEYBYTES] = "vt-mailbox-lock";
+    char msg[300];
+    unsigned char h[crypto_shorthash_BYTES];
+    int n = snprintf(msg, sizeof(msg), "ventanilla/email/mailbox/%s", name);
+    crypto_shorthash(h, (const unsigned char *)msg,
+                     n < (int)sizeof(msg) ? (size_t)n : sizeof(msg) - 1, key);
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | h[i];
+    return (int64_t)v;
+}
+
+/* Whether this instance may poll now: takes the mailbox's lock, or checks
+ * that it still holds it (its connection made again after a loss holds
+ * nothing). Logs each change. */
+static bool hold(struct vt_mail_poller *p)
+{
+    int rc = vt_db_try_lock(vt_store_reader_db(p->owner), p->lock_key);
+    bool now = rc == 1;
+    if (now != p->polling) {
+        vt_log(VT_LOG_INFO, "email_mailbox_owner",
+               "mailbox=%s polling=%d instance=\"%s\" reason=%s", p->mb->name, now,
+               vt_store_instance(p->store),
+               now       ? "lock_taken"
+               : rc == 0 ? "lock_lost_to_another"
+                         : "lock_lost");
+        p->polling = now;
+        p->standby_logged = false;
+    }
+    if (!now && !p->standby_logged) {
+        if (rc == 0)
+            vt_log(VT_LOG_INFO, "email_mailbox_standby",
+                   "mailbox=%s note=\"another instance polls it\"", p->mb->name);
+        else
+            vt_log(VT_LOG_WARN, "email_mailbox_standby",
+                   "mailbox=%s note=\"cannot reach the database to take its lock\"", p->mb->name);
+        p->standby_logged = true;
+    }
+    return now;
 }
 
 /* One message: fetch, parse, commit. 0, or an error that ends the round. */
@@ -215,8 +283,8 @@ static int round_once(struct vt_mail_poller *p)
             pthread_mutex_lock(&p->lock);
             bool stop = p->stopping;
             pthread_mutex_unlock(&p->lock);
-            if (stop)
-                rc = VT_ESHUTDOWN;
+            if (stop || !hold(p))
+                rc = VT_ESHUTDOWN; /* ends the round; a lost lock is not a failure */
             else
                 rc = take_one(p, uv, uids[i]);
         }
@@ -237,14 +305,21 @@ static void *poller_main(void *arg)
         pthread_mutex_unlock(&p->lock);
         if (stop)
             break;
-        int rc = round_once(p);
         int64_t wait = (int64_t)p->mb->poll_seconds * 1000;
-        if (rc) {
+        int rc = 0;
+        if (!hold(p)) {
+            /* Another instance polls it (or the database is out of reach):
+             * try again soon enough to replace a dead one within a minute. */
+            if (wait > 20000)
+                wait = 20000;
+        } else if ((rc = round_once(p))) {
             /* Unreachable or failing: back off, doubling, with jitter. */
             wait = vt_outbox_backoff_ms(&p->cfg->outbox, ++p->failures, randombytes_random());
         } else {
             p->failures = 0;
         }
+        if (rc == 0 && !p->polling && wait > 20000)
+            wait = 20000; /* the lock was lost during the round */
         struct timespec ts;
         vt_clock_deadline(wait, &ts);
         pthread_mutex_lock(&p->lock);
@@ -253,6 +328,12 @@ static void *poller_main(void *arg)
                 break;
         pthread_mutex_unlock(&p->lock);
     }
+    if (p->polling) {
+        vt_db_unlock(vt_store_reader_db(p->owner), p->lock_key);
+        vt_log(VT_LOG_INFO, "email_mailbox_owner",
+               "mailbox=%s polling=0 instance=\"%s\" reason=stopping", p->mb->name,
+               vt_store_instance(p->store));
+    }
     return NULL;
 }
 
@@ -260,6 +341,7 @@ static void poller_free(struct vt_mail_poller *p)
 {
     vt_imap_free(p->imap);
     vt_store_reader_free(p->reader);
+    vt_store_reader_free(p->owner);
     vt_sniffer_free(p->sniffer);
     free(p->data_dir);
     pthread_mutex_destroy(&p->lock);
@@ -278,14 +360,15 @@ struct vt_mail_poller *vt_mail_poller_start(struct vt_app *srv, const struct vt_
     p->cfg = cfg;
     p->mb = mb;
     p->store = store;
+    p->lock_key = mailbox_key(mb->name);
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->cond, NULL);
     if (!(p->data_dir = strdup(data_dir)) ||
         !(p->imap = vt_imap_new(mb->imap_url, mb->username, mb->password,
                                 cfg->email.allow_plaintext_loopback, cfg->email.ca_file,
                                 cfg->outbox.timeout_ms)) ||
-        !(p->reader = vt_store_reader_new(store)) || !(p->sniffer = vt_sniffer_new()) ||
-        pthread_create(&p->thread, NULL, poller_main, p) != 0) {
+        !(p->reader = vt_store_reader_new(store)) || !(p->owner = vt_store_reader_new(store)) ||
+        !(p->sniffer = vt_sniffer_new()) || pthread_create(&p->thread, NULL, poller_main, p) != 0) {
         poller_free(p);
         return NULL;
     }

@@ -47,6 +47,7 @@
 #include "http/reply.h"
 #include "core/throttle.h"
 #include "domain/accounts.h"
+#include "domain/schedule.h"
 #include "domain/sessions.h"
 #include "domain/users.h"
 
@@ -202,6 +203,9 @@ struct bg {
     unsigned char key[VT_SESSION_KEY_BYTES];
     int64_t now, interval;   /* BG_TOUCH */
     int64_t idle_ms, max_ms; /* BG_SWEEP: the expiry rule, touch interval included */
+    int64_t period_ms;       /* BG_SWEEP: once per period across instances */
+    const char *instance;    /* BG_SWEEP: vt_store_instance (the store outlives the job) */
+    bool shared;
 };
 
 static int bg_run(struct vt_store_tx *tx, void *ctx)
@@ -211,8 +215,11 @@ static int bg_run(struct vt_store_tx *tx, void *ctx)
         return vt_sessions_touch(tx, b->key, b->now, b->interval);
     if (b->kind == BG_CLOSE)
         return vt_sessions_close(tx, b->key);
+    int rc = vt_schedule_claim(tx, "staff_sessions", b->period_ms, b->instance, b->shared);
+    if (rc <= 0)
+        return rc; /* another instance swept within the period */
     int64_t now = vt_store_tx_now(tx), n = 0;
-    int rc = vt_sessions_sweep(tx, now - b->idle_ms, now - b->max_ms, &n);
+    rc = vt_sessions_sweep(tx, now - b->idle_ms, now - b->max_ms, &n);
     if (rc == 0 && n > 0)
         vt_log(VT_LOG_INFO, "sessions_swept", "sessions=%lld", (long long)n);
     return rc;
@@ -283,6 +290,9 @@ void vt_auth_sweep(struct vt_app *srv)
     const struct vt_config *cfg = vt_app_config(srv);
     b->idle_ms = (int64_t)cfg->staff.session_idle_seconds * 1000 + touch_interval(cfg);
     b->max_ms = (int64_t)cfg->staff.session_max_seconds * 1000;
+    b->period_ms = (int64_t)cfg->staff.due_refresh_seconds * 1000;
+    b->instance = vt_store_instance(vt_app_store(srv));
+    b->shared = vt_store_shared(vt_app_store(srv));
     background(a, BG_SWEEP, b);
 }
 

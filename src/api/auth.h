@@ -73,8 +73,9 @@ bool vt_auth_require(struct vt_http_request *req, unsigned roles, bool write, st
 int vt_auth_cookie_staff(struct vt_app *srv, const char *cookie, struct vt_staff *out);
 
 /* Deletes the expired sessions, and those their accounts no longer admit, in
- * the background (a store job). Loop thread; the daemon calls it every
- * minute. */
+ * the background (a store job), unless another instance on the database did
+ * within staff.due_refresh_seconds (domain/schedule.h). Loop thread; the
+ * daemon calls it every staff.due_refresh_seconds. */
 void vt_auth_sweep(struct vt_app *srv);
 
 #endif

@@ -130,6 +130,16 @@ int vt_db_wait_notify(struct vt_db *db, int timeout_ms)
     return db->drv->wait_notify(db, timeout_ms < 0 ? 0 : timeout_ms);
 }
 
+int vt_db_try_lock(struct vt_db *db, int64_t key)
+{
+    return db->drv->try_lock ? db->drv->try_lock(db, key) : 1;
+}
+
+int vt_db_unlock(struct vt_db *db, int64_t key)
+{
+    return db->drv->unlock ? db->drv->unlock(db, key) : 0;
+}
+
 /* Transaction control runs as cached statements, like any other: the store's
  * writer takes a savepoint per job and parses it once, not at every job (as
  * the SQLite store did before db.h, with statements of its own). */

@@ -90,6 +90,22 @@ int vt_db_tables(struct vt_db *db, int (*each)(void *ctx, const char *name, bool
  * dest_file (with whatever the driver made beside it) removed. */
 int vt_db_copy_to(struct vt_db *db, const char *dest_file, char *err, size_t errlen);
 
+/* Named locks held by a connection's session (not by a transaction), for work
+ * that one instance of several on the database must do at a time (polling a
+ * mailbox). key: a stable 64-bit name the caller makes. The lock ends with
+ * vt_db_unlock, vt_db_close, or the connection: when the connection is lost
+ * (the instance died, the network dropped), so is the lock, and a driver that
+ * makes the connection again does not take it back by itself.
+ * vt_db_try_lock: 1 when this connection holds the lock now (taken now, or
+ * still held from an earlier call: calling again is how a holder checks that
+ * it did not lose it), 0 when another session holds it, VT_E* (the database
+ * is unreachable: treat as not held). A database with one user at a time
+ * (SQLite: the data directory's lock makes its instance unique) always
+ * gives 1. */
+int vt_db_try_lock(struct vt_db *db, int64_t key);
+/* Lets go of a lock vt_db_try_lock gave (nothing when not held). 0 or VT_E*. */
+int vt_db_unlock(struct vt_db *db, int64_t key);
+
 /* Transactions. begin(write): a write transaction takes the write lock at
  * once, so it never fails later on a lock upgrade. Savepoints nest inside.
  * Each runs a statement cached by the connection: a savepoint per store job

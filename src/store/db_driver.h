@@ -44,6 +44,12 @@ struct vt_db_driver {
      * "BEGIN IMMEDIATE" for a writer and "BEGIN" for a reader. */
     int (*begin)(struct vt_db *db, bool write);
 
+    /* Optional: session-level named locks (db.h's vt_db_try_lock and
+     * vt_db_unlock); NULL: the database has one user, the lock is always
+     * held. */
+    int (*try_lock)(struct vt_db *db, int64_t key);
+    int (*unlock)(struct vt_db *db, int64_t key);
+
     void (*bind_int)(struct vt_db_stmt *st, int i, int64_t v);
     void (*bind_double)(struct vt_db_stmt *st, int i, double v);
     /* s[len] is a NUL; copy: s is about to be freed or reused. */

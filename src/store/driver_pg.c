@@ -40,6 +40,10 @@
  * order across instances, and READ COMMITTED statements after the lock see
  * every earlier writer's commit. Read transactions are REPEATABLE READ: one
  * snapshot, like SQLite's read transaction.
+ *
+ * Named locks (vt_db_try_lock) are session-level advisory locks: they outlive
+ * transactions and end with the connection, so an instance that dies (or
+ * whose connection drops) lets go of them as soon as the server notices.
  */
 #include <errno.h>
 #include <libpq-fe.h>
@@ -98,6 +102,7 @@ struct pg_db {
     struct vt_db base;
     PGconn *conn;
     uint64_t generation; /* counts the connection's remakes */
+    uint64_t lock_ready; /* generation + 1 once set up for named locks */
     uint64_t n_prepared; /* names the next prepared statement */
     bool read_only, maintain; /* vt_db_options', for setup() after a reconnection */
     bool settled;             /* setup() ran on the current connection */
@@ -822,6 +827,69 @@ static int pg_wait_notify(struct vt_db *db, int timeout_ms)
     return lost ? VT_ESTORE : VT_DB_TIMEOUT;
 }
 
+/* ---- named locks: session-level advisory locks ---- */
+
+/* Held by this session already (pg_locks shows a bigint key as its high half
+ * in classid, its low half in objid, objsubid 1), or taken now: a holder that
+ * asks again does not stack a second hold, and one whose connection was made
+ * again (revive: a new session, the old one's locks gone) takes it anew or
+ * learns that another instance has it. */
+static const char SQL_TRY_LOCK[] =
+    "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE locktype = 'advisory' "
+    "AND pid = pg_catalog.pg_backend_pid() AND granted AND classid = $2::oid "
+    "AND objid = $3::oid AND objsubid = 1) THEN true "
+    "ELSE pg_catalog.pg_try_advisory_lock($1::bigint) END";
+
+/* The server notices a holder gone silent (its machine died, the network
+ * dropped: no FIN ever comes) within about half a minute, rather than after
+ * the system's default two hours of TCP keepalive, and ends its session and
+ * locks. Ignored on a Unix socket. */
+static const char SQL_LOCK_SETUP[] =
+    "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; "
+    "SET tcp_keepalives_count = 3; SET tcp_user_timeout = 30000";
+
+static int pg_try_lock(struct vt_db *db, int64_t key)
+{
+    struct pg_db *c = conn(db);
+    char k[24], hi[16], lo[16];
+    uint64_t u = (uint64_t)key;
+    snprintf(k, sizeof(k), "%lld", (long long)key);
+    snprintf(hi, sizeof(hi), "%lu", (unsigned long)(u >> 32));
+    snprintf(lo, sizeof(lo), "%lu", (unsigned long)(u & 0xffffffffu));
+    const char *vals[3] = {k, hi, lo};
+    if (revive(c))
+        return VT_ESTORE;
+    if (c->lock_ready != c->generation + 1) {
+        PGresult *r = PQexec(c->conn, SQL_LOCK_SETUP);
+        if (PQresultStatus(r) == PGRES_COMMAND_OK)
+            c->lock_ready = c->generation + 1;
+        PQclear(r);
+    }
+    PGresult *r = PQexecParams(c->conn, SQL_TRY_LOCK, 3, NULL, vals, NULL, NULL, 0);
+    int rc = result_rc(c, r);
+    if (rc == 0)
+        rc = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    return rc;
+}
+
+/* A lost connection has no lock left to let go of: it is not made again for
+ * this. */
+static int pg_unlock(struct vt_db *db, int64_t key)
+{
+    struct pg_db *c = conn(db);
+    if (PQstatus(c->conn) != CONNECTION_OK)
+        return 0;
+    char k[24];
+    snprintf(k, sizeof(k), "%lld", (long long)key);
+    const char *vals[1] = {k};
+    PGresult *r = PQexecParams(c->conn, "SELECT pg_catalog.pg_advisory_unlock($1::bigint)", 1, NULL,
+                               vals, NULL, NULL, 0);
+    int rc = result_rc(c, r);
+    PQclear(r);
+    return rc;
+}
+
 /* ---- full-text search: tsvector and tsquery ---- */
 
 /* Each word quoted as a tsquery literal ('word':*, prefix-matched; a word
@@ -863,6 +931,8 @@ const struct vt_db_driver vt_db_driver_pg = {
     .tables = pg_tables,
     .copy_to = pg_copy_to,
     .begin = pg_begin,
+    .try_lock = pg_try_lock,
+    .unlock = pg_unlock,
     .bind_int = pg_bind_int,
     .bind_double = pg_bind_double,
     .bind_text = pg_bind_text,

@@ -602,5 +602,118 @@ class WhatsAppFallback(EmailCase):
         self.assertEqual([m for m in self.graph.messages(to=frm_wa) if rad in str(m)], [])
 
 
+@unittest.skipUnless(H.BACKEND == "postgresql", "two instances share a database only on PostgreSQL")
+class Instances(EmailCase):
+    """Two instances on one database and one mailbox: one polls it at a time,
+    every message is filed once, and when the polling one is SIGKILLed the
+    other takes the mailbox over (within a minute) and files what came after."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.imap = mailservers.Dovecot(users={USER: PASSWORD}).start()
+        cls.smtp = mailservers.SmtpSink().start()
+        cls.b = None
+        cls.a = H.Daemon(cls.config(), name="email-a")  # poll_seconds 1
+
+    @classmethod
+    def tearDownClass(cls):
+        H.release(cls.b, cls.a, cls.smtp, cls.imap)
+
+    def wait(self, pred, timeout=H.WAIT, what="condition"):
+        deadline = time.monotonic() + timeout
+        while True:
+            v = pred()
+            if v:
+                return v
+            if time.monotonic() > deadline:
+                raise AssertionError("timed out waiting for %s; logs:\nA: %s\nB: %s" % (
+                    what, "\n".join(self.a.lines[-10:]), "\n".join(self.b.lines[-10:] if self.b else [])))
+            time.sleep(0.1)
+
+    @staticmethod
+    def owner_events(d):
+        return [H.parse_logfmt(l) for l in list(d.lines) if "event=email_mailbox_owner" in l]
+
+    def polling(self, d):
+        """Whether d's log says it polls the mailbox now."""
+        ev = self.owner_events(d)
+        return bool(ev) and ev[-1].get("polling") == "1"
+
+    def standby(self, d):
+        return any("event=email_mailbox_standby" in l and "another instance" in l for l in list(d.lines))
+
+    def deliver(self, n, tag):
+        frms = [sender() for _ in range(n)]
+        raws = [mail(f, "Petición %s %d" % (tag, i), "Texto %s %d." % (tag, i)) for i, f in enumerate(frms)]
+        for r in raws:
+            self.imap.append(USER, r)
+        return frms, [re.search(rb"Message-ID: <([^>]+)>", r).group(1).decode() for r in raws]
+
+    def taken_once(self, mids):
+        rows = self.a.query("SELECT dedup_key, count(*) AS n FROM email_messages GROUP BY dedup_key")
+        got = {r["dedup_key"]: r["n"] for r in rows}
+        return all(("mid:" + m) in got for m in mids), {m: got.get("mid:" + m, 0) for m in mids}
+
+    def test_01_one_poller_and_a_takeover_after_sigkill(self):
+        a = self.a
+        a.start()
+        self.wait(lambda: self.polling(a), what="A polling the mailbox")
+        # A second instance on A's database, with the same mailbox.
+        b = type(self).b = H.Daemon(self.config(), name="email-b", share=a)
+        b.start()
+        # B sees the mailbox taken: a positive signal, not a wait for silence.
+        self.wait(lambda: self.standby(b), what="B on standby")
+        frms, mids = self.deliver(12, "uno")
+        self.wait(lambda: self.taken_once(mids)[0], what="the first messages filed")
+        self.assertEqual(set(self.taken_once(mids)[1].values()), {1}, "each filed once")
+        self.assertEqual(a.scalar("SELECT count(*) FROM items WHERE channel = 'email'"), 12)
+        self.wait(lambda: all(self.smtp.messages(to=f) for f in frms), what="every acknowledgement")
+        for f in frms:
+            H.outbox_settled(a, f)
+            self.assertEqual(len(self.smtp.messages(to=f)), 1, f)
+        # Only A polled: B never said it polls, nor fetched a message.
+        self.assertFalse([e for e in self.owner_events(b) if e.get("polling") == "1"])
+        self.assertFalse([l for l in list(b.lines) if "event=email_taken" in l])
+        self.assertEqual(len([l for l in list(a.lines) if "event=email_taken" in l]), 12)
+
+        # A dies without letting go; PostgreSQL ends its session and its
+        # lock with it, and B, trying every min(poll_seconds, 20 s), takes over.
+        a.kill()
+        frms2, mids2 = self.deliver(8, "dos")
+        t0 = time.monotonic()
+        self.wait(lambda: self.polling(b), timeout=90, what="B polling after A died")
+        ev = self.owner_events(b)[-1]
+        self.assertEqual(ev["reason"], "lock_taken")
+        self.assertIn(os.path.basename(b.dir), ev["instance"])
+        took = time.monotonic() - t0
+        self.wait(lambda: self.taken_once(mids2)[0], timeout=90, what="the later messages filed by B")
+        self.assertLess(time.monotonic() - t0, 90)
+        print("B took the mailbox over %.1f s after A was killed" % took, file=sys.stderr)
+        self.assertEqual(set(self.taken_once(mids + mids2)[1].values()), {1}, "each filed once")
+        self.assertEqual(b.scalar("SELECT count(*) FROM items WHERE channel = 'email'"), 20)
+        self.assertEqual(len([l for l in list(b.lines) if "event=email_taken" in l]), 8)
+        self.wait(lambda: all(self.smtp.messages(to=f) for f in frms2), what="acknowledgements by B")
+        for f in frms2:
+            H.outbox_settled(b, f)
+            self.assertEqual(len(self.smtp.messages(to=f)), 1, f)
+        # B's lock connection is cut (the database restarted it, a network
+        # blip): B notices before its next round, takes the lock again on a
+        # new connection, and goes on filing.
+        key = 8531290862938105196  # driver_pg.c's write lock, which stays
+        cut = b.scalar("SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' "
+                       "AND granted AND NOT (classid::bigint = %d AND objid::bigint = %d)" % (key >> 32, key & 0xffffffff))
+        self.assertEqual(cut, 1)
+        n = len(self.owner_events(b))
+        self.wait(lambda: [e.get("polling") for e in self.owner_events(b)[n:]][:2] == ["0", "1"],
+                  what="B losing and taking the lock again")
+        self.assertEqual(self.owner_events(b)[n]["reason"], "lock_lost")
+        frms3, mids3 = self.deliver(3, "tres")
+        self.wait(lambda: self.taken_once(mids3)[0], what="messages filed after the cut")
+        self.assertEqual(set(self.taken_once(mids + mids2 + mids3)[1].values()), {1}, "each filed once")
+        # A clean stop lets go of the mailbox, and says so.
+        b.stop()
+        self.assertEqual(self.owner_events(b)[-1].get("reason"), "stopping")
+
+
 if __name__ == "__main__":
     H.main()

@@ -243,5 +243,100 @@ class CaseworkClock(H.DaemonCase):
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
 
 
+@unittest.skipUnless(H.BACKEND == "postgresql", "two instances share a database only on PostgreSQL")
+class TwoInstances(H.DaemonCase):
+    """Two instances on one database run the desistimiento sweep (and the
+    staff sessions' sweep) once per period between them, not once each: each
+    run claims its period in scheduled_runs first."""
+    PERIOD = 2  # staff.due_refresh_seconds
+
+    @classmethod
+    def setUpClass(cls):
+        cls.b = None
+        cls.conf = {"staff": {"due_refresh_seconds": cls.PERIOD, "completion_wait_days": 30},
+                    "log": {"level": "debug"}}
+        cls.a = H.Daemon(name="sweep-a", config=cls.conf)
+        p = subprocess.run([H.BIN, "user", "add", "--config", cls.a.cfg_path, "--data-dir",
+                            cls.a.data_dir, "coord", "--role", "coordinador", "--dependencia",
+                            "atencion_ciudadano"], input=PASSWORD + "\n", capture_output=True,
+                           text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        cls.a.start()
+        cls.b = H.Daemon(name="sweep-b", config=cls.conf, share=cls.a)
+        cls.b.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        H.release(cls.b, cls.a)
+
+    def wait_for(self, what, fn, timeout=H.WAIT):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            v = fn()
+            if v:
+                return v
+            time.sleep(0.2)
+        self.fail("timed out waiting for " + what)
+
+    def runs(self, name):
+        """(at, instance) of every run of job name that either instance's log records."""
+        out = []
+        for who, d in (("a", self.a), ("b", self.b)):
+            for line in list(d.lines):
+                if "event=scheduled_run " in line:
+                    ev = H.parse_logfmt(line)
+                    if ev.get("name") == name:
+                        out.append((int(ev["at"]), who))
+        return sorted(out)
+
+    def test_01_the_sweep_runs_once_per_period_across_instances(self):
+        a, b = self.a, self.b
+        # A staff member on B asks for completion of an item filed on A.
+        item = a.post_json(H.item_payload(reply_channel="email"))
+        self.assertEqual(item.status, 201, item.text)
+        rad = item.json()["radicado"]
+        r = b.request("POST", "/api/v1/session",
+                      json.dumps({"username": "coord", "password": PASSWORD}).encode(),
+                      {"Content-Type": "application/json"})
+        self.assertEqual(r.status, 200, r.text)
+        cookie, csrf = r.header("Set-Cookie").split(";")[0], r.json()["csrf_token"]
+        r = b.request("POST", "/api/v1/items/%s/actions" % rad,
+                      json.dumps({"action": "request_completion", "text": "Adjunte el recibo."}).encode(),
+                      {"Content-Type": "application/json", "Cookie": cookie, "X-CSRF-Token": csrf})
+        self.assertEqual(r.status, 200, r.text)
+        # Its time to complete runs out.
+        a.execute("UPDATE items SET completion_deadline = '2000-01-03' WHERE radicado = ?", (rad,))
+        self.wait_for("desistido", lambda: a.scalar(
+            "SELECT status FROM items WHERE radicado = ?", (rad,)) == "desistido")
+        # Archived once: one event on the record, one sweep that found it.
+        ev = a.query("SELECT e.actor FROM audit_events e JOIN items i ON i.id = e.item_id "
+                     "WHERE i.radicado = ? AND e.action = 'desistido'", (rad,))
+        self.assertEqual([e["actor"] for e in ev], ["sistema"])
+        found = [l for d in (a, b) for l in list(d.lines) if "event=desistimiento " in l]
+        self.assertEqual(len(found), 1, found)
+        # Every refresh of either instance either ran the sweep or saw that the
+        # other had run it within the period: a few periods' worth of runs...
+        self.wait_for("six sweeps", lambda: len(self.runs("desistimiento")) >= 6)
+        self.wait_for("a sweep left to the other instance", lambda: any(
+            "event=scheduled_skipped" in l and "name=desistimiento" in l for d in (a, b) for l in list(d.lines)))
+        # ... never two within one period: a run by the other instance than the
+        # last one's comes only once a whole period passed without a run.
+        runs = self.runs("desistimiento")
+        for (t0, w0), (t1, w1) in zip(runs, runs[1:]):
+            if w0 != w1:
+                self.assertGreaterEqual(t1 - t0, self.PERIOD * 1000, runs)
+        # The table names the instance that ran the last period, for each job.
+        rows = {r["name"]: r for r in a.query("SELECT name, last_run_at, run_by FROM scheduled_runs")}
+        self.assertEqual(set(rows), {"desistimiento", "staff_sessions"})
+        row = rows["desistimiento"]
+        who = self.wait_for("the log line of the run on record", lambda: [
+            w for t, w in self.runs("desistimiento") if t == row["last_run_at"]])
+        self.assertEqual(len(who), 1, who)
+        self.assertIn(os.path.basename((a if who[0] == "a" else b).dir), row["run_by"])
+        self.assertTrue(any(os.path.basename(d.dir) in rows["staff_sessions"]["run_by"] for d in (a, b)))
+        p = a.cli("audit", "verify", "--config", a.cfg_path, "--data-dir", a.data_dir)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
+
 if __name__ == "__main__":
     H.main()

@@ -222,6 +222,11 @@ int main(void)
     ASSERT_EQ(count(reader), 4);
     ASSERT_TRUE(vt_db_exec(reader, "DELETE FROM t") != 0);
     ASSERT_EQ(count(db), 4);
+    /* SQLite has one instance (the data directory's lock): a named lock is
+     * always this connection's. */
+    ASSERT_EQ(vt_db_try_lock(reader, 42), 1);
+    ASSERT_EQ(vt_db_try_lock(db, 42), 1);
+    ASSERT_EQ(vt_db_unlock(reader, 42), 0);
     vt_db_close(reader);
 
     /* The schema's tables by name, a full-text index marked, SQLite's own

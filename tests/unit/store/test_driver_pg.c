@@ -5,7 +5,8 @@
  * read as 1 and 0, a parameter nothing types), errors as VT_E* codes (a
  * refused statement gives none), transactions and savepoints, the write lock
  * every write transaction takes, read-only connections, a connection lost
- * and made again, and full-text search in the ventanilla_es configuration.
+ * and made again, named (advisory) locks, and full-text search in the
+ * ventanilla_es configuration.
  *
  * The server: VT_TEST_PG_HOST (the socket directory of the suite's private
  * cluster, scripts/pg-cluster), user ventanilla. Without it the test is
@@ -409,6 +410,48 @@ int main(void)
     snprintf(sql, sizeof(sql), "ALTER DATABASE %s RESET synchronous_commit", dbname);
     ASSERT_EQ(vt_db_exec(other, sql), 0);
     ASSERT_TRUE(insert(db, "cinco", 5, 0, NULL, 0) > 5); /* failed inserts used ids too */
+
+    /* Named locks belong to a session: one holder at a time, asking again
+     * does not stack a second hold, a read-only connection can hold one, and
+     * the holder's connection lost lets another take it; the lost one, made
+     * again, learns that it no longer holds it. */
+    const int64_t key = -8531290862938105001; /* negative: both halves used */
+    struct vt_db *l1 = NULL, *l2 = NULL;
+    ASSERT_EQ(open_pg(host, dbname, true, &l1), 0);
+    ASSERT_EQ(open_pg(host, dbname, true, &l2), 0);
+    ASSERT_EQ(vt_db_try_lock(l1, key), 1);
+    ASSERT_EQ(vt_db_try_lock(l1, key), 1);
+    ASSERT_EQ(vt_db_try_lock(l2, key), 0);
+    ASSERT_EQ(vt_db_try_lock(l2, key + 1), 1); /* another name */
+    ASSERT_EQ(vt_db_unlock(l1, key), 0);       /* once is enough */
+    ASSERT_EQ(vt_db_try_lock(l2, key), 1);
+    ASSERT_EQ(vt_db_try_lock(l1, key), 0);
+    ASSERT_EQ(vt_db_exec(l1, "SELECT 1"), 0);
+    ASSERT_EQ(vt_db_exec(db, "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                             "WHERE locktype = 'advisory' AND granted"),
+              0);
+    int held = -1;
+    for (int i = 0; i < 50 && held != 1; i++) { /* l2's session ends a moment later */
+        held = vt_db_try_lock(l1, key);
+        if (held != 1)
+            usleep(100000);
+    }
+    ASSERT_EQ(held, 1);
+    int lost_lock = 0;
+    for (int i = 0; i < 2 && lost_lock == 0; i++) /* the loss shows at the first use */
+        lost_lock = vt_db_try_lock(l2, key) < 0;
+    ASSERT_EQ(lost_lock, 1);
+    ASSERT_EQ(vt_db_try_lock(l2, key), 0); /* made lost_lock: another session has it */
+    ASSERT_EQ(vt_db_try_lock(l2, key + 1), 1);
+    vt_db_close(l1);
+    held = -1;
+    for (int i = 0; i < 50 && held != 1; i++) {
+        held = vt_db_try_lock(l2, key);
+        if (held != 1)
+            usleep(100000);
+    }
+    ASSERT_EQ(held, 1);
+    vt_db_close(l2);
 
     /* Full-text search in ventanilla_es (as migrations/postgresql/0005
      * makes it): accents and case folded, words prefix-matched and all
