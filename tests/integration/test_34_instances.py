@@ -16,6 +16,8 @@ Afterwards nothing acknowledged is lost and nothing is duplicated:
 
 PostgreSQL only: several instances share a database only there."""
 import asyncio
+import copy
+import hashlib
 import http.client
 import json
 import os
@@ -28,6 +30,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
 import mailservers  # noqa: E402
+import staffkit as S  # noqa: E402
 
 import websockets  # noqa: E402  (python3-websockets)
 
@@ -43,7 +46,8 @@ POST_KILL = 90     # intakes started after the kill
 MAILS_BEFORE = 12  # messages in the mailbox before the first intake
 MAILS_AT_KILL = 12  # a burst while the SMTP sink holds every message, just before the kill
 MAILS_AFTER = 12   # appended while the clients go on after the kill
-ATTACH_EVERY = 6   # every sixth intake is multipart with a small PDF
+ATTACH_EVERY = 5   # every fifth intake (all instances in turn) is multipart with a PDF
+TRIAGE = "atencion_ciudadano"  # the dependencia new items go to
 # A claim's lease is 2 x batch x timeout_ms (at least 10 s) and a survivor
 # looks for expired leases once a lease: with one message a claim, what d2
 # held is sent again 20-40 s after the kill.
@@ -451,6 +455,41 @@ class ThreeInstances(H.DaemonCase):
                 problems.append((msgid, rows, [x["id"] for x in items]))
         self.assertEqual(problems, [], "messages not filed exactly once (message, takes, items)")
 
+    def staff(self):
+        """ana (coordinador of the triage dependencia) logged in on d1, and the
+        same session (cookie and CSRF token) pointed at d3."""
+        if not hasattr(ThreeInstances, "ana"):
+            S.add_user(self.d1, "ana", "coordinador", TRIAGE)
+            ThreeInstances.ana = S.Staff(self.d1, "ana")
+        on_d3 = copy.copy(ThreeInstances.ana)
+        on_d3.d = self.d3
+        return ThreeInstances.ana, on_d3
+
+    def test_08_a_staff_session_works_on_another_instance(self):
+        run = self.need_run()
+        ana, on_d3 = self.staff()
+        rad = run["acked"][0][2]["radicado"]
+        self.assertEqual(on_d3.item(rad)["radicado"], rad)
+        r = on_d3.act(rad, "note", text="Nota escrita en otra instancia")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(ana.item(rad)["radicado"], rad)
+
+    def test_09_attachments_readable_from_every_surviving_instance(self):
+        run = self.need_run()
+        ana, on_d3 = self.staff()
+        with_pdf = [(i, inst, doc) for i, inst, doc in run["acked"] if run["payloads"][i][1] is not None]
+        self.assertEqual({inst for _i, inst, _doc in with_pdf}, {0, 1, 2}, "attachments filed by each instance")
+        bad = {}  # (filed by, read on, status): how many
+        for i, inst, doc in with_pdf:
+            pdf = run["payloads"][i][1]
+            sha = hashlib.sha256(pdf).hexdigest()
+            for name, staff in (("d1", ana), ("d3", on_d3)):
+                r = staff.get("/api/v1/items/%s/attachments/%s" % (doc["radicado"], sha))
+                if r.status != 200 or r.body != pdf:
+                    key = ("filed by d%d" % (inst + 1), "read on " + name, "HTTP %d" % r.status)
+                    bad[key] = bad.get(key, 0) + 1
+        self.assertEqual(bad, {}, "attachments not readable (filed by, read on, answer): how many, of %d"
+                         % len(with_pdf))
 
 if __name__ == "__main__":
     H.main()
