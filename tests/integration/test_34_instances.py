@@ -22,10 +22,12 @@ import http.client
 import json
 import os
 import re
+import socket
 import sys
 import threading
 import time
 import unittest
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
@@ -47,6 +49,7 @@ MAILS_BEFORE = 12  # messages in the mailbox before the first intake
 MAILS_AT_KILL = 12  # a burst while the SMTP sink holds every message, just before the kill
 MAILS_AFTER = 12   # appended while the clients go on after the kill
 ATTACH_EVERY = 5   # every fifth intake (all instances in turn) is multipart with a PDF
+CUT_INDEX = 10000  # the intake whose upload the kill cuts
 TRIAGE = "atencion_ciudadano"  # the dependencia new items go to
 # A claim's lease is 2 x batch x timeout_ms (at least 10 s) and a survivor
 # looks for expired leases once a lease: with one message a claim, what d2
@@ -245,7 +248,7 @@ class ThreeInstances(H.DaemonCase):
                         progress.notify_all()
                 time.sleep(PACE)  # pacing the load, not waiting for anything
 
-        threads = [threading.Thread(target=client, name="client-%d" % n) for n in range(CLIENTS)]
+        threads = [threading.Thread(target=client, name="client-%d" % n, daemon=True) for n in range(CLIENTS)]
         for t in threads:
             t.start()
 
@@ -275,8 +278,18 @@ class ThreeInstances(H.DaemonCase):
         wait_until(kill_time, LONG, "d2 to hold a claimed acknowledgement at the held sink",
                    lambda: ": held %d, sending %r" % (self.smtp.held, d1.query(
                        "SELECT id, claimed_by FROM outbox WHERE status = 'sending'")))
-        held_by_d2 = d1.scalar("SELECT count(*) FROM outbox WHERE status = 'sending' AND claimed_by LIKE ?",
-                               (d2_tag,))
+        # One request is in the middle of its upload to d2 when d2 dies: its
+        # connection is cut, and the client sends it again to the next instance.
+        cut_i = CUT_INDEX
+        cut_f = payload(cut_i)[0]
+        payloads[cut_i] = (cut_f, None)
+        cut_body = urllib.parse.urlencode(cut_f).encode("ascii")
+        cut = socket.create_connection(("127.0.0.1", ports[1]), timeout=H.WAIT)
+        cut.sendall(("POST /api/v1/items HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                     "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n"
+                     % len(cut_body)).encode("ascii") + cut_body[:len(cut_body) // 2])
+        held_by_d2 = [r["id"] for r in d1.query("SELECT id FROM outbox WHERE status = 'sending' AND "
+                                                "claimed_by LIKE ?", (d2_tag,))]
         d2.kill()  # SIGKILL
         t_kill = time.monotonic()
         with lock:
@@ -286,6 +299,20 @@ class ThreeInstances(H.DaemonCase):
             progress.notify_all()
         self.smtp.release()
         live2_at_kill = len(live[1].seen())
+        try:
+            cut.sendall(cut_body[len(cut_body) // 2:])
+            resp = http.client.HTTPResponse(cut)
+            resp.begin()
+            self.fail("the killed instance answered: %d %r" % (resp.status, resp.read()[:200]))
+        except (OSError, http.client.HTTPException) as e:
+            failed_over.append((cut_i, 1, repr(e)))
+        finally:
+            cut.close()
+        r = H.http_request(ports[2], "POST", "/api/v1/items", cut_body,
+                           {"Content-Type": "application/x-www-form-urlencoded"}, timeout=H.WAIT)
+        doc = H.assert_created(self, r)
+        with lock:
+            acked.append((cut_i, 2, doc))
 
         # -- after the kill: more mail while the clients go on
         step = max(1, POST_KILL // (MAILS_AFTER + 1))
@@ -299,7 +326,7 @@ class ThreeInstances(H.DaemonCase):
         self.assertFalse(any(t.is_alive() for t in threads), "clients still running")
         t_clients = time.monotonic()
         self.assertEqual(unanswered, [], "intakes no instance acknowledged")
-        self.assertEqual(len(acked), state["last"])
+        self.assertEqual(len(acked), state["last"] + 1)  # and the one cut
 
         # -- what must follow: every mail taken in, every outbox row sent
         def mails_taken():
@@ -330,17 +357,24 @@ class ThreeInstances(H.DaemonCase):
             c.stop()
 
         recovered = [ln for d in (d1, d3) for ln in d.lines if "outbox_recovered" in ln]
+        filed_by = [sum(1 for ln in d.lines if "email_taken" in ln and "outcome=filed" in ln) for d in instances]
+        reasons = {}
+        for _i, inst, why in failed_over:
+            k = "d%d %s" % (inst + 1, re.split(r"[(:]", why, 1)[0])
+            reasons[k] = reasons.get(k, 0) + 1
         by_inst = [sum(1 for a in acked if a[1] == k) for k in range(3)]
         ThreeInstances.ran = {"acked": acked, "failed_over": failed_over, "payloads": payloads,
-                              "mails": mails, "live": live}
+                              "mails": mails, "live": live, "held_by_d2": held_by_d2, "d2_tag": d2_tag}
         print("\n  %d intakes acknowledged (by d1 %d, d2 %d, d3 %d); d2 killed after %d, holding %d claimed "
-              "acknowledgement(s); %d requests failed over to the next instance"
-              "\n  %d items stored (%d from the mailbox); %d mails in the mailbox; %d emails at the sink"
+              "acknowledgement(s); %d requests failed over to the next instance: %s"
+              "\n  %d items stored (%d from the mailbox); %d mails in the mailbox, filed by d1 %d, d2 %d, d3 %d;"
+              " %d emails at the sink"
               "\n  survivors' outbox_recovered lines: %s"
               "\n  live events seen: d1 %d, d2 %d (until killed), d3 %d"
               "\n  seconds from start: kill %.1f, clients done %.1f, mails taken %.1f, outbox settled %.1f"
-              % (len(acked), by_inst[0], by_inst[1], by_inst[2], killed_after, held_by_d2, len(failed_over),
-                 len(stored), d1.scalar("SELECT count(*) FROM items WHERE channel = 'email'"), len(mails),
+              % (len(acked), by_inst[0], by_inst[1], by_inst[2], killed_after, len(held_by_d2), len(failed_over),
+                 reasons, len(stored), d1.scalar("SELECT count(*) FROM items WHERE channel = 'email'"), len(mails),
+                 filed_by[0], filed_by[1], filed_by[2],
                  len(self.smtp.messages()), [H.parse_logfmt(ln).get("messages") for ln in recovered],
                  len(live[0].seen()), live2_at_kill, len(live[2].seen()),
                  t_kill - t0, t_clients - t0, t_mails - t0, t_outbox - t0))
@@ -377,6 +411,8 @@ class ThreeInstances(H.DaemonCase):
         extra = {s: n for s, n in subjects.items() if n > 1}
         allowed = {run["payloads"][i][0]["subject"] for i in failed_idx}
         self.assertEqual({s for s in extra if s not in allowed}, set(), "intakes stored twice")
+        # The upload the kill cut never reached a commit on d2: stored once, by d3.
+        self.assertEqual(subjects.get(run["payloads"][CUT_INDEX][0]["subject"]), 1)
         for i, inst, doc in run["acked"][:10] + run["acked"][-10:]:
             self.assertEqual(self.d3.track(doc["radicado"], doc["tracking_code"]).status, 200, doc["radicado"])
 
@@ -436,6 +472,13 @@ class ThreeInstances(H.DaemonCase):
             if len(got) != 1 or o["status"] != "sent":
                 counts.append((o["radicado"], o["status"], len(got), o["claimed_by"]))
         self.assertEqual(counts, [], "acknowledgements not sent exactly once (radicado, status, sent, by)")
+        # What d2 had claimed when it died was sent by a survivor.
+        run = ThreeInstances.ran
+        self.assertTrue(run["held_by_d2"])
+        for oid in run["held_by_d2"]:
+            (row,) = self.d1.query("SELECT status, claimed_by FROM outbox WHERE id = ?", (oid,))
+            self.assertEqual(row["status"], "sent", row)
+            self.assertNotIn(run["d2_tag"].strip("%"), row["claimed_by"], "sent by the dead instance?")
         # And nothing else reached the sink: every message is one of those.
         ours = {(o["recipient"].lower(), o["radicado"]) for o in owed}
         stray = [m for m in msgs if not any((r.lower(), rad) in ours for r in m.rcpt_tos
