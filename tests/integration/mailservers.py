@@ -837,6 +837,7 @@ class _Handler:
         self.sink = sink
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        await self.sink._gate()
         r = self.sink._take_fault("MAIL")
         if r:
             return r
@@ -903,6 +904,8 @@ class SmtpSink:
         self._attempts = []
         self._faults = {"MAIL": [], "RCPT": [], "DATA": []}
         self.auth_failures = 0
+        self._holding = False
+        self._held = 0
 
     # -- lifecycle
     def start(self):
@@ -995,6 +998,39 @@ class SmtpSink:
         for the daemon's SMTP timeout. stop() cuts them short."""
         with self._lock:
             self._faults["DATA"].extend(["hang %s" % float(seconds)] * n)
+
+    def hold(self):
+        """From now on each MAIL command waits, unanswered, until release(): a
+        provider that stopped answering for a while. Nothing of a held message
+        has been sent yet, so a client that dies while held sent nothing (its
+        session ends, cancelled, and is never recorded)."""
+        with self._lock:
+            self._holding = True
+
+    def release(self):
+        with self._lock:
+            self._holding = False
+
+    @property
+    def held(self):
+        """How many MAIL commands are waiting for release() now."""
+        with self._lock:
+            return self._held
+
+    async def _gate(self):
+        with self._lock:
+            if not self._holding:
+                return
+            self._held += 1
+        try:
+            while True:
+                await asyncio.sleep(0.02)
+                with self._lock:
+                    if not self._holding:
+                        return
+        finally:
+            with self._lock:
+                self._held -= 1
 
     def _take_fault(self, stage):
         with self._lock:
