@@ -1,0 +1,132 @@
+"""Attachments and the audit key when several instances share one PostgreSQL
+database (issue 14, point 2 last sentence and point 3 "attachments are
+readable from any instance"): the bytes live in the database, so an instance
+serves a file another one received; an instance needs no data directory at
+all (its audit key is a file the config names).
+
+PostgreSQL only (a second instance and a missing data directory need it).
+"""
+import hashlib
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as H  # noqa: E402
+import staffkit as S  # noqa: E402
+
+PG_ONLY = "several instances and no data directory need the PostgreSQL backend"
+
+
+def file_with(d, name, data, ctype="application/pdf"):
+    """Files a web intake with one attachment; returns (radicado, sha256)."""
+    r = d.post_multipart(H.form_fields(subject="Solicitud con soporte %s" % name),
+                         [("attachments", name, ctype, data)])
+    assert r.status == 201, r
+    return r.json()["radicado"], hashlib.sha256(data).hexdigest()
+
+
+@unittest.skipIf(H.BACKEND != "postgresql", PG_ONLY)
+class TwoInstances(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.a = H.Daemon(name="blobs-a")
+        S.add_user(cls.a, "gerente1", "gerente")
+        cls.a.start()
+        cls.b = H.Daemon(name="blobs-b", share=cls.a)
+        cls.b.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.b.cleanup()
+        cls.a.cleanup()
+
+    def test_01_a_file_received_by_one_instance_downloads_from_the_other(self):
+        data = H.minimal_pdf("recibido en A")
+        rad, sha = file_with(self.a, "soporte.pdf", data)
+        # B's data directory has no attachments: the bytes are in the database.
+        self.assertFalse(os.path.exists(os.path.join(self.b.data_dir, "attachments")))
+        self.assertFalse(os.path.exists(os.path.join(self.a.data_dir, "attachments")))
+        self.assertEqual(self.a.stored_attachment(sha), data)
+        g = S.Staff(self.b, "gerente1")
+        f = g.get("/api/v1/items/%s/attachments/%s" % (rad, sha))
+        self.assertEqual(f.status, 200, f)
+        self.assertEqual(f.body, data)
+        self.assertEqual(f.header("content-type"), "application/pdf")
+        self.assertIn('filename="soporte.pdf"', f.header("content-disposition", ""))
+        # And the other way round.
+        data2 = H.minimal_png(3, 3)
+        rad2, sha2 = file_with(self.b, "foto.png", data2, "image/png")
+        f = S.Staff(self.a, "gerente1").get("/api/v1/items/%s/attachments/%s" % (rad2, sha2))
+        self.assertEqual((f.status, f.body), (200, data2))
+
+    def test_02_the_same_file_twice_is_stored_once(self):
+        data = H.minimal_pdf("dos veces")
+        _, sha = file_with(self.a, "uno.pdf", data)
+        _, sha_b = file_with(self.b, "otro.pdf", data)
+        self.assertEqual(sha, sha_b)
+        self.assertEqual(self.a.scalar("SELECT count(*) FROM attachment_blobs WHERE sha256 = ?", (sha,)), 1)
+        self.assertEqual(self.a.scalar("SELECT count(*) FROM attachments WHERE sha256 = ?", (sha,)), 2)
+
+
+@unittest.skipIf(H.BACKEND != "postgresql", PG_ONLY)
+class NoDataDirectory(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.d = H.Daemon(name="blobs-nodir", no_data_dir=True)
+        S.add_user(cls.d, "gerente1", "gerente")
+        cls.d.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        for d in getattr(cls, "others", []):
+            d.cleanup()
+        cls.d.cleanup()
+
+    def test_01_serves_intakes_with_attachments_and_the_chain_verifies(self):
+        self.assertIsNone(self.d.data_dir)
+        self.assertNotIn("data_dir", self.d.config["server"])
+        data = H.minimal_pdf("sin directorio")
+        rad, sha = file_with(self.d, "anexo.pdf", data)
+        f = S.Staff(self.d, "gerente1").get("/api/v1/items/%s/attachments/%s" % (rad, sha))
+        self.assertEqual((f.status, f.body), (200, data))
+        # Nothing but the key and the config in the daemon's directory.
+        self.assertEqual(sorted(os.listdir(self.d.dir)), ["audit.key", "ventanilla.json"])
+        p = S.audit_verify(self, self.d)
+        self.assertIn("ok", p.stdout.lower())
+
+    def test_02_a_second_instance_without_data_directory_shares_key_and_files(self):
+        other = H.Daemon(name="blobs-nodir-2", share=self.d, no_data_dir=True)
+        self.__class__.others = [other]
+        other.start()
+        data = H.minimal_pdf("segunda instancia")
+        rad, sha = file_with(other, "segundo.pdf", data)
+        f = S.Staff(self.d, "gerente1").get("/api/v1/items/%s/attachments/%s" % (rad, sha))
+        self.assertEqual((f.status, f.body), (200, data))
+        S.audit_verify(self, self.d)
+
+    def test_03_a_missing_key_file_says_how_to_make_one(self):
+        d = H.Daemon(name="blobs-nokey", share=self.d, no_data_dir=True)
+        self.__class__.others = getattr(self.__class__, "others", []) + [d]
+        os.remove(d.key_path)
+        p = d.cli("audit", "verify", "--config", d.cfg_path)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("ventanilla audit new-key", p.stderr + p.stdout)
+        # serve refuses to start without its key, and says so.
+        p = d.cli("serve", "--config", d.cfg_path, "--port", "0", timeout=30)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("audit new-key", p.stderr)
+
+    def test_04_new_key_never_overwrites(self):
+        with open(self.d.key_path, "rb") as f:
+            before = f.read()
+        p = self.d.cli("audit", "new-key", self.d.key_path)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("exists already", p.stderr)
+        with open(self.d.key_path, "rb") as f:
+            self.assertEqual(f.read(), before)
+        self.assertEqual(len(before), 32)
+
+
+if __name__ == "__main__":
+    unittest.main()
