@@ -399,7 +399,8 @@ static int cmd_outbox(const char *verb, const struct opts *o, struct vt_config *
 {
     char err[600];
     struct vt_store *s = NULL;
-    struct vt_store_options opt = {place(o, cfg), 16, {.ctx = cfg, .stamp = cli_stamp}, CLI_INSTANCE};
+    struct vt_store_options opt = {
+        place(o, cfg), 16, {.ctx = cfg, .stamp = cli_stamp}, CLI_INSTANCE};
     if (vt_store_open(&opt, &s, err, sizeof(err))) {
         fprintf(stderr, "outbox: %s\n", err);
         return 1;
@@ -475,7 +476,8 @@ static int cmd_user_bootstrap(const struct opts *o, struct vt_config *cfg)
         return usage();
     char err[600], name[32], pw[32];
     struct vt_store *s = NULL;
-    struct vt_store_options opt = {place(o, cfg), 16, {.ctx = cfg, .stamp = cli_stamp}, CLI_INSTANCE};
+    struct vt_store_options opt = {
+        place(o, cfg), 16, {.ctx = cfg, .stamp = cli_stamp}, CLI_INSTANCE};
     if (vt_store_open(&opt, &s, err, sizeof(err))) {
         fprintf(stderr, "user: %s\n", err);
         return 1;
@@ -510,7 +512,8 @@ static int cmd_user(const char *verb, const struct opts *o, struct vt_config *cf
         return 1;
     }
     struct vt_store *s = NULL;
-    struct vt_store_options opt = {place(o, cfg), 16, {.ctx = cfg, .stamp = cli_stamp}, CLI_INSTANCE};
+    struct vt_store_options opt = {
+        place(o, cfg), 16, {.ctx = cfg, .stamp = cli_stamp}, CLI_INSTANCE};
     if (vt_store_open(&opt, &s, err, sizeof(err))) {
         fprintf(stderr, "user: %s\n", err);
         sodium_memzero(pw, sizeof(pw));
@@ -554,7 +557,8 @@ static int cmd_report(const char *which, const struct opts *o, struct vt_config 
         return 2;
     }
     struct vt_store *s = NULL;
-    struct vt_store_options opt = {place(o, cfg), 16, {.ctx = cfg, .stamp = cli_stamp}, CLI_INSTANCE};
+    struct vt_store_options opt = {
+        place(o, cfg), 16, {.ctx = cfg, .stamp = cli_stamp}, CLI_INSTANCE};
     if (vt_store_open(&opt, &s, err, sizeof(err))) {
         fprintf(stderr, "report: %s\n", err);
         return 1;
@@ -601,9 +605,11 @@ static int cmd_backup(const char *cmd, const struct opts *o, struct vt_config *c
     bool incomplete = false;
     struct vt_store_place pl = place(o, cfg);
     if (vt_store_place_pg(&pl)) {
-        fprintf(stderr, "%s: store.backend is \"postgresql\": back up and restore the database "
-                        "with PostgreSQL's tools (pg_dump, pg_basebackup; attachments are in it) and "
-                        "the audit key file with your file backups\n", cmd);
+        fprintf(stderr,
+                "%s: store.backend is \"postgresql\": back up and restore the database "
+                "with PostgreSQL's tools (pg_dump, pg_basebackup; attachments are in it) and "
+                "the audit key file with your file backups\n",
+                cmd);
         return 1;
     }
     int rc =
@@ -671,8 +677,9 @@ static int cmd_audit_new_key(int argc, char **argv)
         return usage();
     int rc = vt_audit_key_create(argv[3]);
     if (rc == VT_EEXIST) {
-        fprintf(stderr, "audit new-key: %s exists already; it is kept (an audit chain made with "
-                        "it verifies only with it)\n",
+        fprintf(stderr,
+                "audit new-key: %s exists already; it is kept (an audit chain made with "
+                "it verifies only with it)\n",
                 argv[3]);
         return 1;
     }

@@ -46,8 +46,8 @@ static int mail_start(struct vt_app *srv, struct vt_http *http)
     if (!(ch->pollers = calloc(cfg->email.n_mailboxes + 1, sizeof(*ch->pollers))))
         return VT_ENOMEM;
     for (size_t i = 0; i < cfg->email.n_mailboxes; i++) {
-        struct vt_mail_poller *p = vt_mail_poller_start(
-            srv, cfg, &cfg->email.mailboxes[i], vt_app_store(srv));
+        struct vt_mail_poller *p =
+            vt_mail_poller_start(srv, cfg, &cfg->email.mailboxes[i], vt_app_store(srv));
         if (!p)
             return VT_ENOMEM;
         ch->pollers[ch->n_pollers++] = p;

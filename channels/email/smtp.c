@@ -247,8 +247,7 @@ void vt_smtp_send(void *p, struct vt_store_reader *reader, const struct vt_outbo
     if (m->item_id)
         vt_mail_db_radicado(reader, m->item_id, radicado, sizeof(radicado));
     char mid[150];
-    char *wire =
-        vt_smtp_compose(t->cfg, reader, m->recipient, m->body, radicado, mid, sizeof(mid));
+    char *wire = vt_smtp_compose(t->cfg, reader, m->recipient, m->body, radicado, mid, sizeof(mid));
     if (!wire) {
         res->outcome = VT_SEND_REFUSED;
         snprintf(res->error, sizeof(res->error),

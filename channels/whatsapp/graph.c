@@ -319,15 +319,16 @@ static void send_template(struct vt_wa_graph *g, const struct vt_outbox_msg *m,
  * A staff answer's file is an outbox row whose body names the stored bytes,
  * {"type":"document","document":{"sha256","filename","content_type"}}, never
  * the bytes themselves (they are read from the store, attach.h, when the row
- * is sent; a row queued by an older version names a file, "path"). Sending it takes two requests: the upload to /media, which
- * answers a media id, then the document message with that id. The id lives
+ * is sent; a row queued by an older version names a file, "path"). Sending
+ * it takes two requests: the upload to /media, which answers a media id,
+ * then the document message with that id. The id lives
  * only in this attempt: when the message fails and is retried, the file is
  * uploaded again. That costs one more upload but needs no state beside the
  * row, and an id Meta has expired (after 30 days) can never be reused. */
 
 struct document {
     const char *sha, *path, *filename, *mime; /* inside the parsed body; sha or path */
-    unsigned char *data; /* sha's bytes once read (send_document's), or NULL */
+    unsigned char *data;                      /* sha's bytes once read (send_document's), or NULL */
     size_t len;
 };
 

@@ -186,8 +186,8 @@ struct vt_wa_media *vt_wa_media_start(const struct vt_config *cfg, struct vt_sto
     m->store = store;
     pthread_mutex_init(&m->lock, NULL);
     pthread_cond_init(&m->cond, NULL);
-    if (!(m->graph = vt_wa_graph_new(cfg)) ||
-        !(m->sniffer = vt_sniffer_new()) || !(m->reader = vt_store_reader_new(store)) ||
+    if (!(m->graph = vt_wa_graph_new(cfg)) || !(m->sniffer = vt_sniffer_new()) ||
+        !(m->reader = vt_store_reader_new(store)) ||
         pthread_create(&m->thread, NULL, worker_main, m) != 0) {
         media_free(m);
         return NULL;

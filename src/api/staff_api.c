@@ -242,8 +242,7 @@ static void get_file(struct vt_http_request *req, struct vt_staff *who, const ch
     size_t len = 0;
     int rc = vt_store_reader_blob(vt_app_reader(req->app), sha, &data, &len);
     if (rc == VT_ENOTFOUND) {
-        vt_reply_error(req, 404, "not_found", NULL,
-                       "El archivo no está guardado en el servidor.");
+        vt_reply_error(req, 404, "not_found", NULL, "El archivo no está guardado en el servidor.");
         return;
     }
     if (rc) {

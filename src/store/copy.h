@@ -47,10 +47,10 @@ int vt_store_copy(const struct vt_store_copy_options *opt, FILE *out, bool *inco
 struct vt_db;
 
 struct vt_copy_files {
-    const char *from;    /* the source's data directory: attachments/ and audit.key */
-    struct vt_db *to;    /* the target's connection, inside the copy's transaction */
-    const char *to_key;  /* the target's audit key file */
-    char *err;           /* a sentence on failure */
+    const char *from;   /* the source's data directory: attachments/ and audit.key */
+    struct vt_db *to;   /* the target's connection, inside the copy's transaction */
+    const char *to_key; /* the target's audit key file */
+    char *err;          /* a sentence on failure */
     size_t errlen;
     int64_t copied, bytes; /* attachments written into the target, and their bytes */
     int64_t present;       /* already in the target */

@@ -105,9 +105,9 @@ struct counter {
 
 struct vt_store {
     struct vt_store_options opt;
-    char *data_dir;  /* NULL: none (PostgreSQL) */
-    char *conninfo;  /* PostgreSQL's, or NULL */
-    char *key_file;  /* the audit key file's path from the config, or NULL */
+    char *data_dir;                    /* NULL: none (PostgreSQL) */
+    char *conninfo;                    /* PostgreSQL's, or NULL */
+    char *key_file;                    /* the audit key file's path from the config, or NULL */
     char instance[128 + PATH_MAX + 2]; /* vt_store_instance */
     struct vt_db *db; /* the write connection: writer thread only */
     struct vt_blobs *blobs; /* attachment bytes (thread-safe) */
@@ -722,8 +722,9 @@ int vt_store_open(const struct vt_store_options *opt, struct vt_store **out, cha
         snprintf(s->instance, sizeof(s->instance), "%s:%s", host,
                  realpath(s->data_dir, real) ? real : s->data_dir);
     } else {
-        snprintf(err, errlen, "without a data directory this instance needs a name: set "
-                              "server.instance_name");
+        snprintf(err, errlen,
+                 "without a data directory this instance needs a name: set "
+                 "server.instance_name");
         rc = VT_EINVAL;
         goto fail;
     }

@@ -223,8 +223,8 @@ struct vt_db;
 int64_t vt_store_tx_now(struct vt_store_tx *tx);
 /* Inserts an intake as a job's item would be: radicado, due date, requester,
  * attachments (their bytes, unless an attachment's data is NULL: stored
- * already) and the "radicado" event. The caller keeps it alive until the job's done; the live feed gets
- * it after the commit. 0 or VT_E*. */
+ * already) and the "radicado" event. The caller keeps it alive until the job's done; the live feed
+ * gets it after the commit. 0 or VT_E*. */
 int vt_store_tx_item_insert(struct vt_store_tx *tx, struct vt_item *it);
 /* Links attachment bytes already stored (vt_store_tx_blob_put, vt_blobs_put)
  * to an existing item. 0 or VT_E*. */
@@ -257,8 +257,7 @@ int vt_store_reader_blob(struct vt_store_reader *r, const char *sha256, unsigned
 struct vt_blobs *vt_store_blobs(struct vt_store *s);
 /* Stores attachment bytes inside the job's transaction (before the rows
  * naming them). 0 or VT_E*. */
-int vt_store_tx_blob_put(struct vt_store_tx *tx, const char *sha256, const void *data,
-                         size_t len);
+int vt_store_tx_blob_put(struct vt_store_tx *tx, const char *sha256, const void *data, size_t len);
 /* Contact lookup on the write connection, for classifying inside a job
  * (vt_contact_lookup_fn shape; ctx is the struct vt_store_tx). */
 int vt_store_tx_contact_lookup(void *tx, const char *key_type, const char *key, char *group,
