@@ -780,7 +780,8 @@ class Daemon:
         """The bytes the store holds under sha (in attachment_blobs on
         PostgreSQL, a file under data/attachments on SQLite), or None."""
         if self.backend == "postgresql":
-            return self.scalar("SELECT bytes FROM attachment_blobs WHERE sha256 = ?", (sha,))
+            rows = self.query("SELECT bytes FROM attachment_blobs WHERE sha256 = ?", (sha,))
+            return rows[0]["bytes"] if rows else None
         path = os.path.join(self.data_dir, "attachments", sha[:2], sha)
         if not os.path.isfile(path):
             return None
