@@ -44,16 +44,16 @@ class TwoInstances(unittest.TestCase):
     def test_01_a_file_received_by_one_instance_downloads_from_the_other(self):
         data = H.minimal_pdf("recibido en A")
         rad, sha = file_with(self.a, "soporte.pdf", data)
-        # B's data directory has no attachments: the bytes are in the database.
-        self.assertFalse(os.path.exists(os.path.join(self.b.data_dir, "attachments")))
-        self.assertFalse(os.path.exists(os.path.join(self.a.data_dir, "attachments")))
-        self.assertEqual(self.a.stored_attachment(sha), data)
         g = S.Staff(self.b, "gerente1")
         f = g.get("/api/v1/items/%s/attachments/%s" % (rad, sha))
         self.assertEqual(f.status, 200, f)
         self.assertEqual(f.body, data)
         self.assertEqual(f.header("content-type"), "application/pdf")
         self.assertIn('filename="soporte.pdf"', f.header("content-disposition", ""))
+        # Neither data directory holds it: the bytes are in the database.
+        self.assertFalse(os.path.exists(os.path.join(self.b.data_dir, "attachments")))
+        self.assertFalse(os.path.exists(os.path.join(self.a.data_dir, "attachments")))
+        self.assertEqual(self.a.stored_attachment(sha), data)
         # And the other way round.
         data2 = H.minimal_png(3, 3)
         rad2, sha2 = file_with(self.b, "foto.png", data2, "image/png")
