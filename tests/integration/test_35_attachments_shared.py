@@ -8,6 +8,7 @@ PostgreSQL only (a second instance and a missing data directory need it).
 """
 import hashlib
 import os
+import socket
 import sys
 import unittest
 
@@ -16,6 +17,17 @@ import harness as H  # noqa: E402
 import staffkit as S  # noqa: E402
 
 PG_ONLY = "several instances and no data directory need the PostgreSQL backend"
+TRIAGE = "atencion_ciudadano"
+ENTITY = "pqrsd@entidad.gov.co"
+
+
+def closed_port():
+    """A local TCP port nothing listens on."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def file_with(d, name, data, ctype="application/pdf"):
@@ -67,6 +79,52 @@ class TwoInstances(unittest.TestCase):
         self.assertEqual(sha, sha_b)
         self.assertEqual(self.a.scalar("SELECT count(*) FROM attachment_blobs WHERE sha256 = ?", (sha,)), 1)
         self.assertEqual(self.a.scalar("SELECT count(*) FROM attachments WHERE sha256 = ?", (sha,)), 2)
+
+
+@unittest.skipIf(H.BACKEND != "postgresql", PG_ONLY)
+class AnswerSentByTheOtherInstance(unittest.TestCase):
+    """Staff answer on B with a file; B cannot reach the SMTP server (its
+    config names a closed port), so only A can send the email: the file it
+    attaches is the one B stored."""
+
+    @classmethod
+    def setUpClass(cls):
+        import mailservers
+        cls.smtp = mailservers.SmtpSink().start()
+        email = {"enabled": True, "smtp_url": cls.smtp.url, "from": ENTITY, "allow_plaintext_loopback": True}
+        cfg = {"channels": {"email": email},
+               "outbox": {"timeout_ms": 3000, "backoff_base_ms": 100, "backoff_max_ms": 1000, "max_attempts": 100},
+               "staff": {"login_per_minute": 10000}}
+        cls.a = H.Daemon(cfg, name="blobs-mail-a")
+        S.add_user(cls.a, "co1", "coordinador", TRIAGE)
+        cls.a.start()
+        broken = H.deep_merge(cfg, {"channels": {"email": {"smtp_url": "smtp://127.0.0.1:%d" % closed_port()}}})
+        cls.b = H.Daemon(broken, name="blobs-mail-b", share=cls.a)
+        cls.b.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.b.cleanup()
+            cls.a.cleanup()
+        finally:
+            cls.smtp.stop()
+
+    def test_01_the_answer_file_goes_out_from_the_instance_that_did_not_store_it(self):
+        req = S.web_requester(email=True)
+        rad = S.file_item(self, self.a, requester=req)["radicado"]
+        pdf = H.minimal_pdf("Respuesta con anexo %d" % H.unique())
+        r = S.Staff(self.b, "co1").act(rad, "respond", text="Le enviamos el acta.",
+                                       attachments=[{"filename": "acta.pdf", "content_base64": S.b64(pdf)}])
+        self.assertEqual(r.status, 200, r)
+
+        def arrived():
+            got = [m for m in self.smtp.messages(to=req["email"])
+                   if "Respuesta a su solicitud" in (m.msg["Subject"] or "")]
+            return got or None
+        m = self.smtp.wait_for(arrived, timeout=H.WAIT * 2, what="the answer by email")[0].msg
+        atts = list(m.iter_attachments())
+        self.assertEqual([(a.get_filename(), a.get_content()) for a in atts], [("acta.pdf", pdf)])
 
 
 @unittest.skipIf(H.BACKEND != "postgresql", PG_ONLY)
