@@ -186,5 +186,38 @@ class NoDataDirectory(unittest.TestCase):
         self.assertEqual(len(before), 32)
 
 
+@unittest.skipIf(H.BACKEND != "postgresql", PG_ONLY)
+class StoreCopyWithoutDataDirectory(unittest.TestCase):
+    """`store copy` into a PostgreSQL config without a data directory: the
+    attachments go into the database and the key into store.audit_key_file,
+    and an instance without a data directory serves the copy."""
+
+    def test_01_copy_then_serve(self):
+        src = H.Daemon({"staff": {"login_per_minute": 10000}}, name="blobs-copy-src", backend="sqlite")
+        dst = None
+        try:
+            S.add_user(src, "gerente1", "gerente")
+            src.start()
+            data = H.minimal_pdf("copiado %d" % H.unique())
+            rad, sha = file_with(src, "copiado.pdf", data)
+            src.stop()
+            dst = H.Daemon(name="blobs-copy-dst", no_data_dir=True, migrate=False)
+            os.remove(dst.key_path)  # the copy brings the source's key
+            p = dst.cli("store", "copy", "--config", src.cfg_path, "--to-config", dst.cfg_path, timeout=240)
+            self.assertEqual(p.returncode, 0, "store copy failed:\n%s%s" % (p.stdout, p.stderr))
+            self.assertIn("attachments: 1 files copied into the database", p.stdout)
+            with open(os.path.join(src.data_dir, "audit.key"), "rb") as a, open(dst.key_path, "rb") as b:
+                self.assertEqual(a.read(), b.read())
+            self.assertEqual(os.stat(dst.key_path).st_mode & 0o777, 0o600)
+            dst.start()
+            f = S.Staff(dst, "gerente1").get("/api/v1/items/%s/attachments/%s" % (rad, sha))
+            self.assertEqual((f.status, f.body), (200, data))
+            S.audit_verify(self, dst)
+        finally:
+            if dst:
+                dst.cleanup()
+            src.cleanup()
+
+
 if __name__ == "__main__":
     unittest.main()
