@@ -8,6 +8,7 @@ PostgreSQL only (a second instance and a missing data directory need it).
 """
 import hashlib
 import os
+import shutil
 import socket
 import sys
 import unittest
@@ -85,7 +86,9 @@ class TwoInstances(unittest.TestCase):
 class AnswerSentByTheOtherInstance(unittest.TestCase):
     """Staff answer on B with a file; B cannot reach the SMTP server (its
     config names a closed port), so only A can send the email: the file it
-    attaches is the one B stored."""
+    attaches is the one B stored. A is stopped while B takes the answer, and
+    B's data directory loses whatever it wrote (as if B ran on another
+    machine) before A starts again."""
 
     @classmethod
     def setUpClass(cls):
@@ -113,10 +116,13 @@ class AnswerSentByTheOtherInstance(unittest.TestCase):
     def test_01_the_answer_file_goes_out_from_the_instance_that_did_not_store_it(self):
         req = S.web_requester(email=True)
         rad = S.file_item(self, self.a, requester=req)["radicado"]
+        self.a.stop()
         pdf = H.minimal_pdf("Respuesta con anexo %d" % H.unique())
         r = S.Staff(self.b, "co1").act(rad, "respond", text="Le enviamos el acta.",
                                        attachments=[{"filename": "acta.pdf", "content_base64": S.b64(pdf)}])
         self.assertEqual(r.status, 200, r)
+        shutil.rmtree(os.path.join(self.b.data_dir, "attachments"), ignore_errors=True)
+        self.a.start()
 
         def arrived():
             got = [m for m in self.smtp.messages(to=req["email"])
