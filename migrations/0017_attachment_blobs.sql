@@ -5,6 +5,6 @@
 -- table stays empty and the files stay under DATA_DIR/attachments
 -- (src/store/attach.c). Content-addressed: written once, never updated.
 CREATE TABLE attachment_blobs (
-    sha256 TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL PRIMARY KEY,
     bytes BLOB NOT NULL
 );

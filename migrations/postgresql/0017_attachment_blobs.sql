@@ -3,6 +3,6 @@
 -- instance on the database serves any file (src/store/attach.c). What
 -- differs: BYTEA for BLOB.
 CREATE TABLE attachment_blobs (
-    sha256 TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL PRIMARY KEY,
     bytes BYTEA NOT NULL
 );
