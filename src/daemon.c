@@ -184,7 +184,9 @@ static void on_signal(int sig)
         vt_http_stop(signal_target);
 }
 
-/* One daemon per data directory: the audit chain has one writer. */
+/* One daemon per data directory: on SQLite the audit chain has one writer,
+ * and on PostgreSQL the instance's name (vt_store_instance) is the data
+ * directory's. */
 static int lock_data_dir(const char *dir)
 {
     char path[4200];
@@ -225,9 +227,32 @@ static int start_http(struct vt_app *app, int port, char *err, size_t errlen)
     return vt_routes_register(app, app->http, err, errlen);
 }
 
+/* This instance's name without a data directory: server.instance_name, or
+ * the host, listen address and port, which no other instance on the host can
+ * share while this one runs. Empty (the store's default) with a data
+ * directory; -1 when there is no stable name (port 0). */
+static int instance_name(const struct vt_config *cfg, const char *data_dir, int port, char *out,
+                         size_t cap)
+{
+    char host[128] = "";
+    out[0] = '\0';
+    if (cfg->instance_name[0]) {
+        snprintf(out, cap, "%s", cfg->instance_name);
+        return 0;
+    }
+    if (data_dir)
+        return 0;
+    if (port == 0)
+        return -1;
+    gethostname(host, sizeof(host) - 1);
+    snprintf(out, cap, "%s:%s:%d", host, cfg->listen, port);
+    return 0;
+}
+
 int vt_daemon_main(struct vt_config *cfg, const struct vt_store_place *place, int port)
 {
     const char *data_dir = place->data_dir;
+    char name[400];
     struct daemon *d = calloc(1, sizeof(*d));
     struct vt_app *app = d ? &d->app : NULL;
     char err[512] = "";
@@ -240,10 +265,16 @@ int vt_daemon_main(struct vt_config *cfg, const struct vt_store_place *place, in
     for (const struct vt_channel *const *c = vt_channels; *c; c++)
         if ((*c)->sender && ns + 1 < sizeof(d->senders) / sizeof(d->senders[0]))
             d->senders[ns++] = (*c)->sender;
-    app->domain = (struct vt_domain){cfg, data_dir, d->senders};
+    app->domain = (struct vt_domain){cfg, d->senders};
     vt_log_set_level(cfg->log_level);
-    if ((lock_fd = lock_data_dir(data_dir)) < 0) {
+    if (data_dir && (lock_fd = lock_data_dir(data_dir)) < 0) {
         vt_log(VT_LOG_ERROR, "start_failed", "error=\"another ventanilla uses %s\"", data_dir);
+        goto done;
+    }
+    if (instance_name(cfg, data_dir, port, name, sizeof(name))) {
+        vt_log(VT_LOG_ERROR, "start_failed",
+               "error=\"without a data directory and on port 0 this instance has no stable "
+               "name: set server.instance_name\"");
         goto done;
     }
     struct vt_store_options opt = {
@@ -254,6 +285,7 @@ int vt_daemon_main(struct vt_config *cfg, const struct vt_store_place *place, in
                   .committed = committed,
                   .outbox_added = outbox_added,
                   .changed = changed},
+        .instance_name = name,
     };
     if (vt_store_open(&opt, &app->store, err, sizeof(err))) {
         vt_log(VT_LOG_ERROR, "start_failed", "error=\"%s\"", err);

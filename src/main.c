@@ -5,6 +5,7 @@
  *   ventanilla migrate --config FILE [--data-dir DIR]
  *   ventanilla check-config --config FILE
  *   ventanilla audit verify --config FILE [--data-dir DIR]
+ *   ventanilla audit new-key FILE  (a new audit key file, for store.audit_key_file)
  *   ventanilla contacts import --config FILE [--data-dir DIR] CSV
  *   ventanilla outbox list --config FILE [--data-dir DIR] [STATUS]
  *   ventanilla outbox retry --config FILE [--data-dir DIR] ID
@@ -19,6 +20,11 @@
  *   ventanilla backup --config FILE [--data-dir DIR] DEST
  *   ventanilla restore --config FILE [--data-dir DIR] SRC
  *   ventanilla store copy --config FROM.json [--data-dir DIR] --to-config TO.json
+ *
+ * The data directory is --data-dir, else server.data_dir, else "data" on
+ * SQLite; with store.backend "postgresql" it is optional (none when neither
+ * is given): the database holds everything but the audit key, which
+ * store.audit_key_file then names.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -29,6 +35,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "store/audit.h"
 #include "store/backup.h"
 #include "store/copy.h"
 #include "core/buf.h"
@@ -61,6 +68,7 @@ static int usage(void)
                     "  ventanilla migrate --config FILE [--data-dir DIR]\n"
                     "  ventanilla check-config --config FILE\n"
                     "  ventanilla audit verify --config FILE [--data-dir DIR]\n"
+                    "  ventanilla audit new-key FILE\n"
                     "  ventanilla contacts import --config FILE [--data-dir DIR] CSV\n"
                     "  ventanilla outbox list --config FILE [--data-dir DIR] [STATUS]\n"
                     "  ventanilla outbox retry --config FILE [--data-dir DIR] ID\n"
@@ -159,15 +167,26 @@ static int load_config(const struct opts *o, struct vt_config *cfg)
     return 0;
 }
 
+/* The store's name for this process when a command opens it (it claims no
+ * outbox message: vt_store_instance matters to the daemon only). */
+#define CLI_INSTANCE "ventanilla-cli"
+
+/* The data directory: NULL for none (PostgreSQL only). */
 static const char *data_dir(const struct opts *o, const struct vt_config *cfg)
 {
-    return o->data_dir ? o->data_dir : cfg->data_dir;
+    if (o->data_dir && o->data_dir[0])
+        return o->data_dir;
+    if (cfg->data_dir[0])
+        return cfg->data_dir;
+    return strcmp(cfg->store_backend, "postgresql") == 0 ? NULL : "data";
 }
 
-/* Where the store is: store.backend's database, the data directory. */
+/* Where the store is: store.backend's database, the data directory, the
+ * audit key's file. */
 static struct vt_store_place place(const struct opts *o, const struct vt_config *cfg)
 {
-    return (struct vt_store_place){data_dir(o, cfg), cfg->store_backend, cfg->pg_conninfo};
+    return (struct vt_store_place){data_dir(o, cfg), cfg->store_backend, cfg->pg_conninfo,
+                                   cfg->audit_key_file};
 }
 
 /* check-config: the file is valid; with PostgreSQL, the server answers too. */
@@ -380,7 +399,8 @@ static int cmd_outbox(const char *verb, const struct opts *o, struct vt_config *
 {
     char err[600];
     struct vt_store *s = NULL;
-    struct vt_store_options opt = {place(o, cfg), 16, {.ctx = cfg, .stamp = cli_stamp}};
+    struct vt_store_options opt = {
+        place(o, cfg), 16, {.ctx = cfg, .stamp = cli_stamp}, CLI_INSTANCE};
     if (vt_store_open(&opt, &s, err, sizeof(err))) {
         fprintf(stderr, "outbox: %s\n", err);
         return 1;
@@ -456,7 +476,8 @@ static int cmd_user_bootstrap(const struct opts *o, struct vt_config *cfg)
         return usage();
     char err[600], name[32], pw[32];
     struct vt_store *s = NULL;
-    struct vt_store_options opt = {place(o, cfg), 16, {.ctx = cfg, .stamp = cli_stamp}};
+    struct vt_store_options opt = {
+        place(o, cfg), 16, {.ctx = cfg, .stamp = cli_stamp}, CLI_INSTANCE};
     if (vt_store_open(&opt, &s, err, sizeof(err))) {
         fprintf(stderr, "user: %s\n", err);
         return 1;
@@ -491,7 +512,8 @@ static int cmd_user(const char *verb, const struct opts *o, struct vt_config *cf
         return 1;
     }
     struct vt_store *s = NULL;
-    struct vt_store_options opt = {place(o, cfg), 16, {.ctx = cfg, .stamp = cli_stamp}};
+    struct vt_store_options opt = {
+        place(o, cfg), 16, {.ctx = cfg, .stamp = cli_stamp}, CLI_INSTANCE};
     if (vt_store_open(&opt, &s, err, sizeof(err))) {
         fprintf(stderr, "user: %s\n", err);
         sodium_memzero(pw, sizeof(pw));
@@ -535,7 +557,8 @@ static int cmd_report(const char *which, const struct opts *o, struct vt_config 
         return 2;
     }
     struct vt_store *s = NULL;
-    struct vt_store_options opt = {place(o, cfg), 16, {.ctx = cfg, .stamp = cli_stamp}};
+    struct vt_store_options opt = {
+        place(o, cfg), 16, {.ctx = cfg, .stamp = cli_stamp}, CLI_INSTANCE};
     if (vt_store_open(&opt, &s, err, sizeof(err))) {
         fprintf(stderr, "report: %s\n", err);
         return 1;
@@ -582,9 +605,11 @@ static int cmd_backup(const char *cmd, const struct opts *o, struct vt_config *c
     bool incomplete = false;
     struct vt_store_place pl = place(o, cfg);
     if (vt_store_place_pg(&pl)) {
-        fprintf(stderr, "%s: store.backend is \"postgresql\": back up and restore the database "
-                        "with PostgreSQL's tools (pg_dump, pg_basebackup) and the data directory "
-                        "(attachments/, audit.key) with your file backups\n", cmd);
+        fprintf(stderr,
+                "%s: store.backend is \"postgresql\": back up and restore the database "
+                "with PostgreSQL's tools (pg_dump, pg_basebackup; attachments are in it) and "
+                "the audit key file with your file backups\n",
+                cmd);
         return 1;
     }
     int rc =
@@ -639,6 +664,34 @@ static int cmd_store_copy(const struct opts *o, struct vt_config *from)
         rc = incomplete ? 1 : 0;
     vt_config_cleanup(&to);
     return rc ? 1 : 0;
+}
+
+/* ---- audit new-key ---- */
+
+/* `audit new-key FILE`: a new random audit key for store.audit_key_file
+ * (never over an existing file: a chain made with it would no longer
+ * verify). */
+static int cmd_audit_new_key(int argc, char **argv)
+{
+    if (argc != 4 || argv[3][0] == '-')
+        return usage();
+    int rc = vt_audit_key_create(argv[3]);
+    if (rc == VT_EEXIST) {
+        fprintf(stderr,
+                "audit new-key: %s exists already; it is kept (an audit chain made with "
+                "it verifies only with it)\n",
+                argv[3]);
+        return 1;
+    }
+    if (rc) {
+        fprintf(stderr, "audit new-key: cannot create %s: %s\n", argv[3], strerror(errno));
+        return 1;
+    }
+    printf("new audit key in %s (mode 0600): name it in store.audit_key_file (or "
+           "VENTANILLA_AUDIT_KEY_FILE) and give every instance on the database the same file; "
+           "keep a copy with your backups\n",
+           argv[3]);
+    return 0;
 }
 
 /* ---- calendar ---- */
@@ -706,6 +759,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "calendar") == 0)
         return cmd_calendar(argc, argv);
+    if (strcmp(cmd, "audit") == 0 && argc >= 3 && strcmp(argv[2], "new-key") == 0)
+        return cmd_audit_new_key(argc, argv);
     int first = 2;
     if (strcmp(cmd, "audit") == 0 || strcmp(cmd, "contacts") == 0 || strcmp(cmd, "outbox") == 0 ||
         strcmp(cmd, "user") == 0 || strcmp(cmd, "report") == 0 || strcmp(cmd, "store") == 0) {

@@ -46,8 +46,8 @@ static int mail_start(struct vt_app *srv, struct vt_http *http)
     if (!(ch->pollers = calloc(cfg->email.n_mailboxes + 1, sizeof(*ch->pollers))))
         return VT_ENOMEM;
     for (size_t i = 0; i < cfg->email.n_mailboxes; i++) {
-        struct vt_mail_poller *p = vt_mail_poller_start(
-            srv, cfg, &cfg->email.mailboxes[i], vt_app_store(srv), vt_app_data_dir(srv));
+        struct vt_mail_poller *p =
+            vt_mail_poller_start(srv, cfg, &cfg->email.mailboxes[i], vt_app_store(srv));
         if (!p)
             return VT_ENOMEM;
         ch->pollers[ch->n_pollers++] = p;
@@ -100,7 +100,7 @@ static int mail_notify(const struct vt_config *cfg, struct vt_store_tx *tx,
         cJSON *arr = cJSON_AddArrayToObject(b, "attachments");
         for (size_t i = 0; i < n->n_files; i++) {
             cJSON *f = cJSON_CreateObject();
-            cJSON_AddStringToObject(f, "path", n->files[i].path);
+            cJSON_AddStringToObject(f, "sha256", n->files[i].sha256);
             cJSON_AddStringToObject(f, "filename", n->files[i].filename);
             cJSON_AddStringToObject(f, "content_type", n->files[i].content_type);
             cJSON_AddItemToArray(arr, f);

@@ -41,7 +41,6 @@ struct vt_mail_poller {
     const struct vt_config *cfg;
     const struct vt_mailbox_config *mb;
     struct vt_store *store;
-    char *data_dir;
     struct vt_imap *imap;           /* poller thread */
     struct vt_store_reader *reader; /* poller thread */
     struct vt_sniffer *sniffer;     /* poller thread */
@@ -88,7 +87,9 @@ static int keep_attachments(struct vt_mail_poller *p, const struct vt_mail *m,
             continue;
         }
         vt_attach_sha256(part->data, part->size, a->sha256);
-        if (vt_attach_write(p->data_dir, part->data, part->size, a->sha256))
+        /* Durable now: a reply to an existing item links it without an
+         * insert (take.c). */
+        if (vt_blobs_put(vt_store_blobs(p->store), NULL, a->sha256, part->data, part->size))
             return VT_EIO;
         a->data = part->data;
         a->size = part->size;
@@ -343,7 +344,6 @@ static void poller_free(struct vt_mail_poller *p)
     vt_store_reader_free(p->reader);
     vt_store_reader_free(p->owner);
     vt_sniffer_free(p->sniffer);
-    free(p->data_dir);
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->cond);
     free(p);
@@ -351,7 +351,7 @@ static void poller_free(struct vt_mail_poller *p)
 
 struct vt_mail_poller *vt_mail_poller_start(struct vt_app *srv, const struct vt_config *cfg,
                                             const struct vt_mailbox_config *mb,
-                                            struct vt_store *store, const char *data_dir)
+                                            struct vt_store *store)
 {
     struct vt_mail_poller *p = calloc(1, sizeof(*p));
     if (!p)
@@ -363,8 +363,7 @@ struct vt_mail_poller *vt_mail_poller_start(struct vt_app *srv, const struct vt_
     p->lock_key = mailbox_key(mb->name);
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->cond, NULL);
-    if (!(p->data_dir = strdup(data_dir)) ||
-        !(p->imap = vt_imap_new(mb->imap_url, mb->username, mb->password,
+    if (!(p->imap = vt_imap_new(mb->imap_url, mb->username, mb->password,
                                 cfg->email.allow_plaintext_loopback, cfg->email.ca_file,
                                 cfg->outbox.timeout_ms)) ||
         !(p->reader = vt_store_reader_new(store)) || !(p->owner = vt_store_reader_new(store)) ||

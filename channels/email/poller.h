@@ -30,7 +30,7 @@ struct vt_app;
 /* srv may be NULL (no casework hook). */
 struct vt_mail_poller *vt_mail_poller_start(struct vt_app *srv, const struct vt_config *cfg,
                                             const struct vt_mailbox_config *mb,
-                                            struct vt_store *store, const char *data_dir);
+                                            struct vt_store *store);
 /* Stops the thread (after the message in hand) and frees; NULL ok. */
 void vt_mail_poller_stop(struct vt_mail_poller *p);
 

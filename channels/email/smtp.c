@@ -13,6 +13,7 @@
 
 #include "channels/email/db.h"
 #include "channels/email/imap.h"
+#include "store/store.h"
 #include "core/error.h"
 
 struct smtp {
@@ -56,8 +57,25 @@ static const char *jstr(const cJSON *o, const char *k)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-char *vt_smtp_compose(const struct vt_config *cfg, const char *recipient, const char *body,
-                      const char *radicado, char *message_id, size_t midlen)
+/* A stream of an attachment's bytes: by its SHA-256 from the store, or a
+ * file by its path (a row queued by an older version). NULL: unreadable. */
+static GMimeStream *attachment_stream(struct vt_store_reader *reader, const cJSON *f)
+{
+    const char *sha = jstr(f, "sha256"), *path = jstr(f, "path");
+    if (sha) {
+        unsigned char *data = NULL;
+        size_t len = 0;
+        if (!reader || vt_store_reader_blob(reader, sha, &data, &len))
+            return NULL;
+        GByteArray *ba = g_byte_array_new_take(data, len); /* freed by the stream */
+        return g_mime_stream_mem_new_with_byte_array(ba);
+    }
+    return path ? g_mime_stream_fs_open(path, O_RDONLY, 0, NULL) : NULL;
+}
+
+char *vt_smtp_compose(const struct vt_config *cfg, struct vt_store_reader *reader,
+                      const char *recipient, const char *body, const char *radicado,
+                      char *message_id, size_t midlen)
 {
     cJSON *o = cJSON_Parse(body ? body : "");
     if (!cJSON_IsObject(o)) {
@@ -139,9 +157,9 @@ char *vt_smtp_compose(const struct vt_config *cfg, const char *recipient, const 
         bool failed = false;
         cJSON_ArrayForEach(f, files)
         {
-            const char *path = jstr(f, "path"), *name = jstr(f, "filename");
+            const char *name = jstr(f, "filename");
             const char *type = jstr(f, "content_type");
-            GMimeStream *fs = path ? g_mime_stream_fs_open(path, O_RDONLY, 0, NULL) : NULL;
+            GMimeStream *fs = attachment_stream(reader, f);
             if (!fs) {
                 failed = true;
                 break;
@@ -229,7 +247,7 @@ void vt_smtp_send(void *p, struct vt_store_reader *reader, const struct vt_outbo
     if (m->item_id)
         vt_mail_db_radicado(reader, m->item_id, radicado, sizeof(radicado));
     char mid[150];
-    char *wire = vt_smtp_compose(t->cfg, m->recipient, m->body, radicado, mid, sizeof(mid));
+    char *wire = vt_smtp_compose(t->cfg, reader, m->recipient, m->body, radicado, mid, sizeof(mid));
     if (!wire) {
         res->outcome = VT_SEND_REFUSED;
         snprintf(res->error, sizeof(res->error),

@@ -9,8 +9,11 @@
  * Must not: run on the loop thread.
  *
  * The outbox row's body is JSON: {"subject", "text", "message_id",
- * "in_reply_to", "references": [...], "auto_submitted"}; rows another
- * channel queued as a fallback carry only "text".
+ * "in_reply_to", "references": [...], "auto_submitted", "attachments":
+ * [{"sha256", "filename", "content_type"}]}; rows another channel queued as
+ * a fallback carry only "text". An attachment's bytes are read from the
+ * store by their SHA-256 when the message is composed (rows queued before
+ * attachments were named so carry "path", a file, instead).
  */
 #ifndef VT_MAIL_SMTP_H
 #define VT_MAIL_SMTP_H
@@ -26,8 +29,11 @@ void vt_smtp_send(void *t, struct vt_store_reader *reader, const struct vt_outbo
 void vt_smtp_interrupt(void *t);
 
 /* The message as it goes on the wire (CRLF), for tests and the fuzzer;
- * caller frees. NULL when body is not a JSON object. */
-char *vt_smtp_compose(const struct vt_config *cfg, const char *recipient, const char *body,
-                      const char *radicado, char *message_id, size_t midlen);
+ * caller frees. reader: where attachments are read (NULL: a message with
+ * one fails). NULL when body is not a JSON object or an attachment cannot
+ * be read. */
+char *vt_smtp_compose(const struct vt_config *cfg, struct vt_store_reader *reader,
+                      const char *recipient, const char *body, const char *radicado,
+                      char *message_id, size_t midlen);
 
 #endif

@@ -17,6 +17,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "store/store.h"
 
 #define WINDOW_MS (24LL * 3600 * 1000)
 /* A reply queued a minute before the window closes may reach Meta after it. */
@@ -315,33 +316,41 @@ static void send_template(struct vt_wa_graph *g, const struct vt_outbox_msg *m,
 
 /* ---- documents ----
  *
- * A staff answer's file is an outbox row whose body names the stored file,
- * {"type":"document","document":{"path","filename","content_type"}}, never
- * its bytes. Sending it takes two requests: the upload to /media, which
- * answers a media id, then the document message with that id. The id lives
+ * A staff answer's file is an outbox row whose body names the stored bytes,
+ * {"type":"document","document":{"sha256","filename","content_type"}}, never
+ * the bytes themselves (they are read from the store, attach.h, when the row
+ * is sent; a row queued by an older version names a file, "path"). Sending
+ * it takes two requests: the upload to /media, which answers a media id,
+ * then the document message with that id. The id lives
  * only in this attempt: when the message fails and is retried, the file is
  * uploaded again. That costs one more upload but needs no state beside the
  * row, and an id Meta has expired (after 30 days) can never be reused. */
 
 struct document {
-    const char *path, *filename, *mime; /* inside the parsed body */
+    const char *sha, *path, *filename, *mime; /* inside the parsed body; sha or path */
+    unsigned char *data;                      /* sha's bytes once read (send_document's), or NULL */
+    size_t len;
 };
 
-/* The parsed body when it is a document with a path, else NULL (a free-form
- * message). The caller frees it with cJSON_Delete. */
+/* The parsed body when it is a document with a sha256 (or a path), else
+ * NULL (a free-form message). The caller frees it with cJSON_Delete. */
 static cJSON *stored_document(const char *body, struct document *d)
 {
     cJSON *o = cJSON_Parse(body ? body : "");
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "type");
     const cJSON *doc = cJSON_GetObjectItemCaseSensitive(o, "document");
+    const cJSON *sha = cJSON_GetObjectItemCaseSensitive(doc, "sha256");
     const cJSON *path = cJSON_GetObjectItemCaseSensitive(doc, "path");
-    if (!cJSON_IsString(t) || strcmp(t->valuestring, "document") != 0 || !cJSON_IsString(path)) {
+    if (!cJSON_IsString(t) || strcmp(t->valuestring, "document") != 0 ||
+        (!cJSON_IsString(sha) && !cJSON_IsString(path))) {
         cJSON_Delete(o);
         return NULL;
     }
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(doc, "filename");
     const cJSON *mime = cJSON_GetObjectItemCaseSensitive(doc, "content_type");
-    d->path = path->valuestring;
+    *d = (struct document){0};
+    d->sha = cJSON_IsString(sha) ? sha->valuestring : NULL;
+    d->path = d->sha ? NULL : path->valuestring;
     d->filename = cJSON_IsString(name) && *name->valuestring ? name->valuestring : "documento";
     d->mime =
         cJSON_IsString(mime) && *mime->valuestring ? mime->valuestring : "application/octet-stream";
@@ -354,9 +363,10 @@ static void document_plain(const struct document *d, struct vt_send_result *res)
              d->filename);
 }
 
-/* The upload's form: messaging_product, type and the file part. curl reads
- * the file while it sends, so it is never whole in memory; the part carries
- * the name staff gave the file, not the stored file's hash. false: no memory. */
+/* The upload's form: messaging_product, type and the file part (the bytes
+ * read from the store, or an old row's file, which curl reads as it sends);
+ * the part carries the name staff gave the file, not the bytes' hash.
+ * false: no memory. */
 static bool fill_form(curl_mime *form, const struct document *d)
 {
     curl_mimepart *p;
@@ -366,9 +376,12 @@ static bool fill_form(curl_mime *form, const struct document *d)
     if (!(p = curl_mime_addpart(form)) || curl_mime_name(p, "type") ||
         curl_mime_data(p, d->mime, CURL_ZERO_TERMINATED))
         return false;
-    return (p = curl_mime_addpart(form)) && !curl_mime_name(p, "file") &&
-           !curl_mime_filedata(p, d->path) && !curl_mime_filename(p, d->filename) &&
-           !curl_mime_type(p, d->mime);
+    if (!(p = curl_mime_addpart(form)) || curl_mime_name(p, "file"))
+        return false;
+    if (d->data ? curl_mime_data(p, (const char *)d->data, d->len) != CURLE_OK
+                : curl_mime_filedata(p, d->path) != CURLE_OK)
+        return false;
+    return !curl_mime_filename(p, d->filename) && !curl_mime_type(p, d->mime);
 }
 
 /* POSTs the file to /media as multipart/form-data. 0 with Meta's id in
@@ -421,13 +434,30 @@ done:
     return rc;
 }
 
-/* Inside the window: uploads the file, then sends the document message. */
-static void send_document(struct vt_wa_graph *g, const struct vt_outbox_msg *m,
-                          const struct document *d, struct vt_send_result *res)
+/* The document's size, its bytes read from the store when it names them.
+ * The bytes are checked here rather than left to curl so that a document
+ * gone from the store is a clear dead letter, not a retried read error.
+ * 0, or -1 with res filled. */
+static int document_load(struct vt_store_reader *reader, struct document *d, long long *size,
+                         struct vt_send_result *res)
 {
-    /* The file is checked here rather than left to curl so that a file gone
-     * from the data directory is a clear dead letter, not a retried read
-     * error. */
+    if (d->sha) {
+        int rc = vt_store_reader_blob(reader, d->sha, &d->data, &d->len);
+        if (rc == VT_ENOTFOUND || rc == VT_EINVAL) {
+            res->outcome = VT_SEND_REFUSED;
+            snprintf(res->error, sizeof(res->error), "document missing from the store: %.64s",
+                     d->sha);
+            return -1;
+        }
+        if (rc) {
+            res->outcome = VT_SEND_RETRY;
+            snprintf(res->error, sizeof(res->error), "cannot read the document: %s",
+                     vt_strerror(rc));
+            return -1;
+        }
+        *size = (long long)d->len;
+        return 0;
+    }
     struct stat st;
     int err = stat(d->path, &st) == 0 ? 0 : errno;
     if (err || !S_ISREG(st.st_mode)) {
@@ -435,13 +465,25 @@ static void send_document(struct vt_wa_graph *g, const struct vt_outbox_msg *m,
         const char *w = err ? strerror_r(err, why, sizeof(why)) : why; /* GNU strerror_r */
         res->outcome = VT_SEND_REFUSED;
         snprintf(res->error, sizeof(res->error), "document file missing: %s (%s)", d->path, w);
-        return;
+        return -1;
     }
-    if ((long long)st.st_size > DOCUMENT_MAX_BYTES) {
+    *size = (long long)st.st_size;
+    return 0;
+}
+
+/* Inside the window: uploads the file, then sends the document message. */
+static void send_document(struct vt_wa_graph *g, struct vt_store_reader *reader,
+                          const struct vt_outbox_msg *m, struct document *d,
+                          struct vt_send_result *res)
+{
+    long long size = 0;
+    if (document_load(reader, d, &size, res))
+        return;
+    if (size > DOCUMENT_MAX_BYTES) {
         res->outcome = VT_SEND_REFUSED;
         snprintf(res->error, sizeof(res->error),
-                 "document of %lld bytes is over WhatsApp's limit of %lld bytes",
-                 (long long)st.st_size, DOCUMENT_MAX_BYTES);
+                 "document of %lld bytes is over WhatsApp's limit of %lld bytes", size,
+                 DOCUMENT_MAX_BYTES);
         return;
     }
     char media_id[160];
@@ -499,7 +541,8 @@ void vt_wa_graph_send(void *ctx, struct vt_store_reader *reader, const struct vt
          * The template for its kind is not sent instead, since it would only
          * repeat the answer's text row, which already had its template. */
         if (in_window) {
-            send_document(g, m, &d, res);
+            send_document(g, reader, m, &d, res);
+            free(d.data);
         } else {
             res->outcome = VT_SEND_NO_WINDOW;
             snprintf(res->error, sizeof(res->error),

@@ -22,7 +22,6 @@
 struct vt_wa_media {
     const struct vt_config *cfg;
     struct vt_store *store;
-    char *data_dir;
     struct vt_wa_graph *graph;      /* worker thread */
     struct vt_sniffer *sniffer;     /* worker thread */
     struct vt_store_reader *reader; /* worker thread */
@@ -119,7 +118,7 @@ static void fetch_one(struct vt_wa_media *m, const struct vt_wa_media_job *j, st
     } else {
         vt_attach_sha256(data, len, o->sha);
         o->size = (int64_t)len;
-        if (vt_attach_write(m->data_dir, data, len, o->sha) == 0) {
+        if (vt_blobs_put(vt_store_blobs(m->store), NULL, o->sha, data, len) == 0) {
             o->status = "stored";
         } else {
             o->status = "pending";
@@ -173,14 +172,12 @@ static void media_free(struct vt_wa_media *m)
     vt_store_reader_free(m->reader);
     vt_sniffer_free(m->sniffer);
     vt_wa_graph_free(m->graph);
-    free(m->data_dir);
     pthread_mutex_destroy(&m->lock);
     pthread_cond_destroy(&m->cond);
     free(m);
 }
 
-struct vt_wa_media *vt_wa_media_start(const struct vt_config *cfg, struct vt_store *store,
-                                      const char *data_dir)
+struct vt_wa_media *vt_wa_media_start(const struct vt_config *cfg, struct vt_store *store)
 {
     struct vt_wa_media *m = calloc(1, sizeof(*m));
     if (!m)
@@ -189,8 +186,8 @@ struct vt_wa_media *vt_wa_media_start(const struct vt_config *cfg, struct vt_sto
     m->store = store;
     pthread_mutex_init(&m->lock, NULL);
     pthread_cond_init(&m->cond, NULL);
-    if (!(m->data_dir = strdup(data_dir)) || !(m->graph = vt_wa_graph_new(cfg)) ||
-        !(m->sniffer = vt_sniffer_new()) || !(m->reader = vt_store_reader_new(store)) ||
+    if (!(m->graph = vt_wa_graph_new(cfg)) || !(m->sniffer = vt_sniffer_new()) ||
+        !(m->reader = vt_store_reader_new(store)) ||
         pthread_create(&m->thread, NULL, worker_main, m) != 0) {
         media_free(m);
         return NULL;

@@ -23,8 +23,7 @@
 struct vt_wa_media;
 
 /* Starts the worker. NULL on failure. */
-struct vt_wa_media *vt_wa_media_start(const struct vt_config *cfg, struct vt_store *store,
-                                      const char *data_dir);
+struct vt_wa_media *vt_wa_media_start(const struct vt_config *cfg, struct vt_store *store);
 /* Any thread: new media rows were committed. */
 void vt_wa_media_wake(struct vt_wa_media *m);
 /* Stops the worker (finishing the file in hand) and frees; NULL ok. */

@@ -203,7 +203,7 @@ static int wa_start(struct vt_app *srv, struct vt_http *http)
     int rc = vt_outbox_register(vt_app_outbox(srv), &ch->transport);
     if (rc)
         return rc;
-    if (!(ch->media = vt_wa_media_start(cfg, vt_app_store(srv), vt_app_data_dir(srv))))
+    if (!(ch->media = vt_wa_media_start(cfg, vt_app_store(srv))))
         return VT_ENOMEM;
     size_t max = (size_t)cfg->max_json_bytes;
     rc = vt_http_route(http, "/webhooks/whatsapp", VT_ROUTE_GET, 0, verify);
@@ -214,14 +214,15 @@ static int wa_start(struct vt_app *srv, struct vt_http *http)
     return rc;
 }
 
-/* A file of a notice as an outbox row's body: the stored file's path, never
- * its bytes (graph.c uploads it when the row is sent). NULL: no memory. */
+/* A file of a notice as an outbox row's body: the stored bytes' SHA-256,
+ * never the bytes (graph.c reads and uploads them when the row is sent).
+ * NULL: no memory. */
 static char *document_body(const struct vt_notice_file *f)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "type", "document");
     cJSON *d = cJSON_AddObjectToObject(o, "document");
-    cJSON_AddStringToObject(d, "path", f->path ? f->path : "");
+    cJSON_AddStringToObject(d, "sha256", f->sha256 ? f->sha256 : "");
     cJSON_AddStringToObject(d, "filename", f->filename ? f->filename : "documento");
     cJSON_AddStringToObject(d, "content_type",
                             f->content_type ? f->content_type : "application/octet-stream");

@@ -37,13 +37,14 @@ struct vt_sniffer;
 
 struct vt_app {
     const struct vt_config *cfg;
-    const char *data_dir; /* holds ventanilla.db, audit.key and attachments/ */
+    const char *data_dir; /* SQLite: holds ventanilla.db, audit.key and attachments/;
+                             PostgreSQL: NULL when none was given */
     struct vt_store *store;
     struct vt_http *http;
     struct vt_live *live;
     struct vt_outbox *outbox;
     struct vt_auth *auth;
-    struct vt_domain domain;        /* cfg, data_dir and the channels that send */
+    struct vt_domain domain;        /* cfg and the channels that send */
     struct vt_store_reader *reader; /* loop thread */
     struct vt_sniffer *sniffer;     /* loop thread */
     struct vt_ratelimit *rl;        /* public intake; loop thread */
@@ -66,10 +67,6 @@ static inline const struct vt_domain *vt_app_domain(const struct vt_app *app)
     return &app->domain;
 }
 
-static inline const char *vt_app_data_dir(const struct vt_app *app)
-{
-    return app->data_dir;
-}
 static inline struct vt_store *vt_app_store(struct vt_app *app)
 {
     return app->store;

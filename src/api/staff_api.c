@@ -238,26 +238,25 @@ static void get_file(struct vt_http_request *req, struct vt_staff *who, const ch
         vt_reply_error(req, 404, "not_found", NULL, "No existe ese archivo o no está a su cargo.");
         return;
     }
-    char path[4300];
-    snprintf(path, sizeof(path), "%s/attachments/%.2s/%s", vt_app_data_dir(req->app), sha, sha);
-    FILE *f = fopen(path, "rb");
-    struct vt_buf b = {0};
-    char chunk[65536];
-    size_t n;
-    while (f && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        vt_buf_append(&b, chunk, n);
-    if (!f) {
-        vt_reply_error(req, 404, "not_found", NULL,
-                        "El archivo no está en el disco del servidor.");
+    unsigned char *data = NULL;
+    size_t len = 0;
+    int rc = vt_store_reader_blob(vt_app_reader(req->app), sha, &data, &len);
+    if (rc == VT_ENOTFOUND) {
+        vt_reply_error(req, 404, "not_found", NULL, "El archivo no está guardado en el servidor.");
         return;
     }
-    fclose(f);
+    if (rc) {
+        vt_log(VT_LOG_ERROR, "attachment_read_failed", "error=\"%s\"", vt_strerror(rc));
+        vt_reply_error(req, 503, "unavailable", NULL,
+                       "No se pudo leer el archivo. Intente de nuevo en unos minutos.");
+        return;
+    }
     char disp[400], safe[256];
     safe_filename(name, safe, sizeof(safe));
     snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", safe);
     vt_http_header(req, "Content-Disposition", disp);
-    vt_http_respond(req, 200, type, b.data ? b.data : "", b.len);
-    vt_buf_cleanup(&b);
+    vt_http_respond(req, 200, type, (const char *)data, len);
+    free(data);
 }
 
 struct action_job {
@@ -282,14 +281,13 @@ static void action_job_free(struct action_job *j)
     free(j);
 }
 
-/* Writer thread: the answer's files first (durable before the commit), then
- * the action. */
+/* Writer thread: the answer's files first (stored before the commit of the
+ * rows naming them), then the action. */
 static int action_run(struct vt_store_tx *tx, void *ctx)
 {
     struct action_job *j = ctx;
     for (size_t i = 0; i < j->a.n_files; i++)
-        if (vt_attach_write(vt_app_data_dir(j->srv), j->raw[i].data, j->raw[i].len,
-                            j->files[i].sha256))
+        if (vt_store_tx_blob_put(tx, j->files[i].sha256, j->raw[i].data, j->raw[i].len))
             return VT_EIO;
     return vt_casework_apply(vt_app_domain(j->srv), tx, &j->who, j->radicado, &j->a, &j->res);
 }

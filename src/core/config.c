@@ -42,7 +42,8 @@ struct key {
 static const struct key keys[] = {
     {"server.listen", K_STR, O(listen), 0, "127.0.0.1", 1, 255, NULL, NULL},
     {"server.port", K_INT, O(port), 8080, NULL, 0, 65535, NULL, NULL},
-    {"server.data_dir", K_STR, O(data_dir), 0, "data", 1, 4000, NULL, NULL},
+    {"server.data_dir", K_STR, O(data_dir), 0, "", 0, 4000, NULL, NULL},
+    {"server.instance_name", K_STR, O(instance_name), 0, "", 0, 200, NULL, NULL},
     {"server.max_body_bytes", K_I64, O(max_body_bytes), 25 * MIB, NULL, 1024, 1024 * MIB, NULL,
      NULL},
     {"server.max_json_bytes", K_I64, O(max_json_bytes), 256 * 1024, NULL, 1024, 64 * MIB, NULL,
@@ -89,6 +90,8 @@ static const struct key keys[] = {
     {"store.batch_max", K_INT, O(batch_max), 1024, NULL, 1, 100000, NULL, NULL},
     {"store.backend", K_STR, O(store_backend), 0, "sqlite", 1, 20, NULL, NULL},
     {"store.postgresql_conninfo", K_STR, O(pg_conninfo), 0, "", 0, 4000, "VENTANILLA_PG_CONNINFO",
+     NULL},
+    {"store.audit_key_file", K_STR, O(audit_key_file), 0, "", 0, 4000, "VENTANILLA_AUDIT_KEY_FILE",
      NULL},
     {"live.due_soon_days", K_INT, O(due_soon_days), 3, NULL, 0, 60, NULL, NULL},
     {"live.allowed_origins", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, vt_config__allowed_origins},

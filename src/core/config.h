@@ -122,9 +122,11 @@ struct vt_config {
 
     char *listen;
     int port;
-    char *data_dir;
-    char *store_backend; /* "sqlite" or "postgresql" */
-    char *pg_conninfo;   /* libpq connection string (postgresql); may hold a password */
+    char *data_dir;       /* "": none given (main.c: "data" on SQLite, none on PostgreSQL) */
+    char *instance_name;  /* "": the default name (daemon.c) */
+    char *store_backend;  /* "sqlite" or "postgresql" */
+    char *pg_conninfo;    /* libpq connection string (postgresql); may hold a password */
+    char *audit_key_file; /* the audit key's file; "": DATA_DIR/audit.key */
     long long max_body_bytes;
     long long max_json_bytes;
     bool trust_forwarded_for;

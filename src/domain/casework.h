@@ -85,7 +85,8 @@ bool vt_casework_transfer_in_term(const struct vt_calendar *cal, vt_date_t filed
 
 /* ---- actions ---- */
 
-/* A file attached to an answer, already written durably (vt_attach_write). */
+/* A file attached to an answer; its bytes are stored by the action's job
+ * (vt_store_tx_blob_put) before the rows naming it. */
 struct vt_case_file {
     char sha256[65];
     int64_t size;

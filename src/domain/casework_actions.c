@@ -580,12 +580,9 @@ static int send_answer(const struct vt_domain *dom, struct vt_store_tx *tx,
     char subject[128];
     snprintf(subject, sizeof(subject), "Respuesta a su solicitud %s", r->radicado);
     struct vt_notice_file files[16];
-    char paths[16][4200];
     for (size_t i = 0; i < nf; i++) {
         const struct vt_case_file *f = &a->files[i];
-        snprintf(paths[i], sizeof(paths[i]), "%s/attachments/%.2s/%s", dom->data_dir, f->sha256,
-                 f->sha256);
-        files[i] = (struct vt_notice_file){paths[i], f->filename, f->content_type};
+        files[i] = (struct vt_notice_file){f->sha256, f->filename, f->content_type};
     }
     int64_t mark;
     int rc = vt_casework__db_outbox_mark(tx, &mark);

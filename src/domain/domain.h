@@ -15,9 +15,10 @@
 struct vt_config;
 struct vt_store_tx;
 
-/* A file to send with a notice: stored under DATA_DIR/attachments. */
+/* A file to send with a notice: attachment bytes already stored (attach.h),
+ * named by their SHA-256; the channel reads them when it sends. */
 struct vt_notice_file {
-    const char *path; /* absolute path of the stored file */
+    const char *sha256; /* lowercase hex */
     const char *filename, *content_type;
 };
 
@@ -50,7 +51,6 @@ struct vt_sender {
 
 struct vt_domain {
     const struct vt_config *cfg;
-    const char *data_dir;                   /* holds attachments/ */
     const struct vt_sender *const *senders; /* NULL-terminated; NULL for none */
 };
 

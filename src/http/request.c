@@ -11,7 +11,11 @@ void vt_http_respond(struct vt_http_request *req, int status, const char *conten
                      const char *body, size_t len)
 {
     req->status = status;
-    req->resp_type = content_type;
+    /* Copied: a handler may pass a buffer of its own stack (a stored file's
+     * type), and the headers are written later, from the loop. */
+    snprintf(req->resp_type_buf, sizeof(req->resp_type_buf), "%s",
+             content_type ? content_type : "application/octet-stream");
+    req->resp_type = req->resp_type_buf;
     req->resp.len = 0;
     if (req->resp.data)
         req->resp.data[0] = '\0';

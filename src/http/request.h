@@ -32,7 +32,8 @@ struct vt_http_request {
 
     /* The response, set by vt_http_respond. */
     int status;
-    const char *resp_type;
+    const char *resp_type; /* points into resp_type_buf: the caller's may not outlive the call */
+    char resp_type_buf[160];
     struct vt_buf resp;
     char extra_headers[768]; /* "Name: value\r\n" lines */
 

@@ -1,9 +1,11 @@
-/* attach.c - attachment sniffing and content-addressed storage (attach.h). */
+/* attach.c - attachment sniffing and content-addressed storage (attach.h):
+ * files under the data directory, or rows of attachment_blobs. */
 #include "store/attach.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <magic.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,10 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/log.h"
+#include "core/buf.h"
+#include "store/db.h"
+#include "store/migrate.h"
 
 struct vt_sniffer {
     magic_t magic;
@@ -55,6 +61,17 @@ void vt_attach_sha256(const void *data, size_t len, char out[65])
     sodium_bin2hex(out, 65, h, sizeof(h));
 }
 
+bool vt_attach_valid_sha(const char *s)
+{
+    size_t i = 0;
+    for (; s && s[i]; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return s && i == 64;
+}
+
+/* ---- files: DATA_DIR/attachments/ab/abcdef... ---- */
+
 static int fsync_dir(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -73,7 +90,7 @@ static int ensure_dir(const char *dir, const char *parent)
     return errno == EEXIST ? 0 : VT_EIO;
 }
 
-int vt_attach_write(const char *data_dir, const void *data, size_t len, const char *sha)
+static int file_put(const char *data_dir, const void *data, size_t len, const char *sha)
 {
     char top[4096], dir[4200], path[4300], tmp[4300];
     snprintf(top, sizeof(top), "%s/attachments", data_dir);
@@ -114,4 +131,181 @@ fail:
         close(fd);
     unlink(tmp);
     return VT_EIO;
+}
+
+static int file_get(const char *data_dir, const char *sha, unsigned char **data, size_t *len)
+{
+    char path[4300];
+    snprintf(path, sizeof(path), "%s/attachments/%.2s/%s", data_dir, sha, sha);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? VT_ENOTFOUND : VT_EIO;
+    struct vt_buf b = {0};
+    char chunk[65536];
+    int rc = 0;
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = VT_EIO;
+            break;
+        }
+        if (n == 0)
+            break;
+        if (vt_buf_append(&b, chunk, (size_t)n)) {
+            rc = VT_ENOMEM;
+            break;
+        }
+    }
+    close(fd);
+    if (rc == 0 && !b.data && !(b.data = malloc(1)))
+        rc = VT_ENOMEM;
+    if (rc) {
+        vt_buf_cleanup(&b);
+        return rc;
+    }
+    *data = (unsigned char *)b.data;
+    *len = b.len;
+    return 0;
+}
+
+/* ---- the database: attachment_blobs ---- */
+
+static const char SQL_BLOB_PUT[] = "INSERT INTO attachment_blobs (sha256, bytes) VALUES (?1, ?2) "
+                                   "ON CONFLICT (sha256) DO NOTHING";
+static const char SQL_BLOB_GET[] = "SELECT bytes FROM attachment_blobs WHERE sha256 = ?1";
+
+struct vt_blobs {
+    bool in_db;
+    char *data_dir; /* NULL when there is none (PostgreSQL without one) */
+    char *conninfo;
+    pthread_mutex_t lock; /* guards own */
+    struct vt_db *own;    /* opened at first use; the driver reconnects it */
+};
+
+static int db_put(struct vt_db *db, const char *sha, const void *data, size_t len)
+{
+    struct vt_db_stmt *st = vt_db_prepare(db, SQL_BLOB_PUT);
+    if (!st)
+        return VT_ESTORE;
+    vt_db_bind_text(st, 1, sha);
+    vt_db_bind_blob(st, 2, data, len);
+    return vt_db_run(st) ? VT_ESTORE : 0;
+}
+
+static int db_get(struct vt_db *db, const char *sha, unsigned char **data, size_t *len)
+{
+    struct vt_db_stmt *st = vt_db_prepare(db, SQL_BLOB_GET);
+    if (!st)
+        return VT_ESTORE;
+    vt_db_bind_text(st, 1, sha);
+    int r = vt_db_step(st), rc = VT_ENOTFOUND;
+    if (r == VT_DB_ROW) {
+        size_t n = 0;
+        const void *p = vt_db_col_blob(st, 0, &n);
+        unsigned char *copy = malloc(n ? n : 1);
+        if (!copy) {
+            rc = VT_ENOMEM;
+        } else {
+            if (n)
+                memcpy(copy, p, n);
+            *data = copy;
+            *len = n;
+            rc = 0;
+        }
+    } else if (r != VT_DB_DONE) {
+        rc = VT_ESTORE;
+    }
+    vt_db_reset(st);
+    return rc;
+}
+
+/* The blobs' own connection, opened at first use; b->lock held. */
+static struct vt_db *own_db(struct vt_blobs *b)
+{
+    if (b->own)
+        return b->own;
+    char err[300];
+    struct vt_store_place place = {b->data_dir, "postgresql", b->conninfo, NULL};
+    struct vt_db_options opt;
+    vt_migrate_db_options(&place, NULL, 0, &opt);
+    if (vt_db_open(&opt, &b->own, err, sizeof(err))) {
+        vt_log(VT_LOG_ERROR, "blobs_open_failed", "error=\"%s\"", err);
+        b->own = NULL;
+    }
+    return b->own;
+}
+
+struct vt_blobs *vt_blobs_new(const struct vt_store_place *place)
+{
+    struct vt_blobs *b = calloc(1, sizeof(*b));
+    if (!b)
+        return NULL;
+    b->in_db = vt_store_place_pg(place);
+    if ((place->data_dir && !(b->data_dir = strdup(place->data_dir))) ||
+        (b->in_db && !(b->conninfo = strdup(place->conninfo ? place->conninfo : "")))) {
+        free(b->data_dir);
+        free(b);
+        return NULL;
+    }
+    pthread_mutex_init(&b->lock, NULL);
+    return b;
+}
+
+void vt_blobs_free(struct vt_blobs *b)
+{
+    if (!b)
+        return;
+    vt_db_close(b->own);
+    pthread_mutex_destroy(&b->lock);
+    free(b->data_dir);
+    free(b->conninfo);
+    free(b);
+}
+
+bool vt_blobs_in_db(const struct vt_blobs *b)
+{
+    return b->in_db;
+}
+
+int vt_blobs_put(struct vt_blobs *b, struct vt_db *db, const char *sha, const void *data,
+                 size_t len)
+{
+    if (!vt_attach_valid_sha(sha))
+        return VT_EINVAL;
+    if (!b->in_db)
+        return b->data_dir ? file_put(b->data_dir, data, len, sha) : VT_EIO;
+    if (db)
+        return db_put(db, sha, data, len);
+    pthread_mutex_lock(&b->lock);
+    struct vt_db *own = own_db(b);
+    int rc = own ? db_put(own, sha, data, len) : VT_ESTORE; /* autocommit: durable now */
+    pthread_mutex_unlock(&b->lock);
+    return rc;
+}
+
+int vt_blobs_get(struct vt_blobs *b, struct vt_db *db, const char *sha, unsigned char **data,
+                 size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    if (!vt_attach_valid_sha(sha))
+        return VT_EINVAL;
+    if (!b->in_db)
+        return b->data_dir ? file_get(b->data_dir, sha, data, len) : VT_ENOTFOUND;
+    int rc;
+    if (db) {
+        rc = db_get(db, sha, data, len);
+    } else {
+        pthread_mutex_lock(&b->lock);
+        struct vt_db *own = own_db(b);
+        rc = own ? db_get(own, sha, data, len) : VT_ESTORE;
+        pthread_mutex_unlock(&b->lock);
+    }
+    /* A file an instance stored before migration 0017 is still served by
+     * the instance whose data directory holds it. */
+    if (rc == VT_ENOTFOUND && b->data_dir)
+        rc = file_get(b->data_dir, sha, data, len);
+    return rc;
 }

@@ -44,22 +44,31 @@ void vt_audit_hash(const unsigned char key[VT_AUDIT_KEY_BYTES], const char *prev
     sodium_bin2hex(out, 65, h, sizeof(h));
 }
 
-int vt_audit_key_load(const char *data_dir, int create, unsigned char key[VT_AUDIT_KEY_BYTES])
+int vt_audit_key_create(const char *path)
 {
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/audit.key", data_dir);
+    unsigned char fresh[VT_AUDIT_KEY_BYTES];
+    int w = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (w < 0)
+        return errno == EEXIST ? VT_EEXIST : VT_EIO;
+    randombytes_buf(fresh, sizeof(fresh));
+    int ok = fchmod(w, 0600) == 0 && write(w, fresh, sizeof(fresh)) == (ssize_t)sizeof(fresh) &&
+             fsync(w) == 0;
+    ok = close(w) == 0 && ok;
+    sodium_memzero(fresh, sizeof(fresh));
+    if (!ok) {
+        unlink(path);
+        return VT_EIO;
+    }
+    return 0;
+}
+
+int vt_audit_key_load(const char *path, int create, unsigned char key[VT_AUDIT_KEY_BYTES])
+{
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT && create) {
-        unsigned char fresh[VT_AUDIT_KEY_BYTES];
-        randombytes_buf(fresh, sizeof(fresh));
-        int w = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (w < 0)
-            return VT_EIO;
-        int ok = write(w, fresh, sizeof(fresh)) == (ssize_t)sizeof(fresh) && fsync(w) == 0;
-        close(w);
-        sodium_memzero(fresh, sizeof(fresh));
-        if (!ok)
-            return VT_EIO;
+        int rc = vt_audit_key_create(path);
+        if (rc && rc != VT_EEXIST)
+            return rc;
         fd = open(path, O_RDONLY | O_CLOEXEC);
     }
     if (fd < 0)

@@ -6,9 +6,11 @@
  *
  * Each event's hash is keyed BLAKE2b-256 (libsodium crypto_generichash) over
  * the previous event's hash and every field of the event, each length-prefixed
- * so no two different events serialize alike. The key lives in
- * DATA_DIR/audit.key (created by `migrate`, mode 0600), outside the database:
- * someone who can only write SQL cannot recompute a forged chain.
+ * so no two different events serialize alike. The key is a file of 32 random
+ * bytes outside the database: DATA_DIR/audit.key (created by `migrate`, mode
+ * 0600), or the file store.audit_key_file names (made by `ventanilla audit
+ * new-key FILE`, given to every instance on one PostgreSQL database).
+ * Someone who can only write SQL cannot recompute a forged chain.
  */
 #ifndef VT_AUDIT_H
 #define VT_AUDIT_H
@@ -30,9 +32,12 @@ struct vt_audit_event {
 void vt_audit_hash(const unsigned char key[VT_AUDIT_KEY_BYTES], const char *prev_hex,
                    const struct vt_audit_event *ev, char out[65]);
 
-/* Reads DATA_DIR/audit.key, creating it (random, 0600) when create is set and
- * it does not exist; a key readable by others is made 0600. Returns 0,
- * VT_ENOTFOUND or VT_EIO. */
-int vt_audit_key_load(const char *data_dir, int create, unsigned char key[VT_AUDIT_KEY_BYTES]);
+/* Reads the key file at path, creating it (vt_audit_key_create) when create
+ * is set and it does not exist; a key readable by others is made 0600.
+ * Returns 0, VT_ENOTFOUND or VT_EIO (also for a file shorter than a key). */
+int vt_audit_key_load(const char *path, int create, unsigned char key[VT_AUDIT_KEY_BYTES]);
+/* Creates path (which must not exist) holding a new random key, mode 0600,
+ * durable. 0, VT_EEXIST or VT_EIO. */
+int vt_audit_key_create(const char *path);
 
 #endif

@@ -1,5 +1,5 @@
 /* copy.c - `ventanilla store copy` (copy.h): a SQLite store moved into an
- * empty PostgreSQL database, with its attachment files and audit key.
+ * empty PostgreSQL database, with its attachments and audit key.
  *
  * Invariants:
  *  1. Nothing is copied into a database that holds data. "Data" is any row
@@ -18,12 +18,12 @@
  *     after every table it references); rows are read one at a time from
  *     one SQLite read transaction and inserted with their ids, each value
  *     bound by its storage class (blobs as bytea).
- *  4. Files before the commit: the attachment files (each checked against
- *     its SHA-256 name) and the audit key are in the target's data directory
- *     before the transaction that names them commits, as the daemon writes a
- *     file before the commit of its row. A failed copy may leave files there
- *     (content-addressed, never wrong) and the source's key (the database
- *     being empty, no chain depends on the key it replaced).
+ *  4. Attachments in the copy's transaction: the bytes of each attachment
+ *     file (checked against its SHA-256 name) go into attachment_blobs with
+ *     the rows that name them. The audit key is in the target's key file
+ *     (store.audit_key_file, or DATA_DIR/audit.key) before that commit. A
+ *     failed copy may leave the source's key there (the database being
+ *     empty, no chain depends on the key it replaced).
  *  5. Identity sequences are set past each table's largest id just before
  *     the commit (setval is not transactional: a rolled-back copy leaves
  *     them advanced, which only skips ids of an empty database).
@@ -635,8 +635,8 @@ done:
 
 /* ---- the files named by the rows ---- */
 
-/* Every file a copied row names (a sha256 column) is in the target's data
- * directory: the ones that are not are counted as missing. */
+/* Every file a copied row names (a sha256 column) is in the target's
+ * attachment_blobs: the ones that are not are counted as missing. */
 static int check_named_files(struct copy *c)
 {
     for (size_t i = 0; i < c->n; i++) {
@@ -651,7 +651,7 @@ static int check_named_files(struct copy *c)
             return db_fail(c, c->src, "cannot read the attachment names");
         while ((step = vt_db_step(st)) == VT_DB_ROW) {
             const char *sha = vt_db_col_str(st, 0);
-            if (vt_store_copy__has_file(c->opt->to.data_dir, sha))
+            if (vt_store_copy__has_file(c->dst, sha))
                 continue;
             if (!c->missing++)
                 snprintf(c->first_missing, sizeof(c->first_missing), "%.64s", sha);
@@ -755,8 +755,17 @@ static int copy_all(struct copy *c, bool *key_replaced, int *n_sequences)
     for (size_t i = 0; i < c->n; i++)
         if (c->t[i].derived && (rc = check_derived(c, &c->t[i])))
             return rc;
+    char key_path[PATH_LEN];
+    if (vt_store_key_path(&c->opt->to, key_path, sizeof(key_path))) {
+        snprintf(c->err, c->errlen,
+                 "%s names no place for the audit key: set store.audit_key_file (or "
+                 "server.data_dir) there",
+                 c->opt->to_name);
+        return VT_EINVAL;
+    }
     c->files = (struct vt_copy_files){.from = c->opt->from.data_dir,
-                                      .to = c->opt->to.data_dir,
+                                      .to = c->dst,
+                                      .to_key = key_path,
                                       .err = c->err,
                                       .errlen = c->errlen};
     if ((rc = vt_store_copy__attachments(&c->files)) || (rc = check_named_files(c)) ||
@@ -797,13 +806,13 @@ int vt_store_copy(const struct vt_store_copy_options *opt, FILE *out, bool *inco
         }
         fprintf(out, "Migrated the PostgreSQL database of %s to schema version %d.\n", opt->to_name,
                 vt_store_schema_latest());
-    } else if (mkdir(opt->to.data_dir, 0700) != 0 && errno != EEXIST) {
+    } else if (opt->to.data_dir && mkdir(opt->to.data_dir, 0700) != 0 && errno != EEXIST) {
         snprintf(err, errlen, "cannot create the data directory %s: %s", opt->to.data_dir,
                  strerror(errno));
         rc = VT_EIO;
         goto done;
     }
-    if (!same_dir(opt->from.data_dir, opt->to.data_dir) &&
+    if (opt->to.data_dir && !same_dir(opt->from.data_dir, opt->to.data_dir) &&
         (to_lock = lock_dir(&c, opt->to.data_dir, opt->to_name)) < 0) {
         rc = VT_EBUSY;
         goto done;
@@ -852,7 +861,8 @@ int vt_store_copy(const struct vt_store_copy_options *opt, FILE *out, bool *inco
             "past their largest id.\n"
             "  items:       %lld%s%s%s\n"
             "  audit chain: verified, %lld events\n"
-            "  attachments: %lld files copied (%s), each checked against its checksum%s\n"
+            "  attachments: %lld files copied into the database (%s), each checked against its "
+            "checksum%s\n"
             "  audit key:   %s\n"
             "Start the daemon on it: ventanilla serve --config %s\n",
             secs, (long long)c.rows, c.n, n_sequences, (long long)items,

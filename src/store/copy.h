@@ -5,13 +5,15 @@
  * catalogs (none is named here but schema_migrations, the migrator's own),
  * copied whole (every column, ids kept) in foreign key order inside one
  * PostgreSQL transaction, row by row from a single SQLite snapshot; the
- * attachment files and the audit key go into the target's data directory.
+ * attachment files' bytes go into the target's attachment_blobs in that
+ * transaction (attach.h), and the audit key where the target's config puts
+ * it (store.audit_key_file, or its data directory's audit.key).
  * Must not: change the SQLite store, or leave data in the target when it
  * fails: the target's database is changed only by its migrations (when it
  * had no schema) until the one commit that fills it.
  *
- * Files: copy.c (the databases and the command), copy_files.c (the data
- * directory: attachment files and the audit key).
+ * Files: copy.c (the databases and the command), copy_files.c (the
+ * attachment files and the audit key).
  */
 #ifndef VT_COPY_H
 #define VT_COPY_H
@@ -24,7 +26,7 @@
 
 struct vt_store_copy_options {
     struct vt_store_place from; /* a SQLite store: its data directory */
-    struct vt_store_place to;   /* store.backend postgresql, and its data directory */
+    struct vt_store_place to;   /* store.backend postgresql; its data directory optional */
     /* How messages name each side (the config files given). */
     const char *from_name, *to_name;
 };
@@ -42,24 +44,27 @@ int vt_store_copy(const struct vt_store_copy_options *opt, FILE *out, bool *inco
 
 /* ---- shared-internal: the data directory half (copy_files.c) ---- */
 
+struct vt_db;
+
 struct vt_copy_files {
-    const char *from, *to; /* data directories: attachments/ and audit.key in each */
-    char *err;             /* a sentence on failure */
+    const char *from;   /* the source's data directory: attachments/ and audit.key */
+    struct vt_db *to;   /* the target's connection, inside the copy's transaction */
+    const char *to_key; /* the target's audit key file */
+    char *err;          /* a sentence on failure */
     size_t errlen;
-    int64_t copied, bytes; /* attachment files written into to, and their bytes */
-    int64_t present;       /* already in to with the content their name says */
-    int64_t damaged;       /* in from without it: not copied (warned on stderr) */
+    int64_t copied, bytes; /* attachments written into the target, and their bytes */
+    int64_t present;       /* already in the target */
+    int64_t damaged;       /* in from without the content their name says: not copied */
 };
 
-/* Copies every attachment file of from into to, each through a temporary
- * file that becomes its name once it is durable and has the SHA-256 its
- * name says. 0 or VT_E* with f->err filled. */
+/* Copies the bytes of every attachment file of from into the target's
+ * attachment_blobs (in its open transaction), each checked to have the
+ * SHA-256 its name says. 0 or VT_E* with f->err filled. */
 int vt_store_copy__attachments(struct vt_copy_files *f);
-/* Writes from's audit.key into to, whole, unless it is there already;
+/* Writes from's audit.key into to_key, whole, unless it is there already;
  * *replaced: a different key was there. 0 or VT_EIO with f->err filled. */
 int vt_store_copy__key(struct vt_copy_files *f, bool *replaced);
-/* Whether data_dir holds the attachment file named sha (checked to be a
- * SHA-256 in lowercase hex before it is used in a path). */
-bool vt_store_copy__has_file(const char *data_dir, const char *sha);
+/* Whether the target (its open transaction) holds the bytes named sha. */
+bool vt_store_copy__has_file(struct vt_db *to, const char *sha);
 
 #endif

@@ -1,11 +1,12 @@
-/* copy_files.c - the data directory half of `ventanilla store copy`
- * (copy.h): the attachment files and the audit key, from the SQLite store's
- * data directory into the PostgreSQL one's.
+/* copy_files.c - the files half of `ventanilla store copy` (copy.h): the
+ * attachment files of the SQLite store's data directory, into the
+ * PostgreSQL database's attachment_blobs (attach.h), and the audit key into
+ * the target's key file.
  *
- * Owns: writing into the target's data directory, each file whole before it
- * has its name (a temporary file, fsync'd, renamed), as attach.c writes
- * them. Must not: touch a database, or overwrite an attachment file that
- * already has the content its name says.
+ * Owns: reading the source's attachment files, each checked against its
+ * SHA-256 name, and writing the key file whole before it has its name (a
+ * temporary file, fsync'd, renamed). Must not: overwrite attachment bytes
+ * the target already has.
  */
 #include "store/copy.h"
 
@@ -21,6 +22,8 @@
 
 #include "core/error.h"
 #include "store/audit.h"
+#include "store/db.h"
+#include <stdlib.h>
 
 #define PATH_LEN 4400
 
@@ -53,139 +56,117 @@ static bool is_hex(const char *s, size_t n)
     return i == n;
 }
 
-/* The SHA-256 (hex) and size of the file open as fd. */
-static int fd_sha(int fd, char sha[65], int64_t *bytes)
-{
-    crypto_hash_sha256_state h;
-    unsigned char buf[65536], digest[crypto_hash_sha256_BYTES];
-    *bytes = 0;
-    crypto_hash_sha256_init(&h);
-    for (;;) {
-        ssize_t n = read(fd, buf, sizeof(buf));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return VT_EIO;
-        if (n == 0)
-            break;
-        crypto_hash_sha256_update(&h, buf, (unsigned long long)n);
-        *bytes += n;
-    }
-    crypto_hash_sha256_final(&h, digest);
-    sodium_bin2hex(sha, 65, digest, sizeof(digest));
-    return 0;
-}
-
-/* Whether path holds content whose SHA-256 is name. */
-static bool file_matches(const char *path, const char *name)
+/* Reads src whole into *out (malloc'd) and checks its SHA-256 against
+ * name: 1 when it matches, 0 when not (damaged: *out freed), or VT_EIO /
+ * VT_ENOMEM with err filled. */
+static int read_file(struct vt_copy_files *f, const char *src, const char *name,
+                     unsigned char **out, size_t *len)
 {
     char sha[65];
-    int64_t n;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    bool ok = fd_sha(fd, sha, &n) == 0 && strcmp(sha, name) == 0;
-    close(fd);
-    return ok;
-}
-
-/* Copies src into dir/name through a temporary file, renamed into place
- * once written, fsync'd and found to have the SHA-256 its name says. 1 when
- * copied, 0 when the source does not match its name (damaged: not
- * copied), or VT_EIO with err filled. */
-static int copy_file(struct vt_copy_files *f, const char *src, const char *dir, const char *name)
-{
-    char tmp[PATH_LEN], dst[PATH_LEN], sha[65];
-    unsigned char buf[65536], digest[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_state h;
-    int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, rc = VT_EIO;
-    bool made = false;
-    int64_t bytes = 0;
-    if (join(f, tmp, sizeof(tmp), dir, ".tmp-copy-XXXXXX") ||
-        join(f, dst, sizeof(dst), dir, name)) {
-        if (in >= 0)
-            close(in);
-        return VT_ERANGE;
-    }
-    if (in < 0) {
+    int fd = open(src, O_RDONLY | O_CLOEXEC), rc = VT_EIO;
+    struct stat st;
+    unsigned char *buf = NULL;
+    size_t got = 0;
+    *out = NULL;
+    *len = 0;
+    if (fd < 0 || fstat(fd, &st) != 0) {
         snprintf(f->err, f->errlen, "cannot read %s: %s", src, strerror(errno));
-        return VT_EIO;
-    }
-    out = mkstemp(tmp); /* 0600 */
-    made = out >= 0;
-    if (!made) {
-        snprintf(f->err, f->errlen, "cannot create a file in %s: %s", dir, strerror(errno));
         goto done;
     }
-    crypto_hash_sha256_init(&h);
-    for (;;) {
-        ssize_t n = read(in, buf, sizeof(buf));
+    if (!(buf = malloc(st.st_size > 0 ? (size_t)st.st_size : 1))) {
+        snprintf(f->err, f->errlen, "out of memory reading %s", src);
+        rc = VT_ENOMEM;
+        goto done;
+    }
+    while (got < (size_t)st.st_size) {
+        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0) {
-            snprintf(f->err, f->errlen, "cannot read %s: %s", src, strerror(errno));
+        if (n <= 0) {
+            snprintf(f->err, f->errlen, "cannot read %s: %s", src,
+                     n < 0 ? strerror(errno) : "it shrank while read");
             goto done;
         }
-        if (n == 0)
-            break;
-        crypto_hash_sha256_update(&h, buf, (unsigned long long)n);
-        for (ssize_t off = 0; off < n;) {
-            ssize_t w = write(out, buf + off, (size_t)(n - off));
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w <= 0) {
-                snprintf(f->err, f->errlen, "cannot write %s: %s", tmp, strerror(errno));
-                goto done;
-            }
-            off += w;
-        }
-        bytes += n;
+        got += (size_t)n;
     }
-    crypto_hash_sha256_final(&h, digest);
-    sodium_bin2hex(sha, 65, digest, sizeof(digest));
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest, buf, got);
+    sodium_bin2hex(sha, sizeof(sha), digest, sizeof(digest));
     if (strcmp(sha, name) != 0) {
         rc = 0;
         goto done;
     }
-    if (fsync(out) != 0 || close(out) != 0) {
-        out = -1;
-        snprintf(f->err, f->errlen, "cannot write %s: %s", tmp, strerror(errno));
-        goto done;
-    }
-    out = -1;
-    if (rename(tmp, dst) != 0) {
-        snprintf(f->err, f->errlen, "cannot write %s: %s", dst, strerror(errno));
-        goto done;
-    }
-    f->copied++;
-    f->bytes += bytes;
+    *out = buf;
+    *len = got;
+    buf = NULL;
     rc = 1;
 done:
-    if (out >= 0)
-        close(out);
-    if (rc != 1 && made)
-        unlink(tmp);
-    close(in);
+    free(buf);
+    if (fd >= 0)
+        close(fd);
     return rc;
 }
 
-static int make_dir(struct vt_copy_files *f, const char *dir)
+static const char SQL_BLOB_HAS[] = "SELECT 1 FROM attachment_blobs WHERE sha256 = ?1";
+static const char SQL_BLOB_PUT[] = "INSERT INTO attachment_blobs (sha256, bytes) VALUES (?1, ?2) "
+                                   "ON CONFLICT (sha256) DO NOTHING";
+
+bool vt_store_copy__has_file(struct vt_db *to, const char *sha)
 {
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(f->err, f->errlen, "cannot create %s: %s", dir, strerror(errno));
-        return VT_EIO;
+    struct vt_db_stmt *st = vt_db_prepare(to, SQL_BLOB_HAS);
+    if (!st)
+        return false;
+    vt_db_bind_text(st, 1, sha);
+    bool has = vt_db_step(st) == VT_DB_ROW;
+    vt_db_reset(st);
+    return has;
+}
+
+/* Puts the bytes of src (named name) into the target. 0, or VT_E* with
+ * err filled. */
+static int copy_blob(struct vt_copy_files *f, const char *src, const char *name)
+{
+    if (vt_store_copy__has_file(f->to, name)) {
+        f->present++;
+        return 0;
     }
+    unsigned char *data;
+    size_t len;
+    int got = read_file(f, src, name, &data, &len);
+    if (got < 0)
+        return got;
+    if (got == 0) {
+        fprintf(stderr,
+                "store copy: warning: %s does not match its name (the file is damaged); "
+                "not copied\n",
+                src);
+        f->damaged++;
+        return 0;
+    }
+    struct vt_db_stmt *st = vt_db_prepare(f->to, SQL_BLOB_PUT);
+    int rc = VT_ESTORE;
+    if (st) {
+        vt_db_bind_text(st, 1, name);
+        vt_db_bind_blob(st, 2, data, len);
+        rc = vt_db_run(st) ? VT_ESTORE : 0;
+    }
+    free(data);
+    if (rc) {
+        snprintf(f->err, f->errlen, "cannot store %s in PostgreSQL: %s", src, vt_db_errmsg(f->to));
+        return rc;
+    }
+    f->copied++;
+    f->bytes += (int64_t)len;
     return 0;
 }
 
-/* Copies every attachment file of the source's data directory into the
- * target's, each checked against its name; a file the target already has
- * with the right content is kept (invariant 4). */
+/* Copies the bytes of every attachment file of the source's data directory
+ * into the target's attachment_blobs, each checked against its name; bytes
+ * the target already has are kept. */
 int vt_store_copy__attachments(struct vt_copy_files *f)
 {
-    char top[PATH_LEN], dst_top[PATH_LEN];
+    char top[PATH_LEN];
     snprintf(top, sizeof(top), "%s/attachments", f->from);
-    snprintf(dst_top, sizeof(dst_top), "%s/attachments", f->to);
     DIR *d = opendir(top);
     if (!d) {
         if (errno == ENOENT)
@@ -193,83 +174,64 @@ int vt_store_copy__attachments(struct vt_copy_files *f)
         snprintf(f->err, f->errlen, "cannot read %s: %s", top, strerror(errno));
         return VT_EIO;
     }
-    int rc = make_dir(f, dst_top);
+    int rc = 0;
     struct dirent *e;
     while (rc == 0 && (e = readdir(d))) {
-        char sdir[PATH_LEN], ddir[PATH_LEN];
+        char sdir[PATH_LEN];
         if (!is_hex(e->d_name, 2))
             continue;
-        if ((rc = join(f, sdir, sizeof(sdir), top, e->d_name)) ||
-            (rc = join(f, ddir, sizeof(ddir), dst_top, e->d_name)))
+        if ((rc = join(f, sdir, sizeof(sdir), top, e->d_name)))
             break;
         DIR *s = opendir(sdir);
         if (!s)
             continue; /* not a directory */
-        if ((rc = make_dir(f, ddir))) {
-            closedir(s);
-            break;
-        }
         struct dirent *fe;
         while (rc == 0 && (fe = readdir(s))) {
-            char sp[PATH_LEN], dp[PATH_LEN];
+            char sp[PATH_LEN];
             /* Temporary files (".tmp-...") and anything else are not attachments. */
             if (!is_hex(fe->d_name, 64) || strncmp(fe->d_name, e->d_name, 2) != 0)
                 continue;
-            if ((rc = join(f, sp, sizeof(sp), sdir, fe->d_name)) ||
-                (rc = join(f, dp, sizeof(dp), ddir, fe->d_name)))
+            if ((rc = join(f, sp, sizeof(sp), sdir, fe->d_name)))
                 break;
-            if (access(dp, F_OK) == 0 && file_matches(dp, fe->d_name)) {
-                f->present++;
-                continue;
-            }
-            int got = copy_file(f, sp, ddir, fe->d_name);
-            if (got < 0) {
-                rc = got;
-            } else if (got == 0) {
-                fprintf(stderr,
-                        "store copy: warning: %s does not match its name (the file is damaged); "
-                        "not copied\n",
-                        sp);
-                f->damaged++;
-            }
+            rc = copy_blob(f, sp, fe->d_name);
         }
         closedir(s);
-        if (rc == 0 && fsync_path(ddir)) {
-            snprintf(f->err, f->errlen, "cannot write %s", ddir);
-            rc = VT_EIO;
-        }
     }
     closedir(d);
-    if (rc == 0 && fsync_path(dst_top)) {
-        snprintf(f->err, f->errlen, "cannot write %s", dst_top);
-        rc = VT_EIO;
-    }
     return rc;
 }
 
-/* The source's audit key in the target's data directory, written whole
- * (a temporary file renamed): the chain was made with it. *replaced: a
- * different key was there (the one migrate made). */
+/* The source's audit key in the target's key file, written whole (a
+ * temporary file beside it, renamed): the chain was made with it.
+ * *replaced: a different key was there (the one migrate made). */
 int vt_store_copy__key(struct vt_copy_files *f, bool *replaced)
 {
     unsigned char key[VT_AUDIT_KEY_BYTES], old[VT_AUDIT_KEY_BYTES];
     char tmp[PATH_LEN], path[PATH_LEN];
     int rc = VT_EIO, fd = -1;
     *replaced = false;
-    if (vt_audit_key_load(f->from, 0, key)) {
-        snprintf(f->err, f->errlen, "cannot read %s/audit.key, the key of the source's audit chain",
-                 f->from);
+    char from_key[PATH_LEN], dir[PATH_LEN];
+    snprintf(from_key, sizeof(from_key), "%s/audit.key", f->from);
+    if (vt_audit_key_load(from_key, 0, key)) {
+        snprintf(f->err, f->errlen, "cannot read %s, the key of the source's audit chain",
+                 from_key);
         return VT_EIO;
     }
-    if (vt_audit_key_load(f->to, 0, old) == 0) {
+    if (vt_audit_key_load(f->to_key, 0, old) == 0) {
         if (sodium_memcmp(key, old, sizeof(key)) == 0) {
             rc = 0;
             goto done;
         }
         *replaced = true;
     }
-    snprintf(tmp, sizeof(tmp), "%s/.audit.key.copy", f->to);
-    snprintf(path, sizeof(path), "%s/audit.key", f->to);
+    snprintf(path, sizeof(path), "%s", f->to_key);
+    snprintf(tmp, sizeof(tmp), "%s.copy-tmp", f->to_key);
+    snprintf(dir, sizeof(dir), "%s", f->to_key);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    else
+        snprintf(dir, sizeof(dir), ".");
     unlink(tmp);
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0 || fchmod(fd, 0600) != 0 || write(fd, key, sizeof(key)) != (ssize_t)sizeof(key) ||
@@ -279,7 +241,7 @@ int vt_store_copy__key(struct vt_copy_files *f, bool *replaced)
     }
     close(fd);
     fd = -1;
-    if (rename(tmp, path) != 0 || fsync_path(f->to) != 0) {
+    if (rename(tmp, path) != 0 || fsync_path(dir) != 0) {
         snprintf(f->err, f->errlen, "cannot write %s: %s", path, strerror(errno));
         goto done;
     }
@@ -292,13 +254,4 @@ done:
     sodium_memzero(key, sizeof(key));
     sodium_memzero(old, sizeof(old));
     return rc;
-}
-
-/* ---- the command ---- */
-
-bool vt_store_copy__has_file(const char *data_dir, const char *sha)
-{
-    char path[PATH_LEN];
-    int w = snprintf(path, sizeof(path), "%s/attachments/%.2s/%s", data_dir, sha, sha);
-    return is_hex(sha, 64) && w > 0 && (size_t)w < sizeof(path) && access(path, F_OK) == 0;
 }

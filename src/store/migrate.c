@@ -84,6 +84,46 @@ void vt_migrate_db_options(const struct vt_store_place *place, char *path, size_
     opt->path = path;
 }
 
+int vt_store_key_path(const struct vt_store_place *place, char *out, size_t cap)
+{
+    int w;
+    if (place->audit_key && place->audit_key[0])
+        w = snprintf(out, cap, "%s", place->audit_key);
+    else if (place->data_dir && place->data_dir[0])
+        w = snprintf(out, cap, "%s/audit.key", place->data_dir);
+    else
+        return VT_ENOTFOUND;
+    return w >= 0 && (size_t)w < cap ? 0 : VT_ERANGE;
+}
+
+int vt_store_key_load(const struct vt_store_place *place, unsigned char *key, char *err,
+                      size_t errlen)
+{
+    char path[4200];
+    int rc = vt_store_key_path(place, path, sizeof(path));
+    if (rc) {
+        snprintf(err, errlen,
+                 "no audit key: give a data directory (--data-dir or server.data_dir) or "
+                 "store.audit_key_file (env VENTANILLA_AUDIT_KEY_FILE); make a new key with "
+                 "`ventanilla audit new-key FILE`");
+        return VT_ENOTFOUND;
+    }
+    if ((rc = vt_audit_key_load(path, 0, key)) == 0)
+        return 0;
+    if (rc == VT_ENOTFOUND && !(place->audit_key && place->audit_key[0]))
+        snprintf(err, errlen, "cannot read %s; run `ventanilla migrate`", path);
+    else if (rc == VT_ENOTFOUND)
+        snprintf(err, errlen,
+                 "the audit key file %s does not exist: copy it from an instance that uses the "
+                 "same database, or for a new database make one with `ventanilla audit new-key "
+                 "%s`",
+                 path, path);
+    else
+        snprintf(err, errlen, "cannot read the audit key %s (it must hold %d bytes)", path,
+                 VT_AUDIT_KEY_BYTES);
+    return rc;
+}
+
 static const struct vt_migration *migrations_of(const struct vt_store_place *place)
 {
     return vt_store_place_pg(place) ? vt_migrations_pg : vt_migrations;
@@ -173,8 +213,13 @@ static int open_db(const struct vt_store_place *place, bool create, bool writer,
 int vt_store_migrate(const struct vt_store_place *place, char *err, size_t errlen)
 {
     const char *data_dir = place->data_dir;
+    bool has_dir = data_dir && data_dir[0];
+    if (!has_dir && !vt_store_place_pg(place)) {
+        snprintf(err, errlen, "SQLite needs a data directory");
+        return VT_EINVAL;
+    }
     /* A data directory made here is the owner's alone. */
-    if (mkdir(data_dir, 0700) != 0 && access(data_dir, W_OK) != 0) {
+    if (has_dir && mkdir(data_dir, 0700) != 0 && access(data_dir, W_OK) != 0) {
         snprintf(err, errlen, "cannot create data directory %s", data_dir);
         return VT_EIO;
     }
@@ -182,8 +227,13 @@ int vt_store_migrate(const struct vt_store_place *place, char *err, size_t errle
     int rc = open_db(place, true, false, &db, err, errlen);
     if (rc)
         return rc;
+    /* The default key, DATA_DIR/audit.key, is made here; a key file of the
+     * configuration is the operator's (audit new-key), the same file on
+     * every instance, and is not needed to migrate. */
     unsigned char key[VT_AUDIT_KEY_BYTES];
-    if (vt_audit_key_load(data_dir, 1, key)) {
+    char path[4200];
+    if (has_dir && !(place->audit_key && place->audit_key[0]) &&
+        (vt_store_key_path(place, path, sizeof(path)) || vt_audit_key_load(path, 1, key))) {
         snprintf(err, errlen, "cannot create the audit key in %s", data_dir);
         rc = VT_EIO;
     } else {

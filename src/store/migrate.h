@@ -15,13 +15,26 @@ struct vt_db;
 struct vt_db_options;
 struct vt_migration;
 
-/* Where a store lives. The data directory holds attachments/ and audit.key
- * on both backends, and SQLite's ventanilla.db. */
+/* Where a store lives. On SQLite the data directory holds ventanilla.db,
+ * attachments/ and audit.key. On PostgreSQL the database holds everything
+ * but the audit key (attachments too: attach.h), and the data directory is
+ * optional (NULL): the key is then audit_key, a file every instance is
+ * given. */
 struct vt_store_place {
-    const char *data_dir;
+    const char *data_dir; /* NULL: none (PostgreSQL only) */
     const char *backend;  /* "sqlite" (NULL means sqlite) or "postgresql" */
     const char *conninfo; /* postgresql: a libpq connection string */
+    const char *audit_key; /* the audit key's file; NULL or "": DATA_DIR/audit.key */
 };
+
+/* Fills out with the path of place's audit key file: audit_key, else
+ * DATA_DIR/audit.key. 0, or VT_ENOTFOUND when there is neither, or
+ * VT_ERANGE when it does not fit. */
+int vt_store_key_path(const struct vt_store_place *place, char *out, size_t cap);
+/* Reads place's audit key (VT_AUDIT_KEY_BYTES into key). 0, or VT_ENOTFOUND
+ * / VT_EIO with err naming the file and how to make one. */
+int vt_store_key_load(const struct vt_store_place *place, unsigned char *key, char *err,
+                      size_t errlen);
 
 /* Whether place is a PostgreSQL database. */
 bool vt_store_place_pg(const struct vt_store_place *place);
@@ -31,8 +44,10 @@ bool vt_store_place_pg(const struct vt_store_place *place);
 void vt_migrate_db_options(const struct vt_store_place *place, char *path, size_t cap,
                            struct vt_db_options *opt);
 
-/* Creates the data directory and audit key when absent and applies pending
- * migrations (each in its own transaction). Returns 0, VT_EVERSION when the
+/* Creates the data directory when there is one, and the audit key when it
+ * is DATA_DIR/audit.key and absent (a key file named by audit_key is never
+ * made here: `ventanilla audit new-key`), and applies pending migrations
+ * (each in its own transaction). Returns 0, VT_EVERSION when the
  * database is newer than this binary, or VT_ESTORE / VT_EIO. */
 int vt_store_migrate(const struct vt_store_place *place, char *err, size_t errlen);
 

@@ -20,15 +20,19 @@
  *     that advances them, so numbers stay gap-free even if a batch fails.
  *  4. Each job runs inside a SAVEPOINT: a failing job rolls back alone and
  *     takes no number.
- *  5. The write connection is opened with vt_db_options.maintain: the driver
+ *  5. An item's attachment bytes are stored before the rows that name them,
+ *     in the same transaction (PostgreSQL: attachment_blobs) or durably
+ *     before it commits (SQLite: files, attach.h).
+ *  6. The write connection is opened with vt_db_options.maintain: the driver
  *     keeps the database tidy off the writer's thread (SQLite checkpoints the
  *     WAL on a thread and connection of its own), so commits pay only for
  *     the log append and its sync.
  *
  * A batch (commit_batch):
  *
- *   attachment files written --> BEGIN (write) --> audit head read
- *     --> per job: SAVEPOINT job, run or insert_item, RELEASE
+ *   BEGIN (write) --> audit head read
+ *     --> per job: SAVEPOINT job, run or insert_item (its attachments'
+ *                  bytes first: attach.h), RELEASE
  *                  (failure: ROLLBACK TO, counters and head restored)
  *     --> counters and head written --> COMMIT --> hooks --> done callbacks
  *   any failure from BEGIN to COMMIT: ROLLBACK, every job fails.
@@ -104,10 +108,12 @@ struct counter {
 
 struct vt_store {
     struct vt_store_options opt;
-    char *data_dir;
-    char *conninfo; /* PostgreSQL's, or NULL */
+    char *data_dir;                    /* NULL: none (PostgreSQL) */
+    char *conninfo;                    /* PostgreSQL's, or NULL */
+    char *key_file;                    /* the audit key file's path from the config, or NULL */
     char instance[128 + PATH_MAX + 2]; /* vt_store_instance */
     struct vt_db *db; /* the write connection: writer thread only */
+    struct vt_blobs *blobs; /* attachment bytes (thread-safe) */
     unsigned char audit_key[VT_AUDIT_KEY_BYTES];
 
     pthread_t writer;
@@ -124,6 +130,7 @@ struct vt_store {
 
 struct vt_store_reader {
     struct vt_db *db;
+    struct vt_blobs *blobs; /* the store's */
 };
 
 struct head {
@@ -369,6 +376,14 @@ static int insert_item(struct vt_store_tx *tx, struct vt_item *it)
     }
     s->opt.hooks.stamp(s->opt.hooks.ctx, it);
 
+    /* The bytes before the rows naming them; NULL data: stored already
+     * (e.g. by the WhatsApp media fetcher). */
+    for (size_t i = 0; i < it->n_att; i++) {
+        const struct vt_attachment *a = &it->att[i];
+        if ((a->data || a->size == 0) &&
+            (rc = vt_blobs_put(s->blobs, s->db, a->sha256, a->data, a->size)))
+            goto fail;
+    }
     if ((rc = insert_item_row(s->db, it, c != NULL)) || (rc = insert_requester(s->db, it)))
         goto fail;
     for (size_t i = 0; i < it->n_att; i++) {
@@ -489,25 +504,17 @@ static int write_counters_and_head(struct vt_store_tx *tx, int64_t head_before)
     return run(st);
 }
 
-/* Whether a job carries attachment bytes that commit_batch writes to disk
- * before BEGIN. */
-static bool has_files(const struct vt_store_job *j)
-{
-    return j->item && j->item->n_att > 0;
-}
-
 /* After BEGIN: takes from the queue the jobs that arrived while BEGIN waited
  * (on PostgreSQL, for another instance's write lock), up to batch_max, so
  * that the batch grows with the wait instead of each instance committing
- * ever smaller ones. Stops at a job with attachment files (they are written
- * before BEGIN, never under the lock), which keeps the queue's order. */
+ * ever smaller ones. */
 static void top_up(struct vt_store *s, struct vt_store_job *batch, size_t *n)
 {
     struct vt_store_job *last = batch;
     while (last->next)
         last = last->next;
     pthread_mutex_lock(&s->lock);
-    while (s->head && *n < (size_t)s->opt.batch_max && !has_files(s->head)) {
+    while (s->head && *n < (size_t)s->opt.batch_max) {
         struct vt_store_job *j = s->head;
         s->head = j->next;
         if (!s->head)
@@ -528,14 +535,8 @@ static void commit_batch(struct vt_store *s, struct vt_store_job *batch, size_t 
     struct vt_store_tx tx = {.s = s, .h = {0, VT_AUDIT_GENESIS}};
     int rc = 0;
 
-    /* Attachment files first: they must be durable before the rows naming them. */
-    for (struct vt_store_job *j = batch; j; j = j->next) {
+    for (struct vt_store_job *j = batch; j; j = j->next)
         j->result = 0;
-        for (size_t i = 0; j->item && i < j->item->n_att && j->result == 0; i++) {
-            const struct vt_attachment *a = &j->item->att[i];
-            j->result = vt_attach_write(s->data_dir, a->data, a->size, a->sha256);
-        }
-    }
 
     if (vt_db_begin(s->db, true)) {
         rc = VT_ESTORE;
@@ -639,13 +640,6 @@ int64_t vt_store_tx_now(struct vt_store_tx *tx)
 
 int vt_store_tx_item_insert(struct vt_store_tx *tx, struct vt_item *it)
 {
-    for (size_t i = 0; i < it->n_att; i++) {
-        /* Usually already durable (the media worker wrote them); cheap if so. */
-        int rc =
-            vt_attach_write(tx->s->data_dir, it->att[i].data, it->att[i].size, it->att[i].sha256);
-        if (rc && it->att[i].data)
-            return rc;
-    }
     int rc = insert_item(tx, it);
     return rc ? rc : remember_item(tx, it);
 }
@@ -655,6 +649,11 @@ int vt_store_tx_event(struct vt_store_tx *tx, int64_t item_id, const char *actor
 {
     struct vt_audit_event ev = {0, item_id, tx->now, actor, action, payload, is_public};
     return append_event(tx->s, &tx->h, &ev);
+}
+
+int vt_store_tx_blob_put(struct vt_store_tx *tx, const char *sha256, const void *data, size_t len)
+{
+    return vt_blobs_put(tx->s->blobs, tx->s->db, sha256, data, len);
 }
 
 int vt_store_tx_attachment_add(struct vt_store_tx *tx, int64_t item_id, const char *sha256,
@@ -750,11 +749,13 @@ int vt_store_tx_contact_lookup(void *tx, const char *key_type, const char *key, 
 static void store_free(struct vt_store *s)
 {
     vt_db_close(s->db); /* its statements, its checkpointer, then the connection */
+    vt_blobs_free(s->blobs);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->wake);
     sodium_memzero(s->audit_key, sizeof(s->audit_key));
     free(s->data_dir);
     free(s->conninfo);
+    free(s->key_file);
     free(s);
 }
 
@@ -762,34 +763,55 @@ int vt_store_open(const struct vt_store_options *opt, struct vt_store **out, cha
                   size_t errlen)
 {
     struct vt_store *s = calloc(1, sizeof(*s));
+    const struct vt_store_place *p = &opt->place;
+    bool has_dir = p->data_dir && p->data_dir[0];
     int rc;
-    if (!s || !(s->data_dir = strdup(opt->place.data_dir)) ||
-        (opt->place.conninfo && !(s->conninfo = strdup(opt->place.conninfo)))) {
-        if (s)
-            free(s->data_dir);
-        free(s);
+    if (!s)
         return VT_ENOMEM;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->wake, NULL);
+    if ((has_dir && !(s->data_dir = strdup(p->data_dir))) ||
+        (p->conninfo && !(s->conninfo = strdup(p->conninfo))) ||
+        (p->audit_key && p->audit_key[0] && !(s->key_file = strdup(p->audit_key)))) {
+        rc = VT_ENOMEM;
+        goto fail;
     }
     s->opt = *opt;
     s->opt.place.data_dir = s->data_dir;
     s->opt.place.conninfo = s->conninfo;
-    s->opt.place.backend = vt_store_place_pg(&opt->place) ? "postgresql" : "sqlite";
+    s->opt.place.audit_key = s->key_file;
+    s->opt.place.backend = vt_store_place_pg(p) ? "postgresql" : "sqlite";
+    s->opt.instance_name = NULL;
+    if (!has_dir && !vt_store_place_pg(p)) {
+        snprintf(err, errlen, "SQLite needs a data directory");
+        rc = VT_EINVAL;
+        goto fail;
+    }
     char host[128] = "", real[PATH_MAX];
     gethostname(host, sizeof(host) - 1);
-    snprintf(s->instance, sizeof(s->instance), "%s:%s", host,
-             realpath(s->data_dir, real) ? real : s->data_dir);
+    if (opt->instance_name && opt->instance_name[0]) {
+        snprintf(s->instance, sizeof(s->instance), "%s", opt->instance_name);
+    } else if (has_dir) {
+        snprintf(s->instance, sizeof(s->instance), "%s:%s", host,
+                 realpath(s->data_dir, real) ? real : s->data_dir);
+    } else {
+        snprintf(err, errlen,
+                 "without a data directory this instance needs a name: set "
+                 "server.instance_name");
+        rc = VT_EINVAL;
+        goto fail;
+    }
     if (s->opt.batch_max < 1)
         s->opt.batch_max = 1;
     s->shared = vt_store_place_pg(&s->opt.place);
-    pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->wake, NULL);
-    if ((rc = vt_migrate_open_current(&s->opt.place, true, &s->db, err, errlen)))
-        goto fail;
-    if (vt_audit_key_load(s->data_dir, 0, s->audit_key)) {
-        snprintf(err, errlen, "cannot read %s/audit.key; run `ventanilla migrate`", s->data_dir);
-        rc = VT_EIO;
+    if (!(s->blobs = vt_blobs_new(&s->opt.place))) {
+        rc = VT_ENOMEM;
         goto fail;
     }
+    if ((rc = vt_migrate_open_current(&s->opt.place, true, &s->db, err, errlen)))
+        goto fail;
+    if ((rc = vt_store_key_load(&s->opt.place, s->audit_key, err, errlen)))
+        goto fail;
     for (size_t i = 0; i < sizeof(writer_sql) / sizeof(writer_sql[0]); i++)
         if (!vt_db_prepare(s->db, writer_sql[i])) {
             snprintf(err, errlen, "cannot prepare statement: %s", vt_db_errmsg(s->db));
@@ -915,6 +937,7 @@ struct vt_store_reader *vt_store_reader_new(struct vt_store *s)
         free(r);
         return NULL;
     }
+    r->blobs = s->blobs;
     return r;
 }
 
@@ -929,6 +952,17 @@ void vt_store_reader_free(struct vt_store_reader *r)
 struct vt_db *vt_store_reader_db(struct vt_store_reader *r)
 {
     return r->db;
+}
+
+int vt_store_reader_blob(struct vt_store_reader *r, const char *sha256, unsigned char **data,
+                         size_t *len)
+{
+    return vt_blobs_get(r->blobs, r->db, sha256, data, len);
+}
+
+struct vt_blobs *vt_store_blobs(struct vt_store *s)
+{
+    return s->blobs;
 }
 
 int vt_store_contact_lookup(void *reader, const char *key_type, const char *key, char *group,

@@ -70,9 +70,12 @@ struct vt_store_hooks {
 };
 
 struct vt_store_options {
-    struct vt_store_place place; /* the database, attachments/ and audit.key */
+    struct vt_store_place place; /* the database, attachments and the audit key */
     int batch_max;
     struct vt_store_hooks hooks;
+    /* This instance's name (vt_store_instance); NULL or "": the host's name
+     * and the data directory's real path, which needs a data directory. */
+    const char *instance_name;
 };
 
 struct vt_store_tx;
@@ -112,9 +115,10 @@ void vt_store_stats(struct vt_store *s, struct vt_store_stats *out);
 /* A read connection for the calling thread. NULL on failure. */
 struct vt_store_reader *vt_store_reader_new(struct vt_store *s);
 
-/* This instance's name among those that may share the database: the host's
- * name and the data directory's real path, the same across restarts, so an
- * instance knows the claims its previous run left. */
+/* This instance's name among those that may share the database, the same
+ * across restarts so an instance knows the claims its previous run left:
+ * vt_store_options.instance_name, else the host's name and the data
+ * directory's real path. */
 const char *vt_store_instance(const struct vt_store *s);
 /* Whether other instances may write the same database (PostgreSQL); on
  * SQLite the data directory's lock makes this instance the only one. */
@@ -218,12 +222,12 @@ struct vt_db;
 /* The transaction's clock (Unix ms), the same for the whole job. */
 int64_t vt_store_tx_now(struct vt_store_tx *tx);
 /* Inserts an intake as a job's item would be: radicado, due date, requester,
- * attachments rows (the files must already be durable) and the "radicado"
- * event. The caller keeps it alive until the job's done; the live feed gets
- * it after the commit. 0 or VT_E*. */
+ * attachments (their bytes, unless an attachment's data is NULL: stored
+ * already) and the "radicado" event. The caller keeps it alive until the job's done; the live feed
+ * gets it after the commit. 0 or VT_E*. */
 int vt_store_tx_item_insert(struct vt_store_tx *tx, struct vt_item *it);
-/* Links an attachment file already stored durably (vt_attach_write) to an
- * existing item. 0 or VT_E*. */
+/* Links attachment bytes already stored (vt_store_tx_blob_put, vt_blobs_put)
+ * to an existing item. 0 or VT_E*. */
 int vt_store_tx_attachment_add(struct vt_store_tx *tx, int64_t item_id, const char *sha256,
                                int64_t size, const char *content_type, const char *filename);
 /* Appends an audit event (item_id 0: none). payload is JSON text. 0 or VT_E*. */
@@ -247,6 +251,18 @@ int vt_store_tx_item_changed(struct vt_store_tx *tx, const struct vt_item_change
 struct vt_db *vt_store_tx_db(struct vt_store_tx *tx);
 /* A reader's connection through db.h (the reader's thread only). */
 struct vt_db *vt_store_reader_db(struct vt_store_reader *r);
+/* Reads attachment bytes by SHA-256 on the reader's connection
+ * (vt_blobs_get: *data malloc'd, the caller frees). 0, VT_ENOTFOUND or
+ * VT_E*. */
+int vt_store_reader_blob(struct vt_store_reader *r, const char *sha256, unsigned char **data,
+                         size_t *len);
+/* The store's attachment bytes (attach.h), for threads that store files
+ * before the job naming them is submitted (a durable write of its own).
+ * Owned by the store; valid until vt_store_close. */
+struct vt_blobs *vt_store_blobs(struct vt_store *s);
+/* Stores attachment bytes inside the job's transaction (before the rows
+ * naming them). 0 or VT_E*. */
+int vt_store_tx_blob_put(struct vt_store_tx *tx, const char *sha256, const void *data, size_t len);
 /* Contact lookup on the write connection, for classifying inside a job
  * (vt_contact_lookup_fn shape; ctx is the struct vt_store_tx). */
 int vt_store_tx_contact_lookup(void *tx, const char *key_type, const char *key, char *group,

@@ -89,7 +89,6 @@ static int walk_chain(struct vt_db *db, const unsigned char *key, char prev[65],
 int vt_store_audit_verify(const struct vt_store_place *place, int64_t *n_events, int64_t *bad_id,
                           char *err, size_t errlen)
 {
-    const char *data_dir = place->data_dir;
     struct vt_db *db = NULL;
     unsigned char key[VT_AUDIT_KEY_BYTES];
     char prev[65] = VT_AUDIT_GENESIS;
@@ -99,11 +98,8 @@ int vt_store_audit_verify(const struct vt_store_place *place, int64_t *n_events,
     int rc = vt_migrate_open_current(place, false, &db, err, errlen);
     if (rc)
         return rc;
-    if (vt_audit_key_load(data_dir, 0, key)) {
-        snprintf(err, errlen, "cannot read %s/audit.key", data_dir);
-        rc = VT_EIO;
+    if ((rc = vt_store_key_load(place, key, err, errlen)))
         goto done;
-    }
     if ((rc = walk_chain(db, key, prev, &last_id, n_events, bad_id, err, errlen)))
         goto done;
     /* The head catches a deleted tail. */

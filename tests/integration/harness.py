@@ -691,33 +691,46 @@ def check_all_daemons():
 class Daemon:
     """One daemon in its own temporary directory."""
 
-    def __init__(self, config=None, name="vt", env=None, migrate=True, backend=None, share=None):
+    def __init__(self, config=None, name="vt", env=None, migrate=True, backend=None, share=None,
+                 no_data_dir=False):
         """backend: "sqlite" or "postgresql" for this daemon whatever
         VT_TEST_BACKEND says (test_32 moves a SQLite store into PostgreSQL).
         share: another Daemon (PostgreSQL only) whose database this one
         uses too, as a second instance: its own data directory with a copy of
-        share's audit.key; the database is neither migrated nor dropped here."""
+        share's audit.key; the database is neither migrated nor dropped here.
+        no_data_dir (PostgreSQL only): no data directory at all; the config
+        names the audit key's file (made by `audit new-key`, or share's) and
+        server.instance_name, and no command is given --data-dir."""
         if not BIN or not os.path.exists(BIN):
             raise RuntimeError("VENTANILLA_BIN (%r) does not exist" % BIN)
         self.dir = tempfile.mkdtemp(prefix="vt-it-%s-" % name)
         self.name = name
-        self.data_dir = os.path.join(self.dir, "data")
+        self.data_dir = None if no_data_dir else os.path.join(self.dir, "data")
+        self.key_path = (os.path.join(self.dir, "audit.key") if no_data_dir
+                         else os.path.join(self.data_dir, "audit.key"))
         self.cfg_path = os.path.join(self.dir, "ventanilla.json")
+        server = {"listen": "127.0.0.1", "port": 0}
+        if no_data_dir:
+            server["instance_name"] = "%s-%s" % (name, os.path.basename(self.dir))
+        else:
+            server["data_dir"] = self.data_dir
         base = {
             "//": "integration test configuration; comment keys are ignored",
-            "server": {"listen": "127.0.0.1", "port": 0, "data_dir": self.data_dir},
+            "server": server,
             "intake": {"rate_limit_per_minute": 100000, "rate_limit_burst": 100000},
             "log": {"level": "info"},
         }
         self._copies = []  # stores made by copy_store, removed with this one
         self.backend = backend or BACKEND
         self.shared = share is not None
+        if no_data_dir:
+            assert self.backend == "postgresql", "only PostgreSQL runs without a data directory"
         if self.shared:
             assert self.backend == "postgresql", "a second instance needs the PostgreSQL backend"
-            os.makedirs(self.data_dir, 0o700)
-            key = os.path.join(self.data_dir, "audit.key")
-            shutil.copyfile(os.path.join(share.data_dir, "audit.key"), key)
-            os.chmod(key, 0o600)
+            if self.data_dir:
+                os.makedirs(self.data_dir, 0o700)
+            shutil.copyfile(share.key_path, self.key_path)
+            os.chmod(self.key_path, 0o600)
             self.store, migrate = share.store, False
             base["store"] = {"backend": "postgresql", "postgresql_conninfo": self.store.conninfo}
         elif self.backend == "postgresql":
@@ -725,6 +738,8 @@ class Daemon:
             base["store"] = {"backend": "postgresql", "postgresql_conninfo": self.store.conninfo}
         else:
             self.store = SqliteStore(self.db_path)
+        if no_data_dir:
+            base["store"]["audit_key_file"] = self.key_path
         self.config = deep_merge(base, config or {})
         with open(self.cfg_path, "w", encoding="utf-8") as f:
             json.dump(self.config, f, ensure_ascii=False, indent=2)
@@ -746,6 +761,10 @@ class Daemon:
         if self.backend == "postgresql" and not self.shared:
             self.store.create()
         _daemons.append(self)
+        if no_data_dir and not self.shared:
+            p = self.cli("audit", "new-key", self.key_path)
+            if p.returncode != 0:
+                raise AssertionError("audit new-key failed: %s %s" % (p.stdout, p.stderr))
         if migrate:
             self.migrate()
 
@@ -753,8 +772,24 @@ class Daemon:
     def cli(self, *args, timeout=30):
         return run_cli(*args, timeout=timeout, env=self.env)
 
+    def data_dir_args(self):
+        """--data-dir DIR for a command, or nothing when there is none."""
+        return ["--data-dir", self.data_dir] if self.data_dir else []
+
+    def stored_attachment(self, sha):
+        """The bytes the store holds under sha (in attachment_blobs on
+        PostgreSQL, a file under data/attachments on SQLite), or None."""
+        if self.backend == "postgresql":
+            rows = self.query("SELECT bytes FROM attachment_blobs WHERE sha256 = ?", (sha,))
+            return rows[0]["bytes"] if rows else None
+        path = os.path.join(self.data_dir, "attachments", sha[:2], sha)
+        if not os.path.isfile(path):
+            return None
+        with open(path, "rb") as f:
+            return f.read()
+
     def migrate(self):
-        p = self.cli("migrate", "--config", self.cfg_path, "--data-dir", self.data_dir)
+        p = self.cli("migrate", "--config", self.cfg_path, *self.data_dir_args())
         if p.returncode != 0:
             raise AssertionError("migrate failed (%d): %s %s" % (p.returncode, p.stdout, p.stderr))
         return p
@@ -774,7 +809,7 @@ class Daemon:
         self._run_first = first
         self._died = False
         self.proc = subprocess.Popen(
-            [BIN, "serve", "--config", self.cfg_path, "--data-dir", self.data_dir, "--port", "0"],
+            [BIN, "serve", "--config", self.cfg_path, *self.data_dir_args(), "--port", "0"],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env)
         self._threads = [
             threading.Thread(target=self._drain, args=(self.proc.stderr, self.lines), daemon=True),
@@ -1099,8 +1134,8 @@ class DaemonCase(unittest.TestCase):
 
 # What a refused request must not leave behind: rows of these tables (those
 # the schema has) and files under data/attachments.
-STORED_TABLES = ("items", "requesters", "attachments", "responses", "audit_events", "outbox",
-                 "hearing_questions", "survey_answers")
+STORED_TABLES = ("items", "requesters", "attachments", "attachment_blobs", "responses",
+                 "audit_events", "outbox", "hearing_questions", "survey_answers")
 
 
 def stored(daemon):
@@ -1108,7 +1143,7 @@ def stored(daemon):
     have = daemon.tables()
     out = {t: daemon.scalar("SELECT count(*) FROM %s" % t) for t in STORED_TABLES if t in have}
     n = 0
-    for _root, _dirs, files in os.walk(os.path.join(daemon.data_dir, "attachments")):
+    for _root, _dirs, files in os.walk(os.path.join(daemon.data_dir or "/nonexistent", "attachments")):
         n += len(files)
     out["attachment files"] = n
     return out

@@ -31,7 +31,7 @@ HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 def add_user(d, username, role, dependencia=None, password=PASSWORD):
     """`ventanilla user add` (works whether or not the daemon runs)."""
-    args = ["user", "add", "--config", d.cfg_path, "--data-dir", d.data_dir, username, "--role", role]
+    args = ["user", "add", "--config", d.cfg_path, *d.data_dir_args(), username, "--role", role]
     if dependencia:
         args += ["--dependencia", dependencia]
     p = H.run_cli(*args, input=password + "\n", env=d.env)
@@ -40,7 +40,7 @@ def add_user(d, username, role, dependencia=None, password=PASSWORD):
 
 
 def user_cli(d, verb, username, password=None):
-    return H.run_cli("user", verb, "--config", d.cfg_path, "--data-dir", d.data_dir, username,
+    return H.run_cli("user", verb, "--config", d.cfg_path, *d.data_dir_args(), username,
                      input=(password + "\n") if password is not None else "", env=d.env)
 
 
@@ -52,7 +52,7 @@ def stop_and_cleanup(d):
 
 
 def audit_verify(tc, d):
-    p = d.cli("audit", "verify", "--config", d.cfg_path, "--data-dir", d.data_dir)
+    p = d.cli("audit", "verify", "--config", d.cfg_path, *d.data_dir_args())
     tc.assertEqual(p.returncode, 0, "audit verify failed: %s %s" % (p.stdout, p.stderr))
     return p
 

@@ -147,10 +147,7 @@ class Intake(H.DaemonCase):
         self.assertEqual(a["filename"], filename)
         self.assertEqual(a["size"], len(data))
         self.assertEqual(a["content_type"], ctype)
-        path = os.path.join(self.d.data_dir, "attachments", sha[:2], sha)
-        self.assertTrue(os.path.isfile(path), "attachment not stored at %s" % path)
-        with open(path, "rb") as fh:
-            self.assertEqual(fh.read(), data)
+        self.assertEqual(self.d.stored_attachment(sha), data, "attachment %s not stored" % sha)
         row = self.item_row(doc["radicado"])
         rows = self.d.query("SELECT * FROM attachments WHERE item_id = ? AND sha256 = ?", (row["id"], sha))
         self.assertEqual(len(rows), 1)
@@ -271,7 +268,7 @@ class Intake(H.DaemonCase):
             self.assertEqual(r.status, 200, r)
             self.assertEqual(r.json()["received_at"], doc["received_at"])
         sha = hashlib.sha256(Intake.pdf).hexdigest()
-        self.assertTrue(os.path.isfile(os.path.join(self.d.data_dir, "attachments", sha[:2], sha)))
+        self.assertEqual(self.d.stored_attachment(sha), Intake.pdf)
         # numbering continues after the restart
         r = self.d.post_json(H.item_payload(type="sugerencia"))
         doc = H.assert_created(self, r)

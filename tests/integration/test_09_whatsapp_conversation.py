@@ -577,10 +577,7 @@ class WhatsAppConversation(H.DaemonCase):
             time.sleep(0.05)
 
     def assert_stored_file(self, sha, data):
-        path = os.path.join(self.d.data_dir, "attachments", sha[:2], sha)
-        self.assertTrue(os.path.isfile(path), "attachment file missing: %s" % path)
-        with open(path, "rb") as f:
-            self.assertEqual(f.read(), data)
+        self.assertEqual(self.d.stored_attachment(sha), data, "attachment %s not stored" % sha)
 
     def test_08_media_become_attachments(self):
         png, pdf, elf = H.minimal_png(), H.minimal_pdf("Soporte WhatsApp %d" % H.unique()), H.elf_executable()

@@ -199,14 +199,14 @@ class WhatsAppDocuments(H.DaemonCase):
         self.assertTrue(body.startswith(text), body)
         self.assertIn("siguiente mensaje le enviamos el archivo", body)
         self.assertNotIn("respuesta.pdf", body)
-        # The document row names the stored file, never holds its bytes.
+        # The document row names the stored bytes by their SHA-256, never holds them.
         doc = json.loads(rows[1]["body"])
         self.assertEqual(doc["type"], "document")
         self.assertEqual(doc["document"]["filename"], "respuesta.pdf")
         self.assertEqual(doc["document"]["content_type"], "application/pdf")
-        self.assertTrue(os.path.isabs(doc["document"]["path"]), doc)
-        with open(doc["document"]["path"], "rb") as f:
-            self.assertEqual(f.read(), data)
+        self.assertEqual(doc["document"]["sha256"], hashlib.sha256(data).hexdigest(), doc)
+        self.assertNotIn("path", doc["document"])
+        self.assertEqual(self.d.stored_attachment(doc["document"]["sha256"]), data)
         self.assertEqual(rows[1]["params"], rows[0]["params"])
         self.assertIn("respuesta.pdf", rows[1]["fallback"])
         self.assertIn(rad, rows[1]["fallback"])
@@ -264,15 +264,18 @@ class WhatsAppDocuments(H.DaemonCase):
         data = pdf("borrado")
         self.respond(rad, "Le enviamos el oficio de respuesta.", [("oficio.pdf", data)])
         self.graph.wait_for(lambda: self.graph.held, what="the answer's text held")
-        path = json.loads(self.answer_rows(item_id)[1]["body"])["document"]["path"]
-        os.remove(path)
+        sha = json.loads(self.answer_rows(item_id)[1]["body"])["document"]["sha256"]
+        if self.d.backend == "postgresql":
+            self.d.execute("DELETE FROM attachment_blobs WHERE sha256 = ?", (sha,))
+        else:
+            os.remove(os.path.join(self.d.data_dir, "attachments", sha[:2], sha))
         self.graph.set_mode(None)
         rows = self.wait_rows(item_id, 2, statuses=SENT + ("dead",))
         self.assertIn(rows[0]["status"], SENT)
         self.assertEqual(rows[1]["status"], "dead")
         self.assertEqual(rows[1]["attempts"], 1, "a missing file is not retried")
-        self.assertIn("document file missing", rows[1]["last_error"])
-        self.assertIn(path, rows[1]["last_error"])
+        self.assertIn("document missing from the store", rows[1]["last_error"])
+        self.assertIn(sha, rows[1]["last_error"])
         self.assertEqual([r for r in self.since(start) if r["kind"] == "upload"], [])
         self.assertEqual(self.graph.documents(to=num), [])
 

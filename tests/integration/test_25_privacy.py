@@ -540,12 +540,14 @@ class Backfill(H.DaemonCase):
             self.d.execute("ALTER TABLE responses DROP COLUMN %s" % col)
         # ... and before every later one (the runner applies what is newer than
         # the newest recorded): 0014 made staff_sessions, 0015 the outbox's lease,
-        # 0016 live_relay, 0018 scheduled_runs.
+        # 0016 live_relay, 0017 attachment_blobs (empty: no item of this test has a
+        # file), 0018 scheduled_runs.
         self.d.execute("DROP TABLE staff_sessions")
         self.d.execute("DROP TABLE live_relay")
         self.d.execute("DROP TABLE scheduled_runs")
         for col in ("lease_until", "claimed_by"):
             self.d.execute("ALTER TABLE outbox DROP COLUMN %s" % col)
+        self.d.execute("DROP TABLE attachment_blobs")
         self.d.execute("DELETE FROM schema_migrations WHERE version >= 13")
         self.d.migrate()
         got = {r["radicado"]: r["identity_reserved"] for r in self.d.query(

@@ -47,6 +47,8 @@ class FileModes(H.DaemonCase):
             self.assert_owner_only(path, 0o600)
         self.assert_owner_only(d.data_dir, 0o700)
 
+    @unittest.skipIf(H.BACKEND == "postgresql",
+                     "on PostgreSQL attachments are in the database (attachment_blobs), not files")
     def test_02_attachments(self):
         """An attachment and the directories holding it are the owner's alone."""
         d = self.d

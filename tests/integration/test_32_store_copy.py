@@ -317,13 +317,21 @@ class StoreCopy(H.DaemonCase):
         self.assertEqual(src_tables, self.dst.tables(), "the same tables on both sides")
         self.assertGreater(len(src_tables), 25)
         empty = []
-        for t in sorted(src_tables - {"schema_migrations", "items_fts"}):
+        # attachment_blobs: empty on SQLite (files), filled by the copy (below).
+        for t in sorted(src_tables - {"schema_migrations", "items_fts", "attachment_blobs"}):
             with self.subTest(table=t):
                 want = rows_of(self.src, t)
                 self.assertEqual(rows_of(self.dst, t), want, "table %s" % t)
                 if not want:
                     empty.append(t)
         print("\n  tables with no row to compare: %s" % ", ".join(empty))
+        # Every attachment's bytes are in the target's database.
+        shas = {n for _r, _d, names in os.walk(os.path.join(self.src.data_dir, "attachments"))
+                for n in names}
+        self.assertEqual(len(shas), 2)  # the web intake's file and the answer's
+        for sha in shas:
+            self.assertEqual(self.dst.stored_attachment(sha), self.src.stored_attachment(sha), sha)
+        self.assertEqual(self.dst.scalar("SELECT count(*) FROM attachment_blobs"), 2)
         for t in ("items", "requesters", "attachments", "audit_events", "audit_head", "radicado_counters",
                   "outbox", "users", "dependencias", "surveys", "survey_answers", "hearings",
                   "hearing_questions", "responses", "response_files", "contacts", "survey_invitations",
@@ -428,8 +436,7 @@ class StoreCopy(H.DaemonCase):
             self.assertIn("first: %s" % self.pdf_sha, p.stderr)
             self.assertIn("audit chain: verified", p.stdout, "the rest is copied and verified")
             self.assertEqual(other.scalar("SELECT count(*) FROM items"), self.src.scalar("SELECT count(*) FROM items"))
-            self.assertFalse(os.path.exists(os.path.join(other.data_dir, "attachments", self.pdf_sha[:2],
-                                                         self.pdf_sha)), "a damaged file was copied")
+            self.assertIsNone(other.stored_attachment(self.pdf_sha), "a damaged file was copied")
             leftovers = [n for _r, _d, names in os.walk(os.path.join(other.data_dir, "attachments"))
                          for n in names if n.startswith(".tmp")]
             self.assertEqual(leftovers, [], "temporary files left behind")

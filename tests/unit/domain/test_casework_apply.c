@@ -562,13 +562,13 @@ int main(void)
     ASSERT_TRUE(mkdtemp(dir) != NULL);
     ASSERT_TRUE(sodium_init() >= 0);
     ASSERT_EQ(vt_config_defaults(&cfg), 0);
-    dom = (struct vt_domain){&cfg, dir, senders};
+    dom = (struct vt_domain){&cfg, senders};
     /* Tuesday 17 March 2026, 10:00 in Bogotá: filed the same day. */
     ASSERT_EQ(vt_time_parse_iso("2026-03-17T10:00:00-05:00", &fake_now), 0);
 
     ASSERT_EQ(vt_store_migrate(&(struct vt_store_place){.data_dir = dir}, err, sizeof(err)), 0);
     struct vt_store_options opt = {
-        {.data_dir = dir}, 64, {.stamp = stamp, .now_ms = clock_now, .changed = changed}};
+        {.data_dir = dir}, 64, {.stamp = stamp, .now_ms = clock_now, .changed = changed}, NULL};
     ASSERT_EQ(vt_store_open(&opt, &store, err, sizeof(err)), 0);
     reader = vt_store_reader_new(store);
     ASSERT_TRUE(reader != NULL);

@@ -212,7 +212,8 @@ int main(void)
     ASSERT_TRUE(sodium_init() >= 0);
     ASSERT_EQ(vt_config_defaults(&cfg), 0);
     ASSERT_EQ(vt_store_migrate(&(struct vt_store_place){.data_dir = dir}, err, sizeof(err)), 0);
-    struct vt_store_options opt = {{.data_dir = dir}, 64, {.stamp = stamp, .now_ms = clock_now}};
+    struct vt_store_options opt = {
+        {.data_dir = dir}, 64, {.stamp = stamp, .now_ms = clock_now}, NULL};
     ASSERT_EQ(vt_store_open(&opt, &store, err, sizeof(err)), 0);
     struct vt_store_reader *r = vt_store_reader_new(store);
     ASSERT_TRUE(r != NULL);

@@ -216,7 +216,8 @@ int main(void)
     cfg.outbox.max_attempts = 3;
     cfg.outbox.backoff_base_ms = 10;
     cfg.outbox.backoff_max_ms = 40;
-    struct vt_store_options opt = {{.data_dir = dir}, 64, {.stamp = stamp, .outbox_added = woke}};
+    struct vt_store_options opt = {
+        {.data_dir = dir}, 64, {.stamp = stamp, .outbox_added = woke}, NULL};
     ASSERT_EQ(vt_store_open(&opt, &store, err, sizeof(err)), 0);
     ob = vt_outbox_new(&cfg, store);
     ASSERT_EQ(vt_outbox_register(ob, &transport), 0);

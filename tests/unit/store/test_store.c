@@ -138,7 +138,8 @@ int main(void)
     ASSERT_EQ(vt_store_migrate(&(struct vt_store_place){.data_dir = dir}, err, sizeof(err)), 0);
 
     struct vt_store *s = NULL;
-    struct vt_store_options opt = {{.data_dir = dir}, 64, {.stamp = stamp, .now_ms = clock_now}};
+    struct vt_store_options opt = {
+        {.data_dir = dir}, 64, {.stamp = stamp, .now_ms = clock_now}, NULL};
     ASSERT_EQ(vt_store_open(&opt, &s, err, sizeof(err)), 0);
 
     /* Three at the end of 2025 (Bogotá time), two just after midnight. */

@@ -188,7 +188,8 @@ int main(void)
                                    {.stamp = stamp,
                                     .committed = on_committed,
                                     .outbox_added = on_outbox,
-                                    .changed = on_changed}};
+                                    .changed = on_changed},
+                                   NULL};
     ASSERT_EQ(vt_store_open(&opt, &s, err, sizeof(err)), 0);
 
     /* The gate's batch, then one batch of three once it opens. */
