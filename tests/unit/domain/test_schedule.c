@@ -56,7 +56,7 @@ int main(void)
     if (sodium_init() < 0 || !mkdtemp(dir))
         return 1;
     ASSERT_EQ(vt_store_migrate(&(struct vt_store_place){.data_dir = dir}, err, sizeof(err)), 0);
-    struct vt_store_options opt = {{.data_dir = dir}, 64, {0}};
+    struct vt_store_options opt = {{.data_dir = dir}, 64, {0}, NULL};
     ASSERT_EQ(vt_store_open(&opt, &store, err, sizeof(err)), 0);
 
     const int64_t hour = 3600000;
