@@ -679,8 +679,8 @@ class Instances(EmailCase):
         # A dies without letting go; PostgreSQL ends its session and its
         # lock with it, and B, trying every min(poll_seconds, 20 s), takes over.
         a.kill()
-        frms2, mids2 = self.deliver(8, "dos")
         t0 = time.monotonic()
+        frms2, mids2 = self.deliver(8, "dos")
         self.wait(lambda: self.polling(b), timeout=90, what="B polling after A died")
         ev = self.owner_events(b)[-1]
         self.assertEqual(ev["reason"], "lock_taken")
