@@ -6,6 +6,10 @@
 -- and tells its own /live subscribers (src/store/relay.c). On SQLite one
 -- daemon owns the database and the table stays empty.
 --
+-- A filed row carries the public facts the feed shows of its item (never
+-- personal data), so that reading the relay is a scan of its own key: no
+-- join with items, whose size would otherwise set the relay's cost.
+--
 -- id is in commit order: ids are taken under the store's write lock. Rows
 -- older than an hour are pruned by the writers: a relay only needs the tail
 -- it missed while it was reconnecting.
@@ -20,5 +24,12 @@ CREATE TABLE live_relay (
     actor TEXT,
     action TEXT,
     hearing TEXT,                    -- wall: the hearing's code
+    radicado TEXT,                   -- filed: the item's public facts, as filed
+    kind TEXT,
+    type TEXT,
+    channel TEXT,
+    stakeholder_group TEXT,
+    due_date TEXT,
+    received_at INTEGER,
     created_at INTEGER NOT NULL      -- Unix ms
 );

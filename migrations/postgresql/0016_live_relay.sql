@@ -13,5 +13,12 @@ CREATE TABLE live_relay (
     actor TEXT,
     action TEXT,
     hearing TEXT,
+    radicado TEXT,
+    kind TEXT,
+    type TEXT,
+    channel TEXT,
+    stakeholder_group TEXT,
+    due_date TEXT,
+    received_at BIGINT,
     created_at BIGINT NOT NULL
 );

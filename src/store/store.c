@@ -67,14 +67,16 @@ static const char SQL_HEAD_PUT[] =
     "ON CONFLICT (id) DO UPDATE SET last_event_id = excluded.last_event_id, "
     "last_hash = excluded.last_hash";
 /* identity_reserved: asked for, or a denuncia (whose reporter the law
- * protects). */
+ * protects). ?20 is cast so that PostgreSQL deduces one type for it from the
+ * SQL alone (scripts/check-sql-pg cannot tell which of the two statements
+ * below the binds go to). */
 #define ITEM_INSERT \
     "INSERT INTO items (kind, radicado, radicado_year, radicado_seq, tracking_hash, type, " \
     "petition_class, channel, subject, body, status, received_at, filed_date, term_days, " \
     "due_date, stakeholder_group, classified_by, reply_channel, needs_triage, " \
     "reserve_requested, identity_reserved) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, " \
     "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, " \
-    "CASE WHEN ?20 <> 0 OR ?6 = 'denuncia' THEN 1 ELSE 0 END)"
+    "CASE WHEN CAST(?20 AS BIGINT) <> 0 OR ?6 = 'denuncia' THEN 1 ELSE 0 END)"
 static const char SQL_ITEM_INSERT[] = ITEM_INSERT;
 static const char SQL_ITEM_INSERT_RETURNING[] = ITEM_INSERT " RETURNING id";
 static const char SQL_REQUESTER_INSERT[] =
