@@ -439,7 +439,13 @@ static int remember_item(struct vt_store_tx *tx, struct vt_item *it)
 
 /* Runs one job inside its own SAVEPOINT; a failure rolls back only its work
  * and restores the counters and the audit head it advanced. */
-static void run_job(struct vt_store_tx *tx, struct vt_store_job *j)
+/* Runs one job inside the batch's transaction. With a savepoint (safe), a
+ * failing job rolls back only its own work; without one (an intake in a
+ * batch of intakes, commit_batch's first try), a failure leaves the
+ * transaction for the caller to roll back and run again with savepoints.
+ * A savepoint and its release are two round trips per intake on
+ * PostgreSQL, inside the write lock. */
+static void run_job(struct vt_store_tx *tx, struct vt_store_job *j, bool safe)
 {
     struct vt_store *s = tx->s;
     struct counter saved_counters[4];
@@ -448,7 +454,7 @@ static void run_job(struct vt_store_tx *tx, struct vt_store_job *j)
     struct head saved_head = tx->h;
     bool saved_outbox = tx->outbox_added;
     memcpy(saved_counters, tx->counters, sizeof(saved_counters));
-    if (vt_db_savepoint(s->db, JOB_SAVEPOINT)) {
+    if (safe && vt_db_savepoint(s->db, JOB_SAVEPOINT)) {
         j->result = VT_ESTORE;
         return;
     }
@@ -460,6 +466,8 @@ static void run_job(struct vt_store_tx *tx, struct vt_store_job *j)
         if (j->result == 0)
             j->result = remember_item(tx, j->item);
     }
+    if (!safe)
+        return;
     if (j->result) {
         vt_db_rollback_to(s->db, JOB_SAVEPOINT);
         memcpy(tx->counters, saved_counters, sizeof(saved_counters));
@@ -530,6 +538,26 @@ static void top_up(struct vt_store *s, struct vt_store_job *batch, size_t *n)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* Whether every job of the batch is an intake (no run callback). */
+static bool intakes_only(const struct vt_store_job *batch)
+{
+    for (const struct vt_store_job *j = batch; j; j = j->next)
+        if (!j->item || j->run)
+            return false;
+    return true;
+}
+
+/* Forgets what a rolled-back try of the batch did (keeps the arrays). */
+static void tx_clear(struct vt_store_tx *tx)
+{
+    tx->n_counters = 0;
+    tx->h = (struct head){0, VT_AUDIT_GENESIS};
+    tx->n_items = 0;
+    tx->outbox_added = false;
+    tx->n_changes = 0;
+    tx->n_walls = 0;
+}
+
 /* Commits one batch. Every job gets its result; done is called after. */
 static void commit_batch(struct vt_store *s, struct vt_store_job *batch, size_t n)
 {
@@ -545,11 +573,36 @@ static void commit_batch(struct vt_store *s, struct vt_store_job *batch, size_t 
         goto finish;
     }
     top_up(s, batch, &n);
-    read_head(s->db, &tx.h);
-    int64_t head_before = tx.h.last_id;
-    for (struct vt_store_job *j = batch; j; j = j->next)
-        if (j->result == 0)
-            run_job(&tx, j);
+    /* A batch of intakes runs first without a savepoint per job; if one of
+     * them fails, the whole transaction is rolled back and run again with
+     * savepoints, so that only the failing one fails. Jobs with a run
+     * callback always have their savepoint: they may fail by design and
+     * may keep what they did in their context. */
+    bool safe = !intakes_only(batch);
+    int64_t head_before;
+    for (;;) {
+        read_head(s->db, &tx.h);
+        head_before = tx.h.last_id;
+        bool failed = false;
+        for (struct vt_store_job *j = batch; j; j = j->next)
+            if (j->result == 0) {
+                run_job(&tx, j, safe);
+                failed = failed || j->result != 0;
+            }
+        if (safe || !failed)
+            break;
+        vt_log(VT_LOG_WARN, "batch_retried", "jobs=%zu note=\"an intake failed; each gets a savepoint\"",
+               n);
+        vt_db_rollback(s->db);
+        tx_clear(&tx);
+        for (struct vt_store_job *j = batch; j; j = j->next)
+            j->result = 0;
+        safe = true;
+        if (vt_db_begin(s->db, true)) {
+            rc = VT_ESTORE;
+            goto finish;
+        }
+    }
     rc = write_counters_and_head(&tx, head_before);
     /* Other instances' live feeds learn of this batch from its relay rows,
      * committed with it (relay.h). */

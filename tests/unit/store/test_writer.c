@@ -3,7 +3,9 @@
  * one, noting a change and an inbound event. The failing job rolls back
  * alone (its number goes to the next item, its event, change, outbox flag
  * and seen row are forgotten), the hooks see only what committed, the
- * chain verifies; then the contacts registry through a reader and a job,
+ * chain verifies; a batch of intakes only, run without savepoints, whose
+ * failing intake makes the writer run it again with them, so that only that
+ * one fails; then the contacts registry through a reader and a job,
  * and a backup copy read back by vt_store_summary. */
 #include <pthread.h>
 #include <sodium.h>
@@ -28,10 +30,17 @@ static char committed[8][48];
 static size_t n_committed, n_outbox_wakes, n_changes;
 static int64_t changed_item;
 
+/* An intake whose subject is this gets the radicado of the first item of
+ * the test: its row breaks the unique radicado, as a store error would. */
+#define CLASHES "choca"
+static char first_radicado[48];
+
 static void stamp(void *ctx, struct vt_item *it)
 {
     (void)ctx;
     vt_item_stamp(&cfg, it);
+    if (strcmp(it->subject, CLASHES) == 0)
+        snprintf(it->radicado, sizeof(it->radicado), "%s", first_radicado);
 }
 
 static void on_committed(void *ctx, struct vt_item *const *items, size_t n)
@@ -248,6 +257,49 @@ int main(void)
     ASSERT_EQ(n_changes, 1);
     ASSERT_EQ(changed_item, filed_item->id);
     ASSERT_EQ(n_outbox_wakes, 0);
+    /* A batch of intakes only runs without a savepoint per intake; when one
+     * of them fails, the batch is run again with savepoints, so that only
+     * that one fails and the numbers stay gap-free. */
+    snprintf(first_radicado, sizeof(first_radicado), "%s", want[0]);
+    struct waiter w2 = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 4, false, false};
+    struct tjob more[4];
+    struct vt_item *ok1 = make_item("peticion"), *clash = make_item("queja"),
+                   *ok2 = make_item("sugerencia");
+    free(clash->subject);
+    clash->subject = strdup(CLASHES);
+    submit(s, &more[0], &w2, gate_run, NULL);
+    pthread_mutex_lock(&w2.m);
+    while (!w2.gate_entered)
+        pthread_cond_wait(&w2.c, &w2.m);
+    pthread_mutex_unlock(&w2.m);
+    submit(s, &more[1], &w2, NULL, ok1);
+    submit(s, &more[2], &w2, NULL, clash);
+    submit(s, &more[3], &w2, NULL, ok2);
+    pthread_mutex_lock(&w2.m);
+    w2.gate_open = true;
+    pthread_cond_broadcast(&w2.c);
+    while (w2.left > 0)
+        pthread_cond_wait(&w2.c, &w2.m);
+    pthread_mutex_unlock(&w2.m);
+    struct vt_store_stats later;
+    vt_store_stats(s, &later);
+    ASSERT_EQ(later.batches, after.batches + 2); /* the gate's, then the three intakes */
+    ASSERT_EQ(later.items, after.items + 2);
+    ASSERT_EQ(more[1].job.result, 0);
+    ASSERT_EQ(more[2].job.result, VT_ESTORE);
+    ASSERT_EQ(more[3].job.result, 0);
+    char want3[48], want4[48];
+    snprintf(want3, sizeof(want3), "%d-000003", year);
+    snprintf(want4, sizeof(want4), "%d-000004", year);
+    ASSERT_STREQ(ok1->radicado, want3);
+    ASSERT_STREQ(ok2->radicado, want4);
+    ASSERT_EQ(n_committed, 4); /* the hooks saw the two that committed */
+    ASSERT_STREQ(committed[2], want3);
+    ASSERT_STREQ(committed[3], want4);
+    vt_item_free(ok1);
+    vt_item_free(clash);
+    vt_item_free(ok2);
+
     /* The seen row that did commit holds. */
     ASSERT_EQ(vt_store_run(s, seen_again, NULL), VT_EEXIST);
 
@@ -301,11 +353,11 @@ int main(void)
     int files = 0;
     ASSERT_EQ(vt_store_summary(dest, &sum, count_files, &files, err, sizeof(err)), 0);
     ASSERT_EQ(sum.schema_version, vt_store_schema_latest());
-    ASSERT_EQ(sum.items, 2);
-    ASSERT_EQ(sum.audit_events, 3); /* two "radicado" events and the filed job's */
-    ASSERT_EQ(sum.audit_head_id, 3);
+    ASSERT_EQ(sum.items, 4);
+    ASSERT_EQ(sum.audit_events, 5); /* four "radicado" events and the filed job's */
+    ASSERT_EQ(sum.audit_head_id, 5);
     ASSERT_EQ(strlen(sum.audit_head_hash), 64);
-    ASSERT_STREQ(sum.last_radicado, want[1]);
+    ASSERT_STREQ(sum.last_radicado, want4);
     ASSERT_EQ(files, 1);
     ASSERT_EQ(vt_store_summary(dest, &sum, stop_walk, NULL, err, sizeof(err)), 42);
     /* A file that is no ventanilla database is refused by name. */
@@ -322,7 +374,7 @@ int main(void)
     vt_store_close(s);
     int64_t n = 0, bad = 0;
     ASSERT_EQ(vt_store_audit_verify(&(struct vt_store_place){.data_dir = dir}, &n, &bad, err, sizeof(err)), 0);
-    ASSERT_EQ(n, 3);
+    ASSERT_EQ(n, 5);
 
     vt_item_free(intake);
     vt_item_free(failing_item);
