@@ -104,4 +104,14 @@ void vt_item_new_tracking_code(struct vt_item *it);
 /* BLAKE2b-256 of a tracking code as typed by a citizen (case and spaces ignored). */
 void vt_item_tracking_hash(const char *code, unsigned char out[32]);
 
+/* A change to a filed item (status, routing), told to the live feed after
+ * its commit (store.h's changed hook, and the relay between instances). */
+struct vt_item_change {
+    int64_t item_id;
+    char old_status[24], new_status[24];
+    char old_dependencia[101]; /* "" for not routed */
+    char actor[72];            /* a username, or "" for the system or a citizen */
+    char action[32];           /* the staff action, or the event ("desistido", "completada") */
+};
+
 #endif

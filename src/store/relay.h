@@ -34,7 +34,6 @@
 
 #include "core/item.h"
 #include "store/migrate.h"
-#include "store/store.h"
 
 struct vt_db;
 struct vt_relay;

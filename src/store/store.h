@@ -43,15 +43,8 @@
 struct vt_store;
 struct vt_store_reader;
 
-/* A change to a filed item (status, routing), told to the live feed after
- * its commit. */
-struct vt_item_change {
-    int64_t item_id;
-    char old_status[24], new_status[24];
-    char old_dependencia[101]; /* "" for not routed */
-    char actor[72];            /* a username, or "" for the system or a citizen */
-    char action[32];           /* the staff action, or the event ("desistido", "completada") */
-};
+/* struct vt_item_change (core/item.h): a change to a filed item, told to
+ * the live feed after its commit. */
 
 struct vt_store_hooks {
     void *ctx;
