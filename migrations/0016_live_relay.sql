@@ -1,14 +1,15 @@
 -- 0016_live_relay.sql - the live feed's relay between instances that share
--- one database (PostgreSQL). The store's writer adds a row for every item it
--- files, every item change its jobs note and every hearing wall a moderation
--- changed, in the same transaction (so a rolled-back batch leaves none), and
+-- one database (PostgreSQL). The store's writer adds one row for the items a
+-- batch files, one for every item change its jobs note and one for every
+-- hearing wall a moderation changed, in the same transaction (so a rolled-back batch leaves none), and
 -- each instance's relay thread reads the rows the others wrote, in id order,
 -- and tells its own /live subscribers (src/store/relay.c). On SQLite one
 -- daemon owns the database and the table stays empty.
 --
--- A filed row carries the public facts the feed shows of its item (never
--- personal data), so that reading the relay is a scan of its own key: no
--- join with items, whose size would otherwise set the relay's cost.
+-- A filed row carries the public facts the feed shows of the batch's items
+-- (never personal data), so that reading the relay is a scan of its own key
+-- (no join with items, whose size would otherwise set the relay's cost) and
+-- a batch adds one row, not one per item, inside the write lock.
 --
 -- id is in commit order: ids are taken under the store's write lock. Rows
 -- older than an hour are pruned by the writers: a relay only needs the tail
@@ -17,19 +18,14 @@ CREATE TABLE live_relay (
     id INTEGER PRIMARY KEY,
     instance TEXT NOT NULL,          -- vt_store_instance() of the writer
     event TEXT NOT NULL CHECK (event IN ('filed', 'changed', 'wall')),
-    item_id INTEGER,                 -- filed, changed: the item; NULL for wall
+    item_id INTEGER,                 -- changed: the item; NULL for filed and wall
     old_status TEXT,                 -- changed: struct vt_item_change's fields
-    new_status TEXT,                 -- changed; filed: the status it was filed in
+    new_status TEXT,
     old_dependencia TEXT,
     actor TEXT,
     action TEXT,
     hearing TEXT,                    -- wall: the hearing's code
-    radicado TEXT,                   -- filed: the item's public facts, as filed
-    kind TEXT,
-    type TEXT,
-    channel TEXT,
-    stakeholder_group TEXT,
-    due_date TEXT,
-    received_at INTEGER,
+    facts TEXT,                      -- filed: JSON [{"id","radicado","kind","type",
+                                     -- "channel","group","status","due","received_at"}]
     created_at INTEGER NOT NULL      -- Unix ms
 );

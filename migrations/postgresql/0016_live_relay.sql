@@ -13,12 +13,6 @@ CREATE TABLE live_relay (
     actor TEXT,
     action TEXT,
     hearing TEXT,
-    radicado TEXT,
-    kind TEXT,
-    type TEXT,
-    channel TEXT,
-    stakeholder_group TEXT,
-    due_date TEXT,
-    received_at BIGINT,
+    facts TEXT,
     created_at BIGINT NOT NULL
 );

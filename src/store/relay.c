@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "core/error.h"
 #include "core/log.h"
 #include "store/db.h"
@@ -33,19 +35,17 @@
 
 static const char SQL_INSERT[] =
     "INSERT INTO live_relay (instance, event, item_id, old_status, new_status, "
-    "old_dependencia, actor, action, hearing, radicado, kind, type, channel, "
-    "stakeholder_group, due_date, received_at, created_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
+    "old_dependencia, actor, action, hearing, facts, created_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 static const char SQL_MAX[] = "SELECT COALESCE(MAX(id), 0) FROM live_relay";
 /* The rows past the position, by the primary key alone: a filed row carries
- * what the feed shows of its item (the status it was filed in, not today's:
- * a later change moves it), so the read never joins items, whose size would
- * set its cost (a hash join over every item, planned on a young table's
- * statistics, took 10 ms at 20,000 items). */
+ * what the feed shows of its batch's items (the status each was filed in,
+ * not today's: a later change moves it), so the read never joins items,
+ * whose size would set its cost (a hash join over every item, planned on a
+ * young table's statistics, took 10 ms a read at 20,000 items). */
 static const char SQL_READ[] =
     "SELECT id, instance, event, item_id, old_status, new_status, old_dependencia, actor, "
-    "action, hearing, radicado, kind, type, channel, stakeholder_group, due_date, received_at "
-    "FROM live_relay WHERE id > ?1 ORDER BY id LIMIT 500";
+    "action, hearing, facts FROM live_relay WHERE id > ?1 ORDER BY id LIMIT 500";
 static const char SQL_OLDEST[] = "SELECT created_at FROM live_relay ORDER BY id LIMIT 1";
 /* The oldest PRUNE_MAX rows by id, of which those older than ?1: a bounded
  * scan of the primary key, never of the whole table. */
@@ -69,38 +69,58 @@ struct vt_relay {
 
 /* ---- the writer's side ---- */
 
-/* One row: a filed item (it), an item change (c), or a wall (hearing). */
+/* One row: the facts of a batch's filed items (JSON), an item change (c),
+ * or a wall (hearing). */
 static int insert_row(struct vt_db *db, const char *instance, int64_t now, const char *event,
-                      const struct vt_item *it, const struct vt_item_change *c,
-                      const char *hearing)
+                      const char *facts, const struct vt_item_change *c, const char *hearing)
 {
     struct vt_db_stmt *st = vt_db_prepare(db, SQL_INSERT);
     if (!st)
         return VT_ESTORE;
     vt_db_bind_text(st, 1, instance);
     vt_db_bind_text(st, 2, event);
-    if (it || c)
-        vt_db_bind_int(st, 3, it ? it->id : c->item_id);
+    if (c)
+        vt_db_bind_int(st, 3, c->item_id);
     else
         vt_db_bind_null(st, 3);
     vt_db_bind_text(st, 4, c ? c->old_status : NULL);
-    vt_db_bind_text(st, 5, c ? c->new_status : it ? it->status : NULL);
+    vt_db_bind_text(st, 5, c ? c->new_status : NULL);
     vt_db_bind_text(st, 6, c ? c->old_dependencia : NULL);
     vt_db_bind_text(st, 7, c ? c->actor : NULL);
     vt_db_bind_text(st, 8, c ? c->action : NULL);
     vt_db_bind_text(st, 9, hearing);
-    vt_db_bind_text(st, 10, it ? it->radicado : NULL);
-    vt_db_bind_text(st, 11, it ? it->kind : NULL);
-    vt_db_bind_text(st, 12, it ? it->type : NULL);
-    vt_db_bind_text(st, 13, it ? it->channel : NULL);
-    vt_db_bind_text(st, 14, it ? it->group : NULL);
-    vt_db_bind_text(st, 15, it ? it->due_date : NULL);
-    if (it)
-        vt_db_bind_int(st, 16, it->received_at);
-    else
-        vt_db_bind_null(st, 16);
-    vt_db_bind_int(st, 17, now);
+    vt_db_bind_text(st, 10, facts);
+    vt_db_bind_int(st, 11, now);
     return vt_db_run(st) ? VT_ESTORE : 0;
+}
+
+/* The public facts the feed shows of each item, as JSON text; NULL when out
+ * of memory. */
+static char *facts_json(struct vt_item *const *items, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < n; i++) {
+        const struct vt_item *it = items[i];
+        cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddItemToArray(a, o)) {
+            cJSON_Delete(o);
+            cJSON_Delete(a);
+            return NULL;
+        }
+        cJSON_AddNumberToObject(o, "id", (double)it->id);
+        cJSON_AddStringToObject(o, "radicado", it->radicado);
+        cJSON_AddStringToObject(o, "kind", it->kind);
+        if (it->type)
+            cJSON_AddStringToObject(o, "type", it->type);
+        cJSON_AddStringToObject(o, "channel", it->channel);
+        cJSON_AddStringToObject(o, "group", it->group);
+        cJSON_AddStringToObject(o, "status", it->status);
+        cJSON_AddStringToObject(o, "due", it->due_date);
+        cJSON_AddNumberToObject(o, "received_at", (double)it->received_at);
+    }
+    char *text = a ? cJSON_PrintUnformatted(a) : NULL;
+    cJSON_Delete(a);
+    return text;
 }
 
 int vt_relay__write(struct vt_db *db, const char *instance, int64_t now,
@@ -109,8 +129,11 @@ int vt_relay__write(struct vt_db *db, const char *instance, int64_t now,
                     size_t n_walls)
 {
     int rc = 0;
-    for (size_t i = 0; i < n_items && rc == 0; i++)
-        rc = insert_row(db, instance, now, "filed", items[i], NULL, NULL);
+    if (n_items) {
+        char *facts = facts_json(items, n_items);
+        rc = facts ? insert_row(db, instance, now, "filed", facts, NULL, NULL) : VT_ENOMEM;
+        free(facts);
+    }
     for (size_t i = 0; i < n_changes && rc == 0; i++)
         rc = insert_row(db, instance, now, "changed", NULL, &changes[i], NULL);
     for (size_t i = 0; i < n_walls && rc == 0; i++)
@@ -175,30 +198,64 @@ static void flush(struct vt_relay *r, struct read_buf *b)
     b->n_items = b->n_changes = 0;
 }
 
+/* A string member of o into out ("" when absent or not a string). */
+static void json_copy(const cJSON *o, const char *key, char *out, size_t cap)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    snprintf(out, cap, "%s", cJSON_IsString(v) ? v->valuestring : "");
+}
+
+static int64_t json_int(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+}
+
+/* A filed row's items into b, told in READ_MAX slices when a batch was
+ * larger. */
+static void take_filed(struct vt_relay *r, const char *facts, struct read_buf *b)
+{
+    cJSON *a = cJSON_Parse(facts);
+    if (!cJSON_IsArray(a)) {
+        vt_log(VT_LOG_WARN, "relay_row_unreadable", "event=filed");
+        cJSON_Delete(a);
+        return;
+    }
+    const cJSON *o;
+    cJSON_ArrayForEach(o, a)
+    {
+        if (b->n_items == READ_MAX)
+            flush(r, b);
+        struct filed *f = &b->filed[b->n_items];
+        memset(f, 0, sizeof(*f));
+        f->it.id = json_int(o, "id");
+        json_copy(o, "radicado", f->it.radicado, sizeof(f->it.radicado));
+        json_copy(o, "kind", f->kind, sizeof(f->kind));
+        json_copy(o, "type", f->type, sizeof(f->type));
+        json_copy(o, "channel", f->channel, sizeof(f->channel));
+        json_copy(o, "group", f->it.group, sizeof(f->it.group));
+        json_copy(o, "status", f->status, sizeof(f->status));
+        json_copy(o, "due", f->it.due_date, sizeof(f->it.due_date));
+        f->it.received_at = json_int(o, "received_at");
+        f->it.kind = f->kind;
+        f->it.type = f->type[0] ? f->type : NULL;
+        f->it.channel = f->channel;
+        f->it.status = f->status;
+        f->it.term_days = -1;
+        b->items[b->n_items++] = &f->it;
+    }
+    cJSON_Delete(a);
+}
+
 /* One row of SQL_READ into b, or to the wall hook (after what came before). */
 static void take_row(struct vt_relay *r, struct vt_db_stmt *st, struct read_buf *b)
 {
     const char *event = vt_db_col_str(st, 2);
     if (strcmp(event, "filed") == 0) {
-        struct filed *f = &b->filed[b->n_items];
-        memset(f, 0, sizeof(*f));
-        f->it.id = vt_db_col_int(st, 3);
-        vt_db_col_copy(st, 10, f->it.radicado, sizeof(f->it.radicado));
-        vt_db_col_copy(st, 11, f->kind, sizeof(f->kind));
-        vt_db_col_copy(st, 12, f->type, sizeof(f->type));
-        vt_db_col_copy(st, 13, f->channel, sizeof(f->channel));
-        vt_db_col_copy(st, 14, f->it.group, sizeof(f->it.group));
-        vt_db_col_copy(st, 15, f->it.due_date, sizeof(f->it.due_date));
-        f->it.received_at = vt_db_col_int(st, 16);
-        vt_db_col_copy(st, 5, f->status, sizeof(f->status));
-        f->it.kind = f->kind;
-        f->it.type = vt_db_col_null(st, 12) ? NULL : f->type;
-        f->it.channel = f->channel;
-        f->it.status = f->status;
-        f->it.term_days = -1;
-        b->items[b->n_items] = &f->it;
-        b->n_items++;
+        take_filed(r, vt_db_col_str(st, 10), b);
     } else if (strcmp(event, "changed") == 0) {
+        if (b->n_changes == READ_MAX)
+            flush(r, b);
         struct vt_item_change *c = &b->changes[b->n_changes++];
         memset(c, 0, sizeof(*c));
         c->item_id = vt_db_col_int(st, 3);

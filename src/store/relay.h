@@ -70,9 +70,9 @@ void vt_relay_free(struct vt_relay *r);
 
 /* ---- the writer's side (store.c, writer thread) ---- */
 
-/* Inside the batch's transaction, just before its COMMIT: a row for each
- * item filed, each change noted and each wall (hearing code) changed, then
- * the NOTIFY. 0 or VT_E* (the batch then fails). */
+/* Inside the batch's transaction, just before its COMMIT: one row with the
+ * public facts of the items filed (JSON), a row for each change noted and
+ * each wall (hearing code) changed, then the NOTIFY. 0 or VT_E* (the batch then fails). */
 int vt_relay__write(struct vt_db *db, const char *instance, int64_t now,
                     struct vt_item *const *items, size_t n_items,
                     const struct vt_item_change *changes, size_t n_changes, const char (*walls)[64],

@@ -240,9 +240,8 @@ class Instances(H.DaemonCase):
         # Reported, not asserted (it depends on this machine's speed): whether
         # the intakes of the cut came by the catch-up read (the relay's position
         # at the reconnect below their rows) or by notifications after it.
-        ids = [r["id"] for r in self.a.query(
-            "SELECT r.id FROM live_relay r JOIN items i ON i.id = r.item_id AND r.event = 'filed' "
-            "WHERE i.radicado IN (%s) ORDER BY r.id" % ",".join("?" * len(rads)), tuple(rads))]
+        ids = [self.a.scalar("SELECT min(id) FROM live_relay WHERE event = 'filed' "
+                             "AND facts LIKE ?", ('%%"%s"%%' % r,)) for r in rads]
         pos = H.parse_logfmt(reconnected[0]).get("position") if reconnected else None
         print("\n  B reconnected at relay position %s; the %d intakes of the cut are rows %s..%s"
               % (pos, len(rads), ids[0], ids[-1]))
