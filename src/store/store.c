@@ -68,8 +68,7 @@ static const char SQL_HEAD_PUT[] =
     "last_hash = excluded.last_hash";
 /* identity_reserved: asked for, or a denuncia (whose reporter the law
  * protects). ?20 is cast so that PostgreSQL deduces one type for it from the
- * SQL alone (scripts/check-sql-pg cannot tell which of the two statements
- * below the binds go to). */
+ * SQL alone (the binds are in bind_item, shared by two statements). */
 #define ITEM_INSERT \
     "INSERT INTO items (kind, radicado, radicado_year, radicado_seq, tracking_hash, type, " \
     "petition_class, channel, subject, body, status, received_at, filed_date, term_days, " \
@@ -78,7 +77,17 @@ static const char SQL_HEAD_PUT[] =
     "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, " \
     "CASE WHEN CAST(?20 AS BIGINT) <> 0 OR ?6 = 'denuncia' THEN 1 ELSE 0 END)"
 static const char SQL_ITEM_INSERT[] = ITEM_INSERT;
-static const char SQL_ITEM_INSERT_RETURNING[] = ITEM_INSERT " RETURNING id";
+/* Where the driver says RETURNING and data-modifying WITH are cheap
+ * (PostgreSQL): the item and its requester in one statement, one round trip
+ * inside the write lock instead of three (the item, lastval(), the
+ * requester). SQLite never prepares it. */
+static const char SQL_ITEM_REQUESTER_INSERT[] =
+    "WITH i AS (" ITEM_INSERT " RETURNING id) "
+    "INSERT INTO requesters (item_id, person_type, name, id_type, id_number, email, phone, "
+    "address, municipality, data_consent, characterization) "
+    "SELECT id, CAST(?21 AS TEXT), CAST(?22 AS TEXT), CAST(?23 AS TEXT), CAST(?24 AS TEXT), "
+    "CAST(?25 AS TEXT), CAST(?26 AS TEXT), CAST(?27 AS TEXT), CAST(?28 AS TEXT), "
+    "CAST(?29 AS BIGINT), CAST(?30 AS TEXT) FROM i RETURNING item_id";
 static const char SQL_REQUESTER_INSERT[] =
     "INSERT INTO requesters (item_id, person_type, name, id_type, id_number, email, phone, "
     "address, municipality, data_consent, characterization) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
@@ -96,7 +105,7 @@ static const char SQL_CONTACT[] = "SELECT group_id FROM contacts WHERE key_type 
 /* The writer's statements, prepared at open so a broken schema fails there. */
 static const char *const writer_sql[] = {
     SQL_COUNTER_GET,      SQL_COUNTER_PUT,       SQL_HEAD_GET,     SQL_HEAD_PUT, SQL_ITEM_INSERT,
-    SQL_ITEM_INSERT_RETURNING, SQL_REQUESTER_INSERT, SQL_ATTACHMENT_INSERT, SQL_EVENT_INSERT, SQL_SEEN,
+    SQL_REQUESTER_INSERT, SQL_ATTACHMENT_INSERT, SQL_EVENT_INSERT, SQL_SEEN,
 };
 
 /* Each job's savepoint. */
@@ -287,17 +296,9 @@ static int insert_attachment(struct vt_db *db, int64_t item_id, const char *sha2
     return run(st);
 }
 
-/* Inserts the item's row; sets it->id, in the way the driver says is
- * cheaper (vt_db_returning_id: SQLite's RETURNING would cost the writer
- * about 27,000 instructions per item, PostgreSQL's lastval() a round trip
- * under the write lock). */
-static int insert_item_row(struct vt_db *db, struct vt_item *it, bool numbered)
+/* The item's columns, ?1..?20 of ITEM_INSERT. */
+static void bind_item(struct vt_db_stmt *st, const struct vt_item *it, bool numbered)
 {
-    bool returning = vt_db_returning_id(db);
-    struct vt_db_stmt *st =
-        vt_db_prepare(db, returning ? SQL_ITEM_INSERT_RETURNING : SQL_ITEM_INSERT);
-    if (!st)
-        return VT_ESTORE;
     vt_db_bind_text(st, 1, it->kind);
     vt_db_bind_text(st, 2, nonempty(it->radicado));
     if (numbered) {
@@ -327,35 +328,52 @@ static int insert_item_row(struct vt_db *db, struct vt_item *it, bool numbered)
     vt_db_bind_text(st, 18, nonempty(it->reply_channel));
     vt_db_bind_int(st, 19, it->needs_triage);
     vt_db_bind_int(st, 20, it->req.reserve_requested);
-    if (!returning) {
-        if (run(st))
-            return VT_ESTORE;
-        it->id = vt_db_last_insert_id(db);
-        return 0;
-    }
-    int r = vt_db_step(st);
-    it->id = r == VT_DB_ROW ? vt_db_col_int(st, 0) : 0;
-    vt_db_reset(st);
-    return r == VT_DB_ROW && it->id > 0 ? 0 : VT_ESTORE;
 }
 
-static int insert_requester(struct vt_db *db, const struct vt_item *it)
+/* The requester's columns after item_id, from parameter first on. */
+static void bind_requester(struct vt_db_stmt *st, const struct vt_item *it, int first)
 {
     const struct vt_requester *r = &it->req;
-    struct vt_db_stmt *st = vt_db_prepare(db, SQL_REQUESTER_INSERT);
-    if (!st)
+    vt_db_bind_text(st, first, r->person_type ? r->person_type : "anonimo");
+    vt_db_bind_text(st, first + 1, nonempty(r->name));
+    vt_db_bind_text(st, first + 2, nonempty(r->id_type));
+    vt_db_bind_text(st, first + 3, nonempty(r->id_number));
+    vt_db_bind_text(st, first + 4, nonempty(r->email));
+    vt_db_bind_text(st, first + 5, nonempty(r->phone));
+    vt_db_bind_text(st, first + 6, nonempty(r->address));
+    vt_db_bind_text(st, first + 7, nonempty(r->municipality));
+    vt_db_bind_int(st, first + 8, r->data_consent);
+    vt_db_bind_text(st, first + 9, nonempty(r->characterization));
+}
+
+/* Inserts the item's row and its requester's; sets it->id. In one statement
+ * where the driver says RETURNING is cheap (vt_db_returning_id: PostgreSQL,
+ * where lastval() and a second insert would be two more round trips under
+ * the write lock); otherwise two, the id from vt_db_last_insert_id (SQLite's
+ * RETURNING would cost the writer about 27,000 instructions per item). */
+static int insert_item_rows(struct vt_db *db, struct vt_item *it, bool numbered)
+{
+    struct vt_db_stmt *st;
+    if (vt_db_returning_id(db)) {
+        if (!(st = vt_db_prepare(db, SQL_ITEM_REQUESTER_INSERT)))
+            return VT_ESTORE;
+        bind_item(st, it, numbered);
+        bind_requester(st, it, 21);
+        int r = vt_db_step(st);
+        it->id = r == VT_DB_ROW ? vt_db_col_int(st, 0) : 0;
+        vt_db_reset(st);
+        return r == VT_DB_ROW && it->id > 0 ? 0 : VT_ESTORE;
+    }
+    if (!(st = vt_db_prepare(db, SQL_ITEM_INSERT)))
+        return VT_ESTORE;
+    bind_item(st, it, numbered);
+    if (run(st))
+        return VT_ESTORE;
+    it->id = vt_db_last_insert_id(db);
+    if (!(st = vt_db_prepare(db, SQL_REQUESTER_INSERT)))
         return VT_ESTORE;
     vt_db_bind_int(st, 1, it->id);
-    vt_db_bind_text(st, 2, r->person_type ? r->person_type : "anonimo");
-    vt_db_bind_text(st, 3, nonempty(r->name));
-    vt_db_bind_text(st, 4, nonempty(r->id_type));
-    vt_db_bind_text(st, 5, nonempty(r->id_number));
-    vt_db_bind_text(st, 6, nonempty(r->email));
-    vt_db_bind_text(st, 7, nonempty(r->phone));
-    vt_db_bind_text(st, 8, nonempty(r->address));
-    vt_db_bind_text(st, 9, nonempty(r->municipality));
-    vt_db_bind_int(st, 10, r->data_consent);
-    vt_db_bind_text(st, 11, nonempty(r->characterization));
+    bind_requester(st, it, 2);
     return run(st);
 }
 
@@ -386,7 +404,7 @@ static int insert_item(struct vt_store_tx *tx, struct vt_item *it)
             (rc = vt_blobs_put(s->blobs, s->db, a->sha256, a->data, a->size)))
             goto fail;
     }
-    if ((rc = insert_item_row(s->db, it, c != NULL)) || (rc = insert_requester(s->db, it)))
+    if ((rc = insert_item_rows(s->db, it, c != NULL)))
         goto fail;
     for (size_t i = 0; i < it->n_att; i++) {
         const struct vt_attachment *a = &it->att[i];
