@@ -72,6 +72,22 @@ HTTP_TIMEOUT = 60.0
 WAIT = 60.0
 BOGOTA = datetime.timezone(datetime.timedelta(hours=-5))
 
+
+
+def wait_until(pred, timeout=WAIT, what="condition", detail=lambda: "", interval=0.1):
+    """Polls pred() until it returns something truthy, and returns that; past
+    timeout seconds, fails naming what was awaited (and detail(), e.g. a log
+    tail). The one way a test waits for something that must happen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %ss waiting for %s%s" % (timeout, what, detail()))
+        time.sleep(interval)
+
+
 RADICADO_RE = re.compile(r"^(\d{4})-(\d{6})$")
 RECEIVED_AT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?-05:00$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

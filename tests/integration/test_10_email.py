@@ -620,15 +620,8 @@ class Instances(EmailCase):
         H.release(cls.b, cls.a, cls.smtp, cls.imap)
 
     def wait(self, pred, timeout=H.WAIT, what="condition"):
-        deadline = time.monotonic() + timeout
-        while True:
-            v = pred()
-            if v:
-                return v
-            if time.monotonic() > deadline:
-                raise AssertionError("timed out waiting for %s; logs:\nA: %s\nB: %s" % (
-                    what, "\n".join(self.a.lines[-10:]), "\n".join(self.b.lines[-10:] if self.b else [])))
-            time.sleep(0.1)
+        return H.wait_until(pred, timeout, what, lambda: "; logs:\nA: %s\nB: %s" % (
+            "\n".join(self.a.lines[-10:]), "\n".join(self.b.lines[-10:] if self.b else [])))
 
     @staticmethod
     def owner_events(d):

@@ -270,13 +270,7 @@ class TwoInstances(H.DaemonCase):
         H.release(cls.b, cls.a)
 
     def wait_for(self, what, fn, timeout=H.WAIT):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            v = fn()
-            if v:
-                return v
-            time.sleep(0.2)
-        self.fail("timed out waiting for " + what)
+        return H.wait_until(fn, timeout, what, interval=0.2)
 
     def runs(self, name):
         """(at, instance) of every run of job name that either instance's log records."""

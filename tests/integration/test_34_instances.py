@@ -68,18 +68,6 @@ OUTBOX = {"batch": 1, "timeout_ms": 10000, "backoff_base_ms": 100, "backoff_max_
 LONG = 2 * H.WAIT  # waits that include a lease running out and a mailbox taken over
 
 
-def wait_until(pred, timeout, what, detail=lambda: ""):
-    """Polls pred() until it returns something truthy and returns that."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %ss waiting for %s%s" % (timeout, what, detail()))
-        time.sleep(0.1)
-
-
 def mail(n):
     """A citizen's message with a Message-ID of its own; returns (msgid, sender, raw)."""
     msgid = "<multi%d.%d.%d@correo-prueba.example.com>" % (os.getpid(), n, H.unique())
@@ -191,7 +179,7 @@ class ThreeInstances(H.DaemonCase):
         # over to a survivor.
         mails = [mail(n) for n in range(1 + MAILS_BEFORE + MAILS_AT_KILL + MAILS_AFTER)]
         self.imap.append(USER, mails[0][2])
-        wait_until(lambda: d2.query("SELECT 1 FROM email_messages WHERE dedup_key = ?",
+        H.wait_until(lambda: d2.query("SELECT 1 FROM email_messages WHERE dedup_key = ?",
                                     ("mid:" + mails[0][0].strip("<>"),)), H.WAIT, "d2 to file a first message")
         d1.start()
         d3.start()
@@ -296,7 +284,7 @@ class ThreeInstances(H.DaemonCase):
                               (d2_tag,))
             return by_d2 > 0 and self.smtp.held == len(sending) and len(sending) > 0
 
-        wait_until(kill_time, LONG, "d2 to hold a claimed acknowledgement at the held sink",
+        H.wait_until(kill_time, LONG, "d2 to hold a claimed acknowledgement at the held sink",
                    lambda: ": held %d, sending %r" % (self.smtp.held, d1.query(
                        "SELECT id, claimed_by FROM outbox WHERE status = 'sending'")))
         # One request is in the middle of its upload to d2 when d2 dies: its
@@ -357,7 +345,7 @@ class ThreeInstances(H.DaemonCase):
 
         unsettled = {}  # what did not happen in time, for test_06 and test_07 to report
         try:
-            wait_until(mails_taken, LONG, "every mailbox message taken in",
+            H.wait_until(mails_taken, LONG, "every mailbox message taken in",
                        lambda: ": %d of %d" % (d1.scalar("SELECT count(DISTINCT dedup_key) FROM email_messages"),
                                                len(mails)))
         except AssertionError as e:
@@ -368,7 +356,7 @@ class ThreeInstances(H.DaemonCase):
             return d1.scalar("SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')") == 0
 
         try:
-            wait_until(outbox_settled, LONG, "the outbox to settle",
+            H.wait_until(outbox_settled, LONG, "the outbox to settle",
                        lambda: ": %r" % d1.query("SELECT id, status, claimed_by, lease_until FROM outbox "
                                                  "WHERE status IN ('pending', 'sending') ORDER BY id"))
         except AssertionError as e:
@@ -380,7 +368,7 @@ class ThreeInstances(H.DaemonCase):
         stored = {r["radicado"] for r in d1.query("SELECT radicado FROM items WHERE radicado IS NOT NULL")}
         stored -= before_live
         try:
-            wait_until(lambda: all(stored <= set(c.seen()) for c in (live[0], live[2])), H.WAIT,
+            H.wait_until(lambda: all(stored <= set(c.seen()) for c in (live[0], live[2])), H.WAIT,
                        "the survivors' live clients to see every item")
         except AssertionError:
             pass
