@@ -274,8 +274,7 @@ static int wa_can_notify(const struct vt_config *cfg, const char *recipient)
     return wa_id_of(recipient, to);
 }
 
-static int wa_notify(const struct vt_config *cfg, struct vt_store_tx *tx,
-                     const struct vt_notice *n)
+static int wa_notify(const struct vt_config *cfg, struct vt_store_tx *tx, const struct vt_notice *n)
 {
     if (!cfg->whatsapp.enabled)
         return VT_ENOTFOUND; /* nothing would ever send it */

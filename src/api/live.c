@@ -371,8 +371,8 @@ static void staff_send(struct vt_live *l, int64_t item_id, const char *event, co
                 free(e);
             continue;
         }
-        bool in = vt_staff_in_scope(cfg, &who, dep) ||
-                  (old_dep && vt_staff_in_scope(cfg, &who, old_dep));
+        bool in =
+            vt_staff_in_scope(cfg, &who, dep) || (old_dep && vt_staff_in_scope(cfg, &who, old_dep));
         if (in && !enqueue(s, m))
             lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
     }
@@ -462,8 +462,8 @@ static void dashboard_poll_cb(lws_sorted_usec_list_t *sul)
     pthread_mutex_unlock(&l->dash_lock);
     l->dash_polling = due;
     if (due)
-        lws_sul_schedule(vt_http_context(vt_app_http(l->srv)), 0, &l->dash_poll,
-                         dashboard_poll_cb, POLL_US);
+        lws_sul_schedule(vt_http_context(vt_app_http(l->srv)), 0, &l->dash_poll, dashboard_poll_cb,
+                         POLL_US);
 }
 
 /* Loop thread: asks the worker (started the first time) for the figures,
@@ -485,8 +485,8 @@ static bool dashboard_request(struct vt_live *l, bool all)
     pthread_mutex_unlock(&l->dash_lock);
     if (!l->dash_polling) {
         l->dash_polling = true;
-        lws_sul_schedule(vt_http_context(vt_app_http(l->srv)), 0, &l->dash_poll,
-                         dashboard_poll_cb, POLL_US);
+        lws_sul_schedule(vt_http_context(vt_app_http(l->srv)), 0, &l->dash_poll, dashboard_poll_cb,
+                         POLL_US);
     }
     return true;
 }

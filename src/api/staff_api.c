@@ -144,7 +144,7 @@ static void queue(struct vt_http_request *req, const struct vt_staff *who, struc
     int rc = vt_queue_list(vt_app_reader(req->app), vt_app_config(req->app), who, &f, &o);
     if (rc == VT_EINVAL) {
         vt_reply_error(req, 422, "invalid", "q",
-                        "Escriba al menos una palabra o un número para buscar.");
+                       "Escriba al menos una palabra o un número para buscar.");
         return;
     }
     if (rc) {
@@ -200,11 +200,10 @@ static void post_search(struct vt_http_request *req)
 static void get_item(struct vt_http_request *req, struct vt_staff *who, const char *radicado)
 {
     cJSON *o = NULL;
-    int rc =
-        vt_queue_item(vt_app_reader(req->app), vt_app_config(req->app), who, radicado, &o);
+    int rc = vt_queue_item(vt_app_reader(req->app), vt_app_config(req->app), who, radicado, &o);
     if (rc == VT_ENOTFOUND) {
         vt_reply_error(req, 404, "not_found", NULL,
-                        "No existe esa solicitud o no está a su cargo.");
+                       "No existe esa solicitud o no está a su cargo.");
         return;
     }
     if (rc) {
@@ -233,8 +232,8 @@ static void get_file(struct vt_http_request *req, struct vt_staff *who, const ch
     bool hex = strlen(sha) == 64;
     for (size_t i = 0; hex && i < 64; i++)
         hex = (sha[i] >= '0' && sha[i] <= '9') || (sha[i] >= 'a' && sha[i] <= 'f');
-    if (!hex || vt_queue_attachment(vt_app_reader(req->app), vt_app_config(req->app), who,
-                                    radicado, sha, type, sizeof(type), name, sizeof(name))) {
+    if (!hex || vt_queue_attachment(vt_app_reader(req->app), vt_app_config(req->app), who, radicado,
+                                    sha, type, sizeof(type), name, sizeof(name))) {
         vt_reply_error(req, 404, "not_found", NULL, "No existe ese archivo o no está a su cargo.");
         return;
     }
@@ -427,7 +426,7 @@ static bool take_files(struct vt_http_request *req, struct action_job *j)
         const char *name = str_field(e, "filename"), *b64 = str_field(e, "content_base64");
         if (!name || !*name || strlen(name) > 200 || !b64) {
             vt_reply_error(req, 422, "invalid", "attachments",
-                            "Cada archivo necesita filename y content_base64.");
+                           "Cada archivo necesita filename y content_base64.");
             return false;
         }
         size_t cap = strlen(b64) / 4 * 3 + 3, len = 0;
@@ -436,7 +435,7 @@ static bool take_files(struct vt_http_request *req, struct action_job *j)
                                        sodium_base64_VARIANT_ORIGINAL) != 0) {
             free(data);
             vt_reply_error(req, 422, "invalid", "attachments",
-                            "Un archivo no está bien codificado en base64.");
+                           "Un archivo no está bien codificado en base64.");
             return false;
         }
         j->raw[i].data = data;
@@ -487,7 +486,7 @@ static void post_action(struct vt_http_request *req, struct vt_staff *who, const
     if (!cJSON_IsObject(j->body) || !str_field(j->body, "action")) {
         action_job_free(j);
         vt_reply_error(req, 422, "invalid", "action",
-                        "Envíe un objeto JSON con el campo action (assign, respond, ...).");
+                       "Envíe un objeto JSON con el campo action (assign, respond, ...).");
         return;
     }
     static const char *const text_fields[] = {
@@ -505,7 +504,7 @@ static void post_action(struct vt_http_request *req, struct vt_staff *who, const
         }
         if (v && cJSON_IsString(v) && strlen(v->valuestring) > 20000) {
             vt_reply_error(req, 422, "invalid", text_fields[i],
-                            "El texto es demasiado largo (máximo 20.000 caracteres).");
+                           "El texto es demasiado largo (máximo 20.000 caracteres).");
             action_job_free(j);
             return;
         }
@@ -532,7 +531,7 @@ static void post_action(struct vt_http_request *req, struct vt_staff *who, const
         if (!cJSON_IsNumber(rid) || rid->valuedouble < 1 || rid->valuedouble > 9e15 ||
             rid->valuedouble != (double)(int64_t)rid->valuedouble) {
             vt_reply_error(req, 422, "invalid", "response_id",
-                            "response_id debe ser el número de una respuesta.");
+                           "response_id debe ser el número de una respuesta.");
             action_job_free(j);
             return;
         }
@@ -552,7 +551,7 @@ static void get_delivery(struct vt_http_request *req, struct vt_staff *who, cons
     int rc = vt_delivery_get(vt_app_domain(req->app), vt_app_reader(req->app), who, radicado, &o);
     if (rc == VT_ENOTFOUND)
         vt_reply_error(req, 404, "not_found", NULL,
-                        "No existe esa solicitud o no está a su cargo.");
+                       "No existe esa solicitud o no está a su cargo.");
     else if (rc)
         vt_reply_store_failed(req);
     else
@@ -567,17 +566,18 @@ static void get_letter(struct vt_http_request *req, struct vt_staff *who, const 
     long long id = strtoll(rest, &end, 10);
     struct vt_buf b = {0};
     int rc = (rest[0] >= '1' && rest[0] <= '9' && strcmp(end, "/carta") == 0 && id > 0)
-                 ? vt_delivery_letter(vt_app_domain(req->app), vt_app_reader(req->app), who, radicado, id, &b)
+                 ? vt_delivery_letter(vt_app_domain(req->app), vt_app_reader(req->app), who,
+                                      radicado, id, &b)
                  : VT_ENOTFOUND;
     if (rc == 0)
         vt_http_respond(req, 200, "text/html; charset=utf-8", b.data ? b.data : "", b.len);
     else if (rc == VT_EPERM)
         vt_reply_error(req, 403, "forbidden", NULL,
-                        "La identidad de quien presentó esta solicitud es reservada: la carta "
-                        "la imprime una persona con un rol autorizado para verla.");
+                       "La identidad de quien presentó esta solicitud es reservada: la carta "
+                       "la imprime una persona con un rol autorizado para verla.");
     else if (rc == VT_ENOTFOUND)
         vt_reply_error(req, 404, "not_found", NULL,
-                        "No existe esa respuesta o la solicitud no está a su cargo.");
+                       "No existe esa respuesta o la solicitud no está a su cargo.");
     else
         vt_reply_store_failed(req);
     vt_buf_cleanup(&b);
@@ -766,7 +766,7 @@ static void get_users(struct vt_http_request *req)
     if (who.role != VT_ROLE_ADMIN) {
         if (dep && strcmp(dep, who.dependencia) != 0) {
             vt_reply_error(req, 403, "forbidden", "dependencia",
-                            "Solo puede ver las personas de su propia dependencia.");
+                           "Solo puede ver las personas de su propia dependencia.");
             return;
         }
         dep = who.dependencia;

@@ -151,13 +151,14 @@ size_t vt_casework_allowed(const struct vt_calendar *cal, const struct vt_staff 
  * was applied (res->status 200); VT_EPERM / VT_ENOTFOUND / VT_ESTATE /
  * VT_EINVAL with res filled when refused (nothing written); VT_E* on a store
  * failure. dom gives the configuration and the channels' notify(). */
-int vt_casework_apply(const struct vt_domain *dom, struct vt_store_tx *tx, const struct vt_staff *who,
-                      const char *radicado, const struct vt_case_action *a,
-                      struct vt_case_result *res);
+int vt_casework_apply(const struct vt_domain *dom, struct vt_store_tx *tx,
+                      const struct vt_staff *who, const char *radicado,
+                      const struct vt_case_action *a, struct vt_case_result *res);
 
 /* Writer thread: a message from the requester joined item_id (email reply,
  * WhatsApp). If the item waited for completion, its term restarts. 0 or VT_E*. */
-int vt_casework_citizen_replied(const struct vt_domain *dom, struct vt_store_tx *tx, int64_t item_id);
+int vt_casework_citizen_replied(const struct vt_domain *dom, struct vt_store_tx *tx,
+                                int64_t item_id);
 
 /* Writer thread: items whose completion deadline passed before today become
  * desistido (with an event and a notice). *n gets how many. 0 or VT_E*. */
@@ -179,6 +180,5 @@ struct vt_published {
 size_t vt_casework_published(struct vt_store_reader *r, int64_t since_ms, struct vt_published *out,
                              size_t cap);
 void vt_casework_published_free(struct vt_published *p, size_t n);
-
 
 #endif

@@ -19,7 +19,8 @@
 #include "core/log.h"
 #include "store/db_driver.h"
 
-#define LIT_SLOTS 1024 /* a power of two: room for 768 literals, about four times the SQL_* strings */
+#define LIT_SLOTS                                                                                  \
+    1024 /* a power of two: room for 768 literals, about four times the SQL_* strings */
 #define TEXT_MAX 48
 
 struct vt_db_cache {

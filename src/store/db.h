@@ -43,8 +43,8 @@ struct vt_db_options {
     const char *driver;   /* "sqlite" or "postgresql" (NULL means sqlite) */
     const char *path;     /* sqlite: the database file */
     const char *conninfo; /* postgresql: a libpq connection string */
-    bool create;        /* create the database when absent (mode 0600) */
-    bool read_only;     /* a reader: never writes */
+    bool create;          /* create the database when absent (mode 0600) */
+    bool read_only;       /* a reader: never writes */
     /* A copy that nothing writes while it is open (a backup being read):
      * read without locks, and nothing is written beside it. */
     bool immutable;

@@ -28,9 +28,9 @@
  * (vt_db_options.maintain) keeps PostgreSQL's default: its inserts and
  * by-key updates have one good plan, and planning them again at every run
  * cost a quarter of its backend's CPU inside the write lock (bench/intake
- * --backend postgresql --instances 3: 1,136 -> 1,770 intakes/s). Results come back as text; booleans read as
- * integers are 1 and 0, as SQLite gives them. A connection made again after
- * it was lost prepares its statements again at their next run.
+ * --backend postgresql --instances 3: 1,136 -> 1,770 intakes/s). Results come back as text;
+ * booleans read as integers are 1 and 0, as SQLite gives them. A connection made again after it was
+ * lost prepares its statements again at their next run.
  *
  * Transactions (begin): a write transaction takes one transaction-scoped
  * advisory lock, the same for every connection of every instance on the
@@ -80,10 +80,10 @@ enum {
 struct pg_stmt {
     struct vt_db_stmt base;
     struct pg_db *db;
-    char *sql;    /* translated: $N placeholders */
-    int n_params; /* the highest $N */
-    char name[24];        /* the server's prepared statement */
-    uint64_t generation;  /* of the connection it was prepared on */
+    char *sql;                         /* translated: $N placeholders */
+    int n_params;                      /* the highest $N */
+    char name[24];                     /* the server's prepared statement */
+    uint64_t generation;               /* of the connection it was prepared on */
     unsigned int declared[MAX_PARAMS]; /* 0 (inferred) or text */
     /* The binds: a value per parameter (text or binary), its length, type
      * and format. Copies and integers' text live in own[]. */
@@ -101,9 +101,9 @@ struct pg_stmt {
 struct pg_db {
     struct vt_db base;
     PGconn *conn;
-    uint64_t generation; /* counts the connection's remakes */
-    uint64_t lock_ready; /* generation + 1 once set up for named locks */
-    uint64_t n_prepared; /* names the next prepared statement */
+    uint64_t generation;      /* counts the connection's remakes */
+    uint64_t lock_ready;      /* generation + 1 once set up for named locks */
+    uint64_t n_prepared;      /* names the next prepared statement */
     bool read_only, maintain; /* vt_db_options', for setup() after a reconnection */
     bool settled;             /* setup() ran on the current connection */
     char err[512];
@@ -153,8 +153,7 @@ static int map_state(const char *state)
         return VT_ESTORE;
     if (strcmp(state, "23505") == 0)
         return VT_EEXIST;
-    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
-        strcmp(state, "55P03") == 0)
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0)
         return VT_EBUSY;
     if (strncmp(state, "53", 2) == 0) /* insufficient resources */
         return VT_EBUSY;
@@ -177,9 +176,9 @@ static int setup(struct pg_db *c)
         set_err(c, PQerrorMessage(c->conn));
         return VT_ESTORE;
     }
-    const char *sql = c->read_only ? "SET synchronous_commit = on; "
-                                     "SET plan_cache_mode = force_custom_plan; "
-                                     "SET default_transaction_read_only = on"
+    const char *sql = c->read_only  ? "SET synchronous_commit = on; "
+                                      "SET plan_cache_mode = force_custom_plan; "
+                                      "SET default_transaction_read_only = on"
                       : c->maintain ? "SET synchronous_commit = on"
                                     : "SET synchronous_commit = on; "
                                       "SET plan_cache_mode = force_custom_plan";
@@ -730,8 +729,9 @@ static int pg_copy_to(struct vt_db *db, const char *dest_file, char *err, size_t
 {
     (void)db;
     (void)dest_file;
-    snprintf(err, errlen, "a PostgreSQL store is backed up with PostgreSQL's own tools "
-                          "(pg_dump or pg_basebackup), not with ventanilla backup");
+    snprintf(err, errlen,
+             "a PostgreSQL store is backed up with PostgreSQL's own tools "
+             "(pg_dump or pg_basebackup), not with ventanilla backup");
     return VT_ESTORE;
 }
 
@@ -913,9 +913,9 @@ static bool pg_fts_query(const char *const *words, const size_t *lens, size_t n,
  * in the text search configuration ventanilla_es (unaccented Spanish). */
 static int pg_fts_ids_sql(const char *index, int param, char *out, size_t cap)
 {
-    int n = snprintf(out, cap,
-                     "SELECT id FROM %s WHERE doc @@ to_tsquery('ventanilla_es', CAST(?%d AS TEXT))",
-                     index, param);
+    int n = snprintf(
+        out, cap, "SELECT id FROM %s WHERE doc @@ to_tsquery('ventanilla_es', CAST(?%d AS TEXT))",
+        index, param);
     return n < 0 || (size_t)n >= cap ? VT_EINVAL : 0;
 }
 

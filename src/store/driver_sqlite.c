@@ -320,7 +320,7 @@ static void sq_close(struct vt_db *db)
 {
     struct sq_db *c = conn(db);
     upkeep_stop(c->upkeep); /* its connection first: the last one to close checkpoints */
-    sqlite3_close(c->db); /* the last connection checkpoints and removes the WAL */
+    sqlite3_close(c->db);   /* the last connection checkpoints and removes the WAL */
     free(c);
 }
 
@@ -648,8 +648,8 @@ static bool sq_fts_query(const char *const *words, const size_t *lens, size_t n,
     for (k = 0; k < n; k++) {
         if (o + lens[k] + 6 >= cap)
             break;
-        o += (size_t)snprintf(out + o, cap - o, "%s\"%.*s\"*", k ? " " : "", (int)lens[k],
-                              words[k]);
+        o +=
+            (size_t)snprintf(out + o, cap - o, "%s\"%.*s\"*", k ? " " : "", (int)lens[k], words[k]);
     }
     return k > 0;
 }
@@ -657,7 +657,7 @@ static bool sq_fts_query(const char *const *words, const size_t *lens, size_t n,
 /* An FTS5 table's rowid is the indexed row's id (content_rowid). */
 static int sq_fts_ids_sql(const char *index, int param, char *out, size_t cap)
 {
-    int n = snprintf(out, cap, "SELECT rowid AS id FROM %s WHERE %s MATCH ?%d", index, index,
-                     param);
+    int n =
+        snprintf(out, cap, "SELECT rowid AS id FROM %s WHERE %s MATCH ?%d", index, index, param);
     return n < 0 || (size_t)n >= cap ? VT_EINVAL : 0;
 }

@@ -199,8 +199,8 @@ int vt_migrate_run(struct vt_db *db, const struct vt_migration *list, char *err,
     return 0;
 }
 
-static int open_db(const struct vt_store_place *place, bool create, bool writer,
-                   struct vt_db **out, char *err, size_t errlen)
+static int open_db(const struct vt_store_place *place, bool create, bool writer, struct vt_db **out,
+                   char *err, size_t errlen)
 {
     char path[4200];
     struct vt_db_options opt;
@@ -287,8 +287,9 @@ int vt_migrate_open_current(const struct vt_store_place *place, bool writer, str
         goto fail;
     }
     if (version == 0 && vt_store_place_pg(place)) {
-        snprintf(err, errlen, "the PostgreSQL database has no Ventanilla schema; run `ventanilla "
-                              "migrate` first");
+        snprintf(err, errlen,
+                 "the PostgreSQL database has no Ventanilla schema; run `ventanilla "
+                 "migrate` first");
         rc = VT_ENOTFOUND;
         goto fail;
     }

@@ -21,9 +21,9 @@ struct vt_migration;
  * optional (NULL): the key is then audit_key, a file every instance is
  * given. */
 struct vt_store_place {
-    const char *data_dir; /* NULL: none (PostgreSQL only) */
-    const char *backend;  /* "sqlite" (NULL means sqlite) or "postgresql" */
-    const char *conninfo; /* postgresql: a libpq connection string */
+    const char *data_dir;  /* NULL: none (PostgreSQL only) */
+    const char *backend;   /* "sqlite" (NULL means sqlite) or "postgresql" */
+    const char *conninfo;  /* postgresql: a libpq connection string */
     const char *audit_key; /* the audit key's file; NULL or "": DATA_DIR/audit.key */
 };
 

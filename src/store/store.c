@@ -69,12 +69,12 @@ static const char SQL_HEAD_PUT[] =
 /* identity_reserved: asked for, or a denuncia (whose reporter the law
  * protects). ?20 is cast so that PostgreSQL deduces one type for it from the
  * SQL alone (the binds are in bind_item, shared by two statements). */
-#define ITEM_INSERT \
-    "INSERT INTO items (kind, radicado, radicado_year, radicado_seq, tracking_hash, type, " \
-    "petition_class, channel, subject, body, status, received_at, filed_date, term_days, " \
-    "due_date, stakeholder_group, classified_by, reply_channel, needs_triage, " \
-    "reserve_requested, identity_reserved) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, " \
-    "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, " \
+#define ITEM_INSERT                                                                                \
+    "INSERT INTO items (kind, radicado, radicado_year, radicado_seq, tracking_hash, type, "        \
+    "petition_class, channel, subject, body, status, received_at, filed_date, term_days, "         \
+    "due_date, stakeholder_group, classified_by, reply_channel, needs_triage, "                    \
+    "reserve_requested, identity_reserved) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "      \
+    "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "                                           \
     "CASE WHEN CAST(?20 AS BIGINT) <> 0 OR ?6 = 'denuncia' THEN 1 ELSE 0 END)"
 static const char SQL_ITEM_INSERT[] = ITEM_INSERT;
 /* Where the driver says RETURNING and data-modifying WITH are cheap
@@ -123,8 +123,8 @@ struct vt_store {
     char *conninfo;                    /* PostgreSQL's, or NULL */
     char *key_file;                    /* the audit key file's path from the config, or NULL */
     char instance[128 + PATH_MAX + 2]; /* vt_store_instance */
-    struct vt_db *db; /* the write connection: writer thread only */
-    struct vt_blobs *blobs; /* attachment bytes (thread-safe) */
+    struct vt_db *db;                  /* the write connection: writer thread only */
+    struct vt_blobs *blobs;            /* attachment bytes (thread-safe) */
     unsigned char audit_key[VT_AUDIT_KEY_BYTES];
 
     pthread_t writer;
@@ -609,8 +609,8 @@ static void commit_batch(struct vt_store *s, struct vt_store_job *batch, size_t 
             }
         if (safe || !failed)
             break;
-        vt_log(VT_LOG_WARN, "batch_retried", "jobs=%zu note=\"an intake failed; each gets a savepoint\"",
-               n);
+        vt_log(VT_LOG_WARN, "batch_retried",
+               "jobs=%zu note=\"an intake failed; each gets a savepoint\"", n);
         vt_db_rollback(s->db);
         tx_clear(&tx);
         for (struct vt_store_job *j = batch; j; j = j->next)
@@ -1043,4 +1043,3 @@ int vt_store_contact_lookup(void *reader, const char *key_type, const char *key,
 {
     return contact_lookup(((struct vt_store_reader *)reader)->db, key_type, key, group, group_len);
 }
-

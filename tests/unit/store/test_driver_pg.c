@@ -74,8 +74,8 @@ static int open_pg(const char *host, const char *dbname, bool read_only, struct 
 {
     char conninfo[600], err[300] = "";
     snprintf(conninfo, sizeof(conninfo), "host=%s dbname=%s user=ventanilla", host, dbname);
-    struct vt_db_options opt = {.driver = "postgresql", .conninfo = conninfo,
-                                .read_only = read_only};
+    struct vt_db_options opt = {
+        .driver = "postgresql", .conninfo = conninfo, .read_only = read_only};
     int rc = vt_db_open(&opt, out, err, sizeof(err));
     if (rc)
         fprintf(stderr, "open %s: %s\n", dbname, err);
@@ -480,8 +480,14 @@ int main(void)
         const char *words;
         int64_t hits;
     } cases[] = {
-        {"fontibon", 1}, {"FONTI agua", 1}, {"publico", 1}, {"agua publico", 0},
-        {"¿dónde? 'x' \\\\ & | ! :*", 0}, {"de", 1}, {"contra liqui", 1}, {"aguas", 0},
+        {"fontibon", 1},
+        {"FONTI agua", 1},
+        {"publico", 1},
+        {"agua publico", 0},
+        {"¿dónde? 'x' \\\\ & | ! :*", 0},
+        {"de", 1},
+        {"contra liqui", 1},
+        {"aguas", 0},
         {"2026 ñ", 0},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -494,9 +500,8 @@ int main(void)
         int rc = vt_db_step(st);
         ASSERT_EQ(rc, VT_DB_ROW);
         if (rc == VT_DB_ROW && vt_db_col_int(st, 0) != cases[i].hits)
-            fprintf(stderr, "words \"%s\" (query %s): %lld hits, expected %lld\n",
-                    cases[i].words, q, (long long)vt_db_col_int(st, 0),
-                    (long long)cases[i].hits);
+            fprintf(stderr, "words \"%s\" (query %s): %lld hits, expected %lld\n", cases[i].words,
+                    q, (long long)vt_db_col_int(st, 0), (long long)cases[i].hits);
         ASSERT_EQ(rc == VT_DB_ROW ? vt_db_col_int(st, 0) : -1, cases[i].hits);
         vt_db_reset(st);
     }

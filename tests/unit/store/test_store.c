@@ -122,7 +122,9 @@ static void expect_tamper(const char *dir, const char *sql, int64_t want_bad)
     snprintf(tdir, sizeof(tdir), "%s-t", dir);
     copy_store(dir, tdir);
     exec_sql(tdir, sql);
-    ASSERT_EQ(vt_store_audit_verify(&(struct vt_store_place){.data_dir = tdir}, &n, &bad, err, sizeof(err)), VT_ETAMPER);
+    ASSERT_EQ(vt_store_audit_verify(&(struct vt_store_place){.data_dir = tdir}, &n, &bad, err,
+                                    sizeof(err)),
+              VT_ETAMPER);
     ASSERT_EQ(bad, want_bad);
 }
 
@@ -199,7 +201,9 @@ int main(void)
 
     /* The chain verifies; each kind of tampering is caught at the right event. */
     int64_t n = 0, bad = 0;
-    ASSERT_EQ(vt_store_audit_verify(&(struct vt_store_place){.data_dir = dir}, &n, &bad, err, sizeof(err)), 0);
+    ASSERT_EQ(vt_store_audit_verify(&(struct vt_store_place){.data_dir = dir}, &n, &bad, err,
+                                    sizeof(err)),
+              0);
     ASSERT_EQ(n, 305);
     expect_tamper(dir, "UPDATE audit_events SET payload = '{}' WHERE id = 7", 7);
     expect_tamper(dir, "UPDATE audit_events SET actor = 'staff:x' WHERE id = 2", 2);
@@ -213,7 +217,8 @@ int main(void)
 
     /* A database newer than this program is refused. */
     exec_sql(dir, "INSERT INTO schema_migrations VALUES (9999, '9999_future.sql', 0)");
-    ASSERT_EQ(vt_store_migrate(&(struct vt_store_place){.data_dir = dir}, err, sizeof(err)), VT_EVERSION);
+    ASSERT_EQ(vt_store_migrate(&(struct vt_store_place){.data_dir = dir}, err, sizeof(err)),
+              VT_EVERSION);
     ASSERT_EQ(vt_store_open(&opt, &s, err, sizeof(err)), VT_EVERSION);
 
     char cmd[600];

@@ -327,7 +327,9 @@ int main(void)
               VT_ENOTFOUND);
     struct vt_contact rows[] = {{"email", "alcaldia@example.org", "entidades", "Alcaldía"},
                                 {"phone", "573001234567", "ciudadania", ""}};
-    ASSERT_EQ(vt_store_contacts_import(&(struct vt_store_place){.data_dir = dir}, rows, 2, err, sizeof(err)), 0);
+    ASSERT_EQ(vt_store_contacts_import(&(struct vt_store_place){.data_dir = dir}, rows, 2, err,
+                                       sizeof(err)),
+              0);
     ASSERT_EQ(vt_store_contact_lookup(r, "email", "alcaldia@example.org", group, sizeof(group)), 0);
     ASSERT_STREQ(group, "entidades");
     group[0] = '\0';
@@ -373,7 +375,9 @@ int main(void)
 
     vt_store_close(s);
     int64_t n = 0, bad = 0;
-    ASSERT_EQ(vt_store_audit_verify(&(struct vt_store_place){.data_dir = dir}, &n, &bad, err, sizeof(err)), 0);
+    ASSERT_EQ(vt_store_audit_verify(&(struct vt_store_place){.data_dir = dir}, &n, &bad, err,
+                                    sizeof(err)),
+              0);
     ASSERT_EQ(n, 5);
 
     vt_item_free(intake);
