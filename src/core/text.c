@@ -8,6 +8,7 @@
  */
 #include "core/text.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "core/buf.h"
@@ -215,4 +216,16 @@ long vt_percent_decode(char *s, size_t len)
 long vt_percent_decode_uri(char *s, size_t len)
 {
     return decode(s, len, false);
+}
+
+void vt_human_bytes(int64_t n, char *out, size_t len)
+{
+    if (n < 1024)
+        snprintf(out, len, "%lld bytes", (long long)n);
+    else if (n < 1024 * 1024)
+        snprintf(out, len, "%.1f KiB", (double)n / 1024);
+    else if (n < (int64_t)1024 * 1024 * 1024)
+        snprintf(out, len, "%.1f MiB", (double)n / (1024 * 1024));
+    else
+        snprintf(out, len, "%.2f GiB", (double)n / (1024.0 * 1024 * 1024));
 }

@@ -5,6 +5,7 @@
 #define VT_TEXT_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* True when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates,
  * nothing above U+10FFFF). Embedded NUL bytes are rejected. */
@@ -32,5 +33,8 @@ long vt_percent_decode(char *s, size_t len);
  * as filename*=UTF-8''...). s must have room for len + 1 bytes; on -1 it is
  * left unchanged. The result may hold NUL bytes: use the returned length. */
 long vt_percent_decode_uri(char *s, size_t len);
+
+/* n bytes for a person: "512 bytes", "3.4 KiB", "12.0 MiB", "1.25 GiB". */
+void vt_human_bytes(int64_t n, char *out, size_t len);
 
 #endif

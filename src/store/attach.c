@@ -61,20 +61,25 @@ void vt_attach_sha256(const void *data, size_t len, char out[65])
     sodium_bin2hex(out, 65, h, sizeof(h));
 }
 
-bool vt_attach_valid_sha(const char *s)
+bool vt_attach_hex(const char *s, size_t n)
 {
     size_t i = 0;
     for (; s && s[i]; i++)
         if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
             return false;
-    return s && i == 64;
+    return s && i == n;
+}
+
+bool vt_attach_valid_sha(const char *s)
+{
+    return vt_attach_hex(s, 64);
 }
 
 /* ---- files: DATA_DIR/attachments/ab/abcdef... ---- */
 
-static int fsync_dir(const char *dir)
+int vt_attach_fsync(const char *path)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return VT_EIO;
     int rc = fsync(fd) == 0 ? 0 : VT_EIO;
@@ -86,7 +91,7 @@ static int fsync_dir(const char *dir)
 static int ensure_dir(const char *dir, const char *parent)
 {
     if (mkdir(dir, 0700) == 0)
-        return fsync_dir(parent);
+        return vt_attach_fsync(parent);
     return errno == EEXIST ? 0 : VT_EIO;
 }
 
@@ -125,7 +130,7 @@ static int file_put(const char *data_dir, const void *data, size_t len, const ch
     fd = -1;
     if (rename(tmp, path) != 0)
         goto fail;
-    return fsync_dir(dir);
+    return vt_attach_fsync(dir);
 fail:
     if (fd >= 0)
         close(fd);

@@ -36,6 +36,12 @@ int vt_sniff(struct vt_sniffer *s, const void *data, size_t len, char *mime, siz
 void vt_attach_sha256(const void *data, size_t len, char out[65]);
 /* Whether s is a SHA-256 in lowercase hex (64 characters). */
 bool vt_attach_valid_sha(const char *s);
+/* Whether s is exactly n lowercase hex digits (NULL: false): an attachment
+ * file's name has 64, the directory holding it the first 2. */
+bool vt_attach_hex(const char *s, size_t n);
+/* Makes path, a file or a directory, durable (fsync): 0 or VT_EIO. A
+ * directory's fsync makes the names just created or renamed in it last. */
+int vt_attach_fsync(const char *path);
 
 /* The attachment store of place (copied: place may go). Connects to nothing
  * yet. Thread-safe: any thread may put and get. NULL when out of memory. */

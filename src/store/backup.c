@@ -33,6 +33,8 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/text.h"
+#include "store/attach.h"
 #include "store/store.h"
 
 #define MANIFEST "manifest.json"
@@ -49,20 +51,9 @@ static double mono_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Whether s is n lowercase hex digits: an attachment's name has 64, the
- * directory holding it the first 2. */
-static bool is_hex(const char *s, size_t n)
-{
-    size_t i = 0;
-    for (; s[i]; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    return i == n;
-}
-
 static bool is_sha_name(const char *s)
 {
-    return is_hex(s, 64);
+    return vt_attach_hex(s, 64);
 }
 
 /* out = dir/name; VT_ERANGE when it does not fit. */
@@ -70,16 +61,6 @@ static int join(char *out, size_t n, const char *dir, const char *name)
 {
     int w = snprintf(out, n, "%s/%s", dir, name);
     return w < 0 || (size_t)w >= n ? VT_ERANGE : 0;
-}
-
-static int fsync_path(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return VT_EIO;
-    int rc = fsync(fd) == 0 ? 0 : VT_EIO;
-    close(fd);
-    return rc;
 }
 
 /* Whether dir exists and how many entries it holds (lost+found, which a
@@ -270,7 +251,7 @@ static int copy_attachments(struct files *f, char *err, size_t errlen)
     struct dirent *e;
     while (rc == 0 && (e = readdir(d))) {
         const char *sub = e->d_name;
-        if (!is_hex(sub, 2))
+        if (!vt_attach_hex(sub, 2))
             continue;
         char sdir[PATH_LEN], ddir[PATH_LEN];
         if (join(sdir, sizeof(sdir), top, sub) || join(ddir, sizeof(ddir), dst_top, sub)) {
@@ -331,13 +312,13 @@ static int copy_attachments(struct files *f, char *err, size_t errlen)
             f->bytes += n;
         }
         closedir(s);
-        if (rc == 0 && made_sub && fsync_path(ddir)) {
+        if (rc == 0 && made_sub && vt_attach_fsync(ddir)) {
             snprintf(err, errlen, "cannot write %s", ddir);
             rc = VT_EIO;
         }
     }
     closedir(d);
-    if (rc == 0 && f->made_top && fsync_path(dst_top)) {
+    if (rc == 0 && f->made_top && vt_attach_fsync(dst_top)) {
         snprintf(err, errlen, "cannot write %s", dst_top);
         rc = VT_EIO;
     }
@@ -389,18 +370,6 @@ static int check_present(void *ctx, const char *sha)
 
 /* ---- the manifest ---- */
 
-static void human_bytes(int64_t n, char *out, size_t len)
-{
-    if (n < 1024)
-        snprintf(out, len, "%lld bytes", (long long)n);
-    else if (n < 1024 * 1024)
-        snprintf(out, len, "%.1f KiB", (double)n / 1024);
-    else if (n < (int64_t)1024 * 1024 * 1024)
-        snprintf(out, len, "%.1f MiB", (double)n / (1024 * 1024));
-    else
-        snprintf(out, len, "%.2f GiB", (double)n / (1024.0 * 1024 * 1024));
-}
-
 static void utc_text(int64_t ms, char out[32])
 {
     time_t t = (time_t)(ms / 1000);
@@ -424,7 +393,7 @@ static int write_manifest(const char *dest, const cJSON *m, char *err, size_t er
     if (fd >= 0 && write(fd, text, len) == (ssize_t)len && write(fd, "\n", 1) == 1 &&
         fsync(fd) == 0 && close(fd) == 0) {
         fd = -1;
-        if (rename(tmp, path) == 0 && fsync_path(dest) == 0)
+        if (rename(tmp, path) == 0 && vt_attach_fsync(dest) == 0)
             rc = 0;
     }
     if (fd >= 0)
@@ -608,11 +577,11 @@ int vt_backup_make(const char *data_dir, const char *dest, FILE *out, bool *inco
         goto fail;
     char parent[PATH_LEN];
     snprintf(parent, sizeof(parent), "%s/..", dest);
-    fsync_path(parent); /* the new directory's own entry */
+    vt_attach_fsync(parent); /* the new directory's own entry */
 
     char dbh[32], fh[32];
-    human_bytes(db_bytes, dbh, sizeof(dbh));
-    human_bytes(files.bytes, fh, sizeof(fh));
+    vt_human_bytes(db_bytes, dbh, sizeof(dbh));
+    vt_human_bytes(files.bytes, fh, sizeof(fh));
     fprintf(out,
             "Backup of %s written to %s in %.1f s (taken at %s).\n"
             "  database:    %s, schema %d, %lld items%s%s%s, %lld audit events\n"
@@ -758,7 +727,7 @@ int vt_backup_restore(const char *src, const char *data_dir, FILE *out, char *er
 
     /* 5. In place; the schema brought up to date; the audit chain checked. */
     snprintf(path, sizeof(path), "%s/ventanilla.db", data_dir);
-    if (rename(tmp_db, path) != 0 || fsync_path(data_dir) != 0) {
+    if (rename(tmp_db, path) != 0 || vt_attach_fsync(data_dir) != 0) {
         snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
         rc = VT_EIO;
         goto out;
@@ -766,10 +735,11 @@ int vt_backup_restore(const char *src, const char *data_dir, FILE *out, char *er
     if (!existed) {
         char parent[PATH_LEN];
         snprintf(parent, sizeof(parent), "%s/..", data_dir);
-        fsync_path(parent);
+        vt_attach_fsync(parent);
     }
     bool upgraded = schema < vt_store_schema_latest();
-    if (upgraded && (rc = vt_store_migrate(&(struct vt_store_place){.data_dir = data_dir}, err, errlen)))
+    if (upgraded &&
+        (rc = vt_store_migrate(&(struct vt_store_place){.data_dir = data_dir}, err, errlen)))
         goto out;
     int64_t n_events = 0, bad = 0;
     char why[400] = "";
@@ -786,7 +756,7 @@ int vt_backup_restore(const char *src, const char *data_dir, FILE *out, char *er
     }
 
     char fh[32];
-    human_bytes(files.bytes, fh, sizeof(fh));
+    vt_human_bytes(files.bytes, fh, sizeof(fh));
     fprintf(out,
             "Restored the backup taken at %s (of %s) into %s.\n"
             "  database:    %lld items%s%s%s, schema %lld%s\n"

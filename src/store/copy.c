@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/text.h"
 #include "store/db.h"
 #include "store/store.h"
 
@@ -134,18 +135,6 @@ static int scalar(struct vt_db *db, const char *sql, int64_t *out)
     *out = rc == VT_DB_ROW ? vt_db_col_int(st, 0) : 0;
     vt_db_reset(st);
     return rc == VT_DB_ROW ? 0 : VT_ESTORE;
-}
-
-static void human_bytes(int64_t n, char *out, size_t len)
-{
-    if (n < 1024)
-        snprintf(out, len, "%lld bytes", (long long)n);
-    else if (n < 1024 * 1024)
-        snprintf(out, len, "%.1f KiB", (double)n / 1024);
-    else if (n < (int64_t)1024 * 1024 * 1024)
-        snprintf(out, len, "%.1f MiB", (double)n / (1024 * 1024));
-    else
-        snprintf(out, len, "%.2f GiB", (double)n / (1024.0 * 1024 * 1024));
 }
 
 /* Takes dir's ventanilla.lock, the one a daemon holds while it runs: the
@@ -443,31 +432,6 @@ static bool listed(char (*cols)[NAME_LEN], int n, const char *name)
     return false;
 }
 
-/* Binds column i of the source row as parameter i + 1, by its storage
- * class: the target's column type takes it as SQLite held it. */
-static void bind_value(struct vt_db_stmt *dst, struct vt_db_stmt *src, int i)
-{
-    size_t len;
-    const void *p;
-    switch (vt_db_col_type(src, i)) {
-    case VT_DB_INT:
-        vt_db_bind_int(dst, i + 1, vt_db_col_int(src, i));
-        break;
-    case VT_DB_DOUBLE:
-        vt_db_bind_double(dst, i + 1, vt_db_col_double(src, i));
-        break;
-    case VT_DB_TEXT:
-        vt_db_bind_text(dst, i + 1, vt_db_col_text(src, i));
-        break;
-    case VT_DB_BLOB:
-        p = vt_db_col_blob(src, i, &len);
-        vt_db_bind_blob(dst, i + 1, p, len);
-        break;
-    default:
-        vt_db_bind_null(dst, i + 1);
-    }
-}
-
 /* Copies table t, row by row (invariant 3). */
 static int copy_table(struct copy *c, struct table *t)
 {
@@ -529,7 +493,7 @@ static int copy_table(struct copy *c, struct table *t)
     }
     while (step == VT_DB_ROW) {
         for (int i = 0; i < n_from; i++)
-            bind_value(ins, sel, i);
+            vt_db_bind_col(ins, i + 1, sel, i);
         if ((rc = vt_db_run(ins))) {
             char what[160];
             snprintf(what, sizeof(what), "PostgreSQL refused row %lld of table %s",
@@ -855,7 +819,7 @@ int vt_store_copy(const struct vt_store_copy_options *opt, FILE *out, bool *inco
     vt_db_reset(st);
 
     char fh[32];
-    human_bytes(c.files.bytes, fh, sizeof(fh));
+    vt_human_bytes(c.files.bytes, fh, sizeof(fh));
     fprintf(out,
             "Copied in %.1f s: %lld rows in %zu tables, ids kept; %d identity sequences set "
             "past their largest id.\n"

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "store/attach.h"
 #include "store/audit.h"
 #include "store/db.h"
 #include <stdlib.h>
@@ -35,25 +36,6 @@ static int join(struct vt_copy_files *f, char *out, size_t n, const char *dir, c
         return 0;
     snprintf(f->err, f->errlen, "the path %.200s/%.100s is too long", dir, name);
     return VT_ERANGE;
-}
-
-static int fsync_path(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return VT_EIO;
-    int rc = fsync(fd) == 0 ? 0 : VT_EIO;
-    close(fd);
-    return rc;
-}
-
-static bool is_hex(const char *s, size_t n)
-{
-    size_t i = 0;
-    for (; s[i]; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    return i == n;
 }
 
 /* Reads src whole into *out (malloc'd) and checks its SHA-256 against
@@ -178,7 +160,7 @@ int vt_store_copy__attachments(struct vt_copy_files *f)
     struct dirent *e;
     while (rc == 0 && (e = readdir(d))) {
         char sdir[PATH_LEN];
-        if (!is_hex(e->d_name, 2))
+        if (!vt_attach_hex(e->d_name, 2))
             continue;
         if ((rc = join(f, sdir, sizeof(sdir), top, e->d_name)))
             break;
@@ -189,7 +171,7 @@ int vt_store_copy__attachments(struct vt_copy_files *f)
         while (rc == 0 && (fe = readdir(s))) {
             char sp[PATH_LEN];
             /* Temporary files (".tmp-...") and anything else are not attachments. */
-            if (!is_hex(fe->d_name, 64) || strncmp(fe->d_name, e->d_name, 2) != 0)
+            if (!vt_attach_hex(fe->d_name, 64) || strncmp(fe->d_name, e->d_name, 2) != 0)
                 continue;
             if ((rc = join(f, sp, sizeof(sp), sdir, fe->d_name)))
                 break;
@@ -241,7 +223,7 @@ int vt_store_copy__key(struct vt_copy_files *f, bool *replaced)
     }
     close(fd);
     fd = -1;
-    if (rename(tmp, path) != 0 || fsync_path(dir) != 0) {
+    if (rename(tmp, path) != 0 || vt_attach_fsync(dir) != 0) {
         snprintf(f->err, f->errlen, "cannot write %s: %s", path, strerror(errno));
         goto done;
     }

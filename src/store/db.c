@@ -307,6 +307,29 @@ void vt_db_bind_null(struct vt_db_stmt *st, int i)
     st->drv->bind_null(st, i);
 }
 
+void vt_db_bind_col(struct vt_db_stmt *st, int i, struct vt_db_stmt *src, int col)
+{
+    size_t len;
+    const void *p;
+    switch (vt_db_col_type(src, col)) {
+    case VT_DB_INT:
+        vt_db_bind_int(st, i, vt_db_col_int(src, col));
+        break;
+    case VT_DB_DOUBLE:
+        vt_db_bind_double(st, i, vt_db_col_double(src, col));
+        break;
+    case VT_DB_TEXT:
+        vt_db_bind_text(st, i, vt_db_col_text(src, col));
+        break;
+    case VT_DB_BLOB:
+        p = vt_db_col_blob(src, col, &len);
+        vt_db_bind_blob(st, i, p, len);
+        break;
+    default:
+        vt_db_bind_null(st, i);
+    }
+}
+
 int vt_db_step(struct vt_db_stmt *st)
 {
     return st->drv->step(st);

@@ -135,6 +135,10 @@ void vt_db_bind_blob(struct vt_db_stmt *st, int i, const void *p, size_t len);
 void vt_db_bind_null(struct vt_db_stmt *st, int i);
 /* Text that the caller is about to free or reuse: copied now. */
 void vt_db_bind_text_copy(struct vt_db_stmt *st, int i, const char *s);
+/* Binds column col of src's current row as parameter i of st, by the
+ * value's storage class (vt_db_col_type), borrowed as bind_text and
+ * bind_blob are: src must stay on that row until st is run. */
+void vt_db_bind_col(struct vt_db_stmt *st, int i, struct vt_db_stmt *src, int col);
 
 /* Runs the statement to its next row: VT_DB_ROW, VT_DB_DONE, or VT_E*. */
 int vt_db_step(struct vt_db_stmt *st);

@@ -224,11 +224,4 @@ def date_es(d):
 
 
 def wait(pred, timeout=H.WAIT, what="condition", interval=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
-        time.sleep(interval)
+    return H.wait_until(pred, timeout, what, interval=interval)

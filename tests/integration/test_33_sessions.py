@@ -56,14 +56,7 @@ def session_rows(d, s):
 
 
 def wait_for(what, check, timeout=H.WAIT):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = check()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("still not %s after %ss" % (what, timeout))
-        time.sleep(0.1)
+    return H.wait_until(check, timeout, what)
 
 
 class Sessions(H.DaemonCase):

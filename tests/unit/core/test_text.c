@@ -190,8 +190,23 @@ static void test_percent_decode(void)
     ASSERT_EQ(decode("%G1", s, sizeof(s), 0), -1);
 }
 
+/* The sizes backup, restore and store copy print. */
+static void test_human_bytes(void)
+{
+    char out[32];
+    vt_human_bytes(512, out, sizeof(out));
+    ASSERT_STREQ(out, "512 bytes");
+    vt_human_bytes(3482, out, sizeof(out));
+    ASSERT_STREQ(out, "3.4 KiB");
+    vt_human_bytes(12 * 1024 * 1024, out, sizeof(out));
+    ASSERT_STREQ(out, "12.0 MiB");
+    vt_human_bytes((int64_t)1342177280, out, sizeof(out));
+    ASSERT_STREQ(out, "1.25 GiB");
+}
+
 int main(void)
 {
+    test_human_bytes();
     test_utf8_valid();
     test_utf8_chars();
     test_fold();

@@ -185,27 +185,8 @@ int main(void)
         ASSERT_TRUE(dst != NULL);
         if (!dst)
             break;
-        for (int i = 0; i < vt_db_col_count(src); i++) {
-            size_t len;
-            const void *p;
-            switch (vt_db_col_type(src, i)) {
-            case VT_DB_INT:
-                vt_db_bind_int(dst, i + 1, vt_db_col_int(src, i));
-                break;
-            case VT_DB_DOUBLE:
-                vt_db_bind_double(dst, i + 1, vt_db_col_double(src, i));
-                break;
-            case VT_DB_TEXT:
-                vt_db_bind_text(dst, i + 1, vt_db_col_text(src, i));
-                break;
-            case VT_DB_BLOB:
-                p = vt_db_col_blob(src, i, &len);
-                vt_db_bind_blob(dst, i + 1, p, len);
-                break;
-            default:
-                vt_db_bind_null(dst, i + 1);
-            }
-        }
+        for (int i = 0; i < vt_db_col_count(src); i++)
+            vt_db_bind_col(dst, i + 1, src, i);
         ASSERT_EQ(vt_db_run(dst), 0);
         copied++;
     }
