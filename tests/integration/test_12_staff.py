@@ -431,6 +431,10 @@ class RateLimit(H.DaemonCase):
         self.assertGreaterEqual(int(r.header("retry-after")), 1, r.headers)
         self.assertIsNone(r.header("set-cookie"))
         err(self, S.login(self.d, "ana", "equivocada pero limitada"), 429, "rate_limited")
+        # The daemon's log reaches the harness through a pipe read on a thread
+        # of its own: wait for the three failures' lines, then none more.
+        H.wait_until(lambda: self.d.log_text().count("event=login_failed") >= 3,
+                     what="the three failed logins in the log")
         self.assertEqual(self.d.log_text().count("event=login_failed"), 3,
                          "a rate-limited attempt never reaches the password check")
         # Only logins are limited: the open session keeps working.
