@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config
-  libwebsockets-dev libcjson-dev libsodium-dev libcurl4-openssl-dev libsqlite3-dev libmagic-dev libgmime-3.0-dev libqrencode-dev
+  libwebsockets-dev libcjson-dev libsodium-dev libcurl4-openssl-dev libsqlite3-dev libmagic-dev libgmime-3.0-dev libqrencode-dev libstemmer-dev
   python3 python3-websockets clang libclang-rt-14-dev sqlite3 wrk
   dovecot-imapd python3-aiosmtpd
   chromium faketime libjs-chart.js

@@ -48,6 +48,7 @@
 #include "core/item.h"
 #include "outbox/outbox.h"
 #include "api/report_api.h"
+#include "domain/classifier.h"
 #include "domain/users.h"
 #include "daemon.h"
 #include "store/store.h"
@@ -84,7 +85,9 @@ static int usage(void)
                     "  ventanilla backup --config FILE [--data-dir DIR] DEST\n"
                     "  ventanilla restore --config FILE [--data-dir DIR] SRC\n"
                     "  ventanilla store copy --config FROM.json [--data-dir DIR] --to-config "
-                    "TO.json\n");
+                    "TO.json\n"
+                    "  ventanilla classify eval --config FILE CORPUS.jsonl\n"
+                    "  ventanilla classify train --config FILE [--data-dir DIR]\n");
     return 2;
 }
 
@@ -187,6 +190,110 @@ static struct vt_store_place place(const struct opts *o, const struct vt_config 
 {
     return (struct vt_store_place){data_dir(o, cfg), cfg->store_backend, cfg->pg_conninfo,
                                    cfg->audit_key_file};
+}
+
+/* ---- classify ---- */
+
+static void cli_stamp(void *ctx, struct vt_item *it)
+{
+    vt_item_stamp(ctx, it);
+}
+
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *data = NULL;
+    size_t cap = 0, got;
+    char chunk[65536];
+    *len = 0;
+    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (*len + got + 1 > cap) {
+            cap = (*len + got + 1) * 2;
+            char *p = realloc(data, cap);
+            if (!p) {
+                free(data);
+                fclose(f);
+                return NULL;
+            }
+            data = p;
+        }
+        memcpy(data + *len, chunk, got);
+        *len += got;
+    }
+    fclose(f);
+    if (!data)
+        data = calloc(1, 1);
+    return data;
+}
+
+/* `classify eval CORPUS`: the model a new installation starts with (trained
+ * from the shipped corpus's training part) classifies each line as intake
+ * would; `classify train`: a new model from the shipped corpus and the
+ * store's corrections, adopted unless it scores worse on the held-out part. */
+static int cmd_classify(const char *verb, const struct opts *o, struct vt_config *cfg)
+{
+    if (strcmp(verb, "eval") == 0) {
+        if (o->n_args != 1)
+            return usage();
+        size_t len;
+        char *data = read_file(o->args[0], &len), err[200];
+        if (!data) {
+            fprintf(stderr, "%s: %s\n", o->args[0], strerror(errno));
+            return 1;
+        }
+        struct vt_corpus c;
+        int rc = vt_corpus_parse(data, len, &c, err, sizeof(err));
+        free(data);
+        if (rc) {
+            fprintf(stderr, "%s: %s\n", o->args[0], rc == VT_EINVAL ? err : vt_strerror(rc));
+            return 1;
+        }
+        struct vt_textmodel *m = NULL;
+        rc = cfg->learn.enabled ? vt_classifier_train(cfg, NULL, &m) : 0;
+        if (!rc)
+            rc = vt_classifier_report(cfg, m, &c, stdout);
+        if (rc)
+            fprintf(stderr, "classify eval: %s\n", vt_strerror(rc));
+        vt_textmodel_free(m);
+        vt_corpus_free(&c);
+        return rc ? 1 : 0;
+    }
+    if (o->n_args != 0)
+        return usage();
+    char err[600];
+    struct vt_store *s = NULL;
+    struct vt_store_options opt = {
+        place(o, cfg), 16, {.ctx = cfg, .stamp = cli_stamp}, CLI_INSTANCE};
+    if (vt_store_open(&opt, &s, err, sizeof(err))) {
+        fprintf(stderr, "classify train: %s\n", err);
+        return 1;
+    }
+    struct vt_retrain_result r;
+    int rc = vt_classifier_retrain(cfg, s, &r);
+    vt_store_close(s);
+    if (rc) {
+        fprintf(stderr, "classify train: %s\n", vt_strerror(rc));
+        return 1;
+    }
+    printf("trained %s on %zu messages (%zu corrections from the store)\n", r.version,
+           r.trained_on, r.corrections);
+    for (int t = 0; t < VT_TASKS; t++) {
+        printf("  held-out %-15s %.3f", vt_task_names[t], r.scores.accuracy[t]);
+        if (r.had_model)
+            printf("  (active %s: %.3f)", r.previous_version, r.previous.accuracy[t]);
+        printf("\n");
+    }
+    if (r.same)
+        printf("the active model is already this one\n");
+    else if (r.adopted)
+        printf("adopted: the daemon uses it within a minute\n");
+    else
+        printf("kept the active model %s: the new one scores worse on the held-out part\n",
+               r.previous_version);
+    return 0;
 }
 
 /* check-config: the file is valid; with PostgreSQL, the server answers too. */
@@ -387,11 +494,6 @@ done:
 }
 
 /* ---- outbox ---- */
-
-static void cli_stamp(void *ctx, struct vt_item *it)
-{
-    vt_item_stamp(ctx, it);
-}
 
 /* `outbox list [STATUS]` and `outbox retry ID`, with the daemon running or
  * not: the store serializes writers through SQLite's lock. */
@@ -763,7 +865,8 @@ int main(int argc, char **argv)
         return cmd_audit_new_key(argc, argv);
     int first = 2;
     if (strcmp(cmd, "audit") == 0 || strcmp(cmd, "contacts") == 0 || strcmp(cmd, "outbox") == 0 ||
-        strcmp(cmd, "user") == 0 || strcmp(cmd, "report") == 0 || strcmp(cmd, "store") == 0) {
+        strcmp(cmd, "user") == 0 || strcmp(cmd, "report") == 0 || strcmp(cmd, "store") == 0 ||
+        strcmp(cmd, "classify") == 0) {
         if (argc < 3)
             return usage();
         if ((strcmp(cmd, "audit") == 0 && strcmp(argv[2], "verify") != 0) ||
@@ -775,7 +878,9 @@ int main(int argc, char **argv)
              strcmp(argv[2], "bootstrap") != 0) ||
             (strcmp(cmd, "report") == 0 && strcmp(argv[2], "pqrsd") != 0 &&
              strcmp(argv[2], "acceso") != 0) ||
-            (strcmp(cmd, "store") == 0 && strcmp(argv[2], "copy") != 0))
+            (strcmp(cmd, "store") == 0 && strcmp(argv[2], "copy") != 0) ||
+            (strcmp(cmd, "classify") == 0 && strcmp(argv[2], "eval") != 0 &&
+             strcmp(argv[2], "train") != 0))
             return usage();
         first = 3;
     } else if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "check-config") &&
@@ -807,6 +912,8 @@ int main(int argc, char **argv)
         rc = cmd_backup(cmd, &o, &cfg);
     } else if (strcmp(cmd, "store") == 0) {
         rc = cmd_store_copy(&o, &cfg);
+    } else if (strcmp(cmd, "classify") == 0) {
+        rc = cmd_classify(argv[2], &o, &cfg);
     } else {
         int port = o.port >= 0 ? o.port : cfg.port;
         struct vt_store_place pl = place(&o, &cfg);

@@ -37,38 +37,6 @@ void vt_mail_new_message_id(const struct vt_config *cfg, char *out, size_t n)
     snprintf(out, n, "vt.%s@%s", hex, from_domain(cfg));
 }
 
-/* "[PQRSD:queja]" anywhere in the subject, else the first keyword rule that
- * matches a whole word of it; NULL when none does. */
-static const char *type_from_subject(const struct vt_config *cfg, const char *subject)
-{
-    char fold[1024];
-    vt_fold_es(subject, fold, sizeof(fold));
-    const char *tag = strstr(fold, "[pqrsd:");
-    if (tag) {
-        char t[24] = "";
-        size_t n = strcspn(tag + 7, "].");
-        if (n < sizeof(t)) {
-            memcpy(t, tag + 7, n);
-            t[n] = '\0';
-            const char *known = vt_item_enum(vt_item_types, t);
-            if (known)
-                return known;
-        }
-    }
-    for (size_t i = 0; i < cfg->email.n_type_rules; i++) {
-        char kw[128];
-        vt_fold_es(cfg->email.type_rules[i].keyword, kw, sizeof(kw));
-        size_t kl = strlen(kw);
-        for (const char *p = fold; kl && (p = strstr(p, kw)); p++) {
-            bool start = p == fold || !isalnum((unsigned char)p[-1]);
-            bool end = !isalnum((unsigned char)p[kl]);
-            if (start && end)
-                return vt_item_enum(vt_item_types, cfg->email.type_rules[i].type);
-        }
-    }
-    return NULL;
-}
-
 static int send_ack(struct vt_store_tx *tx, struct vt_mail_take *t, const struct vt_item *it,
                     const char *subject, const char *text);
 
@@ -160,11 +128,13 @@ int vt_mail_to_item(const struct vt_config *cfg, const struct vt_mail *m,
     struct vt_item *it = *out = vt_item_new();
     if (!it)
         return VT_ENOMEM;
-    const char *type = type_from_subject(cfg, m->subject);
+    /* A tag or keyword decides the type; otherwise intake takes the learned
+     * classifier's guess (or petición when there is none), and a petición's
+     * class is always the classifier's to guess. */
     it->kind = "pqrsd";
-    it->type = type ? type : "peticion";
-    it->petition_class = strcmp(it->type, "peticion") == 0 ? "general" : NULL;
-    it->needs_triage = type == NULL;
+    it->type = vt_intake_type_from_subject(cfg, m->subject);
+    it->petition_class = NULL;
+    it->needs_triage = it->type == NULL;
     it->channel = "email";
     it->reply_channel = "email";
     it->subject =

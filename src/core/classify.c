@@ -479,6 +479,10 @@ int vt_classify(const struct vt_classify_rules *r, vt_contact_lookup_fn lookup, 
         return rc;
     if (by_domain(r, in->email, out))
         return 0;
+    if (in->model_group && vt_classify_group_known(r, in->model_group)) {
+        decide(out, in->model_group, in->model_rule ? in->model_rule : "model");
+        return 0;
+    }
     if ((rc = by_keywords(r, in, out, &found)) || found)
         return rc;
     decide(out, r->default_group ? r->default_group : "", "default");

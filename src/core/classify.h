@@ -12,8 +12,10 @@
  *      "contacts:phone"    interesadas), looked up by e-mail, then phone, then
  *      "contacts:id"       id number, through a caller-supplied callback;
  *   4. "domain:PATTERN"    the first e-mail domain rule that matches;
- *   5. "keyword:KEYWORD"   the first keyword rule that matches the subject, or
- *                          failing that the body;
+ *   5. "modelo:VERSION"    the learned classifier's group, when the caller
+ *                          passes one (domain/classifier.h): it replaces
+ *      "keyword:KEYWORD"   the first keyword rule that matches the subject, or
+ *                          failing that the body, used without a model;
  *   6. "default"           the default group.
  *
  * Owns: the rules (struct vt_classify_rules and every string in it, once
@@ -79,6 +81,8 @@ struct vt_classify_input {
     const char *person_type;               /* natural|juridica|nna|anonimo, may be NULL */
     const char *email, *phone, *id_number; /* raw, may be NULL */
     const char *subject, *body;            /* UTF-8, may be NULL */
+    const char *model_group;               /* the model's group for rule 5, or NULL */
+    const char *model_rule;                /* its rule string, e.g. "modelo:3fa2c01b9e4d" */
 };
 
 struct vt_classification {

@@ -117,6 +117,17 @@ struct vt_surveys_config {
     int detractor_csat_max; /* CSAT 1..this is a detractor */
 };
 
+/* The learned classifier (issue 15, domain/classifier.h). Confidences are
+ * percentages: 101 never reaches, so it turns the automatic step off. */
+struct vt_learn_config {
+    bool enabled;           /* false: the keyword rules as before, no model */
+    char *kind;             /* "lr" or "nb" (core/textmodel.h) */
+    int route_confidence;   /* route to the suggested dependencia at or above this */
+    int type_confidence;    /* an e-mail's suggested type stands without triage at or above */
+    int retrain_hours;      /* the daemon retrains this often; 0: only by command */
+    int correction_weight;  /* a staff correction counts as this many shipped messages */
+};
+
 struct vt_config {
     char *file; /* the path it was read from */
 
@@ -157,6 +168,7 @@ struct vt_config {
     size_t n_allowed_types;
 
     struct vt_classify_rules rules;
+    struct vt_learn_config learn;
 
     int batch_max;
     int due_soon_days;

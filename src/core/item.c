@@ -77,6 +77,8 @@ void vt_item_free(struct vt_item *it)
         return;
     free(it->subject);
     free(it->body);
+    free(it->classifier);
+    free(it->route_payload);
     struct vt_requester *r = &it->req;
     free(r->name);
     free(r->id_type);

@@ -10,11 +10,13 @@
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/classify.h"
+#include "domain/classifier.h"
 #include "core/error.h"
 #include "core/text.h"
 
@@ -315,21 +317,123 @@ static int validate(const struct vt_intake_ctx *ctx, const struct raw *r, struct
 
 /* ---- completing and filing, for every channel ---- */
 
-int vt_intake_complete(const struct vt_config *cfg, struct vt_item *it, const char *declared_group,
-                       vt_contact_lookup_fn lookup, void *lookup_ctx)
+/* "[PQRSD:queja]" anywhere in the subject, else the first keyword rule that
+ * matches a whole word of it; NULL when none does. */
+const char *vt_intake_type_from_subject(const struct vt_config *cfg, const char *subject)
 {
+    char fold[1024];
+    vt_fold_es(subject ? subject : "", fold, sizeof(fold));
+    const char *tag = strstr(fold, "[pqrsd:");
+    if (tag) {
+        char t[24] = "";
+        size_t n = strcspn(tag + 7, "].");
+        if (n < sizeof(t)) {
+            memcpy(t, tag + 7, n);
+            t[n] = '\0';
+            const char *known = vt_item_enum(vt_item_types, t);
+            if (known)
+                return known;
+        }
+    }
+    for (size_t i = 0; i < cfg->email.n_type_rules; i++) {
+        char kw[128];
+        vt_fold_es(cfg->email.type_rules[i].keyword, kw, sizeof(kw));
+        size_t kl = strlen(kw);
+        for (const char *p = fold; kl && (p = strstr(p, kw)); p++) {
+            bool start = p == fold || !isalnum((unsigned char)p[-1]);
+            bool end = !isalnum((unsigned char)p[kl]);
+            if (start && end)
+                return vt_item_enum(vt_item_types, cfg->email.type_rules[i].type);
+        }
+    }
+    return NULL;
+}
+
+/* The routing's audit payload: the dependencia and why. */
+static char *route_payload(const struct vt_suggestion *s)
+{
+    const struct vt_prediction *p = &s->p[VT_TASK_DEPENDENCIA];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "dependencia", p->label);
+    cJSON_AddNullToObject(o, "assignee");
+    cJSON_AddStringToObject(o, "model", s->version);
+    cJSON_AddNumberToObject(o, "confidence", floor(p->confidence * 1000 + 0.5) / 1000);
+    cJSON *r = cJSON_AddArrayToObject(o, "reasons");
+    for (size_t i = 0; i < p->n_reasons; i++)
+        cJSON_AddItemToArray(r, cJSON_CreateString(p->reasons[i].shown));
+    char *txt = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return txt;
+}
+
+int vt_intake_classify(const struct vt_config *cfg, const struct vt_textmodel *m, struct vt_item *it,
+                       const char *declared_group, vt_contact_lookup_fn lookup, void *lookup_ctx,
+                       struct vt_suggestion *sug_out)
+{
+    struct vt_suggestion sug;
+    memset(&sug, 0, sizeof(sug));
     if (!it->status)
         it->status = "radicado";
-    it->term_days = vt_item_term_days(cfg, it->kind, it->type, it->petition_class);
-    bool tracked = it->kind && (strcmp(it->kind, "pqrsd") == 0 ||
-                                strcmp(it->kind, "hearing_question") == 0);
+    bool pqrsd = it->kind && strcmp(it->kind, "pqrsd") == 0;
+    bool tracked = it->kind && (pqrsd || strcmp(it->kind, "hearing_question") == 0);
     if (tracked && !it->tracking_code[0])
         vt_item_new_tracking_code(it);
+    bool have = false;
+    if (m && pqrsd) {
+        /* The requester's own name and address never become a reason. */
+        const char *exclude[] = {it->req.name, it->req.email};
+        struct vt_text_input in = {it->channel, it->req.email ? it->req.email : it->req.phone,
+                                   it->subject, it->body, exclude, 2};
+        int rc = vt_classifier_suggest(m, &in, &sug);
+        if (rc)
+            return rc;
+        have = true;
+    }
+    /* The type: the channel's, or when it only guessed (an e-mail without a
+     * tag or keyword), the model's; triage confirms it below the threshold. */
+    const char *mt = have ? vt_item_enum(vt_item_types, sug.p[VT_TASK_TYPE].label) : NULL;
+    if (pqrsd && it->needs_triage && mt) {
+        it->type = mt;
+        it->needs_triage = sug.p[VT_TASK_TYPE].confidence * 100 < cfg->learn.type_confidence;
+    }
+    if (pqrsd && !it->type) {
+        it->type = "peticion";
+        it->needs_triage = true;
+    }
+    if (it->type && strcmp(it->type, "peticion") == 0 && !it->petition_class) {
+        const char *mc = have ? vt_item_enum(vt_item_classes, sug.p[VT_TASK_CLASS].label) : NULL;
+        it->petition_class = mc ? mc : "general";
+    }
+    it->term_days = vt_item_term_days(cfg, it->kind, it->type, it->petition_class);
+    if (have) {
+        cJSON *j = vt_classifier_json(&sug);
+        free(it->classifier);
+        it->classifier = j ? cJSON_PrintUnformatted(j) : NULL;
+        cJSON_Delete(j);
+        if (!it->classifier)
+            return VT_ENOMEM;
+        const struct vt_prediction *d = &sug.p[VT_TASK_DEPENDENCIA];
+        if (d->label[0] && !it->dependencia[0] &&
+            d->confidence * 100 >= cfg->learn.route_confidence &&
+            vt_classifier_routable(d->label)) {
+            snprintf(it->dependencia, sizeof(it->dependencia), "%s", d->label);
+            free(it->route_payload);
+            if (!(it->route_payload = route_payload(&sug)))
+                return VT_ENOMEM;
+        }
+    }
+    if (sug_out)
+        *sug_out = sug;
     if (it->group[0])
         return 0; /* the channel knows the group (a hearing, a survey's invitation) */
+    char rule[40];
+    snprintf(rule, sizeof(rule), "modelo:%s", sug.version);
     struct vt_classify_input in = {declared_group, it->req.person_type, it->req.email,
                                    it->req.phone,  it->req.id_number,   it->subject,
-                                   it->body};
+                                   it->body,       have && sug.p[VT_TASK_GROUP].label[0]
+                                                       ? sug.p[VT_TASK_GROUP].label
+                                                       : NULL,
+                                   rule};
     struct vt_classification cl;
     int rc = vt_classify(&cfg->rules, lookup, lookup_ctx, &in, &cl);
     if (rc)
@@ -337,6 +441,13 @@ int vt_intake_complete(const struct vt_config *cfg, struct vt_item *it, const ch
     snprintf(it->group, sizeof(it->group), "%s", cl.group);
     snprintf(it->classified_by, sizeof(it->classified_by), "%s", cl.rule);
     return 0;
+}
+
+int vt_intake_complete(const struct vt_config *cfg, struct vt_item *it, const char *declared_group,
+                       vt_contact_lookup_fn lookup, void *lookup_ctx)
+{
+    return vt_intake_classify(cfg, cfg->learn.enabled ? vt_classifier_model() : NULL, it,
+                              declared_group, lookup, lookup_ctx, NULL);
 }
 
 int vt_intake_file(const struct vt_config *cfg, struct vt_store_tx *tx, struct vt_item *it,

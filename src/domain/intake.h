@@ -57,6 +57,24 @@ int vt_intake_from_form(const struct vt_intake_ctx *ctx, const struct vt_form *f
 int vt_intake_complete(const struct vt_config *cfg, struct vt_item *it, const char *declared_group,
                        vt_contact_lookup_fn lookup, void *lookup_ctx);
 
+/* What vt_intake_complete does, with model m (NULL: the rules only) instead
+ * of the one in use, and the suggestion copied to sug (NULL: not wanted):
+ * classify eval runs it on each line of a corpus. Also: when the channel
+ * only guessed the type (it->needs_triage, or no type), the model's type,
+ * with needs_triage left set below classify.type_confidence; a peticion
+ * without a class gets the model's class (else general); and at or above
+ * classify.route_confidence the item is filed routed (it->dependencia,
+ * it->route_payload). 0 or VT_E*. */
+struct vt_textmodel;
+struct vt_suggestion;
+int vt_intake_classify(const struct vt_config *cfg, const struct vt_textmodel *m, struct vt_item *it,
+                       const char *declared_group, vt_contact_lookup_fn lookup, void *lookup_ctx,
+                       struct vt_suggestion *sug);
+
+/* An e-mail subject's type: its "[PQRSD:tipo]" tag, else the first
+ * channels.email.type_rules keyword that is a whole word of it; NULL. */
+const char *vt_intake_type_from_subject(const struct vt_config *cfg, const char *subject);
+
 /* Writer thread, inside tx: completes it (the register read on the write
  * connection) and stores it. The caller keeps it alive until the job is
  * done (the live feed reads it after the commit). 0 or VT_E*. */

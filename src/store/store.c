@@ -73,9 +73,10 @@ static const char SQL_HEAD_PUT[] =
     "INSERT INTO items (kind, radicado, radicado_year, radicado_seq, tracking_hash, type, "        \
     "petition_class, channel, subject, body, status, received_at, filed_date, term_days, "         \
     "due_date, stakeholder_group, classified_by, reply_channel, needs_triage, "                    \
-    "reserve_requested, identity_reserved) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "      \
-    "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "                                           \
-    "CASE WHEN CAST(?20 AS BIGINT) <> 0 OR ?6 = 'denuncia' THEN 1 ELSE 0 END)"
+    "reserve_requested, identity_reserved, dependencia, classifier) VALUES (?1, ?2, ?3, ?4, ?5, "  \
+    "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "                      \
+    "CASE WHEN CAST(?20 AS BIGINT) <> 0 OR ?6 = 'denuncia' THEN 1 ELSE 0 END, "                    \
+    "CAST(?21 AS TEXT), CAST(?22 AS TEXT))"
 static const char SQL_ITEM_INSERT[] = ITEM_INSERT;
 /* Where the driver says RETURNING and data-modifying WITH are cheap
  * (PostgreSQL): the item and its requester in one statement, one round trip
@@ -85,9 +86,9 @@ static const char SQL_ITEM_REQUESTER_INSERT[] =
     "WITH i AS (" ITEM_INSERT " RETURNING id) "
     "INSERT INTO requesters (item_id, person_type, name, id_type, id_number, email, phone, "
     "address, municipality, data_consent, characterization) "
-    "SELECT id, CAST(?21 AS TEXT), CAST(?22 AS TEXT), CAST(?23 AS TEXT), CAST(?24 AS TEXT), "
-    "CAST(?25 AS TEXT), CAST(?26 AS TEXT), CAST(?27 AS TEXT), CAST(?28 AS TEXT), "
-    "CAST(?29 AS BIGINT), CAST(?30 AS TEXT) FROM i RETURNING item_id";
+    "SELECT id, CAST(?23 AS TEXT), CAST(?24 AS TEXT), CAST(?25 AS TEXT), CAST(?26 AS TEXT), "
+    "CAST(?27 AS TEXT), CAST(?28 AS TEXT), CAST(?29 AS TEXT), CAST(?30 AS TEXT), "
+    "CAST(?31 AS BIGINT), CAST(?32 AS TEXT) FROM i RETURNING item_id";
 static const char SQL_REQUESTER_INSERT[] =
     "INSERT INTO requesters (item_id, person_type, name, id_type, id_number, email, phone, "
     "address, municipality, data_consent, characterization) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
@@ -328,6 +329,8 @@ static void bind_item(struct vt_db_stmt *st, const struct vt_item *it, bool numb
     vt_db_bind_text(st, 18, nonempty(it->reply_channel));
     vt_db_bind_int(st, 19, it->needs_triage);
     vt_db_bind_int(st, 20, it->req.reserve_requested);
+    vt_db_bind_text(st, 21, nonempty(it->dependencia));
+    vt_db_bind_text(st, 22, it->classifier);
 }
 
 /* The requester's columns after item_id, from parameter first on. */
@@ -358,7 +361,7 @@ static int insert_item_rows(struct vt_db *db, struct vt_item *it, bool numbered)
         if (!(st = vt_db_prepare(db, SQL_ITEM_REQUESTER_INSERT)))
             return VT_ESTORE;
         bind_item(st, it, numbered);
-        bind_requester(st, it, 21);
+        bind_requester(st, it, 23);
         int r = vt_db_step(st);
         it->id = r == VT_DB_ROW ? vt_db_col_int(st, 0) : 0;
         vt_db_reset(st);
@@ -425,6 +428,12 @@ static int insert_item(struct vt_store_tx *tx, struct vt_item *it)
     free(payload);
     if (rc)
         goto fail;
+    if (it->dependencia[0] && it->route_payload) { /* filed routed by the classifier */
+        struct vt_audit_event r = {0,        it->id,           it->received_at, "sistema:clasificador",
+                                   "asignado", it->route_payload, 0};
+        if ((rc = append_event(s, &tx->h, &r)))
+            goto fail;
+    }
     s->last_stamp = now;
     return 0;
 fail:

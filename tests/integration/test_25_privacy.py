@@ -541,7 +541,10 @@ class Backfill(H.DaemonCase):
         # ... and before every later one (the runner applies what is newer than
         # the newest recorded): 0014 made staff_sessions, 0015 the outbox's lease,
         # 0016 live_relay, 0017 attachment_blobs (empty: no item of this test has a
-        # file), 0018 scheduled_runs.
+        # file), 0018 scheduled_runs, 0019 the classifier's column and tables.
+        self.d.execute("DROP TABLE classifier_labels")
+        self.d.execute("DROP TABLE classifier_models")
+        self.d.execute("ALTER TABLE items DROP COLUMN classifier")
         self.d.execute("DROP TABLE staff_sessions")
         self.d.execute("DROP TABLE live_relay")
         self.d.execute("DROP TABLE scheduled_runs")

@@ -1,0 +1,617 @@
+/* textmodel.c - training, saving, loading and running the linear models of
+ * textmodel.h.
+ *
+ * Layout: one vocabulary (sorted feature keys, found through an open-
+ * addressing table) shared by every task; per task its labels (sorted), a
+ * bias per label and a V x K weight matrix. The saved text is:
+ *   ventanilla-textmodel 1
+ *   kind lr
+ *   features V
+ *   task NAME K LABEL...        (one line per task, K 0 when it has no model)
+ *   bias NAME W...              (tasks with K >= 2)
+ *   KEY<TAB>W...<TAB>W...       (V lines: the weights of each task with a model)
+ * Numbers are printed with %.6g, and a trained model is rebuilt from its own
+ * bytes, so what runs is exactly what was saved.
+ */
+#include "core/textmodel.h"
+
+#include <math.h>
+#include <sodium.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+
+const char *const vt_task_names[VT_TASKS] = {"type", "petition_class", "group", "dependencia"};
+
+struct task_model {
+    size_t k;      /* labels; 0 when the task has no model */
+    char **labels; /* k + 1, NULL-terminated */
+    double *bias;  /* k */
+    double *w;     /* V * k, row per feature */
+};
+
+struct vt_textmodel {
+    char kind[4];
+    char version[13];
+    size_t v;
+    char **keys;     /* v, sorted */
+    uint32_t *slots; /* index + 1 into keys, 0 empty */
+    size_t n_slots;  /* power of two >= 2 v */
+    struct task_model t[VT_TASKS];
+};
+
+static uint32_t hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static long lookup(const struct vt_textmodel *m, const char *key)
+{
+    if (!m->n_slots)
+        return -1;
+    for (size_t i = hash(key) & (m->n_slots - 1); m->slots[i]; i = (i + 1) & (m->n_slots - 1))
+        if (strcmp(m->keys[m->slots[i] - 1], key) == 0)
+            return (long)m->slots[i] - 1;
+    return -1;
+}
+
+static int index_keys(struct vt_textmodel *m)
+{
+    m->n_slots = 16;
+    while (m->n_slots < 2 * m->v)
+        m->n_slots *= 2;
+    if (!(m->slots = calloc(m->n_slots, sizeof(*m->slots))))
+        return VT_ENOMEM;
+    for (size_t j = 0; j < m->v; j++) {
+        size_t i = hash(m->keys[j]) & (m->n_slots - 1);
+        while (m->slots[i])
+            i = (i + 1) & (m->n_slots - 1);
+        m->slots[i] = (uint32_t)j + 1;
+    }
+    return 0;
+}
+
+void vt_textmodel_free(struct vt_textmodel *m)
+{
+    if (!m)
+        return;
+    for (size_t j = 0; j < m->v && m->keys; j++)
+        free(m->keys[j]);
+    free(m->keys);
+    free(m->slots);
+    for (int t = 0; t < VT_TASKS; t++) {
+        for (size_t i = 0; m->t[t].labels && m->t[t].labels[i]; i++)
+            free(m->t[t].labels[i]);
+        free(m->t[t].labels);
+        free(m->t[t].bias);
+        free(m->t[t].w);
+    }
+    free(m);
+}
+
+const char *vt_textmodel_version(const struct vt_textmodel *m)
+{
+    return m->version;
+}
+
+const char *vt_textmodel_kind(const struct vt_textmodel *m)
+{
+    return m->kind;
+}
+
+const char *const *vt_textmodel_labels(const struct vt_textmodel *m, int task)
+{
+    static const char *const none[] = {NULL};
+    return m->t[task].labels ? (const char *const *)m->t[task].labels : none;
+}
+
+/* ---- training ---- */
+
+struct counter {
+    char **keys;
+    double *df;
+    size_t n, cap; /* cap a power of two; open addressing */
+};
+
+static int counter_add(struct counter *c, const char *key)
+{
+    if (2 * (c->n + 1) > c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 4096;
+        char **k = calloc(cap, sizeof(*k));
+        double *d = calloc(cap, sizeof(*d));
+        if (!k || !d) {
+            free(k);
+            free(d);
+            return VT_ENOMEM;
+        }
+        for (size_t i = 0; i < c->cap; i++) {
+            if (!c->keys[i])
+                continue;
+            size_t j = hash(c->keys[i]) & (cap - 1);
+            while (k[j])
+                j = (j + 1) & (cap - 1);
+            k[j] = c->keys[i];
+            d[j] = c->df[i];
+        }
+        free(c->keys);
+        free(c->df);
+        c->keys = k;
+        c->df = d;
+        c->cap = cap;
+    }
+    size_t i = hash(key) & (c->cap - 1);
+    for (; c->keys[i]; i = (i + 1) & (c->cap - 1))
+        if (strcmp(c->keys[i], key) == 0) {
+            c->df[i] += 1;
+            return 0;
+        }
+    if (!(c->keys[i] = strdup(key)))
+        return VT_ENOMEM;
+    c->df[i] = 1;
+    c->n++;
+    return 0;
+}
+
+static void counter_free(struct counter *c)
+{
+    for (size_t i = 0; i < c->cap; i++)
+        free(c->keys[i]);
+    free(c->keys);
+    free(c->df);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The vocabulary: keys in at least min_df documents, sorted. */
+static int vocabulary(struct vt_textmodel *m, const struct vt_train_doc *docs, size_t n,
+                      int min_df)
+{
+    struct counter c = {0};
+    int rc = 0;
+    for (size_t d = 0; d < n && !rc; d++)
+        for (size_t i = 0; i < docs[d].f->n && !rc; i++)
+            rc = counter_add(&c, docs[d].f->f[i].key);
+    if (!rc && !(m->keys = calloc(c.n + 1, sizeof(*m->keys))))
+        rc = VT_ENOMEM;
+    for (size_t i = 0; i < c.cap && !rc; i++)
+        if (c.keys[i] && c.df[i] >= min_df) {
+            m->keys[m->v++] = c.keys[i];
+            c.keys[i] = NULL;
+        }
+    counter_free(&c);
+    if (rc)
+        return rc;
+    qsort(m->keys, m->v, sizeof(*m->keys), cmp_str);
+    return index_keys(m);
+}
+
+static long label_index(const struct task_model *t, const char *label)
+{
+    for (size_t i = 0; i < t->k; i++)
+        if (strcmp(t->labels[i], label) == 0)
+            return (long)i;
+    return -1;
+}
+
+static int task_labels(struct task_model *t, const struct vt_train_doc *docs, size_t n, int task)
+{
+    if (!(t->labels = calloc(n + 1, sizeof(*t->labels))))
+        return VT_ENOMEM;
+    for (size_t d = 0; d < n; d++) {
+        const char *l = docs[d].label[task];
+        if (!l || !*l || label_index(t, l) >= 0)
+            continue;
+        if (!(t->labels[t->k++] = strdup(l)))
+            return VT_ENOMEM;
+    }
+    qsort(t->labels, t->k, sizeof(*t->labels), cmp_str);
+    if (t->k < 2) {
+        for (size_t i = 0; i < t->k; i++)
+            free(t->labels[i]);
+        t->k = 0;
+        t->labels[0] = NULL;
+        return 0;
+    }
+    t->bias = calloc(t->k, sizeof(*t->bias));
+    return t->bias ? 0 : VT_ENOMEM;
+}
+
+/* Each document's features as vocabulary indexes. */
+struct doc_idx {
+    long *j;
+    size_t n;
+};
+
+static void softmax(double *z, size_t k)
+{
+    double mx = z[0], sum = 0;
+    for (size_t c = 1; c < k; c++)
+        if (z[c] > mx)
+            mx = z[c];
+    for (size_t c = 0; c < k; c++)
+        sum += (z[c] = exp(z[c] - mx));
+    for (size_t c = 0; c < k; c++)
+        z[c] /= sum;
+}
+
+static void train_lr(struct task_model *t, size_t v, const struct vt_train_doc *docs,
+                     const struct doc_idx *di, size_t n, int task, const struct vt_train_opts *o,
+                     size_t *order, double *z)
+{
+    size_t m = 0;
+    for (size_t d = 0; d < n; d++)
+        if (docs[d].label[task] && *docs[d].label[task] && di[d].n)
+            order[m++] = d;
+    uint64_t seed = 0x9E3779B97F4A7C15ull;
+    for (int e = 0; e < o->epochs; e++) {
+        for (size_t i = m; i > 1; i--) { /* a fixed shuffle: the same every run */
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            size_t r = (size_t)((seed >> 33) % i), tmp = order[i - 1];
+            order[i - 1] = order[r];
+            order[r] = tmp;
+        }
+        double lr = 0.5 / (1.0 + 0.25 * e);
+        for (size_t i = 0; i < m; i++) {
+            size_t d = order[i];
+            double s = 1.0 / sqrt((double)di[d].n);
+            long y = label_index(t, docs[d].label[task]);
+            for (size_t c = 0; c < t->k; c++)
+                z[c] = t->bias[c];
+            for (size_t f = 0; f < di[d].n; f++)
+                for (size_t c = 0; c < t->k; c++)
+                    z[c] += s * t->w[(size_t)di[d].j[f] * t->k + c];
+            softmax(z, t->k);
+            for (size_t c = 0; c < t->k; c++) {
+                double g = (z[c] - ((long)c == y ? 1.0 : 0.0)) * docs[d].weight;
+                t->bias[c] -= lr * g;
+                for (size_t f = 0; f < di[d].n; f++) {
+                    double *w = &t->w[(size_t)di[d].j[f] * t->k + c];
+                    *w -= lr * (g * s + o->l2 * *w);
+                }
+            }
+        }
+    }
+    (void)v;
+}
+
+static void train_nb(struct task_model *t, size_t v, const struct vt_train_doc *docs,
+                     const struct doc_idx *di, size_t n, int task, double *z)
+{
+    double total = 0;
+    for (size_t c = 0; c < t->k; c++)
+        z[c] = 0; /* feature mass per label */
+    for (size_t d = 0; d < n; d++) {
+        long y = docs[d].label[task] && *docs[d].label[task]
+                     ? label_index(t, docs[d].label[task])
+                     : -1;
+        if (y < 0)
+            continue;
+        t->bias[y] += docs[d].weight;
+        total += docs[d].weight;
+        for (size_t f = 0; f < di[d].n; f++) {
+            t->w[(size_t)di[d].j[f] * t->k + (size_t)y] += docs[d].weight;
+            z[y] += docs[d].weight;
+        }
+    }
+    for (size_t c = 0; c < t->k; c++) {
+        t->bias[c] = log((t->bias[c] + 1) / (total + (double)t->k));
+        for (size_t j = 0; j < v; j++) {
+            double *w = &t->w[j * t->k + c];
+            *w = log((*w + 0.5) / (z[c] + 0.5 * (double)v));
+        }
+    }
+}
+
+int vt_textmodel_train(const struct vt_train_doc *docs, size_t n, const struct vt_train_opts *o,
+                       struct vt_textmodel **out)
+{
+    struct vt_train_opts opts = {"lr", 2, 30, 1e-4};
+    if (o) {
+        opts.kind = o->kind ? o->kind : "lr";
+        opts.min_df = o->min_df > 0 ? o->min_df : 2;
+        opts.epochs = o->epochs > 0 ? o->epochs : 30;
+        opts.l2 = o->l2 > 0 ? o->l2 : 1e-4;
+    }
+    *out = NULL;
+    if (!n || (strcmp(opts.kind, "lr") && strcmp(opts.kind, "nb")))
+        return VT_EINVAL;
+    struct vt_textmodel *m = calloc(1, sizeof(*m));
+    struct doc_idx *di = calloc(n, sizeof(*di));
+    size_t *order = calloc(n, sizeof(*order));
+    double *z = calloc(256, sizeof(*z));
+    int rc = m && di && order && z ? 0 : VT_ENOMEM;
+    if (!rc) {
+        snprintf(m->kind, sizeof(m->kind), "%s", opts.kind);
+        rc = vocabulary(m, docs, n, opts.min_df);
+    }
+    for (size_t d = 0; d < n && !rc; d++) {
+        if (!(di[d].j = malloc((docs[d].f->n + 1) * sizeof(long)))) {
+            rc = VT_ENOMEM;
+            break;
+        }
+        for (size_t i = 0; i < docs[d].f->n; i++) {
+            long j = lookup(m, docs[d].f->f[i].key);
+            if (j >= 0)
+                di[d].j[di[d].n++] = j;
+        }
+    }
+    for (int task = 0; task < VT_TASKS && !rc; task++) {
+        struct task_model *t = &m->t[task];
+        rc = task_labels(t, docs, n, task);
+        if (rc || !t->k)
+            continue;
+        if (t->k > 256 || !(t->w = calloc(m->v * t->k + 1, sizeof(*t->w)))) {
+            rc = t->k > 256 ? VT_EINVAL : VT_ENOMEM;
+            break;
+        }
+        if (strcmp(opts.kind, "lr") == 0)
+            train_lr(t, m->v, docs, di, n, task, &opts, order, z);
+        else
+            train_nb(t, m->v, docs, di, n, task, z);
+    }
+    struct vt_buf b = {0};
+    if (!rc)
+        rc = vt_textmodel_save(m, &b);
+    if (!rc)
+        rc = vt_textmodel_load(b.data, b.len, out);
+    vt_buf_cleanup(&b);
+    for (size_t d = 0; d < n && di; d++)
+        free(di[d].j);
+    free(di);
+    free(order);
+    free(z);
+    vt_textmodel_free(m);
+    return rc;
+}
+
+/* ---- bytes ---- */
+
+int vt_textmodel_save(const struct vt_textmodel *m, struct vt_buf *b)
+{
+    int rc = vt_buf_printf(b, "ventanilla-textmodel 1\nkind %s\nfeatures %zu\n", m->kind, m->v);
+    for (int t = 0; t < VT_TASKS && !rc; t++) {
+        rc = vt_buf_printf(b, "task %s %zu", vt_task_names[t], m->t[t].k);
+        for (size_t c = 0; c < m->t[t].k && !rc; c++)
+            rc = vt_buf_printf(b, " %s", m->t[t].labels[c]);
+        rc = rc ? rc : vt_buf_printf(b, "\n");
+    }
+    for (int t = 0; t < VT_TASKS && !rc; t++) {
+        if (!m->t[t].k)
+            continue;
+        rc = vt_buf_printf(b, "bias %s", vt_task_names[t]);
+        for (size_t c = 0; c < m->t[t].k && !rc; c++)
+            rc = vt_buf_printf(b, " %.6g", m->t[t].bias[c]);
+        rc = rc ? rc : vt_buf_printf(b, "\n");
+    }
+    for (size_t j = 0; j < m->v && !rc; j++) {
+        rc = vt_buf_printf(b, "%s", m->keys[j]);
+        for (int t = 0; t < VT_TASKS && !rc; t++) {
+            if (!m->t[t].k)
+                continue;
+            for (size_t c = 0; c < m->t[t].k && !rc; c++)
+                rc = vt_buf_printf(b, "%c%.6g", c ? ' ' : '\t', m->t[t].w[j * m->t[t].k + c]);
+        }
+        rc = rc ? rc : vt_buf_printf(b, "\n");
+    }
+    return rc;
+}
+
+/* The next line of [*p, end) into line (NUL-terminated, cut at cap); false at the end. */
+static bool next_line(const char **p, const char *end, char *line, size_t cap)
+{
+    if (*p >= end)
+        return false;
+    const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+    size_t n = (size_t)((nl ? nl : end) - *p);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(line, *p, n);
+    line[n] = '\0';
+    *p = nl ? nl + 1 : end;
+    return true;
+}
+
+static int parse_numbers(char *s, double *out, size_t k)
+{
+    for (size_t c = 0; c < k; c++) {
+        char *end;
+        out[c] = strtod(s, &end);
+        if (end == s || !isfinite(out[c]))
+            return VT_EINVAL;
+        s = end;
+    }
+    return 0;
+}
+
+int vt_textmodel_load(const char *data, size_t len, struct vt_textmodel **out)
+{
+    *out = NULL;
+    struct vt_textmodel *m = calloc(1, sizeof(*m));
+    size_t cap = 1 << 16;
+    char *line = malloc(cap), word[64];
+    const char *p = data, *end = data + len;
+    int rc = m && line ? 0 : VT_ENOMEM;
+    size_t v = 0;
+    if (!rc && (!next_line(&p, end, line, cap) || strcmp(line, "ventanilla-textmodel 1") != 0))
+        rc = VT_EINVAL;
+    if (!rc && (!next_line(&p, end, line, cap) || sscanf(line, "kind %3s", m->kind) != 1 ||
+                (strcmp(m->kind, "lr") && strcmp(m->kind, "nb"))))
+        rc = VT_EINVAL;
+    if (!rc && (!next_line(&p, end, line, cap) || sscanf(line, "features %zu", &v) != 1 ||
+                v > (size_t)len))
+        rc = VT_EINVAL;
+    for (int t = 0; t < VT_TASKS && !rc; t++) {
+        struct task_model *tm = &m->t[t];
+        int off = 0;
+        size_t k = 0;
+        if (!next_line(&p, end, line, cap) ||
+            sscanf(line, "task %63s %zu%n", word, &k, &off) != 2 ||
+            strcmp(word, vt_task_names[t]) || k > 256 || k == 1) {
+            rc = VT_EINVAL;
+            break;
+        }
+        if (!(tm->labels = calloc(k + 1, sizeof(*tm->labels)))) {
+            rc = VT_ENOMEM;
+            break;
+        }
+        char *s = line + off;
+        for (size_t c = 0; c < k && !rc; c++) {
+            int used = 0;
+            if (sscanf(s, " %63s%n", word, &used) != 1)
+                rc = VT_EINVAL;
+            else if (!(tm->labels[tm->k++] = strdup(word)))
+                rc = VT_ENOMEM;
+            s += used;
+        }
+    }
+    for (int t = 0; t < VT_TASKS && !rc; t++) {
+        struct task_model *tm = &m->t[t];
+        if (!tm->k)
+            continue;
+        int off = 0;
+        tm->bias = calloc(tm->k, sizeof(double));
+        tm->w = calloc(v * tm->k + 1, sizeof(double));
+        if (!tm->bias || !tm->w)
+            rc = VT_ENOMEM;
+        else if (!next_line(&p, end, line, cap) || sscanf(line, "bias %63s%n", word, &off) != 1 ||
+                 strcmp(word, vt_task_names[t]) || parse_numbers(line + off, tm->bias, tm->k))
+            rc = VT_EINVAL;
+    }
+    if (!rc && !(m->keys = calloc(v + 1, sizeof(*m->keys))))
+        rc = VT_ENOMEM;
+    for (size_t j = 0; j < v && !rc; j++) {
+        if (!next_line(&p, end, line, cap)) {
+            rc = VT_EINVAL;
+            break;
+        }
+        char *tab = strchr(line, '\t');
+        if (!tab || tab == line || (size_t)(tab - line) >= 64) {
+            rc = VT_EINVAL;
+            break;
+        }
+        *tab = '\0';
+        if (!(m->keys[j] = strdup(line))) {
+            rc = VT_ENOMEM;
+            break;
+        }
+        m->v = j + 1;
+        if (j && strcmp(m->keys[j - 1], m->keys[j]) >= 0) {
+            rc = VT_EINVAL; /* sorted and unique, or not ours */
+            break;
+        }
+        char *s = tab + 1;
+        for (int t = 0; t < VT_TASKS && !rc; t++) {
+            struct task_model *tm = &m->t[t];
+            if (!tm->k)
+                continue;
+            char *next = strchr(s, '\t');
+            if (next)
+                *next = '\0';
+            rc = parse_numbers(s, &tm->w[j * tm->k], tm->k);
+            s = next ? next + 1 : s + strlen(s);
+        }
+    }
+    if (!rc && p != end)
+        rc = VT_EINVAL;
+    if (!rc)
+        rc = index_keys(m);
+    if (!rc) {
+        unsigned char h[6];
+        crypto_generichash(h, sizeof(h), (const unsigned char *)data, len, NULL, 0);
+        sodium_bin2hex(m->version, sizeof(m->version), h, sizeof(h));
+    }
+    free(line);
+    if (rc) {
+        vt_textmodel_free(m);
+        return rc;
+    }
+    *out = m;
+    return 0;
+}
+
+/* ---- prediction ---- */
+
+static bool allowed_label(const char *const *allowed, const char *label)
+{
+    if (!allowed)
+        return true;
+    for (; *allowed; allowed++)
+        if (strcmp(*allowed, label) == 0)
+            return true;
+    return false;
+}
+
+void vt_textmodel_predict(const struct vt_textmodel *m, const struct vt_features *f, int task,
+                          const char *const *allowed, struct vt_prediction *out)
+{
+    memset(out, 0, sizeof(*out));
+    const struct task_model *t = &m->t[task];
+    if (!t->k)
+        return;
+    double z[256];
+    bool ok[256];
+    long idx[4096];
+    size_t n = 0, n_ok = 0;
+    for (size_t i = 0; i < f->n && n < 4096; i++) {
+        long j = lookup(m, f->f[i].key);
+        if (j >= 0)
+            idx[n++] = j | ((long)i << 32); /* feature i, vocabulary j */
+    }
+    double s = strcmp(m->kind, "lr") == 0 && n ? 1.0 / sqrt((double)n) : 1.0;
+    for (size_t c = 0; c < t->k; c++) {
+        ok[c] = allowed_label(allowed, t->labels[c]);
+        n_ok += ok[c];
+        z[c] = t->bias[c];
+        for (size_t i = 0; i < n; i++)
+            z[c] += s * t->w[(size_t)(idx[i] & 0xffffffff) * t->k + c];
+    }
+    if (!n_ok)
+        return;
+    double mx = -INFINITY, sum = 0;
+    size_t best = 0, second = SIZE_MAX;
+    for (size_t c = 0; c < t->k; c++)
+        if (ok[c] && z[c] > mx) {
+            mx = z[c];
+            best = c;
+        }
+    for (size_t c = 0; c < t->k; c++)
+        if (ok[c] && c != best && (second == SIZE_MAX || z[c] > z[second]))
+            second = c;
+    for (size_t c = 0; c < t->k; c++)
+        if (ok[c])
+            sum += exp(z[c] - mx);
+    snprintf(out->label, sizeof(out->label), "%s", t->labels[best]);
+    out->confidence = 1.0 / sum;
+    if (second != SIZE_MAX)
+        snprintf(out->runner_up, sizeof(out->runner_up), "%s", t->labels[second]);
+    /* The reasons: the features that pushed hardest toward best over second. */
+    for (size_t i = 0; i < n; i++) {
+        size_t j = (size_t)(idx[i] & 0xffffffff), fi = (size_t)(idx[i] >> 32);
+        double d = t->w[j * t->k + best];
+        if (second != SIZE_MAX)
+            d -= t->w[j * t->k + second];
+        d *= s;
+        if (d <= 0)
+            continue;
+        size_t at = out->n_reasons;
+        while (at > 0 && out->reasons[at - 1].weight < d)
+            at--;
+        if (at >= VT_REASONS)
+            continue;
+        size_t last = out->n_reasons < VT_REASONS ? out->n_reasons : VT_REASONS - 1;
+        memmove(&out->reasons[at + 1], &out->reasons[at], (last - at) * sizeof(out->reasons[0]));
+        snprintf(out->reasons[at].shown, sizeof(out->reasons[at].shown), "%s", f->f[fi].shown);
+        out->reasons[at].weight = d;
+        if (out->n_reasons < VT_REASONS)
+            out->n_reasons++;
+    }
+}

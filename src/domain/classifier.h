@@ -1,0 +1,158 @@
+/* classifier.h - the learned classifier at work: the model every thread
+ * uses, what it suggests for an item, training it from the shipped corpus
+ * plus what staff corrected, scoring it, and keeping models in the store.
+ *
+ * The model (core/textmodel.h) suggests a type, a petition class, a
+ * stakeholder group and a dependencia for each PQRSD. Intake (intake.h) uses
+ * the suggestions below the rules that know better: a declared group, the
+ * contacts register and the domain rules decide the group where they apply;
+ * an e-mail's [PQRSD:tipo] tag or subject keyword decides its type. Above
+ * classify.route_confidence the item is filed routed to the suggested
+ * dependencia (audit actor "sistema:clasificador", the reasons in the
+ * event); below it, it waits in triage with the suggestion shown.
+ *
+ * Training data: the shipped corpus's training part (data/corpus/, compiled
+ * in) plus the labels staff set or confirmed (classifier_labels), each
+ * counting as classify.correction_weight messages. A new model replaces the
+ * active one only if it scores no worse on the shipped held-out part.
+ *
+ * Owns: the process's model pointer (vt_classifier_model); the SQL of
+ * classifier_models and classifier_labels.
+ * Threads: vt_classifier_model from any thread (an atomic pointer; a model
+ * replaced stays allocated until vt_classifier_shutdown, so a caller's
+ * pointer never dangles); the rest on the caller's thread with the reader or
+ * transaction it passes.
+ */
+#ifndef VT_CLASSIFIER_H
+#define VT_CLASSIFIER_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "cJSON.h"
+#include "core/config.h"
+#include "core/textmodel.h"
+#include "store/store.h"
+
+/* ---- corpora: one JSON object a line (README "Learned classification") ---- */
+
+struct vt_corpus_doc {
+    char *channel, *from, *subject, *text;
+    char *label[VT_TASKS]; /* "" when the line has none */
+};
+
+struct vt_corpus {
+    struct vt_corpus_doc *d;
+    size_t n;
+};
+
+/* Parses JSONL text. 0, or VT_EINVAL with err naming the line at fault, or
+ * VT_ENOMEM. */
+int vt_corpus_parse(const char *data, size_t len, struct vt_corpus *c, char *err, size_t errlen);
+void vt_corpus_free(struct vt_corpus *c);
+/* The shipped corpus, compiled in: its training part or its held-out part. */
+int vt_corpus_shipped(bool heldout, struct vt_corpus *c);
+
+/* ---- the model in use ---- */
+
+/* The model intake uses now, or NULL (none loaded, or classify.enabled off). */
+const struct vt_textmodel *vt_classifier_model(void);
+/* Makes m the model in use (taking it); the one before stays allocated. */
+void vt_classifier_use(struct vt_textmodel *m);
+/* Frees every model ever used. Only when no thread classifies any more. */
+void vt_classifier_shutdown(void);
+
+/* The dependencias the classifier may route to (the active ones), taking
+ * codes (NULL-terminated, heap; kept until shutdown). Until it is called,
+ * any the model knows. */
+void vt_classifier_set_routable(char **codes);
+/* Whether code is one of them. Any thread. */
+bool vt_classifier_routable(const char *code);
+
+/* ---- suggestions ---- */
+
+struct vt_suggestion {
+    char version[13];
+    struct vt_prediction p[VT_TASKS]; /* label "" where the model has none */
+};
+
+/* What m suggests for a message; exclude: words never shown (the
+ * requester's name and e-mail). 0 or VT_ENOMEM. */
+int vt_classifier_suggest(const struct vt_textmodel *m, const struct vt_text_input *in,
+                          struct vt_suggestion *out);
+/* The suggestion as the JSON stored in items.classifier and shown to staff:
+ * {"model":V,"type":{"label":..,"confidence":0.93,"reasons":[{"feature":..,
+ * "weight":..}]},...}. NULL when out of memory. */
+cJSON *vt_classifier_json(const struct vt_suggestion *s);
+
+/* ---- training and scoring ---- */
+
+struct vt_scores {
+    size_t n[VT_TASKS];      /* lines labelled for the task */
+    double accuracy[VT_TASKS];
+    double macro_f1[VT_TASKS];
+};
+
+/* How one corpus line came out: what intake would have filed. */
+typedef void (*vt_classify_line_fn)(void *ctx, const struct vt_corpus_doc *d,
+                                    const char *got[VT_TASKS]);
+
+/* Classifies every line of c as intake would (the channel, from as the
+ * sender's address or phone, no declared group, no register) with model m
+ * and cfg's rules, and fills scores. line (NULL: none) sees each outcome.
+ * 0 or VT_E*. */
+int vt_classifier_score(const struct vt_config *cfg, const struct vt_textmodel *m,
+                        const struct vt_corpus *c, vt_classify_line_fn line, void *ctx,
+                        struct vt_scores *out);
+/* Prints the evaluation report of classify eval to f; its last line is
+ * "accuracy type=0.NNN group=0.NNN dependencia=0.NNN". 0 or VT_E*. */
+int vt_classifier_report(const struct vt_config *cfg, const struct vt_textmodel *m,
+                         const struct vt_corpus *c, FILE *f);
+
+/* Trains a model of cfg's kind from the shipped training part plus extra
+ * (NULL or n_extra 0: none; each weighing classify.correction_weight).
+ * 0 or VT_E*. */
+int vt_classifier_train(const struct vt_config *cfg, const struct vt_corpus *extra,
+                        struct vt_textmodel **out);
+
+/* ---- the store ---- */
+
+/* Reader: the staff labels of filed items as training lines (text from the
+ * items). 0 or VT_ESTORE. */
+int vt_classifier_corrections(struct vt_store_reader *r, struct vt_corpus *out);
+/* Reader: the newest active model. 0, VT_ENOTFOUND or VT_E*. */
+int vt_classifier_load_active(struct vt_store_reader *r, struct vt_textmodel **out);
+/* Reader: the version of the newest active model into out, "" when none. */
+int vt_classifier_active_version(struct vt_store_reader *r, char out[13]);
+/* Writer: stores m with its held-out scores and how many messages it learned
+ * from (corrections of them from the store); active when adopt. 0 or VT_E*. */
+int vt_classifier_store(struct vt_store_tx *tx, const struct vt_textmodel *m,
+                        const struct vt_scores *held_out, size_t trained_on, size_t corrections,
+                        bool adopt);
+/* Writer: records what staff set or confirmed for task on item_id (training
+ * data for the next model). 0 or VT_E*. */
+int vt_classifier_label(struct vt_store_tx *tx, int64_t item_id, const char *task,
+                        const char *label, const char *username);
+
+/* Any thread but the writer: trains a model from the shipped corpus and the
+ * store's corrections, scores it and the active one on the held-out part,
+ * and stores it (active unless it scores worse; not stored when it is the
+ * active one, byte for byte). res says what happened. 0 or VT_E*. */
+struct vt_retrain_result {
+    char version[13], previous_version[13];
+    bool had_model, adopted, same;
+    size_t trained_on, corrections;
+    struct vt_scores scores, previous;
+};
+int vt_classifier_retrain(const struct vt_config *cfg, struct vt_store *s,
+                          struct vt_retrain_result *res);
+/* Any thread but the writer: makes the store's active model the one in use
+ * if it is another (*changed), and refreshes the routable dependencias.
+ * 0 or VT_E*. */
+int vt_classifier_refresh(const struct vt_config *cfg, struct vt_store *s, bool *changed);
+
+/* Whether candidate may replace current: no task scores worse on the held
+ * out part (accuracy, rounded to 3 decimals). */
+bool vt_classifier_not_worse(const struct vt_scores *candidate, const struct vt_scores *current);
+
+#endif
