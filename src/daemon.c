@@ -15,6 +15,8 @@
  *  - the live relay (store/relay.c), on PostgreSQL only: reads what the other
  *    instances sharing the database committed and queues it for the feed
  *    through the relay hooks below.
+ *  - the learner (domain/learner.c): keeps the classifier's model equal to
+ *    the store's active one and retrains it every classify.retrain_hours.
  *  - the channels' own: the email pollers (channels/email/poller.c) and the
  *    WhatsApp media fetchers (channels/whatsapp/media.c).
  * Cross-thread hand-offs go through queues and a wake-up (vt_http_wake,
@@ -43,6 +45,8 @@
 #include "core/log.h"
 #include "core/ratelimit.h"
 #include "domain/casework.h"
+#include "domain/classifier.h"
+#include "domain/learner.h"
 #include "domain/queue.h"
 #include "domain/schedule.h"
 #include "outbox/outbox.h"
@@ -56,6 +60,7 @@ struct daemon {
     atomic_bool sweeping;
     const struct vt_sender *senders[8]; /* the channels that send; NULL-terminated */
     struct vt_relay *relay;             /* NULL on SQLite */
+    struct vt_learner *learner;         /* NULL when classify.enabled is off */
 };
 
 /* Signal handlers can reach only this. */
@@ -299,6 +304,11 @@ int vt_daemon_main(struct vt_config *cfg, const struct vt_store_place *place, in
         goto done;
     }
     app->intake = (struct vt_intake_ctx){cfg, app->reader, app->sniffer};
+    int lrc = vt_learner_first_model(cfg, app->store);
+    if (lrc || vt_learner_start(cfg, app->store, &d->learner)) {
+        vt_log(VT_LOG_ERROR, "start_failed", "error=\"classifier: %s\"", vt_strerror(lrc));
+        goto done;
+    }
     /* The relay takes its position before the counts are read: another
      * instance's commit in the few milliseconds between them is counted
      * twice (read, then relayed) rather than missed by the feed. */
@@ -363,6 +373,8 @@ done:
         d->relay = NULL;
         vt_auth_free(app->auth); /* its workers wait on the store */
         app->auth = NULL;
+        vt_learner_stop(d->learner); /* it waits on the store */
+        d->learner = NULL;
         if (app->http)
             vt_routes_stop(app);
         vt_store_close(app->store);
@@ -375,6 +387,7 @@ done:
         vt_sniffer_free(app->sniffer);
         vt_ratelimit_free(app->rl);
         vt_ratelimit_free(app->track_rl);
+        vt_classifier_shutdown();
         free(d);
     }
     if (lock_fd >= 0)

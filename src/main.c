@@ -229,8 +229,8 @@ static char *read_file(const char *path, size_t *len)
     return data;
 }
 
-/* `classify eval CORPUS`: the model a new installation starts with (trained
- * from the shipped corpus's training part) classifies each line as intake
+/* `classify eval CORPUS`: the model a new installation starts with (the
+ * shipped one, or for classify.kind "nb" one trained the same way) classifies each line as intake
  * would; `classify train`: a new model from the shipped corpus and the
  * store's corrections, adopted unless it scores worse on the held-out part. */
 static int cmd_classify(const char *verb, const struct opts *o, struct vt_config *cfg)
@@ -252,7 +252,9 @@ static int cmd_classify(const char *verb, const struct opts *o, struct vt_config
             return 1;
         }
         struct vt_textmodel *m = NULL;
-        rc = cfg->learn.enabled ? vt_classifier_train(cfg, NULL, &m) : 0;
+        rc = !cfg->learn.enabled              ? 0
+             : strcmp(cfg->learn.kind, "lr") ? vt_classifier_train(cfg, NULL, &m)
+                                              : vt_classifier_shipped(&m);
         if (!rc)
             rc = vt_classifier_report(cfg, m, &c, stdout);
         if (rc)

@@ -69,6 +69,8 @@ static const struct rule {
     {"assign", R_AGENTE | R_COORD, "radicado en_tramite", "en_tramite", vt_casework__do_assign},
     {"reclassify", R_AGENTE | R_COORD, "radicado en_tramite pendiente_completar", NULL,
      vt_casework__do_reclassify},
+    {"classify", R_AGENTE | R_COORD, "radicado en_tramite pendiente_completar", NULL,
+     vt_casework__do_classify},
     {"request_completion", R_AGENTE | R_COORD, "radicado en_tramite", "pendiente_completar",
      vt_casework__do_request_completion},
     {"complete", R_AGENTE | R_COORD, "pendiente_completar", "en_tramite", vt_casework__do_complete},
@@ -90,6 +92,7 @@ static const char *action_label(const char *action)
     static const char *const names[][2] = {
         {"assign", "asignar"},
         {"reclassify", "reclasificar"},
+        {"classify", "revisar la clasificación de"},
         {"request_completion", "pedir que se complete"},
         {"complete", "marcar como completada"},
         {"extend", "prorrogar"},

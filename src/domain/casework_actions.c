@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/item.h"
 #include "domain/casework_int.h"
+#include "domain/classifier.h"
 #include "domain/delivery.h"
 #include "domain/dependencias.h"
 #include "domain/survey.h"
@@ -189,6 +190,10 @@ int vt_casework__do_assign(const struct vt_domain *dom, struct vt_store_tx *tx,
     if (rc)
         return rc;
     snprintf(r->dependencia, sizeof(r->dependencia), "%s", a->dependencia);
+    /* Routing to a dependencia other than triage teaches the classifier. */
+    if (!known && (rc = vt_classifier_label(tx, r->id, "dependencia", a->dependencia,
+                                            who->username)))
+        return rc;
     cJSON *p = cJSON_CreateObject();
     cJSON_AddStringToObject(p, "dependencia", a->dependencia);
     if (assignee)
@@ -239,6 +244,13 @@ int vt_casework__do_reclassify(const struct vt_domain *dom, struct vt_store_tx *
         vt_date_format(vt_calendar_add_business_days(&cfg->calendar, filed, term), due);
     }
     int rc = vt_casework__db_reclassify(tx, r->id, type, pclass, group, term, due);
+    /* What staff set teaches the classifier (classifier_labels). */
+    if (!rc)
+        rc = vt_classifier_label(tx, r->id, "type", type, who->username);
+    if (!rc && pclass)
+        rc = vt_classifier_label(tx, r->id, "petition_class", pclass, who->username);
+    if (!rc)
+        rc = vt_classifier_label(tx, r->id, "group", group, who->username);
     if (rc)
         return rc;
     cJSON *p = cJSON_CreateObject(), *from = cJSON_AddObjectToObject(p, "from"),

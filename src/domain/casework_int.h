@@ -47,6 +47,10 @@ int vt_casework__do_assign(const struct vt_domain *dom, struct vt_store_tx *tx,
 int vt_casework__do_reclassify(const struct vt_domain *dom, struct vt_store_tx *tx,
                                const struct vt_staff *who, struct vt_case_row *r,
                                const struct vt_case_action *a, struct vt_case_result *res);
+/* Accepts or corrects the classifier's suggestions (casework_classify.c). */
+int vt_casework__do_classify(const struct vt_domain *dom, struct vt_store_tx *tx,
+                             const struct vt_staff *who, struct vt_case_row *r,
+                             const struct vt_case_action *a, struct vt_case_result *res);
 int vt_casework__do_request_completion(const struct vt_domain *dom, struct vt_store_tx *tx,
                                        const struct vt_staff *who, struct vt_case_row *r,
                                        const struct vt_case_action *a, struct vt_case_result *res);

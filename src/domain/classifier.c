@@ -13,93 +13,20 @@
 #include "domain/intake.h"
 #include "store/db.h"
 
-extern const char vt_corpus_train[], vt_corpus_heldout[];
-extern const size_t vt_corpus_train_len, vt_corpus_heldout_len;
-
-/* ---- corpora ---- */
-
-static const char *const line_keys[] = {"channel", "from", "subject", "text", NULL};
-
-void vt_corpus_free(struct vt_corpus *c)
-{
-    if (!c)
-        return;
-    for (size_t i = 0; i < c->n; i++) {
-        struct vt_corpus_doc *d = &c->d[i];
-        free(d->channel);
-        free(d->from);
-        free(d->subject);
-        free(d->text);
-        for (int t = 0; t < VT_TASKS; t++)
-            free(d->label[t]);
-    }
-    free(c->d);
-    c->d = NULL;
-    c->n = 0;
-}
-
-static char *field(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return strdup(cJSON_IsString(v) ? v->valuestring : "");
-}
-
-int vt_corpus_parse(const char *data, size_t len, struct vt_corpus *c, char *err, size_t errlen)
-{
-    memset(c, 0, sizeof(*c));
-    size_t cap = 0, lineno = 0;
-    const char *p = data, *end = data + len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t n = (size_t)((nl ? nl : end) - p);
-        const char *line = p;
-        p = nl ? nl + 1 : end;
-        lineno++;
-        size_t k = 0;
-        while (k < n && (line[k] == ' ' || line[k] == '\t' || line[k] == '\r'))
-            k++;
-        if (k == n)
-            continue;
-        cJSON *o = cJSON_ParseWithLength(line, n);
-        const cJSON *text = o ? cJSON_GetObjectItemCaseSensitive(o, "text") : NULL;
-        if (!cJSON_IsObject(o) || !cJSON_IsString(text)) {
-            cJSON_Delete(o);
-            snprintf(err, errlen, "line %zu: not a JSON object with a \"text\" string", lineno);
-            vt_corpus_free(c);
-            return VT_EINVAL;
-        }
-        if (c->n == cap) {
-            cap = cap ? cap * 2 : 256;
-            struct vt_corpus_doc *d = realloc(c->d, cap * sizeof(*d));
-            if (!d) {
-                cJSON_Delete(o);
-                vt_corpus_free(c);
-                return VT_ENOMEM;
-            }
-            c->d = d;
-        }
-        struct vt_corpus_doc *d = &c->d[c->n++];
-        memset(d, 0, sizeof(*d));
-        char **dst[] = {&d->channel, &d->from, &d->subject, &d->text};
-        bool ok = true;
-        for (int i = 0; line_keys[i]; i++)
-            ok = (*dst[i] = field(o, line_keys[i])) != NULL && ok;
-        for (int t = 0; t < VT_TASKS; t++)
-            ok = (d->label[t] = field(o, vt_task_names[t])) != NULL && ok;
-        cJSON_Delete(o);
-        if (!ok) {
-            vt_corpus_free(c);
-            return VT_ENOMEM;
-        }
-    }
-    return 0;
-}
 
 int vt_corpus_shipped(bool heldout, struct vt_corpus *c)
 {
     char err[200];
     return heldout ? vt_corpus_parse(vt_corpus_heldout, vt_corpus_heldout_len, c, err, sizeof(err))
                    : vt_corpus_parse(vt_corpus_train, vt_corpus_train_len, c, err, sizeof(err));
+}
+
+extern const char vt_shipped_model[];
+extern const size_t vt_shipped_model_len;
+
+int vt_classifier_shipped(struct vt_textmodel **out)
+{
+    return vt_textmodel_load(vt_shipped_model, vt_shipped_model_len, out);
 }
 
 /* ---- the model in use ---- */
@@ -235,9 +162,7 @@ static struct vt_item *line_item(const struct vt_config *cfg, const struct vt_co
     if (!it)
         return NULL;
     it->kind = "pqrsd";
-    it->channel = strcmp(d->channel, "email") == 0      ? "email"
-                  : strcmp(d->channel, "whatsapp") == 0 ? "whatsapp"
-                                                        : "web";
+    it->channel = vt_corpus_channel(d);
     it->subject = strdup(d->subject);
     it->body = strdup(d->text);
     it->req.person_type = "natural";
@@ -451,27 +376,6 @@ bool vt_classifier_not_worse(const struct vt_scores *candidate, const struct vt_
 
 /* ---- training ---- */
 
-static int add_docs(const struct vt_corpus *c, double weight, struct vt_train_doc *docs,
-                    struct vt_features *f, size_t *n)
-{
-    for (size_t i = 0; c && i < c->n; i++) {
-        const struct vt_corpus_doc *d = &c->d[i];
-        const char *ch = strcmp(d->channel, "email") == 0      ? "email"
-                         : strcmp(d->channel, "whatsapp") == 0 ? "whatsapp"
-                                                               : "web";
-        struct vt_text_input in = {ch, d->from, d->subject, d->text, NULL, 0};
-        int rc = vt_features_extract(&in, &f[*n]);
-        if (rc)
-            return rc;
-        docs[*n].f = &f[*n];
-        for (int t = 0; t < VT_TASKS; t++)
-            docs[*n].label[t] = d->label[t];
-        docs[*n].weight = weight;
-        ++*n;
-    }
-    return 0;
-}
-
 int vt_classifier_train(const struct vt_config *cfg, const struct vt_corpus *extra,
                         struct vt_textmodel **out)
 {
@@ -480,21 +384,10 @@ int vt_classifier_train(const struct vt_config *cfg, const struct vt_corpus *ext
     int rc = vt_corpus_shipped(false, &base);
     if (rc)
         return rc;
-    size_t cap = base.n + (extra ? extra->n : 0), n = 0;
-    struct vt_train_doc *docs = calloc(cap + 1, sizeof(*docs));
-    struct vt_features *f = calloc(cap + 1, sizeof(*f));
-    rc = docs && f ? 0 : VT_ENOMEM;
-    if (!rc)
-        rc = add_docs(&base, 1.0, docs, f, &n);
-    if (!rc)
-        rc = add_docs(extra, (double)cfg->learn.correction_weight, docs, f, &n);
-    struct vt_train_opts o = {cfg->learn.kind, 2, 30, 1e-4};
-    if (!rc)
-        rc = vt_textmodel_train(docs, n, &o, out);
-    for (size_t i = 0; f && i < cap; i++)
-        vt_features_cleanup(&f[i]);
-    free(f);
-    free(docs);
+    const struct vt_corpus *parts[] = {&base, extra};
+    const double weights[] = {1.0, (double)cfg->learn.correction_weight};
+    struct vt_train_opts o = {cfg->learn.kind, 0, 0, 0};
+    rc = vt_corpus_train_model(parts, weights, extra && extra->n ? 2 : 1, &o, out);
     vt_corpus_free(&base);
     return rc;
 }

@@ -31,27 +31,16 @@
 
 #include "cJSON.h"
 #include "core/config.h"
+#include "core/corpus.h"
 #include "core/textmodel.h"
 #include "store/store.h"
 
-/* ---- corpora: one JSON object a line (README "Learned classification") ---- */
-
-struct vt_corpus_doc {
-    char *channel, *from, *subject, *text;
-    char *label[VT_TASKS]; /* "" when the line has none */
-};
-
-struct vt_corpus {
-    struct vt_corpus_doc *d;
-    size_t n;
-};
-
-/* Parses JSONL text. 0, or VT_EINVAL with err naming the line at fault, or
- * VT_ENOMEM. */
-int vt_corpus_parse(const char *data, size_t len, struct vt_corpus *c, char *err, size_t errlen);
-void vt_corpus_free(struct vt_corpus *c);
 /* The shipped corpus, compiled in: its training part or its held-out part. */
 int vt_corpus_shipped(bool heldout, struct vt_corpus *c);
+/* The model trained from the shipped training part at build time with the
+ * default options (kind "lr"): what a new installation starts with.
+ * 0 or VT_E*. */
+int vt_classifier_shipped(struct vt_textmodel **out);
 
 /* ---- the model in use ---- */
 

@@ -299,7 +299,9 @@ static const char SQL_ITEM[] =
     "SELECT i.id, i.dependencia, i.type, i.body, i.original_type, i.original_petition_class, "
     "i.original_group, i.reclassified, i.term_days, i.filed_date, i.completion_deadline, "
     "i.original_due_date, i.reply_channel, i.classified_by, i.kind, i.status, "
-    "i.identity_reserved, i.reserve_requested FROM items i WHERE i.radicado = ?1";
+    "i.identity_reserved, i.reserve_requested, i.classifier FROM items i WHERE i.radicado = ?1";
+static const char SQL_LABELS[] =
+    "SELECT task, label FROM classifier_labels WHERE item_id = ?1 ORDER BY task";
 static const char SQL_REQUESTER[] =
     "SELECT person_type, name, id_type, id_number, email, phone, address, municipality, "
     "purged_at FROM requesters WHERE item_id = ?1";
@@ -468,7 +470,18 @@ int vt_queue_item(struct vt_store_reader *r, const struct vt_config *cfg,
     bool reserved = vt_db_col_int(st, 16) != 0;
     cJSON_AddBoolToObject(o, "identity_reserved", reserved);
     cJSON_AddBoolToObject(o, "reserve_requested", vt_db_col_int(st, 17) != 0);
+    /* What the learned classifier suggested at filing (classifier.h), and
+     * what staff have set or confirmed since. */
+    cJSON *sug = vt_db_col_null(st, 18) ? NULL : cJSON_Parse(vt_db_col_str(st, 18));
+    cJSON_AddItemToObject(o, "suggestions", sug ? sug : cJSON_CreateNull());
     vt_db_reset(st);
+    cJSON *reviewed = cJSON_AddObjectToObject(o, "reviewed");
+    if ((st = vt_db_prepare(vt_store_reader_db(r), SQL_LABELS))) {
+        vt_db_bind_int(st, 1, id);
+        while (vt_db_step(st) == VT_DB_ROW)
+            cJSON_AddStringToObject(reviewed, vt_db_col_str(st, 0), vt_db_col_str(st, 1));
+        vt_db_reset(st);
+    }
     bool sees = vt_staff_sees_identity(cfg, who, reserved);
 
     /* The requester, unless the identity is reserved for other roles. */
