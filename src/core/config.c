@@ -84,6 +84,7 @@ static const struct key keys[] = {
     {"attachments.max_count", K_INT, O(attachment_max_count), 5, NULL, 0, 100, NULL, NULL},
     {"attachments.allowed_types", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, vt_config__allowed_types},
     {"classification.groups", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, vt_config__groups},
+    {"dependencias", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, vt_config__dependencias},
     {"classification.default_group", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, vt_config__default_group},
     {"classification.domain_rules", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, vt_config__domain_rules},
     {"classification.keyword_rules", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, vt_config__keyword_rules},
@@ -252,6 +253,7 @@ void vt_config_cleanup(struct vt_config *cfg)
     vt_config__free_strv(cfg->live_allowed_origins, cfg->n_live_allowed_origins);
     vt_calendar_cleanup(&cfg->calendar);
     vt_classify_rules_cleanup(&cfg->rules);
+    vt_config__free_dependencias(cfg->dependencias, cfg->n_dependencias);
     memset(cfg, 0, sizeof(*cfg));
 }
 

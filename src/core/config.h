@@ -128,6 +128,12 @@ struct vt_learn_config {
     int correction_weight;  /* a staff correction counts as this many shipped messages */
 };
 
+/* A dependencia the configuration creates on the first start (an empty
+ * dependencias table): code and Spanish name. */
+struct vt_dependencia_seed {
+    char *code, *name;
+};
+
 struct vt_config {
     char *file; /* the path it was read from */
 
@@ -169,6 +175,8 @@ struct vt_config {
 
     struct vt_classify_rules rules;
     struct vt_learn_config learn;
+    struct vt_dependencia_seed *dependencias; /* "dependencias": created on first start */
+    size_t n_dependencias;
 
     int batch_max;
     int due_soon_days;

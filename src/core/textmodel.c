@@ -251,6 +251,18 @@ static void train_lr(struct task_model *t, size_t v, const struct vt_train_doc *
     for (size_t d = 0; d < n; d++)
         if (docs[d].label[task] && *docs[d].label[task] && di[d].n)
             order[m++] = d;
+    /* Each label weighs as much as the others in total (minority labels are
+     * not drowned by the common ones). */
+    double cw[256];
+    for (size_t c = 0; c < t->k; c++)
+        cw[c] = 0;
+    for (size_t i = 0; i < m; i++)
+        cw[label_index(t, docs[order[i]].label[task])] += docs[order[i]].weight;
+    double total = 0;
+    for (size_t c = 0; c < t->k; c++)
+        total += cw[c];
+    for (size_t c = 0; c < t->k; c++)
+        cw[c] = cw[c] > 0 ? total / ((double)t->k * cw[c]) : 1.0;
     uint64_t seed = 0x9E3779B97F4A7C15ull;
     for (int e = 0; e < o->epochs; e++) {
         for (size_t i = m; i > 1; i--) { /* a fixed shuffle: the same every run */
@@ -264,6 +276,7 @@ static void train_lr(struct task_model *t, size_t v, const struct vt_train_doc *
             size_t d = order[i];
             double s = 1.0 / sqrt((double)di[d].n);
             long y = label_index(t, docs[d].label[task]);
+            double dw = docs[d].weight * cw[y];
             for (size_t c = 0; c < t->k; c++)
                 z[c] = t->bias[c];
             for (size_t f = 0; f < di[d].n; f++)
@@ -271,7 +284,7 @@ static void train_lr(struct task_model *t, size_t v, const struct vt_train_doc *
                     z[c] += s * t->w[(size_t)di[d].j[f] * t->k + c];
             softmax(z, t->k);
             for (size_t c = 0; c < t->k; c++) {
-                double g = (z[c] - ((long)c == y ? 1.0 : 0.0)) * docs[d].weight;
+                double g = (z[c] - ((long)c == y ? 1.0 : 0.0)) * dw;
                 t->bias[c] -= lr * g;
                 for (size_t f = 0; f < di[d].n; f++) {
                     double *w = &t->w[(size_t)di[d].j[f] * t->k + c];
@@ -314,12 +327,12 @@ static void train_nb(struct task_model *t, size_t v, const struct vt_train_doc *
 int vt_textmodel_train(const struct vt_train_doc *docs, size_t n, const struct vt_train_opts *o,
                        struct vt_textmodel **out)
 {
-    struct vt_train_opts opts = {"lr", 2, 30, 1e-4};
+    struct vt_train_opts opts = {"lr", 2, 30, 1e-3};
     if (o) {
         opts.kind = o->kind ? o->kind : "lr";
         opts.min_df = o->min_df > 0 ? o->min_df : 2;
         opts.epochs = o->epochs > 0 ? o->epochs : 30;
-        opts.l2 = o->l2 > 0 ? o->l2 : 1e-4;
+        opts.l2 = o->l2 > 0 ? o->l2 : 1e-3;
     }
     *out = NULL;
     if (!n || (strcmp(opts.kind, "lr") && strcmp(opts.kind, "nb")))

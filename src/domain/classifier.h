@@ -139,6 +139,9 @@ int vt_classifier_retrain(const struct vt_config *cfg, struct vt_store *s,
  * if it is another (*changed), and refreshes the routable dependencias.
  * 0 or VT_E*. */
 int vt_classifier_refresh(const struct vt_config *cfg, struct vt_store *s, bool *changed);
+/* The reader's thread: refreshes the routable dependencias from the active
+ * ones (after an admin changed them). 0 or VT_E*. */
+int vt_classifier_refresh_routable(struct vt_store_reader *r);
 
 /* Whether candidate may replace current: no task scores worse on the held
  * out part (accuracy, rounded to 3 decimals). */
