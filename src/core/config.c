@@ -156,6 +156,7 @@ static const struct key keys[] = {
     {"classify.route_confidence", K_INT, O(learn.route_confidence), 70, NULL, 0, 101, NULL, NULL},
     {"classify.type_confidence", K_INT, O(learn.type_confidence), 70, NULL, 0, 101, NULL, NULL},
     {"classify.retrain_hours", K_INT, O(learn.retrain_hours), 24, NULL, 0, 8760, NULL, NULL},
+    {"classify.refresh_seconds", K_INT, O(learn.refresh_seconds), 60, NULL, 1, 3600, NULL, NULL},
     {"classify.correction_weight", K_INT, O(learn.correction_weight), 5, NULL, 1, 100, NULL,
      NULL},
     {"staff.triage_dependencia", K_STR, O(staff.triage_dependencia), 0, "atencion_ciudadano", 1, 63,
@@ -417,6 +418,10 @@ static int cross_check(struct ctx *c, char *path, size_t pathlen)
     if (c->cfg->outbox.backoff_max_ms < c->cfg->outbox.backoff_base_ms) {
         snprintf(path, pathlen, "outbox.backoff_max_ms");
         return vt_config__fail(c, "must not be below outbox.backoff_base_ms%s", "");
+    }
+    if (strcmp(c->cfg->learn.kind, "lr") != 0 && strcmp(c->cfg->learn.kind, "nb") != 0) {
+        snprintf(path, pathlen, "classify.kind");
+        return vt_config__fail(c, "must be \"lr\" or \"nb\", not \"%s\"", c->cfg->learn.kind);
     }
     if (!vt_classify_group_known(r, r->default_group)) {
         snprintf(path, pathlen, "classification.default_group");

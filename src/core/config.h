@@ -125,6 +125,7 @@ struct vt_learn_config {
     int route_confidence;   /* route to the suggested dependencia at or above this */
     int type_confidence;    /* an e-mail's suggested type stands without triage at or above */
     int retrain_hours;      /* the daemon retrains this often; 0: only by command */
+    int refresh_seconds;    /* how often an instance looks for a newer active model */
     int correction_weight;  /* a staff correction counts as this many shipped messages */
 };
 
