@@ -127,6 +127,7 @@ struct vt_learn_config {
     int retrain_hours;      /* the daemon retrains this often; 0: only by command */
     int refresh_seconds;    /* how often an instance looks for a newer active model */
     int correction_weight;  /* a staff correction counts as this many shipped messages */
+    int retrain_tolerance;  /* thousandths of held-out accuracy a new model may lose */
 };
 
 /* A dependencia the configuration creates on the first start (an empty

@@ -368,10 +368,12 @@ int vt_classifier_report(const struct vt_config *cfg, const struct vt_textmodel 
     return 0;
 }
 
-bool vt_classifier_not_worse(const struct vt_scores *candidate, const struct vt_scores *current)
+bool vt_classifier_not_worse(const struct vt_scores *candidate, const struct vt_scores *current,
+                             int tolerance_permille)
 {
     for (int t = 0; t < VT_TASKS; t++)
-        if (floor(candidate->accuracy[t] * 1000 + 0.5) < floor(current->accuracy[t] * 1000 + 0.5))
+        if (floor(candidate->accuracy[t] * 1000 + 0.5) + tolerance_permille <
+            floor(current->accuracy[t] * 1000 + 0.5))
             return false;
     return true;
 }
@@ -616,7 +618,8 @@ int vt_classifier_retrain(const struct vt_config *cfg, struct vt_store *s,
                      vt_textmodel_version(cur));
         }
         snprintf(res->version, sizeof(res->version), "%s", vt_textmodel_version(cand));
-        res->adopted = !cur || vt_classifier_not_worse(&cand_sc, &cur_sc);
+        res->adopted =
+            !cur || vt_classifier_not_worse(&cand_sc, &cur_sc, cfg->learn.retrain_tolerance);
         res->same = cur && strcmp(vt_textmodel_version(cur), vt_textmodel_version(cand)) == 0;
         if (!res->same) {
             struct keep_job k = {cand, &cand_sc, res->trained_on, extra.n, res->adopted};
