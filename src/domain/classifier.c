@@ -13,7 +13,6 @@
 #include "domain/intake.h"
 #include "store/db.h"
 
-
 int vt_corpus_shipped(bool heldout, struct vt_corpus *c)
 {
     char err[200];
@@ -174,9 +173,8 @@ static struct vt_item *line_item(const struct vt_config *cfg, const struct vt_co
         it->req.phone = strdup(d->from);
     /* The type: an e-mail's tag or subject keyword, else the model's guess
      * (a web form and WhatsApp ask it; here every line is a guess). */
-    const char *t = strcmp(it->channel, "email") == 0
-                        ? vt_intake_type_from_subject(cfg, d->subject)
-                        : NULL;
+    const char *t =
+        strcmp(it->channel, "email") == 0 ? vt_intake_type_from_subject(cfg, d->subject) : NULL;
     it->type = t;
     it->needs_triage = t == NULL;
     if (!it->subject || !it->body) {
@@ -346,13 +344,12 @@ int vt_classifier_report(const struct vt_config *cfg, const struct vt_textmodel 
     for (int t = 0; t < VT_TASKS; t++) {
         const struct tally *x = &s.t[t];
         acc[t] = x->n ? (double)x->right / (double)x->n : 0;
-        fprintf(f, "\n== %s: %zu labelled, accuracy %.3f, macro-F1 %.3f\n", vt_task_names[t],
-                x->n, acc[t], tally_macro_f1(x));
+        fprintf(f, "\n== %s: %zu labelled, accuracy %.3f, macro-F1 %.3f\n", vt_task_names[t], x->n,
+                acc[t], tally_macro_f1(x));
         fprintf(f, "%-26s %9s %9s %9s %8s\n", "class", "precision", "recall", "F1", "support");
         for (size_t i = 0; i < x->n_labels; i++) {
             struct prf p = tally_prf(x, i);
-            fprintf(f, "%-26s %9.3f %9.3f %9.3f %8zu\n", x->labels[i], p.p, p.r, p.f,
-                    p.support);
+            fprintf(f, "%-26s %9.3f %9.3f %9.3f %8zu\n", x->labels[i], p.p, p.r, p.f, p.support);
         }
         fprintf(f, "confusion (rows: labelled, columns: predicted, in the order above)\n");
         for (size_t i = 0; i < x->n_labels; i++) {

@@ -78,7 +78,7 @@ cJSON *vt_classifier_json(const struct vt_suggestion *s);
 /* ---- training and scoring ---- */
 
 struct vt_scores {
-    size_t n[VT_TASKS];      /* lines labelled for the task */
+    size_t n[VT_TASKS]; /* lines labelled for the task */
     double accuracy[VT_TASKS];
     double macro_f1[VT_TASKS];
 };

@@ -366,9 +366,9 @@ static char *route_payload(const struct vt_suggestion *s)
     return txt;
 }
 
-int vt_intake_classify(const struct vt_config *cfg, const struct vt_textmodel *m, struct vt_item *it,
-                       const char *declared_group, vt_contact_lookup_fn lookup, void *lookup_ctx,
-                       struct vt_suggestion *sug_out)
+int vt_intake_classify(const struct vt_config *cfg, const struct vt_textmodel *m,
+                       struct vt_item *it, const char *declared_group, vt_contact_lookup_fn lookup,
+                       void *lookup_ctx, struct vt_suggestion *sug_out)
 {
     struct vt_suggestion sug;
     memset(&sug, 0, sizeof(sug));
@@ -383,7 +383,8 @@ int vt_intake_classify(const struct vt_config *cfg, const struct vt_textmodel *m
         /* The requester's own name and address never become a reason. */
         const char *exclude[] = {it->req.name, it->req.email};
         struct vt_text_input in = {it->channel, it->req.email ? it->req.email : it->req.phone,
-                                   it->subject, it->body, exclude, 2};
+                                   it->subject, it->body,
+                                   exclude,     2};
         int rc = vt_classifier_suggest(m, &in, &sug);
         if (rc)
             return rc;
@@ -429,9 +430,14 @@ int vt_intake_classify(const struct vt_config *cfg, const struct vt_textmodel *m
     char rule[40];
     snprintf(rule, sizeof(rule), "modelo:%s", sug.version);
     bool model_group = have && sug.p[VT_TASK_GROUP].label[0];
-    struct vt_classify_input in = {declared_group, it->req.person_type, it->req.email,
-                                   it->req.phone,  it->req.id_number,   it->subject,
-                                   it->body,       model_group ? sug.p[VT_TASK_GROUP].label : NULL,
+    struct vt_classify_input in = {declared_group,
+                                   it->req.person_type,
+                                   it->req.email,
+                                   it->req.phone,
+                                   it->req.id_number,
+                                   it->subject,
+                                   it->body,
+                                   model_group ? sug.p[VT_TASK_GROUP].label : NULL,
                                    rule};
     struct vt_classification cl;
     int rc = vt_classify(&cfg->rules, lookup, lookup_ctx, &in, &cl);

@@ -97,13 +97,18 @@ static void test_features(void)
 /* A tiny corpus: two dependencias told apart by their words. */
 static const char tiny[] =
     "{\"channel\":\"web\",\"from\":\"\",\"subject\":\"\",\"text\":\"hueco en la via del barrio\","
-    "\"type\":\"reclamo\",\"petition_class\":\"\",\"group\":\"ciudadania\",\"dependencia\":\"obras\"}\n"
+    "\"type\":\"reclamo\",\"petition_class\":\"\",\"group\":\"ciudadania\",\"dependencia\":"
+    "\"obras\"}\n"
     "{\"channel\":\"web\",\"from\":\"\",\"subject\":\"\",\"text\":\"la via tiene un hueco grande\","
-    "\"type\":\"reclamo\",\"petition_class\":\"\",\"group\":\"ciudadania\",\"dependencia\":\"obras\"}\n"
-    "{\"channel\":\"web\",\"from\":\"\",\"subject\":\"\",\"text\":\"cobro del predial mal liquidado\","
-    "\"type\":\"reclamo\",\"petition_class\":\"\",\"group\":\"ciudadania\",\"dependencia\":\"hacienda\"}\n"
+    "\"type\":\"reclamo\",\"petition_class\":\"\",\"group\":\"ciudadania\",\"dependencia\":"
+    "\"obras\"}\n"
+    "{\"channel\":\"web\",\"from\":\"\",\"subject\":\"\",\"text\":\"cobro del predial mal "
+    "liquidado\","
+    "\"type\":\"reclamo\",\"petition_class\":\"\",\"group\":\"ciudadania\",\"dependencia\":"
+    "\"hacienda\"}\n"
     "\n"
-    "{\"channel\":\"web\",\"from\":\"\",\"subject\":\"\",\"text\":\"el predial llego con un cobro doble\","
+    "{\"channel\":\"web\",\"from\":\"\",\"subject\":\"\",\"text\":\"el predial llego con un cobro "
+    "doble\","
     "\"type\":\"peticion\",\"petition_class\":\"general\",\"group\":\"ciudadania\","
     "\"dependencia\":\"hacienda\"}\n";
 
