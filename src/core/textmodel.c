@@ -272,8 +272,11 @@ static int train_lr(struct task_model *t, size_t v, const struct vt_train_doc *d
     for (size_t d = 0; d < n; d++)
         if (docs[d].label[task] && *docs[d].label[task] && di[d].n)
             order[m++] = d;
-    /* Each label weighs as much as the others in total (minority labels are
-     * not drowned by the common ones). */
+    /* A label's documents weigh the square root of its inverse share: rare
+     * labels are not drowned by the common ones, and the common ones keep
+     * some of the weight their share gives them in real mail (measured by
+     * 5-fold cross-validation: full balance costs ciudadanía recall, none
+     * costs the rare groups'). */
     double cw[256];
     for (size_t c = 0; c < t->k; c++)
         cw[c] = 0;
@@ -283,7 +286,7 @@ static int train_lr(struct task_model *t, size_t v, const struct vt_train_doc *d
     for (size_t c = 0; c < t->k; c++)
         total += cw[c];
     for (size_t c = 0; c < t->k; c++)
-        cw[c] = cw[c] > 0 ? total / ((double)t->k * cw[c]) : 1.0;
+        cw[c] = cw[c] > 0 ? sqrt(total / ((double)t->k * cw[c])) : 1.0;
     /* The order of each pass: a shuffle keyed by each document's content,
      * not by its position, so a document added (a staff correction) leaves
      * the others' order, and so the model, nearly as it was. */
