@@ -27,7 +27,7 @@
 //   the result is #action-result, as for every action (actions.js)
 import { afterAction } from "./actions.js";
 import { apiError, authed, errMessage } from "./api.js";
-import { $, el, fillSelect, fmtDate, setFieldError, setNote, td } from "./dom.js";
+import { el, fillSelect, fmtDate, setFieldError, setNote, td } from "./dom.js";
 import { CLASSES, depName, GROUPS, label, STATUS, TYPES } from "./labels.js";
 import { state } from "./state.js";
 
@@ -48,7 +48,7 @@ export function pct(c) {
 // Features that describe the message (its signature, sender's domain,
 // channel) read as they are; words and word pairs of the text go in «».
 var DESCRIBED = /^(firma|dominio|canal): |^dominio \.|^dominio de empresa$|^otro dominio$|^correo personal/;
-export function reasonText(r) {
+function reasonText(r) {
   var f = typeof r === "string" ? r : r && typeof r.feature === "string" ? r.feature : "";
   if (!f) return "";
   return DESCRIBED.test(f) ? f : "«" + f + "»";
