@@ -49,6 +49,7 @@
 #include "outbox/outbox.h"
 #include "api/report_api.h"
 #include "domain/classifier.h"
+#include "domain/classifier_eval.h"
 #include "domain/users.h"
 #include "daemon.h"
 #include "store/store.h"

@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "domain/classifier.h"
+#include "domain/classifier_eval.h"
 #include "domain/schedule.h"
 
 struct vt_learner {
@@ -52,7 +53,7 @@ int vt_learner_first_model(const struct vt_config *cfg, struct vt_store *s)
     if (!rc)
         rc = vt_corpus_shipped(false, &base);
     if (!rc)
-        rc = vt_classifier_score(cfg, m, &held, NULL, NULL, &k.sc);
+        rc = vt_classifier_score(cfg, m, &held, &k.sc);
     if (!rc) {
         k.m = m;
         k.trained_on = base.n;
