@@ -4,7 +4,6 @@
 
 #include <math.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,28 +28,37 @@ int vt_classifier_shipped(struct vt_textmodel **out)
 
 /* ---- the model in use ---- */
 
-static _Atomic(const struct vt_textmodel *) current;
-static pthread_mutex_t retired_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct vt_textmodel **retired; /* every model ever used */
-static size_t n_retired;
+/* The model in use: read-locked while a thread classifies with it, replaced
+ * (and the old one freed) under the write lock. */
+static pthread_rwlock_t model_lock = PTHREAD_RWLOCK_INITIALIZER;
+static struct vt_textmodel *current;
+/* The active dependencias, NULL-terminated (NULL: not read yet). */
+static pthread_mutex_t routable_lock = PTHREAD_MUTEX_INITIALIZER;
+static char **routable;
 
 const struct vt_textmodel *vt_classifier_model(void)
 {
-    return atomic_load(&current);
+    return current; /* the learner's thread, the only one that replaces it */
+}
+
+const struct vt_textmodel *vt_classifier_acquire(void)
+{
+    pthread_rwlock_rdlock(&model_lock);
+    return current;
+}
+
+void vt_classifier_release(void)
+{
+    pthread_rwlock_unlock(&model_lock);
 }
 
 void vt_classifier_use(struct vt_textmodel *m)
 {
-    pthread_mutex_lock(&retired_lock);
-    struct vt_textmodel **r = realloc(retired, (n_retired + 1) * sizeof(*r));
-    if (r) {
-        retired = r;
-        retired[n_retired++] = m;
-        atomic_store(&current, m);
-    } else {
-        vt_textmodel_free(m); /* keep the one in use */
-    }
-    pthread_mutex_unlock(&retired_lock);
+    pthread_rwlock_wrlock(&model_lock);
+    struct vt_textmodel *old = current;
+    current = m;
+    pthread_rwlock_unlock(&model_lock);
+    vt_textmodel_free(old);
 }
 
 static void free_codes(char **codes)
@@ -60,51 +68,29 @@ static void free_codes(char **codes)
     free(codes);
 }
 
-static _Atomic(char **) routable;
-static char ***old_routable;
-static size_t n_old_routable;
-
 void vt_classifier_set_routable(char **codes)
 {
-    pthread_mutex_lock(&retired_lock);
-    char ***r = realloc(old_routable, (n_old_routable + 1) * sizeof(*r));
-    if (r) {
-        old_routable = r;
-        old_routable[n_old_routable++] = codes;
-        atomic_store(&routable, codes);
-    } else {
-        free_codes(codes);
-    }
-    pthread_mutex_unlock(&retired_lock);
+    pthread_mutex_lock(&routable_lock);
+    char **old = routable;
+    routable = codes;
+    pthread_mutex_unlock(&routable_lock);
+    free_codes(old);
 }
 
 bool vt_classifier_routable(const char *code)
 {
-    char **c = atomic_load(&routable);
-    if (!c)
-        return true;
-    for (; *c; c++)
-        if (strcmp(*c, code) == 0)
-            return true;
-    return false;
+    pthread_mutex_lock(&routable_lock);
+    bool ok = routable == NULL;
+    for (char **c = routable; c && *c && !ok; c++)
+        ok = strcmp(*c, code) == 0;
+    pthread_mutex_unlock(&routable_lock);
+    return ok;
 }
 
 void vt_classifier_shutdown(void)
 {
-    pthread_mutex_lock(&retired_lock);
-    atomic_store(&routable, NULL);
-    for (size_t i = 0; i < n_old_routable; i++)
-        free_codes(old_routable[i]);
-    free(old_routable);
-    old_routable = NULL;
-    n_old_routable = 0;
-    atomic_store(&current, NULL);
-    for (size_t i = 0; i < n_retired; i++)
-        vt_textmodel_free(retired[i]);
-    free(retired);
-    retired = NULL;
-    n_retired = 0;
-    pthread_mutex_unlock(&retired_lock);
+    vt_classifier_set_routable(NULL);
+    vt_classifier_use(NULL);
 }
 
 /* ---- suggestions ---- */
@@ -377,8 +363,10 @@ int vt_classifier_refresh_routable(struct vt_store_reader *r)
     vt_db_reset(st);
     if (!rc && step != VT_DB_DONE)
         rc = VT_ESTORE;
-    char **old = atomic_load(&routable);
-    if (rc || (old && same_codes(old, codes)))
+    pthread_mutex_lock(&routable_lock);
+    bool same = !rc && routable && same_codes(routable, codes);
+    pthread_mutex_unlock(&routable_lock);
+    if (rc || same)
         free_codes(codes);
     else
         vt_classifier_set_routable(codes);

@@ -20,10 +20,9 @@
  * Owns: the process's model pointer (vt_classifier_model); the SQL of
  * classifier_models and classifier_labels. Scoring and retraining, which
  * classify as intake does, are classifier_eval.h's.
- * Threads: vt_classifier_model from any thread (an atomic pointer; a model
- * replaced stays allocated until vt_classifier_shutdown, so a caller's
- * pointer never dangles); the rest on the caller's thread with the reader or
- * transaction it passes.
+ * Threads: vt_classifier_acquire/release and vt_classifier_routable from any
+ * thread (a read-write lock and a mutex); the rest on the caller's thread
+ * with the reader or transaction it passes.
  */
 #ifndef VT_CLASSIFIER_H
 #define VT_CLASSIFIER_H
@@ -46,16 +45,24 @@ int vt_classifier_shipped(struct vt_textmodel **out);
 
 /* ---- the model in use ---- */
 
-/* The model intake uses now, or NULL (none loaded, or classify.enabled off). */
+/* The model in use for classifying, or NULL (none loaded, or
+ * classify.enabled off), read-locked until vt_classifier_release: a model
+ * being replaced waits for every thread using it. Any thread; hold it only
+ * while classifying. */
+const struct vt_textmodel *vt_classifier_acquire(void);
+void vt_classifier_release(void);
+/* The model in use, unlocked: only for the thread that replaces it (the
+ * learner, and the daemon's start before any other thread classifies). */
 const struct vt_textmodel *vt_classifier_model(void);
-/* Makes m the model in use (taking it); the one before stays allocated. */
+/* Makes m the model in use (taking it), and frees the one before once no
+ * thread uses it. */
 void vt_classifier_use(struct vt_textmodel *m);
-/* Frees every model ever used. Only when no thread classifies any more. */
+/* Frees the model and the routable list. Only when no thread classifies. */
 void vt_classifier_shutdown(void);
 
 /* The dependencias the classifier may route to (the active ones), taking
- * codes (NULL-terminated, heap; kept until shutdown). Until it is called,
- * any the model knows. */
+ * codes (NULL-terminated, heap; the list before is freed). Until it is
+ * called, any the model knows. */
 void vt_classifier_set_routable(char **codes);
 /* Whether code is one of them. Any thread. */
 bool vt_classifier_routable(const char *code);

@@ -451,8 +451,12 @@ int vt_intake_classify(const struct vt_config *cfg, const struct vt_textmodel *m
 int vt_intake_complete(const struct vt_config *cfg, struct vt_item *it, const char *declared_group,
                        vt_contact_lookup_fn lookup, void *lookup_ctx)
 {
-    return vt_intake_classify(cfg, cfg->learn.enabled ? vt_classifier_model() : NULL, it,
-                              declared_group, lookup, lookup_ctx, NULL);
+    if (!cfg->learn.enabled)
+        return vt_intake_classify(cfg, NULL, it, declared_group, lookup, lookup_ctx, NULL);
+    const struct vt_textmodel *m = vt_classifier_acquire();
+    int rc = vt_intake_classify(cfg, m, it, declared_group, lookup, lookup_ctx, NULL);
+    vt_classifier_release();
+    return rc;
 }
 
 int vt_intake_file(const struct vt_config *cfg, struct vt_store_tx *tx, struct vt_item *it,
