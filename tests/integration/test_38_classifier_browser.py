@@ -515,7 +515,7 @@ class ClassifierBrowser(H.DaemonCase):
         # the review in the timeline, in Spanish words
         what = self.b.evaluate("[...document.querySelectorAll('#item-timeline li[data-action=clasificacion_revisada] "
                                ".what')].map(function(s){return s.textContent;})")
-        self.assertEqual(what, ["Se revisó la clasificación sugerida por el clasificador."])
+        self.assertEqual(what, ["Se revisaron las sugerencias del clasificador."])
         print("\n  routed item screenshot: %s" % self.shot("routed-reviewed"))
         self.done.add("routed")
 

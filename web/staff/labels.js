@@ -55,7 +55,7 @@ export var TIMELINE_ACTIONS = {
   cerrado: "Se cerró la solicitud.", reabierto: "Se reabrió la solicitud.",
   desistido: "Se archivó por desistimiento tácito.",
   respuesta_entregada: "Se entregó al ciudadano la carta con la respuesta.",
-  clasificacion_revisada: "Se revisó la clasificación sugerida por el clasificador."
+  clasificacion_revisada: "Se revisaron las sugerencias del clasificador."
 };
 // The classifier's tasks (suggestions, the "classify" action, its events).
 export var TASK_NAMES = { type: "tipo", petition_class: "clase de petición", group: "grupo de interés", dependencia: "dependencia" };
