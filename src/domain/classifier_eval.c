@@ -142,8 +142,12 @@ static int score_lines(const struct vt_config *cfg, const struct vt_textmodel *m
             vt_item_free(it);
             return rc;
         }
-        const char *got[VT_TASKS] = {it->type ? it->type : "", sug.p[VT_TASK_CLASS].label,
-                                     it->group, sug.p[VT_TASK_DEPENDENCIA].label};
+        /* The class: the model's for every labelled peticion (whatever type
+         * it filed), or without a model what intake filed. */
+        const char *cls =
+            m ? sug.p[VT_TASK_CLASS].label : (it->petition_class ? it->petition_class : "");
+        const char *got[VT_TASKS] = {it->type ? it->type : "", cls, it->group,
+                                     sug.p[VT_TASK_DEPENDENCIA].label};
         for (int t = 0; t < VT_TASKS; t++)
             snprintf(s->got[i][t], sizeof(s->got[i][t]), "%s", got[t]);
         vt_item_free(it);
