@@ -21,6 +21,10 @@
 #include "store/db.h"
 #include "vt_test.h"
 
+/* Locks of this test's own database only: the cluster is shared with the
+ * integration tests running beside it (their daemons hold advisory locks). */
+#define THIS_DATABASE "database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+
 static const char SQL_INSERT[] =
     "INSERT INTO t (name, n, x, b) VALUES (?1, ?2, ?3, ?4) RETURNING id";
 static const char SQL_BY_ID[] = "SELECT name, n, x, b FROM t WHERE id = ?1";
@@ -301,12 +305,12 @@ int main(void)
     struct vt_db *other = NULL;
     ASSERT_EQ(open_pg(host, dbname, false, &other), 0);
     ASSERT_EQ(scalar(other, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND "
-                            "granted"),
+                            "granted AND " THIS_DATABASE),
               1);
     ASSERT_EQ(scalar(other, "SELECT count(*) FROM t"), 3); /* not committed yet */
     ASSERT_EQ(vt_db_commit(db), 0);
     ASSERT_EQ(scalar(other, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND "
-                            "granted"),
+                            "granted AND " THIS_DATABASE),
               0);
     ASSERT_EQ(scalar(other, "SELECT count(*) FROM t"), 4);
     ASSERT_EQ(vt_db_begin(db, true), 0);
@@ -409,7 +413,7 @@ int main(void)
     ASSERT_EQ(vt_db_try_lock(l1, key), 0);
     ASSERT_EQ(vt_db_exec(l1, "SELECT 1"), 0);
     ASSERT_EQ(vt_db_exec(db, "SELECT pg_terminate_backend(pid) FROM pg_locks "
-                             "WHERE locktype = 'advisory' AND granted"),
+                             "WHERE locktype = 'advisory' AND granted AND " THIS_DATABASE),
               0);
     int held = -1;
     for (int i = 0; i < 50 && held != 1; i++) { /* l2's session ends a moment later */
