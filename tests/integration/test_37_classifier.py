@@ -247,6 +247,34 @@ class Classifier(H.DaemonCase):
         self.assertEqual(p.returncode, 1)
         self.assertIn("line 2", p.stderr)
 
+    def test_08_the_shipped_corpus_and_its_split(self):
+        """The corpus the model learns from: labelled with known ids, no text
+        twice, and held out exactly by the rule the README gives."""
+        import hashlib
+        groups = {"ciudadania", "nna", "organizaciones_sociales", "entidades_publicas", "organismos_control",
+                  "medios", "sector_privado", "academia", "servidores_publicos"}
+        types = {"peticion", "queja", "reclamo", "sugerencia", "denuncia", "felicitacion"}
+        seen = set()
+        for part, held in (("train", False), ("heldout", True)):
+            with open(os.path.join(H.SOURCE_DIR, "data", "corpus", part + ".jsonl"), encoding="utf-8") as f:
+                for n, line in enumerate(f, 1):
+                    o = json.loads(line)
+                    where = "%s.jsonl:%d" % (part, n)
+                    self.assertEqual(sorted(o), sorted(["channel", "from", "subject", "text"] + list(TASKS)), where)
+                    self.assertIn(o["channel"], ("email", "whatsapp", "web"), where)
+                    self.assertIn(o["type"], types, where)
+                    self.assertIn(o["group"], groups, where)
+                    self.assertIn(o["dependencia"], dict(DEPS), where)
+                    self.assertEqual(o["petition_class"] in ("general", "documentos", "consulta"),
+                                     o["type"] == "peticion", where)
+                    self.assertEqual(o["petition_class"] == "", o["type"] != "peticion", where)
+                    h = int(hashlib.sha256(o["text"].encode("utf-8")).hexdigest()[:8], 16)
+                    self.assertEqual(h % 5 == 0, held, where)
+                    key = o["text"].strip().lower()
+                    self.assertNotIn(key, seen, where)
+                    seen.add(key)
+        self.assertGreaterEqual(len(seen), 1500)
+
     def test_99_audit_verifies(self):
         S.audit_verify(self, self.d)
 
