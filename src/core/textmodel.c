@@ -599,8 +599,22 @@ static bool allowed_label(const char *const *allowed, const char *label)
     return false;
 }
 
-void vt_textmodel_predict(const struct vt_textmodel *m, const struct vt_features *f, int task,
-                          const char *const *allowed, struct vt_prediction *out)
+/* The vocabulary index of each of f's features the model knows, with the
+ * feature's own index in the high half (for its text); returns how many. */
+static size_t known(const struct vt_textmodel *m, const struct vt_features *f, long *idx,
+                    size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < f->n && n < cap; i++) {
+        long j = lookup(m, f->f[i].key);
+        if (j >= 0)
+            idx[n++] = j | ((long)i << 32); /* feature i, vocabulary j */
+    }
+    return n;
+}
+
+static void predict(const struct vt_textmodel *m, const struct vt_features *f, const long *idx,
+                    size_t n, int task, const char *const *allowed, struct vt_prediction *out)
 {
     memset(out, 0, sizeof(*out));
     const struct task_model *t = &m->t[task];
@@ -608,21 +622,20 @@ void vt_textmodel_predict(const struct vt_textmodel *m, const struct vt_features
         return;
     double z[256];
     bool ok[256];
-    long idx[4096];
-    size_t n = 0, n_ok = 0;
-    for (size_t i = 0; i < f->n && n < 4096; i++) {
-        long j = lookup(m, f->f[i].key);
-        if (j >= 0)
-            idx[n++] = j | ((long)i << 32); /* feature i, vocabulary j */
-    }
+    size_t n_ok = 0;
     double s = strcmp(m->kind, "lr") == 0 && n ? 1.0 / sqrt((double)n) : 1.0;
     for (size_t c = 0; c < t->k; c++) {
         ok[c] = allowed_label(allowed, t->labels[c]);
         n_ok += ok[c];
-        z[c] = t->bias[c];
-        for (size_t i = 0; i < n; i++)
-            z[c] += s * t->w[(size_t)(idx[i] & 0xffffffff) * t->k + c];
+        z[c] = 0;
     }
+    for (size_t i = 0; i < n; i++) {
+        const double *w = &t->w[(size_t)(idx[i] & 0xffffffff) * t->k];
+        for (size_t c = 0; c < t->k; c++)
+            z[c] += w[c];
+    }
+    for (size_t c = 0; c < t->k; c++)
+        z[c] = t->bias[c] + s * z[c];
     if (!n_ok)
         return;
     double mx = -INFINITY, sum = 0;
@@ -638,10 +651,10 @@ void vt_textmodel_predict(const struct vt_textmodel *m, const struct vt_features
     for (size_t c = 0; c < t->k; c++)
         if (ok[c])
             sum += exp(z[c] - mx);
-    snprintf(out->label, sizeof(out->label), "%s", t->labels[best]);
+    memcpy(out->label, t->labels[best], strlen(t->labels[best]) + 1);
     out->confidence = 1.0 / sum;
     if (second != SIZE_MAX)
-        snprintf(out->runner_up, sizeof(out->runner_up), "%s", t->labels[second]);
+        memcpy(out->runner_up, t->labels[second], strlen(t->labels[second]) + 1);
     /* The reasons: the features that pushed hardest toward best over second. */
     for (size_t i = 0; i < n; i++) {
         size_t j = (size_t)(idx[i] & 0xffffffff), fi = (size_t)(idx[i] >> 32);
@@ -658,9 +671,25 @@ void vt_textmodel_predict(const struct vt_textmodel *m, const struct vt_features
             continue;
         size_t last = out->n_reasons < VT_REASONS ? out->n_reasons : VT_REASONS - 1;
         memmove(&out->reasons[at + 1], &out->reasons[at], (last - at) * sizeof(out->reasons[0]));
-        snprintf(out->reasons[at].shown, sizeof(out->reasons[at].shown), "%s", f->f[fi].shown);
+        memcpy(out->reasons[at].shown, f->f[fi].shown, strlen(f->f[fi].shown) + 1);
         out->reasons[at].weight = d;
         if (out->n_reasons < VT_REASONS)
             out->n_reasons++;
     }
+}
+
+void vt_textmodel_predict(const struct vt_textmodel *m, const struct vt_features *f, int task,
+                          const char *const *allowed, struct vt_prediction *out)
+{
+    long idx[4096];
+    predict(m, f, idx, known(m, f, idx, 4096), task, allowed, out);
+}
+
+void vt_textmodel_predict_all(const struct vt_textmodel *m, const struct vt_features *f,
+                              struct vt_prediction out[VT_TASKS])
+{
+    long idx[4096];
+    size_t n = known(m, f, idx, 4096);
+    for (int t = 0; t < VT_TASKS; t++)
+        predict(m, f, idx, n, t, NULL, &out[t]);
 }

@@ -81,4 +81,9 @@ const char *const *vt_textmodel_labels(const struct vt_textmodel *m, int task);
 void vt_textmodel_predict(const struct vt_textmodel *m, const struct vt_features *f, int task,
                           const char *const *allowed, struct vt_prediction *out);
 
+/* vt_textmodel_predict for every task (any label), looking each feature up
+ * once. */
+void vt_textmodel_predict_all(const struct vt_textmodel *m, const struct vt_features *f,
+                              struct vt_prediction out[VT_TASKS]);
+
 #endif

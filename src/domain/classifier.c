@@ -2,6 +2,7 @@
  * classifier's tables: see classifier.h. */
 #include "domain/classifier.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -103,8 +104,7 @@ int vt_classifier_suggest(const struct vt_textmodel *m, const struct vt_text_inp
     int rc = vt_features_extract(in, &f);
     if (rc == 0) {
         snprintf(out->version, sizeof(out->version), "%s", vt_textmodel_version(m));
-        for (int t = 0; t < VT_TASKS; t++)
-            vt_textmodel_predict(m, &f, t, NULL, &out->p[t]);
+        vt_textmodel_predict_all(m, &f, out->p);
     }
     vt_features_cleanup(&f);
     return rc;
@@ -115,28 +115,68 @@ static double round3(double x)
     return floor(x * 1000 + 0.5) / 1000;
 }
 
-cJSON *vt_classifier_json(const struct vt_suggestion *s)
+/* s as a JSON string (the features' texts: letters, spaces, a few signs). */
+static int json_str(struct vt_buf *b, const char *s)
 {
-    cJSON *o = cJSON_CreateObject();
-    if (!o)
-        return NULL;
-    cJSON_AddStringToObject(o, "model", s->version);
-    for (int t = 0; t < VT_TASKS; t++) {
+    int rc = vt_buf_puts(b, "\"");
+    for (const char *p = s; !rc && *p; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch == '"' || ch == '\\')
+            rc = vt_buf_printf(b, "\\%c", ch);
+        else if (ch < 0x20)
+            rc = vt_buf_printf(b, "\\u%04x", ch);
+        else
+            rc = vt_buf_append(b, p, 1);
+    }
+    return rc ? rc : vt_buf_puts(b, "\"");
+}
+
+char *vt_classifier_json(const struct vt_suggestion *s)
+{
+    struct vt_buf b = {0};
+    int rc = vt_buf_puts(&b, "{\"model\":");
+    rc = rc ? rc : json_str(&b, s->version);
+    for (int t = 0; t < VT_TASKS && !rc; t++) {
         const struct vt_prediction *p = &s->p[t];
         if (!p->label[0])
             continue;
-        cJSON *x = cJSON_AddObjectToObject(o, vt_task_names[t]);
-        cJSON_AddStringToObject(x, "label", p->label);
-        cJSON_AddNumberToObject(x, "confidence", round3(p->confidence));
-        cJSON *rs = cJSON_AddArrayToObject(x, "reasons");
-        for (size_t i = 0; i < p->n_reasons; i++) {
-            cJSON *r = cJSON_CreateObject();
-            cJSON_AddStringToObject(r, "feature", p->reasons[i].shown);
-            cJSON_AddNumberToObject(r, "weight", round3(p->reasons[i].weight));
-            cJSON_AddItemToArray(rs, r);
+        rc = vt_buf_printf(&b, ",\"%s\":{\"label\":", vt_task_names[t]);
+        rc = rc ? rc : json_str(&b, p->label);
+        rc = rc ? rc : vt_buf_printf(&b, ",\"confidence\":%.3f,\"reasons\":[", p->confidence);
+        for (size_t i = 0; i < p->n_reasons && !rc; i++) {
+            rc = vt_buf_puts(&b, i ? ",{\"feature\":" : "{\"feature\":");
+            rc = rc ? rc : json_str(&b, p->reasons[i].shown);
+            rc = rc ? rc : vt_buf_printf(&b, ",\"weight\":%.3f}", round3(p->reasons[i].weight));
         }
+        rc = rc ? rc : vt_buf_puts(&b, "]}");
     }
-    return o;
+    rc = rc ? rc : vt_buf_puts(&b, "}");
+    if (rc) {
+        vt_buf_cleanup(&b);
+        return NULL;
+    }
+    return b.data; /* NUL-terminated by vt_buf */
+}
+
+char *vt_classifier_route_json(const struct vt_suggestion *s)
+{
+    const struct vt_prediction *p = &s->p[VT_TASK_DEPENDENCIA];
+    struct vt_buf b = {0};
+    int rc = vt_buf_puts(&b, "{\"dependencia\":");
+    rc = rc ? rc : json_str(&b, p->label);
+    rc = rc ? rc : vt_buf_puts(&b, ",\"assignee\":null,\"model\":");
+    rc = rc ? rc : json_str(&b, s->version);
+    rc = rc ? rc : vt_buf_printf(&b, ",\"confidence\":%.3f,\"reasons\":[", p->confidence);
+    for (size_t i = 0; i < p->n_reasons && !rc; i++) {
+        rc = i ? vt_buf_puts(&b, ",") : 0;
+        rc = rc ? rc : json_str(&b, p->reasons[i].shown);
+    }
+    rc = rc ? rc : vt_buf_puts(&b, "]}");
+    if (rc) {
+        vt_buf_cleanup(&b);
+        return NULL;
+    }
+    return b.data;
 }
 
 /* ---- training ---- */

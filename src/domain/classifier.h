@@ -30,7 +30,6 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "cJSON.h"
 #include "core/config.h"
 #include "core/corpus.h"
 #include "core/textmodel.h"
@@ -79,9 +78,13 @@ struct vt_suggestion {
 int vt_classifier_suggest(const struct vt_textmodel *m, const struct vt_text_input *in,
                           struct vt_suggestion *out);
 /* The suggestion as the JSON stored in items.classifier and shown to staff:
- * {"model":V,"type":{"label":..,"confidence":0.93,"reasons":[{"feature":..,
- * "weight":..}]},...}. NULL when out of memory. */
-cJSON *vt_classifier_json(const struct vt_suggestion *s);
+ * {"model":V,"type":{"label":..,"confidence":0.934,"reasons":[{"feature":..,
+ * "weight":..}]},...}, confidences and weights to 3 decimals. Caller frees;
+ * NULL when out of memory. Written directly (it runs for every intake). */
+char *vt_classifier_json(const struct vt_suggestion *s);
+/* The payload of the routing's audit event: {"dependencia":..,"assignee":null,
+ * "model":..,"confidence":..,"reasons":[..]}. Caller frees; NULL: no memory. */
+char *vt_classifier_route_json(const struct vt_suggestion *s);
 
 /* ---- training ---- */
 

@@ -349,23 +349,6 @@ const char *vt_intake_type_from_subject(const struct vt_config *cfg, const char 
     return NULL;
 }
 
-/* The routing's audit payload: the dependencia and why. */
-static char *route_payload(const struct vt_suggestion *s)
-{
-    const struct vt_prediction *p = &s->p[VT_TASK_DEPENDENCIA];
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "dependencia", p->label);
-    cJSON_AddNullToObject(o, "assignee");
-    cJSON_AddStringToObject(o, "model", s->version);
-    cJSON_AddNumberToObject(o, "confidence", floor(p->confidence * 1000 + 0.5) / 1000);
-    cJSON *r = cJSON_AddArrayToObject(o, "reasons");
-    for (size_t i = 0; i < p->n_reasons; i++)
-        cJSON_AddItemToArray(r, cJSON_CreateString(p->reasons[i].shown));
-    char *txt = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    return txt;
-}
-
 int vt_intake_classify(const struct vt_config *cfg, const struct vt_textmodel *m,
                        struct vt_item *it, const char *declared_group, vt_contact_lookup_fn lookup,
                        void *lookup_ctx, struct vt_suggestion *sug_out)
@@ -407,11 +390,8 @@ int vt_intake_classify(const struct vt_config *cfg, const struct vt_textmodel *m
     }
     it->term_days = vt_item_term_days(cfg, it->kind, it->type, it->petition_class);
     if (have) {
-        cJSON *j = vt_classifier_json(&sug);
         free(it->classifier);
-        it->classifier = j ? cJSON_PrintUnformatted(j) : NULL;
-        cJSON_Delete(j);
-        if (!it->classifier)
+        if (!(it->classifier = vt_classifier_json(&sug)))
             return VT_ENOMEM;
         const struct vt_prediction *d = &sug.p[VT_TASK_DEPENDENCIA];
         if (d->label[0] && !it->dependencia[0] &&
@@ -419,7 +399,7 @@ int vt_intake_classify(const struct vt_config *cfg, const struct vt_textmodel *m
             vt_classifier_routable(d->label)) {
             snprintf(it->dependencia, sizeof(it->dependencia), "%s", d->label);
             free(it->route_payload);
-            if (!(it->route_payload = route_payload(&sug)))
+            if (!(it->route_payload = vt_classifier_route_json(&sug)))
                 return VT_ENOMEM;
         }
     }
