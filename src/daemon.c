@@ -46,6 +46,7 @@
 #include "core/ratelimit.h"
 #include "domain/casework.h"
 #include "domain/classifier.h"
+#include "domain/dependencias.h"
 #include "domain/learner.h"
 #include "domain/queue.h"
 #include "domain/schedule.h"
@@ -182,6 +183,18 @@ static void refresh_due(void *ctx)
 
 /* ---- lifetime ---- */
 
+struct seed_job {
+    const struct vt_config *cfg;
+    size_t n;
+};
+
+/* Writer thread: the configured dependencias, on the first start. */
+static int seed_dependencias(struct vt_store_tx *tx, void *ctx)
+{
+    struct seed_job *j = ctx;
+    return vt_dependencias_seed(tx, j->cfg, &j->n);
+}
+
 static void on_signal(int sig)
 {
     (void)sig;
@@ -304,7 +317,15 @@ int vt_daemon_main(struct vt_config *cfg, const struct vt_store_place *place, in
         goto done;
     }
     app->intake = (struct vt_intake_ctx){cfg, app->reader, app->sniffer};
-    int lrc = vt_learner_first_model(cfg, app->store);
+    struct seed_job sj = {cfg, 0};
+    int lrc = vt_store_run(app->store, seed_dependencias, &sj);
+    if (lrc) {
+        vt_log(VT_LOG_ERROR, "start_failed", "error=\"dependencias: %s\"", vt_strerror(lrc));
+        goto done;
+    }
+    if (sj.n)
+        vt_log(VT_LOG_INFO, "dependencias_created", "count=%zu", sj.n);
+    lrc = vt_learner_first_model(cfg, app->store);
     if (lrc || vt_learner_start(cfg, app->store, &d->learner)) {
         vt_log(VT_LOG_ERROR, "start_failed", "error=\"classifier: %s\"", vt_strerror(lrc));
         goto done;

@@ -291,9 +291,10 @@ static int cmd_classify(const char *verb, const struct opts *o, struct vt_config
     if (r.same)
         printf("the active model is already this one\n");
     else if (r.adopted)
-        printf("adopted: the daemon uses it within a minute\n");
+        printf("adopted: running daemons use it within classify.refresh_seconds (%d s)\n",
+               cfg->learn.refresh_seconds);
     else
-        printf("kept the active model %s: the new one scores worse on the held-out part\n",
+        printf("kept the active model %s: the new one scores worse on the held-out part (classify.retrain_tolerance)\n",
                r.previous_version);
     return 0;
 }

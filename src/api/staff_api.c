@@ -19,6 +19,7 @@
 
 #include "store/attach.h"
 #include "api/auth.h"
+#include "domain/classifier.h"
 #include "domain/casework.h"
 #include "domain/delivery.h"
 #include "domain/dependencias.h"
@@ -676,6 +677,10 @@ static int dep_run(struct vt_store_tx *tx, void *ctx)
 static void dep_done(struct vt_http_request *req, void *ctx, int result)
 {
     struct dep_job *j = ctx;
+    /* The classifier routes only to active dependencias: it knows at once
+     * on this instance (the others within a minute: learner.h). */
+    if (!result)
+        vt_classifier_refresh_routable(vt_app_reader(req->app));
     if (!req->orphan) {
         if (result) {
             vt_reply_store_failed(req);

@@ -48,9 +48,6 @@ static const struct {
     {"*.defensoria.gov.co", "organismos_control"},
     {"personeria*.gov.co", "organismos_control"},
     {"*.personeria*.gov.co", "organismos_control"},
-    {"*.gov.co", "entidades_publicas"},
-    {"*.mil.co", "entidades_publicas"},
-    {"*.edu.co", "academia"},
 };
 
 /* Each list ends with NULL. */

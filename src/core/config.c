@@ -84,6 +84,7 @@ static const struct key keys[] = {
     {"attachments.max_count", K_INT, O(attachment_max_count), 5, NULL, 0, 100, NULL, NULL},
     {"attachments.allowed_types", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, vt_config__allowed_types},
     {"classification.groups", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, vt_config__groups},
+    {"dependencias", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, vt_config__dependencias},
     {"classification.default_group", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, vt_config__default_group},
     {"classification.domain_rules", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, vt_config__domain_rules},
     {"classification.keyword_rules", K_CUSTOM, 0, 0, NULL, 0, 0, NULL, vt_config__keyword_rules},
@@ -155,7 +156,10 @@ static const struct key keys[] = {
     {"classify.route_confidence", K_INT, O(learn.route_confidence), 70, NULL, 0, 101, NULL, NULL},
     {"classify.type_confidence", K_INT, O(learn.type_confidence), 70, NULL, 0, 101, NULL, NULL},
     {"classify.retrain_hours", K_INT, O(learn.retrain_hours), 24, NULL, 0, 8760, NULL, NULL},
-    {"classify.correction_weight", K_INT, O(learn.correction_weight), 5, NULL, 1, 100, NULL,
+    {"classify.refresh_seconds", K_INT, O(learn.refresh_seconds), 60, NULL, 1, 3600, NULL, NULL},
+    {"classify.retrain_tolerance", K_INT, O(learn.retrain_tolerance), 10, NULL, 0, 100, NULL,
+     NULL},
+    {"classify.correction_weight", K_INT, O(learn.correction_weight), 10, NULL, 1, 100, NULL,
      NULL},
     {"staff.triage_dependencia", K_STR, O(staff.triage_dependencia), 0, "atencion_ciudadano", 1, 63,
      NULL, NULL},
@@ -252,6 +256,7 @@ void vt_config_cleanup(struct vt_config *cfg)
     vt_config__free_strv(cfg->live_allowed_origins, cfg->n_live_allowed_origins);
     vt_calendar_cleanup(&cfg->calendar);
     vt_classify_rules_cleanup(&cfg->rules);
+    vt_config__free_dependencias(cfg->dependencias, cfg->n_dependencias);
     memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -415,6 +420,10 @@ static int cross_check(struct ctx *c, char *path, size_t pathlen)
     if (c->cfg->outbox.backoff_max_ms < c->cfg->outbox.backoff_base_ms) {
         snprintf(path, pathlen, "outbox.backoff_max_ms");
         return vt_config__fail(c, "must not be below outbox.backoff_base_ms%s", "");
+    }
+    if (strcmp(c->cfg->learn.kind, "lr") != 0 && strcmp(c->cfg->learn.kind, "nb") != 0) {
+        snprintf(path, pathlen, "classify.kind");
+        return vt_config__fail(c, "must be \"lr\" or \"nb\", not \"%s\"", c->cfg->learn.kind);
     }
     if (!vt_classify_group_known(r, r->default_group)) {
         snprintf(path, pathlen, "classification.default_group");

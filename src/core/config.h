@@ -125,7 +125,15 @@ struct vt_learn_config {
     int route_confidence;   /* route to the suggested dependencia at or above this */
     int type_confidence;    /* an e-mail's suggested type stands without triage at or above */
     int retrain_hours;      /* the daemon retrains this often; 0: only by command */
+    int refresh_seconds;    /* how often an instance looks for a newer active model */
     int correction_weight;  /* a staff correction counts as this many shipped messages */
+    int retrain_tolerance;  /* thousandths of held-out accuracy a new model may lose */
+};
+
+/* A dependencia the configuration creates on the first start (an empty
+ * dependencias table): code and Spanish name. */
+struct vt_dependencia_seed {
+    char *code, *name;
 };
 
 struct vt_config {
@@ -169,6 +177,8 @@ struct vt_config {
 
     struct vt_classify_rules rules;
     struct vt_learn_config learn;
+    struct vt_dependencia_seed *dependencias; /* "dependencias": created on first start */
+    size_t n_dependencias;
 
     int batch_max;
     int due_soon_days;

@@ -41,6 +41,8 @@ int vt_config__allowed_types(struct ctx *c, const cJSON *v);
 int vt_config__allowed_origins(struct ctx *c, const cJSON *v);
 int vt_config__identity_roles(struct ctx *c, const cJSON *v);
 int vt_config__groups(struct ctx *c, const cJSON *v);
+int vt_config__dependencias(struct ctx *c, const cJSON *v);
+void vt_config__free_dependencias(struct vt_dependencia_seed *d, size_t n);
 int vt_config__default_group(struct ctx *c, const cJSON *v);
 int vt_config__domain_rules(struct ctx *c, const cJSON *v);
 int vt_config__keyword_rules(struct ctx *c, const cJSON *v);

@@ -658,3 +658,61 @@ fail:
     vt_config__free_type_rules(r, i);
     return rc;
 }
+
+void vt_config__free_dependencias(struct vt_dependencia_seed *d, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(d[i].code);
+        free(d[i].name);
+    }
+    free(d);
+}
+
+/* "dependencias": [{"code": "obras", "name": "Secretaría de Obras Públicas"}, ...]:
+ * the offices created on the first start (domain/dependencias.h). */
+int vt_config__dependencias(struct ctx *c, const cJSON *v)
+{
+    if (!cJSON_IsArray(v))
+        return vt_config__fail(c, "must be an array of {\"code\", \"name\"}%s", "");
+    size_t n = (size_t)cJSON_GetArraySize(v), i = 0;
+    struct vt_dependencia_seed *d = calloc(n + 1, sizeof(*d));
+    if (!d)
+        return VT_ENOMEM;
+    int rc = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, v)
+    {
+        const char *code = str_member(e, "code"), *name = str_member(e, "name");
+        if (!cJSON_IsObject(e) || cJSON_GetArraySize(e) != 2 || !code || !name || !*name ||
+            strlen(name) > 200) {
+            rc = vt_config__fail(
+                c, "each dependencia must be {\"code\": \"...\", \"name\": \"...\"}%s", "");
+            goto fail;
+        }
+        if (!valid_id(code)) {
+            rc = vt_config__fail(c, "dependencia code \"%s\" must be 1-63 characters of a-z, 0-9 "
+                                    "and _",
+                                 code);
+            goto fail;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(d[j].code, code) == 0) {
+                rc = vt_config__fail(c, "dependencia \"%s\" appears twice", code);
+                goto fail;
+            }
+        d[i].code = strdup(code);
+        d[i].name = strdup(name);
+        i++;
+        if (!d[i - 1].code || !d[i - 1].name) {
+            rc = VT_ENOMEM;
+            goto fail;
+        }
+    }
+    vt_config__free_dependencias(c->cfg->dependencias, c->cfg->n_dependencias);
+    c->cfg->dependencias = d;
+    c->cfg->n_dependencias = i;
+    return 0;
+fail:
+    vt_config__free_dependencias(d, i);
+    return rc;
+}

@@ -229,6 +229,7 @@ static int task_labels(struct task_model *t, const struct vt_train_doc *docs, si
 struct doc_idx {
     long *j;
     size_t n;
+    uint64_t hash; /* of the document's feature keys: its place in each pass */
 };
 
 static void softmax(double *z, size_t k)
@@ -243,27 +244,67 @@ static void softmax(double *z, size_t k)
         z[c] /= sum;
 }
 
-static void train_lr(struct task_model *t, size_t v, const struct vt_train_doc *docs,
-                     const struct doc_idx *di, size_t n, int task, const struct vt_train_opts *o,
-                     size_t *order, double *z)
+struct keyed {
+    uint64_t key;
+    size_t doc;
+};
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    const struct keyed *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->doc < y->doc ? -1 : x->doc > y->doc;
+}
+
+/* splitmix64's finalizer: a well-spread 64-bit mix. */
+static uint64_t mix(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static int train_lr(struct task_model *t, size_t v, const struct vt_train_doc *docs,
+                    const struct doc_idx *di, size_t n, int task, const struct vt_train_opts *o,
+                    size_t *order, double *z)
 {
     size_t m = 0;
     for (size_t d = 0; d < n; d++)
         if (docs[d].label[task] && *docs[d].label[task] && di[d].n)
             order[m++] = d;
-    uint64_t seed = 0x9E3779B97F4A7C15ull;
+    /* Each label weighs as much as the others in total (minority labels are
+     * not drowned by the common ones). */
+    double cw[256];
+    for (size_t c = 0; c < t->k; c++)
+        cw[c] = 0;
+    for (size_t i = 0; i < m; i++)
+        cw[label_index(t, docs[order[i]].label[task])] += docs[order[i]].weight;
+    double total = 0;
+    for (size_t c = 0; c < t->k; c++)
+        total += cw[c];
+    for (size_t c = 0; c < t->k; c++)
+        cw[c] = cw[c] > 0 ? total / ((double)t->k * cw[c]) : 1.0;
+    /* The order of each pass: a shuffle keyed by each document's content,
+     * not by its position, so a document added (a staff correction) leaves
+     * the others' order, and so the model, nearly as it was. */
+    struct keyed *ko = malloc((m + 1) * sizeof(*ko));
+    if (!ko)
+        return VT_ENOMEM;
     for (int e = 0; e < o->epochs; e++) {
-        for (size_t i = m; i > 1; i--) { /* a fixed shuffle: the same every run */
-            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-            size_t r = (size_t)((seed >> 33) % i), tmp = order[i - 1];
-            order[i - 1] = order[r];
-            order[r] = tmp;
+        for (size_t i = 0; i < m; i++) {
+            size_t d = order[i];
+            ko[i] = (struct keyed){mix(di[d].hash ^ ((uint64_t)(e + 1) * 0x9E3779B97F4A7C15ull)), d};
         }
+        qsort(ko, m, sizeof(*ko), cmp_keyed);
+        for (size_t i = 0; i < m; i++)
+            order[i] = ko[i].doc;
         double lr = 0.5 / (1.0 + 0.25 * e);
         for (size_t i = 0; i < m; i++) {
             size_t d = order[i];
             double s = 1.0 / sqrt((double)di[d].n);
             long y = label_index(t, docs[d].label[task]);
+            double dw = docs[d].weight * cw[y];
             for (size_t c = 0; c < t->k; c++)
                 z[c] = t->bias[c];
             for (size_t f = 0; f < di[d].n; f++)
@@ -271,7 +312,7 @@ static void train_lr(struct task_model *t, size_t v, const struct vt_train_doc *
                     z[c] += s * t->w[(size_t)di[d].j[f] * t->k + c];
             softmax(z, t->k);
             for (size_t c = 0; c < t->k; c++) {
-                double g = (z[c] - ((long)c == y ? 1.0 : 0.0)) * docs[d].weight;
+                double g = (z[c] - ((long)c == y ? 1.0 : 0.0)) * dw;
                 t->bias[c] -= lr * g;
                 for (size_t f = 0; f < di[d].n; f++) {
                     double *w = &t->w[(size_t)di[d].j[f] * t->k + c];
@@ -280,7 +321,9 @@ static void train_lr(struct task_model *t, size_t v, const struct vt_train_doc *
             }
         }
     }
+    free(ko);
     (void)v;
+    return 0;
 }
 
 static void train_nb(struct task_model *t, size_t v, const struct vt_train_doc *docs,
@@ -314,12 +357,12 @@ static void train_nb(struct task_model *t, size_t v, const struct vt_train_doc *
 int vt_textmodel_train(const struct vt_train_doc *docs, size_t n, const struct vt_train_opts *o,
                        struct vt_textmodel **out)
 {
-    struct vt_train_opts opts = {"lr", 2, 30, 1e-4};
+    struct vt_train_opts opts = {"lr", 2, 30, 1e-3};
     if (o) {
         opts.kind = o->kind ? o->kind : "lr";
         opts.min_df = o->min_df > 0 ? o->min_df : 2;
         opts.epochs = o->epochs > 0 ? o->epochs : 30;
-        opts.l2 = o->l2 > 0 ? o->l2 : 1e-4;
+        opts.l2 = o->l2 > 0 ? o->l2 : 1e-3;
     }
     *out = NULL;
     if (!n || (strcmp(opts.kind, "lr") && strcmp(opts.kind, "nb")))
@@ -338,11 +381,15 @@ int vt_textmodel_train(const struct vt_train_doc *docs, size_t n, const struct v
             rc = VT_ENOMEM;
             break;
         }
+        uint64_t h = 1469598103934665603ull;
         for (size_t i = 0; i < docs[d].f->n; i++) {
             long j = lookup(m, docs[d].f->f[i].key);
             if (j >= 0)
                 di[d].j[di[d].n++] = j;
+            for (const char *k = docs[d].f->f[i].key; *k; k++)
+                h = (h ^ (unsigned char)*k) * 1099511628211ull;
         }
+        di[d].hash = h;
     }
     for (int task = 0; task < VT_TASKS && !rc; task++) {
         struct task_model *t = &m->t[task];
@@ -354,7 +401,7 @@ int vt_textmodel_train(const struct vt_train_doc *docs, size_t n, const struct v
             break;
         }
         if (strcmp(opts.kind, "lr") == 0)
-            train_lr(t, m->v, docs, di, n, task, &opts, order, z);
+            rc = train_lr(t, m->v, docs, di, n, task, &opts, order, z);
         else
             train_nb(t, m->v, docs, di, n, task, z);
     }

@@ -4,7 +4,9 @@
  *
  * Kinds (vt_train_opts.kind), measured on the shipped corpus (README):
  *   "lr"  multinomial logistic regression, SGD in a fixed order with L2;
- *         features weigh 1/sqrt(n) so long letters do not drown short chats;
+ *         features weigh 1/sqrt(n) so long letters do not drown short chats,
+ *         and each label's documents weigh as much in total as any other
+ *         label's, so rare groups are not drowned by ciudadanía;
  *   "nb"  multinomial naive Bayes on feature presence, Laplace smoothing.
  * Training is deterministic: the same documents in the same order give the
  * same model bytes (no clock, no random seed but a fixed one, the vocabulary
@@ -37,7 +39,7 @@ struct vt_train_opts {
     const char *kind; /* "lr" (default) or "nb" */
     int min_df;       /* a feature must appear in this many documents (default 2) */
     int epochs;       /* lr: passes over the documents (default 30) */
-    double l2;        /* lr: weight decay (default 1e-4) */
+    double l2;        /* lr: weight decay (default 1e-3) */
 };
 
 #define VT_REASONS 5

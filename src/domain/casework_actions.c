@@ -244,12 +244,13 @@ int vt_casework__do_reclassify(const struct vt_domain *dom, struct vt_store_tx *
         vt_date_format(vt_calendar_add_business_days(&cfg->calendar, filed, term), due);
     }
     int rc = vt_casework__db_reclassify(tx, r->id, type, pclass, group, term, due);
-    /* What staff set teaches the classifier (classifier_labels). */
-    if (!rc)
+    /* What staff set teaches the classifier (classifier_labels): the labels
+     * they gave, and a peticion's class when they gave its type. */
+    if (!rc && !blank(a->type))
         rc = vt_classifier_label(tx, r->id, "type", type, who->username);
-    if (!rc && pclass)
+    if (!rc && pclass && (!blank(a->petition_class) || !blank(a->type)))
         rc = vt_classifier_label(tx, r->id, "petition_class", pclass, who->username);
-    if (!rc)
+    if (!rc && !blank(a->group))
         rc = vt_classifier_label(tx, r->id, "group", group, who->username);
     if (rc)
         return rc;

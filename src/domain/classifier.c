@@ -55,6 +55,13 @@ void vt_classifier_use(struct vt_textmodel *m)
     pthread_mutex_unlock(&retired_lock);
 }
 
+static void free_codes(char **codes)
+{
+    for (size_t i = 0; codes && codes[i]; i++)
+        free(codes[i]);
+    free(codes);
+}
+
 static _Atomic(char **) routable;
 static char ***old_routable;
 static size_t n_old_routable;
@@ -68,9 +75,7 @@ void vt_classifier_set_routable(char **codes)
         old_routable[n_old_routable++] = codes;
         atomic_store(&routable, codes);
     } else {
-        for (size_t i = 0; codes && codes[i]; i++)
-            free(codes[i]);
-        free(codes);
+        free_codes(codes);
     }
     pthread_mutex_unlock(&retired_lock);
 }
@@ -90,11 +95,8 @@ void vt_classifier_shutdown(void)
 {
     pthread_mutex_lock(&retired_lock);
     atomic_store(&routable, NULL);
-    for (size_t i = 0; i < n_old_routable; i++) {
-        for (size_t j = 0; old_routable[i] && old_routable[i][j]; j++)
-            free(old_routable[i][j]);
-        free(old_routable[i]);
-    }
+    for (size_t i = 0; i < n_old_routable; i++)
+        free_codes(old_routable[i]);
     free(old_routable);
     old_routable = NULL;
     n_old_routable = 0;
@@ -366,10 +368,12 @@ int vt_classifier_report(const struct vt_config *cfg, const struct vt_textmodel 
     return 0;
 }
 
-bool vt_classifier_not_worse(const struct vt_scores *candidate, const struct vt_scores *current)
+bool vt_classifier_not_worse(const struct vt_scores *candidate, const struct vt_scores *current,
+                             int tolerance_permille)
 {
     for (int t = 0; t < VT_TASKS; t++)
-        if (floor(candidate->accuracy[t] * 1000 + 0.5) < floor(current->accuracy[t] * 1000 + 0.5))
+        if (floor(candidate->accuracy[t] * 1000 + 0.5) + tolerance_permille <
+            floor(current->accuracy[t] * 1000 + 0.5))
             return false;
     return true;
 }
@@ -614,7 +618,8 @@ int vt_classifier_retrain(const struct vt_config *cfg, struct vt_store *s,
                      vt_textmodel_version(cur));
         }
         snprintf(res->version, sizeof(res->version), "%s", vt_textmodel_version(cand));
-        res->adopted = !cur || vt_classifier_not_worse(&cand_sc, &cur_sc);
+        res->adopted =
+            !cur || vt_classifier_not_worse(&cand_sc, &cur_sc, cfg->learn.retrain_tolerance);
         res->same = cur && strcmp(vt_textmodel_version(cur), vt_textmodel_version(cand)) == 0;
         if (!res->same) {
             struct keep_job k = {cand, &cand_sc, res->trained_on, extra.n, res->adopted};
@@ -626,6 +631,51 @@ int vt_classifier_retrain(const struct vt_config *cfg, struct vt_store *s,
     vt_corpus_free(&base);
     vt_textmodel_free(cur);
     vt_textmodel_free(cand);
+    return rc;
+}
+
+static const char SQL_ROUTABLE[] = "SELECT code FROM dependencias WHERE active = 1 ORDER BY code";
+
+static bool same_codes(char *const *a, char *const *b)
+{
+    size_t i = 0;
+    for (; a[i] && b[i]; i++)
+        if (strcmp(a[i], b[i]) != 0)
+            return false;
+    return !a[i] && !b[i];
+}
+
+int vt_classifier_refresh_routable(struct vt_store_reader *r)
+{
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_reader_db(r), SQL_ROUTABLE);
+    if (!st)
+        return VT_ESTORE;
+    size_t n = 0, cap = 16;
+    char **codes = calloc(cap + 1, sizeof(*codes));
+    int step = VT_DB_DONE, rc = codes ? 0 : VT_ENOMEM;
+    while (!rc && (step = vt_db_step(st)) == VT_DB_ROW) {
+        if (n == cap) {
+            char **p = realloc(codes, (cap * 2 + 1) * sizeof(*p));
+            if (!p) {
+                rc = VT_ENOMEM;
+                break;
+            }
+            codes = p;
+            cap *= 2;
+        }
+        if (!(codes[n] = strdup(vt_db_col_str(st, 0))))
+            rc = VT_ENOMEM;
+        else
+            codes[++n] = NULL;
+    }
+    vt_db_reset(st);
+    if (!rc && step != VT_DB_DONE)
+        rc = VT_ESTORE;
+    char **old = atomic_load(&routable);
+    if (rc || (old && same_codes(old, codes)))
+        free_codes(codes);
+    else
+        vt_classifier_set_routable(codes);
     return rc;
 }
 
@@ -647,41 +697,8 @@ int vt_classifier_refresh(const struct vt_config *cfg, struct vt_store *s, bool 
             *changed = true;
         }
     }
-    /* The active dependencias: routing never files into one that is gone. */
-    if (!rc) {
-        struct vt_db_stmt *st = vt_db_prepare(vt_store_reader_db(r),
-                                              "SELECT code FROM dependencias WHERE active = 1 "
-                                              "ORDER BY code");
-        size_t n = 0, cap = 16;
-        char **codes = st ? calloc(cap + 1, sizeof(*codes)) : NULL;
-        int step = VT_DB_DONE;
-        while (codes && (step = vt_db_step(st)) == VT_DB_ROW) {
-            if (n == cap) {
-                char **p = realloc(codes, (cap * 2 + 1) * sizeof(*p));
-                if (!p)
-                    break;
-                codes = p;
-                cap *= 2;
-            }
-            codes[n++] = strdup(vt_db_col_str(st, 0));
-            codes[n] = NULL;
-        }
-        if (st)
-            vt_db_reset(st);
-        char **old = atomic_load(&routable);
-        bool same = old != NULL;
-        for (size_t i = 0; same && (i < n || old[i]); i++)
-            same = i < n && old[i] && codes[i] && strcmp(old[i], codes[i]) == 0;
-        if (codes && step == VT_DB_DONE && !same) {
-            vt_classifier_set_routable(codes);
-        } else {
-            for (size_t i = 0; codes && i < n; i++)
-                free(codes[i]);
-            free(codes);
-            if (!codes || step != VT_DB_DONE)
-                rc = VT_ESTORE;
-        }
-    }
+    if (!rc)
+        rc = vt_classifier_refresh_routable(r);
     vt_store_reader_free(r);
     return rc;
 }

@@ -14,7 +14,8 @@
  * Training data: the shipped corpus's training part (data/corpus/, compiled
  * in) plus the labels staff set or confirmed (classifier_labels), each
  * counting as classify.correction_weight messages. A new model replaces the
- * active one only if it scores no worse on the shipped held-out part.
+ * active one only if it scores no worse on the shipped held-out part (within
+ * classify.retrain_tolerance thousandths on each task).
  *
  * Owns: the process's model pointer (vt_classifier_model); the SQL of
  * classifier_models and classifier_labels.
@@ -139,9 +140,14 @@ int vt_classifier_retrain(const struct vt_config *cfg, struct vt_store *s,
  * if it is another (*changed), and refreshes the routable dependencias.
  * 0 or VT_E*. */
 int vt_classifier_refresh(const struct vt_config *cfg, struct vt_store *s, bool *changed);
+/* The reader's thread: refreshes the routable dependencias from the active
+ * ones (after an admin changed them). 0 or VT_E*. */
+int vt_classifier_refresh_routable(struct vt_store_reader *r);
 
-/* Whether candidate may replace current: no task scores worse on the held
- * out part (accuracy, rounded to 3 decimals). */
-bool vt_classifier_not_worse(const struct vt_scores *candidate, const struct vt_scores *current);
+/* Whether candidate may replace current: on no task is its held-out
+ * accuracy lower by more than tolerance_permille (thousandths; any
+ * retraining moves a message or two of the held-out part either way). */
+bool vt_classifier_not_worse(const struct vt_scores *candidate, const struct vt_scores *current,
+                             int tolerance_permille);
 
 #endif

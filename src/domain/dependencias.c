@@ -58,8 +58,8 @@ static const char SQL_SAVE[] =
     "VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (code) DO UPDATE SET name = excluded.name, "
     "active = excluded.active, updated_at = excluded.updated_at";
 
-int vt_dependencias_save(struct vt_store_tx *tx, const char *username, const char *code,
-                         const char *name, bool active)
+static int save(struct vt_store_tx *tx, const char *actor, const char *code, const char *name,
+                bool active)
 {
     struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_SAVE);
     if (!st)
@@ -76,9 +76,37 @@ int vt_dependencias_save(struct vt_store_tx *tx, const char *username, const cha
     cJSON_AddBoolToObject(p, "active", active);
     char *s = cJSON_PrintUnformatted(p);
     cJSON_Delete(p);
-    char actor[80];
-    snprintf(actor, sizeof(actor), "staff:%s", username);
     int rc = s ? vt_store_tx_event(tx, 0, actor, "dependencia_guardada", s, 0) : VT_ENOMEM;
     free(s);
     return rc;
+}
+
+int vt_dependencias_save(struct vt_store_tx *tx, const char *username, const char *code,
+                         const char *name, bool active)
+{
+    char actor[80];
+    snprintf(actor, sizeof(actor), "staff:%s", username);
+    return save(tx, actor, code, name, active);
+}
+
+static const char SQL_ANY[] = "SELECT 1 FROM dependencias LIMIT 1";
+
+int vt_dependencias_seed(struct vt_store_tx *tx, const struct vt_config *cfg, size_t *n)
+{
+    *n = 0;
+    struct vt_db_stmt *st = vt_db_prepare(vt_store_tx_db(tx), SQL_ANY);
+    if (!st)
+        return VT_ESTORE;
+    int s = vt_db_step(st);
+    vt_db_reset(st);
+    if (s != VT_DB_DONE)
+        return s == VT_DB_ROW ? 0 : VT_ESTORE; /* not the first start */
+    for (size_t i = 0; i < cfg->n_dependencias; i++) {
+        int rc = save(tx, "sistema:configuracion", cfg->dependencias[i].code,
+                      cfg->dependencias[i].name, true);
+        if (rc)
+            return rc;
+        ++*n;
+    }
+    return 0;
 }

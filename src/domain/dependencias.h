@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/config.h"
 #include "store/store.h"
 
 /* Reader's thread: calls each(ctx, code, name, active) for every dependencia,
@@ -33,5 +34,11 @@ int vt_dependencias_active(struct vt_store_tx *tx, const char *code, bool *activ
  * caller checked code and name. 0 or VT_E*. */
 int vt_dependencias_save(struct vt_store_tx *tx, const char *username, const char *code,
                          const char *name, bool active);
+
+/* Writer thread: on the first start (no dependencia at all), creates the
+ * configured ones (cfg "dependencias"), each with its event by
+ * "sistema:configuracion"; *n gets how many. Later starts change nothing
+ * (admins own the list then). 0 or VT_E*. */
+int vt_dependencias_seed(struct vt_store_tx *tx, const struct vt_config *cfg, size_t *n);
 
 #endif

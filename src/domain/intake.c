@@ -428,11 +428,10 @@ int vt_intake_classify(const struct vt_config *cfg, const struct vt_textmodel *m
         return 0; /* the channel knows the group (a hearing, a survey's invitation) */
     char rule[40];
     snprintf(rule, sizeof(rule), "modelo:%s", sug.version);
+    bool model_group = have && sug.p[VT_TASK_GROUP].label[0];
     struct vt_classify_input in = {declared_group, it->req.person_type, it->req.email,
                                    it->req.phone,  it->req.id_number,   it->subject,
-                                   it->body,       have && sug.p[VT_TASK_GROUP].label[0]
-                                                       ? sug.p[VT_TASK_GROUP].label
-                                                       : NULL,
+                                   it->body,       model_group ? sug.p[VT_TASK_GROUP].label : NULL,
                                    rule};
     struct vt_classification cl;
     int rc = vt_classify(&cfg->rules, lookup, lookup_ctx, &in, &cl);

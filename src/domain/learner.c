@@ -13,8 +13,6 @@
 #include "domain/classifier.h"
 #include "domain/schedule.h"
 
-#define REFRESH_SECONDS 60
-
 struct vt_learner {
     const struct vt_config *cfg;
     struct vt_store *store;
@@ -113,7 +111,7 @@ static void *run(void *arg)
     while (!l->stop) {
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += REFRESH_SECONDS;
+        until.tv_sec += l->cfg->learn.refresh_seconds;
         pthread_cond_timedwait(&l->cond, &l->lock, &until);
         if (l->stop)
             break;

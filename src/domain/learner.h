@@ -1,6 +1,7 @@
 /* learner.h - the learned classifier's thread: keeps the model in use equal
  * to the store's active one (classify train on any host, or another
- * instance's retraining, reach every instance within a minute), keeps the
+ * instance's retraining, reach every instance within
+ * classify.refresh_seconds, a minute by default), keeps the
  * routable dependencias current, and retrains every classify.retrain_hours
  * (once per period across the instances on one database: schedule.h).
  *
