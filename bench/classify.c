@@ -285,14 +285,17 @@ int main(int argc, char **argv)
     static const struct {
         const char *key, *what;
         pass_fn fn;
+        const char *fn_name;
         bool no_model;
     } stages[] = {
-        {"ceiling", "ceiling: vt_fold_es + strlen", pass_ceiling, false},
-        {"features", "features alone", pass_features, false},
-        {"predict", "prediction alone (4 tasks)", pass_predict, false},
-        {"suggest", "suggestion (vt_classifier_suggest)", pass_suggest, false},
-        {"intake-rules", "intake classify step, rules only", pass_intake, true},
-        {"intake-model", "intake classify step, rules + model", pass_intake, false},
+#define STAGE(key, what, fn, no_model) {key, what, fn, #fn, no_model}
+        STAGE("ceiling", "ceiling: vt_fold_es + strlen", pass_ceiling, false),
+        STAGE("features", "features alone", pass_features, false),
+        STAGE("predict", "prediction alone (4 tasks)", pass_predict, false),
+        STAGE("suggest", "suggestion (vt_classifier_suggest)", pass_suggest, false),
+        STAGE("intake-rules", "intake classify step, rules only", pass_intake, true),
+        STAGE("intake-model", "intake classify step, rules + model", pass_intake, false),
+#undef STAGE
     };
     struct run r[sizeof(stages) / sizeof(stages[0])];
     for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++) {
@@ -302,6 +305,9 @@ int main(int argc, char **argv)
         if ((rc = measure(&b, stages[i].fn, secs, &r[i])))
             goto fail;
         print_run(stages[i].what, &r[i]);
+        if (only) /* for bench/classify --instructions: every message the pass function saw */
+            printf("stage %s: %zu messages through %s, warm-up included\n", stages[i].key,
+                   (r[i].passes + 1) * held.n, stages[i].fn_name);
     }
     if (only)
         goto fail; /* rc 0: one stage only, no summary */
