@@ -49,6 +49,7 @@
 #include "outbox/outbox.h"
 #include "api/report_api.h"
 #include "domain/classifier.h"
+#include "domain/classifier_eval.h"
 #include "domain/users.h"
 #include "daemon.h"
 #include "store/store.h"
@@ -199,7 +200,6 @@ static void cli_stamp(void *ctx, struct vt_item *it)
     vt_item_stamp(ctx, it);
 }
 
-
 static char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -252,9 +252,9 @@ static int cmd_classify(const char *verb, const struct opts *o, struct vt_config
             return 1;
         }
         struct vt_textmodel *m = NULL;
-        rc = !cfg->learn.enabled              ? 0
+        rc = !cfg->learn.enabled             ? 0
              : strcmp(cfg->learn.kind, "lr") ? vt_classifier_train(cfg, NULL, &m)
-                                              : vt_classifier_shipped(&m);
+                                             : vt_classifier_shipped(&m);
         if (!rc)
             rc = vt_classifier_report(cfg, m, &c, stdout);
         if (rc)
@@ -280,8 +280,8 @@ static int cmd_classify(const char *verb, const struct opts *o, struct vt_config
         fprintf(stderr, "classify train: %s\n", vt_strerror(rc));
         return 1;
     }
-    printf("trained %s on %zu messages (%zu corrections from the store)\n", r.version,
-           r.trained_on, r.corrections);
+    printf("trained %s on %zu messages (%zu corrections from the store)\n", r.version, r.trained_on,
+           r.corrections);
     for (int t = 0; t < VT_TASKS; t++) {
         printf("  held-out %-15s %.3f", vt_task_names[t], r.scores.accuracy[t]);
         if (r.had_model)
@@ -294,7 +294,8 @@ static int cmd_classify(const char *verb, const struct opts *o, struct vt_config
         printf("adopted: running daemons use it within classify.refresh_seconds (%d s)\n",
                cfg->learn.refresh_seconds);
     else
-        printf("kept the active model %s: the new one scores worse on the held-out part (classify.retrain_tolerance)\n",
+        printf("kept the active model %s: the new one scores worse on the held-out part "
+               "(classify.retrain_tolerance)\n",
                r.previous_version);
     return 0;
 }

@@ -120,14 +120,14 @@ struct vt_surveys_config {
 /* The learned classifier (issue 15, domain/classifier.h). Confidences are
  * percentages: 101 never reaches, so it turns the automatic step off. */
 struct vt_learn_config {
-    bool enabled;           /* false: the keyword rules as before, no model */
-    char *kind;             /* "lr" or "nb" (core/textmodel.h) */
-    int route_confidence;   /* route to the suggested dependencia at or above this */
-    int type_confidence;    /* an e-mail's suggested type stands without triage at or above */
-    int retrain_hours;      /* the daemon retrains this often; 0: only by command */
-    int refresh_seconds;    /* how often an instance looks for a newer active model */
-    int correction_weight;  /* a staff correction counts as this many shipped messages */
-    int retrain_tolerance;  /* thousandths of held-out accuracy a new model may lose */
+    bool enabled;          /* false: the keyword rules as before, no model */
+    char *kind;            /* "lr" or "nb" (core/textmodel.h) */
+    int route_confidence;  /* route to the suggested dependencia at or above this */
+    int type_confidence;   /* an e-mail's suggested type stands without triage at or above */
+    int retrain_hours;     /* the daemon retrains this often; 0: only by command */
+    int refresh_seconds;   /* how often an instance looks for a newer active model */
+    int correction_weight; /* a staff correction counts as this many shipped messages */
+    int retrain_tolerance; /* thousandths of held-out accuracy a new model may lose */
 };
 
 /* A dependencia the configuration creates on the first start (an empty

@@ -690,8 +690,9 @@ int vt_config__dependencias(struct ctx *c, const cJSON *v)
             goto fail;
         }
         if (!valid_id(code)) {
-            rc = vt_config__fail(c, "dependencia code \"%s\" must be 1-63 characters of a-z, 0-9 "
-                                    "and _",
+            rc = vt_config__fail(c,
+                                 "dependencia code \"%s\" must be 1-63 characters of a-z, 0-9 "
+                                 "and _",
                                  code);
             goto fail;
         }

@@ -94,8 +94,7 @@ const char *vt_corpus_channel(const struct vt_corpus_doc *d)
 }
 
 int vt_corpus_train_model(const struct vt_corpus *const *parts, const double *weights,
-                          size_t n_parts, const struct vt_train_opts *o,
-                          struct vt_textmodel **out)
+                          size_t n_parts, const struct vt_train_opts *o, struct vt_textmodel **out)
 {
     size_t cap = 0, n = 0;
     *out = NULL;
@@ -107,8 +106,7 @@ int vt_corpus_train_model(const struct vt_corpus *const *parts, const double *we
     for (size_t p = 0; p < n_parts && !rc; p++) {
         for (size_t i = 0; parts[p] && i < parts[p]->n && !rc; i++) {
             const struct vt_corpus_doc *d = &parts[p]->d[i];
-            struct vt_text_input in = {vt_corpus_channel(d), d->from, d->subject, d->text, NULL,
-                                       0};
+            struct vt_text_input in = {vt_corpus_channel(d), d->from, d->subject, d->text, NULL, 0};
             if ((rc = vt_features_extract(&in, &f[n])))
                 break;
             docs[n].f = &f[n];

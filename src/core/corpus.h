@@ -37,7 +37,6 @@ const char *vt_corpus_channel(const struct vt_corpus_doc *d);
 
 /* Trains on the parts' lines, each line of parts[i] weighing weights[i]. 0 or VT_E*. */
 int vt_corpus_train_model(const struct vt_corpus *const *parts, const double *weights,
-                          size_t n_parts, const struct vt_train_opts *o,
-                          struct vt_textmodel **out);
+                          size_t n_parts, const struct vt_train_opts *o, struct vt_textmodel **out);
 
 #endif

@@ -18,58 +18,69 @@
 
 /* Spanish words too common to say anything (accents folded), sorted. */
 static const char *const stop_words[] = {
-    "a", "al", "algo", "algun", "alguna", "algunas", "alguno", "algunos", "ante", "antes",
-    "aqui", "asi", "atentamente", "aun", "aunque", "buenas", "buenos", "cada", "como", "con",
-    "contra", "cordial", "cual", "cuales", "cuando", "cuanto", "de", "del", "desde", "dias",
-    "donde", "dos", "e", "el", "ella", "ellas", "ellos", "en", "entre", "era", "eran", "es",
-    "esa", "esas", "ese", "eso", "esos", "esta", "estaba", "estado", "estamos", "estan",
-    "estar", "estas", "este", "esto", "estos", "estoy", "fue", "fueron", "ha", "habia", "han",
-    "hasta", "hay", "he", "hola", "la", "las", "le", "les", "lo", "los", "mas", "me", "mi",
-    "mis", "muy", "ni", "noches", "nos", "nosotros", "o", "otra", "otro", "otros", "para",
-    "pero", "poco", "por", "porfa", "porque", "pq", "q", "que", "quien", "saludo", "saludos",
-    "se", "sea", "segun", "senor", "senora", "senores", "ser", "si", "sido", "sobre", "son",
-    "su", "sus", "tambien", "tardes", "te", "tengo", "tiene", "tienen", "todo", "todos", "tu",
-    "tus", "un", "una", "unas", "uno", "unos", "usted", "ustedes", "xfa", "xq", "y", "ya",
-    "yo",
+    "a",      "al",       "algo",    "algun",  "alguna",      "algunas", "alguno", "algunos",
+    "ante",   "antes",    "aqui",    "asi",    "atentamente", "aun",     "aunque", "buenas",
+    "buenos", "cada",     "como",    "con",    "contra",      "cordial", "cual",   "cuales",
+    "cuando", "cuanto",   "de",      "del",    "desde",       "dias",    "donde",  "dos",
+    "e",      "el",       "ella",    "ellas",  "ellos",       "en",      "entre",  "era",
+    "eran",   "es",       "esa",     "esas",   "ese",         "eso",     "esos",   "esta",
+    "estaba", "estado",   "estamos", "estan",  "estar",       "estas",   "este",   "esto",
+    "estos",  "estoy",    "fue",     "fueron", "ha",          "habia",   "han",    "hasta",
+    "hay",    "he",       "hola",    "la",     "las",         "le",      "les",    "lo",
+    "los",    "mas",      "me",      "mi",     "mis",         "muy",     "ni",     "noches",
+    "nos",    "nosotros", "o",       "otra",   "otro",        "otros",   "para",   "pero",
+    "poco",   "por",      "porfa",   "porque", "pq",          "q",       "que",    "quien",
+    "saludo", "saludos",  "se",      "sea",    "segun",       "senor",   "senora", "senores",
+    "ser",    "si",       "sido",    "sobre",  "son",         "su",      "sus",    "tambien",
+    "tardes", "te",       "tengo",   "tiene",  "tienen",      "todo",    "todos",  "tu",
+    "tus",    "un",       "una",     "unas",   "uno",         "unos",    "usted",  "ustedes",
+    "xfa",    "xq",       "y",       "ya",     "yo",
 };
 
 /* Common Colombian given names and surnames (folded), sorted: never features,
  * so that no reason shown to staff names a person. Words that are also
  * ordinary words (luz, paz, rosa, torres, ...) are left out on purpose. */
 static const char *const names[] = {
-    "acosta", "adriana", "agudelo", "aguilar", "alba", "alberto", "alejandra", "alejandro",
-    "alexander", "alfonso", "alfredo", "alicia", "alirio", "alvarez", "alvaro", "amparo",
-    "ana", "anderson", "andrea", "andres", "angela", "angelica", "antonio", "arango", "arias",
-    "armando", "arturo", "aurora", "beatriz", "bedoya", "bermudez", "bernardo", "betancur",
-    "brayan", "buitrago", "bustamante", "cabrera", "camila", "cardenas", "cardona", "carlos",
-    "carmen", "carolina", "carvajal", "castaneda", "castro", "catalina", "cecilia", "cesar",
-    "cifuentes", "claudia", "cristian", "cristina", "cuellar", "dairo", "daniel", "daniela",
-    "david", "deisy", "diana", "diaz", "diego", "duque", "duvan", "edgar", "edison", "eduardo",
-    "edwin", "elena", "eliana", "elizabeth", "emilio", "enrique", "ernesto", "escobar",
-    "espinosa", "esteban", "estefania", "estrada", "fabian", "fabio", "felipe", "fernando",
-    "florez", "francisco", "franco", "freddy", "fredy", "gabriel", "gabriela", "gallego",
-    "garcia", "gaviria", "gerardo", "german", "gil", "gilberto", "giraldo", "gloria", "gomez",
-    "gonzalez", "gonzalo", "guerrero", "gustavo", "gutierrez", "hector", "helena", "henao",
-    "heriberto", "hernan", "hernandez", "hernando", "herrera", "hoyos", "humberto", "ibarra",
-    "ines", "isabel", "ivan", "jaime", "jairo", "jaramillo", "javier", "jenny", "jesus",
-    "jhon", "jhonatan", "jhony", "jimenez", "johana", "jorge", "jose", "josefina", "juan",
-    "julian", "juliana", "julio", "karen", "kevin", "laura", "leidy", "leonardo", "libardo",
-    "liliana", "lina", "londono", "lopez", "lorena", "lozada", "lozano", "lucia", "luis",
-    "luisa", "manuel", "marcela", "marco", "margarita", "maria", "mariana", "marin", "mario",
-    "marta", "martha", "martinez", "mauricio", "medina", "mejia", "mendoza", "miguel",
-    "molina", "monica", "montoya", "morales", "mosquera", "munoz", "murillo", "nancy",
-    "naranjo", "natalia", "nelson", "nestor", "nicolas", "nieto", "nohora", "ocampo", "ochoa",
-    "olga", "orlando", "orozco", "ortiz", "oscar", "osorio", "ospina", "pablo", "palacios",
-    "pardo", "parra", "patino", "patricia", "paula", "pedro", "perez", "pineda", "posada",
-    "pulido", "quintero", "quiroga", "rafael", "ramirez", "ramiro", "ramon", "raul", "rendon",
-    "restrepo", "ricardo", "rincon", "rivera", "roberto", "rodrigo", "rodriguez", "rojas",
-    "romero", "rosalba", "rosario", "ruben", "rueda", "ruiz", "salazar", "salgado", "sanchez",
-    "sandra", "santiago", "sara", "sarmiento", "sebastian", "sepulveda", "sergio", "serna",
-    "sierra", "silva", "sofia", "sonia", "soto", "stella", "suarez", "tabares", "tatiana",
-    "teresa", "tobon", "trujillo", "uribe", "valencia", "valentina", "valeria", "vanessa",
-    "vargas", "vasco", "vasquez", "velasquez", "velez", "veronica", "victor", "villa",
-    "viviana", "william", "wilmer", "wilson", "yamile", "yaneth", "yeison", "yolanda",
-    "yuliana", "yurani", "zapata", "zuluaga",
+    "acosta",     "adriana",   "agudelo",   "aguilar",   "alba",      "alberto",   "alejandra",
+    "alejandro",  "alexander", "alfonso",   "alfredo",   "alicia",    "alirio",    "alvarez",
+    "alvaro",     "amparo",    "ana",       "anderson",  "andrea",    "andres",    "angela",
+    "angelica",   "antonio",   "arango",    "arias",     "armando",   "arturo",    "aurora",
+    "beatriz",    "bedoya",    "bermudez",  "bernardo",  "betancur",  "brayan",    "buitrago",
+    "bustamante", "cabrera",   "camila",    "cardenas",  "cardona",   "carlos",    "carmen",
+    "carolina",   "carvajal",  "castaneda", "castro",    "catalina",  "cecilia",   "cesar",
+    "cifuentes",  "claudia",   "cristian",  "cristina",  "cuellar",   "dairo",     "daniel",
+    "daniela",    "david",     "deisy",     "diana",     "diaz",      "diego",     "duque",
+    "duvan",      "edgar",     "edison",    "eduardo",   "edwin",     "elena",     "eliana",
+    "elizabeth",  "emilio",    "enrique",   "ernesto",   "escobar",   "espinosa",  "esteban",
+    "estefania",  "estrada",   "fabian",    "fabio",     "felipe",    "fernando",  "florez",
+    "francisco",  "franco",    "freddy",    "fredy",     "gabriel",   "gabriela",  "gallego",
+    "garcia",     "gaviria",   "gerardo",   "german",    "gil",       "gilberto",  "giraldo",
+    "gloria",     "gomez",     "gonzalez",  "gonzalo",   "guerrero",  "gustavo",   "gutierrez",
+    "hector",     "helena",    "henao",     "heriberto", "hernan",    "hernandez", "hernando",
+    "herrera",    "hoyos",     "humberto",  "ibarra",    "ines",      "isabel",    "ivan",
+    "jaime",      "jairo",     "jaramillo", "javier",    "jenny",     "jesus",     "jhon",
+    "jhonatan",   "jhony",     "jimenez",   "johana",    "jorge",     "jose",      "josefina",
+    "juan",       "julian",    "juliana",   "julio",     "karen",     "kevin",     "laura",
+    "leidy",      "leonardo",  "libardo",   "liliana",   "lina",      "londono",   "lopez",
+    "lorena",     "lozada",    "lozano",    "lucia",     "luis",      "luisa",     "manuel",
+    "marcela",    "marco",     "margarita", "maria",     "mariana",   "marin",     "mario",
+    "marta",      "martha",    "martinez",  "mauricio",  "medina",    "mejia",     "mendoza",
+    "miguel",     "molina",    "monica",    "montoya",   "morales",   "mosquera",  "munoz",
+    "murillo",    "nancy",     "naranjo",   "natalia",   "nelson",    "nestor",    "nicolas",
+    "nieto",      "nohora",    "ocampo",    "ochoa",     "olga",      "orlando",   "orozco",
+    "ortiz",      "oscar",     "osorio",    "ospina",    "pablo",     "palacios",  "pardo",
+    "parra",      "patino",    "patricia",  "paula",     "pedro",     "perez",     "pineda",
+    "posada",     "pulido",    "quintero",  "quiroga",   "rafael",    "ramirez",   "ramiro",
+    "ramon",      "raul",      "rendon",    "restrepo",  "ricardo",   "rincon",    "rivera",
+    "roberto",    "rodrigo",   "rodriguez", "rojas",     "romero",    "rosalba",   "rosario",
+    "ruben",      "rueda",     "ruiz",      "salazar",   "salgado",   "sanchez",   "sandra",
+    "santiago",   "sara",      "sarmiento", "sebastian", "sepulveda", "sergio",    "serna",
+    "sierra",     "silva",     "sofia",     "sonia",     "soto",      "stella",    "suarez",
+    "tabares",    "tatiana",   "teresa",    "tobon",     "trujillo",  "uribe",     "valencia",
+    "valentina",  "valeria",   "vanessa",   "vargas",    "vasco",     "vasquez",   "velasquez",
+    "velez",      "veronica",  "victor",    "villa",     "viviana",   "william",   "wilmer",
+    "wilson",     "yamile",    "yaneth",    "yeison",    "yolanda",   "yuliana",   "yurani",
+    "zapata",     "zuluaga",
 };
 
 static int cmp_str(const void *a, const void *b)
@@ -129,9 +140,8 @@ static void add(struct ctx *c, const char *key, const char *shown)
 
 static const char *stem(struct ctx *c, const char *w, char *out, size_t cap)
 {
-    const sb_symbol *s = c->stemmer ? sb_stemmer_stem(c->stemmer, (const sb_symbol *)w,
-                                                      (int)strlen(w))
-                                    : NULL;
+    const sb_symbol *s =
+        c->stemmer ? sb_stemmer_stem(c->stemmer, (const sb_symbol *)w, (int)strlen(w)) : NULL;
     if (!s) {
         snprintf(out, cap, "%s", w);
         return out;
@@ -248,9 +258,9 @@ static size_t signature_start(const char *t, size_t from, size_t len)
     return lines >= 5 ? start : len;
 }
 
-static const char *const webmail[] = {"gmail.com",   "hotmail.com", "hotmail.es", "outlook.com",
-                                      "outlook.es",  "yahoo.com",   "yahoo.es",   "yahoo.com.co",
-                                      "live.com",    "msn.com",     "icloud.com", "live.com.co",
+static const char *const webmail[] = {"gmail.com",     "hotmail.com", "hotmail.es", "outlook.com",
+                                      "outlook.es",    "yahoo.com",   "yahoo.es",   "yahoo.com.co",
+                                      "live.com",      "msn.com",     "icloud.com", "live.com.co",
                                       "hotmail.com.co"};
 
 static bool ends_with(const char *s, const char *suf)
@@ -274,16 +284,12 @@ static void domain(struct ctx *c, const char *from)
         }
     static const struct {
         const char *suffix, *key, *shown;
-    } kinds[] = {{".gov.co", "d:gov.co", "dominio .gov.co"},
-                 {".mil.co", "d:mil.co", "dominio .mil.co"},
-                 {".edu.co", "d:edu.co", "dominio .edu.co"},
-                 {".edu", "d:edu.co", "dominio .edu.co"},
-                 {".org.co", "d:org", "dominio .org"},
-                 {".org", "d:org", "dominio .org"},
-                 {".com.co", "d:com", "dominio de empresa"},
-                 {".com", "d:com", "dominio de empresa"},
-                 {".net", "d:com", "dominio de empresa"},
-                 {".co", "d:com", "dominio de empresa"}};
+    } kinds[] = {
+        {".gov.co", "d:gov.co", "dominio .gov.co"}, {".mil.co", "d:mil.co", "dominio .mil.co"},
+        {".edu.co", "d:edu.co", "dominio .edu.co"}, {".edu", "d:edu.co", "dominio .edu.co"},
+        {".org.co", "d:org", "dominio .org"},       {".org", "d:org", "dominio .org"},
+        {".com.co", "d:com", "dominio de empresa"}, {".com", "d:com", "dominio de empresa"},
+        {".net", "d:com", "dominio de empresa"},    {".co", "d:com", "dominio de empresa"}};
     size_t cut = strlen(d);
     const char *key = "d:otro", *shown = "otro dominio";
     for (size_t i = 0; i < N_OF(kinds); i++)

@@ -27,10 +27,10 @@
 #include <stddef.h>
 
 struct vt_text_input {
-    const char *channel;          /* web, email, whatsapp, ... or NULL */
-    const char *from;             /* the sender's address or phone, or NULL */
-    const char *subject, *body;   /* UTF-8, may be NULL */
-    const char *const *exclude;   /* words never to use (names), may be NULL */
+    const char *channel;        /* web, email, whatsapp, ... or NULL */
+    const char *from;           /* the sender's address or phone, or NULL */
+    const char *subject, *body; /* UTF-8, may be NULL */
+    const char *const *exclude; /* words never to use (names), may be NULL */
     size_t n_exclude;
 };
 

@@ -172,8 +172,7 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* The vocabulary: keys in at least min_df documents, sorted. */
-static int vocabulary(struct vt_textmodel *m, const struct vt_train_doc *docs, size_t n,
-                      int min_df)
+static int vocabulary(struct vt_textmodel *m, const struct vt_train_doc *docs, size_t n, int min_df)
 {
     struct counter c = {0};
     int rc = 0;
@@ -273,8 +272,11 @@ static int train_lr(struct task_model *t, size_t v, const struct vt_train_doc *d
     for (size_t d = 0; d < n; d++)
         if (docs[d].label[task] && *docs[d].label[task] && di[d].n)
             order[m++] = d;
-    /* Each label weighs as much as the others in total (minority labels are
-     * not drowned by the common ones). */
+    /* A label's documents weigh the square root of its inverse share: rare
+     * labels are not drowned by the common ones, and the common ones keep
+     * some of the weight their share gives them in real mail (measured by
+     * 5-fold cross-validation: full balance costs ciudadanía recall, none
+     * costs the rare groups'). */
     double cw[256];
     for (size_t c = 0; c < t->k; c++)
         cw[c] = 0;
@@ -284,7 +286,7 @@ static int train_lr(struct task_model *t, size_t v, const struct vt_train_doc *d
     for (size_t c = 0; c < t->k; c++)
         total += cw[c];
     for (size_t c = 0; c < t->k; c++)
-        cw[c] = cw[c] > 0 ? total / ((double)t->k * cw[c]) : 1.0;
+        cw[c] = cw[c] > 0 ? sqrt(total / ((double)t->k * cw[c])) : 1.0;
     /* The order of each pass: a shuffle keyed by each document's content,
      * not by its position, so a document added (a staff correction) leaves
      * the others' order, and so the model, nearly as it was. */
@@ -294,7 +296,8 @@ static int train_lr(struct task_model *t, size_t v, const struct vt_train_doc *d
     for (int e = 0; e < o->epochs; e++) {
         for (size_t i = 0; i < m; i++) {
             size_t d = order[i];
-            ko[i] = (struct keyed){mix(di[d].hash ^ ((uint64_t)(e + 1) * 0x9E3779B97F4A7C15ull)), d};
+            ko[i] =
+                (struct keyed){mix(di[d].hash ^ ((uint64_t)(e + 1) * 0x9E3779B97F4A7C15ull)), d};
         }
         qsort(ko, m, sizeof(*ko), cmp_keyed);
         for (size_t i = 0; i < m; i++)
@@ -333,9 +336,8 @@ static void train_nb(struct task_model *t, size_t v, const struct vt_train_doc *
     for (size_t c = 0; c < t->k; c++)
         z[c] = 0; /* feature mass per label */
     for (size_t d = 0; d < n; d++) {
-        long y = docs[d].label[task] && *docs[d].label[task]
-                     ? label_index(t, docs[d].label[task])
-                     : -1;
+        long y =
+            docs[d].label[task] && *docs[d].label[task] ? label_index(t, docs[d].label[task]) : -1;
         if (y < 0)
             continue;
         t->bias[y] += docs[d].weight;

@@ -5,8 +5,8 @@
  * Kinds (vt_train_opts.kind), measured on the shipped corpus (README):
  *   "lr"  multinomial logistic regression, SGD in a fixed order with L2;
  *         features weigh 1/sqrt(n) so long letters do not drown short chats,
- *         and each label's documents weigh as much in total as any other
- *         label's, so rare groups are not drowned by ciudadanía;
+ *         and each label's documents weigh the square root of its inverse
+ *         share, so rare groups are not drowned by ciudadanía;
  *   "nb"  multinomial naive Bayes on feature presence, Laplace smoothing.
  * Training is deterministic: the same documents in the same order give the
  * same model bytes (no clock, no random seed but a fixed one, the vocabulary

@@ -191,8 +191,8 @@ int vt_casework__do_assign(const struct vt_domain *dom, struct vt_store_tx *tx,
         return rc;
     snprintf(r->dependencia, sizeof(r->dependencia), "%s", a->dependencia);
     /* Routing to a dependencia other than triage teaches the classifier. */
-    if (!known && (rc = vt_classifier_label(tx, r->id, "dependencia", a->dependencia,
-                                            who->username)))
+    if (!known &&
+        (rc = vt_classifier_label(tx, r->id, "dependencia", a->dependencia, who->username)))
         return rc;
     cJSON *p = cJSON_CreateObject();
     cJSON_AddStringToObject(p, "dependencia", a->dependencia);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/item.h"
 #include "domain/casework_int.h"
 #include "domain/classifier.h"
 #include "store/db.h"
@@ -58,6 +59,13 @@ int vt_casework__do_classify(const struct vt_domain *dom, struct vt_store_tx *tx
         return vt_casework__refuse(res, 422, "invalid", "type",
                                    "Indique qué confirma o corrige: el tipo, la clase, el grupo o "
                                    "la dependencia.");
+    /* Routing follows assign's rule: not while the requester completes it. */
+    if (!blank(a->dependencia) && strcmp(a->dependencia, r->dependencia) != 0 &&
+        strcmp(r->status, "radicado") != 0 && strcmp(r->status, "en_tramite") != 0)
+        return vt_casework__refuse(res, 409, "invalid_transition", "dependencia",
+                                   "No se puede cambiar la dependencia de una solicitud en estado "
+                                   "«%s».",
+                                   vt_item_label(r->status));
     /* What the item had, then the changes through reclassify and assign. */
     char was[VT_TASKS][101];
     snprintf(was[VT_TASK_TYPE], sizeof(was[0]), "%s", r->type);

@@ -18,11 +18,11 @@
  * classify.retrain_tolerance thousandths on each task).
  *
  * Owns: the process's model pointer (vt_classifier_model); the SQL of
- * classifier_models and classifier_labels.
- * Threads: vt_classifier_model from any thread (an atomic pointer; a model
- * replaced stays allocated until vt_classifier_shutdown, so a caller's
- * pointer never dangles); the rest on the caller's thread with the reader or
- * transaction it passes.
+ * classifier_models and classifier_labels. Scoring and retraining, which
+ * classify as intake does, are classifier_eval.h's.
+ * Threads: vt_classifier_acquire/release and vt_classifier_routable from any
+ * thread (a read-write lock and a mutex); the rest on the caller's thread
+ * with the reader or transaction it passes.
  */
 #ifndef VT_CLASSIFIER_H
 #define VT_CLASSIFIER_H
@@ -45,16 +45,24 @@ int vt_classifier_shipped(struct vt_textmodel **out);
 
 /* ---- the model in use ---- */
 
-/* The model intake uses now, or NULL (none loaded, or classify.enabled off). */
+/* The model in use for classifying, or NULL (none loaded, or
+ * classify.enabled off), read-locked until vt_classifier_release: a model
+ * being replaced waits for every thread using it. Any thread; hold it only
+ * while classifying. */
+const struct vt_textmodel *vt_classifier_acquire(void);
+void vt_classifier_release(void);
+/* The model in use, unlocked: only for the thread that replaces it (the
+ * learner, and the daemon's start before any other thread classifies). */
 const struct vt_textmodel *vt_classifier_model(void);
-/* Makes m the model in use (taking it); the one before stays allocated. */
+/* Makes m the model in use (taking it), and frees the one before once no
+ * thread uses it. */
 void vt_classifier_use(struct vt_textmodel *m);
-/* Frees every model ever used. Only when no thread classifies any more. */
+/* Frees the model and the routable list. Only when no thread classifies. */
 void vt_classifier_shutdown(void);
 
 /* The dependencias the classifier may route to (the active ones), taking
- * codes (NULL-terminated, heap; kept until shutdown). Until it is called,
- * any the model knows. */
+ * codes (NULL-terminated, heap; the list before is freed). Until it is
+ * called, any the model knows. */
 void vt_classifier_set_routable(char **codes);
 /* Whether code is one of them. Any thread. */
 bool vt_classifier_routable(const char *code);
@@ -75,29 +83,14 @@ int vt_classifier_suggest(const struct vt_textmodel *m, const struct vt_text_inp
  * "weight":..}]},...}. NULL when out of memory. */
 cJSON *vt_classifier_json(const struct vt_suggestion *s);
 
-/* ---- training and scoring ---- */
+/* ---- training ---- */
 
+/* Accuracy and macro-F1 per task on a corpus (classifier_eval.h). */
 struct vt_scores {
-    size_t n[VT_TASKS];      /* lines labelled for the task */
+    size_t n[VT_TASKS]; /* lines labelled for the task */
     double accuracy[VT_TASKS];
     double macro_f1[VT_TASKS];
 };
-
-/* How one corpus line came out: what intake would have filed. */
-typedef void (*vt_classify_line_fn)(void *ctx, const struct vt_corpus_doc *d,
-                                    const char *got[VT_TASKS]);
-
-/* Classifies every line of c as intake would (the channel, from as the
- * sender's address or phone, no declared group, no register) with model m
- * and cfg's rules, and fills scores. line (NULL: none) sees each outcome.
- * 0 or VT_E*. */
-int vt_classifier_score(const struct vt_config *cfg, const struct vt_textmodel *m,
-                        const struct vt_corpus *c, vt_classify_line_fn line, void *ctx,
-                        struct vt_scores *out);
-/* Prints the evaluation report of classify eval to f; its last line is
- * "accuracy type=0.NNN group=0.NNN dependencia=0.NNN". 0 or VT_E*. */
-int vt_classifier_report(const struct vt_config *cfg, const struct vt_textmodel *m,
-                         const struct vt_corpus *c, FILE *f);
 
 /* Trains a model of cfg's kind from the shipped training part plus extra
  * (NULL or n_extra 0: none; each weighing classify.correction_weight).
@@ -124,18 +117,6 @@ int vt_classifier_store(struct vt_store_tx *tx, const struct vt_textmodel *m,
 int vt_classifier_label(struct vt_store_tx *tx, int64_t item_id, const char *task,
                         const char *label, const char *username);
 
-/* Any thread but the writer: trains a model from the shipped corpus and the
- * store's corrections, scores it and the active one on the held-out part,
- * and stores it (active unless it scores worse; not stored when it is the
- * active one, byte for byte). res says what happened. 0 or VT_E*. */
-struct vt_retrain_result {
-    char version[13], previous_version[13];
-    bool had_model, adopted, same;
-    size_t trained_on, corrections;
-    struct vt_scores scores, previous;
-};
-int vt_classifier_retrain(const struct vt_config *cfg, struct vt_store *s,
-                          struct vt_retrain_result *res);
 /* Any thread but the writer: makes the store's active model the one in use
  * if it is another (*changed), and refreshes the routable dependencias.
  * 0 or VT_E*. */
@@ -143,11 +124,5 @@ int vt_classifier_refresh(const struct vt_config *cfg, struct vt_store *s, bool 
 /* The reader's thread: refreshes the routable dependencias from the active
  * ones (after an admin changed them). 0 or VT_E*. */
 int vt_classifier_refresh_routable(struct vt_store_reader *r);
-
-/* Whether candidate may replace current: on no task is its held-out
- * accuracy lower by more than tolerance_permille (thousandths; any
- * retraining moves a message or two of the held-out part either way). */
-bool vt_classifier_not_worse(const struct vt_scores *candidate, const struct vt_scores *current,
-                             int tolerance_permille);
 
 #endif

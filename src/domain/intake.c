@@ -366,9 +366,9 @@ static char *route_payload(const struct vt_suggestion *s)
     return txt;
 }
 
-int vt_intake_classify(const struct vt_config *cfg, const struct vt_textmodel *m, struct vt_item *it,
-                       const char *declared_group, vt_contact_lookup_fn lookup, void *lookup_ctx,
-                       struct vt_suggestion *sug_out)
+int vt_intake_classify(const struct vt_config *cfg, const struct vt_textmodel *m,
+                       struct vt_item *it, const char *declared_group, vt_contact_lookup_fn lookup,
+                       void *lookup_ctx, struct vt_suggestion *sug_out)
 {
     struct vt_suggestion sug;
     memset(&sug, 0, sizeof(sug));
@@ -383,7 +383,8 @@ int vt_intake_classify(const struct vt_config *cfg, const struct vt_textmodel *m
         /* The requester's own name and address never become a reason. */
         const char *exclude[] = {it->req.name, it->req.email};
         struct vt_text_input in = {it->channel, it->req.email ? it->req.email : it->req.phone,
-                                   it->subject, it->body, exclude, 2};
+                                   it->subject, it->body,
+                                   exclude,     2};
         int rc = vt_classifier_suggest(m, &in, &sug);
         if (rc)
             return rc;
@@ -429,9 +430,14 @@ int vt_intake_classify(const struct vt_config *cfg, const struct vt_textmodel *m
     char rule[40];
     snprintf(rule, sizeof(rule), "modelo:%s", sug.version);
     bool model_group = have && sug.p[VT_TASK_GROUP].label[0];
-    struct vt_classify_input in = {declared_group, it->req.person_type, it->req.email,
-                                   it->req.phone,  it->req.id_number,   it->subject,
-                                   it->body,       model_group ? sug.p[VT_TASK_GROUP].label : NULL,
+    struct vt_classify_input in = {declared_group,
+                                   it->req.person_type,
+                                   it->req.email,
+                                   it->req.phone,
+                                   it->req.id_number,
+                                   it->subject,
+                                   it->body,
+                                   model_group ? sug.p[VT_TASK_GROUP].label : NULL,
                                    rule};
     struct vt_classification cl;
     int rc = vt_classify(&cfg->rules, lookup, lookup_ctx, &in, &cl);
@@ -445,8 +451,12 @@ int vt_intake_classify(const struct vt_config *cfg, const struct vt_textmodel *m
 int vt_intake_complete(const struct vt_config *cfg, struct vt_item *it, const char *declared_group,
                        vt_contact_lookup_fn lookup, void *lookup_ctx)
 {
-    return vt_intake_classify(cfg, cfg->learn.enabled ? vt_classifier_model() : NULL, it,
-                              declared_group, lookup, lookup_ctx, NULL);
+    if (!cfg->learn.enabled)
+        return vt_intake_classify(cfg, NULL, it, declared_group, lookup, lookup_ctx, NULL);
+    const struct vt_textmodel *m = vt_classifier_acquire();
+    int rc = vt_intake_classify(cfg, m, it, declared_group, lookup, lookup_ctx, NULL);
+    vt_classifier_release();
+    return rc;
 }
 
 int vt_intake_file(const struct vt_config *cfg, struct vt_store_tx *tx, struct vt_item *it,

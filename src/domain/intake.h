@@ -67,9 +67,9 @@ int vt_intake_complete(const struct vt_config *cfg, struct vt_item *it, const ch
  * it->route_payload). 0 or VT_E*. */
 struct vt_textmodel;
 struct vt_suggestion;
-int vt_intake_classify(const struct vt_config *cfg, const struct vt_textmodel *m, struct vt_item *it,
-                       const char *declared_group, vt_contact_lookup_fn lookup, void *lookup_ctx,
-                       struct vt_suggestion *sug);
+int vt_intake_classify(const struct vt_config *cfg, const struct vt_textmodel *m,
+                       struct vt_item *it, const char *declared_group, vt_contact_lookup_fn lookup,
+                       void *lookup_ctx, struct vt_suggestion *sug);
 
 /* An e-mail subject's type: its "[PQRSD:tipo]" tag, else the first
  * channels.email.type_rules keyword that is a whole word of it; NULL. */

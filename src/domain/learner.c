@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "domain/classifier.h"
+#include "domain/classifier_eval.h"
 #include "domain/schedule.h"
 
 struct vt_learner {
@@ -52,7 +53,7 @@ int vt_learner_first_model(const struct vt_config *cfg, struct vt_store *s)
     if (!rc)
         rc = vt_corpus_shipped(false, &base);
     if (!rc)
-        rc = vt_classifier_score(cfg, m, &held, NULL, NULL, &k.sc);
+        rc = vt_classifier_score(cfg, m, &held, &k.sc);
     if (!rc) {
         k.m = m;
         k.trained_on = base.n;
@@ -77,8 +78,8 @@ struct claim {
 static int claim_retrain(struct vt_store_tx *tx, void *ctx)
 {
     struct claim *c = ctx;
-    int rc = vt_schedule_claim(tx, "classifier_retrain", c->period_ms,
-                               vt_store_instance(c->store), vt_store_shared(c->store));
+    int rc = vt_schedule_claim(tx, "classifier_retrain", c->period_ms, vt_store_instance(c->store),
+                               vt_store_shared(c->store));
     return rc < 0 ? rc : rc == 1 ? 0 : VT_EEXIST;
 }
 
@@ -96,17 +97,18 @@ static void retrain(struct vt_learner *l)
         return;
     }
     vt_log(VT_LOG_INFO, "classifier_retrained",
-           "version=%s corrections=%zu adopted=%d type=%.3f group=%.3f dependencia=%.3f",
-           r.version, r.corrections, r.adopted && !r.same, r.scores.accuracy[VT_TASK_TYPE],
+           "version=%s corrections=%zu adopted=%d type=%.3f group=%.3f dependencia=%.3f", r.version,
+           r.corrections, r.adopted && !r.same, r.scores.accuracy[VT_TASK_TYPE],
            r.scores.accuracy[VT_TASK_GROUP], r.scores.accuracy[VT_TASK_DEPENDENCIA]);
 }
 
 static void *run(void *arg)
 {
     struct vt_learner *l = arg;
-    int64_t next_retrain = l->cfg->learn.retrain_hours
-                               ? vt_clock_now_ms() + (int64_t)l->cfg->learn.retrain_hours * 3600 * 1000
-                               : 0;
+    int64_t next_retrain =
+        l->cfg->learn.retrain_hours
+            ? vt_clock_now_ms() + (int64_t)l->cfg->learn.retrain_hours * 3600 * 1000
+            : 0;
     pthread_mutex_lock(&l->lock);
     while (!l->stop) {
         struct timespec until;

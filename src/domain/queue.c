@@ -331,6 +331,7 @@ static const char *describe(const char *action)
         {"adjunto_agregado", "Se agregó un archivo."},
         {"asignado", "Se asignó a una dependencia."},
         {"reclasificado", "Se corrigió la clasificación."},
+        {"clasificacion_revisada", "Se revisaron las sugerencias del clasificador."},
         {"completar_solicitado", "Se pidió al ciudadano completar la solicitud; el término quedó "
                                  "suspendido."},
         {"completada", "El ciudadano completó la solicitud; el término empezó de nuevo."},

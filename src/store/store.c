@@ -429,8 +429,8 @@ static int insert_item(struct vt_store_tx *tx, struct vt_item *it)
     if (rc)
         goto fail;
     if (it->dependencia[0] && it->route_payload) { /* filed routed by the classifier */
-        struct vt_audit_event r = {0,        it->id,           it->received_at, "sistema:clasificador",
-                                   "asignado", it->route_payload, 0};
+        struct vt_audit_event r = {
+            0, it->id, it->received_at, "sistema:clasificador", "asignado", it->route_payload, 0};
         if ((rc = append_event(s, &tx->h, &r)))
             goto fail;
     }

@@ -1,5 +1,7 @@
 """Stakeholder-group classification: contacts register, domain rules,
-declared group, keywords, default."""
+declared group, then the learned classifier; without it (classify.enabled
+false), keywords and the default group."""
+import json
 import os
 import sys
 import unittest
@@ -71,12 +73,13 @@ class Classify(H.DaemonCase):
         self.assertTrue(doc["classified_by"].startswith("contacts"), doc)
 
     def test_04_domain_rule(self):
-        doc = self.intake(requester=self.requester(email="despacho@villavicencio.gov.co"))
-        self.assertEqual(doc["stakeholder_group"], "entidades_publicas")
-        self.assertEqual(doc["classified_by"], "domain:*.gov.co")
+        doc = self.intake(requester=self.requester(email="despacho@personeriavillavicencio.gov.co"))
+        self.assertEqual(doc["stakeholder_group"], "organismos_control")
+        self.assertEqual(doc["classified_by"], "domain:personeria*.gov.co")
 
     def test_05_declared_wins(self):
-        doc = self.intake(requester=self.requester(email="despacho@villavicencio.gov.co"), declared_group="academia")
+        doc = self.intake(requester=self.requester(email="despacho@personeriavillavicencio.gov.co"),
+                          declared_group="academia")
         self.assertEqual(doc["stakeholder_group"], "academia")
         self.assertEqual(doc["classified_by"], "declared")
         doc = self.intake(requester=self.requester(email="control@contraloria-prueba.example.org"),
@@ -84,16 +87,16 @@ class Classify(H.DaemonCase):
         self.assertEqual(doc["stakeholder_group"], "organizaciones_sociales")
         self.assertEqual(doc["classified_by"], "declared")
 
-    def test_06_keyword(self):
+    def test_06_model_below_the_rules(self):
+        # No rule applies: the learned classifier decides, and says so.
         doc = self.intake(subject="Solicitud de información",
-                          body="Como periodista del diario El Llano solicito las cifras de contratación de 2025.")
+                          body="Como periodista del diario El Llano solicito las cifras de contratación de 2025.",
+                          requester=self.requester(email="redaccion%d@gmail.com" % H.unique()))
         self.assertEqual(doc["stakeholder_group"], "medios")
-        print("\n  keyword rule classified_by=%s" % doc["classified_by"])
-
-    def test_07_default(self):
-        doc = self.intake(requester=self.requester(email="vecina.del.barrio%d@gmail.com" % H.unique()))
-        self.assertEqual(doc["stakeholder_group"], "ciudadania")
-        print("\n  default classified_by=%s" % doc["classified_by"])
+        self.assertRegex(doc["classified_by"], r"^modelo:[0-9a-f]{12}$")
+        version = doc["classified_by"].split(":")[1]
+        row = self.d.query("SELECT classifier FROM items WHERE radicado = ?", (doc["radicado"],))[0]
+        self.assertEqual(json.loads(row["classifier"])["model"], version)
 
     def test_08_web_form_declared_group(self):
         import urllib.parse
@@ -108,6 +111,37 @@ class Classify(H.DaemonCase):
     def test_99_no_crash(self):
         self.assert_no_crash()
         self.d.stop()
+
+
+class RulesOnly(H.DaemonCase):
+    """classify.enabled false: the keyword rules, then the default group, as
+    before the learned classifier; nothing is suggested."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = H.Daemon({"classify": {"enabled": False}}, name="classify-rules")
+        cls.d.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.cleanup()
+
+    def intake(self, **over):
+        doc = H.assert_created(self, self.d.post_json(H.item_payload(**over)))
+        row = self.d.query("SELECT stakeholder_group, classified_by, classifier FROM items WHERE radicado = ?",
+                           (doc["radicado"],))[0]
+        self.assertIsNone(row["classifier"])
+        return row
+
+    def test_01_keyword(self):
+        row = self.intake(subject="Solicitud de información",
+                          body="Como periodista del diario El Llano solicito las cifras de contratación de 2025.")
+        self.assertEqual((row["stakeholder_group"], row["classified_by"]), ("medios", "keyword:periodista"))
+
+    def test_02_default(self):
+        row = self.intake(requester={"person_type": "natural", "name": "Vecina",
+                                     "email": "vecina.del.barrio%d@gmail.com" % H.unique()})
+        self.assertEqual((row["stakeholder_group"], row["classified_by"]), ("ciudadania", "default"))
 
 
 if __name__ == "__main__":

@@ -101,9 +101,14 @@ class Intake(EmailCase):
         row = self.wait_taken(re.search(rb"Message-ID: (<[^>]+>)", raw).group(1).decode())
         self.assertEqual(row["outcome"], "filed")
         it = self.item_of(row)
+        # No tag or keyword: the learned classifier's type and class, and no
+        # triage when it is sure (classify.type_confidence, 70 %).
         self.assertEqual((it["channel"], it["type"], it["petition_class"], it["reply_channel"]),
-                         ("email", "peticion", "general", "email"))
-        self.assertEqual(it["needs_triage"], 1, "an email declares no type: staff confirm it")
+                         ("email", "peticion", "documentos", "email"))
+        sug = json.loads(it["classifier"])
+        self.assertEqual((sug["type"]["label"], sug["petition_class"]["label"]), ("peticion", "documentos"))
+        self.assertGreaterEqual(sug["type"]["confidence"], 0.70, sug)
+        self.assertEqual(it["needs_triage"], 0, "the classifier is sure: no triage")
         self.assertIn("contrato 45", it["body"])
         req = self.d.query("SELECT * FROM requesters WHERE item_id = ?", (it["id"],))[0]
         self.assertEqual((req["email"], req["name"]), (frm, "Zenaida Quintero Prueba"))
@@ -128,6 +133,22 @@ class Intake(EmailCase):
         H.outbox_settled(self.d, frm)
         self.assertEqual(len(self.taken(row["dedup_key"][4:])), 1, "taken in once")
         self.assertEqual(len(self.acks_to(frm)), 1, "acknowledged once")
+
+    def test_01b_a_complaint_without_a_keyword_is_a_queja(self):
+        frm = sender()
+        raw = mail(frm, "Lo que pasó el martes en la ventanilla",
+                   "Buenas tardes. El martes fui a la ventanilla del primer piso y el funcionario que atiende "
+                   "me gritó, me trató de ignorante delante de todos y se negó a recibirme los papeles. "
+                   "Exijo un trato respetuoso.\nAtentamente, Zenaida.")
+        self.imap.append(USER, raw)
+        row = self.wait_taken(re.search(rb"Message-ID: (<[^>]+>)", raw).group(1).decode())
+        it = self.item_of(row)
+        sug = json.loads(it["classifier"])
+        self.assertEqual((it["type"], it["petition_class"]), ("queja", None), sug)
+        self.assertEqual(it["needs_triage"], int(sug["type"]["confidence"] * 100 < 70), sug)
+        text = self.wait(lambda: self.acks_to(frm), what="acknowledgement")[0].msg.get_content()
+        self.assertIn("lo radicó como Queja", text)
+        self.assertEqual("Un funcionario revisará el tipo de solicitud" in text, bool(it["needs_triage"]))
 
     def test_02_reply_threads(self):
         frm = sender()

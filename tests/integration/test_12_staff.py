@@ -560,11 +560,11 @@ class Matrix(H.DaemonCase):
 
     def test_03_actions_listed_per_role(self):
         r = S.file_item(self, self.d, requester=S.web_requester())["radicado"]
-        base = ["assign", "reclassify", "request_completion", "transfer", "note", "respond", "close"]
+        base = ["assign", "reclassify", "classify", "request_completion", "transfer", "note", "respond", "close"]
         self.assertEqual(self.s["ag"].item(r)["actions"], base)
         self.assertEqual(self.s["co"].item(r)["actions"],
-                         ["assign", "reclassify", "request_completion", "extend", "transfer", "note", "respond",
-                          "close"])
+                         ["assign", "reclassify", "classify", "request_completion", "extend", "transfer", "note",
+                          "respond", "close"])
         self.assertEqual(self.s["ge"].item(r)["actions"], [], "gerente reads, never acts")
 
     def test_04_scope_by_dependencia(self):

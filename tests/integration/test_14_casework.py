@@ -40,6 +40,7 @@ AG, CO = "agente", "coordinador"
 RULES = [
     ("assign", {AG, CO}, {"radicado", "en_tramite"}, "en_tramite"),
     ("reclassify", {AG, CO}, {"radicado", "en_tramite", "pendiente_completar"}, None),
+    ("classify", {AG, CO}, {"radicado", "en_tramite", "pendiente_completar"}, None),
     ("request_completion", {AG, CO}, {"radicado", "en_tramite"}, "pendiente_completar"),
     ("complete", {AG, CO}, {"pendiente_completar"}, "en_tramite"),
     ("extend", {CO}, {"radicado", "en_tramite"}, None),
@@ -49,7 +50,8 @@ RULES = [
     ("close", {AG, CO}, {"radicado", "en_tramite", "respondido"}, "cerrado"),
     ("reopen", {CO}, {"respondido", "cerrado", "desistido", "trasladado"}, "en_tramite"),
 ]
-EVENT_OF = {"assign": "asignado", "reclassify": "reclasificado", "request_completion": "completar_solicitado",
+EVENT_OF = {"assign": "asignado", "reclassify": "reclasificado", "classify": "clasificacion_revisada",
+            "request_completion": "completar_solicitado",
             "complete": "completada", "extend": "prorrogado", "transfer": "trasladado", "note": "nota",
             "respond": "respondido", "close": "cerrado", "reopen": "reabierto"}
 
@@ -184,6 +186,7 @@ class Transitions(AuditAtEnd, CaseBase):
         due = doc.get("due_date")
         return {"assign": {"dependencia": TRIAGE},
                 "reclassify": {"type": "queja"},
+                "classify": {"group": "academia"},
                 "request_completion": {"text": "Falta la dirección del predio"},
                 "complete": {"note": "Trajo los documentos a la ventanilla"},
                 "extend": {"reason": "Hay que pedir un concepto técnico",
@@ -357,11 +360,12 @@ class Transitions(AuditAtEnd, CaseBase):
         doc = self.ok(co.act(rad, "reclassify", type="peticion", petition_class="documentos"))
         self.assertEqual((doc["type"], doc["petition_class"], doc["term_days"]), ("peticion", "documentos", 10))
         self.assertEqual(doc["due_date"], S.iso(S.add_bd(filed, 10)), "the new term, counted from the filing day")
-        self.assertEqual(doc["original"], {"type": "peticion", "petition_class": "general", "group": "ciudadania"})
+        filed_group = doc0["group"]  # the classifier's, from the text
+        self.assertEqual(doc["original"], {"type": "peticion", "petition_class": "general", "group": filed_group})
         self.assertEqual(doc["classified_by"], "staff")
         doc = self.ok(co.act(rad, "reclassify", type="queja", group="academia"))
         self.assertEqual((doc["type"], doc["petition_class"], doc["group"]), ("queja", None, "academia"))
-        self.assertEqual(doc["original"], {"type": "peticion", "petition_class": "general", "group": "ciudadania"},
+        self.assertEqual(doc["original"], {"type": "peticion", "petition_class": "general", "group": filed_group},
                          "the labels before the first reclassification are kept")
         self.assertEqual(doc["due_date"], S.iso(S.add_bd(filed, 15)))
         _, p = self.last_event(rad, "reclasificado")

@@ -3,7 +3,8 @@
 // transfer, note, respond, close, reopen, deliver_letter): their fields, the
 // assignees of the chosen dependencia, the respond form's delivery choice
 // (how the answer will reach the citizen, shown before sending), the files
-// read as base64, the submit and what the action actually did.
+// read as base64, the submit and what the action actually did (afterAction,
+// shared with suggestions.js, whose "classify" has no form here).
 //
 // Stable selectors:
 //   details#action-NAME > form.action-form[data-action=NAME]   one per allowed
@@ -138,8 +139,7 @@ function resultText(name, spec, data) {
   return spec.done;
 }
 
-function showResult(name, spec, data) {
-  var text = resultText(name, spec, data);
+function showResult(text, data) {
   var r = (data && data.result) || {};
   var view = $("item-view");
   var old = $("action-result");
@@ -152,6 +152,30 @@ function showResult(name, spec, data) {
   var status = $("item-status");
   if (view && status && status.parentNode === view) view.insertBefore(p, status.nextSibling);
   notify(text, "ok");
+}
+
+// What a successful action shows, whichever form sent it (suggestions.js
+// too): the item as the API answered it with text as #action-result, or,
+// when the action took the item out of the user's scope, the queue and a
+// notice saying where it went. Returns false when res is not a success.
+export function afterAction(it, res, text) {
+  if (!res.ok || !res.data) return false;
+  if (res.data.out_of_scope) {
+    state.queueDirty = true;
+    state.item = null;
+    notify(text + " La solicitud " + (res.data.radicado || it.radicado) + " pasó a " +
+           depName(res.data.dependencia) + " y ya no está en su bandeja.", "ok");
+    if (/^#\/solicitud\//.test(location.hash)) location.hash = "#/";
+    else showQueue();
+    return true;
+  }
+  if (!res.data.radicado) return false;
+  state.queueDirty = true;
+  renderItem(res.data, false);
+  showResult(text, res.data);
+  var st = $("item-status");
+  if (st) { st.setAttribute("tabindex", "-1"); st.focus(); }
+  return true;
 }
 
 export function renderActions(it) {
@@ -387,24 +411,7 @@ function submitAction(it, name, form) {
   }).then(function (res) {
     btn.disabled = false;
     form.removeAttribute("aria-busy");
-    if (res.ok && res.data && res.data.out_of_scope) {
-      // the action routed the item away from this user's scope
-      state.queueDirty = true;
-      state.item = null;
-      notify(resultText(name, spec, res.data) + " La solicitud " + (res.data.radicado || it.radicado) + " pasó a " +
-             depName(res.data.dependencia) + " y ya no está en su bandeja.", "ok");
-      if (/^#\/solicitud\//.test(location.hash)) location.hash = "#/";
-      else showQueue();
-      return;
-    }
-    if (res.ok && res.data && res.data.radicado) {
-      state.queueDirty = true;
-      renderItem(res.data, false);
-      showResult(name, spec, res.data);
-      var st = $("item-status");
-      if (st) { st.setAttribute("tabindex", "-1"); st.focus(); }
-      return;
-    }
+    if (afterAction(it, res, resultText(name, spec, res.data))) return;
     if (res.status === 401) return;
     var e = apiError(res);
     var bad = [];

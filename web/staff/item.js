@@ -13,15 +13,18 @@
 //   #item-responses (answers given; only when the API sends "responses")
 //   #item-responses li[data-delivery][data-delivery-status]  an answer; a
 //     letter has a.letter-link
+//   #item-sec-suggestions  the learned classifier's suggestions, when the API
+//     sends them (suggestions.js lists its selectors)
 import { renderActions } from "./actions.js";
 import { authed, errMessage } from "./api.js";
 import { $, clear, el, fmtDate, fmtDateTime, fmtSize, td, timeEl } from "./dom.js";
 import {
   CHANNELS, CLASSES, DELIVERY, depName, DETAIL_KEYS, GROUPS, KINDS, label, LETTER_METHODS, MESSAGE_KINDS,
-  PERSON_TYPES, REQUESTER_FIELDS, STATUS, TIMELINE_ACTIONS, TYPES
+  PERSON_TYPES, REQUESTER_FIELDS, STATUS, TASK_NAMES, TIMELINE_ACTIONS, TYPES
 } from "./labels.js";
 import { showView } from "./session.js";
 import { state } from "./state.js";
+import { pct, reasonsText, renderSuggestions } from "./suggestions.js";
 
 export function openItem(radicado) {
   var seq = ++state.itemSeq;
@@ -55,7 +58,7 @@ function backLink() {
 
 function section(id, title, children) {
   var hid = id + "-h";
-  return el("section", { class: "item-section", "aria-labelledby": hid }, [el("h2", { id: hid, text: title })].concat(children));
+  return el("section", { id: id, class: "item-section", "aria-labelledby": hid }, [el("h2", { id: hid, text: title })].concat(children));
 }
 
 function dl(id, rows) {
@@ -118,6 +121,9 @@ export function renderItem(it, focus) {
     if (parts.length) labelsSection.push(el("p", { id: "item-original", class: "original", text: "Clasificación original: " + parts.join("; ") + "." }));
   }
   view.appendChild(section("item-sec-labels", "Datos de la solicitud", labelsSection));
+  if (it.suggestions && typeof it.suggestions === "object") {
+    view.appendChild(section("item-sec-suggestions", "Sugerencias del clasificador", renderSuggestions(it)));
+  }
 
   view.appendChild(section("item-sec-subject", "Asunto", [el("p", { id: "item-subject", class: "item-subject", text: it.subject || "(sin asunto)" })]));
   view.appendChild(section("item-sec-body", "Descripción", [el("div", { id: "item-body", class: "item-body", text: it.body || "" })]));
@@ -226,7 +232,7 @@ function renderTimeline(events) {
     var li = el("li", { "data-action": e.action || "" }, [
       timeEl(e.at, fmtDateTime(e.at)), " · ",
       el("strong", { text: actorName(e.actor) }), " · ",
-      el("span", { class: "what", text: e.description || label(TIMELINE_ACTIONS, e.action) })
+      el("span", { class: "what", text: describe(e) })
     ]);
     var bits = detailBits(e.details);
     if (bits.length) li.appendChild(el("div", { class: "details", text: bits.join(" · ") }));
@@ -235,8 +241,16 @@ function renderTimeline(events) {
   return ol;
 }
 
+// The API's description, unless it only repeats the action's code (an action
+// it has no words for yet): then ours.
+function describe(e) {
+  if (e.description && e.description !== e.action) return e.description;
+  return label(TIMELINE_ACTIONS, e.action);
+}
+
 function actorName(a) {
   if (!a || a === "system" || a === "sistema") return "Sistema";
+  if (a === "sistema:clasificador") return "Clasificador automático";
   var m = /^ciudadano(?::(\w+))?$/.exec(a);
   if (m) return m[1] ? "Ciudadano (" + label(CHANNELS, m[1]) + ")" : "Ciudadano";
   return a;
@@ -248,6 +262,7 @@ function labelsText(o) {
   if (o.type) parts.push(label(TYPES, o.type));
   if (o.petition_class) parts.push(label(CLASSES, o.petition_class));
   if (o.group) parts.push(label(GROUPS, o.group));
+  if (o.dependencia) parts.push(depName(o.dependencia));
   if (o.due_date) parts.push("vence " + fmtDate(o.due_date));
   return parts.join(", ");
 }
@@ -267,6 +282,10 @@ function detailBits(d) {
     else if (how === "channel") v = label(CHANNELS, v);
     else if (how === "method") v = label(LETTER_METHODS, v);
     else if (how === "change") v = typeof v === "object" ? labelsText(v) : fmtDate(String(v));
+    else if (how === "labels") { if (typeof v !== "object" || Array.isArray(v)) return; v = labelsText(v); }
+    else if (how === "pct") { if (typeof v !== "number") return; v = pct(v); }
+    else if (how === "reasons") { if (!Array.isArray(v) || !v.length) return; v = reasonsText(v); }
+    else if (how === "tasks") { if (!Array.isArray(v) || !v.length) return; v = v.map(function (t) { return label(TASK_NAMES, t); }).join(", "); }
     else if (typeof v === "object") return;
     bits.push(k[1] + ": " + String(v));
   });

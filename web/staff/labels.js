@@ -54,8 +54,11 @@ export var TIMELINE_ACTIONS = {
   trasladado: "Se trasladó a la entidad competente.", nota: "Nota interna.", respondido: "Se respondió al ciudadano.",
   cerrado: "Se cerró la solicitud.", reabierto: "Se reabrió la solicitud.",
   desistido: "Se archivó por desistimiento tácito.",
-  respuesta_entregada: "Se entregó al ciudadano la carta con la respuesta."
+  respuesta_entregada: "Se entregó al ciudadano la carta con la respuesta.",
+  clasificacion_revisada: "Se revisaron las sugerencias del clasificador."
 };
+// The classifier's tasks (suggestions, the "classify" action, its events).
+export var TASK_NAMES = { type: "tipo", petition_class: "clase de petición", group: "grupo de interés", dependencia: "dependencia" };
 // The details of an audit event worth showing, with their Spanish names;
 // the rest (ids, hashes, raw timestamps) stays out of the way.
 export var DETAIL_KEYS = [
@@ -65,7 +68,9 @@ export var DETAIL_KEYS = [
   ["previous_due_date", "Vencimiento anterior", "date"], ["from", "Antes", "change"], ["to", "Después", "change"],
   ["channel", "Medio", "channel"], ["notified_by", "Aviso por", "channel"], ["published", "Publicada en la página de respuestas", "true"],
   ["attachments", "Adjuntos", "count"], ["within_5_days", "Dentro de los 5 días hábiles", "bool"],
-  ["requested", "Pedida por", "channel"], ["method", "Entrega", "method"]
+  ["requested", "Pedida por", "channel"], ["method", "Entrega", "method"],
+  ["confidence", "Confianza", "pct"], ["reasons", "Por qué", "reasons"], ["set", "Clasificación", "labels"],
+  ["accepted", "Aceptó la sugerencia de", "tasks"], ["corrected", "Corrigió la sugerencia de", "tasks"]
 ];
 
 export function label(map, k, fallback) {

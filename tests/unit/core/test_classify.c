@@ -82,10 +82,13 @@ static void test_defaults(void)
     ASSERT_TRUE(!vt_classify_group_known(&r, ""));
     ASSERT_TRUE(!vt_classify_group_known(&r, NULL));
     ASSERT_TRUE(!vt_classify_group_known(NULL, "nna"));
-    ASSERT_EQ(r.n_domains, 12);
+    /* Only domains that always mean one group: a catch-all *.gov.co would
+     * also catch the entity's own servants (the learned classifier sees the
+     * kind of domain instead). */
+    ASSERT_EQ(r.n_domains, 9);
     ASSERT_STREQ(r.domains[0].pattern, "contraloria.gov.co");
-    ASSERT_STREQ(r.domains[9].pattern, "*.gov.co");
-    ASSERT_STREQ(r.domains[9].group, "entidades_publicas");
+    ASSERT_STREQ(r.domains[8].pattern, "*.personeria*.gov.co");
+    ASSERT_STREQ(r.domains[8].group, "organismos_control");
     ASSERT_EQ(r.n_keywords, 4);
     ASSERT_EQ(r.keywords[1].n_keywords, 4);
     ASSERT_STREQ(r.keywords[1].keywords[1], "veeduria");
@@ -207,10 +210,10 @@ static void test_registry(const struct vt_classify_rules *r)
     reg.fail_with = VT_ESTORE;
     ASSERT_EQ(run(r, &reg, &in, &out), VT_ESTORE);
 
-    /* No registry at all: the domain decides. */
+    /* No registry at all: no domain rule names an alcaldía; the default. */
     ASSERT_EQ(run(r, NULL, &in, &out), 0);
-    ASSERT_STREQ(out.group, "entidades_publicas");
-    ASSERT_STREQ(out.rule, "domain:*.gov.co");
+    ASSERT_STREQ(out.group, "ciudadania");
+    ASSERT_STREQ(out.rule, "default");
 }
 
 static void expect_domain(const struct vt_classify_rules *r, const char *email, const char *group,
@@ -237,12 +240,18 @@ static void test_domains(const struct vt_classify_rules *r)
                   "domain:personeria*.gov.co");
     expect_domain(r, "ana@mail.personeriacali.gov.co", "organismos_control",
                   "domain:*.personeria*.gov.co");
-    expect_domain(r, "ana@minsalud.gov.co", "entidades_publicas", "domain:*.gov.co");
-    expect_domain(r, "ana@ejercito.mil.co", "entidades_publicas", "domain:*.mil.co");
-    expect_domain(r, "ana@unal.edu.co", "academia", "domain:*.edu.co");
+    expect_domain(r, "ana@minsalud.gov.co", "ciudadania", "default");
+    expect_domain(r, "ana@unal.edu.co", "ciudadania", "default");
     /* The domain is what follows the last '@'. */
     expect_domain(r, "\"a@contraloria.gov.co\"@gmail.com", "ciudadania", "default");
-    /* '*' needs the dot: "gov.co" itself and look-alikes do not match. */
+
+    /* A catch-all an entity may configure. '*' needs the dot: "gov.co"
+     * itself and look-alikes do not match. */
+    struct vt_group cg[] = {{"ciudadania", "C"}, {"entidades_publicas", "E"}};
+    struct vt_domain_rule cd[] = {{"*.gov.co", "entidades_publicas"}};
+    struct vt_classify_rules catchall = {cg, 2, "ciudadania", cd, 1, NULL, 0};
+    r = &catchall;
+    expect_domain(r, "ana@minsalud.gov.co", "entidades_publicas", "domain:*.gov.co");
     expect_domain(r, "ana@gov.co", "ciudadania", "default");
     expect_domain(r, "ana@fakegov.co", "ciudadania", "default");
     expect_domain(r, "ana@minsalud.gov.co.evil.com", "ciudadania", "default");
@@ -324,11 +333,12 @@ static void test_order(const struct vt_classify_rules *r)
     struct fake_registry reg = registry();
     struct vt_classification out;
     /* Domain beats keyword. */
-    struct vt_classify_input in = {
-        .email = "ana@unal.edu.co", .subject = "Soy periodista", .body = "de la veeduría"};
+    struct vt_classify_input in = {.email = "ana@boyaca.contraloria.gov.co",
+                                   .subject = "Soy periodista",
+                                   .body = "de la veeduría"};
     ASSERT_EQ(run(r, &reg, &in, &out), 0);
-    ASSERT_STREQ(out.group, "academia");
-    ASSERT_STREQ(out.rule, "domain:*.edu.co");
+    ASSERT_STREQ(out.group, "organismos_control");
+    ASSERT_STREQ(out.rule, "domain:*.contraloria.gov.co");
     /* Registry beats domain. */
     in.phone = "573001234567";
     ASSERT_EQ(run(r, &reg, &in, &out), 0);
@@ -394,6 +404,28 @@ static void test_normalizers(void)
     ASSERT_EQ(vt_contact_normalize_id("1", out, 0), VT_EINVAL);
 }
 
+/* The learned classifier's group takes the keywords' place (rule 5), below
+ * the domain rules; a group the rules do not know is ignored. */
+static void test_model(const struct vt_classify_rules *r)
+{
+    struct vt_classification out;
+    struct vt_classify_input in = {.subject = "Estudiante de la universidad",
+                                   .email = "ana@gmail.com",
+                                   .model_group = "medios",
+                                   .model_rule = "modelo:0123456789ab"};
+    ASSERT_EQ(vt_classify(r, NULL, NULL, &in, &out), 0);
+    ASSERT_STREQ(out.group, "medios");
+    ASSERT_STREQ(out.rule, "modelo:0123456789ab");
+    in.email = "ana@contraloria.gov.co";
+    ASSERT_EQ(vt_classify(r, NULL, NULL, &in, &out), 0);
+    ASSERT_STREQ(out.rule, "domain:contraloria.gov.co");
+    in.email = NULL;
+    in.model_group = "grupo_que_no_existe";
+    ASSERT_EQ(vt_classify(r, NULL, NULL, &in, &out), 0);
+    ASSERT_STREQ(out.group, "academia");
+    ASSERT_STREQ(out.rule, "keyword:universidad");
+}
+
 int main(void)
 {
     struct vt_classify_rules r;
@@ -408,6 +440,7 @@ int main(void)
     test_domains(&r);
     test_keywords(&r);
     test_order(&r);
+    test_model(&r);
     test_normalizers();
     vt_classify_rules_cleanup(&r);
     VT_TEST_END();
