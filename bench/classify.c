@@ -42,6 +42,7 @@
 #include "core/text.h"
 #include "core/textmodel.h"
 #include "domain/classifier.h"
+#include "domain/classifier_eval.h"
 
 #define TARGET_PER_S 20000.0
 
@@ -141,7 +142,7 @@ static int pass_suggest(struct bench *b)
 static int pass_intake(struct bench *b)
 {
     struct vt_scores sc;
-    int rc = vt_classifier_score(b->cfg, b->m, b->c, NULL, NULL, &sc);
+    int rc = vt_classifier_score(b->cfg, b->m, b->c, &sc);
     b->sink += sc.n[VT_TASK_TYPE];
     return rc;
 }
