@@ -3,15 +3,17 @@
  * features.h, trained from labelled messages, saved as text, explained.
  *
  * Kinds (vt_train_opts.kind), measured on the shipped corpus (README):
- *   "lr"  multinomial logistic regression, SGD in a fixed order with L2;
+ *   "lr"  multinomial logistic regression, SGD with L2, each pass in an order
+ *         keyed by the documents' content (an added document leaves the
+ *         others' order as it was);
  *         features weigh 1/sqrt(n) so long letters do not drown short chats,
  *         and each label's documents weigh the square root of its inverse
  *         share, so rare groups are not drowned by ciudadanía;
- *   "nb"  multinomial naive Bayes on feature presence, Laplace smoothing.
+ *   "nb"  multinomial naive Bayes on feature presence, additive smoothing
+ *         of 0.5 (measured 3-8 points below "lr": README).
  * Training is deterministic: the same documents in the same order give the
- * same model bytes (no clock, no random seed but a fixed one, the vocabulary
- * sorted). The version is the first 12 hex digits of the BLAKE2b hash of
- * those bytes.
+ * same model bytes (no clock, no random seed, the vocabulary sorted). The
+ * version is the first 12 hex digits of the BLAKE2b hash of those bytes.
  *
  * Owns: the model (immutable once built: predictions run on several threads
  * at once without locks).
