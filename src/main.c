@@ -193,13 +193,10 @@ static struct vt_store_place place(const struct opts *o, const struct vt_config 
                                    cfg->audit_key_file};
 }
 
-/* ---- classify ---- */
+/* ---- files ---- */
 
-static void cli_stamp(void *ctx, struct vt_item *it)
-{
-    vt_item_stamp(ctx, it);
-}
-
+/* The whole file at path (NUL-terminated, caller frees) and its length; NULL
+ * with errno set when it cannot be read. */
 static char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -226,7 +223,16 @@ static char *read_file(const char *path, size_t *len)
     fclose(f);
     if (!data)
         data = calloc(1, 1);
+    else
+        data[*len] = '\0';
     return data;
+}
+
+/* ---- classify ---- */
+
+static void cli_stamp(void *ctx, struct vt_item *it)
+{
+    vt_item_stamp(ctx, it);
 }
 
 /* `classify eval CORPUS`: the model a new installation starts with (the
@@ -447,29 +453,12 @@ static int cmd_contacts_import(const struct opts *o, struct vt_config *cfg)
     if (o->n_args != 1)
         return usage();
     const char *file = o->args[0];
-    FILE *f = fopen(file, "rb");
-    if (!f) {
+    size_t len = 0;
+    char *data = read_file(file, &len);
+    if (!data) {
         fprintf(stderr, "%s: %s\n", file, strerror(errno));
         return 1;
     }
-    char *data = NULL;
-    size_t len = 0, cap = 0, got;
-    char chunk[65536];
-    while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        if (len + got + 1 > cap) {
-            cap = (len + got + 1) * 2;
-            char *p = realloc(data, cap);
-            if (!p) {
-                fclose(f);
-                free(data);
-                return 1;
-            }
-            data = p;
-        }
-        memcpy(data + len, chunk, got);
-        len += got;
-    }
-    fclose(f);
     struct import im = {.cfg = cfg};
     size_t err_line = 0;
     int rc = vt_csv_parse(data ? data : "", len, 64, import_row, &im, &err_line);

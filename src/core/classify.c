@@ -39,14 +39,10 @@ static const struct {
 static const struct {
     const char *pattern, *group;
 } default_domains[] = {
-    {"contraloria.gov.co", "organismos_control"},
-    {"*.contraloria.gov.co", "organismos_control"},
-    {"contraloria*.gov.co", "organismos_control"},
-    {"procuraduria.gov.co", "organismos_control"},
-    {"*.procuraduria.gov.co", "organismos_control"},
-    {"defensoria.gov.co", "organismos_control"},
-    {"*.defensoria.gov.co", "organismos_control"},
-    {"personeria*.gov.co", "organismos_control"},
+    {"contraloria.gov.co", "organismos_control"},    {"*.contraloria.gov.co", "organismos_control"},
+    {"contraloria*.gov.co", "organismos_control"},   {"procuraduria.gov.co", "organismos_control"},
+    {"*.procuraduria.gov.co", "organismos_control"}, {"defensoria.gov.co", "organismos_control"},
+    {"*.defensoria.gov.co", "organismos_control"},   {"personeria*.gov.co", "organismos_control"},
     {"*.personeria*.gov.co", "organismos_control"},
 };
 

@@ -70,14 +70,14 @@ struct vt_item {
     size_t n_att;
     char group[64];
     char classified_by[160];
-    int term_days;          /* -1 when no term applies (felicitacion, survey response) */
-    bool needs_triage;      /* the type was guessed (an email declares none): staff confirm it */
+    int term_days;     /* -1 when no term applies (felicitacion, survey response) */
+    bool needs_triage; /* the type was guessed (an email declares none): staff confirm it */
     /* The learned classifier's decision (domain/classifier.h), or ""/NULL:
      * the dependencia the item is filed routed to, what the model suggested
      * (JSON, items.classifier) and the payload of the routing's audit event. */
     char dependencia[101];
-    char *classifier;    /* owned */
-    char *route_payload; /* owned; set with dependencia */
+    char *classifier;       /* owned */
+    char *route_payload;    /* owned; set with dependencia */
     char tracking_code[16]; /* shown once to the citizen, never stored */
     unsigned char tracking_hash[32];
 

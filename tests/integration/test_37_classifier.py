@@ -188,9 +188,18 @@ class Classifier(H.DaemonCase):
             "(SELECT id FROM items WHERE radicado = ?)", (rad,)))
         self.assertEqual((sorted(payload["accepted"]), payload["corrected"], payload["model"]),
                          (sorted(fields), [], sug["model"]))
-        # Nothing to confirm is refused, and stores nothing.
+        # Nothing to confirm, or a value that does not exist, is refused with
+        # the field named, and stores nothing.
+        events = len(obras.item(rad)["timeline"])
         r = obras.act(rad, "classify")
         self.assertEqual(r.status, 422, r)
+        for bad, field in (({"group": "marcianos"}, "group"), ({"dependencia": "inventada"}, "dependencia"),
+                           ({"type": "chisme"}, "type")):
+            r = obras.act(rad, "classify", **bad)
+            H.assert_error(self, r, 422, "invalid", field=field)
+        after = obras.item(rad)
+        self.assertEqual((len(after["timeline"]), after["reviewed"], after["dependencia"], after["group"]),
+                         (events, fields, "obras", fields["group"]))
 
     def test_06_a_correction_teaches_the_next_model(self):
         rad = file(self, self.d, LAMPS, "Alumbrado")["radicado"]
