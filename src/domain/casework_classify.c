@@ -36,7 +36,7 @@ static cJSON *suggestion(struct vt_store_tx *tx, int64_t id)
     vt_db_bind_int(st, 1, id);
     cJSON *s = NULL;
     if (vt_db_step(st) == VT_DB_ROW && !vt_db_col_null(st, 0))
-        s = cJSON_Parse(vt_db_col_str(st, 0));
+        s = vt_classifier_stored_json(vt_db_col_str(st, 0));
     vt_db_reset(st);
     return s;
 }

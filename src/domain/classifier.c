@@ -115,6 +115,148 @@ static double round3(double x)
     return floor(x * 1000 + 0.5) / 1000;
 }
 
+/* Writes x in thousandths as decimal digits at p ("860" for 0.86, "-12"),
+ * without printf: it runs for every intake. Returns the end. */
+static char *put_milli(char *p, double x)
+{
+    long long v = llround(x * 1000);
+    if (v < 0) {
+        *p++ = '-';
+        v = -v;
+    }
+    char d[24];
+    int n = 0;
+    do
+        d[n++] = (char)('0' + v % 10);
+    while ((v /= 10) > 0);
+    while (n)
+        *p++ = d[--n];
+    return p;
+}
+
+/* Copies s at p with its tabs and line ends as spaces. Returns the end. */
+static char *put_field(char *p, const char *s)
+{
+    for (; *s; s++)
+        *p++ = *s == '\t' || *s == '\n' ? ' ' : *s;
+    return p;
+}
+
+char *vt_classifier_pack(const struct vt_suggestion *s)
+{
+    /* At most: the header, and per task its index, label, confidence and
+     * VT_REASONS texts and weights (labels and texts are under 64 bytes). */
+    char buf[16 + VT_TASKS * (4 + 64 + 24 + VT_REASONS * (64 + 24))];
+    memcpy(buf, "s1\t", 3);
+    char *p = put_field(buf + 3, s->version);
+    for (int t = 0; t < VT_TASKS; t++) {
+        const struct vt_prediction *pr = &s->p[t];
+        if (!pr->label[0])
+            continue;
+        *p++ = '\n';
+        *p++ = (char)('0' + t);
+        *p++ = '\t';
+        p = put_field(p, pr->label);
+        *p++ = '\t';
+        p = put_milli(p, pr->confidence);
+        for (size_t i = 0; i < pr->n_reasons; i++) {
+            *p++ = '\t';
+            p = put_field(p, pr->reasons[i].shown);
+            *p++ = '\t';
+            p = put_milli(p, pr->reasons[i].weight);
+        }
+    }
+    *p = '\0';
+    return strdup(buf);
+}
+
+/* The next TAB- or line-ended field of *p into out (cap bytes, cut to fit);
+ * false at the end of the line. */
+static bool next_field(const char **p, char *out, size_t cap)
+{
+    const char *s = *p;
+    if (!*s || *s == '\n')
+        return false;
+    size_t n = strcspn(s, "\t\n");
+    snprintf(out, cap, "%.*s", (int)n, s);
+    *p = s + n + (s[n] == '\t');
+    return true;
+}
+
+static bool milli(const char *s, double *out)
+{
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    *out = (double)v / 1000;
+    return *s && !*end;
+}
+
+int vt_classifier_unpack(const char *stored, struct vt_suggestion *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!stored || strncmp(stored, "s1\t", 3) != 0)
+        return VT_EINVAL;
+    const char *p = stored + 3;
+    char f[64];
+    if (!next_field(&p, out->version, sizeof(out->version)))
+        return VT_EINVAL;
+    while (*p == '\n') {
+        p++;
+        if (!next_field(&p, f, sizeof(f)) || f[0] < '0' || f[0] >= '0' + VT_TASKS || f[1])
+            return VT_EINVAL;
+        struct vt_prediction *pr = &out->p[f[0] - '0'];
+        if (!next_field(&p, pr->label, sizeof(pr->label)) || !next_field(&p, f, sizeof(f)) ||
+            !milli(f, &pr->confidence))
+            return VT_EINVAL;
+        while (pr->n_reasons < VT_REASONS &&
+               next_field(&p, pr->reasons[pr->n_reasons].shown, sizeof(pr->reasons[0].shown))) {
+            if (!next_field(&p, f, sizeof(f)) || !milli(f, &pr->reasons[pr->n_reasons].weight))
+                return VT_EINVAL;
+            pr->n_reasons++;
+        }
+        if (*p && *p != '\n')
+            return VT_EINVAL;
+    }
+    return *p ? VT_EINVAL : 0;
+}
+
+cJSON *vt_classifier_stored_json(const char *stored)
+{
+    if (!stored)
+        return NULL;
+    if (stored[0] == '{') /* written before the compact form */
+        return cJSON_Parse(stored);
+    struct vt_suggestion s;
+    if (vt_classifier_unpack(stored, &s))
+        return NULL;
+    cJSON *o = cJSON_CreateObject();
+    if (!o || !cJSON_AddStringToObject(o, "model", s.version))
+        goto fail;
+    for (int t = 0; t < VT_TASKS; t++) {
+        const struct vt_prediction *p = &s.p[t];
+        if (!p->label[0])
+            continue;
+        cJSON *j = cJSON_AddObjectToObject(o, vt_task_names[t]);
+        cJSON *r = j && cJSON_AddStringToObject(j, "label", p->label) &&
+                           cJSON_AddNumberToObject(j, "confidence", p->confidence)
+                       ? cJSON_AddArrayToObject(j, "reasons")
+                       : NULL;
+        if (!r)
+            goto fail;
+        for (size_t i = 0; i < p->n_reasons; i++) {
+            cJSON *e = cJSON_CreateObject();
+            if (!e || !cJSON_AddItemToArray(r, e) ||
+                !cJSON_AddStringToObject(e, "feature", p->reasons[i].shown) ||
+                !cJSON_AddNumberToObject(e, "weight", p->reasons[i].weight))
+                goto fail;
+        }
+    }
+    return o;
+fail:
+    cJSON_Delete(o);
+    return NULL;
+}
+
 /* s as a JSON string (the features' texts: letters, spaces, a few signs). */
 static int json_str(struct vt_buf *b, const char *s)
 {
@@ -129,33 +271,6 @@ static int json_str(struct vt_buf *b, const char *s)
             rc = vt_buf_append(b, p, 1);
     }
     return rc ? rc : vt_buf_puts(b, "\"");
-}
-
-char *vt_classifier_json(const struct vt_suggestion *s)
-{
-    struct vt_buf b = {0};
-    int rc = vt_buf_puts(&b, "{\"model\":");
-    rc = rc ? rc : json_str(&b, s->version);
-    for (int t = 0; t < VT_TASKS && !rc; t++) {
-        const struct vt_prediction *p = &s->p[t];
-        if (!p->label[0])
-            continue;
-        rc = vt_buf_printf(&b, ",\"%s\":{\"label\":", vt_task_names[t]);
-        rc = rc ? rc : json_str(&b, p->label);
-        rc = rc ? rc : vt_buf_printf(&b, ",\"confidence\":%.3f,\"reasons\":[", p->confidence);
-        for (size_t i = 0; i < p->n_reasons && !rc; i++) {
-            rc = vt_buf_puts(&b, i ? ",{\"feature\":" : "{\"feature\":");
-            rc = rc ? rc : json_str(&b, p->reasons[i].shown);
-            rc = rc ? rc : vt_buf_printf(&b, ",\"weight\":%.3f}", round3(p->reasons[i].weight));
-        }
-        rc = rc ? rc : vt_buf_puts(&b, "]}");
-    }
-    rc = rc ? rc : vt_buf_puts(&b, "}");
-    if (rc) {
-        vt_buf_cleanup(&b);
-        return NULL;
-    }
-    return b.data; /* NUL-terminated by vt_buf */
 }
 
 char *vt_classifier_route_json(const struct vt_suggestion *s)

@@ -30,6 +30,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <cjson/cJSON.h>
+
 #include "core/config.h"
 #include "core/corpus.h"
 #include "core/textmodel.h"
@@ -77,11 +79,20 @@ struct vt_suggestion {
  * requester's name and e-mail). 0 or VT_ENOMEM. */
 int vt_classifier_suggest(const struct vt_textmodel *m, const struct vt_text_input *in,
                           struct vt_suggestion *out);
-/* The suggestion as the JSON stored in items.classifier and shown to staff:
- * {"model":V,"type":{"label":..,"confidence":0.934,"reasons":[{"feature":..,
- * "weight":..}]},...}, confidences and weights to 3 decimals. Caller frees;
- * NULL when out of memory. Written directly (it runs for every intake). */
-char *vt_classifier_json(const struct vt_suggestion *s);
+/* The suggestion as stored in items.classifier: a compact text, about a
+ * third of its JSON, since it is written with every intake. "s1" TAB the
+ * model's version, then a line per task the model has: the task's index,
+ * the label, the confidence in thousandths, then each reason's text and
+ * weight in thousandths, all TAB-separated (texts never hold a TAB or a
+ * line end). Caller frees; NULL when out of memory. */
+char *vt_classifier_pack(const struct vt_suggestion *s);
+/* Reads what vt_classifier_pack wrote. 0 or VT_EINVAL. */
+int vt_classifier_unpack(const char *stored, struct vt_suggestion *out);
+/* A stored suggestion as the JSON shown to staff: {"model":V,"type":
+ * {"label":..,"confidence":0.934,"reasons":[{"feature":..,"weight":..}]},...}
+ * (rows filed before the compact form hold that JSON). NULL when stored is
+ * NULL or unreadable. Caller deletes. */
+cJSON *vt_classifier_stored_json(const char *stored);
 /* The payload of the routing's audit event: {"dependencia":..,"assignee":null,
  * "model":..,"confidence":..,"reasons":[..]}. Caller frees; NULL: no memory. */
 char *vt_classifier_route_json(const struct vt_suggestion *s);

@@ -391,7 +391,7 @@ int vt_intake_classify(const struct vt_config *cfg, const struct vt_textmodel *m
     it->term_days = vt_item_term_days(cfg, it->kind, it->type, it->petition_class);
     if (have) {
         free(it->classifier);
-        if (!(it->classifier = vt_classifier_json(&sug)))
+        if (!(it->classifier = vt_classifier_pack(&sug)))
             return VT_ENOMEM;
         const struct vt_prediction *d = &sug.p[VT_TASK_DEPENDENCIA];
         if (d->label[0] && !it->dependencia[0] &&

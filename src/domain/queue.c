@@ -21,6 +21,7 @@
 #include "core/item.h"
 #include "core/text.h"
 #include "domain/casework.h"
+#include "domain/classifier.h"
 #include "store/db.h"
 
 #define ROW_COLUMNS                                                                                \
@@ -473,7 +474,7 @@ int vt_queue_item(struct vt_store_reader *r, const struct vt_config *cfg,
     cJSON_AddBoolToObject(o, "reserve_requested", vt_db_col_int(st, 17) != 0);
     /* What the learned classifier suggested at filing (classifier.h), and
      * what staff have set or confirmed since. */
-    cJSON *sug = vt_db_col_null(st, 18) ? NULL : cJSON_Parse(vt_db_col_str(st, 18));
+    cJSON *sug = vt_db_col_null(st, 18) ? NULL : vt_classifier_stored_json(vt_db_col_str(st, 18));
     cJSON_AddItemToObject(o, "suggestions", sug ? sug : cJSON_CreateNull());
     vt_db_reset(st);
     cJSON *reviewed = cJSON_AddObjectToObject(o, "reviewed");

@@ -97,6 +97,28 @@ DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Small utilities
 
 
+TASKS = ("type", "petition_class", "group", "dependencia")
+
+
+def stored_suggestion(raw):
+    """items.classifier as the dict staff see (domain/classifier.h's stored
+    form: "s1" TAB version, then per task its index, label, confidence and
+    reasons' texts and weights, numbers in thousandths, TAB-separated)."""
+    if raw is None:
+        return None
+    lines = raw.split("\n")
+    head = lines[0].split("\t")
+    assert head[0] == "s1" and len(head) == 2, raw
+    out = {"model": head[1]}
+    for line in lines[1:]:
+        f = line.split("\t")
+        assert len(f) % 2 == 1 and len(f) >= 3, raw
+        out[TASKS[int(f[0])]] = {
+            "label": f[1], "confidence": int(f[2]) / 1000,
+            "reasons": [{"feature": f[i], "weight": int(f[i + 1]) / 1000} for i in range(3, len(f), 2)]}
+    return out
+
+
 def deep_merge(base, over):
     """Returns base updated recursively with over (dicts merged, rest replaced)."""
     out = copy.deepcopy(base)

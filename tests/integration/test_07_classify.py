@@ -1,7 +1,6 @@
 """Stakeholder-group classification: contacts register, domain rules,
 declared group, then the learned classifier; without it (classify.enabled
 false), keywords and the default group."""
-import json
 import os
 import sys
 import unittest
@@ -96,7 +95,7 @@ class Classify(H.DaemonCase):
         self.assertRegex(doc["classified_by"], r"^modelo:[0-9a-f]{12}$")
         version = doc["classified_by"].split(":")[1]
         row = self.d.query("SELECT classifier FROM items WHERE radicado = ?", (doc["radicado"],))[0]
-        self.assertEqual(json.loads(row["classifier"])["model"], version)
+        self.assertEqual(H.stored_suggestion(row["classifier"])["model"], version)
 
     def test_08_web_form_declared_group(self):
         import urllib.parse

@@ -105,7 +105,7 @@ class Intake(EmailCase):
         # triage when it is sure (classify.type_confidence, 70 %).
         self.assertEqual((it["channel"], it["type"], it["petition_class"], it["reply_channel"]),
                          ("email", "peticion", "documentos", "email"))
-        sug = json.loads(it["classifier"])
+        sug = H.stored_suggestion(it["classifier"])
         self.assertEqual((sug["type"]["label"], sug["petition_class"]["label"]), ("peticion", "documentos"))
         self.assertGreaterEqual(sug["type"]["confidence"], 0.70, sug)
         self.assertEqual(it["needs_triage"], 0, "the classifier is sure: no triage")
@@ -143,7 +143,7 @@ class Intake(EmailCase):
         self.imap.append(USER, raw)
         row = self.wait_taken(re.search(rb"Message-ID: (<[^>]+>)", raw).group(1).decode())
         it = self.item_of(row)
-        sug = json.loads(it["classifier"])
+        sug = H.stored_suggestion(it["classifier"])
         self.assertEqual((it["type"], it["petition_class"]), ("queja", None), sug)
         self.assertEqual(it["needs_triage"], int(sug["type"]["confidence"] * 100 < 70), sug)
         text = self.wait(lambda: self.acks_to(frm), what="acknowledgement")[0].msg.get_content()

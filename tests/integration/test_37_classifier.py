@@ -57,7 +57,7 @@ def fold(s):
 
 def suggestion(d, radicado):
     raw = d.scalar("SELECT classifier FROM items WHERE radicado = ?", (radicado,))
-    return json.loads(raw) if raw else None
+    return H.stored_suggestion(raw)
 
 
 def file(tc, d, text, subject="Solicitud", type_="peticion", requester=None):
