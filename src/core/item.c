@@ -142,9 +142,22 @@ static const char alphabet[] = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 
 void vt_item_new_tracking_code(struct vt_item *it)
 {
-    size_t n = sizeof(alphabet) - 1;
-    for (int i = 0; i < 10; i++)
-        it->tracking_code[i] = alphabet[randombytes_uniform((uint32_t)n)];
+    /* The random bytes in one call (each randombytes_uniform is a system
+     * call of its own); a byte counts only below the largest multiple of the
+     * alphabet's size, so that every character is equally likely. */
+    const unsigned n = sizeof(alphabet) - 1, limit = 256 - 256 % n;
+    unsigned char r[32];
+    size_t used = sizeof(r);
+    for (int i = 0; i < 10;) {
+        if (used == sizeof(r)) {
+            randombytes_buf(r, sizeof(r));
+            used = 0;
+        }
+        unsigned b = r[used++];
+        if (b < limit)
+            it->tracking_code[i++] = alphabet[b % n];
+    }
+    sodium_memzero(r, sizeof(r));
     it->tracking_code[10] = '\0';
     vt_item_tracking_hash(it->tracking_code, it->tracking_hash);
 }
