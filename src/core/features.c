@@ -221,7 +221,7 @@ static void add3(struct ctx *c, const char *k1, size_t n1, const char *k2, size_
     kn += put(key + kn, sizeof(key) - kn, k2, n2);
     kn += put(key + kn, sizeof(key) - kn, k3, n3);
     struct scratch *sc = c->sc;
-    uint32_t i = hash_n(key, kn) & (SET_SIZE - 1);
+    uint32_t h = hash_n(key, kn), i = h & (SET_SIZE - 1);
     for (; sc->set_gen[i] == sc->gen; i = (i + 1) & (SET_SIZE - 1))
         if (strcmp(o->f[sc->set_idx[i]].key, key) == 0)
             return;
@@ -236,6 +236,7 @@ static void add3(struct ctx *c, const char *k1, size_t n1, const char *k2, size_
         o->cap = cap;
     }
     struct vt_feature *f = &o->f[o->n];
+    f->hash = h;
     memcpy(f->key, key, kn + 1);
     size_t sn = put(f->shown, sizeof(f->shown), s1, m1);
     put(f->shown + sn, sizeof(f->shown) - sn, s2, m2);

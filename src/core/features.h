@@ -25,6 +25,7 @@
 #ifndef VT_FEATURES_H
 #define VT_FEATURES_H
 #include <stddef.h>
+#include <stdint.h>
 
 struct vt_text_input {
     const char *channel;        /* web, email, whatsapp, ... or NULL */
@@ -35,6 +36,7 @@ struct vt_text_input {
 };
 
 struct vt_feature {
+    uint32_t hash;  /* FNV-1a of key (the model's lookups use it) */
     char key[64];   /* the model's vocabulary entry */
     char shown[64]; /* what staff read */
 };

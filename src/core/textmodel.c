@@ -33,14 +33,28 @@ struct task_model {
     double *w;     /* V * k, row per feature */
 };
 
+#define ROW_STEP 8 /* floats: a row's width is a multiple of it */
+
+/* A slot of the vocabulary's hash table: the key's hash (compared before
+ * the key) and its index + 1 into keys, 0 when empty. */
+struct slot {
+    uint32_t hash, idx1;
+};
+
 struct vt_textmodel {
     char kind[4];
     char version[13];
     size_t v;
-    char **keys;     /* v, sorted */
-    uint32_t *slots; /* index + 1 into keys, 0 empty */
-    size_t n_slots;  /* power of two >= 2 v */
+    char **keys;        /* v, sorted */
+    struct slot *slots; /* n_slots */
+    size_t n_slots;     /* power of two >= 2 v */
     struct task_model t[VT_TASKS];
+    /* For predicting (built by vt_textmodel_load): every task's weights of a
+     * feature side by side in one row of k_all floats, so that a feature
+     * costs one or two cache lines, not one per task. */
+    size_t k_all,
+        off[VT_TASKS]; /* the row's width (a multiple of ROW_STEP); each task's first column */
+    float *rows;       /* v * k_all, 64-byte aligned */
 };
 
 static uint32_t hash(const char *s)
@@ -51,13 +65,14 @@ static uint32_t hash(const char *s)
     return h;
 }
 
-static long lookup(const struct vt_textmodel *m, const char *key)
+/* The vocabulary index of key, whose hash() is h, or -1. */
+static long lookup(const struct vt_textmodel *m, const char *key, uint32_t h)
 {
     if (!m->n_slots)
         return -1;
-    for (size_t i = hash(key) & (m->n_slots - 1); m->slots[i]; i = (i + 1) & (m->n_slots - 1))
-        if (strcmp(m->keys[m->slots[i] - 1], key) == 0)
-            return (long)m->slots[i] - 1;
+    for (size_t i = h & (m->n_slots - 1); m->slots[i].idx1; i = (i + 1) & (m->n_slots - 1))
+        if (m->slots[i].hash == h && strcmp(m->keys[m->slots[i].idx1 - 1], key) == 0)
+            return (long)m->slots[i].idx1 - 1;
     return -1;
 }
 
@@ -69,10 +84,11 @@ static int index_keys(struct vt_textmodel *m)
     if (!(m->slots = calloc(m->n_slots, sizeof(*m->slots))))
         return VT_ENOMEM;
     for (size_t j = 0; j < m->v; j++) {
-        size_t i = hash(m->keys[j]) & (m->n_slots - 1);
-        while (m->slots[i])
+        uint32_t h = hash(m->keys[j]);
+        size_t i = h & (m->n_slots - 1);
+        while (m->slots[i].idx1)
             i = (i + 1) & (m->n_slots - 1);
-        m->slots[i] = (uint32_t)j + 1;
+        m->slots[i] = (struct slot){h, (uint32_t)j + 1};
     }
     return 0;
 }
@@ -85,6 +101,7 @@ void vt_textmodel_free(struct vt_textmodel *m)
         free(m->keys[j]);
     free(m->keys);
     free(m->slots);
+    free(m->rows);
     for (int t = 0; t < VT_TASKS; t++) {
         for (size_t i = 0; m->t[t].labels && m->t[t].labels[i]; i++)
             free(m->t[t].labels[i]);
@@ -385,7 +402,7 @@ int vt_textmodel_train(const struct vt_train_doc *docs, size_t n, const struct v
         }
         uint64_t h = 1469598103934665603ull;
         for (size_t i = 0; i < docs[d].f->n; i++) {
-            long j = lookup(m, docs[d].f->f[i].key);
+            long j = lookup(m, docs[d].f->f[i].key, docs[d].f->f[i].hash);
             if (j >= 0)
                 di[d].j[di[d].n++] = j;
             for (const char *k = docs[d].f->f[i].key; *k; k++)
@@ -481,6 +498,26 @@ static int parse_numbers(char *s, double *out, size_t k)
     return 0;
 }
 
+/* The rows of m (struct vt_textmodel) from its tasks' weights. */
+static int build_rows(struct vt_textmodel *m)
+{
+    m->k_all = 0;
+    for (int t = 0; t < VT_TASKS; t++) {
+        m->off[t] = m->k_all;
+        m->k_all += m->t[t].k;
+    }
+    m->k_all = (m->k_all + ROW_STEP - 1) / ROW_STEP * ROW_STEP;
+    size_t bytes = (m->v * m->k_all + ROW_STEP) * sizeof(*m->rows);
+    if (!(m->rows = aligned_alloc(64, (bytes + 63) / 64 * 64)))
+        return VT_ENOMEM;
+    memset(m->rows, 0, bytes);
+    for (size_t j = 0; j < m->v; j++)
+        for (int t = 0; t < VT_TASKS; t++)
+            for (size_t c = 0; c < m->t[t].k; c++)
+                m->rows[j * m->k_all + m->off[t] + c] = (float)m->t[t].w[j * m->t[t].k + c];
+    return 0;
+}
+
 int vt_textmodel_load(const char *data, size_t len, struct vt_textmodel **out)
 {
     *out = NULL;
@@ -573,6 +610,8 @@ int vt_textmodel_load(const char *data, size_t len, struct vt_textmodel **out)
         rc = VT_EINVAL;
     if (!rc)
         rc = index_keys(m);
+    if (!rc)
+        rc = build_rows(m);
     if (!rc) {
         unsigned char h[6];
         crypto_generichash(h, sizeof(h), (const unsigned char *)data, len, NULL, 0);
@@ -606,15 +645,32 @@ static size_t known(const struct vt_textmodel *m, const struct vt_features *f, l
 {
     size_t n = 0;
     for (size_t i = 0; i < f->n && n < cap; i++) {
-        long j = lookup(m, f->f[i].key);
+        long j = lookup(m, f->f[i].key, f->f[i].hash);
         if (j >= 0)
             idx[n++] = j | ((long)i << 32); /* feature i, vocabulary j */
     }
     return n;
 }
 
+/* The sums of the rows of the n known features (k_all of them), in
+ * blocks of ROW_STEP that the compiler turns into vector additions. */
+static void sum_rows(const struct vt_textmodel *m, const long *idx, size_t n, double *z)
+{
+    float acc[4 * 256] = {0};
+    for (size_t i = 0; i < n; i++) {
+        const float *r = &m->rows[(size_t)(idx[i] & 0xffffffff) * m->k_all];
+        for (size_t b = 0; b < m->k_all; b += ROW_STEP)
+            for (size_t c = 0; c < ROW_STEP; c++)
+                acc[b + c] += r[b + c];
+    }
+    for (size_t c = 0; c < m->k_all; c++)
+        z[c] = acc[c];
+}
+
+/* Task's prediction from sum, its part of sum_rows's sums. */
 static void predict(const struct vt_textmodel *m, const struct vt_features *f, const long *idx,
-                    size_t n, int task, const char *const *allowed, struct vt_prediction *out)
+                    size_t n, int task, const double *sum, const char *const *allowed,
+                    struct vt_prediction *out)
 {
     memset(out, 0, sizeof(*out));
     const struct task_model *t = &m->t[task];
@@ -627,18 +683,11 @@ static void predict(const struct vt_textmodel *m, const struct vt_features *f, c
     for (size_t c = 0; c < t->k; c++) {
         ok[c] = allowed_label(allowed, t->labels[c]);
         n_ok += ok[c];
-        z[c] = 0;
+        z[c] = t->bias[c] + s * sum[c];
     }
-    for (size_t i = 0; i < n; i++) {
-        const double *w = &t->w[(size_t)(idx[i] & 0xffffffff) * t->k];
-        for (size_t c = 0; c < t->k; c++)
-            z[c] += w[c];
-    }
-    for (size_t c = 0; c < t->k; c++)
-        z[c] = t->bias[c] + s * z[c];
     if (!n_ok)
         return;
-    double mx = -INFINITY, sum = 0;
+    double mx = -INFINITY, total = 0;
     size_t best = 0, second = SIZE_MAX;
     for (size_t c = 0; c < t->k; c++)
         if (ok[c] && z[c] > mx) {
@@ -650,46 +699,57 @@ static void predict(const struct vt_textmodel *m, const struct vt_features *f, c
             second = c;
     for (size_t c = 0; c < t->k; c++)
         if (ok[c])
-            sum += exp(z[c] - mx);
+            total += exp(z[c] - mx);
     memcpy(out->label, t->labels[best], strlen(t->labels[best]) + 1);
-    out->confidence = 1.0 / sum;
+    out->confidence = 1.0 / total;
     if (second != SIZE_MAX)
         memcpy(out->runner_up, t->labels[second], strlen(t->labels[second]) + 1);
-    /* The reasons: the features that pushed hardest toward best over second. */
+    /* The reasons: the features that pushed hardest toward best over second,
+     * kept as indices while looking, their texts copied once at the end. */
+    double top_d[VT_REASONS];
+    size_t top_f[VT_REASONS], n_top = 0;
+    const float *col = m->rows + m->off[task];
     for (size_t i = 0; i < n; i++) {
-        size_t j = (size_t)(idx[i] & 0xffffffff), fi = (size_t)(idx[i] >> 32);
-        double d = t->w[j * t->k + best];
+        const float *r = &col[(size_t)(idx[i] & 0xffffffff) * m->k_all];
+        double d = r[best];
         if (second != SIZE_MAX)
-            d -= t->w[j * t->k + second];
+            d -= r[second];
         d *= s;
-        if (d <= 0)
+        if (d <= 0 || (n_top == VT_REASONS && top_d[VT_REASONS - 1] >= d))
             continue;
-        size_t at = out->n_reasons;
-        while (at > 0 && out->reasons[at - 1].weight < d)
-            at--;
-        if (at >= VT_REASONS)
-            continue;
-        size_t last = out->n_reasons < VT_REASONS ? out->n_reasons : VT_REASONS - 1;
-        memmove(&out->reasons[at + 1], &out->reasons[at], (last - at) * sizeof(out->reasons[0]));
-        memcpy(out->reasons[at].shown, f->f[fi].shown, strlen(f->f[fi].shown) + 1);
-        out->reasons[at].weight = d;
-        if (out->n_reasons < VT_REASONS)
-            out->n_reasons++;
+        size_t at = n_top < VT_REASONS ? n_top++ : VT_REASONS - 1;
+        for (; at > 0 && top_d[at - 1] < d; at--) {
+            top_d[at] = top_d[at - 1];
+            top_f[at] = top_f[at - 1];
+        }
+        top_d[at] = d;
+        top_f[at] = (size_t)(idx[i] >> 32);
     }
+    for (size_t k = 0; k < n_top; k++) {
+        const char *shown = f->f[top_f[k]].shown;
+        memcpy(out->reasons[k].shown, shown, strlen(shown) + 1);
+        out->reasons[k].weight = top_d[k];
+    }
+    out->n_reasons = n_top;
 }
 
 void vt_textmodel_predict(const struct vt_textmodel *m, const struct vt_features *f, int task,
                           const char *const *allowed, struct vt_prediction *out)
 {
     long idx[4096];
-    predict(m, f, idx, known(m, f, idx, 4096), task, allowed, out);
+    double sum[4 * 256];
+    size_t n = known(m, f, idx, 4096);
+    sum_rows(m, idx, n, sum);
+    predict(m, f, idx, n, task, sum + m->off[task], allowed, out);
 }
 
 void vt_textmodel_predict_all(const struct vt_textmodel *m, const struct vt_features *f,
                               struct vt_prediction out[VT_TASKS])
 {
     long idx[4096];
+    double sum[4 * 256];
     size_t n = known(m, f, idx, 4096);
+    sum_rows(m, idx, n, sum);
     for (int t = 0; t < VT_TASKS; t++)
-        predict(m, f, idx, n, t, NULL, &out[t]);
+        predict(m, f, idx, n, t, sum + m->off[t], NULL, &out[t]);
 }
