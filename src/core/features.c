@@ -113,6 +113,7 @@ struct scratch {
 enum { STOP = 1, NAME = 2 };
 static struct {
     const char *word;
+    uint32_t hash; /* hash_n of word, compared first */
     int kind;
 } word_table[WORDS_SIZE];
 
@@ -120,10 +121,11 @@ static uint32_t hash_n(const char *s, size_t n);
 
 static void word_put(const char *w, int kind)
 {
-    uint32_t i = hash_n(w, strlen(w)) & (WORDS_SIZE - 1);
+    uint32_t h = hash_n(w, strlen(w)), i = h & (WORDS_SIZE - 1);
     while (word_table[i].word && strcmp(word_table[i].word, w) != 0)
         i = (i + 1) & (WORDS_SIZE - 1);
     word_table[i].word = w;
+    word_table[i].hash = h;
     word_table[i].kind |= kind;
 }
 
@@ -135,12 +137,12 @@ static void word_table_make(void)
         word_put(names[i], NAME);
 }
 
-/* STOP, NAME, both or 0 for word w of n bytes. */
-static int word_kind(const char *w, size_t n)
+/* STOP, NAME, both or 0 for word w of n bytes, whose hash_n is h. */
+static int word_kind(const char *w, size_t n, uint32_t h)
 {
-    for (uint32_t i = hash_n(w, n) & (WORDS_SIZE - 1); word_table[i].word;
-         i = (i + 1) & (WORDS_SIZE - 1))
-        if (strncmp(word_table[i].word, w, n) == 0 && word_table[i].word[n] == '\0')
+    for (uint32_t i = h & (WORDS_SIZE - 1); word_table[i].word; i = (i + 1) & (WORDS_SIZE - 1))
+        if (word_table[i].hash == h && strncmp(word_table[i].word, w, n) == 0 &&
+            word_table[i].word[n] == '\0')
             return word_table[i].kind;
     return 0;
 }
@@ -185,6 +187,7 @@ struct ctx {
     struct scratch *sc;
     const struct vt_text_input *in;
     char excluded[16][48]; /* the caller's words, folded */
+    uint32_t excluded_hash[16];
     size_t n_excluded;
     int err;
 };
@@ -223,7 +226,7 @@ static void add3(struct ctx *c, const char *k1, size_t n1, const char *k2, size_
     struct scratch *sc = c->sc;
     uint32_t h = hash_n(key, kn), i = h & (SET_SIZE - 1);
     for (; sc->set_gen[i] == sc->gen; i = (i + 1) & (SET_SIZE - 1))
-        if (strcmp(o->f[sc->set_idx[i]].key, key) == 0)
+        if (o->f[sc->set_idx[i]].hash == h && strcmp(o->f[sc->set_idx[i]].key, key) == 0)
             return;
     if (o->n == o->cap) {
         size_t cap = o->cap ? o->cap * 2 : 128;
@@ -249,12 +252,12 @@ static void add(struct ctx *c, const char *key, const char *shown)
     add3(c, key, strlen(key), "", 0, "", 0, shown, strlen(shown), "", 0);
 }
 
-/* The Snowball stem of word w (n bytes, folded) into out (WORD_MAX + 1
- * bytes), through the thread's cache; returns its length. */
-static size_t stem(struct ctx *c, const char *w, size_t n, char *out)
+/* The Snowball stem of word w (n bytes, folded, hash_n hw) into out
+ * (WORD_MAX + 1 bytes), through the thread's cache; returns its length. */
+static size_t stem(struct ctx *c, const char *w, size_t n, uint32_t hw, char *out)
 {
     struct scratch *sc = c->sc;
-    uint32_t h = hash_n(w, n) & (CACHE_SIZE - 1);
+    uint32_t h = hw & (CACHE_SIZE - 1);
     if (strncmp(sc->cache[h].word, w, n) == 0 && sc->cache[h].word[n] == '\0')
         return put(out, WORD_MAX + 1, sc->cache[h].stem, strlen(sc->cache[h].stem));
     const sb_symbol *s =
@@ -266,11 +269,11 @@ static size_t stem(struct ctx *c, const char *w, size_t n, char *out)
     return len;
 }
 
-/* Whether w is one of the caller's words or (kind) a common name. */
-static bool excluded(const struct ctx *c, const char *w, int kind)
+/* Whether w (hash_n h) is one of the caller's words or (kind) a common name. */
+static bool excluded(const struct ctx *c, const char *w, uint32_t h, int kind)
 {
     for (size_t i = 0; i < c->n_excluded; i++)
-        if (strcmp(c->excluded[i], w) == 0)
+        if (c->excluded_hash[i] == h && strcmp(c->excluded[i], w) == 0)
             return true;
     return kind & NAME;
 }
@@ -332,14 +335,15 @@ static void words(struct ctx *c, char *t, size_t len, size_t sig)
         char w[WORD_MAX + 1], st[WORD_MAX + 1];
         memcpy(w, t + s, n);
         w[n] = '\0';
-        int kind = word_kind(w, n);
-        if (excluded(c, w, kind)) {
+        uint32_t h = hash_n(w, n);
+        int kind = word_kind(w, n, h);
+        if (excluded(c, w, h, kind)) {
             prev_sn = 0;
             continue;
         }
         if (kind & STOP)
             continue;
-        size_t sn = stem(c, w, n, st);
+        size_t sn = stem(c, w, n, h, st);
         add3(c, "w:", 2, st, sn, "", 0, w, n, "", 0);
         if (prev_sn) {
             char k[WORD_MAX + 3], sh[WORD_MAX + 2];
@@ -424,11 +428,12 @@ static void domain(struct ctx *c, const char *from)
             *p = ' ';
     for (char *w = strtok(d, " "); w; w = strtok(NULL, " ")) {
         size_t n = strlen(w);
-        if (n < 3 || n > 40 || strpbrk(w, "0123456789") || excluded(c, w, word_kind(w, n)) ||
+        uint32_t h = hash_n(w, n);
+        if (n < 3 || n > 40 || strpbrk(w, "0123456789") || excluded(c, w, h, word_kind(w, n, h)) ||
             strcmp(w, "www") == 0 || strcmp(w, "mail") == 0)
             continue;
         char st[WORD_MAX + 1];
-        size_t sn = stem(c, w, n, st);
+        size_t sn = stem(c, w, n, h, st);
         add3(c, "l:", 2, st, sn, "", 0, "dominio: ", 9, w, n);
     }
 }
@@ -444,8 +449,10 @@ static void exclusions(struct ctx *c)
                 *p = ' ';
         for (char *w = strtok(f, " "); w && c->n_excluded < N_OF(c->excluded);
              w = strtok(NULL, " "))
-            if (strlen(w) >= 3 && strlen(w) < sizeof(c->excluded[0]))
+            if (strlen(w) >= 3 && strlen(w) < sizeof(c->excluded[0])) {
+                c->excluded_hash[c->n_excluded] = hash_n(w, strlen(w));
                 snprintf(c->excluded[c->n_excluded++], sizeof(c->excluded[0]), "%s", w);
+            }
     }
 }
 
