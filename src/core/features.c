@@ -26,7 +26,8 @@
 #define MAX_FEATURES (SET_SIZE / 2)
 #define WORD_MAX 40 /* longer tokens are not words */
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
-#define CACHE_SIZE 8192 /* power of two */
+#define CACHE_SIZE 16384 /* power of two: about 0.8 MB a thread */
+#define CACHED_MAX 23    /* longer words (rare) are stemmed every time */
 
 /* Spanish words too common to say anything (accents folded), sorted. */
 static const char *const stop_words[] = {
@@ -102,7 +103,8 @@ struct scratch {
     uint32_t set_gen[SET_SIZE]; /* a slot is in use when it holds gen */
     uint32_t set_idx[SET_SIZE]; /* index into out->f */
     struct {
-        char word[WORD_MAX + 1], stem[WORD_MAX + 1];
+        unsigned char wn, sn; /* lengths; wn 0: empty */
+        char word[CACHED_MAX], stem[CACHED_MAX];
     } cache[CACHE_SIZE];
     char text[TEXT_MAX * 2 + 2];
 };
@@ -188,6 +190,7 @@ struct ctx {
     const struct vt_text_input *in;
     char excluded[16][48]; /* the caller's words, folded */
     uint32_t excluded_hash[16];
+    uint64_t excluded_bits; /* bit hash % 64 of each: most words skip the list */
     size_t n_excluded;
     int err;
 };
@@ -219,17 +222,8 @@ static void add3(struct ctx *c, const char *k1, size_t n1, const char *k2, size_
     struct vt_features *o = c->out;
     if (c->err || o->n >= MAX_FEATURES)
         return;
-    char key[64];
-    size_t kn = put(key, sizeof(key), k1, n1);
-    kn += put(key + kn, sizeof(key) - kn, k2, n2);
-    kn += put(key + kn, sizeof(key) - kn, k3, n3);
-    struct scratch *sc = c->sc;
-    uint32_t h = hash_n(key, kn), i = h & (SET_SIZE - 1);
-    for (; sc->set_gen[i] == sc->gen; i = (i + 1) & (SET_SIZE - 1))
-        if (o->f[sc->set_idx[i]].hash == h && strcmp(o->f[sc->set_idx[i]].key, key) == 0)
-            return;
     if (o->n == o->cap) {
-        size_t cap = o->cap ? o->cap * 2 : 128;
+        size_t cap = o->cap ? o->cap * 2 : 256;
         struct vt_feature *f = realloc(o->f, cap * sizeof(*f));
         if (!f) {
             c->err = VT_ENOMEM;
@@ -238,9 +232,18 @@ static void add3(struct ctx *c, const char *k1, size_t n1, const char *k2, size_
         o->f = f;
         o->cap = cap;
     }
+    /* The key is written where the feature goes; a repeated one is left
+     * there and overwritten by the next. */
     struct vt_feature *f = &o->f[o->n];
+    size_t kn = put(f->key, sizeof(f->key), k1, n1);
+    kn += put(f->key + kn, sizeof(f->key) - kn, k2, n2);
+    kn += put(f->key + kn, sizeof(f->key) - kn, k3, n3);
+    struct scratch *sc = c->sc;
+    uint32_t h = hash_n(f->key, kn), i = h & (SET_SIZE - 1);
+    for (; sc->set_gen[i] == sc->gen; i = (i + 1) & (SET_SIZE - 1))
+        if (o->f[sc->set_idx[i]].hash == h && strcmp(o->f[sc->set_idx[i]].key, f->key) == 0)
+            return;
     f->hash = h;
-    memcpy(f->key, key, kn + 1);
     size_t sn = put(f->shown, sizeof(f->shown), s1, m1);
     put(f->shown + sn, sizeof(f->shown) - sn, s2, m2);
     sc->set_gen[i] = sc->gen;
@@ -258,20 +261,29 @@ static size_t stem(struct ctx *c, const char *w, size_t n, uint32_t hw, char *ou
 {
     struct scratch *sc = c->sc;
     uint32_t h = hw & (CACHE_SIZE - 1);
-    if (strncmp(sc->cache[h].word, w, n) == 0 && sc->cache[h].word[n] == '\0')
-        return put(out, WORD_MAX + 1, sc->cache[h].stem, strlen(sc->cache[h].stem));
+    if (sc->cache[h].wn == n && memcmp(sc->cache[h].word, w, n) == 0) {
+        memcpy(out, sc->cache[h].stem, sc->cache[h].sn);
+        out[sc->cache[h].sn] = '\0';
+        return sc->cache[h].sn;
+    }
     const sb_symbol *s =
         sc->stemmer ? sb_stemmer_stem(sc->stemmer, (const sb_symbol *)w, (int)n) : NULL;
     size_t len = s ? put(out, WORD_MAX + 1, (const char *)s, (size_t)sb_stemmer_length(sc->stemmer))
                    : put(out, WORD_MAX + 1, w, n);
-    put(sc->cache[h].word, sizeof(sc->cache[h].word), w, n);
-    memcpy(sc->cache[h].stem, out, len + 1);
+    if (n <= CACHED_MAX && len <= CACHED_MAX) {
+        sc->cache[h].wn = (unsigned char)n;
+        sc->cache[h].sn = (unsigned char)len;
+        memcpy(sc->cache[h].word, w, n);
+        memcpy(sc->cache[h].stem, out, len);
+    }
     return len;
 }
 
 /* Whether w (hash_n h) is one of the caller's words or (kind) a common name. */
 static bool excluded(const struct ctx *c, const char *w, uint32_t h, int kind)
 {
+    if (!(c->excluded_bits >> (h & 63) & 1))
+        return kind & NAME;
     for (size_t i = 0; i < c->n_excluded; i++)
         if (c->excluded_hash[i] == h && strcmp(c->excluded[i], w) == 0)
             return true;
@@ -289,9 +301,9 @@ static void mask_addresses(struct ctx *c, char *t)
 {
     for (char *p = t; *p; p++) {
         bool mail = *p == '@';
-        bool url =
-            (*p == 'h' && (strncmp(p, "http://", 7) == 0 || strncmp(p, "https://", 8) == 0)) ||
-            (*p == 'w' && strncmp(p, "www.", 4) == 0);
+        bool url = (*p == 'h' && p[1] == 't' &&
+                    (strncmp(p, "http://", 7) == 0 || strncmp(p, "https://", 8) == 0)) ||
+                   (*p == 'w' && strncmp(p, "www.", 4) == 0);
         if (!mail && !url)
             continue;
         char *a = p, *b = p;
@@ -370,6 +382,8 @@ static size_t signature_start(const char *t, size_t from, size_t len)
         if (ch == '\n') {
             if (text && ++lines == 3)
                 start = i;
+            if (lines == 5)
+                return start; /* enough lines: the rest cannot change it */
             text = false;
         } else if (ch != ' ' && ch != '\r' && ch != '\t') {
             text = true;
@@ -448,11 +462,15 @@ static void exclusions(struct ctx *c)
             if (!is_alnum((unsigned char)*p))
                 *p = ' ';
         for (char *w = strtok(f, " "); w && c->n_excluded < N_OF(c->excluded);
-             w = strtok(NULL, " "))
-            if (strlen(w) >= 3 && strlen(w) < sizeof(c->excluded[0])) {
-                c->excluded_hash[c->n_excluded] = hash_n(w, strlen(w));
-                snprintf(c->excluded[c->n_excluded++], sizeof(c->excluded[0]), "%s", w);
+             w = strtok(NULL, " ")) {
+            size_t n = strlen(w);
+            if (n >= 3 && n < sizeof(c->excluded[0])) {
+                uint32_t h = hash_n(w, n);
+                c->excluded_hash[c->n_excluded] = h;
+                c->excluded_bits |= (uint64_t)1 << (h & 63);
+                memcpy(c->excluded[c->n_excluded++], w, n + 1);
             }
+        }
     }
 }
 
