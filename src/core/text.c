@@ -109,14 +109,16 @@ size_t vt_fold_es(const char *s, char *out, size_t outlen)
     if (!p)
         p = (const unsigned char *)"";
     while (*p) {
-        char lower;
+        if (*p < 0x80) { /* ASCII, nearly all of a text: one byte in, one out */
+            if (o + 1 > outlen - 1)
+                break;
+            out[o++] = (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : (char)*p;
+            p++;
+            continue;
+        }
         const char *rep = NULL;
         size_t in = seq_len(p), rlen;
-        if (in == 1 && p[0] < 0x80) {
-            lower = (p[0] >= 'A' && p[0] <= 'Z') ? (char)(p[0] - 'A' + 'a') : (char)p[0];
-            rep = &lower;
-            rlen = 1;
-        } else if (in == 2 && (p[0] == 0xC3) && (rep = latin1_fold[p[1] & 0x3F]) != NULL) {
+        if (in == 2 && (p[0] == 0xC3) && (rep = latin1_fold[p[1] & 0x3F]) != NULL) {
             rlen = strlen(rep);
         } else {
             rep = (const char *)p; /* copied unchanged */
