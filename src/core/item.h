@@ -74,7 +74,8 @@ struct vt_item {
     bool needs_triage; /* the type was guessed (an email declares none): staff confirm it */
     /* The learned classifier's decision (domain/classifier.h), or ""/NULL:
      * the dependencia the item is filed routed to, what the model suggested
-     * (items.classifier, packed by vt_classifier_pack) and the payload of the routing's audit event. */
+     * (items.classifier, packed by vt_classifier_pack) and the payload of the routing's audit
+     * event. */
     char dependencia[101];
     char *classifier;       /* owned */
     char *route_payload;    /* owned; set with dependencia */
